@@ -1,0 +1,58 @@
+// Package httpapi is Quire's HTTP surface: the route table, the REST
+// handlers and the mapping from error kinds to statuses and Jupyter's JSON
+// error bodies. It knows domain services only through the small interfaces
+// it declares.
+package httpapi
+
+import (
+	"log/slog"
+	"net/http"
+	"time"
+)
+
+// Deps is everything the HTTP layer needs. app fills it in.
+type Deps struct {
+	// BaseURL is normalised: it starts and ends with "/".
+	BaseURL string
+	Log     *slog.Logger
+	// Version is reported by GET {base}api.
+	Version string
+	// Started is the server's start time (for /api/status).
+	Started time.Time
+	// MaxBodySize caps every request body (bytes); over it → 413.
+	MaxBodySize int64
+
+	Contents Contents
+	// Status reports kernel and connection counts; nil means none.
+	Status StatusSource
+
+	// Login and Logout are the auth package's pages.
+	Login, Logout http.Handler
+	// Shutdown asks the server to stop gracefully (POST {base}api/shutdown).
+	Shutdown func()
+}
+
+// StatusSource reports what /api/status needs from the kernel side.
+type StatusSource interface {
+	// Counts returns the number of kernels, open kernel connections and the
+	// last kernel activity (zero if none).
+	Counts() (kernels, connections int, lastActivity time.Time)
+}
+
+// API holds the handlers' dependencies.
+type API struct {
+	d        Deps
+	activity *activity
+}
+
+// New returns the handler for every route under d.BaseURL.
+func New(d Deps) http.Handler {
+	if d.Log == nil {
+		d.Log = slog.New(slog.DiscardHandler)
+	}
+	if d.Started.IsZero() {
+		d.Started = time.Now()
+	}
+	a := &API{d: d, activity: newActivity(d.Started)}
+	return a.routes()
+}

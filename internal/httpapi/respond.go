@@ -1,0 +1,85 @@
+package httpapi
+
+import (
+	"encoding/json"
+	"errors"
+	"log/slog"
+	"net/http"
+
+	"quire/internal/errkind"
+)
+
+// StatusOf maps an error kind to its HTTP status. It is the only place where
+// that mapping is decided.
+func StatusOf(err error) int {
+	var mbe *http.MaxBytesError
+	if errors.As(err, &mbe) {
+		return http.StatusRequestEntityTooLarge
+	}
+	switch errkind.Of(err) {
+	case errkind.Invalid:
+		return http.StatusBadRequest
+	case errkind.Unauthenticated, errkind.Forbidden:
+		return http.StatusForbidden
+	case errkind.NotFound:
+		return http.StatusNotFound
+	case errkind.Conflict:
+		return http.StatusConflict
+	case errkind.Gone:
+		return http.StatusGone
+	case errkind.Stale:
+		return http.StatusPreconditionFailed
+	case errkind.TooLarge:
+		return http.StatusRequestEntityTooLarge
+	case errkind.TooMany:
+		return http.StatusTooManyRequests
+	case errkind.Unavailable:
+		return http.StatusNotImplemented
+	}
+	return http.StatusInternalServerError
+}
+
+// errorBody is Jupyter's API error shape.
+type errorBody struct {
+	Message   string  `json:"message"`
+	Reason    *string `json:"reason"`
+	Traceback *string `json:"traceback,omitempty"`
+}
+
+// WriteJSON writes v as JSON with the given status.
+func WriteJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	if v == nil || status == http.StatusNoContent {
+		return
+	}
+	enc := json.NewEncoder(w)
+	enc.SetEscapeHTML(false)
+	_ = enc.Encode(v)
+}
+
+// WriteError answers err as a Jupyter JSON error: {"message", "reason"}.
+// Unexpected errors are logged with their full chain and answered with a
+// generic message so that no OS path or secret reaches the client.
+func WriteError(w http.ResponseWriter, r *http.Request, log *slog.Logger, err error) {
+	status := StatusOf(err)
+	msg, reason := errkind.Message(err)
+	var mbe *http.MaxBytesError
+	if errors.As(err, &mbe) {
+		msg = "request body too large: the limit is " + formatBytes(mbe.Limit) + " (--max-body-size)"
+	}
+	body := errorBody{Message: msg}
+	if reason != "" {
+		body.Reason = &reason
+	}
+	if status >= 500 {
+		empty := ""
+		body.Traceback = &empty
+		if log != nil {
+			log.Error("request failed", "method", r.Method, "path", r.URL.Path, "err", err)
+		}
+	} else if log != nil {
+		log.Debug("request refused", "method", r.Method, "path", r.URL.Path, "status", status, "err", err)
+	}
+	WriteJSON(w, status, body)
+}
