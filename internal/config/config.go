@@ -1,0 +1,608 @@
+// Package config holds Quire's settings: defaults, the config file, QUIRE_*
+// environment variables and command-line flags, in that order of
+// precedence (a flag beats the environment, which beats the file, which
+// beats the default), and the checks that refuse unsafe setups.
+package config
+
+import (
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net/netip"
+	"os"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Config is every setting of `quire serve`.
+type Config struct {
+	ConfigFile string // where settings were read from ("" = none)
+
+	IP          string
+	Port        int
+	PortRetries int
+	Sock        string
+	RootDir     string
+	BaseURL     string
+
+	// Token is the access token. TokenSet distinguishes "--token ''" (no
+	// token) from "not given" (generate one when there is no password).
+	Token    string
+	TokenSet bool
+	// PasswordHash is a Jupyter password hash (argon2: or sha1:...).
+	PasswordHash string
+	// Password is a plain password from QUIRE_PASSWORD, hashed in memory at
+	// start; never read from a flag or file.
+	Password string
+
+	CertFile string
+	KeyFile  string
+	TLS      string // "" or "self-signed"
+
+	NoBrowser      bool
+	AllowOrigins   []string
+	AllowHosts     []string
+	TrustedProxies []netip.Prefix
+
+	DataDir    string
+	RuntimeDir string
+
+	MaxBodySize int64
+	LogFormat   string
+	LogLevel    string
+
+	AllowHidden    bool
+	FollowSymlinks bool
+	DeleteToTrash  bool
+
+	SessionIdle  time.Duration
+	SessionMax   time.Duration
+	ShutdownWait time.Duration
+}
+
+// Defaults returns the built-in settings.
+func Defaults() Config {
+	return Config{
+		IP:            "127.0.0.1",
+		Port:          8888,
+		BaseURL:       "/",
+		MaxBodySize:   256 << 20,
+		LogFormat:     "text",
+		LogLevel:      "info",
+		DeleteToTrash: true,
+		SessionIdle:   24 * time.Hour,
+		SessionMax:    30 * 24 * time.Hour,
+		ShutdownWait:  30 * time.Second,
+	}
+}
+
+// setting describes one option: its flag name (also the config-file key,
+// with "-" or "_", and QUIRE_<NAME> in the environment), its help text and
+// how it is stored.
+type setting struct {
+	name  string
+	usage string
+	kind  string // "string", "int", "bool", "list", "size", "duration", "cidrs"
+	str   *string
+	num   *int
+	b     *bool
+	list  *[]string
+	size  *int64
+	dur   *time.Duration
+	cidrs *[]netip.Prefix
+	set   *bool // optional: records that the option was given at all
+}
+
+func (c *Config) settings() []setting {
+	return []setting{
+		{name: "ip", kind: "string", str: &c.IP, usage: "address to listen on (127.0.0.1 = this machine only; 0.0.0.0 = every interface)"},
+		{name: "port", kind: "int", num: &c.Port, usage: "TCP port to listen on (0 = pick a free one)"},
+		{name: "port-retries", kind: "int", num: &c.PortRetries, usage: "if the port is busy, try this many following ports instead of failing"},
+		{name: "sock", kind: "string", str: &c.Sock, usage: "listen on this Unix socket (mode 0600) instead of TCP"},
+		{name: "root-dir", kind: "string", str: &c.RootDir, usage: "directory served (default: the current directory)"},
+		{name: "base-url", kind: "string", str: &c.BaseURL, usage: "URL prefix of every route, normalised to /x/"},
+		{name: "token", kind: "string", str: &c.Token, set: &c.TokenSet, usage: "access token; empty string = no token (loopback or socket only); default: a random token unless a password is set"},
+		{name: "password-hash", kind: "string", str: &c.PasswordHash, usage: "Jupyter password hash (argon2:... or sha1:salt:hex), e.g. from `quire password`; QUIRE_PASSWORD gives a plain password instead"},
+		{name: "certfile", kind: "string", str: &c.CertFile, usage: "TLS certificate (PEM)"},
+		{name: "keyfile", kind: "string", str: &c.KeyFile, usage: "TLS private key (PEM)"},
+		{name: "tls", kind: "string", str: &c.TLS, usage: "\"self-signed\": generate a certificate once, keep it in the data dir and print its fingerprint"},
+		{name: "no-browser", kind: "bool", b: &c.NoBrowser, usage: "do not open a browser at start"},
+		{name: "allow-origin", kind: "list", list: &c.AllowOrigins, usage: "an origin (scheme://host[:port]) allowed to make cross-origin requests with cookies; exact match; repeatable"},
+		{name: "allow-host", kind: "list", list: &c.AllowHosts, usage: "an extra Host name accepted when bound to loopback (DNS-rebinding defence); repeatable"},
+		{name: "trusted-proxy", kind: "cidrs", cidrs: &c.TrustedProxies, usage: "CIDR of a reverse proxy whose X-Forwarded-For/-Proto are believed; repeatable"},
+		{name: "data-dir", kind: "string", str: &c.DataDir, usage: "where Quire keeps its cookie secret, sessions and certificates (default: <Jupyter data dir>/quire)"},
+		{name: "runtime-dir", kind: "string", str: &c.RuntimeDir, usage: "where runtime files go (default: $JUPYTER_RUNTIME_DIR or <Jupyter data dir>/runtime)"},
+		{name: "max-body-size", kind: "size", size: &c.MaxBodySize, usage: "largest request body accepted, e.g. 256MiB; bigger requests get 413"},
+		{name: "log-format", kind: "string", str: &c.LogFormat, usage: "log format: text or json"},
+		{name: "log-level", kind: "string", str: &c.LogLevel, usage: "log level: debug, info, warn or error"},
+		{name: "allow-hidden", kind: "bool", b: &c.AllowHidden, usage: "show and allow access to hidden files (names starting with a dot)"},
+		{name: "follow-symlinks", kind: "bool", b: &c.FollowSymlinks, usage: "follow symbolic links that point outside the root directory (refused by default)"},
+		{name: "delete-to-trash", kind: "bool", b: &c.DeleteToTrash, usage: "move deleted files to the freedesktop trash instead of removing them"},
+		{name: "session-idle", kind: "duration", dur: &c.SessionIdle, usage: "log a browser session out after this long without requests"},
+		{name: "session-max", kind: "duration", dur: &c.SessionMax, usage: "log a browser session out this long after login, whatever its activity"},
+		{name: "shutdown-wait", kind: "duration", dur: &c.ShutdownWait, usage: "on SIGINT/SIGTERM, how long to let in-flight requests finish"},
+	}
+}
+
+// jupyterAliases maps Jupyter's option names to ours, so that
+// `--ServerApp.port=9999` and Jupyter-style config keys keep working.
+var jupyterAliases = map[string]string{
+	"serverapp.ip":                             "ip",
+	"serverapp.port":                           "port",
+	"serverapp.port_retries":                   "port-retries",
+	"serverapp.sock":                           "sock",
+	"serverapp.root_dir":                       "root-dir",
+	"serverapp.notebook_dir":                   "root-dir",
+	"serverapp.base_url":                       "base-url",
+	"serverapp.token":                          "token",
+	"identityprovider.token":                   "token",
+	"serverapp.password":                       "password-hash",
+	"identityprovider.hashed_password":         "password-hash",
+	"passwordidentityprovider.hashed_password": "password-hash",
+	"serverapp.certfile":                       "certfile",
+	"serverapp.keyfile":                        "keyfile",
+	"serverapp.allow_origin":                   "allow-origin",
+	"serverapp.trusted_proxies":                "trusted-proxy",
+	"serverapp.max_body_size":                  "max-body-size",
+	"contentsmanager.allow_hidden":             "allow-hidden",
+	"filecontentsmanager.delete_to_trash":      "delete-to-trash",
+}
+
+func canonical(name string) string {
+	name = strings.TrimLeft(name, "-")
+	if alias, ok := jupyterAliases[strings.ToLower(name)]; ok {
+		return alias
+	}
+	return strings.ReplaceAll(strings.ToLower(name), "_", "-")
+}
+
+func envName(name string) string {
+	return "QUIRE_" + strings.ToUpper(strings.ReplaceAll(name, "-", "_"))
+}
+
+// Load builds the configuration for `quire serve` from args, the
+// environment (lookupEnv, e.g. os.LookupEnv: a variable set to "" counts as
+// set, so QUIRE_TOKEN= means "no token") and the config file. On --help the
+// usage is written to stderr and flag.ErrHelp returned.
+func Load(args []string, lookupEnv func(string) (string, bool), stderr io.Writer) (*Config, error) {
+	getenv := func(k string) string { v, _ := lookupEnv(k); return v }
+	c := Defaults()
+	all := c.settings()
+	byName := make(map[string]*setting, len(all))
+	for i := range all {
+		byName[all[i].name] = &all[i]
+	}
+
+	// Flags are parsed first into a separate record, then applied last.
+	fs := flag.NewFlagSet("quire serve", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	configFile := fs.String("config", "", "JSON config file (default: $QUIRE_CONFIG or ~/.config/quire/config.json when present)")
+	given := map[string][]string{}
+	for i := range all {
+		s := &all[i]
+		name := s.name
+		if s.kind == "bool" {
+			fs.Func(name, s.usage+" (true/false)", func(v string) error {
+				given[name] = append(given[name], v)
+				return nil
+			})
+			// Let "--no-browser" work without a value.
+			fs.Lookup(name).Value = boolFlag{name: name, given: given}
+			continue
+		}
+		fs.Func(name, s.usage, func(v string) error {
+			given[name] = append(given[name], v)
+			return nil
+		})
+	}
+	fs.Usage = func() { usage(fs, stderr) }
+	if err := fs.Parse(normaliseArgs(args)); err != nil {
+		return nil, err
+	}
+	if fs.NArg() > 0 {
+		return nil, fmt.Errorf("unexpected argument %q (options start with --; see quire --help)", fs.Arg(0))
+	}
+
+	// File.
+	path := *configFile
+	if path == "" {
+		path = getenv("QUIRE_CONFIG")
+	}
+	explicit := path != ""
+	if path == "" {
+		path = DefaultConfigFile(getenv)
+	}
+	if path != "" {
+		vals, err := readFile(path)
+		switch {
+		case err == nil:
+			c.ConfigFile = path
+			for key, raw := range vals {
+				name := canonical(key)
+				s, ok := byName[name]
+				if !ok {
+					return nil, fmt.Errorf("config file %s: unknown setting %q", path, key)
+				}
+				for _, v := range raw {
+					if err := s.apply(v); err != nil {
+						return nil, fmt.Errorf("config file %s: %s: %w", path, key, err)
+					}
+				}
+			}
+		case errors.Is(err, os.ErrNotExist) && !explicit:
+		default:
+			return nil, err
+		}
+	}
+
+	// Environment.
+	for i := range all {
+		s := &all[i]
+		v, ok := lookupEnv(envName(s.name))
+		if !ok {
+			continue
+		}
+		values := []string{v}
+		if s.kind == "list" || s.kind == "cidrs" {
+			values = splitList(v)
+			s.reset()
+		}
+		for _, v := range values {
+			if err := s.apply(v); err != nil {
+				return nil, fmt.Errorf("%s: %w", envName(s.name), err)
+			}
+		}
+	}
+	if v := getenv("QUIRE_PASSWORD"); v != "" {
+		c.Password = v
+	}
+
+	// Flags.
+	for name, values := range given {
+		s := byName[name]
+		if s.kind == "list" || s.kind == "cidrs" {
+			s.reset()
+		}
+		for _, v := range values {
+			if err := s.apply(v); err != nil {
+				return nil, fmt.Errorf("--%s: %w", name, err)
+			}
+		}
+	}
+
+	if err := c.normalise(getenv); err != nil {
+		return nil, err
+	}
+	return &c, nil
+}
+
+func splitList(v string) []string {
+	var out []string
+	for _, p := range strings.FieldsFunc(v, func(r rune) bool { return r == ',' || r == ' ' }) {
+		if p != "" {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+// normaliseArgs turns `--ServerApp.port=9999` into `--port=9999`.
+func normaliseArgs(args []string) []string {
+	out := make([]string, 0, len(args))
+	for i, a := range args {
+		if a == "--" {
+			return append(out, args[i:]...)
+		}
+		if strings.HasPrefix(a, "-") && strings.Contains(a, ".") {
+			name, val, hasVal := strings.Cut(strings.TrimLeft(a, "-"), "=")
+			if alias, ok := jupyterAliases[strings.ToLower(name)]; ok {
+				a = "--" + alias
+				if hasVal {
+					a += "=" + val
+				}
+			}
+		}
+		out = append(out, a)
+	}
+	return out
+}
+
+func (s *setting) reset() {
+	switch s.kind {
+	case "list":
+		*s.list = nil
+	case "cidrs":
+		*s.cidrs = nil
+	}
+}
+
+func (s *setting) apply(v string) error {
+	if s.set != nil {
+		*s.set = true
+	}
+	switch s.kind {
+	case "string":
+		*s.str = v
+	case "int":
+		n, err := strconv.Atoi(strings.TrimSpace(v))
+		if err != nil {
+			return fmt.Errorf("%q is not a whole number", v)
+		}
+		*s.num = n
+	case "bool":
+		b, err := strconv.ParseBool(strings.TrimSpace(v))
+		if err != nil {
+			return fmt.Errorf("%q is not true or false", v)
+		}
+		*s.b = b
+	case "list":
+		*s.list = append(*s.list, v)
+	case "size":
+		n, err := ParseSize(v)
+		if err != nil {
+			return err
+		}
+		*s.size = n
+	case "duration":
+		d, err := time.ParseDuration(strings.TrimSpace(v))
+		if err != nil || d <= 0 {
+			return fmt.Errorf("%q is not a positive duration like 30m or 24h", v)
+		}
+		*s.dur = d
+	case "cidrs":
+		p, err := parseCIDR(v)
+		if err != nil {
+			return err
+		}
+		*s.cidrs = append(*s.cidrs, p)
+	}
+	return nil
+}
+
+func parseCIDR(v string) (netip.Prefix, error) {
+	v = strings.TrimSpace(v)
+	if p, err := netip.ParsePrefix(v); err == nil {
+		return p.Masked(), nil
+	}
+	if a, err := netip.ParseAddr(v); err == nil {
+		return netip.PrefixFrom(a, a.BitLen()), nil
+	}
+	return netip.Prefix{}, fmt.Errorf("%q is not a CIDR like 10.0.0.0/8 or an IP address", v)
+}
+
+// ParseSize reads a byte count: a plain number or one with a unit
+// (B, KB, KiB, MB, MiB, GB, GiB).
+func ParseSize(v string) (int64, error) {
+	s := strings.TrimSpace(v)
+	i := 0
+	for i < len(s) && (s[i] >= '0' && s[i] <= '9') {
+		i++
+	}
+	n, err := strconv.ParseInt(s[:i], 10, 64)
+	if err != nil {
+		return 0, fmt.Errorf("%q is not a size like 256MiB", v)
+	}
+	mult := map[string]int64{
+		"": 1, "b": 1, "k": 1 << 10, "kb": 1000, "kib": 1 << 10, "m": 1 << 20, "mb": 1000 * 1000, "mib": 1 << 20,
+		"g": 1 << 30, "gb": 1000 * 1000 * 1000, "gib": 1 << 30,
+	}[strings.ToLower(strings.TrimSpace(s[i:]))]
+	if mult == 0 || n <= 0 || n > (1<<62)/mult {
+		return 0, fmt.Errorf("%q is not a size like 256MiB", v)
+	}
+	return n * mult, nil
+}
+
+type boolFlag struct {
+	name  string
+	given map[string][]string
+}
+
+func (b boolFlag) String() string   { return "" }
+func (b boolFlag) IsBoolFlag() bool { return true }
+func (b boolFlag) Set(v string) error {
+	b.given[b.name] = append(b.given[b.name], v)
+	return nil
+}
+
+// readFile reads a JSON config file: a flat object of settings, or
+// Jupyter-style sections ({"ServerApp": {"port": 8888}}).
+func readFile(path string) (map[string][]string, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("read config file: %w", err)
+	}
+	var top map[string]any
+	if err := json.Unmarshal(data, &top); err != nil {
+		return nil, fmt.Errorf("config file %s is not a JSON object: %w", path, err)
+	}
+	out := map[string][]string{}
+	var add func(key string, v any) error
+	add = func(key string, v any) error {
+		switch x := v.(type) {
+		case map[string]any:
+			for k, vv := range x {
+				if err := add(key+"."+k, vv); err != nil {
+					return err
+				}
+			}
+			return nil
+		case []any:
+			for _, e := range x {
+				out[key] = append(out[key], fmt.Sprint(e))
+			}
+			return nil
+		case float64:
+			out[key] = append(out[key], strconv.FormatFloat(x, 'f', -1, 64))
+		case nil:
+		default:
+			out[key] = append(out[key], fmt.Sprint(x))
+		}
+		return nil
+	}
+	for k, v := range top {
+		if err := add(k, v); err != nil {
+			return nil, err
+		}
+	}
+	// Strip the leading "." of nested keys.
+	res := make(map[string][]string, len(out))
+	for k, v := range out {
+		res[strings.TrimPrefix(k, ".")] = v
+	}
+	return res, nil
+}
+
+// DefaultConfigFile is ~/.config/quire/config.json (honouring
+// XDG_CONFIG_HOME), or "" if no home directory is known.
+func DefaultConfigFile(getenv func(string) string) string {
+	if x := getenv("XDG_CONFIG_HOME"); x != "" {
+		return filepath.Join(x, "quire", "config.json")
+	}
+	if h := getenv("HOME"); h != "" {
+		return filepath.Join(h, ".config", "quire", "config.json")
+	}
+	return ""
+}
+
+// JupyterDataDir is Jupyter's data directory: $JUPYTER_DATA_DIR,
+// $XDG_DATA_HOME/jupyter or ~/.local/share/jupyter.
+func JupyterDataDir(getenv func(string) string) string {
+	if d := getenv("JUPYTER_DATA_DIR"); d != "" {
+		return d
+	}
+	if x := getenv("XDG_DATA_HOME"); x != "" {
+		return filepath.Join(x, "jupyter")
+	}
+	home := getenv("HOME")
+	if home == "" {
+		home, _ = os.UserHomeDir()
+	}
+	return filepath.Join(home, ".local", "share", "jupyter")
+}
+
+// RuntimeDir is Jupyter's runtime directory: $JUPYTER_RUNTIME_DIR or
+// <data dir>/runtime.
+func RuntimeDir(getenv func(string) string) string {
+	if d := getenv("JUPYTER_RUNTIME_DIR"); d != "" {
+		return d
+	}
+	return filepath.Join(JupyterDataDir(getenv), "runtime")
+}
+
+// NormaliseBaseURL turns "x", "/x", "x/" and "/x//" into "/x/".
+func NormaliseBaseURL(b string) string {
+	parts := strings.FieldsFunc(b, func(r rune) bool { return r == '/' })
+	if len(parts) == 0 {
+		return "/"
+	}
+	return "/" + strings.Join(parts, "/") + "/"
+}
+
+func (c *Config) normalise(getenv func(string) string) error {
+	c.BaseURL = NormaliseBaseURL(c.BaseURL)
+	if strings.ContainsAny(c.BaseURL, "?#\\ \t\r\n%") {
+		return fmt.Errorf("--base-url %q may only contain plain path characters", c.BaseURL)
+	}
+	if c.RootDir == "" {
+		wd, err := os.Getwd()
+		if err != nil {
+			return fmt.Errorf("find current directory: %w", err)
+		}
+		c.RootDir = wd
+	}
+	abs, err := filepath.Abs(c.RootDir)
+	if err != nil {
+		return fmt.Errorf("--root-dir: %w", err)
+	}
+	c.RootDir = abs
+	if c.DataDir == "" {
+		c.DataDir = filepath.Join(JupyterDataDir(getenv), "quire")
+	}
+	if c.RuntimeDir == "" {
+		c.RuntimeDir = RuntimeDir(getenv)
+	}
+	if c.Port < 0 || c.Port > 65535 {
+		return fmt.Errorf("--port %d is not a TCP port (0-65535)", c.Port)
+	}
+	if c.PortRetries < 0 {
+		return fmt.Errorf("--port-retries must not be negative")
+	}
+	switch c.TLS {
+	case "", "self-signed":
+	default:
+		return fmt.Errorf("--tls %q: the only value is self-signed (or give --certfile and --keyfile)", c.TLS)
+	}
+	if (c.CertFile == "") != (c.KeyFile == "") {
+		return errors.New("--certfile and --keyfile go together: give both or neither")
+	}
+	if c.CertFile != "" && c.TLS != "" {
+		return errors.New("--tls self-signed and --certfile/--keyfile exclude each other")
+	}
+	switch c.LogFormat {
+	case "text", "json":
+	default:
+		return fmt.Errorf("--log-format %q: use text or json", c.LogFormat)
+	}
+	switch strings.ToLower(c.LogLevel) {
+	case "debug", "info", "warn", "warning", "error":
+	default:
+		return fmt.Errorf("--log-level %q: use debug, info, warn or error", c.LogLevel)
+	}
+	for _, o := range c.AllowOrigins {
+		if o == "*" {
+			return errors.New("--allow-origin '*' would let any site use a logged-in browser's cookies; list the exact origins instead")
+		}
+	}
+	return nil
+}
+
+// TLSEnabled reports whether the server speaks HTTPS.
+func (c *Config) TLSEnabled() bool { return c.CertFile != "" || c.TLS == "self-signed" }
+
+func usage(fs *flag.FlagSet, w io.Writer) {
+	fmt.Fprint(w, `Quire: a Jupyter-compatible notebook server.
+
+Usage:
+  quire [serve] [options]     serve the current directory (or --root-dir)
+  quire password [--write]    hash a password in Jupyter's format
+  quire list [--json]         list running servers
+  quire stop PORT | --sock PATH
+                              stop a running server
+  quire version
+
+Every option can also be set as QUIRE_<NAME> in the environment (e.g.
+QUIRE_PORT=9999, QUIRE_ALLOW_ORIGIN="https://a.example,https://b.example")
+or as "name": value in the JSON config file given by --config. A flag beats
+the environment, which beats the file, which beats the default. Jupyter
+names such as --ServerApp.port=9999 are accepted too. QUIRE_PASSWORD gives a
+plain password (hashed in memory at start).
+
+Options:
+`)
+	var names []string
+	fs.VisitAll(func(f *flag.Flag) { names = append(names, f.Name) })
+	sort.Strings(names)
+	d := Defaults()
+	defaults := map[string]string{
+		"ip": d.IP, "port": strconv.Itoa(d.Port), "base-url": d.BaseURL, "max-body-size": "256MiB",
+		"log-format": d.LogFormat, "log-level": d.LogLevel, "delete-to-trash": "true",
+		"session-idle": d.SessionIdle.String(), "session-max": d.SessionMax.String(), "shutdown-wait": d.ShutdownWait.String(),
+	}
+	for _, n := range names {
+		f := fs.Lookup(n)
+		fmt.Fprintf(w, "  --%s\n", n)
+		line := "        " + f.Usage
+		if dv, ok := defaults[n]; ok {
+			line += " (default " + dv + ")"
+		}
+		if n != "config" {
+			line += " [" + envName(n) + "]"
+		}
+		fmt.Fprintln(w, line)
+	}
+}

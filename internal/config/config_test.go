@@ -1,0 +1,146 @@
+package config_test
+
+import (
+	"errors"
+	"flag"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"quire/internal/config"
+)
+
+func envOf(m map[string]string) func(string) (string, bool) {
+	return func(k string) (string, bool) { v, ok := m[k]; return v, ok }
+}
+
+func TestPrecedence(t *testing.T) {
+	dir := t.TempDir()
+	file := filepath.Join(dir, "c.json")
+	if err := os.WriteFile(file, []byte(`{"port": 1111, "ip": "127.0.0.2", "log_level": "warn", "ServerApp": {"base_url": "file"}, "allow-origin": ["https://f.example"]}`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		name string
+		args []string
+		env  map[string]string
+		port int
+		ip   string
+		base string
+		lvl  string
+		orig []string
+	}{
+		{"defaults", nil, map[string]string{"HOME": dir}, 8888, "127.0.0.1", "/", "info", nil},
+		{"file", []string{"--config", file}, map[string]string{}, 1111, "127.0.0.2", "/file/", "warn", []string{"https://f.example"}},
+		{"env beats file", []string{"--config", file}, map[string]string{"QUIRE_PORT": "2222", "QUIRE_ALLOW_ORIGIN": "https://a.example,https://b.example"}, 2222, "127.0.0.2", "/file/", "warn", []string{"https://a.example", "https://b.example"}},
+		{"flag beats env", []string{"--config", file, "--port", "3333", "--allow-origin", "https://x.example"}, map[string]string{"QUIRE_PORT": "2222"}, 3333, "127.0.0.2", "/file/", "warn", []string{"https://x.example"}},
+		{"config from env", nil, map[string]string{"QUIRE_CONFIG": file}, 1111, "127.0.0.2", "/file/", "warn", []string{"https://f.example"}},
+		{"jupyter alias flag", []string{"--ServerApp.port=4444", "--ServerApp.base_url=/a//b"}, map[string]string{}, 4444, "127.0.0.1", "/a/b/", "info", nil},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			c, err := config.Load(tc.args, envOf(tc.env), io.Discard)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if c.Port != tc.port || c.IP != tc.ip || c.BaseURL != tc.base || c.LogLevel != tc.lvl || strings.Join(c.AllowOrigins, ",") != strings.Join(tc.orig, ",") {
+				t.Fatalf("got port=%d ip=%s base=%s level=%s origins=%v", c.Port, c.IP, c.BaseURL, c.LogLevel, c.AllowOrigins)
+			}
+		})
+	}
+}
+
+func TestTokenSetness(t *testing.T) {
+	for _, tc := range []struct {
+		name  string
+		args  []string
+		env   map[string]string
+		set   bool
+		token string
+	}{
+		{"absent", nil, nil, false, ""},
+		{"empty flag", []string{"--token", ""}, nil, true, ""},
+		{"empty env", nil, map[string]string{"QUIRE_TOKEN": ""}, true, ""},
+		{"env", nil, map[string]string{"QUIRE_TOKEN": "abc"}, true, "abc"},
+		{"flag beats env", []string{"--token=def"}, map[string]string{"QUIRE_TOKEN": "abc"}, true, "def"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			c, err := config.Load(tc.args, envOf(tc.env), io.Discard)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if c.TokenSet != tc.set || c.Token != tc.token {
+				t.Fatalf("TokenSet=%v Token=%q", c.TokenSet, c.Token)
+			}
+		})
+	}
+}
+
+func TestRejects(t *testing.T) {
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"--port", "x"}, "whole number"},
+		{[]string{"--port", "70000"}, "not a TCP port"},
+		{[]string{"--max-body-size", "lots"}, "size"},
+		{[]string{"--tls", "yes"}, "self-signed"},
+		{[]string{"--certfile", "a"}, "go together"},
+		{[]string{"--allow-origin", "*"}, "exact origins"},
+		{[]string{"--trusted-proxy", "nope"}, "CIDR"},
+		{[]string{"--log-format", "xml"}, "text or json"},
+		{[]string{"--session-idle", "-1h"}, "positive duration"},
+		{[]string{"stray"}, "unexpected argument"},
+		{[]string{"--config", "/nonexistent/q.json"}, "config file"},
+	} {
+		_, err := config.Load(tc.args, envOf(nil), io.Discard)
+		if err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("Load(%q) = %v, want an error mentioning %q", tc.args, err, tc.want)
+		}
+	}
+}
+
+func TestHelpDocumentsEveryFlag(t *testing.T) {
+	var b strings.Builder
+	_, err := config.Load([]string{"--help"}, envOf(nil), &b)
+	if !errors.Is(err, flag.ErrHelp) {
+		t.Fatalf("err = %v", err)
+	}
+	for _, name := range []string{"ip", "port", "port-retries", "sock", "root-dir", "base-url", "token", "password-hash", "certfile", "keyfile", "tls", "no-browser", "allow-origin", "allow-host", "trusted-proxy", "data-dir", "max-body-size", "log-format", "log-level", "config"} {
+		if !strings.Contains(b.String(), "--"+name+"\n") {
+			t.Errorf("--help does not document --%s", name)
+		}
+	}
+	if !strings.Contains(b.String(), "QUIRE_PORT") {
+		t.Error("--help does not name the environment variables")
+	}
+}
+
+func TestParseSizeAndBaseURL(t *testing.T) {
+	for in, want := range map[string]int64{"10": 10, "1KiB": 1024, "2MiB": 2 << 20, "1GB": 1e9, "256MiB": 256 << 20, "3 mb": 3e6} {
+		if got, err := config.ParseSize(in); err != nil || got != want {
+			t.Errorf("ParseSize(%q) = %d, %v; want %d", in, got, err, want)
+		}
+	}
+	for _, bad := range []string{"", "-1", "1XB", "MiB", "0"} {
+		if _, err := config.ParseSize(bad); err == nil {
+			t.Errorf("ParseSize(%q) accepted", bad)
+		}
+	}
+	for in, want := range map[string]string{"": "/", "/": "/", "x": "/x/", "/x": "/x/", "x/": "/x/", "//a///b//": "/a/b/"} {
+		if got := config.NormaliseBaseURL(in); got != want {
+			t.Errorf("NormaliseBaseURL(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
+
+func TestBoolFlags(t *testing.T) {
+	c, err := config.Load([]string{"--no-browser", "--delete-to-trash=false"}, envOf(map[string]string{"QUIRE_ALLOW_HIDDEN": "true"}), io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !c.NoBrowser || c.DeleteToTrash || !c.AllowHidden {
+		t.Fatalf("NoBrowser=%v DeleteToTrash=%v AllowHidden=%v", c.NoBrowser, c.DeleteToTrash, c.AllowHidden)
+	}
+}
