@@ -1,0 +1,153 @@
+package guard
+
+import (
+	"net/http"
+	"strings"
+
+	"quire/internal/httpapi"
+)
+
+// CORS values sent to allowed origins.
+const (
+	corsMethods = "GET, PUT, POST, PATCH, DELETE, OPTIONS"
+	corsHeaders = "accept, content-type, authorization, x-xsrftoken, x-csrftoken, if-match, if-unmodified-since"
+	corsMaxAge  = "600"
+)
+
+// refusal is the JSON body of a 403, in Jupyter's {"message", "reason"} shape.
+type refusal struct {
+	Message string  `json:"message"`
+	Reason  *string `json:"reason"`
+}
+
+// HostOrigin wraps next with the DNS-rebinding Host check, the Origin
+// allow-list (plain requests, preflights and WebSocket upgrades alike, all
+// refused before next runs) and CORS headers for allowed origins.
+//
+// A cross-origin request from an origin outside the allow-list is let
+// through only when it carries non-cookie credentials (an Authorization
+// header or a token query parameter), which browsers never attach on their
+// own. Such a request reaches next without its Cookie header, so it can only
+// be authenticated by the credentials it carries.
+func (g *Guard) HostOrigin(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if !g.hostAllowed(r) {
+			host := shorten(r.Host)
+			g.log.Warn("refused host", "host", host, "method", r.Method, "path", shorten(r.URL.Path))
+			g.refuse(w, "Host '"+host+"' is not allowed; start Quire with --allow-host "+hostName(host)+" if you expect it")
+			return
+		}
+
+		origin := r.Header.Get("Origin")
+		if origin == "" {
+			origin = r.Header.Get("Sec-WebSocket-Origin")
+		}
+		lorigin := strings.ToLower(origin)
+		allowed := origin != "" && g.origins[lorigin]
+		same := origin != "" && !allowed && lorigin == g.ownOrigin(r)
+		if origin != "" || len(g.origins) > 0 {
+			w.Header().Add("Vary", "Origin")
+		}
+
+		// Preflight: answered here, never by next.
+		if r.Method == http.MethodOptions && origin != "" && r.Header.Get("Access-Control-Request-Method") != "" {
+			switch {
+			case allowed:
+				h := w.Header()
+				h.Set("Access-Control-Allow-Origin", origin)
+				h.Set("Access-Control-Allow-Credentials", "true")
+				h.Set("Access-Control-Allow-Methods", corsMethods)
+				h.Set("Access-Control-Allow-Headers", corsHeaders)
+				h.Set("Access-Control-Max-Age", corsMaxAge)
+				w.WriteHeader(http.StatusNoContent)
+			case same:
+				w.WriteHeader(http.StatusNoContent)
+			default:
+				g.log.Warn("refused preflight", "origin", shorten(origin), "path", shorten(r.URL.Path))
+				g.refuse(w, "Origin '"+shorten(origin)+"' is not allowed; start Quire with --allow-origin "+shorten(origin)+" if you expect it")
+			}
+			return
+		}
+
+		cross := origin != "" && !allowed && !same
+		if !cross && !allowed && !safeMethod(r.Method) && strings.EqualFold(r.Header.Get("Sec-Fetch-Site"), "cross-site") {
+			cross = true
+		}
+		if cross {
+			if !carriesToken(r) {
+				g.log.Warn("refused cross-origin request", "origin", shorten(origin),
+					"method", r.Method, "path", shorten(r.URL.Path), "websocket", isWebSocket(r))
+				msg := "Cross-origin request refused"
+				if origin != "" {
+					msg = "Origin '" + shorten(origin) + "' is not allowed; start Quire with --allow-origin " + shorten(origin) + " if you expect it"
+				}
+				g.refuse(w, msg)
+				return
+			}
+			// Token-carrying: auth decides, on the token alone.
+			r2 := new(http.Request)
+			*r2 = *r
+			r2.Header = r.Header.Clone()
+			r2.Header.Del("Cookie")
+			r = r2
+		}
+		if allowed {
+			h := w.Header()
+			h.Set("Access-Control-Allow-Origin", origin)
+			h.Set("Access-Control-Allow-Credentials", "true")
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+// hostAllowed applies the Host check. Both the Host header and a trusted
+// proxy's X-Forwarded-Host must pass: a rebinding page can set the latter on
+// its own requests, so it never replaces the former.
+func (g *Guard) hostAllowed(r *http.Request) bool {
+	if !g.hostCheck || isUnix(r) {
+		return true
+	}
+	if !g.hostOK(r.Host) {
+		return false
+	}
+	if fh := g.lastForwarded(r, "X-Forwarded-Host"); fh != "" && !g.hostOK(fh) {
+		return false
+	}
+	return true
+}
+
+func (g *Guard) hostOK(hostport string) bool {
+	name := hostName(hostport)
+	if name == "" {
+		return false
+	}
+	return isLoopbackName(name) || g.hosts[name]
+}
+
+// carriesToken reports non-cookie credentials: an Authorization header or a
+// non-empty token query parameter.
+func carriesToken(r *http.Request) bool {
+	return r.Header.Get("Authorization") != "" || r.URL.Query().Get("token") != ""
+}
+
+func safeMethod(m string) bool {
+	return m == http.MethodGet || m == http.MethodHead
+}
+
+func isWebSocket(r *http.Request) bool {
+	return strings.EqualFold(r.Header.Get("Upgrade"), "websocket")
+}
+
+func (g *Guard) refuse(w http.ResponseWriter, msg string) {
+	httpapi.WriteJSON(w, http.StatusForbidden, refusal{Message: msg})
+}
+
+// shorten caps attacker-controlled strings before they reach a message or a
+// log line.
+func shorten(s string) string {
+	const max = 200
+	if len(s) > max {
+		return s[:max] + "…"
+	}
+	return s
+}
