@@ -6,9 +6,24 @@
 // []any, string, Number (the original numeric lexeme, never reformatted),
 // bool and nil. In memory, multiline strings are joined (the "in-memory"
 // form the REST API sends); Marshal splits them again as nbformat does.
+//
+// Differences from nbformat 5.x, all on inputs Jupyter itself never writes:
+// nbformat 1 and 2 and a missing "nbformat" key are refused rather than
+// converted; "nbformat" and "nbformat_minor" must be integers (Python
+// crashes or misreads otherwise); a lone surrogate escape (\ud800) is kept
+// and written back escaped, where Python can read it but fails to save the
+// file; a cell_type or output_type that is not a string is refused even for
+// minor versions newer than 4.5.
 package nbformat
 
-import "errors"
+import (
+	"crypto/rand"
+	"encoding/hex"
+	"fmt"
+	"math"
+	"math/big"
+	"strings"
+)
 
 // Number is a JSON number kept as its original text, so that 0.1, 1e300,
 // -0.0 and integers beyond 2^53 survive a read/write unchanged.
@@ -31,28 +46,420 @@ type ValidationError struct{ Msg string }
 
 func (e *ValidationError) Error() string { return e.Msg }
 
-var errTODO = errors.New("nbformat: not implemented yet")
+func invalidf(format string, args ...any) error {
+	return &ValidationError{Msg: fmt.Sprintf(format, args...)}
+}
 
 // Read parses notebook file bytes (any nbformat 3 or 4.x), upgrading v3 to
 // v4 and joining multiline strings. Structural problems that make the
 // document unusable (not an object, cells not a list, …) are errors;
 // softer schema violations are returned by Validate.
-func Read(data []byte) (*Notebook, error) { return nil, errTODO }
+//
+// As nbformat.reads does, Read strips transient keys (metadata.signature,
+// metadata.orig_nbformat, metadata.orig_nbformat_minor, every cell's
+// metadata.trusted) from v4 files, and gives cells of a 4.5+ notebook that
+// lack an id, or repeat one, a fresh random id.
+func Read(data []byte) (*Notebook, error) {
+	return load(data, true)
+}
 
 // FromJSON builds a notebook from the REST API's "content" value (a JSON
-// object in in-memory or on-disk form).
-func FromJSON(raw []byte) (*Notebook, error) { return nil, errTODO }
+// object in in-memory or on-disk form). It joins multiline strings like
+// Read but keeps transient keys: a save needs the cells' metadata.trusted
+// to decide whether to sign the notebook (Marshal drops them).
+func FromJSON(raw []byte) (*Notebook, error) {
+	return load(raw, false)
+}
 
-// Validate checks the notebook against the v4 schema rules for its minor
-// version. It may fill in missing cell ids for 4.5+ as nbformat does.
-func (nb *Notebook) Validate() error { return errTODO }
+func load(data []byte, strip bool) (*Notebook, error) {
+	v, err := decode(data)
+	if err != nil {
+		return nil, err
+	}
+	doc, ok := v.(map[string]any)
+	if !ok {
+		return nil, invalidf("notebook is not a JSON object")
+	}
+	major, err := majorVersion(doc)
+	if err != nil {
+		return nil, err
+	}
+	switch major {
+	case 3:
+		if err := upgradeV3(doc); err != nil {
+			return nil, err
+		}
+	case 4:
+		minor, _, err := minorVersion(doc)
+		if err != nil {
+			return nil, err
+		}
+		if err := prepare(doc, minor, strip); err != nil {
+			return nil, err
+		}
+	}
+	nb := &Notebook{Doc: doc}
+	if err := nb.normalizeIDs(); err != nil {
+		return nil, err
+	}
+	return nb, nil
+}
 
-// MarshalJSON renders the in-memory form (joined strings) for the API.
-func (nb *Notebook) MarshalJSON() ([]byte, error) { return nil, errTODO }
+// majorVersion returns the notebook's "nbformat", which must be 3 or 4.
+func majorVersion(doc map[string]any) (int, error) {
+	raw, ok := doc["nbformat"]
+	if !ok {
+		return 0, invalidf(`notebook has no "nbformat" version key`)
+	}
+	n, ok := asNumber(raw)
+	if !ok || !n.IsInt() {
+		return 0, invalidf(`notebook "nbformat" must be an integer, not %s`, describe(raw))
+	}
+	v, ok := n.Int64()
+	if !ok || v < 3 || v > 4 {
+		if v == 1 || v == 2 {
+			return 0, invalidf("nbformat %d notebooks are not supported (convert with: jupyter nbconvert --to notebook)", v)
+		}
+		return 0, invalidf("unsupported nbformat version %s", string(n))
+	}
+	return int(v), nil
+}
+
+// minorVersion returns "nbformat_minor" (0 when missing, as nbformat
+// assumes); a present value must be an integer. Huge values saturate.
+func minorVersion(doc map[string]any) (minor int, present bool, err error) {
+	raw, ok := doc["nbformat_minor"]
+	if !ok {
+		return 0, false, nil
+	}
+	n, ok := asNumber(raw)
+	if !ok || !n.IsInt() {
+		return 0, true, invalidf(`notebook "nbformat_minor" must be an integer, not %s`, describe(raw))
+	}
+	v, ok := n.Int64()
+	if !ok || v > math.MaxInt32 || v < math.MinInt32 {
+		if strings.HasPrefix(string(n), "-") {
+			return math.MinInt32, true, nil
+		}
+		return math.MaxInt32, true, nil
+	}
+	return int(v), true, nil
+}
+
+// Version returns the notebook's nbformat and nbformat_minor (-1 when not
+// an integer).
+func (nb *Notebook) Version() (major, minor int) {
+	major, minor = -1, -1
+	if n, ok := asNumber(nb.Doc["nbformat"]); ok {
+		if v, ok := n.Int64(); ok && v >= math.MinInt32 && v <= math.MaxInt32 {
+			major = int(v)
+		}
+	}
+	if m, _, err := minorVersion(nb.Doc); err == nil {
+		minor = m
+	}
+	return major, minor
+}
+
+// describe names a JSON value's type for error messages.
+func describe(v any) string {
+	switch v := v.(type) {
+	case nil:
+		return "null"
+	case bool:
+		return "a boolean"
+	case string:
+		return "a string"
+	case Number:
+		return "the number " + string(v)
+	case []any:
+		return "an array"
+	case map[string]any:
+		return "an object"
+	}
+	return fmt.Sprintf("%T", v)
+}
+
+func isJSONMime(key string) bool {
+	return key == "application/json" || strings.HasPrefix(key, "application/") && strings.HasSuffix(key, "+json")
+}
+
+// joinStrings returns the concatenation of a, or false if an element is not
+// a string.
+func joinStrings(a []any) (string, bool) {
+	n := 0
+	for _, v := range a {
+		s, ok := v.(string)
+		if !ok {
+			return "", false
+		}
+		n += len(s)
+	}
+	var b strings.Builder
+	b.Grow(n)
+	for _, v := range a {
+		b.WriteString(v.(string))
+	}
+	return b.String(), true
+}
+
+// rejoinBundle joins list-of-strings values in a mimebundle, except under
+// JSON mime types; lists holding anything else are left alone, as nbformat
+// does.
+func rejoinBundle(b map[string]any) {
+	for k, v := range b {
+		if a, ok := v.([]any); ok && !isJSONMime(k) {
+			if s, ok := joinStrings(a); ok {
+				b[k] = s
+			}
+		}
+	}
+}
+
+// multiline joins a "multiline string" value at where; ok is false when it
+// is neither a string nor a list of strings.
+func multiline(v any) (any, bool) {
+	switch v := v.(type) {
+	case string:
+		return v, true
+	case []any:
+		s, ok := joinStrings(v)
+		if !ok {
+			return v, false
+		}
+		return s, true
+	}
+	return v, false
+}
+
+func knownCell(t string) bool { return t == "code" || t == "markdown" || t == "raw" }
+
+func knownOutput(t string) bool {
+	return t == "execute_result" || t == "display_data" || t == "stream" || t == "error"
+}
+
+// prepare checks the structure a v4 notebook needs to be usable, joins
+// multiline strings (nbformat's rejoin_lines) and, when strip is set, drops
+// transient keys (strip_transient).
+func prepare(doc map[string]any, minor int, strip bool) error {
+	meta, ok := doc["metadata"].(map[string]any)
+	if !ok {
+		if _, present := doc["metadata"]; !present {
+			return invalidf(`notebook has no "metadata"`)
+		}
+		return invalidf(`notebook "metadata" must be an object, not %s`, describe(doc["metadata"]))
+	}
+	cells, ok := doc["cells"].([]any)
+	if !ok {
+		if _, present := doc["cells"]; !present {
+			return invalidf(`notebook has no "cells"`)
+		}
+		return invalidf(`notebook "cells" must be an array, not %s`, describe(doc["cells"]))
+	}
+	if strip {
+		delete(meta, "orig_nbformat")
+		delete(meta, "orig_nbformat_minor")
+		delete(meta, "signature")
+	}
+	future := minor > 5 // newer minors may hold cell and output types we do not know
+	for i, c := range cells {
+		cell, ok := c.(map[string]any)
+		if !ok {
+			return invalidf("cell %d must be an object, not %s", i, describe(c))
+		}
+		cm, ok := cell["metadata"].(map[string]any)
+		if !ok {
+			return invalidf(`cell %d: "metadata" must be an object, not %s`, i, describe(cell["metadata"]))
+		}
+		if strip {
+			delete(cm, "trusted")
+		}
+		ct, ok := cell["cell_type"].(string)
+		if !ok {
+			return invalidf(`cell %d: "cell_type" must be a string, not %s`, i, describe(cell["cell_type"]))
+		}
+		known := knownCell(ct)
+		if !known && !future {
+			return invalidf(`cell %d: unknown "cell_type" %q`, i, ct)
+		}
+		if src, present := cell["source"]; present {
+			s, ok := multiline(src)
+			if !ok {
+				if _, isList := src.([]any); isList || known {
+					return invalidf(`cell %d: "source" must be a string or an array of strings`, i)
+				}
+			}
+			cell["source"] = s
+		}
+		if att, present := cell["attachments"]; present {
+			am, ok := att.(map[string]any)
+			if !ok {
+				return invalidf(`cell %d: "attachments" must be an object, not %s`, i, describe(att))
+			}
+			for name, b := range am {
+				bm, ok := b.(map[string]any)
+				if !ok {
+					return invalidf("cell %d: attachment %q must be an object, not %s", i, name, describe(b))
+				}
+				rejoinBundle(bm)
+			}
+		}
+		if ct != "code" {
+			continue
+		}
+		outs, ok := cell["outputs"].([]any)
+		if !ok {
+			return invalidf(`cell %d: "outputs" must be an array, not %s`, i, describe(cell["outputs"]))
+		}
+		for j, o := range outs {
+			out, ok := o.(map[string]any)
+			if !ok {
+				return invalidf("cell %d output %d must be an object, not %s", i, j, describe(o))
+			}
+			ot, ok := out["output_type"].(string)
+			if !ok {
+				return invalidf(`cell %d output %d: "output_type" must be a string, not %s`, i, j, describe(out["output_type"]))
+			}
+			if !knownOutput(ot) && !future {
+				return invalidf(`cell %d output %d: unknown "output_type" %q`, i, j, ot)
+			}
+			switch ot {
+			case "execute_result", "display_data":
+				if d, present := out["data"]; present {
+					dm, ok := d.(map[string]any)
+					if !ok {
+						return invalidf(`cell %d output %d: "data" must be an object, not %s`, i, j, describe(d))
+					}
+					rejoinBundle(dm)
+				}
+			case "":
+			default:
+				t, present := out["text"]
+				if !present {
+					if ot == "stream" {
+						return invalidf(`cell %d output %d: stream output has no "text"`, i, j)
+					}
+					continue
+				}
+				s, ok := multiline(t)
+				if !ok {
+					if _, isList := t.([]any); isList || ot == "stream" {
+						return invalidf(`cell %d output %d: "text" must be a string or an array of strings`, i, j)
+					}
+				}
+				out["text"] = s
+			}
+		}
+	}
+	return nil
+}
+
+// newCellID returns 8 random hex digits, as nbformat's uuid4().hex[:8].
+func newCellID() string {
+	var b [4]byte
+	_, _ = rand.Read(b[:]) // never fails (crypto/rand panics instead)
+	return hex.EncodeToString(b[:])
+}
+
+// idKey returns a key under which two ids compare equal exactly when they
+// are equal in Python (1 == 1.0 == True), or false for unhashable ids.
+func idKey(v any) (string, bool) {
+	switch v := v.(type) {
+	case string:
+		return "s" + v, true
+	case nil:
+		return "null", true
+	case bool:
+		if v {
+			return "n1", true
+		}
+		return "n0", true
+	case Number:
+		if v.IsInt() {
+			s, _ := v.Python()
+			return "n" + s, true
+		}
+		f, err := v.Float64()
+		if err != nil || math.IsNaN(f) {
+			return "nan" + newCellID(), true // NaN never equals another NaN
+		}
+		if !math.IsInf(f, 0) && f == math.Trunc(f) {
+			i, _ := new(big.Float).SetFloat64(f).Int(nil)
+			return "n" + i.String(), true
+		}
+		return "n" + pyFloatRepr(f), true
+	}
+	return "", false
+}
+
+// normalizeIDs does what nbformat's validate() does to 4.5+ notebooks on
+// every read and write: give each cell without an id a random one, then
+// replace repeated ids with random ones.
+func (nb *Notebook) normalizeIDs() error {
+	major, minor := nb.Version()
+	if major != 4 || minor < 5 {
+		return nil
+	}
+	cells, _ := nb.Doc["cells"].([]any)
+	for _, c := range cells {
+		if cell, ok := c.(map[string]any); ok {
+			if _, has := cell["id"]; !has {
+				cell["id"] = newCellID()
+			}
+		}
+	}
+	seen := make(map[string]bool, len(cells))
+	for i, c := range cells {
+		cell, ok := c.(map[string]any)
+		if !ok {
+			continue
+		}
+		key, ok := idKey(cell["id"])
+		if !ok {
+			return invalidf(`cell %d: "id" must be a string, not %s`, i, describe(cell["id"]))
+		}
+		if seen[key] {
+			id := newCellID()
+			cell["id"] = id
+			key = "s" + id
+		}
+		seen[key] = true
+	}
+	return nil
+}
+
+// MarshalJSON renders the in-memory form (joined strings) for the API:
+// compact, keys sorted, numbers as their original lexemes (NaN and
+// Infinity, which JSON cannot hold, as null), transient keys kept.
+func (nb *Notebook) MarshalJSON() ([]byte, error) {
+	if nb == nil {
+		return []byte("null"), nil
+	}
+	e := &encoder{buf: make([]byte, 0, sizeHint(nb.Doc))}
+	if err := e.value(nb.Doc, kPlain); err != nil {
+		return nil, err
+	}
+	return e.buf, nil
+}
 
 // Marshal renders file bytes identical to nbformat.write: indent 1, sorted
 // keys, ensure_ascii=False, multiline strings split, trailing newline.
-func Marshal(nb *Notebook) ([]byte, error) { return nil, errTODO }
+//
+// Like nbformat.write, Marshal first gives the cells of a 4.5+ notebook
+// missing or repeated ids fresh ones, in nb itself.
+func Marshal(nb *Notebook) ([]byte, error) {
+	if nb == nil || nb.Doc == nil {
+		return nil, fmt.Errorf("nbformat: marshal of a nil notebook")
+	}
+	if err := nb.normalizeIDs(); err != nil {
+		return nil, err
+	}
+	e := &encoder{buf: make([]byte, 0, sizeHint(nb.Doc)), file: true}
+	if err := e.value(nb.Doc, kTop); err != nil {
+		return nil, err
+	}
+	return append(e.buf, '\n'), nil
+}
 
 // New returns an empty v4.5 notebook.
 func New() *Notebook {
@@ -64,4 +471,72 @@ func New() *Notebook {
 
 // SetTrusted sets metadata.trusted on every code cell (transient; Marshal
 // never writes it).
-func (nb *Notebook) SetTrusted(trusted bool) {}
+func (nb *Notebook) SetTrusted(trusted bool) {
+	cells, _ := nb.Doc["cells"].([]any)
+	for _, c := range cells {
+		cell, ok := c.(map[string]any)
+		if !ok || cell["cell_type"] != "code" {
+			continue
+		}
+		meta, ok := cell["metadata"].(map[string]any)
+		if !ok {
+			meta = map[string]any{}
+			cell["metadata"] = meta
+		}
+		meta["trusted"] = trusted
+	}
+}
+
+// Clone returns a deep copy of nb.
+func (nb *Notebook) Clone() *Notebook {
+	return &Notebook{Doc: cloneValue(nb.Doc).(map[string]any)}
+}
+
+func cloneValue(v any) any {
+	switch v := v.(type) {
+	case map[string]any:
+		m := make(map[string]any, len(v))
+		for k, x := range v {
+			m[k] = cloneValue(x)
+		}
+		return m
+	case []any:
+		a := make([]any, len(v))
+		for i, x := range v {
+			a[i] = cloneValue(x)
+		}
+		return a
+	}
+	return v
+}
+
+// Equal reports whether a and b hold the same JSON values, comparing
+// numbers by their lexemes.
+func Equal(a, b any) bool {
+	switch a := a.(type) {
+	case map[string]any:
+		b, ok := b.(map[string]any)
+		if !ok || len(a) != len(b) {
+			return false
+		}
+		for k, x := range a {
+			y, ok := b[k]
+			if !ok || !Equal(x, y) {
+				return false
+			}
+		}
+		return true
+	case []any:
+		b, ok := b.([]any)
+		if !ok || len(a) != len(b) {
+			return false
+		}
+		for i := range a {
+			if !Equal(a[i], b[i]) {
+				return false
+			}
+		}
+		return true
+	}
+	return a == b
+}

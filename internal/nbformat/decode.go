@@ -1,0 +1,416 @@
+package nbformat
+
+import (
+	"fmt"
+	"unicode/utf8"
+)
+
+// The decoder accepts exactly what Python's json.loads accepts on text read
+// as UTF-8, so a file Jupyter opens is a file Quire opens and vice versa:
+//
+//   - whitespace is space, tab, CR and LF only;
+//   - numbers follow the JSON grammar and are kept as their lexeme (Number);
+//     NaN, Infinity and -Infinity are accepted as Python does;
+//   - integers longer than 4300 digits are refused (Python 3.11+ refuses to
+//     convert them);
+//   - duplicate keys: the last value wins;
+//   - raw control characters (< U+0020) inside strings are errors;
+//   - invalid UTF-8 and a leading byte-order mark are errors (Python reads
+//     notebooks with encoding="utf-8", which keeps the BOM, and json.loads
+//     then refuses it);
+//   - \uXXXX escapes of surrogate pairs are combined; a lone surrogate, which
+//     Python keeps but a Go string cannot hold as a rune, is stored as its
+//     3-byte generalized UTF-8 (WTF-8) form and written back as the same
+//     \uXXXX escape, so nothing is lost;
+//   - nesting deeper than maxDepth is an error (Python's recursion limit is
+//     reached at about the same depth).
+const (
+	maxDepth     = 1000
+	maxIntDigits = 4300
+)
+
+type decoder struct {
+	data  []byte
+	pos   int
+	depth int
+}
+
+// decode parses one JSON document.
+func decode(data []byte) (any, error) {
+	if len(data) >= 3 && data[0] == 0xEF && data[1] == 0xBB && data[2] == 0xBF {
+		return nil, &SyntaxError{Msg: "notebook is not valid JSON: unexpected UTF-8 byte-order mark at line 1 column 1"}
+	}
+	d := &decoder{data: data}
+	d.skipSpace()
+	v, err := d.value()
+	if err != nil {
+		return nil, err
+	}
+	d.skipSpace()
+	if d.pos != len(d.data) {
+		return nil, d.errorf(d.pos, "extra data after the JSON value")
+	}
+	return v, nil
+}
+
+// errorf builds a SyntaxError naming the line and column (1-based, in
+// characters) of byte offset off.
+func (d *decoder) errorf(off int, format string, args ...any) error {
+	if off > len(d.data) {
+		off = len(d.data)
+	}
+	line, lineStart := 1, 0
+	for i := 0; i < off; i++ {
+		if d.data[i] == '\n' {
+			line++
+			lineStart = i + 1
+		}
+	}
+	col := utf8.RuneCount(d.data[lineStart:off]) + 1
+	return &SyntaxError{Msg: fmt.Sprintf("notebook is not valid JSON: %s at line %d column %d (byte %d)",
+		fmt.Sprintf(format, args...), line, col, off)}
+}
+
+func (d *decoder) skipSpace() {
+	for d.pos < len(d.data) {
+		switch d.data[d.pos] {
+		case ' ', '\t', '\n', '\r':
+			d.pos++
+		default:
+			return
+		}
+	}
+}
+
+func (d *decoder) value() (any, error) {
+	if d.pos >= len(d.data) {
+		return nil, d.errorf(d.pos, "expecting value")
+	}
+	switch c := d.data[d.pos]; c {
+	case '{':
+		return d.object()
+	case '[':
+		return d.array()
+	case '"':
+		return d.str()
+	case 't':
+		return d.literal("true", true)
+	case 'f':
+		return d.literal("false", false)
+	case 'n':
+		return d.literal("null", nil)
+	case 'N':
+		return d.literal("NaN", Number("NaN"))
+	case 'I':
+		return d.literal("Infinity", Number("Infinity"))
+	default:
+		if c == '-' || (c >= '0' && c <= '9') {
+			return d.number()
+		}
+		return nil, d.errorf(d.pos, "expecting value")
+	}
+}
+
+func (d *decoder) literal(word string, v any) (any, error) {
+	if len(d.data)-d.pos < len(word) || string(d.data[d.pos:d.pos+len(word)]) != word {
+		return nil, d.errorf(d.pos, "expecting value")
+	}
+	d.pos += len(word)
+	return v, nil
+}
+
+func (d *decoder) enter() error {
+	d.depth++
+	if d.depth > maxDepth {
+		return d.errorf(d.pos, "nesting deeper than %d levels", maxDepth)
+	}
+	return nil
+}
+
+func (d *decoder) object() (any, error) {
+	if err := d.enter(); err != nil {
+		return nil, err
+	}
+	d.pos++ // {
+	m := make(map[string]any)
+	d.skipSpace()
+	if d.pos < len(d.data) && d.data[d.pos] == '}' {
+		d.pos++
+		d.depth--
+		return m, nil
+	}
+	for {
+		if d.pos >= len(d.data) || d.data[d.pos] != '"' {
+			return nil, d.errorf(d.pos, "expecting property name enclosed in double quotes")
+		}
+		k, err := d.str()
+		if err != nil {
+			return nil, err
+		}
+		d.skipSpace()
+		if d.pos >= len(d.data) || d.data[d.pos] != ':' {
+			return nil, d.errorf(d.pos, "expecting ':' delimiter")
+		}
+		d.pos++
+		d.skipSpace()
+		v, err := d.value()
+		if err != nil {
+			return nil, err
+		}
+		m[k] = v // a duplicate key: the last one wins, as in Python
+		d.skipSpace()
+		if d.pos >= len(d.data) {
+			return nil, d.errorf(d.pos, "expecting ',' delimiter")
+		}
+		switch d.data[d.pos] {
+		case ',':
+			d.pos++
+			d.skipSpace()
+		case '}':
+			d.pos++
+			d.depth--
+			return m, nil
+		default:
+			return nil, d.errorf(d.pos, "expecting ',' delimiter")
+		}
+	}
+}
+
+func (d *decoder) array() (any, error) {
+	if err := d.enter(); err != nil {
+		return nil, err
+	}
+	d.pos++ // [
+	a := make([]any, 0, 4)
+	d.skipSpace()
+	if d.pos < len(d.data) && d.data[d.pos] == ']' {
+		d.pos++
+		d.depth--
+		return a, nil
+	}
+	for {
+		v, err := d.value()
+		if err != nil {
+			return nil, err
+		}
+		a = append(a, v)
+		d.skipSpace()
+		if d.pos >= len(d.data) {
+			return nil, d.errorf(d.pos, "expecting ',' delimiter")
+		}
+		switch d.data[d.pos] {
+		case ',':
+			d.pos++
+			d.skipSpace()
+		case ']':
+			d.pos++
+			d.depth--
+			return a, nil
+		default:
+			return nil, d.errorf(d.pos, "expecting ',' delimiter")
+		}
+	}
+}
+
+func isDigit(c byte) bool { return c >= '0' && c <= '9' }
+
+// number scans -?(0|[1-9]\d*)(\.\d+)?([eE][-+]?\d+)? or -Infinity.
+func (d *decoder) number() (any, error) {
+	start := d.pos
+	i := d.pos
+	data := d.data
+	if data[i] == '-' {
+		i++
+		if i < len(data) && data[i] == 'I' {
+			d.pos = i
+			if _, err := d.literal("Infinity", nil); err != nil {
+				return nil, err
+			}
+			return Number("-Infinity"), nil
+		}
+	}
+	if i >= len(data) || !isDigit(data[i]) {
+		return nil, d.errorf(start, "expecting value")
+	}
+	if data[i] == '0' {
+		i++
+	} else {
+		for i < len(data) && isDigit(data[i]) {
+			i++
+		}
+	}
+	isInt := true
+	if i+1 < len(data) && data[i] == '.' && isDigit(data[i+1]) {
+		isInt = false
+		i += 2
+		for i < len(data) && isDigit(data[i]) {
+			i++
+		}
+	}
+	if i < len(data) && (data[i] == 'e' || data[i] == 'E') {
+		j := i + 1
+		if j < len(data) && (data[j] == '+' || data[j] == '-') {
+			j++
+		}
+		if j < len(data) && isDigit(data[j]) {
+			isInt = false
+			for j < len(data) && isDigit(data[j]) {
+				j++
+			}
+			i = j
+		}
+	}
+	if isInt {
+		digits := i - start
+		if data[start] == '-' {
+			digits--
+		}
+		if digits > maxIntDigits {
+			return nil, d.errorf(start, "integer with more than %d digits", maxIntDigits)
+		}
+	}
+	d.pos = i
+	return Number(data[start:i]), nil
+}
+
+func hexVal(c byte) rune {
+	switch {
+	case c >= '0' && c <= '9':
+		return rune(c - '0')
+	case c >= 'a' && c <= 'f':
+		return rune(c-'a') + 10
+	case c >= 'A' && c <= 'F':
+		return rune(c-'A') + 10
+	}
+	return -1
+}
+
+// hex4 reads the four hex digits at off, or returns -1.
+func (d *decoder) hex4(off int) rune {
+	if off+4 > len(d.data) {
+		return -1
+	}
+	var r rune
+	for _, c := range d.data[off : off+4] {
+		h := hexVal(c)
+		if h < 0 {
+			return -1
+		}
+		r = r<<4 | h
+	}
+	return r
+}
+
+// str scans a string starting at the opening quote.
+func (d *decoder) str() (string, error) {
+	data := d.data
+	start := d.pos + 1
+	i := start
+	// Fast path: no escapes.
+	for i < len(data) {
+		c := data[i]
+		if c == '"' {
+			s := data[start:i]
+			if !utf8.Valid(s) {
+				return "", d.invalidUTF8(start, i)
+			}
+			d.pos = i + 1
+			return string(s), nil
+		}
+		if c == '\\' {
+			break
+		}
+		if c < 0x20 {
+			return "", d.errorf(i, "invalid control character in string")
+		}
+		i++
+	}
+	if i >= len(data) {
+		return "", d.errorf(d.pos, "unterminated string starting")
+	}
+	if !utf8.Valid(data[start:i]) {
+		return "", d.invalidUTF8(start, i)
+	}
+	buf := make([]byte, 0, (i-start)+16)
+	buf = append(buf, data[start:i]...)
+	for {
+		// Copy a run of plain bytes.
+		run := i
+		for i < len(data) && data[i] != '"' && data[i] != '\\' && data[i] >= 0x20 {
+			i++
+		}
+		if !utf8.Valid(data[run:i]) {
+			return "", d.invalidUTF8(run, i)
+		}
+		buf = append(buf, data[run:i]...)
+		if i >= len(data) {
+			return "", d.errorf(d.pos, "unterminated string starting")
+		}
+		switch c := data[i]; {
+		case c == '"':
+			d.pos = i + 1
+			return string(buf), nil
+		case c < 0x20:
+			return "", d.errorf(i, "invalid control character in string")
+		}
+		// Backslash escape.
+		if i+1 >= len(data) {
+			return "", d.errorf(d.pos, "unterminated string starting")
+		}
+		switch e := data[i+1]; e {
+		case '"', '\\', '/':
+			buf = append(buf, e)
+			i += 2
+		case 'b':
+			buf = append(buf, '\b')
+			i += 2
+		case 'f':
+			buf = append(buf, '\f')
+			i += 2
+		case 'n':
+			buf = append(buf, '\n')
+			i += 2
+		case 'r':
+			buf = append(buf, '\r')
+			i += 2
+		case 't':
+			buf = append(buf, '\t')
+			i += 2
+		case 'u':
+			r := d.hex4(i + 2)
+			if r < 0 {
+				return "", d.errorf(i, "invalid \\uXXXX escape")
+			}
+			i += 6
+			if r >= 0xD800 && r <= 0xDBFF && i+1 < len(data) && data[i] == '\\' && data[i+1] == 'u' {
+				if lo := d.hex4(i + 2); lo >= 0xDC00 && lo <= 0xDFFF {
+					r = 0x10000 + (r-0xD800)<<10 + (lo - 0xDC00)
+					i += 6
+				}
+			}
+			buf = appendWTF8(buf, r)
+		default:
+			return "", d.errorf(i, "invalid \\escape")
+		}
+	}
+}
+
+// appendWTF8 appends r as UTF-8, or a lone surrogate as its 3-byte form.
+func appendWTF8(buf []byte, r rune) []byte {
+	if r >= 0xD800 && r <= 0xDFFF {
+		return append(buf, 0xED, byte(0x80|(r>>6)&0x3F), byte(0x80|r&0x3F))
+	}
+	return utf8.AppendRune(buf, r)
+}
+
+func (d *decoder) invalidUTF8(from, to int) error {
+	s := d.data[from:to]
+	for len(s) > 0 {
+		r, n := utf8.DecodeRune(s)
+		if r == utf8.RuneError && n == 1 {
+			break
+		}
+		s = s[n:]
+	}
+	return d.errorf(to-len(s), "invalid UTF-8")
+}
