@@ -34,10 +34,7 @@ func asNumber(x any) (Number, bool) {
 // IsInt reports whether n is a JSON integer (no fraction, no exponent), which
 // Python reads as an int of arbitrary size.
 func (n Number) IsInt() bool {
-	s := string(n)
-	if strings.HasPrefix(s, "-") {
-		s = s[1:]
-	}
+	s := strings.TrimPrefix(string(n), "-")
 	if s == "" {
 		return false
 	}
