@@ -1,0 +1,35 @@
+// Starts the real quire binary for a test and returns its URL and token.
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, existsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+
+export async function startQuire(extraArgs = []) {
+  const bin = process.env.QUIRE_BIN || resolve('../../bin/quire');
+  const home = mkdtempSync(join(tmpdir(), 'quire-npm-home-'));
+  const root = mkdtempSync(join(tmpdir(), 'quire-npm-root-'));
+  const runtime = join(home, 'runtime');
+  const child = spawn(bin, ['--port', '0', '--no-browser', '--root-dir', root, ...extraArgs], {
+    env: { PATH: process.env.PATH, HOME: home, JUPYTER_RUNTIME_DIR: runtime },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stderr = '';
+  child.stderr.on('data', (d) => { stderr += d; });
+  child.stdout.on('data', () => {});
+  const file = join(runtime, `quire-${child.pid}.json`);
+  const deadline = Date.now() + 15000;
+  while (!existsSync(file)) {
+    if (child.exitCode !== null) throw new Error(`quire exited: ${stderr}`);
+    if (Date.now() > deadline) throw new Error(`quire did not start: ${stderr}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  let info;
+  for (;;) {
+    try { info = JSON.parse(readFileSync(file, 'utf8')); break; } catch { await new Promise((r) => setTimeout(r, 20)); }
+  }
+  return {
+    url: info.url, token: info.token, root,
+    stderr: () => stderr,
+    stop: () => new Promise((res) => { child.once('exit', res); child.kill('SIGTERM'); }),
+  };
+}
