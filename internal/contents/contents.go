@@ -1,0 +1,124 @@
+// Package contents is the contents service behind /api/contents and
+// /files: models, notebooks, checkpoints, untitled names, copies, renames,
+// deletes and conflict-safe saves. It reaches storage only through the Store
+// interface it declares (fsstore on disk; storetest is the contract) and
+// notebook trust only through Notary.
+package contents
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"time"
+
+	"quire/internal/nbformat"
+)
+
+// HashAlgorithm is the only hash Quire computes for hash=1 and If-Match.
+const HashAlgorithm = "sha256"
+
+// DefaultHideGlobs are the names left out of directory listings unless
+// Options.HideGlobs says otherwise (jupyter_server's defaults).
+var DefaultHideGlobs = []string{"__pycache__", "*.pyc", "*.pyo", ".DS_Store", "*~"}
+
+// DefaultMaxCopyDirSize caps directory copies (jupyter_server's 500 MB).
+const DefaultMaxCopyDirSize = 500 << 20
+
+// Options are the service's knobs. The zero value is usable (hidden files
+// refused, permanent deletes, default globs and copy limit); app sets
+// DeleteToTrash from the config, whose default is true.
+type Options struct {
+	// AllowHidden serves and writes names starting with "." (Jupyter's
+	// allow_hidden). When false, hidden paths answer 404 on reads and 400 on
+	// writes, and listings skip dot-names.
+	AllowHidden bool
+	// DeleteToTrash moves deleted files to the store's trash (the
+	// freedesktop trash for fsstore) instead of removing them. When false a
+	// non-empty directory is refused unless it holds only checkpoints.
+	DeleteToTrash bool
+	// HideGlobs are path.Match patterns for names skipped in listings. nil
+	// means DefaultHideGlobs; an empty non-nil slice hides nothing.
+	HideGlobs []string
+	// MaxCopyDirSize caps the total size of a directory copy in bytes;
+	// 0 means DefaultMaxCopyDirSize.
+	MaxCopyDirSize int64
+}
+
+// Notary checks and signs notebooks (trust, spec §6). It is optional: with
+// no notary every notebook loads untrusted and nothing is signed.
+type Notary interface {
+	// Trusted reports whether nb's signature is known.
+	Trusted(nb *nbformat.Notebook) bool
+	// Sign records nb's signature.
+	Sign(nb *nbformat.Notebook) error
+}
+
+// Info describes one stored file or directory.
+type Info struct {
+	Name     string // last path segment, "" for the root
+	Dir      bool
+	Size     int64 // bytes; 0 for directories
+	ModTime  time.Time
+	Created  time.Time // birth or change time; ModTime if unknown
+	Writable bool
+	// Mode holds the permission bits where the store has them (0 if not).
+	Mode uint32
+}
+
+// Store is what the service needs from storage. Paths are clean API paths
+// ("" is the root, "/"-separated, no "." or ".."). Errors carry errkind
+// kinds: NotFound for a missing path or parent, Conflict for an existing
+// target where none may be, Forbidden for permission errors, Invalid for
+// operations the type of the target forbids (writing over a directory).
+type Store interface {
+	// Stat describes p, following symlinks the store allows.
+	Stat(ctx context.Context, p string) (Info, error)
+	// List describes the entries of directory dir in any order, skipping
+	// entries that cannot be described (dangling or refused symlinks,
+	// devices, sockets) and the store's own temporary files.
+	List(ctx context.Context, dir string) ([]Info, error)
+	// Open opens file p for reading.
+	Open(ctx context.Context, p string) (io.ReadSeekCloser, Info, error)
+	// Write atomically replaces (or creates) file p with r's bytes: readers
+	// see the old or the new file, never a mix; a failure (including one
+	// from r) leaves the old file. An existing file keeps its mode. The
+	// parent directory must exist.
+	Write(ctx context.Context, p string, r io.Reader) (Info, error)
+	// Append adds r's bytes to the end of file p, creating it if missing.
+	Append(ctx context.Context, p string, r io.Reader) (Info, error)
+	// Mkdir creates directory p; its parent must exist (Conflict if p
+	// exists).
+	Mkdir(ctx context.Context, p string) error
+	// Rename moves from to to, replacing a file at to; to's parent must
+	// exist.
+	Rename(ctx context.Context, from, to string) error
+	// Remove deletes p and, for a directory, everything below it.
+	Remove(ctx context.Context, p string) error
+	// Trash moves p to the store's trash; errkind.Unavailable if the store
+	// has none.
+	Trash(ctx context.Context, p string) error
+}
+
+// Service implements the contents API over a Store.
+type Service struct {
+	store  Store
+	notary Notary
+	opt    Options
+	log    *slog.Logger
+	locks  locker
+}
+
+// New returns a service over store. notary may be nil (no trust); log may
+// be nil (discard).
+func New(store Store, notary Notary, opt Options, log *slog.Logger) *Service {
+	if opt.HideGlobs == nil {
+		opt.HideGlobs = DefaultHideGlobs
+	}
+	if opt.MaxCopyDirSize <= 0 {
+		opt.MaxCopyDirSize = DefaultMaxCopyDirSize
+	}
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	return &Service{store: store, notary: notary, opt: opt, log: log, locks: locker{m: map[string]*lockEntry{}}}
+}

@@ -1,0 +1,10 @@
+//go:build !linux
+
+package fsstore
+
+import (
+	"io/fs"
+	"time"
+)
+
+func created(fi fs.FileInfo) time.Time { return fi.ModTime() }

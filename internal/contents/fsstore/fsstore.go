@@ -1,0 +1,302 @@
+// Package fsstore is the disk implementation of contents.Store: every
+// path goes through an fsroot.Root, writes are atomic (temp file, fsync,
+// rename, fsync of the directory) and deletes can go to the freedesktop
+// trash.
+package fsstore
+
+import (
+	"context"
+	"crypto/rand"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"strings"
+	"syscall"
+
+	"quire/internal/contents"
+	"quire/internal/errkind"
+	"quire/internal/fsroot"
+)
+
+// Options configures a Store.
+type Options struct {
+	// TrashDir, if set, is the trash can to use (it gets "files" and "info"
+	// subdirectories). Empty means the freedesktop default: the home trash
+	// ($XDG_DATA_HOME/Trash or ~/.local/share/Trash) when the root is on
+	// its file system, else "<topdir>/.Trash-<uid>" on the root's file
+	// system. Tests set it to a temp directory.
+	TrashDir string
+}
+
+// Store is a contents.Store on a directory tree.
+type Store struct {
+	root *fsroot.Root
+	opt  Options
+}
+
+// New returns a store over root. The caller keeps ownership of root.
+func New(root *fsroot.Root, opt Options) *Store {
+	return &Store{root: root, opt: opt}
+}
+
+// tmpMarker is in the names of in-flight atomic writes.
+const tmpMarker = ".quire-tmp-"
+
+// internal reports whether name is one of the store's own temp files.
+func internal(name string) bool {
+	return strings.HasPrefix(name, ".") && (strings.Contains(name, tmpMarker) || strings.HasSuffix(name, contents.UploadSuffix))
+}
+
+// kindErr classifies an OS error with a client-safe message.
+func kindErr(p string, err error) error {
+	var errno syscall.Errno
+	switch {
+	case err == nil:
+		return nil
+	case errors.Is(err, fsroot.ErrInvalidPath):
+		return errkind.New(errkind.NotFound, p+" is outside root contents directory", err)
+	case errors.Is(err, fs.ErrNotExist), errors.Is(err, syscall.ENOTDIR), errors.Is(err, syscall.ELOOP):
+		return errkind.New(errkind.NotFound, "No such file or directory: "+p, err)
+	case errors.Is(err, fs.ErrExist), errors.Is(err, syscall.ENOTEMPTY):
+		return errkind.New(errkind.Conflict, "File already exists: "+p, err)
+	case errors.Is(err, fs.ErrPermission):
+		return errkind.New(errkind.Forbidden, "Permission denied: "+p, err)
+	case errors.Is(err, syscall.EISDIR):
+		return errkind.New(errkind.Invalid, p+" is a directory", err)
+	case errors.As(err, &errno) && (errno == syscall.EINVAL || errno == syscall.EXDEV):
+		return errkind.New(errkind.Invalid, "Invalid operation on "+p, err)
+	case strings.Contains(err.Error(), "escapes from parent"):
+		// os.Root refusing a symlink or path that leaves the root.
+		return errkind.New(errkind.NotFound, p+" is outside root contents directory", err)
+	}
+	return err
+}
+
+func (s *Store) info(name string, fi fs.FileInfo) contents.Info {
+	return contents.Info{
+		Name:     name,
+		Dir:      fi.IsDir(),
+		Size:     sizeOf(fi),
+		ModTime:  fi.ModTime(),
+		Created:  created(fi),
+		Writable: writable(fi),
+		Mode:     uint32(fi.Mode().Perm()),
+	}
+}
+
+func sizeOf(fi fs.FileInfo) int64 {
+	if fi.IsDir() {
+		return 0
+	}
+	return fi.Size()
+}
+
+func base(p string) string {
+	if i := strings.LastIndexByte(p, '/'); i >= 0 {
+		return p[i+1:]
+	}
+	return p
+}
+
+func parent(p string) string {
+	if i := strings.LastIndexByte(p, '/'); i >= 0 {
+		return p[:i]
+	}
+	return ""
+}
+
+// Stat implements contents.Store.
+func (s *Store) Stat(ctx context.Context, p string) (contents.Info, error) {
+	fi, err := s.root.Stat(p)
+	if err != nil {
+		return contents.Info{}, kindErr(p, err)
+	}
+	return s.info(base(p), fi), nil
+}
+
+// List implements contents.Store.
+func (s *Store) List(ctx context.Context, dir string) ([]contents.Info, error) {
+	entries, err := s.root.ReadDir(dir)
+	if err != nil {
+		return nil, kindErr(dir, err)
+	}
+	out := make([]contents.Info, 0, len(entries))
+	for _, e := range entries {
+		name := e.Name()
+		if internal(name) {
+			continue
+		}
+		var fi fs.FileInfo
+		if e.Type()&fs.ModeSymlink != 0 {
+			fi, err = s.root.Stat(join(dir, name))
+		} else {
+			fi, err = e.Info()
+		}
+		if err != nil || !(fi.Mode().IsRegular() || fi.IsDir()) {
+			continue // dangling or refused link, vanished, device, socket…
+		}
+		out = append(out, s.info(name, fi))
+	}
+	return out, nil
+}
+
+func join(dir, name string) string {
+	if dir == "" {
+		return name
+	}
+	return dir + "/" + name
+}
+
+// Open implements contents.Store.
+func (s *Store) Open(ctx context.Context, p string) (io.ReadSeekCloser, contents.Info, error) {
+	f, err := s.root.Open(p)
+	if err != nil {
+		return nil, contents.Info{}, kindErr(p, err)
+	}
+	fi, err := f.Stat()
+	if err != nil {
+		f.Close()
+		return nil, contents.Info{}, kindErr(p, err)
+	}
+	if fi.IsDir() {
+		f.Close()
+		return nil, contents.Info{}, errkind.Newf(errkind.Invalid, "%s is a directory", p)
+	}
+	return f, s.info(base(p), fi), nil
+}
+
+// Write implements contents.Store: the bytes go to a temp file beside p,
+// which is synced, given p's mode and renamed over p; then the directory
+// is synced. If p is a symlink (inside the root) its target is rewritten
+// in place instead, so the link survives — that write is not atomic.
+func (s *Store) Write(ctx context.Context, p string, r io.Reader) (contents.Info, error) {
+	if err := ctx.Err(); err != nil {
+		return contents.Info{}, err
+	}
+	if p == "" {
+		return contents.Info{}, errkind.New(errkind.Invalid, "Cannot write the root directory", nil)
+	}
+	old, err := s.root.Lstat(p)
+	exists := err == nil
+	if err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return contents.Info{}, kindErr(p, err)
+	}
+	if exists && old.IsDir() {
+		return contents.Info{}, errkind.Newf(errkind.Invalid, "%s is a directory", p)
+	}
+	if exists && old.Mode()&fs.ModeSymlink != 0 {
+		return s.writeInPlace(p, r)
+	}
+	dir := parent(p)
+	tmp := join(dir, "."+base(p)+tmpMarker+rand.Text()[:12])
+	f, err := s.root.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o666)
+	if err != nil {
+		return contents.Info{}, kindErr(p, err)
+	}
+	fail := func(err error) (contents.Info, error) {
+		f.Close()
+		_ = s.root.Remove(tmp)
+		return contents.Info{}, kindErr(p, err)
+	}
+	if _, err := io.Copy(f, r); err != nil {
+		return fail(fmt.Errorf("write %s: %w", p, err))
+	}
+	if err := f.Sync(); err != nil {
+		return fail(err)
+	}
+	if exists {
+		if err := f.Chmod(old.Mode().Perm()); err != nil {
+			return fail(err)
+		}
+	}
+	if err := f.Close(); err != nil {
+		_ = s.root.Remove(tmp)
+		return contents.Info{}, kindErr(p, err)
+	}
+	if err := s.root.Rename(tmp, p); err != nil {
+		_ = s.root.Remove(tmp)
+		return contents.Info{}, kindErr(p, err)
+	}
+	s.syncDir(dir)
+	return s.Stat(ctx, p)
+}
+
+func (s *Store) writeInPlace(p string, r io.Reader) (contents.Info, error) {
+	f, err := s.root.OpenFile(p, os.O_WRONLY|os.O_TRUNC, 0)
+	if err != nil {
+		return contents.Info{}, kindErr(p, err)
+	}
+	if _, err := io.Copy(f, r); err != nil {
+		f.Close()
+		return contents.Info{}, kindErr(p, err)
+	}
+	if err := f.Sync(); err != nil {
+		f.Close()
+		return contents.Info{}, kindErr(p, err)
+	}
+	if err := f.Close(); err != nil {
+		return contents.Info{}, kindErr(p, err)
+	}
+	return s.Stat(context.Background(), p)
+}
+
+// syncDir makes a rename in dir durable (best effort).
+func (s *Store) syncDir(dir string) {
+	if d, err := s.root.Open(dir); err == nil {
+		_ = d.Sync()
+		d.Close()
+	}
+}
+
+// Append implements contents.Store.
+func (s *Store) Append(ctx context.Context, p string, r io.Reader) (contents.Info, error) {
+	if err := ctx.Err(); err != nil {
+		return contents.Info{}, err
+	}
+	f, err := s.root.OpenFile(p, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o666)
+	if err != nil {
+		return contents.Info{}, kindErr(p, err)
+	}
+	if _, err := io.Copy(f, r); err != nil {
+		f.Close()
+		return contents.Info{}, kindErr(p, err)
+	}
+	if err := f.Sync(); err != nil {
+		f.Close()
+		return contents.Info{}, kindErr(p, err)
+	}
+	if err := f.Close(); err != nil {
+		return contents.Info{}, kindErr(p, err)
+	}
+	return s.Stat(ctx, p)
+}
+
+// Mkdir implements contents.Store.
+func (s *Store) Mkdir(ctx context.Context, p string) error {
+	if p == "" {
+		return errkind.New(errkind.Conflict, "File already exists: root", nil)
+	}
+	return kindErr(p, s.root.Mkdir(p, 0o777))
+}
+
+// Rename implements contents.Store.
+func (s *Store) Rename(ctx context.Context, from, to string) error {
+	if err := s.root.Rename(from, to); err != nil {
+		return kindErr(from, err)
+	}
+	s.syncDir(parent(to))
+	return nil
+}
+
+// Remove implements contents.Store.
+func (s *Store) Remove(ctx context.Context, p string) error {
+	if p == "" {
+		return errkind.New(errkind.Invalid, "Can't delete root", nil)
+	}
+	if _, err := s.root.Lstat(p); err != nil {
+		return kindErr(p, err)
+	}
+	return kindErr(p, s.root.RemoveAll(p))
+}

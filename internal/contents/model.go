@@ -1,0 +1,192 @@
+package contents
+
+import (
+	"encoding/json"
+	"strconv"
+	"time"
+	"unicode/utf8"
+
+	"quire/internal/nbformat"
+)
+
+// Model types.
+const (
+	TypeDirectory = "directory"
+	TypeFile      = "file"
+	TypeNotebook  = "notebook"
+)
+
+// Model is a contents model (spec §2.3.1). Its JSON form has exactly the
+// keys Jupyter sends, with nulls where Jupyter has None.
+type Model struct {
+	Name         string
+	Path         string
+	Type         string
+	Writable     bool
+	Created      time.Time
+	LastModified time.Time
+	// Size is the byte size; ignored (null) for directories.
+	Size int64
+	// Mimetype is null when empty.
+	Mimetype string
+	// Content is nil (null), []*Model (directory), string (file) or
+	// *nbformat.Notebook (notebook).
+	Content any
+	// Format is null when empty: "json", "text" or "base64".
+	Format string
+	// Hash is null when empty; HashAlgorithm is set with it.
+	Hash          string
+	HashAlgorithm string
+	// Message is only sent when set (notebook validation failures).
+	Message string
+}
+
+// Checkpoint is a checkpoint model.
+type Checkpoint struct {
+	ID           string
+	LastModified time.Time
+}
+
+// MarshalJSON renders {"id", "last_modified"}.
+func (c Checkpoint) MarshalJSON() ([]byte, error) {
+	b := []byte(`{"id":`)
+	b = appendString(b, c.ID)
+	b = append(b, `,"last_modified":`...)
+	b = appendString(b, FormatTime(c.LastModified))
+	return append(b, '}'), nil
+}
+
+// MarshalJSON renders the model with Jupyter's keys. It writes the JSON
+// directly, so a large notebook or file is not re-encoded through
+// reflection.
+func (m *Model) MarshalJSON() ([]byte, error) {
+	return m.appendJSON(make([]byte, 0, 256))
+}
+
+func (m *Model) appendJSON(b []byte) ([]byte, error) {
+	b = append(b, `{"name":`...)
+	b = appendString(b, m.Name)
+	b = append(b, `,"path":`...)
+	b = appendString(b, m.Path)
+	b = append(b, `,"type":`...)
+	b = appendString(b, m.Type)
+	b = append(b, `,"writable":`...)
+	b = strconv.AppendBool(b, m.Writable)
+	b = append(b, `,"created":`...)
+	b = appendString(b, FormatTime(m.Created))
+	b = append(b, `,"last_modified":`...)
+	b = appendString(b, FormatTime(m.LastModified))
+	b = append(b, `,"size":`...)
+	if m.Type == TypeDirectory {
+		b = append(b, "null"...)
+	} else {
+		b = strconv.AppendInt(b, m.Size, 10)
+	}
+	b = append(b, `,"mimetype":`...)
+	b = appendNullable(b, m.Mimetype)
+	b = append(b, `,"content":`...)
+	switch c := m.Content.(type) {
+	case nil:
+		b = append(b, "null"...)
+	case string:
+		b = appendString(b, c)
+	case []*Model:
+		b = append(b, '[')
+		for i, ch := range c {
+			if i > 0 {
+				b = append(b, ',')
+			}
+			var err error
+			if b, err = ch.appendJSON(b); err != nil {
+				return nil, err
+			}
+		}
+		b = append(b, ']')
+	case *nbformat.Notebook:
+		nb, err := c.MarshalJSON()
+		if err != nil {
+			return nil, err
+		}
+		b = append(b, nb...)
+	default:
+		raw, err := json.Marshal(c)
+		if err != nil {
+			return nil, err
+		}
+		b = append(b, raw...)
+	}
+	b = append(b, `,"format":`...)
+	b = appendNullable(b, m.Format)
+	b = append(b, `,"hash":`...)
+	b = appendNullable(b, m.Hash)
+	b = append(b, `,"hash_algorithm":`...)
+	b = appendNullable(b, m.HashAlgorithm)
+	if m.Message != "" {
+		b = append(b, `,"message":`...)
+		b = appendString(b, m.Message)
+	}
+	return append(b, '}'), nil
+}
+
+func appendNullable(b []byte, s string) []byte {
+	if s == "" {
+		return append(b, "null"...)
+	}
+	return appendString(b, s)
+}
+
+const hexDigits = "0123456789abcdef"
+
+// appendString appends s as a JSON string, escaping only what JSON
+// requires (quote, backslash, control characters) and replacing invalid
+// UTF-8 (possible in file names) with U+FFFD.
+func appendString(b []byte, s string) []byte {
+	b = append(b, '"')
+	start := 0
+	for i := 0; i < len(s); {
+		c := s[i]
+		if c >= 0x20 && c != '"' && c != '\\' && c < utf8.RuneSelf {
+			i++
+			continue
+		}
+		if c < utf8.RuneSelf {
+			b = append(b, s[start:i]...)
+			switch c {
+			case '"', '\\':
+				b = append(b, '\\', c)
+			case '\n':
+				b = append(b, '\\', 'n')
+			case '\r':
+				b = append(b, '\\', 'r')
+			case '\t':
+				b = append(b, '\\', 't')
+			default:
+				b = append(b, '\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&0xf])
+			}
+			i++
+			start = i
+			continue
+		}
+		r, size := utf8.DecodeRuneInString(s[i:])
+		if r == utf8.RuneError && size == 1 {
+			b = append(b, s[start:i]...)
+			b = append(b, `\ufffd`...)
+			i++
+			start = i
+			continue
+		}
+		i += size
+	}
+	b = append(b, s[start:]...)
+	return append(b, '"')
+}
+
+// FormatTime renders t as Jupyter does: UTC ISO 8601 with "Z", microseconds
+// only when non-zero.
+func FormatTime(t time.Time) string {
+	t = t.UTC().Truncate(time.Microsecond)
+	if t.Nanosecond() == 0 {
+		return t.Format("2006-01-02T15:04:05Z")
+	}
+	return t.Format("2006-01-02T15:04:05.000000Z")
+}

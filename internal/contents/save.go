@@ -1,0 +1,366 @@
+package contents
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"strings"
+	"time"
+
+	"quire/internal/errkind"
+	"quire/internal/nbformat"
+)
+
+// SaveRequest is a PUT body, split into its fields by the handler.
+type SaveRequest struct {
+	// Type, Format: as sent ("" if absent).
+	Type, Format string
+	// Path is the body's "path" (only checked for hiddenness).
+	Path string
+	// Content is the raw JSON "content" value; nil if absent or null.
+	Content json.RawMessage
+	// Chunk is the upload chunk number: 0 for a whole save, then 1, 2, …
+	// and -1 for the last.
+	Chunk int
+	// Cond guards the save (checked on whole saves and on chunk 1 only).
+	Cond Precondition
+}
+
+// Precondition is a conditional-request guard.
+type Precondition struct {
+	// IfMatch is the expected hex sha256 of the current file (quotes and a
+	// W/ prefix are ignored; "*" means "exists"). A missing file fails.
+	IfMatch string
+	// IfUnmodifiedSince fails when the file changed after it (second
+	// precision). Ignored when IfMatch is set or the file is missing.
+	IfUnmodifiedSince time.Time
+}
+
+func (c Precondition) empty() bool { return c.IfMatch == "" && c.IfUnmodifiedSince.IsZero() }
+
+// check evaluates the precondition against p; callers hold p's lock.
+func (s *Service) check(ctx context.Context, p string, c Precondition, info Info, exists bool) error {
+	if c.empty() {
+		return nil
+	}
+	stale := func(why string) error {
+		return errkind.Newf(errkind.Stale, "%s changed on the server (%s); reload it before saving", p, why)
+	}
+	if c.IfMatch != "" {
+		if !exists || info.Dir {
+			return stale("it no longer exists")
+		}
+		want := strings.TrimSpace(c.IfMatch)
+		if want == "*" {
+			return nil
+		}
+		h, err := s.hashFile(ctx, p)
+		if err != nil {
+			return fmt.Errorf("hash %s: %w", p, err)
+		}
+		for tag := range strings.SplitSeq(want, ",") {
+			tag = strings.Trim(strings.TrimPrefix(strings.TrimSpace(tag), "W/"), `"`)
+			if strings.EqualFold(tag, h) {
+				return nil
+			}
+		}
+		return stale("hash mismatch")
+	}
+	if exists && info.ModTime.Truncate(time.Second).After(c.IfUnmodifiedSince) {
+		return stale("modified since")
+	}
+	return nil
+}
+
+// Save handles a PUT with a non-empty body: it saves over an existing file
+// (created false) or creates p (created true), and returns the content-less
+// model.
+func (s *Service) Save(ctx context.Context, p string, req SaveRequest) (m *Model, created bool, err error) {
+	p, err = cleanPath(p)
+	if err != nil {
+		return nil, false, err
+	}
+	bodyPath, _ := cleanPath(req.Path)
+	if p == "" || s.hidden(p) || s.hidden(bodyPath) {
+		return nil, false, errkind.Newf(errkind.Invalid, "Cannot create file or directory '%s'", p)
+	}
+	// Finish the save even if the client goes away mid-write.
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Minute)
+	defer cancel()
+
+	unlock := s.locks.lock(p)
+	defer unlock()
+
+	info, err := s.store.Stat(ctx, p)
+	exists := err == nil
+	if err != nil && !errkind.Is(err, errkind.NotFound) {
+		return nil, false, fmt.Errorf("stat %s: %w", p, err)
+	}
+	isFile := exists && !info.Dir
+	_, name := split(p)
+
+	if req.Chunk != 0 {
+		return s.saveChunk(ctx, p, req, info, exists)
+	}
+	if !isFile { // Jupyter's new(): defaults for a create
+		if req.Type == "" {
+			req.Type = typeOf(name)
+		}
+		if req.Content == nil && req.Type != TypeDirectory {
+			if req.Type == TypeNotebook {
+				req.Content = json.RawMessage(`{"cells":[],"metadata":{},"nbformat":4,"nbformat_minor":5}`)
+			} else {
+				req.Content, req.Format = json.RawMessage(`""`), "text"
+			}
+		}
+	}
+	switch req.Type {
+	case "":
+		return nil, false, errkind.New(errkind.Invalid, "No file type provided", nil)
+	case TypeDirectory, TypeNotebook, TypeFile:
+	default:
+		req.Type = TypeFile
+	}
+	if req.Content == nil && req.Type != TypeDirectory {
+		return nil, false, errkind.New(errkind.Invalid, "No file content provided", nil)
+	}
+	if exists && info.Dir && req.Type != TypeDirectory {
+		return nil, false, errkind.Newf(errkind.Invalid, "%s is a directory", p)
+	}
+	if err := s.check(ctx, p, req.Cond, info, exists); err != nil {
+		return nil, false, err
+	}
+
+	var message string
+	switch req.Type {
+	case TypeDirectory:
+		if isFile {
+			return nil, false, errkind.Newf(errkind.Invalid, "%s is not a directory", p)
+		}
+		if !exists {
+			if err := s.store.Mkdir(ctx, p); err != nil {
+				return nil, false, s.writeErr(p, err)
+			}
+		}
+	case TypeNotebook:
+		message, err = s.saveNotebook(ctx, p, req.Content)
+		if err != nil {
+			return nil, false, err
+		}
+	default:
+		data, err := decodeFileContent(p, req.Format, req.Content)
+		if err != nil {
+			return nil, false, err
+		}
+		if _, err := s.store.Write(ctx, p, bytes.NewReader(data)); err != nil {
+			return nil, false, s.writeErr(p, err)
+		}
+	}
+	m, err = s.Get(ctx, p, GetOptions{})
+	if err != nil {
+		return nil, false, err
+	}
+	m.Message = message
+	return m, !isFile, nil
+}
+
+// writeErr gives write failures their client message.
+func (s *Service) writeErr(p string, err error) error {
+	switch errkind.Of(err) {
+	case errkind.Forbidden:
+		return errkind.New(errkind.Forbidden, "Permission denied: "+p, err)
+	case errkind.NotFound:
+		dir, _ := split(p)
+		return errkind.New(errkind.NotFound, "No such parent directory: "+dir, err)
+	case errkind.Internal:
+		return errkind.New(errkind.Internal, "Unexpected error while saving file: "+p, err)
+	}
+	return err
+}
+
+// decodeFileContent turns a file's "content" into bytes.
+func decodeFileContent(p, format string, raw json.RawMessage) ([]byte, error) {
+	if format != "text" && format != "base64" {
+		return nil, errkind.New(errkind.Invalid, "Must specify format of file contents as 'text' or 'base64'", nil)
+	}
+	var text string
+	if err := json.Unmarshal(raw, &text); err != nil {
+		return nil, errkind.Newf(errkind.Invalid, "Encoding error saving %s: content must be a string", p)
+	}
+	if format == "text" {
+		return []byte(text), nil
+	}
+	data, err := decodeBase64(text)
+	if err != nil {
+		return nil, errkind.New(errkind.Invalid, fmt.Sprintf("Encoding error saving %s: invalid base64: %v", p, err), err)
+	}
+	return data, nil
+}
+
+// saveNotebook parses, signs and writes a notebook; it returns the
+// validation message ("" if valid).
+func (s *Service) saveNotebook(ctx context.Context, p string, raw json.RawMessage) (string, error) {
+	raw = bytes.TrimSpace(raw)
+	if len(raw) == 0 || raw[0] != '{' {
+		return "", errkind.Newf(errkind.Invalid, "Unreadable notebook content for %s: content must be a JSON object", p)
+	}
+	nb, err := nbformat.FromJSON(raw)
+	if err != nil {
+		return "", errkind.New(errkind.Invalid, fmt.Sprintf("Unreadable notebook content for %s: %s", p, clientErr(err)), err)
+	}
+	if err := checkCells(nb); err != nil {
+		return "", errkind.New(errkind.Invalid, fmt.Sprintf("Unreadable notebook content for %s: %v", p, err), err)
+	}
+	var message string
+	if verr := nb.Validate(); verr != nil {
+		message = "Notebook validation failed: " + clientErr(verr)
+	}
+	if s.notary != nil && allCodeCellsTrusted(nb) {
+		if err := s.notary.Sign(nb); err != nil {
+			s.log.Warn("could not sign notebook", "path", p, "err", err)
+		}
+	}
+	data, err := nbformat.Marshal(nb)
+	if err != nil {
+		return "", errkind.New(errkind.Invalid, fmt.Sprintf("Cannot write notebook %s: %s", p, clientErr(err)), err)
+	}
+	if _, err := s.store.Write(ctx, p, bytes.NewReader(data)); err != nil {
+		return "", s.writeErr(p, err)
+	}
+	if _, err := s.store.Stat(ctx, checkpointPath(p)); errkind.Is(err, errkind.NotFound) {
+		if _, err := s.createCheckpoint(ctx, p); err != nil {
+			s.log.Warn("could not create checkpoint", "path", p, "err", err)
+		}
+	}
+	return message, nil
+}
+
+// checkCells refuses cells a v4.0–4.5 notebook cannot hold: non-objects
+// and unknown cell types (newer minors may carry unknown types, which are
+// kept). Jupyter would save these with a validation message; Quire refuses
+// them so a buggy client cannot write a notebook Jupyter then rejects.
+func checkCells(nb *nbformat.Notebook) error {
+	cells, ok := nb.Doc["cells"].([]any)
+	if !ok {
+		return fmt.Errorf(`"cells" must be a list`)
+	}
+	if _, minor := nb.Version(); minor > 5 {
+		return nil
+	}
+	for i, c := range cells {
+		cell, ok := c.(map[string]any)
+		if !ok {
+			return fmt.Errorf("cell %d is not an object", i)
+		}
+		switch ct := cell["cell_type"].(type) {
+		case string:
+			if ct != "code" && ct != "markdown" && ct != "raw" {
+				return fmt.Errorf("cell %d has unknown cell_type %q", i, ct)
+			}
+		default:
+			return fmt.Errorf("cell %d has no string cell_type", i)
+		}
+	}
+	return nil
+}
+
+// allCodeCellsTrusted reports whether every code cell the client sent
+// carries metadata.trusted == true (Jupyter's check_cells).
+func allCodeCellsTrusted(nb *nbformat.Notebook) bool {
+	cells, _ := nb.Doc["cells"].([]any)
+	for _, c := range cells {
+		cell, _ := c.(map[string]any)
+		if cell == nil || cell["cell_type"] != "code" {
+			continue
+		}
+		md, _ := cell["metadata"].(map[string]any)
+		if t, _ := md["trusted"].(bool); !t {
+			return false
+		}
+	}
+	return true
+}
+
+// uploadPath is where a chunked upload of p collects until its last chunk.
+func uploadPath(p string) string {
+	dir, name := split(p)
+	return join(dir, "."+name+UploadSuffix)
+}
+
+// UploadSuffix ends the names of in-progress chunked uploads; stores skip
+// such names in listings.
+const UploadSuffix = ".quire-upload"
+
+// saveChunk handles one chunk of a chunked upload. Chunks collect in a
+// hidden sibling file (".<name>.quire-upload"): chunk 1 creates or
+// truncates it, later chunks append, and chunk -1 appends and then renames
+// it over p in one step. Readers of p therefore see the old file or the
+// whole new one, never a partial upload (Jupyter appends to p in place).
+// A chunk other than 1 with no upload in progress is refused.
+func (s *Service) saveChunk(ctx context.Context, p string, req SaveRequest, info Info, exists bool) (*Model, bool, error) {
+	if req.Chunk < -1 || req.Chunk == 0 {
+		return nil, false, errkind.Newf(errkind.Invalid, "Invalid chunk number %d", req.Chunk)
+	}
+	_, name := split(p)
+	typ := req.Type
+	if typ == "" {
+		typ = typeOf(name)
+	}
+	if typ != TypeFile {
+		return nil, false, errkind.Newf(errkind.Invalid, "File type \"%s\" is not supported for large file transfer", typ)
+	}
+	if req.Content == nil {
+		return nil, false, errkind.New(errkind.Invalid, "No file content provided", nil)
+	}
+	if exists && info.Dir {
+		return nil, false, errkind.Newf(errkind.Invalid, "%s is a directory", p)
+	}
+	data, err := decodeFileContent(p, req.Format, req.Content)
+	if err != nil {
+		return nil, false, err
+	}
+	up := uploadPath(p)
+	var upInfo Info
+	if req.Chunk == 1 {
+		if err := s.check(ctx, p, req.Cond, info, exists); err != nil {
+			return nil, false, err
+		}
+		if upInfo, err = s.store.Write(ctx, up, bytes.NewReader(data)); err != nil {
+			return nil, false, s.writeErr(p, err)
+		}
+	} else {
+		if _, err := s.store.Stat(ctx, up); err != nil {
+			if errkind.Is(err, errkind.NotFound) {
+				return nil, false, errkind.Newf(errkind.Invalid, "No chunked upload in progress for %s (chunk %d before chunk 1)", p, req.Chunk)
+			}
+			return nil, false, fmt.Errorf("stat upload: %w", err)
+		}
+		if upInfo, err = s.store.Append(ctx, up, bytes.NewReader(data)); err != nil {
+			return nil, false, s.writeErr(p, err)
+		}
+	}
+	if req.Chunk == -1 {
+		if err := s.store.Rename(ctx, up, p); err != nil {
+			return nil, false, s.writeErr(p, err)
+		}
+		m, err := s.Get(ctx, p, GetOptions{})
+		return m, false, err
+	}
+	// In progress: describe p as it will be.
+	upInfo.Name = name
+	m := baseModel(p, upInfo)
+	m.Type, m.Mimetype = TypeFile, MimeType(name)
+	return m, req.Chunk == 1 && !exists, nil
+}
+
+// copyFile copies file from to to through the store.
+func (s *Service) copyFile(ctx context.Context, from, to string) (Info, error) {
+	f, _, err := s.store.Open(ctx, from)
+	if err != nil {
+		return Info{}, err
+	}
+	defer f.Close()
+	return s.store.Write(ctx, to, io.Reader(f))
+}

@@ -1,0 +1,289 @@
+// Package fsroot is Quire's only mapping from API paths to files. Every
+// file operation the contents store performs goes through a Root, which is
+// built on os.Root: by default no path, symlink or ".." may reach outside
+// the root directory, for reads and writes alike.
+package fsroot
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+)
+
+// ErrInvalidPath reports an API path that Clean refuses.
+var ErrInvalidPath = errors.New("invalid path")
+
+// Clean normalises an API path into a clean, slash-separated path relative
+// to the root ("" is the root itself). It splits on "/", drops empty and "."
+// segments (so leading, trailing and repeated slashes are harmless) and
+// refuses, with an error wrapping ErrInvalidPath:
+//   - a ".." segment (Clean never resolves it: "a/../b" is refused, not "b");
+//   - a NUL byte;
+//   - a backslash anywhere: it is a separator on Windows and a source of
+//     confusion everywhere, so Quire refuses it on every platform;
+//   - a first segment that looks like a drive letter ("C:", "c:foo").
+//
+// The result is never absolute and never contains "..".
+func Clean(apiPath string) (string, error) {
+	if strings.IndexByte(apiPath, 0) >= 0 {
+		return "", fmt.Errorf("%w: NUL byte", ErrInvalidPath)
+	}
+	if strings.IndexByte(apiPath, '\\') >= 0 {
+		return "", fmt.Errorf("%w: backslash", ErrInvalidPath)
+	}
+	// Fast path: already clean.
+	if isClean(apiPath) {
+		if hasDrive(apiPath) {
+			return "", fmt.Errorf("%w: drive letter", ErrInvalidPath)
+		}
+		return apiPath, nil
+	}
+	parts := strings.Split(apiPath, "/")
+	out := parts[:0]
+	for _, s := range parts {
+		switch s {
+		case "", ".":
+			continue
+		case "..":
+			return "", fmt.Errorf("%w: parent segment", ErrInvalidPath)
+		}
+		out = append(out, s)
+	}
+	p := strings.Join(out, "/")
+	if hasDrive(p) {
+		return "", fmt.Errorf("%w: drive letter", ErrInvalidPath)
+	}
+	return p, nil
+}
+
+func isClean(p string) bool {
+	if p == "" {
+		return true
+	}
+	for s := range strings.SplitSeq(p, "/") {
+		if s == "" || s == "." || s == ".." {
+			return false
+		}
+	}
+	return true
+}
+
+func hasDrive(p string) bool {
+	return len(p) >= 2 && p[1] == ':' && (p[0]|0x20 >= 'a' && p[0]|0x20 <= 'z')
+}
+
+// Options configures a Root.
+type Options struct {
+	// FollowSymlinks, an explicit opt-in, lets symlinks inside the root
+	// point anywhere (Jupyter's behaviour). Paths are still cleaned, so no
+	// ".." can leave the root, but a link to /etc is followed. When false
+	// (the default) os.Root refuses every symlink that resolves outside the
+	// root, on every read and write.
+	FollowSymlinks bool
+}
+
+// Root is an open root directory.
+type Root struct {
+	dir    string // absolute
+	r      *os.Root
+	follow bool
+}
+
+// Open opens dir (made absolute) as a root.
+func Open(dir string, opt Options) (*Root, error) {
+	abs, err := filepath.Abs(dir)
+	if err != nil {
+		return nil, fmt.Errorf("open root %s: %w", dir, err)
+	}
+	r, err := os.OpenRoot(abs)
+	if err != nil {
+		return nil, fmt.Errorf("open root: %w", err)
+	}
+	return &Root{dir: abs, r: r, follow: opt.FollowSymlinks}, nil
+}
+
+// Close releases the root's directory handle.
+func (r *Root) Close() error { return r.r.Close() }
+
+// Dir returns the root's absolute OS path. Only the store's trash code
+// needs it (to find the right trash can); nothing maps API paths with it.
+func (r *Root) Dir() string { return r.dir }
+
+// FollowsSymlinks reports whether the root was opened with FollowSymlinks.
+func (r *Root) FollowsSymlinks() bool { return r.follow }
+
+// name cleans an API path into an os.Root name ("." for the root).
+func (r *Root) name(p string) (string, error) {
+	c, err := Clean(p)
+	if err != nil {
+		return "", &fs.PathError{Op: "clean", Path: p, Err: err}
+	}
+	if c == "" {
+		return ".", nil
+	}
+	return filepath.FromSlash(c), nil
+}
+
+// osPath is used only in FollowSymlinks mode: the cleaned name joined to
+// the root, lexically inside it.
+func (r *Root) osPath(n string) string { return filepath.Join(r.dir, n) }
+
+// Stat returns the FileInfo of p, following symlinks.
+func (r *Root) Stat(p string) (fs.FileInfo, error) {
+	n, err := r.name(p)
+	if err != nil {
+		return nil, err
+	}
+	if r.follow {
+		return os.Stat(r.osPath(n))
+	}
+	return r.r.Stat(n)
+}
+
+// Lstat returns the FileInfo of p without following a final symlink.
+func (r *Root) Lstat(p string) (fs.FileInfo, error) {
+	n, err := r.name(p)
+	if err != nil {
+		return nil, err
+	}
+	if r.follow {
+		return os.Lstat(r.osPath(n))
+	}
+	return r.r.Lstat(n)
+}
+
+// Open opens p for reading.
+func (r *Root) Open(p string) (*os.File, error) {
+	return r.OpenFile(p, os.O_RDONLY, 0)
+}
+
+// OpenFile opens p with the given flags and permission.
+func (r *Root) OpenFile(p string, flag int, perm fs.FileMode) (*os.File, error) {
+	n, err := r.name(p)
+	if err != nil {
+		return nil, err
+	}
+	if r.follow {
+		return os.OpenFile(r.osPath(n), flag, perm)
+	}
+	return r.r.OpenFile(n, flag, perm)
+}
+
+// ReadDir lists directory p (unsorted, as the OS returns it).
+func (r *Root) ReadDir(p string) ([]fs.DirEntry, error) {
+	f, err := r.Open(p)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	return f.ReadDir(-1)
+}
+
+// Mkdir creates directory p.
+func (r *Root) Mkdir(p string, perm fs.FileMode) error {
+	n, err := r.name(p)
+	if err != nil {
+		return err
+	}
+	if r.follow {
+		return os.Mkdir(r.osPath(n), perm)
+	}
+	return r.r.Mkdir(n, perm)
+}
+
+// Remove removes the file or empty directory p.
+func (r *Root) Remove(p string) error {
+	n, err := r.name(p)
+	if err != nil {
+		return err
+	}
+	if n == "." {
+		return &fs.PathError{Op: "remove", Path: p, Err: fs.ErrPermission}
+	}
+	if r.follow {
+		return os.Remove(r.osPath(n))
+	}
+	return r.r.Remove(n)
+}
+
+// RemoveAll removes p and everything below it. It never removes the root.
+// Symlinks inside are removed, never followed.
+func (r *Root) RemoveAll(p string) error {
+	n, err := r.name(p)
+	if err != nil {
+		return err
+	}
+	if n == "." {
+		return &fs.PathError{Op: "removeall", Path: p, Err: fs.ErrPermission}
+	}
+	if r.follow {
+		return os.RemoveAll(r.osPath(n))
+	}
+	return r.r.RemoveAll(n)
+}
+
+// Rename renames oldp to newp, replacing a file at newp.
+func (r *Root) Rename(oldp, newp string) error {
+	o, err := r.name(oldp)
+	if err != nil {
+		return err
+	}
+	n, err := r.name(newp)
+	if err != nil {
+		return err
+	}
+	if o == "." || n == "." {
+		return &os.LinkError{Op: "rename", Old: oldp, New: newp, Err: fs.ErrPermission}
+	}
+	if r.follow {
+		return os.Rename(r.osPath(o), r.osPath(n))
+	}
+	return r.r.Rename(o, n)
+}
+
+// Chmod changes the mode of p.
+func (r *Root) Chmod(p string, mode fs.FileMode) error {
+	n, err := r.name(p)
+	if err != nil {
+		return err
+	}
+	if r.follow {
+		return os.Chmod(r.osPath(n), mode)
+	}
+	return r.r.Chmod(n, mode)
+}
+
+// Readlink returns the target of symlink p.
+func (r *Root) Readlink(p string) (string, error) {
+	n, err := r.name(p)
+	if err != nil {
+		return "", err
+	}
+	if r.follow {
+		return os.Readlink(r.osPath(n))
+	}
+	return r.r.Readlink(n)
+}
+
+// MoveOut moves p (file, directory or symlink itself) to dst, an absolute
+// OS path outside the root — the trash can. p's parent is opened through
+// the root, so the move cannot be redirected outside it.
+func (r *Root) MoveOut(p, dst string) error {
+	n, err := r.name(p)
+	if err != nil {
+		return err
+	}
+	if n == "." {
+		return &os.LinkError{Op: "rename", Old: p, New: dst, Err: fs.ErrPermission}
+	}
+	if !filepath.IsAbs(dst) {
+		return &os.LinkError{Op: "rename", Old: p, New: dst, Err: errors.New("destination not absolute")}
+	}
+	if r.follow {
+		return os.Rename(r.osPath(n), dst)
+	}
+	return r.moveOut(n, dst)
+}

@@ -1,0 +1,73 @@
+package httpapi
+
+import (
+	"net/http"
+	"strings"
+
+	"quire/internal/contents"
+	"quire/internal/errkind"
+)
+
+// filesCSP keeps downloaded HTML and SVG from running script in our
+// origin.
+const filesCSP = "sandbox; default-src 'none'; img-src 'self' data:; media-src 'self'; style-src 'unsafe-inline'; frame-ancestors 'self'"
+
+// files serves raw file bytes at {base}files/<path> (GET and HEAD), with
+// Range and If-Modified-Since support.
+func (a *API) files(w http.ResponseWriter, r *http.Request) {
+	h := w.Header()
+	h.Set("Content-Security-Policy", filesCSP)
+	h.Set("Cache-Control", "no-cache")
+	h.Set("X-Content-Type-Options", "nosniff")
+	if a.d.Contents == nil {
+		WriteError(w, r, a.d.Log, errkind.New(errkind.Unavailable, "contents are not available", nil))
+		return
+	}
+	d, err := a.d.Contents.Open(r.Context(), r.PathValue("path"))
+	if err != nil {
+		WriteError(w, r, a.d.Log, err)
+		return
+	}
+	defer d.Body.Close()
+
+	download := false
+	if v, ok := r.URL.Query()["download"]; ok {
+		switch strings.ToLower(v[0]) {
+		case "", "0", "false", "no":
+		default:
+			download = true
+		}
+	}
+	ctype := contents.MimeType(d.Name)
+	if strings.HasSuffix(d.Name, ".ipynb") {
+		ctype, download = "application/x-ipynb+json", true
+	}
+	switch ctype {
+	case "":
+		ctype = "application/octet-stream"
+	case "text/plain":
+		ctype = "text/plain; charset=UTF-8"
+	}
+	h.Set("Content-Type", ctype)
+	if download {
+		h.Set("Content-Disposition", "attachment; filename*=UTF-8''"+encodeRFC5987(d.Name))
+	}
+	http.ServeContent(w, r, d.Name, d.Info.ModTime, d.Body)
+}
+
+// encodeRFC5987 percent-encodes s for a filename* parameter.
+func encodeRFC5987(s string) string {
+	const hex = "0123456789ABCDEF"
+	var b strings.Builder
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || strings.IndexByte("!#$&+-.^_`|~", c) >= 0 {
+			b.WriteByte(c)
+			continue
+		}
+		b.WriteByte('%')
+		b.WriteByte(hex[c>>4])
+		b.WriteByte(hex[c&15])
+	}
+	return b.String()
+}
