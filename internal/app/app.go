@@ -1,0 +1,61 @@
+// Package app is the one place that builds, runs and stops everything: it
+// reads the configuration, wires the services into the HTTP chain and owns
+// the server's lifetime. cmd/quire only turns Run's result into an exit code.
+package app
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+)
+
+// Version is Quire's own version.
+const Version = "0.1.0"
+
+// APIVersion is the Jupyter Server API level Quire speaks, reported by
+// GET {base}api.
+const APIVersion = "2.14.0"
+
+// Run executes the quire command line and returns the process exit code.
+func Run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	return run(ctx, args, os.LookupEnv, os.Stdin, stdout, stderr)
+}
+
+func run(ctx context.Context, args []string, env envFunc, stdin io.Reader, stdout, stderr io.Writer) int {
+	cmd := "serve"
+	if len(args) > 0 && len(args[0]) > 0 && args[0][0] != '-' {
+		cmd, args = args[0], args[1:]
+	}
+	switch cmd {
+	case "serve":
+		return runServe(ctx, args, env, stdout, stderr)
+	case "password":
+		return runPassword(args, env, stdin, stdout, stderr)
+	case "list":
+		return runList(args, env, stdout, stderr)
+	case "stop":
+		return runStop(args, env, stdout, stderr)
+	case "version":
+		fmt.Fprintln(stdout, "quire", Version)
+		return 0
+	case "help":
+		return runServe(ctx, []string{"--help"}, env, stdout, stderr)
+	default:
+		fmt.Fprintf(stderr, "quire: unknown command %q; commands: serve, password, list, stop, version (quire --help)\n", cmd)
+		return 2
+	}
+}
+
+// exitCode maps a serve error to an exit status.
+func exitCode(err error) int {
+	switch {
+	case err == nil:
+		return 0
+	case errors.Is(err, flag.ErrHelp):
+		return 0
+	}
+	return 1
+}

@@ -1,0 +1,386 @@
+package app
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/tls"
+	"encoding/hex"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strconv"
+	"sync"
+	"time"
+
+	"quire/internal/auth"
+	"quire/internal/config"
+	"quire/internal/contents"
+	"quire/internal/contents/fsstore"
+	"quire/internal/fsroot"
+	"quire/internal/guard"
+	"quire/internal/httpapi"
+	"quire/internal/logx"
+	"quire/internal/tlsx"
+)
+
+func runServe(ctx context.Context, args []string, env envFunc, stdout, stderr io.Writer) int {
+	cfg, err := config.Load(args, env, stderr)
+	if err != nil {
+		if !errors.Is(err, flag.ErrHelp) {
+			fmt.Fprintln(stderr, "quire:", err)
+			return 2
+		}
+		return 0
+	}
+	log, err := logx.New(stderr, cfg.LogFormat, cfg.LogLevel)
+	if err != nil {
+		fmt.Fprintln(stderr, "quire:", err)
+		return 2
+	}
+	s := &server{cfg: cfg, env: env, log: log, stdout: stdout}
+	if err := s.run(ctx); err != nil {
+		log.Error("quire stopped", "err", err)
+		fmt.Fprintln(stderr, "quire:", err)
+		return exitCode(err)
+	}
+	return 0
+}
+
+// server is one running instance: its settings, what it built and what it
+// must undo on the way out.
+type server struct {
+	cfg    *config.Config
+	env    envFunc
+	log    *slog.Logger
+	stdout io.Writer
+
+	token        string
+	passwordHash string
+	generated    bool // the token was generated at start
+	cleanup      []func()
+}
+
+func (s *server) run(ctx context.Context) error {
+	defer func() {
+		for i := len(s.cleanup) - 1; i >= 0; i-- {
+			s.cleanup[i]()
+		}
+	}()
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+
+	if os.Getpid() == 1 {
+		var wg sync.WaitGroup
+		wg.Go(func() { reapOrphans(ctx, s.log, nil) })
+		s.cleanup = append(s.cleanup, func() { cancel(); wg.Wait() })
+	}
+
+	if err := s.credentials(); err != nil {
+		return err
+	}
+	if err := s.checkSafety(); err != nil {
+		return err
+	}
+	if fi, err := os.Stat(s.cfg.RootDir); err != nil || !fi.IsDir() {
+		return fmt.Errorf("root directory %s does not exist or is not a directory (--root-dir)", s.cfg.RootDir)
+	}
+	if err := os.MkdirAll(s.cfg.DataDir, 0o700); err != nil {
+		return fmt.Errorf("create data dir: %w", err)
+	}
+
+	tlsConf, err := s.tlsConfig()
+	if err != nil {
+		return err
+	}
+
+	ln, err := s.listen()
+	if err != nil {
+		return err
+	}
+	port := 0
+	if tcp, ok := ln.Addr().(*net.TCPAddr); ok {
+		port = tcp.Port
+	}
+	if tlsConf != nil {
+		ln = tls.NewListener(ln, tlsConf)
+	}
+
+	handler, closeHandler, err := s.handler(cancel)
+	if err != nil {
+		ln.Close()
+		return err
+	}
+	s.cleanup = append(s.cleanup, closeHandler)
+
+	srv := &http.Server{
+		Handler:           handler,
+		ReadHeaderTimeout: 10 * time.Second,
+		IdleTimeout:       2 * time.Minute,
+		MaxHeaderBytes:    64 << 10,
+		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelDebug),
+		BaseContext:       func(net.Listener) context.Context { return context.WithoutCancel(ctx) },
+	}
+	serveErr := make(chan error, 1)
+	go func() { serveErr <- srv.Serve(ln) }()
+
+	info := s.info(port)
+	path, err := writeRuntimeFile(s.cfg.RuntimeDir, info)
+	if err != nil {
+		s.log.Warn("could not write the runtime file; quire list will not show this server", "err", err)
+	} else {
+		s.cleanup = append(s.cleanup, func() { _ = os.Remove(path) })
+	}
+	s.banner(info)
+	if !s.cfg.NoBrowser {
+		s.openBrowser(info)
+	}
+
+	select {
+	case err := <-serveErr:
+		return fmt.Errorf("serve: %w", err)
+	case <-ctx.Done():
+	}
+	s.log.Info("shutting down: waiting for in-flight requests", "limit", s.cfg.ShutdownWait.String())
+	sctx, scancel := context.WithTimeout(context.WithoutCancel(ctx), s.cfg.ShutdownWait)
+	defer scancel()
+	if err := srv.Shutdown(sctx); err != nil {
+		s.log.Warn("in-flight requests did not finish in time", "err", err)
+		_ = srv.Close()
+	}
+	s.log.Info("stopped")
+	return nil
+}
+
+// credentials settles the token and password hash: QUIRE_PASSWORD is
+// hashed in memory; with neither a token nor a password, a random token is
+// generated.
+func (s *server) credentials() error {
+	s.passwordHash = s.cfg.PasswordHash
+	if s.cfg.Password != "" {
+		h, err := auth.HashPassword(s.cfg.Password)
+		if err != nil {
+			return fmt.Errorf("hash QUIRE_PASSWORD: %w", err)
+		}
+		s.passwordHash = h
+	}
+	if s.passwordHash != "" {
+		if err := auth.ValidateHash(s.passwordHash); err != nil {
+			return fmt.Errorf("--password-hash: %w (make one with `quire password`)", err)
+		}
+	}
+	s.token = s.cfg.Token
+	if !s.cfg.TokenSet {
+		if t, ok := s.env("JUPYTER_TOKEN"); ok {
+			s.token = t
+		} else if s.passwordHash == "" {
+			b := make([]byte, 24) // 192 bits
+			if _, err := rand.Read(b); err != nil {
+				return fmt.Errorf("generate token: %w", err)
+			}
+			s.token = hex.EncodeToString(b)
+			s.generated = true
+		}
+	}
+	return nil
+}
+
+// checkSafety refuses setups that would expose the server to the network
+// without authentication, and warns about risky ones.
+func (s *server) checkSafety() error {
+	local := s.cfg.Sock != "" || loopbackOnly(s.cfg.IP)
+	if s.token == "" && s.passwordHash == "" {
+		if !local {
+			return fmt.Errorf("refusing to listen on %s without authentication: anyone who can reach this machine could run code as you. "+
+				"Set a password (quire password --write), keep the generated token (drop --token ''), or listen on 127.0.0.1 or a --sock", displayIP(s.cfg.IP))
+		}
+		s.log.Warn("authentication is disabled (--token '' and no password): every local user and every web page you visit that can reach this port can run code as you")
+	}
+	if !local && !s.cfg.TLSEnabled() {
+		s.log.Warn("listening on the network without TLS: the token, password and notebooks cross the network in clear text; use --tls self-signed, --certfile/--keyfile, or a TLS reverse proxy", "ip", displayIP(s.cfg.IP))
+	}
+	return nil
+}
+
+func (s *server) tlsConfig() (*tls.Config, error) {
+	switch {
+	case s.cfg.CertFile != "":
+		c, err := tlsx.LoadFiles(s.cfg.CertFile, s.cfg.KeyFile)
+		if err != nil {
+			return nil, fmt.Errorf("TLS: %w", err)
+		}
+		return c, nil
+	case s.cfg.TLS == "self-signed":
+		hosts := []string{}
+		if !wildcardIP(s.cfg.IP) {
+			hosts = append(hosts, s.cfg.IP)
+		}
+		if h, err := os.Hostname(); err == nil {
+			hosts = append(hosts, h)
+		}
+		c, fp, err := tlsx.SelfSigned(filepath.Join(s.cfg.DataDir, "tls"), hosts, time.Now())
+		if err != nil {
+			return nil, fmt.Errorf("self-signed TLS: %w", err)
+		}
+		fmt.Fprintf(s.stdout, "TLS certificate SHA-256 fingerprint (check it when your browser asks):\n    %s\n", fp)
+		return c, nil
+	}
+	return nil, nil
+}
+
+func (s *server) listen() (net.Listener, error) {
+	if s.cfg.Sock != "" {
+		ln, err := listenUnix(s.cfg.Sock)
+		if err != nil {
+			return nil, err
+		}
+		s.cleanup = append(s.cleanup, func() { _ = os.Remove(s.cfg.Sock) })
+		return ln, nil
+	}
+	return listenTCP(s.cfg.IP, s.cfg.Port, s.cfg.PortRetries)
+}
+
+// handler builds the whole HTTP chain. Every route sits inside it, so none
+// can bypass the guard or the auth middleware.
+func (s *server) handler(shutdown func()) (http.Handler, func(), error) {
+	g, err := guard.New(guard.Options{
+		BaseURL:        s.cfg.BaseURL,
+		HostCheck:      s.cfg.Sock != "" || loopbackOnly(s.cfg.IP),
+		AllowHosts:     s.cfg.AllowHosts,
+		AllowOrigins:   s.cfg.AllowOrigins,
+		TrustedProxies: s.cfg.TrustedProxies,
+		TLS:            s.cfg.TLSEnabled(),
+		Log:            s.log,
+	})
+	if err != nil {
+		return nil, nil, err
+	}
+	authn, err := auth.New(auth.Options{
+		BaseURL:      s.cfg.BaseURL,
+		Token:        s.token,
+		PasswordHash: s.passwordHash,
+		DataDir:      s.cfg.DataDir,
+		SessionIdle:  s.cfg.SessionIdle,
+		SessionMax:   s.cfg.SessionMax,
+		ClientIP:     g.ClientIP,
+		IsSecure:     g.IsSecure,
+		Log:          s.log,
+	})
+	if err != nil {
+		return nil, nil, fmt.Errorf("auth: %w", err)
+	}
+	svc, closeContents, err := s.contents()
+	if err != nil {
+		authn.Close()
+		return nil, nil, err
+	}
+	api := httpapi.New(httpapi.Deps{
+		BaseURL:     s.cfg.BaseURL,
+		Log:         s.log,
+		Version:     APIVersion,
+		Started:     time.Now(),
+		MaxBodySize: s.cfg.MaxBodySize,
+		Contents:    svc,
+		Login:       authn.Login(),
+		Logout:      authn.Logout(),
+		Shutdown:    shutdown,
+	})
+	var h http.Handler = api
+	h = authn.Middleware(h) // identity, XSRF, public-route list
+	h = g.HostOrigin(h)     // DNS-rebinding Host check, Origin allow-list
+	h = g.Headers(h)        // nosniff, CSP, Referrer-Policy, HSTS under TLS
+	h = logx.AccessLog(s.log, g.ClientIP)(h)
+	closeAll := func() {
+		closeContents()
+		if err := authn.Close(); err != nil {
+			s.log.Warn("could not save sessions", "err", err)
+		}
+	}
+	return h, closeAll, nil
+}
+
+func (s *server) info(port int) serverInfo {
+	scheme := "http"
+	if s.cfg.TLSEnabled() {
+		scheme = "https"
+	}
+	host := s.cfg.IP
+	if wildcardIP(host) {
+		host, _ = os.Hostname()
+		if host == "" {
+			host = "localhost"
+		}
+	}
+	url := scheme + "://" + net.JoinHostPort(host, strconv.Itoa(port)) + s.cfg.BaseURL
+	if s.cfg.Sock != "" {
+		url = "http+unix://" + urlEscapeSock(s.cfg.Sock) + s.cfg.BaseURL
+	}
+	hostname := s.cfg.IP
+	if wildcardIP(hostname) {
+		hostname = "localhost"
+	}
+	return serverInfo{
+		BaseURL:  s.cfg.BaseURL,
+		Hostname: hostname,
+		Password: s.passwordHash != "",
+		PID:      os.Getpid(),
+		Port:     port,
+		RootDir:  s.cfg.RootDir,
+		Secure:   s.cfg.TLSEnabled(),
+		Sock:     s.cfg.Sock,
+		Token:    s.token,
+		URL:      url,
+		Version:  Version,
+	}
+}
+
+// banner prints where to connect. It goes to stdout, never the log, so that
+// logs never hold the token.
+func (s *server) banner(info serverInfo) {
+	w := s.stdout
+	fmt.Fprintf(w, "Quire %s is serving %s\n", Version, info.RootDir)
+	switch {
+	case s.token != "" && s.generated:
+		fmt.Fprintf(w, "To access the server, open this URL in a browser:\n    %s?token=%s\n", info.URL, s.token)
+		if wildcardIP(s.cfg.IP) {
+			scheme := "http"
+			if info.Secure {
+				scheme = "https"
+			}
+			fmt.Fprintf(w, "or\n    %s://127.0.0.1:%d%s?token=%s\n", scheme, info.Port, info.BaseURL, s.token)
+		}
+	case s.passwordHash != "":
+		fmt.Fprintf(w, "Open %s and log in with your password.\n", info.URL)
+	case s.token != "":
+		fmt.Fprintf(w, "Open %s and log in with the token you configured.\n", info.URL)
+	default:
+		fmt.Fprintf(w, "Open %s (no authentication).\n", info.URL)
+	}
+	fmt.Fprintln(w, "Press Ctrl-C to stop.")
+}
+
+// contents opens the root directory and builds the contents service on the
+// disk store.
+func (s *server) contents() (*contents.Service, func(), error) {
+	root, err := fsroot.Open(s.cfg.RootDir, fsroot.Options{FollowSymlinks: s.cfg.FollowSymlinks})
+	if err != nil {
+		return nil, nil, fmt.Errorf("open root directory: %w", err)
+	}
+	store := fsstore.New(root, fsstore.Options{})
+	svc := contents.New(store, nil, contents.Options{
+		AllowHidden:   s.cfg.AllowHidden,
+		DeleteToTrash: s.cfg.DeleteToTrash,
+	}, s.log)
+	return svc, func() { _ = root.Close() }, nil
+}
+
+// Each implementation fits the interface its consumer declares.
+var (
+	_ httpapi.Contents = (*contents.Service)(nil)
+	_ contents.Store   = (*fsstore.Store)(nil)
+)

@@ -1,0 +1,310 @@
+// Package auth decides who a request is: token, login cookie or nobody. It
+// holds the one authentication middleware every route and WebSocket passes
+// (with the list of public routes), the login and logout pages, the
+// server-side sessions behind the login cookie, XSRF checks, password
+// hashes in jupyter_server's formats and the throttling of password guesses.
+package auth
+
+import (
+	"context"
+	"crypto/hmac"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"html/template"
+	"log/slog"
+	"net"
+	"net/http"
+	"path/filepath"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// Method says how a request was authenticated.
+type Method string
+
+// The methods.
+const (
+	MethodToken  Method = "token"  // Authorization header or ?token=
+	MethodCookie Method = "cookie" // login cookie of a server-side session
+	MethodNone   Method = "none"   // auth disabled: everybody is anonymous
+)
+
+// Identity is the user a request acts for, in the shape of jupyter_server's
+// User model (/api/me adds avatar_url and color, both null).
+type Identity struct {
+	Username    string `json:"username"`
+	Name        string `json:"name"`
+	DisplayName string `json:"display_name"`
+	Initials    string `json:"initials"`
+	// Method is how this request was authenticated; not persisted.
+	Method Method `json:"-"`
+}
+
+type ctxKey struct{}
+
+// FromContext returns the identity the middleware put into ctx.
+func FromContext(ctx context.Context) (Identity, bool) {
+	id, ok := ctx.Value(ctxKey{}).(Identity)
+	return id, ok
+}
+
+// Options configure New. Zero values take the defaults named beside them.
+type Options struct {
+	// BaseURL is normalised: it starts and ends with "/".
+	BaseURL string
+	// Token authenticates API requests and logs browsers in; "" = off.
+	Token string
+	// PasswordHash is a Jupyter hash (see CheckPassword); "" = no password.
+	// With neither Token nor PasswordHash, auth is disabled.
+	PasswordHash string
+	// DataDir holds the cookie secret and the session store; created 0700
+	// when missing. Required unless auth is disabled.
+	DataDir string
+
+	// SessionIdle ends a session unused this long (default 24h);
+	// SessionMax ends any session this long after login (default 30 days).
+	SessionIdle, SessionMax time.Duration
+	// MaxSessions bounds the stored sessions; the least recently used goes
+	// first (default 10000).
+	MaxSessions int
+
+	// MaxConcurrentChecks bounds password hash checks running at once
+	// (default 2; an argon2 check takes ~10 MiB and 75–340 ms).
+	MaxConcurrentChecks int
+	// MaxQueuedChecks bounds logins waiting for a check slot; more are
+	// answered 429 (default 8 × MaxConcurrentChecks).
+	MaxQueuedChecks int
+
+	// FreeFailures failed logins from one address cost nothing (default
+	// 5); every further one makes the address wait FailureDelay (default
+	// 1s), doubling up to MaxFailureDelay (default 15m). An address's
+	// failures are forgotten after FailureMemory without one (default 1h)
+	// or on a successful login.
+	FreeFailures                  int
+	FailureDelay, MaxFailureDelay time.Duration
+	FailureMemory                 time.Duration
+	// GlobalFailures failures per minute from all addresses together
+	// (default 30) make every password check wait, from FailureDelay
+	// doubling up to GlobalMaxDelay (default 1m). Token and cookie
+	// requests are never slowed.
+	GlobalFailures int
+	GlobalMaxDelay time.Duration
+	// MaxThrottled bounds the addresses tracked (default 10000; the
+	// least recently failed is forgotten first).
+	MaxThrottled int
+
+	// ClientIP returns the real client address (default: host of
+	// RemoteAddr). IsSecure reports a TLS request (default: r.TLS != nil).
+	ClientIP func(*http.Request) string
+	IsSecure func(*http.Request) bool
+	Log      *slog.Logger
+	Now      func() time.Time
+}
+
+func (o *Options) defaults() {
+	setDur := func(d *time.Duration, v time.Duration) {
+		if *d <= 0 {
+			*d = v
+		}
+	}
+	setInt := func(n *int, v int) {
+		if *n <= 0 {
+			*n = v
+		}
+	}
+	setDur(&o.SessionIdle, 24*time.Hour)
+	setDur(&o.SessionMax, 30*24*time.Hour)
+	setInt(&o.MaxSessions, 10000)
+	setInt(&o.MaxConcurrentChecks, 2)
+	setInt(&o.MaxQueuedChecks, 8*o.MaxConcurrentChecks)
+	setInt(&o.FreeFailures, 5)
+	setDur(&o.FailureDelay, time.Second)
+	setDur(&o.MaxFailureDelay, 15*time.Minute)
+	setDur(&o.FailureMemory, time.Hour)
+	setInt(&o.GlobalFailures, 30)
+	setDur(&o.GlobalMaxDelay, time.Minute)
+	setInt(&o.MaxThrottled, 10000)
+	if o.ClientIP == nil {
+		o.ClientIP = remoteHost
+	}
+	if o.IsSecure == nil {
+		o.IsSecure = func(r *http.Request) bool { return r.TLS != nil }
+	}
+	if o.Log == nil {
+		o.Log = slog.New(slog.DiscardHandler)
+	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+}
+
+func remoteHost(r *http.Request) string {
+	h, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		return r.RemoteAddr
+	}
+	return h
+}
+
+// Auth authenticates requests. Make one with New; Close it when done.
+type Auth struct {
+	o        Options
+	log      *slog.Logger
+	disabled bool
+
+	tokenSum  [sha256.Size]byte // of Options.Token; compared, never the token
+	cookieKey []byte            // signs login cookies
+	fpKey     []byte            // keys credential fingerprints
+	fpToken   string            // "" when no token
+	fpPass    string            // "" when no password
+	tokenUser Identity          // the user of token requests without a session
+	anonUser  Identity          // everybody, when auth is disabled
+
+	pages    *template.Template
+	sessions *store
+	thr      *throttle
+	sem      chan struct{} // password check slots
+	queued   atomic.Int32  // logins waiting for a slot
+
+	// verify checks a password; CheckPassword except in tests.
+	verify   func(hash, pw string) (bool, error)
+	hashRuns atomic.Int64
+
+	closeOnce sync.Once
+	closeErr  error
+}
+
+// New checks o, loads (or creates) the cookie secret and the session store
+// in o.DataDir and returns the Auth.
+func New(o Options) (*Auth, error) {
+	o.defaults()
+	if !strings.HasPrefix(o.BaseURL, "/") || !strings.HasSuffix(o.BaseURL, "/") {
+		return nil, fmt.Errorf("auth: base URL %q must start and end with /", o.BaseURL)
+	}
+	if o.PasswordHash != "" {
+		if err := ValidateHash(o.PasswordHash); err != nil {
+			return nil, fmt.Errorf("auth: password hash: %w", err)
+		}
+	}
+	a := &Auth{
+		o: o, log: o.Log,
+		disabled: o.Token == "" && o.PasswordHash == "",
+		tokenSum: sha256.Sum256([]byte(o.Token)),
+		sem:      make(chan struct{}, o.MaxConcurrentChecks),
+		verify:   CheckPassword,
+	}
+	a.thr = newThrottle(&a.o)
+	var err error
+	if a.pages, err = parsePages(); err != nil {
+		return nil, fmt.Errorf("auth: %w", err)
+	}
+	var secret []byte
+	if o.DataDir != "" {
+		var err error
+		if secret, err = loadSecret(o.DataDir); err != nil {
+			return nil, fmt.Errorf("auth: %w", err)
+		}
+	} else if !a.disabled {
+		return nil, errors.New("auth: a data directory is required for login sessions")
+	} else {
+		secret = make([]byte, secretLen)
+		if _, err := rand.Read(secret); err != nil {
+			return nil, fmt.Errorf("auth: %w", err)
+		}
+	}
+	// The password hash enters the cookie key, so a new password voids
+	// every cookie; the token enters the fingerprint of sessions it made.
+	a.cookieKey = mac(secret, "quire login cookie v1", o.PasswordHash)
+	a.fpKey = mac(secret, "quire session credential v1")
+	if o.Token != "" {
+		a.fpToken = a.fingerprint("token", o.Token)
+	}
+	if o.PasswordHash != "" {
+		a.fpPass = a.fingerprint("password", o.PasswordHash)
+	}
+	a.tokenUser = anonymous(mac(secret, "quire token user v1", o.Token))
+	a.tokenUser.Method = MethodToken
+	a.anonUser = anonymous(mac(secret, "quire anonymous user v1"))
+	a.anonUser.Method = MethodNone
+
+	path := ""
+	if o.DataDir != "" && !a.disabled {
+		path = filepath.Join(o.DataDir, sessionsFile)
+	}
+	valid := func(fp string) bool { return fp != "" && (fp == a.fpToken || fp == a.fpPass) }
+	a.sessions, err = openStore(path, o.SessionIdle, o.SessionMax, o.MaxSessions, valid, o.Now(), o.Log)
+	if err != nil {
+		return nil, fmt.Errorf("auth: %w", err)
+	}
+	if a.disabled {
+		a.log.Warn("authentication is disabled: no token and no password; every request is allowed")
+	}
+	return a, nil
+}
+
+// Close writes the session store. It is safe to call more than once.
+func (a *Auth) Close() error {
+	a.closeOnce.Do(func() {
+		a.closeErr = a.sessions.flush(a.o.Now())
+	})
+	return a.closeErr
+}
+
+// fingerprint identifies a credential without revealing it.
+func (a *Auth) fingerprint(kind, cred string) string {
+	return hex.EncodeToString(mac(a.fpKey, kind, cred)[:16])
+}
+
+// mac is HMAC-SHA256 over the NUL-separated parts.
+func mac(key []byte, parts ...string) []byte {
+	h := hmac.New(sha256.New, key)
+	for i, p := range parts {
+		if i > 0 {
+			h.Write([]byte{0})
+		}
+		h.Write([]byte(p))
+	}
+	return h.Sum(nil)
+}
+
+// moons name anonymous users, as jupyter_server does ("Anonymous Io").
+func moonName(i byte) string {
+	moons := [...]string{
+		"Adrastea", "Aitne", "Amalthea", "Ananke", "Aoede", "Arche", "Autonoe",
+		"Callirrhoe", "Callisto", "Carme", "Carpo", "Chaldene", "Cyllene", "Dia",
+		"Elara", "Erinome", "Ersa", "Euanthe", "Eukelade", "Eupheme", "Euporie",
+		"Europa", "Eurydome", "Ganymede", "Harpalyke", "Hegemone", "Helike",
+		"Hermippe", "Herse", "Himalia", "Io", "Iocaste", "Isonoe", "Kale",
+		"Kallichore", "Kalyke", "Kore", "Leda", "Lysithea", "Megaclite", "Metis",
+		"Mneme", "Orthosie", "Pandia", "Pasiphae", "Pasithee", "Philophrosyne",
+		"Praxidike", "Sinope", "Sponde", "Taygete", "Thebe", "Thelxinoe",
+		"Themisto", "Thyone",
+	}
+	return moons[int(i)%len(moons)]
+}
+
+// anonymous derives an anonymous user from 16 or more seed bytes.
+func anonymous(seed []byte) Identity {
+	moon := moonName(seed[16])
+	name := "Anonymous " + moon
+	return Identity{
+		Username:    hex.EncodeToString(seed[:16]),
+		Name:        name,
+		DisplayName: name,
+		Initials:    "A" + moon[:1],
+	}
+}
+
+// newAnonymous returns a fresh random anonymous user.
+func newAnonymous() (Identity, error) {
+	seed := make([]byte, 17)
+	if _, err := rand.Read(seed); err != nil {
+		return Identity{}, fmt.Errorf("anonymous user: %w", err)
+	}
+	return anonymous(seed), nil
+}

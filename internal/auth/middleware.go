@@ -1,0 +1,312 @@
+package auth
+
+import (
+	"context"
+	"crypto/sha256"
+	"crypto/subtle"
+	"net/http"
+	"net/url"
+	"strings"
+
+	"quire/internal/errkind"
+	"quire/internal/guard"
+	"quire/internal/httpapi"
+)
+
+// Middleware is the authentication check every route and WebSocket passes.
+// It puts the request's Identity into the context, enforces XSRF, and
+// holds the list of public routes:
+//
+//	GET/HEAD {base}api, GET/HEAD /health, {base}login, {base}logout,
+//	GET/HEAD {base}static/login/… (served here: the login page's CSS)
+//
+// Credentials, in order: a token (?token=, or Authorization: token|bearer
+// with any case of the scheme), then the login cookie. Without valid ones an
+// API request ({base}api/… or a WebSocket upgrade) gets 403 JSON, a page
+// GET/HEAD a 302 to {base}login?next=…, any other page request 403.
+//
+// XSRF: a cookie-authenticated request other than GET/HEAD/OPTIONS must
+// carry X-XSRFToken, X-CSRFToken or an _xsrf query/form field equal to the
+// _xsrf cookie. Token requests are exempt, as in jupyter_server. A
+// cookie-authenticated GET/HEAD of {base}files/… or {base}nbconvert/… is
+// refused when Sec-Fetch-Site says cross-site or same-site unless it
+// carries the matching _xsrf, so other sites cannot embed user files.
+//
+// With auth disabled every request is anonymous (MethodNone). Without a
+// login cookie the XSRF rule above cannot hinge on one, so instead: a
+// request other than GET/HEAD/OPTIONS passes if it carries the matching
+// _xsrf, or if it shows no sign of coming from a browser (no Cookie, Origin
+// or Sec-Fetch-Site header: curl, kernel gateways, scripts). A browser form
+// posted from another site always carries Origin and Sec-Fetch-Site, so it
+// is refused. The /files rule applies as well.
+func (a *Auth) Middleware(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if a.serveAsset(w, r) {
+			return
+		}
+		if a.disabled {
+			a.serveDisabled(next, w, r)
+			return
+		}
+		user, ok, tokenInQuery, staleCookie := a.identify(r)
+		if !ok {
+			if a.isPublic(r) {
+				next.ServeHTTP(w, r)
+				return
+			}
+			if staleCookie {
+				a.clearLoginCookie(w, r) // forged, expired or logged out
+			}
+			a.deny(w, r)
+			return
+		}
+		if tokenInQuery && r.Method == http.MethodGet && !a.isAPI(r) && isNavigation(r) {
+			a.tokenLogin(w, r)
+			return
+		}
+		if user.Method == MethodCookie {
+			if err := a.checkXSRF(r); err != nil {
+				a.log.Info("request refused", "client", a.o.ClientIP(r), "path", r.URL.Path, "reason", "xsrf")
+				httpapi.WriteError(w, r, a.log, err)
+				return
+			}
+		}
+		if isSafe(r.Method) && !a.isAPI(r) {
+			a.ensureXSRF(w, r)
+		}
+		next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), ctxKey{}, user)))
+	})
+}
+
+// identify returns the request's user. tokenInQuery reports that the
+// credential was ?token=; staleCookie that a login cookie was sent but names
+// no live session.
+func (a *Auth) identify(r *http.Request) (user Identity, ok, tokenInQuery, staleCookie bool) {
+	s, _, present, live := a.session(r)
+	q := r.URL.Query().Get("token")
+	h := headerToken(r)
+	if q != "" || h != "" {
+		if a.tokenOK(q) || a.tokenOK(h) {
+			user = a.tokenUser
+			if live {
+				user = s // keep the browser's own anonymous user
+				user.Method = MethodToken
+			}
+			return user, true, a.tokenOK(q), false
+		}
+		a.log.Debug("wrong token", "client", a.o.ClientIP(r), "path", r.URL.Path)
+	}
+	if live {
+		return s, true, false, false
+	}
+	return Identity{}, false, false, present
+}
+
+// headerToken returns the token of "Authorization: token T" or
+// "Authorization: Bearer T", scheme in any case.
+func headerToken(r *http.Request) string {
+	h := strings.TrimSpace(r.Header.Get("Authorization"))
+	i := strings.IndexAny(h, " \t")
+	if i < 0 {
+		return ""
+	}
+	if s := h[:i]; !strings.EqualFold(s, "token") && !strings.EqualFold(s, "bearer") {
+		return ""
+	}
+	return strings.TrimSpace(h[i+1:])
+}
+
+// tokenOK compares t with the configured token in constant time (digests
+// are compared, so not even the length leaks).
+func (a *Auth) tokenOK(t string) bool {
+	if t == "" || a.o.Token == "" {
+		return false
+	}
+	sum := sha256.Sum256([]byte(t))
+	return subtle.ConstantTimeCompare(sum[:], a.tokenSum[:]) == 1
+}
+
+// tokenLogin answers a browser page GET with a valid ?token=: it starts a
+// session (unless the cookie already names one), sets the cookie and
+// redirects to the same URL without the token.
+func (a *Auth) tokenLogin(w http.ResponseWriter, r *http.Request) {
+	if _, _, _, ok := a.session(r); !ok {
+		if err := a.startSession(w, r, a.fpToken); err != nil {
+			httpapi.WriteError(w, r, a.log, err)
+			return
+		}
+		a.log.Info("login", "client", a.o.ClientIP(r), "method", "token")
+	}
+	a.ensureXSRF(w, r)
+	redirect(w, guard.SafeNext(pathAndQuery(r), a.o.BaseURL))
+}
+
+// deny answers an unauthenticated request to a non-public route.
+func (a *Auth) deny(w http.ResponseWriter, r *http.Request) {
+	if !a.isAPI(r) && (r.Method == http.MethodGet || r.Method == http.MethodHead) {
+		redirect(w, a.o.BaseURL+"login?next="+url.QueryEscape(pathAndQuery(r)))
+		return
+	}
+	httpapi.WriteError(w, r, a.log, errkind.New(errkind.Unauthenticated, "Forbidden", nil))
+}
+
+// serveDisabled serves a request when auth is disabled (see Middleware).
+func (a *Auth) serveDisabled(next http.Handler, w http.ResponseWriter, r *http.Request) {
+	if isSafe(r.Method) || hasBrowserMarks(r) {
+		if err := a.checkXSRF(r); err != nil {
+			httpapi.WriteError(w, r, a.log, err)
+			return
+		}
+	}
+	if isSafe(r.Method) && !a.isAPI(r) {
+		a.ensureXSRF(w, r)
+	}
+	next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), ctxKey{}, a.anonUser)))
+}
+
+// checkXSRF applies the XSRF rules to a request that carries cookies.
+func (a *Auth) checkXSRF(r *http.Request) error {
+	if r.Method == http.MethodOptions {
+		return nil
+	}
+	if isSafe(r.Method) {
+		if !a.isUserFile(r) {
+			return nil
+		}
+		if xsrfMatches(r, xsrfArg(r)) {
+			return nil
+		}
+		switch r.Header.Get("Sec-Fetch-Site") {
+		case "", "same-origin", "none":
+			return nil
+		}
+		return errkind.New(errkind.Forbidden, "Blocking cross-site request for a user file", nil)
+	}
+	arg := xsrfArg(r)
+	if arg == "" {
+		return errkind.New(errkind.Forbidden, "'_xsrf' argument missing from POST", nil)
+	}
+	if !xsrfMatches(r, arg) {
+		return errkind.New(errkind.Forbidden, "XSRF cookie does not match POST argument", nil)
+	}
+	return nil
+}
+
+// xsrfArg is the XSRF token a request presents: X-XSRFToken, X-CSRFToken,
+// an _xsrf query parameter, or an _xsrf field of a form-encoded body (the
+// body is then parsed into r.PostForm).
+func xsrfArg(r *http.Request) string {
+	for _, h := range []string{"X-XSRFToken", "X-CSRFToken"} {
+		if v := r.Header.Get(h); v != "" {
+			return v
+		}
+	}
+	if v := r.URL.Query().Get("_xsrf"); v != "" {
+		return v
+	}
+	if !isSafe(r.Method) && strings.HasPrefix(r.Header.Get("Content-Type"), "application/x-www-form-urlencoded") {
+		return r.PostFormValue("_xsrf")
+	}
+	return ""
+}
+
+// xsrfMatches compares arg with the _xsrf cookie in constant time.
+func xsrfMatches(r *http.Request, arg string) bool {
+	c, err := r.Cookie(xsrfCookie)
+	if err != nil || c.Value == "" || arg == "" {
+		return false
+	}
+	return subtle.ConstantTimeCompare([]byte(c.Value), []byte(arg)) == 1
+}
+
+// hasBrowserMarks reports whether a request shows signs of a browser.
+func hasBrowserMarks(r *http.Request) bool {
+	return r.Header.Get("Cookie") != "" || r.Header.Get("Origin") != "" || r.Header.Get("Sec-Fetch-Site") != ""
+}
+
+// isNavigation reports whether a GET looks like a browser loading a page;
+// only then does ?token= turn into a cookie and a redirect (curl and wget
+// follow redirects without keeping cookies).
+func isNavigation(r *http.Request) bool {
+	if m := r.Header.Get("Sec-Fetch-Mode"); m != "" {
+		return m == "navigate"
+	}
+	return strings.Contains(r.Header.Get("Accept"), "text/html")
+}
+
+func isSafe(method string) bool {
+	return method == http.MethodGet || method == http.MethodHead || method == http.MethodOptions
+}
+
+// isAPI reports whether r gets API answers (JSON, never a redirect).
+func (a *Auth) isAPI(r *http.Request) bool {
+	p := r.URL.Path
+	return p == a.o.BaseURL+"api" || strings.HasPrefix(p, a.o.BaseURL+"api/") || isWebSocket(r)
+}
+
+func isWebSocket(r *http.Request) bool {
+	return strings.EqualFold(r.Header.Get("Upgrade"), "websocket")
+}
+
+// isUserFile reports whether r reads a user file that other sites must not
+// embed.
+func (a *Auth) isUserFile(r *http.Request) bool {
+	p := r.URL.Path
+	return strings.HasPrefix(p, a.o.BaseURL+"files/") || strings.HasPrefix(p, a.o.BaseURL+"nbconvert/")
+}
+
+// isPublic reports whether r needs no credentials. This is the whole list.
+func (a *Auth) isPublic(r *http.Request) bool {
+	p, b := r.URL.Path, a.o.BaseURL
+	read := r.Method == http.MethodGet || r.Method == http.MethodHead
+	switch {
+	case p == b+"login", p == b+"logout":
+		return true
+	case read && (p == b+"api" || p == "/health"):
+		return true
+	}
+	return false
+}
+
+// pathAndQuery is r's path and query with any token parameter removed.
+func pathAndQuery(r *http.Request) string {
+	q := stripToken(r.URL.RawQuery)
+	if q == "" {
+		return r.URL.EscapedPath()
+	}
+	return r.URL.EscapedPath() + "?" + q
+}
+
+// stripToken removes token parameters from a raw query, keeping every
+// other part as sent (including bare keys such as a cache-buster). A part
+// that hides a token behind ";" (which Go does not parse) goes too.
+func stripToken(raw string) string {
+	if raw == "" {
+		return ""
+	}
+	parts := strings.Split(raw, "&")
+	kept := parts[:0]
+	for _, p := range parts {
+		if !hasTokenKey(p) {
+			kept = append(kept, p)
+		}
+	}
+	return strings.Join(kept, "&")
+}
+
+func hasTokenKey(part string) bool {
+	for sub := range strings.SplitSeq(part, ";") {
+		k, _, _ := strings.Cut(sub, "=")
+		if uk, err := url.QueryUnescape(k); k == "token" || err == nil && strings.TrimSpace(uk) == "token" {
+			return true
+		}
+	}
+	return false
+}
+
+// redirect answers 302 to loc, which the caller made safe.
+func redirect(w http.ResponseWriter, loc string) {
+	w.Header().Set("Location", loc)
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(http.StatusFound)
+}
