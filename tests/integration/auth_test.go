@@ -48,6 +48,15 @@ func loginWithPassword(t *testing.T, in *instance, c *http.Client, pw string) bo
 	return false
 }
 
+// browserGet is a top-level navigation as a browser sends it.
+func browserGet(in *instance, path string) *http.Request {
+	r := in.req("GET", path, nil)
+	r.Header.Set("Accept", "text/html,application/xhtml+xml,*/*;q=0.8")
+	r.Header.Set("Sec-Fetch-Mode", "navigate")
+	r.Header.Set("Sec-Fetch-Site", "none")
+	return r
+}
+
 const sha1Vector = "sha1:0e112c3ddfce:a68df677475c2b47b6e86d0467eec97ac5f4b85a" // "mypassword"
 
 func TestLoginWithPasswordHashes(t *testing.T) {
@@ -127,9 +136,10 @@ func TestTokenForms(t *testing.T) {
 		})
 	}
 
-	// ?token= on a page sets the cookie and redirects without the token.
+	// ?token= on a page a browser navigates to sets the cookie and
+	// redirects without the token.
 	c := in.client()
-	status, _, h := send(t, c, in.req("GET", "tree/a?x=1&token="+in.Token, nil))
+	status, _, h := send(t, c, browserGet(in, "tree/a?x=1&token="+in.Token))
 	loc := h.Get("Location")
 	if status != 302 || strings.Contains(loc, in.Token) || !strings.Contains(loc, "x=1") {
 		t.Fatalf("page with ?token=: %d Location=%q", status, loc)
@@ -138,7 +148,7 @@ func TestTokenForms(t *testing.T) {
 		t.Fatalf("cookie after ?token= login: %d", status)
 	}
 	// Pages without credentials redirect to the login form.
-	status, _, h = send(t, in.client(), in.req("GET", "tree/x", nil))
+	status, _, h = send(t, in.client(), browserGet(in, "tree/x"))
 	if status != 302 || !strings.HasPrefix(h.Get("Location"), "/login?next=") {
 		t.Fatalf("anonymous page: %d %q", status, h.Get("Location"))
 	}
@@ -217,7 +227,7 @@ func TestHostAndOriginChecks(t *testing.T) {
 	// Cookie requests from other origins are refused; allowed origins get CORS.
 	c := in.client()
 	send(t, c, in.req("GET", "api/status?token="+in.Token, nil)) // API ?token= does not set a cookie
-	pageStatus, _, _ := send(t, c, in.req("GET", "tree?token="+in.Token, nil))
+	pageStatus, _, _ := send(t, c, browserGet(in, "tree?token="+in.Token))
 	if pageStatus != 302 {
 		t.Fatalf("page login: %d", pageStatus)
 	}
@@ -318,8 +328,7 @@ func TestSelfSignedTLS(t *testing.T) {
 		t.Fatalf("printed fingerprint %s does not match the served certificate %s", m, got)
 	}
 	// Cookies are Secure under TLS.
-	r := in.req("GET", "tree?token="+in.Token, nil)
-	rr, err := c.Do(r)
+	rr, err := c.Do(browserGet(in, "tree?token="+in.Token))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -247,7 +247,7 @@ func TestKill9MidSave(t *testing.T) {
 			t.Fatalf("round %d: %v", round, err)
 		}
 		var nb struct {
-			Cells    []json.RawMessage `json:"cells"`
+			Cells    []json.RawMessage       `json:"cells"`
 			Metadata struct{ Marker string } `json:"metadata"`
 		}
 		if err := json.Unmarshal(data, &nb); err != nil || len(nb.Cells) != 300 || nb.Metadata.Marker == "" {

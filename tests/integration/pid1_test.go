@@ -80,13 +80,22 @@ func TestReapsOrphansAsPID1(t *testing.T) {
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
+	// unshare does not forward signals: stop Quire itself, then unshare
+	// returns. WaitDelay keeps a stuck pipe from hanging the test.
+	cmd.WaitDelay = 5 * time.Second
+	var quirePID int
 	defer func() {
-		cmd.Process.Signal(syscall.SIGTERM)
+		if quirePID != 0 {
+			syscall.Kill(quirePID, syscall.SIGTERM)
+		}
 		done := make(chan error, 1)
 		go func() { done <- cmd.Wait() }()
 		select {
 		case <-done:
 		case <-time.After(10 * time.Second):
+			if quirePID != 0 {
+				syscall.Kill(quirePID, syscall.SIGKILL)
+			}
 			cmd.Process.Kill()
 			<-done
 		}
@@ -95,7 +104,6 @@ func TestReapsOrphansAsPID1(t *testing.T) {
 	// Quire is the child of unshare; inside the namespace it is PID 1, so
 	// its runtime file is quire-1.json.
 	deadline := time.Now().Add(15 * time.Second)
-	var quirePID int
 	for quirePID == 0 || !fileExists(filepath.Join(runtime, "quire-1.json")) || !fileExists(marker) {
 		if time.Now().After(deadline) {
 			t.Fatalf("quire as PID 1 did not start or run the browser command (pid %d)\n%s", quirePID, stderr.String())
