@@ -53,6 +53,15 @@ func WriteJSON(w http.ResponseWriter, status int, v any) {
 	if v == nil || status == http.StatusNoContent {
 		return
 	}
+	// Types that render themselves (contents models carrying a 20 MB
+	// notebook) are written as they are: encoding/json would re-scan and
+	// copy their output.
+	if m, ok := v.(json.Marshaler); ok {
+		if b, err := m.MarshalJSON(); err == nil {
+			_, _ = w.Write(append(b, '\n'))
+			return
+		}
+	}
 	enc := json.NewEncoder(w)
 	enc.SetEscapeHTML(false)
 	_ = enc.Encode(v)
