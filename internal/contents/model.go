@@ -60,10 +60,23 @@ func (c Checkpoint) MarshalJSON() ([]byte, error) {
 // directly, so a large notebook or file is not re-encoded through
 // reflection.
 func (m *Model) MarshalJSON() ([]byte, error) {
+	if nb, ok := m.Content.(*nbformat.Notebook); ok {
+		// Render the notebook first, then the model around it into one
+		// buffer of the final size: a 20 MB notebook is copied once.
+		body, err := nb.MarshalJSON()
+		if err != nil {
+			return nil, err
+		}
+		return m.appendJSONWith(make([]byte, 0, len(body)+1024), body)
+	}
 	return m.appendJSON(make([]byte, 0, 256))
 }
 
-func (m *Model) appendJSON(b []byte) ([]byte, error) {
+func (m *Model) appendJSON(b []byte) ([]byte, error) { return m.appendJSONWith(b, nil) }
+
+// appendJSONWith appends the model; nbJSON, if not nil, is the already
+// rendered notebook content.
+func (m *Model) appendJSONWith(b, nbJSON []byte) ([]byte, error) {
 	b = append(b, `{"name":`...)
 	b = appendString(b, m.Name)
 	b = append(b, `,"path":`...)
@@ -103,11 +116,13 @@ func (m *Model) appendJSON(b []byte) ([]byte, error) {
 		}
 		b = append(b, ']')
 	case *nbformat.Notebook:
-		nb, err := c.MarshalJSON()
-		if err != nil {
-			return nil, err
+		if nbJSON == nil {
+			var err error
+			if nbJSON, err = c.MarshalJSON(); err != nil {
+				return nil, err
+			}
 		}
-		b = append(b, nb...)
+		b = append(b, nbJSON...)
 	default:
 		raw, err := json.Marshal(c)
 		if err != nil {
