@@ -10,7 +10,7 @@ STATICCHECK_VERSION := v0.8.2
 FUZZTIME     ?= 10s
 APT_PACKAGES := python3-jupyter-server python3-ipykernel python3-nbformat python3-websocket
 
-.PHONY: all build run test deps deps-apt deps-npm lint unit integration fuzz npm-test bench bench-quick clean
+.PHONY: all build run test deps deps-apt deps-npm lint unit integration fuzz npm-test bench bench-go bench-quick clean
 
 all: build
 
@@ -43,7 +43,7 @@ $(STATICCHECK):
 
 # ---- tests ---------------------------------------------------------------
 
-test: deps build lint unit integration fuzz npm-test
+test: deps build lint unit integration fuzz npm-test bench-quick
 	@echo "make test: all suites passed"
 
 lint: $(STATICCHECK)
@@ -64,8 +64,18 @@ fuzz:
 npm-test: build deps-npm
 	cd tests/npm && QUIRE_BIN=$(CURDIR)/bin/quire node --test
 
-bench: build
+# Go micro-benchmarks of the hot paths, then Quire against jupyter_server
+# in one run; the comparison rewrites bench/RESULTS.md.
+bench: build deps-apt bench-go
+	$(GO) run ./bench -quire bin/quire
+
+bench-go:
 	$(GO) test -run='^$$' -bench=. -benchmem ./internal/...
+
+# Every scenario with tiny counts: checks the harness works, asserts no
+# timings, never touches bench/RESULTS.md.
+bench-quick: build deps-apt
+	$(GO) run ./bench -quire bin/quire -quick
 
 clean:
 	rm -rf bin .tools

@@ -1,0 +1,339 @@
+// Command bench compares Quire with jupyter_server on the same machine in
+// the same run, over the public HTTP API only, and writes the medians and
+// their ratios as a Markdown table (bench/RESULTS.md by default).
+//
+//	go run ./bench            # full run, writes bench/RESULTS.md
+//	go run ./bench -quick     # tiny counts; checks the harness, writes a temp file
+//
+// It builds nothing: bin/quire must exist (make build).
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	code := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
+	stop()
+	os.Exit(code)
+}
+
+// config is the harness's settings after flag parsing.
+type config struct {
+	quire, python string
+	quireArg      string // -quire as given, for the header
+	out           string
+	outGiven      bool
+	quick         bool
+	only          []string // scenario names to run; empty = all
+
+	startRuns  int
+	idleWait   time.Duration
+	nbBytes    int
+	nbRuns     int
+	listFiles  int
+	listRuns   int
+	smallFiles int
+}
+
+// defaults returns the counts for a full or a quick run.
+func defaults(quick bool) config {
+	if quick {
+		return config{startRuns: 2, idleWait: 2 * time.Second, nbBytes: 1_000_000, nbRuns: 1,
+			listFiles: 50, listRuns: 2, smallFiles: 5}
+	}
+	return config{startRuns: 7, idleWait: 2 * time.Second, nbBytes: 20_000_000, nbRuns: 5,
+		listFiles: 2000, listRuns: 10, smallFiles: 100}
+}
+
+func parseFlags(args []string, stderr io.Writer) (config, error) {
+	fs := flag.NewFlagSet("bench", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	quire := fs.String("quire", "bin/quire", "Quire binary to run (built beforehand)")
+	python := fs.String("python", "/usr/bin/python3", "Python interpreter that has jupyter_server")
+	out := fs.String("out", "bench/RESULTS.md", "results file (with -quick: a temp file unless given)")
+	quick := fs.Bool("quick", false, "tiny counts, 1 MB notebook, 50-file directory: checks that the harness works")
+	startRuns := fs.Int("start-runs", 0, "server starts per server (default 7; quick 2)")
+	idle := fs.Duration("idle-wait", 0, "wait after ready before reading idle RSS (default 2s)")
+	nbMB := fs.Float64("notebook-mb", 0, "size of the generated notebook in MB (default 20; quick 1)")
+	nbRuns := fs.Int("notebook-runs", 0, "PUTs and GETs of the notebook (default 5; quick 1)")
+	listFiles := fs.Int("list-files", 0, "files in the listed directory (default 2000; quick 50)")
+	listRuns := fs.Int("list-runs", 0, "listings of that directory (default 10; quick 2)")
+	small := fs.Int("small-files", 0, "small files created and deleted (default 100; quick 5)")
+	only := fs.String("scenarios", "", "comma-separated scenarios to run (default: all of "+strings.Join(scenarioNames(), ",")+")")
+	if err := fs.Parse(args); err != nil {
+		return config{}, err
+	}
+	if fs.NArg() > 0 {
+		return config{}, fmt.Errorf("unexpected arguments: %q", fs.Args())
+	}
+	cfg := defaults(*quick)
+	cfg.quire, cfg.python, cfg.out, cfg.quick = *quire, *python, *out, *quick
+	cfg.quireArg = *quire
+	// Servers run in their own directories, so relative paths are made absolute.
+	for _, p := range []*string{&cfg.quire, &cfg.python} {
+		if strings.Contains(*p, "/") {
+			abs, err := filepath.Abs(*p)
+			if err != nil {
+				return config{}, err
+			}
+			*p = abs
+		}
+	}
+	fs.Visit(func(f *flag.Flag) {
+		if f.Name == "out" {
+			cfg.outGiven = true
+		}
+	})
+	for _, o := range []struct {
+		v   int
+		dst *int
+	}{{*startRuns, &cfg.startRuns}, {*nbRuns, &cfg.nbRuns}, {*listFiles, &cfg.listFiles},
+		{*listRuns, &cfg.listRuns}, {*small, &cfg.smallFiles}} {
+		if o.v < 0 {
+			return config{}, errors.New("counts must be positive")
+		}
+		if o.v > 0 {
+			*o.dst = o.v
+		}
+	}
+	if *only != "" {
+		for _, n := range strings.Split(*only, ",") {
+			if !slices.Contains(scenarioNames(), n) {
+				return config{}, fmt.Errorf("unknown scenario %q (have %s)", n, strings.Join(scenarioNames(), ", "))
+			}
+			cfg.only = append(cfg.only, n)
+		}
+	}
+	if *idle > 0 {
+		cfg.idleWait = *idle
+	}
+	if *nbMB > 0 {
+		cfg.nbBytes = int(*nbMB * 1e6)
+	}
+	return cfg, nil
+}
+
+// env is what every scenario shares during one harness run.
+type env struct {
+	cfg     config
+	tmp     string   // removed at exit
+	cleanup *cleanup // every started process and temp dir
+	log     io.Writer
+	nb      *notebook // generated once; the same bytes for every server
+}
+
+// cleanup runs registered functions once, last added first. run is
+// deferred by run(), so it also runs on errors and panics.
+type cleanup struct {
+	mu  sync.Mutex
+	fns []func()
+}
+
+func (c *cleanup) add(f func()) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.fns = append(c.fns, f)
+}
+
+func (c *cleanup) run() {
+	c.mu.Lock()
+	fns := c.fns
+	c.fns = nil
+	c.mu.Unlock()
+	for i := len(fns) - 1; i >= 0; i-- {
+		fns[i]()
+	}
+}
+
+// scenario is one workload. run measures one round of it against one
+// server kind, starting and stopping whatever it needs, and returns
+// observations for the scenario's metrics. The harness alternates the
+// servers round by round (and which goes first), so drifts in machine
+// load hit both alike. A new scenario is one of these, listed in
+// scenarios.
+type scenario struct {
+	name    string
+	about   string // one line for the results file: what is measured, how often
+	metrics []metric
+	rounds  int
+	warmup  bool // run one uncounted round per server first
+	run     func(ctx context.Context, e *env, sp spec) (samples, error)
+}
+
+// scenarios lists every scenario in the order they run, filtered by
+// -scenarios.
+func scenarios(cfg config) []scenario {
+	all := []scenario{startScenario(cfg), contentsScenario(cfg)}
+	if len(cfg.only) == 0 {
+		return all
+	}
+	return slices.DeleteFunc(all, func(sc scenario) bool { return !slices.Contains(cfg.only, sc.name) })
+}
+
+func scenarioNames() []string {
+	var names []string
+	for _, sc := range scenarios(defaults(false)) {
+		names = append(names, sc.name)
+	}
+	return names
+}
+
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	cfg, err := parseFlags(args, stderr)
+	if err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return 0
+		}
+		fmt.Fprintln(stderr, "bench:", err)
+		return 2
+	}
+	var cl cleanup
+	defer cl.run()
+
+	info, err := probe(ctx, cfg)
+	if err != nil {
+		fmt.Fprintln(stderr, "bench:", err)
+		fmt.Fprintln(stderr, "bench: nothing was measured; no results written")
+		return 1
+	}
+	tmp, err := os.MkdirTemp("", "quire-bench-")
+	if err != nil {
+		fmt.Fprintln(stderr, "bench:", err)
+		return 1
+	}
+	cl.add(func() { os.RemoveAll(tmp) })
+	e := &env{cfg: cfg, tmp: tmp, cleanup: &cl, log: stderr}
+
+	specs := []spec{quireSpec(cfg.quire), jupyterSpec(cfg.python)}
+	tb := newTable(specs[0].name, specs[1].name)
+	scs := scenarios(cfg)
+	var failures []string
+	began := time.Now()
+	for _, sc := range scs {
+		failures = append(failures, runScenario(ctx, e, sc, specs, tb)...)
+	}
+	if ctx.Err() != nil {
+		fmt.Fprintln(stderr, "bench: interrupted; no results written")
+		return 1
+	}
+	fmt.Fprintf(stderr, "bench: all scenarios took %.0fs\n", time.Since(began).Seconds())
+
+	md := tb.markdown()
+	fmt.Fprint(stdout, "\n"+md)
+	path, err := writeResults(cfg, header(cfg, info, scs, e.nb), md, failures)
+	if err != nil {
+		fmt.Fprintln(stderr, "bench:", err)
+		return 1
+	}
+	fmt.Fprintln(stderr, "bench: wrote", path)
+	if len(failures) > 0 {
+		fmt.Fprintf(stderr, "bench: %d failure(s):\n", len(failures))
+		for _, f := range failures {
+			fmt.Fprintln(stderr, "  -", f)
+		}
+		return 1
+	}
+	return 0
+}
+
+// runScenario runs sc's rounds, alternating the servers, records what each
+// server measured in tb and returns the failures. A server that fails a
+// round gets no numbers for the scenario; the other goes on.
+func runScenario(ctx context.Context, e *env, sc scenario, specs []spec, tb *table) []string {
+	tb.addMetrics(sc.metrics...)
+	got := make(map[string]samples)
+	failed := make(map[string]bool)
+	var failures []string
+	first := 0
+	if sc.warmup {
+		first = -1
+	}
+	for round := first; round < sc.rounds; round++ {
+		order := slices.Clone(specs)
+		if round%2 != 0 {
+			slices.Reverse(order)
+		}
+		for _, sp := range order {
+			if ctx.Err() != nil || failed[sp.name] {
+				continue
+			}
+			label := fmt.Sprintf("round %d/%d", round+1, sc.rounds)
+			if round < 0 {
+				label = "warm-up"
+			}
+			t0 := time.Now()
+			s, err := sc.run(ctx, e, sp)
+			if err != nil {
+				failed[sp.name] = true
+				msg := fmt.Sprintf("%s, scenario %s (%s): %v", sp.name, sc.name, label, err)
+				failures = append(failures, msg)
+				fmt.Fprintln(e.log, "bench: FAILED:", msg)
+				continue
+			}
+			fmt.Fprintf(e.log, "bench: %-8s %-11s %-15s %5.1fs\n", sc.name, label, sp.name, time.Since(t0).Seconds())
+			if round < 0 {
+				continue
+			}
+			if got[sp.name] == nil {
+				got[sp.name] = make(samples)
+			}
+			for k, v := range s {
+				got[sp.name][k] = append(got[sp.name][k], v...)
+			}
+		}
+	}
+	for _, sp := range specs {
+		tb.record(sp.name, sc.metrics, got[sp.name], !failed[sp.name] && ctx.Err() == nil)
+	}
+	return failures
+}
+
+// writeResults writes the results file, keeping the notes of an existing
+// one. A quick run never writes bench/RESULTS.md unless -out says so.
+func writeResults(cfg config, head, tableMD string, failures []string) (string, error) {
+	path := cfg.out
+	if cfg.quick && !cfg.outGiven {
+		f, err := os.CreateTemp("", "quire-bench-quick-*.md")
+		if err != nil {
+			return "", err
+		}
+		path = f.Name()
+		f.Close()
+	}
+	notes, err := keptNotes(path)
+	if err != nil {
+		return "", err
+	}
+	if len(failures) > 0 {
+		var b strings.Builder
+		b.WriteString("\n**This run had failures; rows marked failed have no numbers.**\n\n")
+		for _, f := range failures {
+			first, _, _ := strings.Cut(f, "\n") // server log tails go to stderr only
+			b.WriteString("- " + first + "\n")
+		}
+		tableMD += b.String()
+	}
+	doc := document(head, tableMD, notes)
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		return "", err
+	}
+	tmp := path + ".tmp"
+	if err := os.WriteFile(tmp, []byte(doc), 0o644); err != nil {
+		return "", err
+	}
+	return path, os.Rename(tmp, path)
+}

@@ -1,0 +1,232 @@
+package main
+
+import (
+	"fmt"
+	"math"
+	"os"
+	"slices"
+	"strconv"
+	"strings"
+)
+
+// notesMarker separates the generated part of the results file from the
+// free-text notes below it, which every run keeps verbatim.
+const notesMarker = "<!-- notes -->"
+
+// unit says how a metric's observations are shown.
+type unit int
+
+const (
+	millis unit = iota // durations, stored in milliseconds
+	mebis              // memory, stored in MiB
+)
+
+// metric is one row of the results table.
+type metric struct {
+	name string
+	unit unit
+	p90  bool    // also show the 90th percentile
+	goal float64 // the row is met when ratio ≤ goal; 0 means no goal
+}
+
+// samples holds one server's observations per metric name.
+type samples map[string][]float64
+
+func (s samples) add(name string, v float64) { s[name] = append(s[name], v) }
+
+// table is the comparison: one row per metric, one column per server,
+// then the ratio of the first column to the second.
+type table struct {
+	servers []string           // column order; the ratio is servers[0] ÷ servers[1]
+	metrics []metric           // row order
+	values  map[string]samples // server name → observations
+	failed  map[string]map[string]bool
+}
+
+func newTable(servers ...string) *table {
+	return &table{
+		servers: servers,
+		values:  make(map[string]samples),
+		failed:  make(map[string]map[string]bool),
+	}
+}
+
+// addMetrics appends rows, skipping names already present.
+func (t *table) addMetrics(ms ...metric) {
+	for _, m := range ms {
+		if !slices.ContainsFunc(t.metrics, func(o metric) bool { return o.name == m.name }) {
+			t.metrics = append(t.metrics, m)
+		}
+	}
+}
+
+// record stores a server's observations for the given rows; rows without
+// observations are marked failed, so no number is ever shown for them.
+func (t *table) record(server string, ms []metric, s samples, ok bool) {
+	if t.values[server] == nil {
+		t.values[server] = make(samples)
+		t.failed[server] = make(map[string]bool)
+	}
+	for _, m := range ms {
+		if v := s[m.name]; ok && len(v) > 0 {
+			t.values[server][m.name] = v
+		} else {
+			t.failed[server][m.name] = true
+		}
+	}
+}
+
+// median returns the median of vs (mean of the middle two for even counts).
+func median(vs []float64) float64 { return quantile(vs, 0.5) }
+
+// quantile returns the q-quantile of vs by linear interpolation between
+// closest ranks; NaN for no values.
+func quantile(vs []float64, q float64) float64 {
+	if len(vs) == 0 {
+		return math.NaN()
+	}
+	s := slices.Clone(vs)
+	slices.Sort(s)
+	pos := q * float64(len(s)-1)
+	lo := int(math.Floor(pos))
+	hi := int(math.Ceil(pos))
+	return s[lo] + (s[hi]-s[lo])*(pos-float64(lo))
+}
+
+// num formats v with three significant digits, never in exponent form.
+func num(v float64) string {
+	switch a := math.Abs(v); {
+	case a == 0:
+		return "0"
+	case a >= 100:
+		return strconv.FormatFloat(v, 'f', 0, 64)
+	case a >= 10:
+		return strconv.FormatFloat(v, 'f', 1, 64)
+	case a >= 1:
+		return strconv.FormatFloat(v, 'f', 2, 64)
+	}
+	digits := 2 - int(math.Floor(math.Log10(math.Abs(v))))
+	return strconv.FormatFloat(v, 'f', digits, 64)
+}
+
+// cell formats one server's observations for a metric.
+func cell(m metric, vs []float64) string {
+	suffix := map[unit]string{millis: " ms", mebis: " MiB"}[m.unit]
+	s := num(median(vs)) + suffix
+	if m.p90 && len(vs) > 2 {
+		s += " (p90 " + num(quantile(vs, 0.9)) + ")"
+	}
+	return s
+}
+
+// goalText shows a goal as both a ratio and a fraction: "≤ 0.05 (1/20)".
+func goalText(goal float64) string {
+	if goal <= 0 {
+		return "–"
+	}
+	s := "≤ " + num(goal)
+	if inv := 1 / goal; math.Abs(inv-math.Round(inv)) < 1e-9 {
+		s += fmt.Sprintf(" (1/%d)", int(math.Round(inv)))
+	}
+	return s
+}
+
+// row returns the cells of one metric's row.
+func (t *table) row(m metric) []string {
+	cells := []string{m.name}
+	meds := make([]float64, len(t.servers))
+	ok := true
+	for i, srv := range t.servers {
+		vs := t.values[srv][m.name]
+		switch {
+		case t.failed[srv][m.name]:
+			cells = append(cells, "failed")
+			ok = false
+		case len(vs) == 0:
+			cells = append(cells, "not run")
+			ok = false
+		default:
+			cells = append(cells, cell(m, vs))
+			meds[i] = median(vs)
+		}
+	}
+	ratio, met := "–", "–"
+	if ok && len(meds) >= 2 && meds[1] > 0 {
+		r := meds[0] / meds[1]
+		ratio = num(r)
+		if m.goal > 0 {
+			met = "no"
+			if r <= m.goal {
+				met = "yes"
+			}
+		}
+	}
+	return append(cells, ratio, goalText(m.goal), met)
+}
+
+// markdown renders the table.
+func (t *table) markdown() string {
+	var b strings.Builder
+	head := append([]string{"scenario"}, t.servers...)
+	ratio := "ratio"
+	if len(t.servers) >= 2 {
+		ratio = fmt.Sprintf("ratio (%s ÷ %s)", t.servers[0], t.servers[1])
+	}
+	head = append(head, ratio, "goal", "met?")
+	writeRow(&b, head)
+	sep := make([]string, len(head))
+	for i := range sep {
+		sep[i] = "---"
+	}
+	writeRow(&b, sep)
+	for _, m := range t.metrics {
+		writeRow(&b, t.row(m))
+	}
+	return b.String()
+}
+
+func writeRow(b *strings.Builder, cells []string) {
+	b.WriteString("| " + strings.Join(cells, " | ") + " |\n")
+}
+
+// keptNotes returns everything after the notes marker line in the file at
+// path, verbatim; "" when the file or the marker does not exist.
+func keptNotes(path string) (string, error) {
+	data, err := os.ReadFile(path)
+	if os.IsNotExist(err) {
+		return "", nil
+	}
+	if err != nil {
+		return "", err
+	}
+	return notesAfterMarker(string(data)), nil
+}
+
+func notesAfterMarker(s string) string {
+	for i := 0; i < len(s); {
+		end := strings.IndexByte(s[i:], '\n')
+		line, next := s[i:], len(s)
+		if end >= 0 {
+			line, next = s[i:i+end], i+end+1
+		}
+		if strings.TrimSpace(line) == notesMarker {
+			return s[next:]
+		}
+		i = next
+	}
+	return ""
+}
+
+// document assembles the results file: header, table, then the notes
+// section whose tail (after the marker) is kept from the previous file.
+func document(header, tableMD, notes string) string {
+	var b strings.Builder
+	b.WriteString(header)
+	b.WriteString("\n")
+	b.WriteString(tableMD)
+	b.WriteString("\n## Notes\n\n")
+	b.WriteString("<!-- Everything below the next line is kept verbatim by `go run ./bench`. -->\n")
+	b.WriteString(notesMarker + "\n")
+	b.WriteString(notes)
+	return b.String()
+}

@@ -1,0 +1,310 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+)
+
+const (
+	readyTimeout = 90 * time.Second // process start → /api/status 200
+	readyPoll    = 5 * time.Millisecond
+	stopGrace    = 10 * time.Second // SIGTERM → SIGKILL
+)
+
+// launch is what one start of a server gets: its port, token, the root
+// directory it serves and a private home for its state.
+type launch struct {
+	port  int
+	token string
+	root  string
+	home  string
+}
+
+// spec says how to start one server implementation.
+type spec struct {
+	name string
+	// command returns the argv and the environment additions for a launch.
+	command func(l launch) (argv, env []string)
+}
+
+// quireSpec starts bin/quire with a private HOME, runtime and config dir.
+func quireSpec(bin string) spec {
+	return spec{name: "Quire", command: func(l launch) ([]string, []string) {
+		argv := []string{bin,
+			"--port", strconv.Itoa(l.port),
+			"--no-browser",
+			"--root-dir", l.root,
+			"--token", l.token,
+			"--data-dir", filepath.Join(l.home, "data"),
+			"--delete-to-trash=false",
+		}
+		return argv, privateDirs(l.home)
+	}}
+}
+
+// jupyterSpec starts Debian's jupyter_server with the same settings: no
+// browser, no trash, no port retries, and no config but its own empty dir.
+func jupyterSpec(python string) spec {
+	return spec{name: "jupyter_server", command: func(l launch) ([]string, []string) {
+		argv := []string{python, "-m", "jupyter_server",
+			"--no-browser",
+			"--allow-root",
+			"--ip=127.0.0.1",
+			"--port=" + strconv.Itoa(l.port),
+			"--ServerApp.token=" + l.token,
+			"--ServerApp.root_dir=" + l.root,
+			"--ServerApp.port_retries=0",
+			"--FileContentsManager.delete_to_trash=False",
+		}
+		return argv, append(privateDirs(l.home), "JUPYTER_NO_CONFIG=1")
+	}}
+}
+
+// privateDirs points every per-user directory either server looks at into
+// home, so runs never see (or leave) state elsewhere.
+func privateDirs(home string) []string {
+	return []string{
+		"HOME=" + home,
+		"JUPYTER_RUNTIME_DIR=" + filepath.Join(home, "rt"),
+		"JUPYTER_DATA_DIR=" + filepath.Join(home, "data"),
+		"JUPYTER_CONFIG_DIR=" + filepath.Join(home, "jupyter-cfg"),
+		"XDG_CONFIG_HOME=" + filepath.Join(home, "cfg"),
+		"XDG_DATA_HOME=" + filepath.Join(home, "share"),
+		"XDG_RUNTIME_DIR=" + filepath.Join(home, "xdg-rt"),
+		"XDG_CACHE_HOME=" + filepath.Join(home, "cache"),
+	}
+}
+
+// baseEnv is the harness's environment without anything that would point
+// a server at other configuration or another Python's packages.
+func baseEnv() []string {
+	var env []string
+	for _, kv := range os.Environ() {
+		k, _, _ := strings.Cut(kv, "=")
+		switch {
+		case k == "HOME", strings.HasPrefix(k, "JUPYTER"), strings.HasPrefix(k, "QUIRE_"),
+			strings.HasPrefix(k, "XDG_"), strings.HasPrefix(k, "PYTHON"), k == "VIRTUAL_ENV":
+			continue
+		}
+		env = append(env, kv)
+	}
+	return env
+}
+
+// server is one running server process.
+type server struct {
+	name    string
+	url     string // http://127.0.0.1:port
+	token   string
+	pid     int
+	ready   time.Duration // process start → first 200 from /api/status
+	logPath string
+	client  *client
+
+	cmd      *exec.Cmd
+	exited   chan struct{} // closed once the process has been waited for
+	waitErr  error         // valid after exited is closed
+	stopOnce sync.Once
+	stopErr  error
+}
+
+// startServer starts sp serving root and waits until /api/status answers
+// 200. The server is on the cleanup list before this returns, also on error.
+func startServer(ctx context.Context, e *env, sp spec, root string) (*server, error) {
+	home, err := os.MkdirTemp(e.tmp, strings.ReplaceAll(sp.name, "_", "-")+"-")
+	if err != nil {
+		return nil, err
+	}
+	for _, d := range []string{"rt", "data", "jupyter-cfg", "cfg", "share", "xdg-rt", "cache"} {
+		if err := os.MkdirAll(filepath.Join(home, d), 0o700); err != nil {
+			return nil, err
+		}
+	}
+	port, err := freePort()
+	if err != nil {
+		return nil, err
+	}
+	l := launch{port: port, token: randomToken(), root: root, home: home}
+	argv, extra := sp.command(l)
+
+	logPath := filepath.Join(home, "server.log")
+	logf, err := os.Create(logPath)
+	if err != nil {
+		return nil, err
+	}
+	cmd := exec.Command(argv[0], argv[1:]...)
+	cmd.Env = append(baseEnv(), extra...)
+	cmd.Dir = home
+	cmd.Stdout, cmd.Stderr = logf, logf
+	// Own process group, so a stuck server and its children can be killed
+	// together; and die with the harness even if it is SIGKILLed.
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
+
+	s := &server{
+		name:    sp.name,
+		url:     "http://127.0.0.1:" + strconv.Itoa(port),
+		token:   l.token,
+		logPath: logPath,
+		cmd:     cmd,
+		exited:  make(chan struct{}),
+	}
+	s.client = newClient(s.url, s.token)
+
+	t0 := time.Now()
+	if err := cmd.Start(); err != nil {
+		logf.Close()
+		return nil, fmt.Errorf("start %s: %w", sp.name, err)
+	}
+	s.pid = cmd.Process.Pid
+	go func() {
+		s.waitErr = cmd.Wait()
+		logf.Close()
+		close(s.exited)
+	}()
+	e.cleanup.add(func() { _ = s.stop() })
+
+	if err := s.waitReady(ctx, t0); err != nil {
+		_ = s.stop()
+		return nil, err
+	}
+	return s, nil
+}
+
+// waitReady polls /api/status until it answers 200 and records how long
+// that took since t0.
+func (s *server) waitReady(ctx context.Context, t0 time.Time) error {
+	deadline := t0.Add(readyTimeout)
+	for {
+		select {
+		case <-s.exited:
+			return fmt.Errorf("%s exited before it was ready (%v); log:\n%s", s.name, s.waitErr, s.logTail(20))
+		case <-ctx.Done():
+			return ctx.Err()
+		default:
+		}
+		status, _, err := s.client.get(ctx, "/api/status", time.Second)
+		if err == nil && status == http.StatusOK {
+			s.ready = time.Since(t0)
+			return nil
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("%s not ready after %v (last: status %d, %v); log:\n%s",
+				s.name, readyTimeout, status, err, s.logTail(20))
+		}
+		time.Sleep(readyPoll)
+	}
+}
+
+// stop sends SIGTERM, then SIGKILL to the whole process group if the
+// server has not exited within stopGrace, and waits for it. Idempotent.
+func (s *server) stop() error {
+	s.stopOnce.Do(func() {
+		s.client.close()
+		select {
+		case <-s.exited:
+			return
+		default:
+		}
+		_ = s.cmd.Process.Signal(syscall.SIGTERM)
+		select {
+		case <-s.exited:
+		case <-time.After(stopGrace):
+			_ = syscall.Kill(-s.pid, syscall.SIGKILL)
+			<-s.exited
+			s.stopErr = fmt.Errorf("%s ignored SIGTERM for %v and was killed", s.name, stopGrace)
+		}
+	})
+	return s.stopErr
+}
+
+// procStatus returns a field of /proc/<pid>/status in bytes (VmRSS, VmHWM).
+func (s *server) procStatus(field string) (float64, error) {
+	select {
+	case <-s.exited:
+		return 0, fmt.Errorf("%s has exited (%v)", s.name, s.waitErr)
+	default:
+	}
+	f, err := os.Open(fmt.Sprintf("/proc/%d/status", s.pid))
+	if err != nil {
+		return 0, err
+	}
+	defer f.Close()
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		k, v, ok := strings.Cut(sc.Text(), ":")
+		if !ok || k != field {
+			continue
+		}
+		fs := strings.Fields(v) // "12345 kB"
+		if len(fs) != 2 || fs[1] != "kB" {
+			return 0, fmt.Errorf("unexpected %s line %q", field, sc.Text())
+		}
+		kb, err := strconv.ParseFloat(fs[0], 64)
+		if err != nil {
+			return 0, err
+		}
+		return kb * 1024, nil
+	}
+	if err := sc.Err(); err != nil {
+		return 0, err
+	}
+	return 0, fmt.Errorf("no %s in /proc/%d/status", field, s.pid)
+}
+
+// rssMiB is the resident set size now; hwmMiB its peak so far.
+func (s *server) rssMiB() (float64, error) { return s.mib("VmRSS") }
+func (s *server) hwmMiB() (float64, error) { return s.mib("VmHWM") }
+
+func (s *server) mib(field string) (float64, error) {
+	b, err := s.procStatus(field)
+	return b / (1 << 20), err
+}
+
+// logTail returns the last n lines of the server's log.
+func (s *server) logTail(n int) string {
+	data, err := os.ReadFile(s.logPath)
+	if err != nil {
+		return "(no log: " + err.Error() + ")"
+	}
+	lines := bytes.Split(bytes.TrimRight(data, "\n"), []byte("\n"))
+	if len(lines) > n {
+		lines = lines[len(lines)-n:]
+	}
+	return "    " + string(bytes.Join(lines, []byte("\n    ")))
+}
+
+// freePort asks the kernel for a free loopback port. Another process could
+// take it before the server binds it; the server would then fail to start.
+func freePort() (int, error) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return 0, err
+	}
+	defer ln.Close()
+	addr, ok := ln.Addr().(*net.TCPAddr)
+	if !ok {
+		return 0, errors.New("listener has no TCP address")
+	}
+	return addr.Port, nil
+}
+
+func randomToken() string {
+	b := make([]byte, 24)
+	_, _ = rand.Read(b)
+	return hex.EncodeToString(b)
+}
