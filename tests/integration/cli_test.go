@@ -329,3 +329,32 @@ func TestLogNeverHoldsSecrets(t *testing.T) {
 		t.Errorf("the access log does not show redaction:\n%s", log)
 	}
 }
+
+func TestBaseURL(t *testing.T) {
+	in := startQuire(t, opts{args: []string{"--base-url", "nb//x"}})
+	if !strings.HasSuffix(in.URL, "/nb/x/") {
+		t.Fatalf("URL %s does not end with the normalised base /nb/x/", in.URL)
+	}
+	for _, tc := range []struct {
+		path string
+		want int
+	}{
+		{"api/status", 200},
+		{"api/contents", 200},
+		{"api", 200},
+	} {
+		if status, body, _ := in.do(in.req("GET", tc.path, nil)); status != tc.want {
+			t.Errorf("GET base+%s: %d %s", tc.path, status, body)
+		}
+	}
+	root := strings.TrimSuffix(in.URL, "nb/x/")
+	r, _ := http.NewRequest("GET", root+"api/status", nil)
+	r.Header.Set("Authorization", "token "+in.Token)
+	if status, _, _ := send(t, in.client(), r); status != 404 {
+		t.Errorf("GET /api/status outside the base URL: %d, want 404", status)
+	}
+	status, _, h := send(t, in.client(), browserGet(in, "tree"))
+	if status != 302 || !strings.HasPrefix(h.Get("Location"), "/nb/x/login?next=") {
+		t.Errorf("login redirect under the base URL: %d %q", status, h.Get("Location"))
+	}
+}
