@@ -72,7 +72,3 @@ func browserCommand(env string) []string {
 	}
 	return nil
 }
-
-func urlEscapeSock(p string) string {
-	return strings.ReplaceAll(url.PathEscape(p), "%2F", "%2F")
-}

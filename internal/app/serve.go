@@ -12,6 +12,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	neturl "net/url"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -318,7 +319,7 @@ func (s *server) info(port int) serverInfo {
 	}
 	url := scheme + "://" + net.JoinHostPort(host, strconv.Itoa(port)) + s.cfg.BaseURL
 	if s.cfg.Sock != "" {
-		url = "http+unix://" + urlEscapeSock(s.cfg.Sock) + s.cfg.BaseURL
+		url = "http+unix://" + neturl.PathEscape(s.cfg.Sock) + s.cfg.BaseURL
 	}
 	hostname := s.cfg.IP
 	if wildcardIP(hostname) {
