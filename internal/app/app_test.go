@@ -1,0 +1,104 @@
+package app
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"net"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+func TestLoopbackOnly(t *testing.T) {
+	for _, tc := range []struct {
+		ip   string
+		want bool
+	}{
+		{"127.0.0.1", true}, {"127.1.2.3", true}, {"::1", true}, {"localhost", true},
+		{"0.0.0.0", false}, {"", false}, {"*", false}, {"::", false}, {"10.1.2.3", false}, {"192.0.2.7", false},
+	} {
+		if got := loopbackOnly(tc.ip); got != tc.want {
+			t.Errorf("loopbackOnly(%q) = %v, want %v", tc.ip, got, tc.want)
+		}
+	}
+}
+
+func TestListenTCPRetries(t *testing.T) {
+	busy, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer busy.Close()
+	port := busy.Addr().(*net.TCPAddr).Port
+	if _, err := listenTCP("127.0.0.1", port, 0); err == nil || !strings.Contains(err.Error(), "--port-retries") {
+		t.Fatalf("busy port without retries: %v", err)
+	}
+	ln, err := listenTCP("127.0.0.1", port, 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	if got := ln.Addr().(*net.TCPAddr).Port; got <= port || got > port+10 {
+		t.Fatalf("retried port %d", got)
+	}
+}
+
+func TestRunningServersSkipsStale(t *testing.T) {
+	dir := t.TempDir()
+	live := serverInfo{PID: os.Getpid(), Port: 1234, URL: "http://127.0.0.1:1234/"}
+	if _, err := writeRuntimeFile(dir, live); err != nil {
+		t.Fatal(err)
+	}
+	fi, err := os.Stat(runtimeFileName(dir, os.Getpid()))
+	if err != nil || fi.Mode().Perm() != 0o600 {
+		t.Fatalf("runtime file: %v %v", fi.Mode(), err)
+	}
+	stale := filepath.Join(dir, "quire-999999.json")
+	b, _ := json.Marshal(serverInfo{PID: 999999, Port: 1})
+	os.WriteFile(stale, b, 0o600)
+	os.WriteFile(filepath.Join(dir, "quire-junk.json"), []byte("{"), 0o600)
+	got, err := runningServers(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 1 || got[0].Port != 1234 {
+		t.Fatalf("runningServers = %+v", got)
+	}
+	if _, err := os.Stat(stale); !os.IsNotExist(err) {
+		t.Errorf("stale runtime file not removed")
+	}
+}
+
+func TestUnknownCommandAndVersion(t *testing.T) {
+	env := envFunc(func(string) (string, bool) { return "", false })
+	var out, errb bytes.Buffer
+	if code := run(context.Background(), []string{"frobnicate"}, env, nil, &out, &errb); code != 2 || !strings.Contains(errb.String(), "unknown command") {
+		t.Fatalf("unknown command: %d %q", code, errb.String())
+	}
+	out.Reset()
+	if code := run(context.Background(), []string{"version"}, env, nil, &out, &errb); code != 0 || !strings.Contains(out.String(), Version) {
+		t.Fatalf("version: %d %q", code, out.String())
+	}
+}
+
+func TestPasswordFromPipe(t *testing.T) {
+	env := envFunc(func(string) (string, bool) { return "", false })
+	cfg := filepath.Join(t.TempDir(), "c.json")
+	var out, errb bytes.Buffer
+	code := run(context.Background(), []string{"password", "--write", "--config", cfg}, env, strings.NewReader("pw\npw\n"), &out, &errb)
+	if code != 0 {
+		t.Fatalf("password --write: %d %s", code, errb.String())
+	}
+	data, _ := os.ReadFile(cfg)
+	var m map[string]string
+	if err := json.Unmarshal(data, &m); err != nil || !strings.HasPrefix(m["password_hash"], "argon2:$argon2id$") {
+		t.Fatalf("config: %s", data)
+	}
+	for _, in := range []string{"", "a\nb\n"} {
+		if code := run(context.Background(), []string{"password"}, env, strings.NewReader(in), &out, &errb); code == 0 {
+			t.Errorf("password with input %q succeeded", in)
+		}
+	}
+}
