@@ -2,6 +2,8 @@ package contents
 
 import (
 	"encoding/json"
+	"io"
+	"slices"
 	"strconv"
 	"time"
 	"unicode/utf8"
@@ -60,23 +62,69 @@ func (c Checkpoint) MarshalJSON() ([]byte, error) {
 // directly, so a large notebook or file is not re-encoded through
 // reflection.
 func (m *Model) MarshalJSON() ([]byte, error) {
-	if nb, ok := m.Content.(*nbformat.Notebook); ok {
-		// Render the notebook first, then the model around it into one
-		// buffer of the final size: a 20 MB notebook is copied once.
-		body, err := nb.MarshalJSON()
-		if err != nil {
-			return nil, err
-		}
-		return m.appendJSONWith(make([]byte, 0, len(body)+1024), body)
-	}
 	return m.appendJSON(make([]byte, 0, 256))
 }
 
-func (m *Model) appendJSON(b []byte) ([]byte, error) { return m.appendJSONWith(b, nil) }
+// StreamJSON writes what MarshalJSON renders to w. A notebook goes out in
+// pieces of about 128 KiB as it is rendered, never whole, so a 20 MB
+// notebook needs neither a 20 MB buffer nor a copy of one; the first
+// write comes only once a piece is full, so an encoding error found early
+// leaves w untouched.
+func (m *Model) StreamJSON(w io.Writer) error {
+	nb, ok := m.Content.(*nbformat.Notebook)
+	if !ok {
+		b, err := m.MarshalJSON()
+		if err != nil {
+			return err
+		}
+		_, err = w.Write(b)
+		return err
+	}
+	b := m.appendHead(make([]byte, 0, 160<<10))
+	b, err := nb.AppendJSON(b, w)
+	if err != nil {
+		return err
+	}
+	_, err = w.Write(m.appendTail(b))
+	return err
+}
 
-// appendJSONWith appends the model; nbJSON, if not nil, is the already
-// rendered notebook content.
-func (m *Model) appendJSONWith(b, nbJSON []byte) ([]byte, error) {
+func (m *Model) appendJSON(b []byte) ([]byte, error) {
+	b = m.appendHead(b)
+	switch c := m.Content.(type) {
+	case nil:
+		b = append(b, "null"...)
+	case string:
+		b = appendString(b, c)
+	case []*Model:
+		b = append(b, '[')
+		for i, ch := range c {
+			if i > 0 {
+				b = append(b, ',')
+			}
+			var err error
+			if b, err = ch.appendJSON(b); err != nil {
+				return nil, err
+			}
+		}
+		b = append(b, ']')
+	case *nbformat.Notebook:
+		var err error
+		if b, err = c.AppendJSON(slices.Grow(b, c.SizeHint()), nil); err != nil {
+			return nil, err
+		}
+	default:
+		raw, err := json.Marshal(c)
+		if err != nil {
+			return nil, err
+		}
+		b = append(b, raw...)
+	}
+	return m.appendTail(b), nil
+}
+
+// appendHead appends the model up to its content.
+func (m *Model) appendHead(b []byte) []byte {
 	b = append(b, `{"name":`...)
 	b = appendString(b, m.Name)
 	b = append(b, `,"path":`...)
@@ -97,39 +145,11 @@ func (m *Model) appendJSONWith(b, nbJSON []byte) ([]byte, error) {
 	}
 	b = append(b, `,"mimetype":`...)
 	b = appendNullable(b, m.Mimetype)
-	b = append(b, `,"content":`...)
-	switch c := m.Content.(type) {
-	case nil:
-		b = append(b, "null"...)
-	case string:
-		b = appendString(b, c)
-	case []*Model:
-		b = append(b, '[')
-		for i, ch := range c {
-			if i > 0 {
-				b = append(b, ',')
-			}
-			var err error
-			if b, err = ch.appendJSON(b); err != nil {
-				return nil, err
-			}
-		}
-		b = append(b, ']')
-	case *nbformat.Notebook:
-		if nbJSON == nil {
-			var err error
-			if nbJSON, err = c.MarshalJSON(); err != nil {
-				return nil, err
-			}
-		}
-		b = append(b, nbJSON...)
-	default:
-		raw, err := json.Marshal(c)
-		if err != nil {
-			return nil, err
-		}
-		b = append(b, raw...)
-	}
+	return append(b, `,"content":`...)
+}
+
+// appendTail appends the model after its content.
+func (m *Model) appendTail(b []byte) []byte {
 	b = append(b, `,"format":`...)
 	b = appendNullable(b, m.Format)
 	b = append(b, `,"hash":`...)
@@ -140,7 +160,7 @@ func (m *Model) appendJSONWith(b, nbJSON []byte) ([]byte, error) {
 		b = append(b, `,"message":`...)
 		b = appendString(b, m.Message)
 	}
-	return append(b, '}'), nil
+	return append(b, '}')
 }
 
 func appendNullable(b []byte, s string) []byte {

@@ -3,6 +3,7 @@ package httpapi
 import (
 	"encoding/json"
 	"errors"
+	"io"
 	"log/slog"
 	"net/http"
 
@@ -46,16 +47,26 @@ type errorBody struct {
 	Traceback *string `json:"traceback,omitempty"`
 }
 
+// jsonStreamer is a value that writes its own JSON to w in large pieces
+// (a contents model carrying a 20 MB notebook), instead of building it
+// whole in memory first.
+type jsonStreamer interface {
+	StreamJSON(w io.Writer) error
+}
+
 // WriteJSON writes v as JSON with the given status.
 func WriteJSON(w http.ResponseWriter, status int, v any) {
 	w.Header().Set("Content-Type", "application/json")
+	if s, ok := v.(jsonStreamer); ok && status != http.StatusNoContent {
+		streamJSON(w, status, s)
+		return
+	}
 	w.WriteHeader(status)
 	if v == nil || status == http.StatusNoContent {
 		return
 	}
-	// Types that render themselves (contents models carrying a 20 MB
-	// notebook) are written as they are: encoding/json would re-scan and
-	// copy their output.
+	// Types that render themselves are written as they are: encoding/json
+	// would re-scan and copy their output.
 	if m, ok := v.(json.Marshaler); ok {
 		if b, err := m.MarshalJSON(); err == nil {
 			// Two writes rather than append: appending one byte to a 20 MB
@@ -69,6 +80,38 @@ func WriteJSON(w http.ResponseWriter, status int, v any) {
 	enc := json.NewEncoder(w)
 	enc.SetEscapeHTML(false)
 	_ = enc.Encode(v)
+}
+
+// streamJSON sends the status line only with the first piece of the body,
+// so that a value failing to encode before then is still answered with a
+// proper JSON error. A failure later can only cut the response short.
+func streamJSON(w http.ResponseWriter, status int, s jsonStreamer) {
+	lw := &lazyWriter{w: w, status: status}
+	err := s.StreamJSON(lw)
+	if err == nil {
+		_, err = lw.Write([]byte{'\n'})
+	}
+	if err != nil && !lw.started {
+		empty := ""
+		WriteJSON(w, http.StatusInternalServerError, errorBody{
+			Message: "Unexpected error while encoding the response", Traceback: &empty,
+		})
+	}
+}
+
+// lazyWriter writes the header with the first byte of the body.
+type lazyWriter struct {
+	w       http.ResponseWriter
+	status  int
+	started bool
+}
+
+func (lw *lazyWriter) Write(p []byte) (int, error) {
+	if !lw.started {
+		lw.started = true
+		lw.w.WriteHeader(lw.status)
+	}
+	return lw.w.Write(p)
 }
 
 // WriteError answers err as a Jupyter JSON error: {"message", "reason"}.

@@ -1,8 +1,11 @@
 package nbformat
 
 import (
+	"encoding/binary"
 	"fmt"
+	"math/bits"
 	"unicode/utf8"
+	"unsafe"
 )
 
 // The decoder accepts exactly what Python's json.loads accepts on text read
@@ -33,24 +36,51 @@ type decoder struct {
 	data  []byte
 	pos   int
 	depth int
+	// arena holds the bytes of every decoded string, key and number,
+	// back to back; values are unsafe.String views of it. Its capacity is
+	// len(data), which decoded text never exceeds (an escape is never
+	// shorter than what it stands for), so it is allocated once and never
+	// moves; bytes are only appended, never changed once handed out. It
+	// has no pointers, so the garbage collector never scans it. Strings
+	// decoded one after another are adjacent in it, which lets joinStrings
+	// join the lines of a multiline string without copying them.
+	arena []byte
+	// Scratch stacks for the members of the arrays and objects being
+	// decoded, so each gets one allocation of its final size.
+	vals    []any
+	members []member
 }
 
-// decode parses one JSON document.
-func decode(data []byte) (any, error) {
+type member struct {
+	key string
+	val any
+}
+
+// decode parses one JSON document. It returns the arena the strings in the
+// result point into (see decoder.arena), as a string.
+func decode(data []byte) (any, string, error) {
 	if len(data) >= 3 && data[0] == 0xEF && data[1] == 0xBB && data[2] == 0xBF {
-		return nil, &SyntaxError{Msg: "notebook is not valid JSON: unexpected UTF-8 byte-order mark at line 1 column 1"}
+		return nil, "", &SyntaxError{Msg: "notebook is not valid JSON: unexpected UTF-8 byte-order mark at line 1 column 1"}
 	}
-	d := &decoder{data: data}
+	d := &decoder{data: data, arena: make([]byte, 0, len(data))}
 	d.skipSpace()
 	v, err := d.value()
 	if err != nil {
-		return nil, err
+		return nil, "", err
 	}
 	d.skipSpace()
 	if d.pos != len(d.data) {
-		return nil, d.errorf(d.pos, "extra data after the JSON value")
+		return nil, "", d.errorf(d.pos, "extra data after the JSON value")
 	}
-	return v, nil
+	return v, unsafe.String(unsafe.SliceData(d.arena), len(d.arena)), nil
+}
+
+// view returns the arena bytes from start to its end as a string.
+func (d *decoder) view(start int) string {
+	if start == len(d.arena) {
+		return ""
+	}
+	return unsafe.String(&d.arena[start], len(d.arena)-start)
 }
 
 // errorf builds a SyntaxError naming the line and column (1-based, in
@@ -132,13 +162,13 @@ func (d *decoder) object() (any, error) {
 		return nil, err
 	}
 	d.pos++ // {
-	m := make(map[string]any)
 	d.skipSpace()
 	if d.pos < len(d.data) && d.data[d.pos] == '}' {
 		d.pos++
 		d.depth--
-		return m, nil
+		return map[string]any{}, nil
 	}
+	base := len(d.members)
 	for {
 		if d.pos >= len(d.data) || d.data[d.pos] != '"' {
 			return nil, d.errorf(d.pos, "expecting property name enclosed in double quotes")
@@ -157,7 +187,7 @@ func (d *decoder) object() (any, error) {
 		if err != nil {
 			return nil, err
 		}
-		m[k] = v // a duplicate key: the last one wins, as in Python
+		d.members = append(d.members, member{k, v})
 		d.skipSpace()
 		if d.pos >= len(d.data) {
 			return nil, d.errorf(d.pos, "expecting ',' delimiter")
@@ -169,6 +199,13 @@ func (d *decoder) object() (any, error) {
 		case '}':
 			d.pos++
 			d.depth--
+			ms := d.members[base:]
+			m := make(map[string]any, len(ms))
+			for _, kv := range ms {
+				m[kv.key] = kv.val // a duplicate key: the last one wins, as in Python
+			}
+			clear(ms)
+			d.members = d.members[:base]
 			return m, nil
 		default:
 			return nil, d.errorf(d.pos, "expecting ',' delimiter")
@@ -181,19 +218,19 @@ func (d *decoder) array() (any, error) {
 		return nil, err
 	}
 	d.pos++ // [
-	a := make([]any, 0, 4)
 	d.skipSpace()
 	if d.pos < len(d.data) && d.data[d.pos] == ']' {
 		d.pos++
 		d.depth--
-		return a, nil
+		return []any{}, nil
 	}
+	base := len(d.vals)
 	for {
 		v, err := d.value()
 		if err != nil {
 			return nil, err
 		}
-		a = append(a, v)
+		d.vals = append(d.vals, v)
 		d.skipSpace()
 		if d.pos >= len(d.data) {
 			return nil, d.errorf(d.pos, "expecting ',' delimiter")
@@ -205,6 +242,10 @@ func (d *decoder) array() (any, error) {
 		case ']':
 			d.pos++
 			d.depth--
+			a := make([]any, len(d.vals)-base)
+			copy(a, d.vals[base:])
+			clear(d.vals[base:])
+			d.vals = d.vals[:base]
 			return a, nil
 		default:
 			return nil, d.errorf(d.pos, "expecting ',' delimiter")
@@ -270,7 +311,9 @@ func (d *decoder) number() (any, error) {
 		}
 	}
 	d.pos = i
-	return Number(data[start:i]), nil
+	mark := len(d.arena)
+	d.arena = append(d.arena, data[start:i]...)
+	return Number(d.view(mark)), nil
 }
 
 func hexVal(c byte) rune {
@@ -301,55 +344,53 @@ func (d *decoder) hex4(off int) rune {
 	return r
 }
 
-// str scans a string starting at the opening quote.
+// plainRun returns the end of the run of bytes from i on that a JSON
+// string holds as they are: not '"', '\\' or a control character. It
+// looks at eight bytes at a time.
+func plainRun(data []byte, i int) int {
+	const (
+		ones  = 0x0101010101010101
+		highs = 0x8080808080808080
+	)
+	for ; i+8 <= len(data); i += 8 {
+		x := binary.LittleEndian.Uint64(data[i:])
+		q := x ^ ('"' * ones)
+		b := x ^ ('\\' * ones)
+		// The lowest flagged byte is always a true hit (false ones can
+		// only follow a true one), so TrailingZeros finds the first.
+		m := ((x-0x20*ones)&^x | (q-ones)&^q | (b-ones)&^b) & highs
+		if m != 0 {
+			return i + bits.TrailingZeros64(m)>>3
+		}
+	}
+	for ; i < len(data); i++ {
+		if c := data[i]; c < 0x20 || c == '"' || c == '\\' {
+			return i
+		}
+	}
+	return i
+}
+
+// str scans a string starting at the opening quote and returns it as a
+// view of the arena.
 func (d *decoder) str() (string, error) {
 	data := d.data
-	start := d.pos + 1
-	i := start
-	// Fast path: no escapes.
-	for i < len(data) {
-		c := data[i]
-		if c == '"' {
-			s := data[start:i]
-			if !utf8.Valid(s) {
-				return "", d.invalidUTF8(start, i)
-			}
-			d.pos = i + 1
-			return string(s), nil
-		}
-		if c == '\\' {
-			break
-		}
-		if c < 0x20 {
-			return "", d.errorf(i, "invalid control character in string")
-		}
-		i++
-	}
-	if i >= len(data) {
-		return "", d.errorf(d.pos, "unterminated string starting")
-	}
-	if !utf8.Valid(data[start:i]) {
-		return "", d.invalidUTF8(start, i)
-	}
-	buf := make([]byte, 0, (i-start)+16)
-	buf = append(buf, data[start:i]...)
+	mark := len(d.arena)
+	i := d.pos + 1
 	for {
-		// Copy a run of plain bytes.
 		run := i
-		for i < len(data) && data[i] != '"' && data[i] != '\\' && data[i] >= 0x20 {
-			i++
-		}
+		i = plainRun(data, i)
 		if !utf8.Valid(data[run:i]) {
 			return "", d.invalidUTF8(run, i)
 		}
-		buf = append(buf, data[run:i]...)
+		d.arena = append(d.arena, data[run:i]...)
 		if i >= len(data) {
 			return "", d.errorf(d.pos, "unterminated string starting")
 		}
 		switch c := data[i]; {
 		case c == '"':
 			d.pos = i + 1
-			return string(buf), nil
+			return d.view(mark), nil
 		case c < 0x20:
 			return "", d.errorf(i, "invalid control character in string")
 		}
@@ -359,22 +400,22 @@ func (d *decoder) str() (string, error) {
 		}
 		switch e := data[i+1]; e {
 		case '"', '\\', '/':
-			buf = append(buf, e)
+			d.arena = append(d.arena, e)
 			i += 2
 		case 'b':
-			buf = append(buf, '\b')
+			d.arena = append(d.arena, '\b')
 			i += 2
 		case 'f':
-			buf = append(buf, '\f')
+			d.arena = append(d.arena, '\f')
 			i += 2
 		case 'n':
-			buf = append(buf, '\n')
+			d.arena = append(d.arena, '\n')
 			i += 2
 		case 'r':
-			buf = append(buf, '\r')
+			d.arena = append(d.arena, '\r')
 			i += 2
 		case 't':
-			buf = append(buf, '\t')
+			d.arena = append(d.arena, '\t')
 			i += 2
 		case 'u':
 			r := d.hex4(i + 2)
@@ -388,7 +429,7 @@ func (d *decoder) str() (string, error) {
 					i += 6
 				}
 			}
-			buf = appendWTF8(buf, r)
+			d.arena = appendWTF8(d.arena, r)
 		default:
 			return "", d.errorf(i, "invalid \\escape")
 		}

@@ -3,9 +3,12 @@ package nbformat
 import (
 	"encoding/json"
 	"fmt"
+	"io"
 	"math"
+	"math/bits"
 	"slices"
 	"strconv"
+	"strings"
 	"unicode/utf8"
 )
 
@@ -32,9 +35,34 @@ type encoder struct {
 	buf    []byte
 	file   bool // nbformat file form: indent 1, python numbers, split, strip
 	indent int
+	keys   []string // scratch stack of the sorted keys of open objects
+	// w, if set, receives buf each time it grows past flushSize; buf then
+	// starts over, so memory stays bounded however big the notebook.
+	w io.Writer
 }
 
+// flushSize is how much the encoder collects before writing to its w.
+const flushSize = 128 << 10
+
+// flush writes buf to w once it holds flushSize bytes.
+func (e *encoder) flush() error {
+	if e.w == nil || len(e.buf) < flushSize {
+		return nil
+	}
+	_, err := e.w.Write(e.buf)
+	e.buf = e.buf[:0]
+	return err
+}
+
+// spaces is a newline and enough indentation for any notebook nbformat
+// writes; deeper levels fall back to a loop.
+const spaces = "\n                                                                "
+
 func (e *encoder) newline() {
+	if e.indent < len(spaces) {
+		e.buf = append(e.buf, spaces[:1+e.indent]...)
+		return
+	}
 	e.buf = append(e.buf, '\n')
 	for range e.indent {
 		e.buf = append(e.buf, ' ')
@@ -54,7 +82,11 @@ func (e *encoder) value(v any, k kind) error {
 		}
 	case string:
 		if k == kSplit && e.file {
-			return e.lines(v)
+			e.lines(v)
+			return nil
+		}
+		if e.w != nil && len(v) > flushSize {
+			return e.longString(v)
 		}
 		e.buf = appendString(e.buf, v)
 	case Number:
@@ -181,23 +213,25 @@ func skip(k kind, key string) bool {
 }
 
 func (e *encoder) object(m map[string]any, k kind) error {
-	keys := make([]string, 0, len(m))
+	base := len(e.keys)
 	for key := range m {
 		if e.file && skip(k, key) {
 			continue
 		}
-		keys = append(keys, key)
+		e.keys = append(e.keys, key)
 	}
-	if len(keys) == 0 {
+	n := len(e.keys) - base
+	if n == 0 {
 		e.buf = append(e.buf, "{}"...)
 		return nil
 	}
 	// Byte order of UTF-8 (and of WTF-8 lone surrogates) is code point
 	// order, which is how Python's sort_keys orders str keys.
-	slices.Sort(keys)
+	slices.Sort(e.keys[base:])
 	e.buf = append(e.buf, '{')
 	e.indent++
-	for i, key := range keys {
+	for i := range n {
+		key := e.keys[base+i] // re-read: nested objects may grow e.keys
 		if i > 0 {
 			e.buf = append(e.buf, ',')
 		}
@@ -217,7 +251,12 @@ func (e *encoder) object(m map[string]any, k kind) error {
 		if err := e.value(m[key], ck); err != nil {
 			return err
 		}
+		if err := e.flush(); err != nil {
+			return err
+		}
 	}
+	clear(e.keys[base:])
+	e.keys = e.keys[:base]
 	e.indent--
 	if e.file {
 		e.newline()
@@ -250,6 +289,9 @@ func (e *encoder) array(a []any, k kind) error {
 		if err := e.value(v, ck); err != nil {
 			return err
 		}
+		if err := e.flush(); err != nil {
+			return err
+		}
 	}
 	e.indent--
 	if e.file {
@@ -259,28 +301,73 @@ func (e *encoder) array(a []any, k kind) error {
 	return nil
 }
 
-// lines writes s as the list str.splitlines(keepends=True) returns.
-func (e *encoder) lines(s string) error {
+// lines writes s as the list str.splitlines(keepends=True) returns, in
+// one pass that both finds the line breaks and escapes.
+func (e *encoder) lines(s string) {
 	if s == "" {
 		e.buf = append(e.buf, "[]"...)
-		return nil
+		return
 	}
 	e.buf = append(e.buf, '[')
 	e.indent++
-	first := true
-	forLines(s, func(line string) {
-		if !first {
-			e.buf = append(e.buf, ',')
+	e.newline()
+	e.buf = append(e.buf, '"')
+	buf := e.buf
+	run := 0 // start of the bytes not yet copied to buf
+	for i := 0; ; {
+		i = plainASCII(s, i)
+		if i >= len(s) {
+			break
 		}
-		first = false
-		e.newline()
-		e.buf = appendString(e.buf, line)
-	})
+		c := s[i]
+		brk := 0 // length of a line break at i
+		if c < utf8.RuneSelf {
+			buf = append(buf, s[run:i]...)
+			buf = append(buf, escapes[c]...)
+			i++
+			run = i
+			if !lineBreak[c] {
+				continue
+			}
+			if c == '\r' && i < len(s) && s[i] == '\n' {
+				buf = append(buf, `\n`...)
+				i++
+				run = i
+			}
+			brk = 1
+		} else {
+			r, n := utf8.DecodeRuneInString(s[i:])
+			if r == utf8.RuneError && n == 1 {
+				buf = append(buf, s[run:i]...)
+				buf, i = appendInvalid(buf, s, i)
+				run = i
+				continue
+			}
+			i += n
+			if r != 0x85 && r != 0x2028 && r != 0x2029 {
+				continue
+			}
+			buf = append(buf, s[run:i]...)
+			run = i
+			brk = n
+		}
+		if brk > 0 && i < len(s) {
+			// End this line and start the next.
+			buf = append(buf, '"', ',')
+			e.buf = buf
+			e.newline()
+			buf = append(e.buf, '"')
+		}
+	}
+	buf = append(buf, s[run:]...)
+	e.buf = append(buf, '"')
 	e.indent--
 	e.newline()
 	e.buf = append(e.buf, ']')
-	return nil
 }
+
+// lineBreak marks the ASCII characters str.splitlines breaks after.
+var lineBreak = [utf8.RuneSelf]bool{'\n': true, '\r': true, '\v': true, '\f': true, 0x1c: true, 0x1d: true, 0x1e: true}
 
 // lineEnd returns the length of the line break starting at s[i] as Python's
 // str.splitlines sees it (\n \r \r\n \v \f \x1c \x1d \x1e \x85 U+2028
@@ -343,23 +430,59 @@ var escapes = func() (t [128]string) {
 	return t
 }()
 
+// plainASCII returns the end of the run of bytes from i on that a JSON
+// string holds as they are and that need no UTF-8 check: printable ASCII
+// other than '"' and '\\'. It looks at eight bytes at a time.
+func plainASCII(s string, i int) int {
+	const (
+		ones  = 0x0101010101010101
+		highs = 0x8080808080808080
+	)
+	for ; i+8 <= len(s); i += 8 {
+		// The compiler turns this into one 8-byte load.
+		x := uint64(s[i]) | uint64(s[i+1])<<8 | uint64(s[i+2])<<16 | uint64(s[i+3])<<24 |
+			uint64(s[i+4])<<32 | uint64(s[i+5])<<40 | uint64(s[i+6])<<48 | uint64(s[i+7])<<56
+		q := x ^ ('"' * ones)
+		b := x ^ ('\\' * ones)
+		// Flags bytes < 0x20, '"', '\\' and bytes >= 0x80. The lowest
+		// flagged byte is always a true hit (false ones only follow a true
+		// one), so TrailingZeros finds the first.
+		m := ((x-0x20*ones)&^x | (q-ones)&^q | (b-ones)&^b | x) & highs
+		if m != 0 {
+			return i + bits.TrailingZeros64(m)>>3
+		}
+	}
+	for ; i < len(s); i++ {
+		if c := s[i]; c < 0x20 || c == '"' || c == '\\' || c >= utf8.RuneSelf {
+			return i
+		}
+	}
+	return i
+}
+
 // appendString quotes s as json.dumps(ensure_ascii=False) does: only ",
 // \ and control characters are escaped; everything else is kept as UTF-8.
 // Lone surrogates (WTF-8) become \udXXX; other invalid bytes U+FFFD.
 func appendString(buf []byte, s string) []byte {
 	buf = append(buf, '"')
-	start := 0
-	for i := 0; i < len(s); {
+	buf = appendEscaped(buf, s)
+	return append(buf, '"')
+}
+
+// appendEscaped appends the inside of appendString's quotes.
+func appendEscaped(buf []byte, s string) []byte {
+	run := 0
+	for i := 0; ; {
+		i = plainASCII(s, i)
+		if i >= len(s) {
+			break
+		}
 		c := s[i]
 		if c < utf8.RuneSelf {
-			if c >= 0x20 && c != '"' && c != '\\' {
-				i++
-				continue
-			}
-			buf = append(buf, s[start:i]...)
+			buf = append(buf, s[run:i]...)
 			buf = append(buf, escapes[c]...)
 			i++
-			start = i
+			run = i
 			continue
 		}
 		r, n := utf8.DecodeRuneInString(s[i:])
@@ -367,39 +490,70 @@ func appendString(buf []byte, s string) []byte {
 			i += n
 			continue
 		}
-		buf = append(buf, s[start:i]...)
-		if c == 0xED && i+2 < len(s) && s[i+1] >= 0xA0 && s[i+1] <= 0xBF && s[i+2] >= 0x80 && s[i+2] <= 0xBF {
-			r := rune(0xD000) | rune(s[i+1]&0x3F)<<6 | rune(s[i+2]&0x3F)
-			buf = append(buf, `\u`...)
-			buf = strconv.AppendUint(buf, uint64(r), 16)
-			i += 3
-		} else {
-			buf = append(buf, "\ufffd"...)
-			i++
-		}
-		start = i
+		buf = append(buf, s[run:i]...)
+		buf, i = appendInvalid(buf, s, i)
+		run = i
 	}
-	buf = append(buf, s[start:]...)
-	return append(buf, '"')
+	return append(buf, s[run:]...)
+}
+
+// appendInvalid escapes the invalid UTF-8 at s[i]: a lone surrogate's
+// WTF-8 as \udXXX, anything else as U+FFFD. It returns where to go on.
+func appendInvalid(buf []byte, s string, i int) ([]byte, int) {
+	if s[i] == 0xED && i+2 < len(s) && s[i+1] >= 0xA0 && s[i+1] <= 0xBF && s[i+2] >= 0x80 && s[i+2] <= 0xBF {
+		r := rune(0xD000) | rune(s[i+1]&0x3F)<<6 | rune(s[i+2]&0x3F)
+		buf = append(buf, `\u`...)
+		buf = strconv.AppendUint(buf, uint64(r), 16)
+		return buf, i + 3
+	}
+	return append(buf, "\ufffd"...), i + 1
+}
+
+// longString writes a string longer than flushSize in pieces, flushing
+// between them, so that a multi-megabyte output (an image) does not
+// make buf that large.
+func (e *encoder) longString(s string) error {
+	e.buf = append(e.buf, '"')
+	for len(s) > 0 {
+		n := min(len(s), flushSize)
+		for n < len(s) && n > 0 && !utf8.RuneStart(s[n]) {
+			n-- // never cut a character (or a WTF-8 surrogate) in two
+		}
+		if n == 0 {
+			n = min(len(s), flushSize) // not UTF-8 at all: any cut will do
+		}
+		e.buf = appendEscaped(e.buf, s[:n])
+		s = s[n:]
+		if err := e.flush(); err != nil {
+			return err
+		}
+	}
+	e.buf = append(e.buf, '"')
+	return nil
 }
 
 // sizeHint estimates the encoded size of v, so the output buffer is
 // allocated once instead of being copied as it grows (a 20 MB notebook is
-// mostly a few huge strings).
-func sizeHint(v any) int {
+// mostly a few huge strings). In file form each line of a multiline string
+// costs a newline, indentation, quotes, a comma and its escaped break.
+func sizeHint(v any, file bool) int {
 	switch v := v.(type) {
 	case string:
-		return len(v) + len(v)/16 + 8
+		n := len(v) + len(v)/16 + 8
+		if file {
+			n += 12 * strings.Count(v, "\n")
+		}
+		return n
 	case map[string]any:
 		n := 2
 		for k, x := range v {
-			n += len(k) + 24 + sizeHint(x)
+			n += len(k) + 24 + sizeHint(x, file)
 		}
 		return n
 	case []any:
 		n := 2
 		for _, x := range v {
-			n += 16 + sizeHint(x)
+			n += 16 + sizeHint(x, file)
 		}
 		return n
 	}

@@ -20,9 +20,11 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"fmt"
+	"io"
 	"math"
 	"math/big"
 	"strings"
+	"unsafe"
 )
 
 // Number is a JSON number kept as its original text, so that 0.1, 1e300,
@@ -30,6 +32,11 @@ import (
 type Number string
 
 // Notebook is a notebook in memory (v4, multiline strings joined).
+//
+// The strings of a notebook from Read or FromJSON are views of one buffer
+// the size of the input: keeping any one of them (a cell id, say) keeps the
+// whole buffer alive, so copy with strings.Clone what must outlive the
+// notebook.
 type Notebook struct {
 	// Doc is the whole top-level object: cells, metadata, nbformat,
 	// nbformat_minor.
@@ -72,7 +79,7 @@ func FromJSON(raw []byte) (*Notebook, error) {
 }
 
 func load(data []byte, strip bool) (*Notebook, error) {
-	v, err := decode(data)
+	v, arena, err := decode(data)
 	if err != nil {
 		return nil, err
 	}
@@ -94,7 +101,7 @@ func load(data []byte, strip bool) (*Notebook, error) {
 		if err != nil {
 			return nil, err
 		}
-		if err := prepare(doc, minor, strip); err != nil {
+		if err := prepare(doc, minor, strip, arena); err != nil {
 			return nil, err
 		}
 	}
@@ -185,8 +192,10 @@ func isJSONMime(key string) bool {
 }
 
 // joinStrings returns the concatenation of a, or false if an element is not
-// a string.
-func joinStrings(a []any) (string, bool) {
+// a string. When the strings lie back to back in arena (the decoder's; see
+// decoder.arena), as the lines of a decoded multiline string do, the result
+// is the slice of arena they span: nothing is copied.
+func joinStrings(a []any, arena string) (string, bool) {
 	n := 0
 	for _, v := range a {
 		s, ok := v.(string)
@@ -194,6 +203,9 @@ func joinStrings(a []any) (string, bool) {
 			return "", false
 		}
 		n += len(s)
+	}
+	if s, ok := span(a, arena, n); ok {
+		return s, true
 	}
 	var b strings.Builder
 	b.Grow(n)
@@ -203,13 +215,44 @@ func joinStrings(a []any) (string, bool) {
 	return b.String(), true
 }
 
+// span returns the n bytes of arena that the strings of a cover, if they
+// lie in it back to back. Only offsets are computed from the pointers; the
+// result is an ordinary substring of arena.
+func span(a []any, arena string, n int) (string, bool) {
+	if arena == "" {
+		return "", false
+	}
+	base := uintptr(unsafe.Pointer(unsafe.StringData(arena)))
+	start, next := -1, 0
+	for _, v := range a {
+		s := v.(string)
+		if s == "" {
+			continue
+		}
+		off := uintptr(unsafe.Pointer(unsafe.StringData(s))) - base
+		if off >= uintptr(len(arena)) || uintptr(len(arena))-off < uintptr(len(s)) {
+			return "", false // not in the arena (unsigned: also before it)
+		}
+		if start < 0 {
+			start = int(off)
+		} else if int(off) != next {
+			return "", false
+		}
+		next = int(off) + len(s)
+	}
+	if start < 0 {
+		return "", true // only empty strings
+	}
+	return arena[start : start+n], true
+}
+
 // rejoinBundle joins list-of-strings values in a mimebundle, except under
 // JSON mime types; lists holding anything else are left alone, as nbformat
 // does.
-func rejoinBundle(b map[string]any) {
+func rejoinBundle(b map[string]any, arena string) {
 	for k, v := range b {
 		if a, ok := v.([]any); ok && !isJSONMime(k) {
-			if s, ok := joinStrings(a); ok {
+			if s, ok := joinStrings(a, arena); ok {
 				b[k] = s
 			}
 		}
@@ -218,12 +261,12 @@ func rejoinBundle(b map[string]any) {
 
 // multiline joins a "multiline string" value at where; ok is false when it
 // is neither a string nor a list of strings.
-func multiline(v any) (any, bool) {
+func multiline(v any, arena string) (any, bool) {
 	switch v := v.(type) {
 	case string:
 		return v, true
 	case []any:
-		s, ok := joinStrings(v)
+		s, ok := joinStrings(v, arena)
 		if !ok {
 			return v, false
 		}
@@ -241,7 +284,7 @@ func knownOutput(t string) bool {
 // prepare checks the structure a v4 notebook needs to be usable, joins
 // multiline strings (nbformat's rejoin_lines) and, when strip is set, drops
 // transient keys (strip_transient).
-func prepare(doc map[string]any, minor int, strip bool) error {
+func prepare(doc map[string]any, minor int, strip bool, arena string) error {
 	meta, ok := doc["metadata"].(map[string]any)
 	if !ok {
 		if _, present := doc["metadata"]; !present {
@@ -283,7 +326,7 @@ func prepare(doc map[string]any, minor int, strip bool) error {
 			return invalidf(`cell %d: unknown "cell_type" %q`, i, ct)
 		}
 		if src, present := cell["source"]; present {
-			s, ok := multiline(src)
+			s, ok := multiline(src, arena)
 			if !ok {
 				if _, isList := src.([]any); isList || known {
 					return invalidf(`cell %d: "source" must be a string or an array of strings`, i)
@@ -301,7 +344,7 @@ func prepare(doc map[string]any, minor int, strip bool) error {
 				if !ok {
 					return invalidf("cell %d: attachment %q must be an object, not %s", i, name, describe(b))
 				}
-				rejoinBundle(bm)
+				rejoinBundle(bm, arena)
 			}
 		}
 		if ct != "code" {
@@ -330,7 +373,7 @@ func prepare(doc map[string]any, minor int, strip bool) error {
 					if !ok {
 						return invalidf(`cell %d output %d: "data" must be an object, not %s`, i, j, describe(d))
 					}
-					rejoinBundle(dm)
+					rejoinBundle(dm, arena)
 				}
 			case "":
 			default:
@@ -341,7 +384,7 @@ func prepare(doc map[string]any, minor int, strip bool) error {
 					}
 					continue
 				}
-				s, ok := multiline(t)
+				s, ok := multiline(t, arena)
 				if !ok {
 					if _, isList := t.([]any); isList || ot == "stream" {
 						return invalidf(`cell %d output %d: "text" must be a string or an array of strings`, i, j)
@@ -435,9 +478,32 @@ func (nb *Notebook) MarshalJSON() ([]byte, error) {
 	if nb == nil {
 		return []byte("null"), nil
 	}
-	e := &encoder{buf: make([]byte, 0, sizeHint(nb.Doc))}
+	return nb.AppendJSON(make([]byte, 0, sizeHint(nb.Doc, false)), nil)
+}
+
+// SizeHint estimates the length of MarshalJSON's output, for sizing a
+// buffer that AppendJSON then fills without growing.
+func (nb *Notebook) SizeHint() int {
+	if nb == nil {
+		return 4
+	}
+	return sizeHint(nb.Doc, false)
+}
+
+// AppendJSON appends what MarshalJSON renders to dst. If w is not nil,
+// dst is written to w each time it has grown by about 128 KiB and then
+// reused, so a notebook of any size goes out in bounded memory; the
+// returned bytes are those not yet written. An error may come from w or
+// from a value that cannot be encoded (possible only in notebooks built in
+// Go rather than read); either way, part of the output may already be
+// written.
+func (nb *Notebook) AppendJSON(dst []byte, w io.Writer) ([]byte, error) {
+	if nb == nil {
+		return append(dst, "null"...), nil
+	}
+	e := &encoder{buf: dst, w: w}
 	if err := e.value(nb.Doc, kPlain); err != nil {
-		return nil, err
+		return e.buf, err
 	}
 	return e.buf, nil
 }
@@ -454,7 +520,7 @@ func Marshal(nb *Notebook) ([]byte, error) {
 	if err := nb.normalizeIDs(); err != nil {
 		return nil, err
 	}
-	e := &encoder{buf: make([]byte, 0, sizeHint(nb.Doc)), file: true}
+	e := &encoder{buf: make([]byte, 0, sizeHint(nb.Doc, true)), file: true}
 	if err := e.value(nb.Doc, kTop); err != nil {
 		return nil, err
 	}

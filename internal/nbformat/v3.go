@@ -273,7 +273,7 @@ func upgradeV3Output(out map[string]any, i, j int) error {
 			if !ok {
 				return invalidf(`cell %d output %d: v3 "json" output must be a string`, i, j)
 			}
-			parsed, err := decode([]byte(s))
+			parsed, _, err := decode([]byte(s))
 			if err != nil {
 				return invalidf(`cell %d output %d: v3 "json" output: %v`, i, j, err)
 			}
