@@ -94,3 +94,20 @@ func FuzzSplitObject(f *testing.F) {
 		}
 	})
 }
+
+func TestSpecialIn(t *testing.T) {
+	for c := 0; c < 256; c++ {
+		want := c < 0x20 || c == '"' || c == '\\'
+		for pos := 0; pos < 8; pos++ {
+			b := []byte("abcdefgh")
+			b[pos] = byte(c)
+			var w uint64
+			for i := 7; i >= 0; i-- {
+				w = w<<8 | uint64(b[i])
+			}
+			if got := specialIn(w); got != want {
+				t.Fatalf("specialIn with byte %#x at %d = %v, want %v", c, pos, got, want)
+			}
+		}
+	}
+}
