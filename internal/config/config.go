@@ -63,6 +63,18 @@ type Config struct {
 	SessionIdle  time.Duration
 	SessionMax   time.Duration
 	ShutdownWait time.Duration
+
+	// Kernels.
+	KernelSpecPath      []string
+	CullIdleTimeout     time.Duration
+	CullInterval        time.Duration
+	CullConnected       bool
+	CullBusy            bool
+	KernelShutdownWait  time.Duration
+	MaxWSMessageSize    int64
+	KernelWSProtocol    string
+	OfflineBufferSize   int64
+	ClientQueueMessages int
 }
 
 // Defaults returns the built-in settings.
@@ -78,6 +90,12 @@ func Defaults() Config {
 		SessionIdle:   24 * time.Hour,
 		SessionMax:    30 * 24 * time.Hour,
 		ShutdownWait:  30 * time.Second,
+
+		CullInterval:        5 * time.Minute,
+		KernelShutdownWait:  5 * time.Second,
+		MaxWSMessageSize:    256 << 20,
+		OfflineBufferSize:   64 << 20,
+		ClientQueueMessages: 4096,
 	}
 }
 
@@ -87,7 +105,7 @@ func Defaults() Config {
 type setting struct {
 	name  string
 	usage string
-	kind  string // "string", "int", "bool", "list", "size", "duration", "cidrs"
+	kind  string // "string", "int", "bool", "list", "size", "duration", "duration0", "cidrs"
 	str   *string
 	num   *int
 	b     *bool
@@ -126,6 +144,16 @@ func (c *Config) settings() []setting {
 		{name: "session-idle", kind: "duration", dur: &c.SessionIdle, usage: "log a browser session out after this long without requests"},
 		{name: "session-max", kind: "duration", dur: &c.SessionMax, usage: "log a browser session out this long after login, whatever its activity"},
 		{name: "shutdown-wait", kind: "duration", dur: &c.ShutdownWait, usage: "on SIGINT/SIGTERM, how long to let in-flight requests finish"},
+		{name: "kernel-spec-path", kind: "list", list: &c.KernelSpecPath, usage: "a directory holding kernelspecs (<dir>/<name>/kernel.json), searched before Jupyter's usual ones; repeatable"},
+		{name: "cull-idle-timeout", kind: "duration0", dur: &c.CullIdleTimeout, usage: "shut down kernels idle this long (0 = never)"},
+		{name: "cull-interval", kind: "duration", dur: &c.CullInterval, usage: "how often to look for idle kernels"},
+		{name: "cull-connected", kind: "bool", b: &c.CullConnected, usage: "also cull idle kernels that have open connections"},
+		{name: "cull-busy", kind: "bool", b: &c.CullBusy, usage: "also cull busy kernels"},
+		{name: "kernel-shutdown-wait", kind: "duration", dur: &c.KernelShutdownWait, usage: "how long a kernel gets to exit after shutdown_request and after SIGTERM before SIGKILL"},
+		{name: "max-ws-message-size", kind: "size", size: &c.MaxWSMessageSize, usage: "largest message a client may send on a kernel WebSocket"},
+		{name: "kernel-ws-protocol", kind: "string", str: &c.KernelWSProtocol, usage: "kernel WebSocket protocol: empty = v1.kernel.websocket.jupyter.org when offered, legacy = always the JSON protocol"},
+		{name: "offline-buffer-size", kind: "size", size: &c.OfflineBufferSize, usage: "per kernel, how much output to keep for a disconnected client to replay"},
+		{name: "client-queue-messages", kind: "int", num: &c.ClientQueueMessages, usage: "messages queued for one WebSocket client before it is disconnected as too slow"},
 	}
 }
 
@@ -354,6 +382,12 @@ func (s *setting) apply(v string) error {
 			return fmt.Errorf("%q is not a positive duration like 30m or 24h", v)
 		}
 		*s.dur = d
+	case "duration0":
+		d, err := time.ParseDuration(strings.TrimSpace(v))
+		if err != nil || d < 0 {
+			return fmt.Errorf("%q is not a duration like 30m (0 = off)", v)
+		}
+		*s.dur = d
 	case "cidrs":
 		p, err := parseCIDR(v)
 		if err != nil {
@@ -543,6 +577,14 @@ func (c *Config) normalise(getenv func(string) string) error {
 	if c.CertFile != "" && c.TLS != "" {
 		return errors.New("--tls self-signed and --certfile/--keyfile exclude each other")
 	}
+	switch c.KernelWSProtocol {
+	case "", "legacy":
+	default:
+		return fmt.Errorf("--kernel-ws-protocol %q: use legacy, or leave it empty", c.KernelWSProtocol)
+	}
+	if c.ClientQueueMessages < 16 {
+		return fmt.Errorf("--client-queue-messages %d is too small (at least 16)", c.ClientQueueMessages)
+	}
 	switch c.LogFormat {
 	case "text", "json":
 	default:
@@ -592,6 +634,8 @@ Options:
 		"ip": d.IP, "port": strconv.Itoa(d.Port), "base-url": d.BaseURL, "max-body-size": "256MiB",
 		"log-format": d.LogFormat, "log-level": d.LogLevel, "delete-to-trash": "true",
 		"session-idle": d.SessionIdle.String(), "session-max": d.SessionMax.String(), "shutdown-wait": d.ShutdownWait.String(),
+		"cull-idle-timeout": "0 (off)", "cull-interval": d.CullInterval.String(), "kernel-shutdown-wait": d.KernelShutdownWait.String(),
+		"max-ws-message-size": "256MiB", "offline-buffer-size": "64MiB", "client-queue-messages": strconv.Itoa(d.ClientQueueMessages),
 	}
 	for _, n := range names {
 		f := fs.Lookup(n)
