@@ -1,0 +1,376 @@
+// Package wsbridge serves the kernel WebSocket ({base}api/kernels/<id>/channels): it
+// negotiates the v1 or legacy framing, decodes client frames for the kernel and encodes
+// kernel messages for the client.
+package wsbridge
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"math"
+	"net/http"
+	"sync"
+	"time"
+	"unicode/utf8"
+
+	"github.com/coder/websocket"
+
+	"quire/internal/kernel/wire"
+)
+
+// KernelConn is one client's connection to a kernel's channels.
+type KernelConn interface {
+	// Send forwards a client message to the kernel, signing it afresh. An error drops
+	// the message (it is logged); it does not end the bridge.
+	Send(channel string, m *wire.Message) error
+	// Recv returns the next message for the client: replies and iopub. Its error ends
+	// the bridge; a *CloseError chooses the WebSocket close code. Recv returns when ctx
+	// ends.
+	Recv(ctx context.Context) (channel string, m *wire.Message, err error)
+	// Close ends the connection and unblocks Send and Recv. Serve always calls it once
+	// before it returns.
+	Close()
+}
+
+// Close codes the bridge sends. JupyterLab reconnects after any code but 1000 and 1001
+// (spec §3.8), so those two are never used.
+const (
+	// CodeMessageTooBig: a client message exceeded Options.MaxMessageSize.
+	CodeMessageTooBig = 1009
+	// CodeServiceRestart: the kernel side ended (restart, shutdown) or the server is
+	// stopping; the client reconnects.
+	CodeServiceRestart = 1012
+	// CodeSessionReplaced: a newer connection with the same session took over.
+	CodeSessionReplaced = 4001
+)
+
+// CloseError, returned by KernelConn.Recv, ends the bridge with Code and Reason.
+// A close frame holds 123 bytes of reason; a longer Reason is cut.
+type CloseError struct {
+	Code   int
+	Reason string
+}
+
+func (e *CloseError) Error() string {
+	return fmt.Sprintf("websocket close %d: %s", e.Code, e.Reason)
+}
+
+// Options configure Serve. Zero values take the defaults.
+type Options struct {
+	// MaxMessageSize caps one client message, in bytes (default 256 MiB). A larger
+	// message closes the connection with CodeMessageTooBig.
+	MaxMessageSize int64
+	// PingInterval is the time between pings (default 30 s); no pong within two
+	// intervals ends the connection.
+	PingInterval time.Duration
+	// WriteTimeout bounds one write to the client (default 60 s); a write that times
+	// out ends the connection.
+	WriteTimeout time.Duration
+	// Log receives the bridge's logs (default: discarded). It never sees message
+	// contents.
+	Log *slog.Logger
+	// Protocol is "" to select the v1 protocol when the client offers it, or "legacy"
+	// to always use the legacy JSON protocol.
+	Protocol string
+}
+
+// Defaults.
+const (
+	DefaultMaxMessageSize = 256 << 20
+	DefaultPingInterval   = 30 * time.Second
+	DefaultWriteTimeout   = 60 * time.Second
+)
+
+func (o Options) withDefaults() Options {
+	if o.MaxMessageSize <= 0 {
+		o.MaxMessageSize = DefaultMaxMessageSize
+	}
+	if o.PingInterval <= 0 {
+		o.PingInterval = DefaultPingInterval
+	}
+	if o.WriteTimeout <= 0 {
+		o.WriteTimeout = DefaultWriteTimeout
+	}
+	if o.Log == nil {
+		o.Log = slog.New(slog.DiscardHandler)
+	}
+	return o
+}
+
+// Serve upgrades r to a WebSocket and bridges it to conn until either side ends. When
+// r's context ends (cancel it to stop the server), the client is told to reconnect. It
+// returns nil when the client closed or dropped the connection or r's context ended,
+// and otherwise the error that ended the bridge: the kernel side's, an oversize
+// message, a failed write or ping. It calls conn.Close once before returning.
+//
+// The caller has already authenticated r and checked its Host and Origin (package
+// guard does both for every route, upgrades included), so Accept's own Origin check
+// is skipped. Per-message compression is off: large outputs are mostly base64 and the
+// reference server does not compress either. Go enables TCP_NODELAY on TCP connections
+// by default, so small replies are not delayed.
+func Serve(w http.ResponseWriter, r *http.Request, conn KernelConn, o Options) error {
+	o = o.withDefaults()
+
+	var offer []string
+	if o.Protocol != "legacy" {
+		offer = []string{Subprotocol}
+	}
+	c, err := websocket.Accept(w, r, &websocket.AcceptOptions{
+		Subprotocols:       offer,
+		InsecureSkipVerify: true, // Origin is checked by package guard, before auth
+		CompressionMode:    websocket.CompressionDisabled,
+	})
+	if err != nil {
+		conn.Close()
+		return fmt.Errorf("kernel websocket: accept: %w", err)
+	}
+	// Read one byte past the limit ourselves, so it is our check, with our close
+	// reason, that trips first.
+	limit := o.MaxMessageSize
+	if limit < math.MaxInt64-1 {
+		c.SetReadLimit(limit + 1)
+	} else {
+		c.SetReadLimit(-1)
+	}
+	b := &bridge{ws: c, kernel: conn, o: o, v1: c.Subprotocol() == Subprotocol}
+	return b.run(r.Context())
+}
+
+type bridge struct {
+	ws     *websocket.Conn
+	kernel KernelConn
+	o      Options
+	v1     bool
+}
+
+// ending is why a pump stopped and how to close the WebSocket: code 0 closes at once
+// without a handshake (the peer is gone or stuck).
+type ending struct {
+	code   websocket.StatusCode
+	reason string
+	err    error // returned by Serve; nil for a normal end
+}
+
+func (b *bridge) run(ctx context.Context) error {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	log := b.o.Log.With("protocol", b.protocolName())
+	log.Debug("kernel websocket open")
+
+	// Every pump reports once; the first report decides how the socket closes.
+	ends := make(chan ending, 3)
+	var wg sync.WaitGroup
+	for _, pump := range []func(context.Context) ending{b.readClient, b.writeClient, b.ping} {
+		wg.Go(func() { ends <- pump(ctx) })
+	}
+
+	var e ending
+	reported := 0
+	select {
+	case e = <-ends:
+		reported++
+	case <-ctx.Done():
+		e = ending{code: CodeServiceRestart, reason: "server shutting down"}
+	}
+
+	// Stop the pumps, then close the socket. Their reads and writes run on contexts
+	// that cancel leaves alone, since coder/websocket drops the connection when a
+	// read or write context ends, and the close frame should still go out.
+	cancel()
+	if e.code != 0 {
+		_ = b.ws.Close(e.code, e.reason)
+	} else {
+		_ = b.ws.CloseNow()
+	}
+	b.kernel.Close() // unblocks a Send stuck in readClient
+	wg.Wait()
+
+	// The first end chose the close code; the first error, from whichever pump,
+	// explains it (a write timeout drops the connection, so the read pump may
+	// report "client gone" first).
+	err := e.err
+	for ; reported < 3; reported++ {
+		if e2 := <-ends; err == nil {
+			err = e2.err
+		}
+	}
+	if err != nil {
+		log.Info("kernel websocket closed", "code", int(e.code), "reason", e.reason, "err", err)
+	} else {
+		log.Debug("kernel websocket closed", "code", int(e.code), "reason", e.reason)
+	}
+	return err
+}
+
+func (b *bridge) protocolName() string {
+	if b.v1 {
+		return "v1"
+	}
+	return "legacy"
+}
+
+// readClient decodes client frames and sends them to the kernel. Malformed frames and
+// kernel-side send errors drop one message; only a read error ends the pump.
+func (b *bridge) readClient(ctx context.Context) ending {
+	// Reads run on a context that is never cancelled: cancelling it would drop the
+	// connection before the close frame goes out. Closing the socket ends the read.
+	rctx := context.WithoutCancel(ctx)
+	for {
+		typ, rd, err := b.ws.Reader(rctx)
+		if err != nil {
+			return b.readEnding(err)
+		}
+		data, err := io.ReadAll(io.LimitReader(rd, b.o.MaxMessageSize+1))
+		if err != nil {
+			return b.readEnding(err)
+		}
+		if int64(len(data)) > b.o.MaxMessageSize {
+			return ending{
+				code:   CodeMessageTooBig,
+				reason: fmt.Sprintf("message larger than %d bytes", b.o.MaxMessageSize),
+				err:    fmt.Errorf("client message larger than %d bytes", b.o.MaxMessageSize),
+			}
+		}
+		channel, m, err := b.decode(typ, data)
+		if err != nil {
+			b.o.Log.Warn("kernel websocket: dropped a malformed client message", "err", err, "bytes", len(data))
+			continue
+		}
+		if channel == IOPub {
+			b.o.Log.Warn("kernel websocket: dropped a client message on iopub", "msg_type", m.Type())
+			continue
+		}
+		if err := b.kernel.Send(channel, m); err != nil {
+			b.o.Log.Warn("kernel websocket: dropped a client message", "channel", channel, "msg_type", m.Type(), "err", err)
+		}
+	}
+}
+
+func (b *bridge) decode(typ websocket.MessageType, data []byte) (string, *wire.Message, error) {
+	switch {
+	case b.v1 && typ == websocket.MessageBinary:
+		return DecodeV1(data)
+	case b.v1:
+		return "", nil, errors.New("text frame on the v1 protocol")
+	case typ == websocket.MessageBinary:
+		return DecodeLegacyBinary(data)
+	default:
+		return DecodeLegacyText(data)
+	}
+}
+
+// shorten cuts a close reason to the 123 bytes a close frame holds, on a rune
+// boundary.
+func shorten(reason string) string {
+	const limit = 123
+	if len(reason) <= limit {
+		return reason
+	}
+	i := limit
+	for i > 0 && !utf8.RuneStart(reason[i]) {
+		i--
+	}
+	return reason[:i]
+}
+
+// readEnding turns a read error into an ending. A close frame from the client or a
+// dropped connection is a normal end; so the request context ending (net/http also
+// cancels it when the connection drops) and a read failing come to the same thing.
+func (b *bridge) readEnding(err error) ending {
+	if errors.Is(err, websocket.ErrMessageTooBig) {
+		return ending{code: CodeMessageTooBig, reason: "message too big", err: fmt.Errorf("read client: %w", err)}
+	}
+	if code := websocket.CloseStatus(err); code != -1 {
+		return ending{reason: fmt.Sprintf("client closed with %d", code)}
+	}
+	b.o.Log.Debug("kernel websocket: client connection lost", "err", err)
+	return ending{reason: "client gone"}
+}
+
+// writeClient is the only writer of data frames, so kernel messages reach the client
+// in the order Recv returns them.
+func (b *bridge) writeClient(ctx context.Context) ending {
+	for {
+		channel, m, err := b.kernel.Recv(ctx)
+		if err != nil {
+			var ce *CloseError
+			switch {
+			case errors.As(err, &ce):
+				return ending{code: websocket.StatusCode(ce.Code), reason: shorten(ce.Reason)}
+			case ctx.Err() != nil:
+				return ending{code: CodeServiceRestart, reason: "server shutting down"}
+			default:
+				return ending{code: CodeServiceRestart, reason: "kernel connection ended", err: fmt.Errorf("kernel: %w", err)}
+			}
+		}
+		typ, data, ok := b.encode(channel, m)
+		if !ok {
+			b.o.Log.Warn("kernel websocket: dropped a kernel message too large for the legacy protocol", "channel", channel, "msg_type", m.Type())
+			continue
+		}
+		// Like reads, a write must not be cut short by ctx (that would drop the
+		// connection mid-frame); it has its own timeout.
+		wctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), b.o.WriteTimeout)
+		err = b.ws.Write(wctx, typ, data)
+		cancel()
+		if err != nil {
+			return b.ioEnding(ctx, "write client", err)
+		}
+	}
+}
+
+func (b *bridge) encode(channel string, m *wire.Message) (websocket.MessageType, []byte, bool) {
+	if b.v1 {
+		return websocket.MessageBinary, EncodeV1(channel, m), true
+	}
+	if !legacyFits(m) {
+		return 0, nil, false
+	}
+	data, bin := EncodeLegacy(channel, m)
+	if bin {
+		return websocket.MessageBinary, data, true
+	}
+	return websocket.MessageText, data, true
+}
+
+// legacyFits reports whether m's legacy binary frame surely stays within 32-bit
+// offsets. It over-counts: msg_id and msg_type are copied from the header, and JSON
+// escaping can grow them sixfold.
+func legacyFits(m *wire.Message) bool {
+	size := uint64(4*(2+len(m.Buffers)) + 256)
+	size += 13*uint64(len(m.Header)) + uint64(len(m.ParentHeader)) + uint64(len(m.Metadata)) + uint64(len(m.Content))
+	for _, buf := range m.Buffers {
+		size += uint64(len(buf))
+	}
+	return size <= math.MaxUint32
+}
+
+// ioEnding reports a failed write or ping: a timeout is an error; a failure once the
+// bridge is stopping is the socket being closed under it.
+func (b *bridge) ioEnding(ctx context.Context, what string, err error) ending {
+	if ctx.Err() != nil && !errors.Is(err, context.DeadlineExceeded) {
+		return ending{reason: "closing"}
+	}
+	return ending{err: fmt.Errorf("%s: %w", what, err)}
+}
+
+// ping checks that the client answers; no pong within two intervals ends the bridge.
+func (b *bridge) ping(ctx context.Context) ending {
+	t := time.NewTicker(b.o.PingInterval)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return ending{code: CodeServiceRestart, reason: "server shutting down"}
+		case <-t.C:
+		}
+		pctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 2*b.o.PingInterval)
+		err := b.ws.Ping(pctx)
+		cancel()
+		if err != nil {
+			return b.ioEnding(ctx, "ping client", err)
+		}
+	}
+}
