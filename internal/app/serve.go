@@ -26,8 +26,11 @@ import (
 	"quire/internal/fsroot"
 	"quire/internal/guard"
 	"quire/internal/httpapi"
+	"quire/internal/kernel"
 	"quire/internal/logx"
+	"quire/internal/session"
 	"quire/internal/tlsx"
+	"quire/internal/wsbridge"
 )
 
 func runServe(ctx context.Context, args []string, env envFunc, stdout, stderr io.Writer) int {
@@ -61,6 +64,7 @@ type server struct {
 	log    *slog.Logger
 	stdout io.Writer
 
+	kernels      *kernel.Manager
 	token        string
 	passwordHash string
 	generated    bool // the token was generated at start
@@ -76,11 +80,27 @@ func (s *server) run(ctx context.Context) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 
+	// Kernels: the manager exists before the reaper so that, as PID 1,
+	// Quire never reaps a kernel its manager waits for.
+	s.kernels = kernel.NewManager(kernel.LoadSpecs(s.kernelSpecDirs(), s.log), kernel.Options{
+		RuntimeDir:         s.cfg.RuntimeDir,
+		Dial:               dialZMQ,
+		Log:                s.log,
+		ShutdownWait:       s.cfg.KernelShutdownWait,
+		CullIdleTimeout:    s.cfg.CullIdleTimeout,
+		CullInterval:       s.cfg.CullInterval,
+		CullConnected:      s.cfg.CullConnected,
+		CullBusy:           s.cfg.CullBusy,
+		MaxConnQueue:       s.cfg.ClientQueueMessages,
+		OfflineBufferBytes: int(min(s.cfg.OfflineBufferSize, int64(1<<40))),
+	})
+	var wg sync.WaitGroup
+	defer wg.Wait()
+	wg.Go(func() { s.kernels.RunCuller(ctx) })
 	if os.Getpid() == 1 {
-		var wg sync.WaitGroup
-		wg.Go(func() { reapOrphans(ctx, s.log, nil) })
-		s.cleanup = append(s.cleanup, func() { cancel(); wg.Wait() })
+		wg.Go(func() { reapOrphans(ctx, s.log, s.kernels.Manages) })
 	}
+	defer cancel() // deferred last, runs first: stops the culler and reaper
 
 	if err := s.credentials(); err != nil {
 		return err
@@ -119,13 +139,18 @@ func (s *server) run(ctx context.Context) error {
 	}
 	s.cleanup = append(s.cleanup, closeHandler)
 
+	reqCtx, endRequests := context.WithCancel(context.WithoutCancel(ctx))
+	defer endRequests()
 	srv := &http.Server{
 		Handler:           handler,
 		ReadHeaderTimeout: 10 * time.Second,
 		IdleTimeout:       2 * time.Minute,
 		MaxHeaderBytes:    64 << 10,
 		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelDebug),
-		BaseContext:       func(net.Listener) context.Context { return context.WithoutCancel(ctx) },
+		// Requests outlive the signal (in-flight saves finish); hijacked
+		// WebSockets outlive Shutdown, so their context is ended after it
+		// and every bridge closes (1012) on the way out.
+		BaseContext: func(net.Listener) context.Context { return reqCtx },
 	}
 	serveErr := make(chan error, 1)
 	go func() { serveErr <- srv.Serve(ln) }()
@@ -153,6 +178,13 @@ func (s *server) run(ctx context.Context) error {
 	if err := srv.Shutdown(sctx); err != nil {
 		s.log.Warn("in-flight requests did not finish in time", "err", err)
 		_ = srv.Close()
+	}
+	endRequests()
+	// Every kernel is shut down before Quire exits: no orphans.
+	kctx, kcancel := context.WithTimeout(context.WithoutCancel(ctx), 3*s.cfg.KernelShutdownWait+5*time.Second)
+	defer kcancel()
+	if err := s.kernels.Close(kctx); err != nil {
+		s.log.Warn("kernels did not all shut down cleanly", "err", err)
 	}
 	s.log.Info("stopped")
 	return nil
@@ -280,6 +312,7 @@ func (s *server) handler(shutdown func()) (http.Handler, func(), error) {
 		authn.Close()
 		return nil, nil, err
 	}
+	ks := &kernels{m: s.kernels, root: s.cfg.RootDir}
 	api := httpapi.New(httpapi.Deps{
 		BaseURL:     s.cfg.BaseURL,
 		Log:         s.log,
@@ -287,9 +320,18 @@ func (s *server) handler(shutdown func()) (http.Handler, func(), error) {
 		Started:     time.Now(),
 		MaxBodySize: s.cfg.MaxBodySize,
 		Contents:    svc,
-		Login:       authn.Login(),
-		Logout:      authn.Logout(),
-		Shutdown:    shutdown,
+		Kernels:     ks,
+		Sessions:    session.New(sessionKernels{ks}),
+		KernelSpecs: specs{s.kernels},
+		Status:      s.kernels,
+		WebSocket: wsbridge.Options{
+			MaxMessageSize: s.cfg.MaxWSMessageSize,
+			Log:            s.log,
+			Protocol:       s.cfg.KernelWSProtocol,
+		},
+		Login:    authn.Login(),
+		Logout:   authn.Logout(),
+		Shutdown: shutdown,
 	})
 	var h http.Handler = api
 	h = authn.Middleware(h) // identity, XSRF, public-route list
@@ -363,6 +405,11 @@ func (s *server) banner(info serverInfo) {
 		fmt.Fprintf(w, "Open %s (no authentication).\n", info.URL)
 	}
 	fmt.Fprintln(w, "Press Ctrl-C to stop.")
+}
+
+// kernelSpecDirs is --kernel-spec-path, then Jupyter's search path.
+func (s *server) kernelSpecDirs() []string {
+	return append(append([]string{}, s.cfg.KernelSpecPath...), kernel.SearchPath(s.env.get)...)
 }
 
 // contents opens the root directory and builds the contents service on the

@@ -6,7 +6,9 @@ package httpapi
 
 import (
 	"log/slog"
+
 	"net/http"
+	"quire/internal/wsbridge"
 	"time"
 )
 
@@ -23,6 +25,13 @@ type Deps struct {
 	MaxBodySize int64
 
 	Contents Contents
+	// Kernels, Sessions and KernelSpecs serve the kernel side; when
+	// Kernels is nil those routes are not registered.
+	Kernels     Kernels
+	Sessions    Sessions
+	KernelSpecs KernelSpecs
+	// WebSocket configures the kernel channels bridge.
+	WebSocket wsbridge.Options
 	// Status reports kernel and connection counts; nil means none.
 	Status StatusSource
 

@@ -33,6 +33,26 @@ func (a *API) routes() http.Handler {
 	mux.HandleFunc("GET "+b+"files/{path...}", a.files)
 	mux.HandleFunc("HEAD "+b+"files/{path...}", a.files)
 
+	// Kernels, sessions, kernelspecs and the kernel WebSocket.
+	if a.d.Kernels != nil {
+		mux.HandleFunc("GET "+b+"api/kernels", a.api(a.listKernels))
+		mux.HandleFunc("POST "+b+"api/kernels", a.api(a.startKernel))
+		mux.HandleFunc("GET "+b+"api/kernels/{id}", a.api(a.getKernel))
+		mux.HandleFunc("DELETE "+b+"api/kernels/{id}", a.api(a.deleteKernel))
+		mux.HandleFunc("POST "+b+"api/kernels/{id}/interrupt", a.api(a.interruptKernel))
+		mux.HandleFunc("POST "+b+"api/kernels/{id}/restart", a.api(a.restartKernel))
+		mux.HandleFunc("GET "+b+"api/kernels/{id}/channels", a.channels)
+		mux.HandleFunc("GET "+b+"api/sessions", a.api(a.listSessions))
+		mux.HandleFunc("POST "+b+"api/sessions", a.api(a.createSession))
+		mux.HandleFunc("GET "+b+"api/sessions/{id}", a.api(a.getSession))
+		mux.HandleFunc("PATCH "+b+"api/sessions/{id}", a.api(a.updateSession))
+		mux.HandleFunc("DELETE "+b+"api/sessions/{id}", a.api(a.deleteSession))
+		mux.HandleFunc("GET "+b+"api/kernelspecs", a.api(a.listKernelSpecs))
+		mux.HandleFunc("GET "+b+"api/kernelspecs/{name}", a.api(a.getKernelSpec))
+		mux.HandleFunc("GET "+b+"kernelspecs/{name}/{file}", a.kernelSpecResource)
+		mux.HandleFunc("HEAD "+b+"kernelspecs/{name}/{file}", a.kernelSpecResource)
+	}
+
 	// Every other API path is a JSON 404; pages get a plain 404.
 	mux.HandleFunc(b+"api/", a.api(a.notFound))
 	if b != "/" {

@@ -1,0 +1,197 @@
+package app
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"quire/internal/errkind"
+	"quire/internal/fsroot"
+	"quire/internal/httpapi"
+	"quire/internal/kernel"
+	"quire/internal/session"
+	"quire/internal/wsbridge"
+	"quire/internal/zmqx"
+)
+
+// dialZMQ adapts zmqx to the socket interface package kernel declares.
+func dialZMQ(ctx context.Context, kind kernel.SocketKind, endpoint string, identity []byte) (kernel.Socket, error) {
+	var k zmqx.Kind
+	switch kind {
+	case kernel.Dealer:
+		k = zmqx.Dealer
+	case kernel.Sub:
+		k = zmqx.Sub
+	case kernel.Req:
+		k = zmqx.Req
+	default:
+		return nil, fmt.Errorf("unknown socket kind %d", kind)
+	}
+	s, err := zmqx.Dial(ctx, k, endpoint, identity)
+	if err != nil {
+		return nil, err // not a typed nil inside the interface
+	}
+	return s, nil
+}
+
+// kernels serves the REST kernel routes, the sessions' kernel needs and
+// the kernelspec routes from one kernel manager, turning API paths into
+// working directories inside the root.
+type kernels struct {
+	m    *kernel.Manager
+	root string // absolute root directory
+}
+
+// cwd is the directory a kernel for the notebook at API path p starts in:
+// the notebook's directory inside the root, or the nearest existing parent.
+func (k *kernels) cwd(p string) string {
+	clean, err := fsroot.Clean(p)
+	if err != nil {
+		return k.root
+	}
+	dir := filepath.Join(k.root, filepath.FromSlash(clean))
+	if fi, err := os.Stat(dir); err != nil || !fi.IsDir() {
+		dir = filepath.Dir(dir)
+	}
+	for dir != k.root && strings.HasPrefix(dir, k.root+string(filepath.Separator)) {
+		if fi, err := os.Stat(dir); err == nil && fi.IsDir() {
+			return dir
+		}
+		dir = filepath.Dir(dir)
+	}
+	return k.root
+}
+
+func (k *kernels) start(ctx context.Context, name, p string) (*kernel.Kernel, error) {
+	if name == "" {
+		name = k.m.Specs().Default()
+	}
+	env := map[string]string{}
+	if p != "" {
+		env["JPY_SESSION_NAME"] = p
+	}
+	kk, err := k.m.Start(ctx, name, k.cwd(p), env)
+	if err != nil {
+		return nil, fmt.Errorf("start kernel %q: %w", name, err)
+	}
+	return kk, nil
+}
+
+func (k *kernels) List() []kernel.Model {
+	list := k.m.List()
+	out := make([]kernel.Model, 0, len(list))
+	for _, kk := range list {
+		out = append(out, kk.Model())
+	}
+	return out
+}
+
+func (k *kernels) Get(id string) (kernel.Model, bool) {
+	kk, ok := k.m.Get(id)
+	if !ok {
+		return kernel.Model{}, false
+	}
+	return kk.Model(), true
+}
+
+func (k *kernels) Start(ctx context.Context, name, p string) (kernel.Model, error) {
+	kk, err := k.start(ctx, name, p)
+	if err != nil {
+		return kernel.Model{}, err
+	}
+	return kk.Model(), nil
+}
+
+func (k *kernels) Shutdown(ctx context.Context, id string) error { return k.m.Shutdown(ctx, id) }
+
+func (k *kernels) Interrupt(ctx context.Context, id string) error { return k.m.Interrupt(ctx, id) }
+
+func (k *kernels) Restart(ctx context.Context, id string) (kernel.Model, error) {
+	kk, err := k.m.Restart(ctx, id)
+	if err != nil {
+		return kernel.Model{}, err
+	}
+	return kk.Model(), nil
+}
+
+func (k *kernels) Connect(ctx context.Context, id, sessionID string) (wsbridge.KernelConn, error) {
+	kk, ok := k.m.Get(id)
+	if !ok {
+		return nil, errkind.Newf(errkind.NotFound, "Kernel does not exist: %s", id)
+	}
+	c, err := kk.Connect(ctx, sessionID)
+	if err != nil {
+		return nil, fmt.Errorf("connect to kernel %s: %w", id, err)
+	}
+	return bridgeConn{c}, nil
+}
+
+// bridgeConn fits a kernel connection to the bridge's interface.
+type bridgeConn struct{ *kernel.Conn }
+
+func (c bridgeConn) Close() { _ = c.Conn.Close() }
+
+// sessionKernels is the kernel side as the session service sees it.
+type sessionKernels struct{ *kernels }
+
+func (s sessionKernels) Start(ctx context.Context, name, p string) (string, error) {
+	kk, err := s.start(ctx, name, p)
+	if err != nil {
+		return "", err
+	}
+	return kk.ID(), nil
+}
+
+func (s sessionKernels) Exists(id string) bool {
+	_, ok := s.m.Get(id)
+	return ok
+}
+
+// specs serves the kernelspec routes.
+type specs struct{ m *kernel.Manager }
+
+func (s specs) Models(base string) (string, map[string]any) {
+	out := map[string]any{}
+	for _, sp := range s.m.Specs().List() {
+		out[sp.Name] = sp.Model(base)
+	}
+	return s.m.Specs().Default(), out
+}
+
+func (s specs) Model(name, base string) (any, bool) {
+	sp, ok := s.m.Specs().Get(name)
+	if !ok {
+		return nil, false
+	}
+	return sp.Model(base), true
+}
+
+func (s specs) Resource(name, file string) (io.ReadSeekCloser, time.Time, error) {
+	sp, ok := s.m.Specs().Get(name)
+	if !ok {
+		return nil, time.Time{}, errkind.Newf(errkind.NotFound, "Kernel spec %s not found", name)
+	}
+	f, err := sp.Open(file)
+	if err != nil {
+		return nil, time.Time{}, errkind.New(errkind.NotFound, "no such kernelspec file: "+file, err)
+	}
+	fi, err := f.Stat()
+	if err != nil {
+		f.Close()
+		return nil, time.Time{}, errkind.New(errkind.NotFound, "no such kernelspec file: "+file, err)
+	}
+	return f, fi.ModTime(), nil
+}
+
+// Each adapter fits the interface its consumer declares.
+var (
+	_ httpapi.Kernels     = (*kernels)(nil)
+	_ httpapi.KernelSpecs = specs{}
+	_ session.Kernels     = sessionKernels{}
+	_ httpapi.Sessions    = (*session.Service)(nil)
+	_ wsbridge.KernelConn = bridgeConn{}
+)

@@ -1,0 +1,383 @@
+package kernel
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"slices"
+	"sync"
+	"time"
+
+	"quire/internal/errkind"
+	"quire/internal/kernel/wire"
+)
+
+// ErrClosed is Conn.Err after the client closed the Conn itself.
+var ErrClosed = errors.New("connection closed")
+
+// errReplaced ends a Conn when a new Connect uses its session id.
+var errReplaced = errors.New("replaced by a newer connection with the same session")
+
+// link is the shell, control and stdin DEALER sockets of one client session
+// (identity = session id) and a reader goroutine per socket. A link outlives
+// its Conn: while no Conn is attached, what arrives is kept in the kernel's
+// offline buffer for the session's next Connect.
+type link struct {
+	session string
+
+	mu      sync.Mutex
+	socks   map[string]Socket // nil while (re)dialling
+	readers sync.WaitGroup
+
+	// Guarded by Kernel.mu.
+	conn       *Conn     // nil = detached (buffering)
+	detachedAt time.Time // when conn last became nil
+}
+
+var linkChannels = []string{"shell", "control", "stdin"}
+
+// dialLink dials the link's sockets for the current process and starts
+// their readers. The old sockets must be closed (closeSockets).
+func (k *Kernel) dialLink(ctx context.Context, l *link) error {
+	socks := map[string]Socket{}
+	for _, ch := range linkChannels {
+		s, err := k.m.o.Dial(ctx, Dealer, k.info.endpoint(ch), []byte(l.session))
+		if err != nil {
+			for _, s := range socks {
+				s.Close()
+			}
+			return fmt.Errorf("dial %s: %w", ch, err)
+		}
+		socks[ch] = s
+	}
+	l.mu.Lock()
+	l.socks = socks
+	l.mu.Unlock()
+	for ch, s := range socks {
+		l.readers.Go(func() { k.readLink(l, ch, s) })
+	}
+	return nil
+}
+
+func (k *Kernel) readLink(l *link, ch string, s Socket) {
+	for {
+		frames, err := s.Recv()
+		if err != nil {
+			return
+		}
+		msg, err := k.signer.Decode(frames)
+		if err != nil {
+			k.log.Warn("kernel message rejected", "channel", ch, "err", err)
+			continue
+		}
+		k.mu.Lock()
+		if l.conn != nil {
+			k.pushLocked(l, ch, msg)
+		} else if k.links[l.session] == l {
+			k.offline.add(l.session, ch, msg, k.log)
+		}
+		k.mu.Unlock()
+	}
+}
+
+// closeSockets closes the link's sockets and waits for its readers.
+func (l *link) closeSockets() {
+	l.mu.Lock()
+	socks := l.socks
+	l.socks = nil
+	l.mu.Unlock()
+	for _, s := range socks {
+		s.Close()
+	}
+	l.readers.Wait()
+}
+
+// item is one message queued for a client.
+type item struct {
+	channel string
+	msg     *wire.Message
+}
+
+// Conn is one client's connection to a kernel: what a kernel WebSocket
+// bridges. Messages from the kernel wait in a bounded queue; a client that
+// lets it fill up is disconnected, so it never slows the kernel or others.
+type Conn struct {
+	k       *Kernel
+	l       *link
+	session string
+	q       chan item
+
+	once sync.Once
+	done chan struct{}
+	err  error // set before done is closed
+}
+
+// Connect attaches a client with session id sessionID. It first waits (up
+// to KernelInfoTimeout) until the kernel answers kernel_info and its iopub
+// reaches the server; concurrent connects share that wait. A Conn already
+// using sessionID is closed and replaced; messages kept for sessionID
+// while it was disconnected are delivered first.
+func (k *Kernel) Connect(ctx context.Context, sessionID string) (*Conn, error) {
+	if sessionID == "" {
+		return nil, errkind.New(errkind.Invalid, "missing session id", nil)
+	}
+	if err := k.waitReady(ctx); err != nil {
+		return nil, err
+	}
+	k.opMu.Lock()
+	defer k.opMu.Unlock()
+	k.mu.Lock()
+	if k.removed {
+		k.mu.Unlock()
+		return nil, errGone
+	}
+	g := k.gen
+	l := k.links[sessionID]
+	k.mu.Unlock()
+	if l == nil {
+		l = &link{session: sessionID}
+	}
+	l.mu.Lock()
+	dialled := l.socks != nil
+	l.mu.Unlock()
+	if !dialled { // new, or a restart could not re-dial it
+		dctx, cancel := context.WithCancel(ctx)
+		stop := context.AfterFunc(g.ctx, cancel)
+		err := k.dialLink(dctx, l)
+		stop()
+		cancel()
+		if err != nil {
+			return nil, fmt.Errorf("connect to kernel: %w", err)
+		}
+	}
+	k.mu.Lock()
+	k.links[sessionID] = l
+	evicted := k.evictDetachedLocked(sessionID)
+	if old := l.conn; old != nil {
+		l.conn = nil
+		k.conns--
+		old.finish(errReplaced)
+	}
+	replay := k.offline.take(sessionID)
+	c := &Conn{k: k, l: l, session: sessionID, q: make(chan item, k.m.o.MaxConnQueue+len(replay)), done: make(chan struct{})}
+	for _, it := range replay {
+		c.q <- it
+	}
+	l.conn = c
+	k.conns++
+	k.mu.Unlock()
+	for _, l := range evicted {
+		l.closeSockets()
+	}
+	return c, nil
+}
+
+// maxDetached is how many sessions without a Conn a kernel keeps sockets
+// and offline messages for. JupyterLab uses a new session id per page load,
+// so without a cap every closed tab would keep three sockets open.
+const maxDetached = 4
+
+// evictDetachedLocked closes the sockets and drops the buffered messages of
+// the oldest detached sessions beyond maxDetached, sparing keep. k.mu is
+// held; the caller closes the returned links' sockets after unlocking.
+func (k *Kernel) evictDetachedLocked(keep string) []*link {
+	var detached []*link
+	for s, l := range k.links {
+		if l.conn == nil && s != keep {
+			detached = append(detached, l)
+		}
+	}
+	if len(detached) <= maxDetached {
+		return nil
+	}
+	slices.SortFunc(detached, func(a, b *link) int { return a.detachedAt.Compare(b.detachedAt) })
+	for _, l := range detached[:len(detached)-maxDetached] {
+		delete(k.links, l.session)
+		k.offline.take(l.session)
+	}
+	return detached[:len(detached)-maxDetached]
+}
+
+// pushLocked queues msg for l's Conn; a full queue closes the Conn and the
+// message goes to the offline buffer instead. k.mu is held.
+func (k *Kernel) pushLocked(l *link, ch string, msg *wire.Message) {
+	c := l.conn
+	select {
+	case c.q <- item{ch, msg}:
+		return
+	default:
+	}
+	l.conn = nil
+	l.detachedAt = k.m.o.Now()
+	k.conns--
+	err := fmt.Errorf("client too slow: queue of %d messages full", k.m.o.MaxConnQueue)
+	k.log.Warn("closing kernel connection", "session", l.session, "reason", err.Error())
+	c.finish(err)
+	k.offline.add(l.session, ch, msg, k.log)
+}
+
+func (c *Conn) finish(err error) {
+	c.once.Do(func() {
+		c.err = err
+		close(c.done)
+	})
+}
+
+// Session returns the client session id.
+func (c *Conn) Session() string { return c.session }
+
+// Done is closed when the Conn ends: closed by the client, replaced, too
+// slow, or the kernel shut down. Err then says why.
+func (c *Conn) Done() <-chan struct{} { return c.done }
+
+// Err returns why the Conn ended, or nil while it is open.
+func (c *Conn) Err() error {
+	select {
+	case <-c.done:
+		return c.err
+	default:
+		return nil
+	}
+}
+
+// Close detaches the client. The session's sockets stay open and what
+// arrives for it is buffered for the next Connect with the same session id
+// (unless offline buffering is off).
+func (c *Conn) Close() error {
+	k := c.k
+	k.mu.Lock()
+	mine := c.l.conn == c
+	if mine {
+		c.l.conn = nil
+		c.l.detachedAt = k.m.o.Now()
+		k.conns--
+	}
+	discard := mine && k.m.o.OfflineBufferBytes < 0 && k.links[c.session] == c.l
+	if discard {
+		delete(k.links, c.session)
+	}
+	k.mu.Unlock()
+	c.finish(ErrClosed)
+	if discard {
+		c.l.closeSockets()
+	}
+	return nil
+}
+
+// Send signs msg with the kernel's key and sends it on channel ("shell",
+// "control" or "stdin"). Identities in msg are ignored.
+func (c *Conn) Send(channel string, msg *wire.Message) error {
+	switch channel {
+	case "shell", "control", "stdin":
+	default:
+		return errkind.New(errkind.Invalid, "unknown channel: "+channel, nil)
+	}
+	if err := c.Err(); err != nil {
+		return fmt.Errorf("send: %w", err)
+	}
+	c.k.mu.Lock()
+	state := c.k.state
+	c.k.mu.Unlock()
+	if state == "dead" {
+		return errDead
+	}
+	c.l.mu.Lock()
+	s := c.l.socks[channel]
+	c.l.mu.Unlock()
+	if s == nil {
+		return errkind.New(errkind.Unavailable, "kernel is restarting", nil)
+	}
+	out := *msg
+	out.Identities = nil
+	if err := s.Send(c.k.signer.Encode(&out)); err != nil {
+		return fmt.Errorf("send %s: %w", channel, err)
+	}
+	return nil
+}
+
+// Recv returns the next message from the kernel for this client: replies
+// on shell, control and stdin and every iopub message, in arrival order.
+// It fails once the Conn has ended (see Err) or ctx ends.
+func (c *Conn) Recv(ctx context.Context) (string, *wire.Message, error) {
+	select {
+	case it := <-c.q:
+		return it.channel, it.msg, nil
+	default:
+	}
+	select {
+	case it := <-c.q:
+		return it.channel, it.msg, nil
+	case <-c.done:
+		return "", nil, c.err
+	case <-ctx.Done():
+		return "", nil, ctx.Err()
+	}
+}
+
+// offlineBuf keeps messages for detached sessions, oldest first, within
+// max bytes per kernel.
+type offlineBuf struct {
+	max     int
+	size    int
+	items   []offlineItem
+	dropped map[string]int
+}
+
+type offlineItem struct {
+	session string
+	item
+	size int
+}
+
+func msgSize(m *wire.Message) int {
+	n := len(m.Header) + len(m.ParentHeader) + len(m.Metadata) + len(m.Content)
+	for _, b := range m.Buffers {
+		n += len(b)
+	}
+	return n
+}
+
+func (b *offlineBuf) add(session, ch string, m *wire.Message, log *slog.Logger) {
+	if b.max < 0 {
+		return
+	}
+	n := msgSize(m)
+	b.items = append(b.items, offlineItem{session, item{ch, m}, n})
+	b.size += n
+	for b.size > b.max && len(b.items) > 0 {
+		old := b.items[0]
+		b.items[0] = offlineItem{}
+		b.items = b.items[1:]
+		b.size -= old.size
+		if b.dropped == nil {
+			b.dropped = map[string]int{}
+		}
+		if b.dropped[old.session] == 0 {
+			log.Warn("offline buffer full; dropping oldest messages", "session", old.session, "limit_bytes", b.max)
+		}
+		b.dropped[old.session]++
+	}
+}
+
+// take removes and returns session's buffered messages.
+func (b *offlineBuf) take(session string) []item {
+	var out []item
+	keep := b.items[:0]
+	for _, it := range b.items {
+		if it.session == session {
+			out = append(out, it.item)
+			b.size -= it.size
+		} else {
+			keep = append(keep, it)
+		}
+	}
+	clear(b.items[len(keep):])
+	b.items = keep
+	delete(b.dropped, session)
+	return out
+}
+
+func (b *offlineBuf) clear() {
+	b.items, b.size, b.dropped = nil, 0, nil
+}

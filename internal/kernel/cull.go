@@ -1,0 +1,52 @@
+package kernel
+
+import (
+	"context"
+	"time"
+)
+
+// RunCuller shuts down idle and dead kernels every CullInterval until ctx
+// ends. With CullIdleTimeout 0 and no spec setting metadata.cull_idle_timeout
+// only dead kernels are culled. The caller owns the goroutine running it.
+func (m *Manager) RunCuller(ctx context.Context) {
+	t := time.NewTicker(m.o.CullInterval)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			m.CullOnce(ctx)
+		}
+	}
+}
+
+// CullOnce shuts down every kernel that is dead or idle past its timeout.
+func (m *Manager) CullOnce(ctx context.Context) {
+	now := m.o.Now()
+	for _, k := range m.List() {
+		timeout := m.o.CullIdleTimeout
+		if v, ok := k.spec.Metadata["cull_idle_timeout"].(float64); ok && v >= 0 {
+			timeout = time.Duration(v * float64(time.Second))
+		}
+		k.mu.Lock()
+		state, conns, last := k.state, k.conns, k.lastActivity
+		k.mu.Unlock()
+		cull := false
+		switch {
+		case state == "dead":
+			cull = true
+		case timeout <= 0:
+		case conns > 0 && !m.o.CullConnected:
+		case state == "busy" && !m.o.CullBusy:
+		default:
+			cull = now.Sub(last) > timeout
+		}
+		if cull {
+			m.log.Info("culling kernel", "kernel_id", k.id, "execution_state", state, "idle", now.Sub(last).Round(time.Second).String())
+			if err := m.Shutdown(ctx, k.id); err != nil {
+				m.log.Warn("cull kernel", "kernel_id", k.id, "err", err)
+			}
+		}
+	}
+}

@@ -1,0 +1,273 @@
+package kernel
+
+import (
+	"bufio"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"log/slog"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"sync"
+)
+
+// connInfo is a kernel connection file.
+type connInfo struct {
+	ShellPort       int    `json:"shell_port"`
+	IOPubPort       int    `json:"iopub_port"`
+	StdinPort       int    `json:"stdin_port"`
+	ControlPort     int    `json:"control_port"`
+	HBPort          int    `json:"hb_port"`
+	IP              string `json:"ip"`
+	Key             string `json:"key"`
+	Transport       string `json:"transport"`
+	SignatureScheme string `json:"signature_scheme"`
+	KernelName      string `json:"kernel_name"`
+	JupyterSession  string `json:"jupyter_session,omitempty"`
+}
+
+func (c *connInfo) ports() []int {
+	return []int{c.ShellPort, c.IOPubPort, c.StdinPort, c.ControlPort, c.HBPort}
+}
+
+func (c *connInfo) endpoint(channel string) string {
+	var p int
+	switch channel {
+	case "shell":
+		p = c.ShellPort
+	case "iopub":
+		p = c.IOPubPort
+	case "stdin":
+		p = c.StdinPort
+	case "control":
+		p = c.ControlPort
+	case "hb":
+		p = c.HBPort
+	}
+	return "tcp://" + net.JoinHostPort(c.IP, strconv.Itoa(p))
+}
+
+// portSet hands out free TCP ports on 127.0.0.1, never the same port twice
+// while it is held (binding port 0 and closing is racy on its own).
+type portSet struct {
+	mu   sync.Mutex
+	held map[int]bool
+}
+
+func (p *portSet) take(n int) ([]int, error) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	var out []int
+	for tries := 0; len(out) < n; tries++ {
+		if tries > 100*n {
+			p.releaseLocked(out)
+			return nil, errors.New("no free ports on 127.0.0.1")
+		}
+		l, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			p.releaseLocked(out)
+			return nil, fmt.Errorf("find free port: %w", err)
+		}
+		port := l.Addr().(*net.TCPAddr).Port
+		l.Close()
+		if p.held[port] {
+			continue
+		}
+		p.held[port] = true
+		out = append(out, port)
+	}
+	return out, nil
+}
+
+func (p *portSet) release(ports []int) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.releaseLocked(ports)
+}
+
+func (p *portSet) releaseLocked(ports []int) {
+	for _, port := range ports {
+		delete(p.held, port)
+	}
+}
+
+func randomKey() string {
+	var b [32]byte
+	_, _ = rand.Read(b[:])
+	return hex.EncodeToString(b[:])
+}
+
+// writeConnFile writes info to path with mode 0600, unlinking any existing
+// file first so a pre-planted file (or symlink) cannot keep other modes.
+func writeConnFile(path string, info *connInfo) error {
+	b, err := json.MarshalIndent(info, "", "  ")
+	if err != nil {
+		return err
+	}
+	if err := os.Remove(path); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return fmt.Errorf("remove old connection file: %w", err)
+	}
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	if err != nil {
+		return fmt.Errorf("create connection file: %w", err)
+	}
+	if st, err := f.Stat(); err != nil || st.Mode().Perm() != 0o600 {
+		f.Close()
+		os.Remove(path)
+		return errors.New("connection file: mode is not 0600")
+	}
+	if _, err := f.Write(b); err != nil {
+		f.Close()
+		os.Remove(path)
+		return fmt.Errorf("write connection file: %w", err)
+	}
+	if err := f.Close(); err != nil {
+		os.Remove(path)
+		return fmt.Errorf("write connection file: %w", err)
+	}
+	return nil
+}
+
+var placeholder = regexp.MustCompile(`\{([A-Za-z0-9_]+)\}`)
+
+// expandArgv substitutes {name} placeholders from vars (unknown ones stay
+// as they are) and expands a leading "~/" with home.
+func expandArgv(argv []string, vars map[string]string, home string) []string {
+	out := make([]string, len(argv))
+	for i, a := range argv {
+		a = placeholder.ReplaceAllStringFunc(a, func(m string) string {
+			if v, ok := vars[m[1:len(m)-1]]; ok {
+				return v
+			}
+			return m
+		})
+		if home != "" && (a == "~" || strings.HasPrefix(a, "~/")) {
+			a = home + a[1:]
+		}
+		out[i] = a
+	}
+	return out
+}
+
+var templateVar = regexp.MustCompile(`\$(?:(\$)|([_A-Za-z][_A-Za-z0-9]*)|\{([_A-Za-z][_A-Za-z0-9]*)\})`)
+
+// substitute replaces $VAR and ${VAR} with values from lookup, leaving
+// unknown names verbatim; "$$" becomes "$" (Python's safe_substitute).
+func substitute(s string, lookup func(string) (string, bool)) string {
+	return templateVar.ReplaceAllStringFunc(s, func(m string) string {
+		g := templateVar.FindStringSubmatch(m)
+		switch {
+		case g[1] != "":
+			return "$"
+		case g[2] != "":
+			if v, ok := lookup(g[2]); ok {
+				return v
+			}
+		case g[3] != "":
+			if v, ok := lookup(g[3]); ok {
+				return v
+			}
+		}
+		return m
+	})
+}
+
+// kernelEnv builds the kernel's environment: base, then extra (e.g.
+// JPY_SESSION_NAME), then the spec's env with $VAR substituted from the
+// first two, then JPY_PARENT_PID.
+func kernelEnv(base []string, extra map[string]string, sp *Spec, pid int) []string {
+	m := map[string]string{}
+	var order []string
+	set := func(k, v string) {
+		if _, ok := m[k]; !ok {
+			order = append(order, k)
+		}
+		m[k] = v
+	}
+	for _, kv := range base {
+		k, v, ok := strings.Cut(kv, "=")
+		if ok && k != "" {
+			set(k, v)
+		}
+	}
+	for k, v := range extra {
+		set(k, v)
+	}
+	lookup := func(k string) (string, bool) { v, ok := m[k]; return v, ok }
+	sub := map[string]string{}
+	for k, v := range sp.Env {
+		sub[k] = substitute(v, lookup)
+	}
+	for k, v := range sub {
+		set(k, v)
+	}
+	if strings.EqualFold(sp.Language, "python") {
+		delete(m, "PYTHONEXECUTABLE")
+	}
+	set("JPY_PARENT_PID", strconv.Itoa(pid))
+	out := make([]string, 0, len(m))
+	for _, k := range order {
+		if v, ok := m[k]; ok {
+			out = append(out, k+"="+v)
+		}
+	}
+	return out
+}
+
+// launch starts the kernel process in its own session (process group), with
+// stdin from /dev/null and stdout+stderr on a pipe whose read end is
+// returned for pumpLog.
+func launch(argv []string, env []string, cwd string) (*exec.Cmd, *os.File, error) {
+	if len(argv) == 0 {
+		return nil, nil, errors.New("empty argv")
+	}
+	r, w, err := os.Pipe()
+	if err != nil {
+		return nil, nil, err
+	}
+	cmd := exec.Command(argv[0], argv[1:]...)
+	cmd.Env = env
+	cmd.Dir = cwd
+	cmd.Stdin = nil // /dev/null
+	cmd.Stdout = w
+	cmd.Stderr = w
+	cmd.SysProcAttr = sysProcAttr()
+	if err := cmd.Start(); err != nil {
+		r.Close()
+		w.Close()
+		return nil, nil, fmt.Errorf("start %s: %w", filepath.Base(argv[0]), err)
+	}
+	w.Close()
+	return cmd, r, nil
+}
+
+const maxLogLine = 4096
+
+// pumpLog logs r line by line at debug level until EOF or r is closed.
+func pumpLog(r io.Reader, log *slog.Logger) {
+	br := bufio.NewReaderSize(r, maxLogLine)
+	for {
+		line, err := br.ReadSlice('\n')
+		if len(line) > 0 {
+			log.Debug("kernel output", "line", strings.TrimRight(string(line), "\r\n"))
+		}
+		if errors.Is(err, bufio.ErrBufferFull) {
+			// Cut the over-long line: skip to its end.
+			for errors.Is(err, bufio.ErrBufferFull) {
+				_, err = br.ReadSlice('\n')
+			}
+		}
+		if err != nil {
+			return
+		}
+	}
+}

@@ -1,0 +1,324 @@
+package kernel
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"os/user"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"quire/internal/errkind"
+	"quire/internal/kernel/wire"
+)
+
+// Socket is one ZeroMQ socket as the kernel package uses it. Recv must
+// return an error once Close has been called, also when blocked.
+type Socket interface {
+	Send(frames [][]byte) error
+	Recv() ([][]byte, error)
+	Close() error
+}
+
+// SocketKind says which ZeroMQ socket type to dial.
+type SocketKind int
+
+// The socket kinds the package dials (same order as zmqx's).
+const (
+	Dealer SocketKind = iota
+	Sub               // subscribed to every topic
+	Req
+)
+
+// Dialer connects a socket to a kernel endpoint ("tcp://127.0.0.1:port"),
+// retrying until the kernel has bound it or ctx ends. identity may be nil.
+type Dialer func(ctx context.Context, kind SocketKind, endpoint string, identity []byte) (Socket, error)
+
+// Options configures a Manager. Zero values get the defaults noted.
+type Options struct {
+	// RuntimeDir holds connection files; created 0700 if missing. Required.
+	RuntimeDir string
+	// Dial connects sockets. Required.
+	Dial Dialer
+	// Log receives lifecycle events and kernel output (debug). Default: discard.
+	Log *slog.Logger
+	// Env is the server environment kernels inherit. Default: os.Environ().
+	Env []string
+	// Username stamps headers of messages the server makes. Default: the OS user.
+	Username string
+	// ShutdownWait bounds a clean shutdown: half waiting after
+	// shutdown_request, half after SIGTERM, then SIGKILL. Default 5s.
+	ShutdownWait time.Duration
+	// KernelInfoTimeout bounds the kernel_info gate in Connect. Default 60s.
+	KernelInfoTimeout time.Duration
+	// CullIdleTimeout shuts down kernels idle this long (0 = off); a spec's
+	// metadata.cull_idle_timeout (seconds) overrides it.
+	CullIdleTimeout time.Duration
+	// CullInterval is how often RunCuller looks. Default 300s.
+	CullInterval time.Duration
+	// CullConnected also culls kernels with open connections.
+	CullConnected bool
+	// CullBusy also culls busy kernels.
+	CullBusy bool
+	// MaxConnQueue is each Conn's queue length; a Conn whose queue is full
+	// is closed (the kernel and other clients never wait). Default 4096.
+	MaxConnQueue int
+	// OfflineBufferBytes caps, per kernel, messages kept for disconnected
+	// sessions; the oldest go first. Default 64 MiB; negative disables
+	// offline buffering.
+	OfflineBufferBytes int
+	// Now is the clock. Default time.Now.
+	Now func() time.Time
+}
+
+// Manager starts, tracks and stops kernels. Its zero value is not usable;
+// call NewManager. Close shuts every kernel down.
+type Manager struct {
+	specs *Specs
+	o     Options
+	log   *slog.Logger
+	ports portSet
+
+	mu      sync.Mutex
+	kernels map[string]*Kernel
+	closed  bool
+}
+
+// NewManager returns a Manager starting kernels from specs. It starts no
+// goroutine; culling runs in RunCuller.
+func NewManager(specs *Specs, o Options) *Manager {
+	if o.Log == nil {
+		o.Log = slog.New(slog.DiscardHandler)
+	}
+	if o.Env == nil {
+		o.Env = os.Environ()
+	}
+	if o.Username == "" {
+		o.Username = "quire"
+		if u, err := user.Current(); err == nil && u.Username != "" {
+			o.Username = u.Username
+		}
+	}
+	if o.ShutdownWait <= 0 {
+		o.ShutdownWait = 5 * time.Second
+	}
+	if o.KernelInfoTimeout <= 0 {
+		o.KernelInfoTimeout = 60 * time.Second
+	}
+	if o.CullInterval <= 0 {
+		o.CullInterval = 300 * time.Second
+	}
+	if o.MaxConnQueue <= 0 {
+		o.MaxConnQueue = 4096
+	}
+	if o.OfflineBufferBytes == 0 {
+		o.OfflineBufferBytes = 64 << 20
+	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	return &Manager{specs: specs, o: o, log: o.Log, ports: portSet{held: map[int]bool{}}, kernels: map[string]*Kernel{}}
+}
+
+// Specs returns the kernelspecs the manager starts kernels from.
+func (m *Manager) Specs() *Specs { return m.specs }
+
+// Start launches a kernel of spec name ("" = the default spec) with working
+// directory cwd (absolute; the caller has resolved it inside the root) and
+// extra environment env (e.g. JPY_SESSION_NAME). It returns once the
+// process runs; Connect waits for the kernel to answer. An unknown spec is
+// errkind.Unavailable.
+func (m *Manager) Start(ctx context.Context, name, cwd string, env map[string]string) (*Kernel, error) {
+	if name == "" {
+		name = m.specs.Default()
+	}
+	sp, ok := m.specs.Get(name)
+	if !ok {
+		return nil, errkind.WithReason(errkind.Unavailable, "Kernel spec "+name+" not found", name+" not found", nil)
+	}
+	if !filepath.IsAbs(cwd) {
+		return nil, fmt.Errorf("start kernel: cwd %q is not absolute", cwd)
+	}
+	m.mu.Lock()
+	closed := m.closed
+	m.mu.Unlock()
+	if closed {
+		return nil, errkind.New(errkind.Unavailable, "server is shutting down", nil)
+	}
+	if err := os.MkdirAll(m.o.RuntimeDir, 0o700); err != nil {
+		return nil, fmt.Errorf("start kernel: runtime dir: %w", err)
+	}
+	ports, err := m.ports.take(5)
+	if err != nil {
+		return nil, fmt.Errorf("start kernel: %w", err)
+	}
+	id := wire.NewID()
+	info := connInfo{
+		ShellPort: ports[0], IOPubPort: ports[1], StdinPort: ports[2], ControlPort: ports[3], HBPort: ports[4],
+		IP: "127.0.0.1", Key: randomKey(), Transport: "tcp", SignatureScheme: "hmac-sha256",
+		KernelName: sp.Name, JupyterSession: env["JPY_SESSION_NAME"],
+	}
+	signer, err := wire.NewSigner(info.SignatureScheme, []byte(info.Key))
+	if err != nil {
+		m.ports.release(ports)
+		return nil, fmt.Errorf("start kernel: %w", err)
+	}
+	dir, err := filepath.Abs(m.o.RuntimeDir)
+	if err != nil {
+		m.ports.release(ports)
+		return nil, fmt.Errorf("start kernel: %w", err)
+	}
+	if real, err := filepath.EvalSymlinks(dir); err == nil {
+		dir = real
+	}
+	connFile := filepath.Join(dir, "kernel-"+id+".json")
+	if err := writeConnFile(connFile, &info); err != nil {
+		m.ports.release(ports)
+		return nil, fmt.Errorf("start kernel: %w", err)
+	}
+	home := ""
+	for _, kv := range m.o.Env {
+		if v, ok := strings.CutPrefix(kv, "HOME="); ok {
+			home = v
+		}
+	}
+	argv := expandArgv(sp.Argv, map[string]string{
+		"connection_file": connFile, "resource_dir": sp.Dir, "cwd": cwd,
+	}, home)
+	k := &Kernel{
+		id: id, spec: sp, m: m, log: m.log.With("kernel_id", id, "kernel_name", sp.Name),
+		info: info, connFile: connFile, signer: signer, argv: argv,
+		env: kernelEnv(m.o.Env, env, sp, os.Getpid()), cwd: cwd, session: wire.NewID(),
+		links: map[string]*link{}, state: "starting", lastActivity: m.o.Now(),
+	}
+	k.offline.max = m.o.OfflineBufferBytes
+	if err := k.startGen(); err != nil {
+		os.Remove(connFile)
+		m.ports.release(ports)
+		return nil, fmt.Errorf("start kernel %s: %w", sp.Name, err)
+	}
+	m.mu.Lock()
+	m.kernels[id] = k
+	closed = m.closed
+	m.mu.Unlock()
+	if closed { // Close ran meanwhile and did not see this kernel
+		_ = m.Shutdown(context.WithoutCancel(ctx), id)
+		return nil, errkind.New(errkind.Unavailable, "server is shutting down", nil)
+	}
+	k.log.Info("kernel started", "pid", k.PID())
+	return k, nil
+}
+
+// Get returns the kernel with this id, dead ones included.
+func (m *Manager) Get(id string) (*Kernel, bool) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	k, ok := m.kernels[id]
+	return k, ok
+}
+
+// List returns every kernel, dead ones included, sorted by id.
+func (m *Manager) List() []*Kernel {
+	m.mu.Lock()
+	out := make([]*Kernel, 0, len(m.kernels))
+	for _, k := range m.kernels {
+		out = append(out, k)
+	}
+	m.mu.Unlock()
+	slices.SortFunc(out, func(a, b *Kernel) int { return strings.Compare(a.id, b.id) })
+	return out
+}
+
+func (m *Manager) notFound(id string) error {
+	return errkind.New(errkind.NotFound, "Kernel does not exist: "+id, nil)
+}
+
+// Shutdown stops a kernel cleanly (interrupt, shutdown_request, SIGTERM,
+// SIGKILL to its process group), closes its connections, removes its
+// connection file and forgets it.
+func (m *Manager) Shutdown(ctx context.Context, id string) error {
+	k, ok := m.Get(id)
+	if !ok {
+		return m.notFound(id)
+	}
+	err := k.shutdown(ctx)
+	m.mu.Lock()
+	delete(m.kernels, id)
+	m.mu.Unlock()
+	return err
+}
+
+// Interrupt interrupts a kernel: SIGINT to its process group, or an
+// interrupt_request on control for interrupt_mode "message".
+func (m *Manager) Interrupt(ctx context.Context, id string) error {
+	k, ok := m.Get(id)
+	if !ok {
+		return m.notFound(id)
+	}
+	return k.interrupt(ctx)
+}
+
+// Restart replaces a kernel's process, keeping its id, connection file and
+// ports. Connected clients get status "restarting", then the new
+// process's statuses; their sockets are re-dialled before Restart returns.
+// It works on dead kernels too.
+func (m *Manager) Restart(ctx context.Context, id string) (*Kernel, error) {
+	k, ok := m.Get(id)
+	if !ok {
+		return nil, m.notFound(id)
+	}
+	if err := k.restart(ctx); err != nil {
+		return nil, err
+	}
+	return k, nil
+}
+
+// Close shuts every kernel down, in parallel, and refuses new starts. No
+// kernel process outlives it.
+func (m *Manager) Close(ctx context.Context) error {
+	m.mu.Lock()
+	m.closed = true
+	ids := make([]string, 0, len(m.kernels))
+	for id := range m.kernels {
+		ids = append(ids, id)
+	}
+	m.mu.Unlock()
+	var wg sync.WaitGroup
+	errs := make([]error, len(ids))
+	for i, id := range ids {
+		wg.Go(func() { errs[i] = m.Shutdown(ctx, id) })
+	}
+	wg.Wait()
+	return errors.Join(errs...)
+}
+
+// Counts reports the number of kernels, of open connections, and the
+// latest activity of any kernel (zero without kernels).
+func (m *Manager) Counts() (kernels, connections int, lastActivity time.Time) {
+	for _, k := range m.List() {
+		kernels++
+		k.mu.Lock()
+		connections += k.conns
+		if k.lastActivity.After(lastActivity) {
+			lastActivity = k.lastActivity
+		}
+		k.mu.Unlock()
+	}
+	return kernels, connections, lastActivity
+}
+
+// Manages reports whether pid is a kernel process this manager waits for
+// itself (for a PID-1 reaper that must leave those alone).
+func (m *Manager) Manages(pid int) bool {
+	for _, k := range m.List() {
+		if k.PID() == pid {
+			return true
+		}
+	}
+	return false
+}
