@@ -12,7 +12,7 @@ const CheckpointID = "checkpoint"
 
 // ListCheckpoints returns p's checkpoints: none or one.
 func (s *Service) ListCheckpoints(ctx context.Context, p string) ([]Checkpoint, error) {
-	p, err := cleanPath(p)
+	p, err := s.cleanPath(p)
 	if err != nil {
 		return nil, err
 	}
@@ -31,7 +31,7 @@ func (s *Service) ListCheckpoints(ctx context.Context, p string) ([]Checkpoint, 
 
 // CreateCheckpoint copies p to its checkpoint.
 func (s *Service) CreateCheckpoint(ctx context.Context, p string) (Checkpoint, error) {
-	p, err := cleanPath(p)
+	p, err := s.cleanPath(p)
 	if err != nil {
 		return Checkpoint{}, err
 	}
@@ -67,7 +67,7 @@ func (s *Service) createCheckpoint(ctx context.Context, p string) (Checkpoint, e
 }
 
 func (s *Service) checkpointFor(ctx context.Context, p, id string) (string, string, error) {
-	p, err := cleanPath(p)
+	p, err := s.cleanPath(p)
 	if err != nil {
 		return "", "", err
 	}

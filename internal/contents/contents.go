@@ -71,6 +71,11 @@ type Info struct {
 // target where none may be, Forbidden for permission errors, Invalid for
 // operations the type of the target forbids (writing over a directory).
 type Store interface {
+	// Clean normalises an API path into the store's form ("" = root),
+	// refusing paths that could leave it (NotFound, as Jupyter answers
+	// paths outside the root). It is the store's containment rule, so the
+	// service never keeps a second copy of it.
+	Clean(p string) (string, error)
 	// Stat describes p, following symlinks the store allows.
 	Stat(ctx context.Context, p string) (Info, error)
 	// List describes the entries of directory dir in any order, skipping

@@ -22,7 +22,7 @@ type NewRequest struct {
 // else a new untitled notebook, file or directory. It returns the
 // content-less model of what it created.
 func (s *Service) Create(ctx context.Context, dir string, req NewRequest) (*Model, error) {
-	dir, err := cleanPath(dir)
+	dir, err := s.cleanPath(dir)
 	if err != nil {
 		return nil, err
 	}
@@ -45,7 +45,7 @@ func (s *Service) Create(ctx context.Context, dir string, req NewRequest) (*Mode
 // NewUntitled creates "Untitled.ipynb", "untitled<ext>" or "Untitled
 // Folder" (numbered on clashes) in dir.
 func (s *Service) NewUntitled(ctx context.Context, dir, typ, ext string) (*Model, error) {
-	dir, err := cleanPath(dir)
+	dir, err := s.cleanPath(dir)
 	if err != nil {
 		return nil, err
 	}
@@ -125,11 +125,11 @@ func (s *Service) increment(ctx context.Context, dir, name, insert string) (stri
 // §2.3.6): into an existing directory under a "-Copy<n>" name, or to
 // exactly to when it does not exist.
 func (s *Service) Copy(ctx context.Context, from, to string) (*Model, error) {
-	from, err := cleanPath(from)
+	from, err := s.cleanPath(from)
 	if err != nil {
 		return nil, err
 	}
-	to, err = cleanPath(to)
+	to, err = s.cleanPath(to)
 	if err != nil {
 		return nil, err
 	}

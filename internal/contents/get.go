@@ -36,7 +36,7 @@ func notFound(p string, cause error) error {
 
 // Get returns the model of p.
 func (s *Service) Get(ctx context.Context, p string, opt GetOptions) (*Model, error) {
-	p, err := cleanPath(p)
+	p, err := s.cleanPath(p)
 	if err != nil {
 		return nil, err
 	}

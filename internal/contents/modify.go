@@ -12,11 +12,11 @@ import (
 // Rename moves from to to (files and directories) with its checkpoint, and
 // returns the content-less model at to.
 func (s *Service) Rename(ctx context.Context, from, to string) (*Model, error) {
-	from, err := cleanPath(from)
+	from, err := s.cleanPath(from)
 	if err != nil {
 		return nil, err
 	}
-	to, err = cleanPath(to)
+	to, err = s.cleanPath(to)
 	if err != nil {
 		return nil, err
 	}
@@ -77,7 +77,7 @@ func (s *Service) moveCheckpoint(ctx context.Context, from, to string) {
 // (a non-empty directory is refused unless it holds only checkpoints). A
 // file's checkpoint goes too.
 func (s *Service) Delete(ctx context.Context, p string) error {
-	p, err := cleanPath(p)
+	p, err := s.cleanPath(p)
 	if err != nil {
 		return err
 	}
@@ -138,7 +138,7 @@ type Download struct {
 // Open opens file p for download. Hidden paths and directories are
 // NotFound. The caller closes Body.
 func (s *Service) Open(ctx context.Context, p string) (*Download, error) {
-	p, err := cleanPath(p)
+	p, err := s.cleanPath(p)
 	if err != nil {
 		return nil, err
 	}

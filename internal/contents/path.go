@@ -4,31 +4,12 @@ import (
 	"path"
 	"regexp"
 	"strings"
-
-	"quire/internal/errkind"
 )
 
-// cleanPath normalises an API path for naming and hidden checks: slashes
-// trimmed, empty and "." segments dropped. ".." and NUL are refused with
-// NotFound, as Jupyter answers paths outside the root. (Containment itself
-// is fsroot's decision; this only keeps names well-formed.)
-func cleanPath(p string) (string, error) {
-	if strings.IndexByte(p, 0) >= 0 {
-		return "", errkind.Newf(errkind.NotFound, "%s is not a valid path", strings.ReplaceAll(p, "\x00", ""))
-	}
-	parts := strings.Split(p, "/")
-	out := parts[:0]
-	for _, s := range parts {
-		switch s {
-		case "", ".":
-			continue
-		case "..":
-			return "", errkind.Newf(errkind.NotFound, "%s is outside root contents directory", p)
-		}
-		out = append(out, s)
-	}
-	return strings.Join(out, "/"), nil
-}
+// cleanPath normalises an API path with the store's rule (fsroot's, on
+// disk): slashes trimmed, empty and "." segments dropped, "..", NUL and
+// backslashes refused.
+func (s *Service) cleanPath(p string) (string, error) { return s.store.Clean(p) }
 
 // split returns the directory and name of a clean path.
 func split(p string) (dir, name string) {

@@ -78,11 +78,11 @@ func (s *Service) check(ctx context.Context, p string, c Precondition, info Info
 // (created false) or creates p (created true), and returns the content-less
 // model.
 func (s *Service) Save(ctx context.Context, p string, req SaveRequest) (m *Model, created bool, err error) {
-	p, err = cleanPath(p)
+	p, err = s.cleanPath(p)
 	if err != nil {
 		return nil, false, err
 	}
-	bodyPath, _ := cleanPath(req.Path)
+	bodyPath, _ := s.cleanPath(req.Path)
 	if p == "" || s.hidden(p) || s.hidden(bodyPath) {
 		return nil, false, errkind.Newf(errkind.Invalid, "Cannot create file or directory '%s'", p)
 	}

@@ -7,6 +7,7 @@ import (
 
 	"quire/internal/errkind"
 	"quire/internal/kernel"
+	"quire/internal/kernel/wire"
 	"quire/internal/wsbridge"
 )
 
@@ -128,7 +129,7 @@ func (a *API) channels(w http.ResponseWriter, r *http.Request) {
 	}
 	sessionID := r.URL.Query().Get("session_id")
 	if sessionID == "" {
-		sessionID = newUUID()
+		sessionID = wire.NewID()
 		a.d.Log.Warn("kernel WebSocket without session_id; using a random one", "kernel", id)
 	}
 	conn, err := a.d.Kernels.Connect(r.Context(), id, sessionID)

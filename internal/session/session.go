@@ -6,14 +6,13 @@ package session
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"fmt"
 	"path"
 	"sort"
 	"sync"
 
 	"quire/internal/errkind"
+	"quire/internal/kernel/wire"
 )
 
 // Kernels is what sessions need from the kernel side.
@@ -59,14 +58,6 @@ func New(k Kernels) *Service {
 	return &Service{kernels: k, sessions: map[string]*Session{}}
 }
 
-func newID() string {
-	var b [16]byte
-	_, _ = rand.Read(b[:])
-	b[6] = b[6]&0x0f | 0x40
-	b[8] = b[8]&0x3f | 0x80
-	h := hex.EncodeToString(b[:])
-	return h[:8] + "-" + h[8:12] + "-" + h[12:16] + "-" + h[16:20] + "-" + h[20:]
-}
 
 // List returns every session whose kernel still exists, ordered by path.
 func (s *Service) List() []Session {
@@ -80,7 +71,9 @@ func (s *Service) List() []Session {
 		}
 		out = append(out, *ss)
 	}
-	sort.Slice(out, func(i, j int) bool { return out[i].Path < out[j].Path || out[i].Path == out[j].Path && out[i].ID < out[j].ID })
+	sort.Slice(out, func(i, j int) bool {
+		return out[i].Path < out[j].Path || out[i].Path == out[j].Path && out[i].ID < out[j].ID
+	})
 	return out
 }
 
@@ -116,7 +109,7 @@ func (s *Service) Create(ctx context.Context, req Request) (Session, error) {
 	if name == "" && req.Type == "notebook" {
 		name = path.Base(req.Path)
 	}
-	ss := &Session{ID: newID(), Path: req.Path, Name: name, Type: req.Type, KernelID: kid}
+	ss := &Session{ID: wire.NewID(), Path: req.Path, Name: name, Type: req.Type, KernelID: kid}
 	s.mu.Lock()
 	// A concurrent Create for the same path may have won the race; keep
 	// one session per path and stop the kernel we started for nothing.

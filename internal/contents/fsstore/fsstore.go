@@ -49,6 +49,15 @@ func internal(name string) bool {
 	return strings.HasPrefix(name, ".") && (strings.Contains(name, tmpMarker) || strings.HasSuffix(name, contents.UploadSuffix))
 }
 
+// Clean applies fsroot's path rule, the only one.
+func (s *Store) Clean(p string) (string, error) {
+	c, err := fsroot.Clean(p)
+	if err != nil {
+		return "", errkind.New(errkind.NotFound, strings.ReplaceAll(p, "\x00", "")+" is not a valid path inside the root", err)
+	}
+	return c, nil
+}
+
 // kindErr classifies an OS error with a client-safe message.
 func kindErr(p string, err error) error {
 	var errno syscall.Errno
