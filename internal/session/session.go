@@ -58,7 +58,6 @@ func New(k Kernels) *Service {
 	return &Service{kernels: k, sessions: map[string]*Session{}}
 }
 
-
 // List returns every session whose kernel still exists, ordered by path.
 func (s *Service) List() []Session {
 	s.mu.Lock()
