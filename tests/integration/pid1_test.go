@@ -71,7 +71,7 @@ func TestReapsOrphansAsPID1(t *testing.T) {
 	}
 	home := t.TempDir()
 	runtime := filepath.Join(home, "runtime")
-	cmd := exec.Command(unshare, "--pid", "--fork", "--mount-proc", quireBin(t),
+	cmd := exec.Command(unshare, "--pid", "--fork", "--kill-child", "--mount-proc", quireBin(t),
 		"--port", "0", "--root-dir", dir, "--data-dir", filepath.Join(home, "data"))
 	cmd.Env = []string{"HOME=" + home, "PATH=" + os.Getenv("PATH"), "JUPYTER_RUNTIME_DIR=" + runtime, "BROWSER=" + browser}
 	var stderr syncBuffer
