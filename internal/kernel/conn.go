@@ -73,7 +73,7 @@ func (k *Kernel) readLink(l *link, ch string, s Socket) {
 		}
 		k.mu.Lock()
 		if l.conn != nil {
-			k.pushLocked(l, ch, msg)
+			k.pushLocked(l, ch, msg, nil)
 		} else if k.links[l.session] == l {
 			k.offline.add(l.session, ch, msg, k.log)
 		}
@@ -100,13 +100,15 @@ type item struct {
 }
 
 // Conn is one client's connection to a kernel: what a kernel WebSocket
-// bridges. Messages from the kernel wait in a bounded queue; a client that
-// lets it fill up is disconnected, so it never slows the kernel or others.
+// bridges. Messages from the kernel wait in a queue bounded in messages
+// and bytes (Options.MaxConnQueue, MaxConnQueueBytes), where consecutive
+// iopub stream messages of one cell merge; a client that lets it fill up
+// is disconnected, so it never slows the kernel or others.
 type Conn struct {
 	k       *Kernel
 	l       *link
 	session string
-	q       chan item
+	q       *connQueue
 
 	once sync.Once
 	done chan struct{}
@@ -160,9 +162,22 @@ func (k *Kernel) Connect(ctx context.Context, sessionID string) (*Conn, error) {
 		old.finish(errReplaced)
 	}
 	replay := k.offline.take(sessionID)
-	c := &Conn{k: k, l: l, session: sessionID, q: make(chan item, k.m.o.MaxConnQueue+len(replay)), done: make(chan struct{})}
+	// The replay does not eat into the caps for what comes next.
+	replayBytes := 0
 	for _, it := range replay {
-		c.q <- it
+		replayBytes += msgSize(it.msg)
+	}
+	maxBytes := k.m.o.MaxConnQueueBytes
+	if maxBytes > 0 {
+		maxBytes += replayBytes
+	}
+	c := &Conn{k: k, l: l, session: sessionID, q: newConnQueue(k.m.o.MaxConnQueue+len(replay), maxBytes), done: make(chan struct{})}
+	for _, it := range replay {
+		var st *streamText
+		if it.channel == "iopub" && it.msg.Type() == "stream" {
+			st = parseStream(it.msg)
+		}
+		c.q.push(it, st, true)
 	}
 	l.conn = c
 	k.conns++
@@ -199,20 +214,23 @@ func (k *Kernel) evictDetachedLocked(keep string) []*link {
 	return detached[:len(detached)-maxDetached]
 }
 
-// pushLocked queues msg for l's Conn; a full queue closes the Conn and the
-// message goes to the offline buffer instead. k.mu is held.
-func (k *Kernel) pushLocked(l *link, ch string, msg *wire.Message) {
+// pushLocked queues msg for l's Conn (st: parseStream of an iopub stream
+// message, else nil). A Conn whose queue is full is closed, its queue
+// released, and the message goes to the offline buffer instead: the
+// kernel and the other clients never wait for it. k.mu is held.
+func (k *Kernel) pushLocked(l *link, ch string, msg *wire.Message, st *streamText) {
 	c := l.conn
-	select {
-	case c.q <- item{ch, msg}:
+	if c.q.push(item{ch, msg}, st, false) {
 		return
-	default:
 	}
+	msgs, size := c.q.usage()
+	c.q.drop()
 	l.conn = nil
 	l.detachedAt = k.m.o.Now()
 	k.conns--
-	err := fmt.Errorf("client too slow: queue of %d messages full", k.m.o.MaxConnQueue)
-	k.log.Warn("closing kernel connection", "session", l.session, "reason", err.Error())
+	err := fmt.Errorf("client too slow: %d messages / %s queued", msgs, formatBytes(int64(size)))
+	k.log.Warn("closing kernel connection", "session", l.session, "reason", err.Error(),
+		"max_messages", k.m.o.MaxConnQueue, "max_bytes", k.m.o.MaxConnQueueBytes)
 	c.finish(err)
 	k.offline.add(l.session, ch, msg, k.log)
 }
@@ -300,18 +318,20 @@ func (c *Conn) Send(channel string, msg *wire.Message) error {
 // on shell, control and stdin and every iopub message, in arrival order.
 // It fails once the Conn has ended (see Err) or ctx ends.
 func (c *Conn) Recv(ctx context.Context) (string, *wire.Message, error) {
-	select {
-	case it := <-c.q:
-		return it.channel, it.msg, nil
-	default:
-	}
-	select {
-	case it := <-c.q:
-		return it.channel, it.msg, nil
-	case <-c.done:
-		return "", nil, c.err
-	case <-ctx.Done():
-		return "", nil, ctx.Err()
+	for {
+		if it, ok := c.q.pop(); ok {
+			return it.channel, it.message(), nil
+		}
+		select {
+		case <-c.q.avail:
+		case <-c.done:
+			if it, ok := c.q.pop(); ok {
+				return it.channel, it.message(), nil
+			}
+			return "", nil, c.err
+		case <-ctx.Done():
+			return "", nil, ctx.Err()
+		}
 	}
 }
 

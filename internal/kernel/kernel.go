@@ -42,6 +42,7 @@ type Kernel struct {
 	links        map[string]*link // by client session id
 	conns        int
 	offline      offlineBuf
+	budget       *outputBudget // iopub output per cell
 	removed      bool
 }
 
@@ -255,15 +256,19 @@ func untracked(t string) bool {
 
 func (k *Kernel) onIOPub(g *generation, msg *wire.Message) {
 	typ := msg.Type()
-	var parentType, parentSession string
+	var parentType, parentSession, parentID string
 	if p, err := msg.ParseParent(); err == nil {
-		parentType, parentSession = p.MsgType, p.Session
+		parentType, parentSession, parentID = p.MsgType, p.Session, p.MsgID
 	}
 	var st struct {
 		ExecutionState string `json:"execution_state"`
 	}
 	if typ == "status" {
 		_ = json.Unmarshal(msg.Content, &st)
+	}
+	var stream *streamText
+	if typ == "stream" {
+		stream = parseStream(msg) // outside k.mu: it reads the whole text
 	}
 	k.mu.Lock()
 	defer k.mu.Unlock()
@@ -285,17 +290,46 @@ func (k *Kernel) onIOPub(g *generation, msg *wire.Message) {
 			k.state = "idle"
 		}
 	}
+	for _, m := range k.budget.filter(msg, typ, parentID, typ == "status" && st.ExecutionState == "idle") {
+		if m == msg {
+			k.fanOutLocked(msg, typ, parentSession, stream)
+		} else {
+			k.fanOutMadeLocked(m)
+		}
+	}
+}
+
+// fanOutLocked queues an iopub message for every Conn, and in the offline
+// buffer of detached sessions it concerns. k.mu is held.
+func (k *Kernel) fanOutLocked(msg *wire.Message, typ, parentSession string, stream *streamText) {
 	for _, l := range k.links {
 		if l.conn != nil {
-			k.pushLocked(l, "iopub", msg)
+			k.pushLocked(l, "iopub", msg, stream)
 		} else if typ == "status" || parentSession == l.session {
 			k.offline.add(l.session, "iopub", msg, k.log)
 		}
 	}
 }
 
-// broadcastStatusLocked sends a server-made iopub status to every session.
+// fanOutMadeLocked fans out an iopub message the output budget made or
+// held back. k.mu is held.
+func (k *Kernel) fanOutMadeLocked(m *wire.Message) {
+	typ := m.Type()
+	p, _ := m.ParseParent()
+	var stream *streamText
+	if typ == "stream" {
+		stream = parseStream(m)
+	}
+	k.fanOutLocked(m, typ, p.Session, stream)
+}
+
+// broadcastStatusLocked sends a server-made iopub status to every session,
+// after the notices and tails of executions that went past the output
+// budget (they will not see their idle status).
 func (k *Kernel) broadcastStatusLocked(state string) {
+	for _, m := range k.budget.flushAll() {
+		k.fanOutMadeLocked(m)
+	}
 	for _, l := range k.links {
 		msg, err := wire.NewMessage("status", l.session, k.m.o.Username,
 			map[string]string{"execution_state": state}, nil)
@@ -303,7 +337,7 @@ func (k *Kernel) broadcastStatusLocked(state string) {
 			continue
 		}
 		if l.conn != nil {
-			k.pushLocked(l, "iopub", msg)
+			k.pushLocked(l, "iopub", msg, nil)
 		} else {
 			k.offline.add(l.session, "iopub", msg, k.log)
 		}
@@ -550,8 +584,13 @@ func (k *Kernel) restart(ctx context.Context) error {
 		k.mu.Unlock()
 		return errGone
 	}
+	// No synthetic "restarting" on the wire for a requested restart:
+	// JupyterLab and VS Code take a server-sent "restarting" for an
+	// automatic restart after a crash ("the kernel appears to have died");
+	// the client that asked shows "restarting" itself, as with
+	// jupyter_server. Other clients keep their sockets and see the new
+	// process's statuses.
 	k.state = "restarting"
-	k.broadcastStatusLocked("restarting")
 	links := make([]*link, 0, len(k.links))
 	for _, l := range k.links {
 		links = append(links, l)

@@ -2,6 +2,7 @@ package kernel
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -65,9 +66,32 @@ type Options struct {
 	CullConnected bool
 	// CullBusy also culls busy kernels.
 	CullBusy bool
-	// MaxConnQueue is each Conn's queue length; a Conn whose queue is full
-	// is closed (the kernel and other clients never wait). Default 4096.
-	MaxConnQueue int
+	// MaxConnQueue and MaxConnQueueBytes bound each Conn's queue of
+	// messages not yet received, in kernel messages and in bytes (header,
+	// parent, metadata, content and buffers). Consecutive iopub stream
+	// messages of one name and parent still queued are merged into one
+	// (up to 1 MiB of text), so a client that keeps reading drains a burst
+	// of small outputs in a few large messages; merged messages still count
+	// one each. Overflow policy: a message that would pass either cap
+	// closes the Conn ("client too slow: N messages / X MiB queued",
+	// logged), frees its queue and goes to the session's offline buffer;
+	// the kernel and the other clients never wait. A message always fits
+	// an empty queue. Defaults 65536 messages and 64 MiB; a negative
+	// MaxConnQueueBytes means no byte cap.
+	MaxConnQueue      int
+	MaxConnQueueBytes int
+	// OutputBudget is how many bytes of output (raw content of stream,
+	// display_data, execute_result, update_display_data and error
+	// messages) one execution delivers on iopub, per parent msg_id. Past
+	// it, stream and display output is held back: the last OutputTail
+	// bytes of it are delivered at the execution's idle status, after one
+	// stderr stream notice (parented to the request) saying how much was
+	// omitted. status, execute_input, error, clear_output and comm
+	// messages always pass. Default 256 MiB; negative means unlimited.
+	OutputBudget int64
+	// OutputTail is how much of the held-back output end is kept and
+	// delivered after the notice. Default 1 MiB; negative keeps none.
+	OutputTail int
 	// OfflineBufferBytes caps, per kernel, messages kept for disconnected
 	// sessions; the oldest go first. Default 64 MiB; negative disables
 	// offline buffering.
@@ -114,7 +138,16 @@ func NewManager(specs *Specs, o Options) *Manager {
 		o.CullInterval = 300 * time.Second
 	}
 	if o.MaxConnQueue <= 0 {
-		o.MaxConnQueue = 4096
+		o.MaxConnQueue = 65536
+	}
+	if o.MaxConnQueueBytes == 0 {
+		o.MaxConnQueueBytes = 64 << 20
+	}
+	if o.OutputBudget == 0 {
+		o.OutputBudget = 256 << 20
+	}
+	if o.OutputTail == 0 {
+		o.OutputTail = 1 << 20
 	}
 	if o.OfflineBufferBytes == 0 {
 		o.OfflineBufferBytes = 64 << 20
@@ -197,6 +230,9 @@ func (m *Manager) Start(ctx context.Context, name, cwd string, env map[string]st
 		links: map[string]*link{}, state: "starting", lastActivity: m.o.Now(),
 	}
 	k.offline.max = m.o.OfflineBufferBytes
+	k.budget = newOutputBudget(m.o.OutputBudget, m.o.OutputTail, func(parent json.RawMessage, text string) (*wire.Message, error) {
+		return wire.NewMessage("stream", k.session, m.o.Username, map[string]string{"name": "stderr", "text": text}, parent)
+	})
 	if err := k.startGen(); err != nil {
 		os.Remove(connFile)
 		m.ports.release(ports)
@@ -264,8 +300,9 @@ func (m *Manager) Interrupt(ctx context.Context, id string) error {
 }
 
 // Restart replaces a kernel's process, keeping its id, connection file and
-// ports. Connected clients get status "restarting", then the new
-// process's statuses; their sockets are re-dialled before Restart returns.
+// ports. Connected clients keep their connections and see the new
+// process's statuses (no synthetic "restarting", which clients take for a
+// crash); their sockets are re-dialled before Restart returns.
 // It works on dead kernels too.
 func (m *Manager) Restart(ctx context.Context, id string) (*Kernel, error) {
 	k, ok := m.Get(id)
