@@ -92,6 +92,9 @@ func (s *server) run(ctx context.Context) error {
 		CullConnected:      s.cfg.CullConnected,
 		CullBusy:           s.cfg.CullBusy,
 		MaxConnQueue:       s.cfg.ClientQueueMessages,
+		MaxConnQueueBytes:  int(s.cfg.ClientQueueBytes),
+		OutputBudget:       s.cfg.OutputBudget,
+		OutputTail:         int(s.cfg.OutputTail),
 		OfflineBufferBytes: int(min(s.cfg.OfflineBufferSize, int64(1<<40))),
 	})
 	var wg sync.WaitGroup

@@ -75,6 +75,9 @@ type Config struct {
 	KernelWSProtocol    string
 	OfflineBufferSize   int64
 	ClientQueueMessages int
+	ClientQueueBytes    int64
+	OutputBudget        int64
+	OutputTail          int64
 }
 
 // Defaults returns the built-in settings.
@@ -95,7 +98,10 @@ func Defaults() Config {
 		KernelShutdownWait:  5 * time.Second,
 		MaxWSMessageSize:    256 << 20,
 		OfflineBufferSize:   64 << 20,
-		ClientQueueMessages: 4096,
+		ClientQueueMessages: 65536,
+		ClientQueueBytes:    64 << 20,
+		OutputBudget:        256 << 20,
+		OutputTail:          1 << 20,
 	}
 }
 
@@ -154,6 +160,9 @@ func (c *Config) settings() []setting {
 		{name: "kernel-ws-protocol", kind: "string", str: &c.KernelWSProtocol, usage: "kernel WebSocket protocol: empty = v1.kernel.websocket.jupyter.org when offered, legacy = always the JSON protocol"},
 		{name: "offline-buffer-size", kind: "size", size: &c.OfflineBufferSize, usage: "per kernel, how much output to keep for a disconnected client to replay"},
 		{name: "client-queue-messages", kind: "int", num: &c.ClientQueueMessages, usage: "messages queued for one WebSocket client before it is disconnected as too slow"},
+		{name: "client-queue-bytes", kind: "size", size: &c.ClientQueueBytes, usage: "bytes queued for one WebSocket client before it is disconnected as too slow"},
+		{name: "output-budget", kind: "size", size: &c.OutputBudget, usage: "output one cell execution may send; past it the rest is held back and only its last --output-tail bytes are delivered, after a notice saying how much was omitted"},
+		{name: "output-tail", kind: "size", size: &c.OutputTail, usage: "how much of the end of an over-budget cell's output is still delivered"},
 	}
 }
 
@@ -636,6 +645,7 @@ Options:
 		"session-idle": d.SessionIdle.String(), "session-max": d.SessionMax.String(), "shutdown-wait": d.ShutdownWait.String(),
 		"cull-idle-timeout": "0 (off)", "cull-interval": d.CullInterval.String(), "kernel-shutdown-wait": d.KernelShutdownWait.String(),
 		"max-ws-message-size": "256MiB", "offline-buffer-size": "64MiB", "client-queue-messages": strconv.Itoa(d.ClientQueueMessages),
+		"client-queue-bytes": "64MiB", "output-budget": "256MiB", "output-tail": "1MiB",
 	}
 	for _, n := range names {
 		f := fs.Lookup(n)

@@ -255,9 +255,6 @@ func TestHostAndOriginChecks(t *testing.T) {
 
 func TestOpenRedirectTable(t *testing.T) {
 	in := startQuire(t, opts{args: []string{"--password-hash", sha1Vector}})
-	c := in.client()
-	send(t, c, in.req("GET", "login", nil))
-	xsrf := cookieValue(c, in, "_xsrf")
 	for _, next := range []string{
 		"//evil.example", "///evil.example", "/\\evil.example", "\\\\evil.example", "https:evil.example",
 		"https://evil.example/", "\t//evil.example", " //evil.example", "/%2F%2Fevil.example", "/%5Cevil.example",
@@ -266,8 +263,7 @@ func TestOpenRedirectTable(t *testing.T) {
 	} {
 		c := in.client()
 		send(t, c, in.req("GET", "login", nil))
-		xsrf = cookieValue(c, in, "_xsrf")
-		form := url.Values{"password": {"mypassword"}, "_xsrf": {xsrf}}
+		form := url.Values{"password": {"mypassword"}, "_xsrf": {cookieValue(c, in, "_xsrf")}}
 		r := in.req("POST", "login?next="+url.QueryEscape(next), strings.NewReader(form.Encode()))
 		r.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 		status, _, h := send(t, c, r)
@@ -278,7 +274,7 @@ func TestOpenRedirectTable(t *testing.T) {
 		}
 	}
 	// A same-site next is kept.
-	c = in.client()
+	c := in.client()
 	send(t, c, in.req("GET", "login", nil))
 	form := url.Values{"password": {"mypassword"}, "_xsrf": {cookieValue(c, in, "_xsrf")}}
 	r := in.req("POST", "login?next="+url.QueryEscape("/tree/a b.ipynb?x=1"), strings.NewReader(form.Encode()))
