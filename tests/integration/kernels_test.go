@@ -671,3 +671,34 @@ func TestSIGTERMStopsKernels(t *testing.T) {
 		}
 	}
 }
+
+// TestChannelRichOutputs: execute_result and display_data (with a binary
+// buffer-free rich bundle) arrive intact over both protocols.
+func TestChannelRichOutputs(t *testing.T) {
+	needIPyKernel(t)
+	in := startQuire(t, opts{})
+	k := startKernel(t, in)
+	for _, legacy := range []bool{false, true} {
+		w := mustDial(t, in, k.ID, wire.NewID(), legacy)
+		r := w.execute("from IPython.display import display, HTML, Markdown\ndisplay(HTML('<b>bold</b>'), Markdown('*md*'))\n6*7", 30*time.Second)
+		var html, md, result string
+		for _, m := range r.All {
+			data, _ := m.Content["data"].(map[string]any)
+			switch m.Header.MsgType {
+			case "display_data":
+				if s, ok := data["text/html"].(string); ok {
+					html = s
+				}
+				if s, ok := data["text/markdown"].(string); ok {
+					md = s
+				}
+			case "execute_result":
+				result, _ = data["text/plain"].(string)
+			}
+		}
+		if html != "<b>bold</b>" || md != "*md*" || result != "42" {
+			t.Errorf("legacy=%v: html %q markdown %q result %q (messages %v)", legacy, html, md, result, r.All)
+		}
+		w.close()
+	}
+}
