@@ -2,6 +2,7 @@ package app
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -13,6 +14,7 @@ import (
 	"quire/internal/fsroot"
 	"quire/internal/httpapi"
 	"quire/internal/kernel"
+	"quire/internal/kernel/wire"
 	"quire/internal/session"
 	"quire/internal/wsbridge"
 	"quire/internal/zmqx"
@@ -134,6 +136,16 @@ func (k *kernels) Connect(ctx context.Context, id, sessionID string) (wsbridge.K
 type bridgeConn struct{ *kernel.Conn }
 
 func (c bridgeConn) Close() { _ = c.Conn.Close() }
+
+// Recv tells the client why the kernel side ended, in a close code it
+// reconnects on.
+func (c bridgeConn) Recv(ctx context.Context) (string, *wire.Message, error) {
+	ch, m, err := c.Conn.Recv(ctx)
+	if errors.Is(err, kernel.ErrReplaced) {
+		return ch, m, &wsbridge.CloseError{Code: wsbridge.CodeSessionReplaced, Reason: "replaced by a newer connection of the same session"}
+	}
+	return ch, m, err
+}
 
 // sessionKernels is the kernel side as the session service sees it.
 type sessionKernels struct{ *kernels }

@@ -16,8 +16,8 @@ import (
 // ErrClosed is Conn.Err after the client closed the Conn itself.
 var ErrClosed = errors.New("connection closed")
 
-// errReplaced ends a Conn when a new Connect uses its session id.
-var errReplaced = errors.New("replaced by a newer connection with the same session")
+// ErrReplaced ends a Conn when a new Connect uses its session id.
+var ErrReplaced = errors.New("replaced by a newer connection with the same session")
 
 // link is the shell, control and stdin DEALER sockets of one client session
 // (identity = session id) and a reader goroutine per socket. A link outlives
@@ -159,7 +159,7 @@ func (k *Kernel) Connect(ctx context.Context, sessionID string) (*Conn, error) {
 	if old := l.conn; old != nil {
 		l.conn = nil
 		k.conns--
-		old.finish(errReplaced)
+		old.finish(ErrReplaced)
 	}
 	replay := k.offline.take(sessionID)
 	// The replay does not eat into the caps for what comes next.
