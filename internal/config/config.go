@@ -51,6 +51,9 @@ type Config struct {
 
 	DataDir    string
 	RuntimeDir string
+	// TrustDataDir holds notebook_secret and nbsignatures.db, shared with
+	// Jupyter (default: the Jupyter data dir).
+	TrustDataDir string
 
 	MaxBodySize int64
 	LogFormat   string
@@ -140,6 +143,7 @@ func (c *Config) settings() []setting {
 		{name: "allow-host", kind: "list", list: &c.AllowHosts, usage: "an extra Host name accepted when bound to loopback (DNS-rebinding defence); repeatable"},
 		{name: "trusted-proxy", kind: "cidrs", cidrs: &c.TrustedProxies, usage: "CIDR of a reverse proxy whose X-Forwarded-For/-Proto are believed; repeatable"},
 		{name: "data-dir", kind: "string", str: &c.DataDir, usage: "where Quire keeps its cookie secret, sessions and certificates (default: <Jupyter data dir>/quire)"},
+		{name: "trust-data-dir", kind: "string", str: &c.TrustDataDir, usage: "where notebook trust lives: notebook_secret and nbsignatures.db, shared with Jupyter (default: the Jupyter data dir)"},
 		{name: "runtime-dir", kind: "string", str: &c.RuntimeDir, usage: "where runtime files go (default: $JUPYTER_RUNTIME_DIR or <Jupyter data dir>/runtime)"},
 		{name: "max-body-size", kind: "size", size: &c.MaxBodySize, usage: "largest request body accepted, e.g. 256MiB; bigger requests get 413"},
 		{name: "log-format", kind: "string", str: &c.LogFormat, usage: "log format: text or json"},
@@ -568,6 +572,9 @@ func (c *Config) normalise(getenv func(string) string) error {
 	}
 	if c.RuntimeDir == "" {
 		c.RuntimeDir = RuntimeDir(getenv)
+	}
+	if c.TrustDataDir == "" {
+		c.TrustDataDir = JupyterDataDir(getenv)
 	}
 	if c.Port < 0 || c.Port > 65535 {
 		return fmt.Errorf("--port %d is not a TCP port (0-65535)", c.Port)
