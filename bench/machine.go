@@ -143,7 +143,7 @@ func shellQuote(s string) string {
 }
 
 // header is the top of the results file: when, where, what, how.
-func header(cfg config, in info, scs []scenario, nb *notebook) string {
+func header(cfg config, in info, scs []scenario, nb *notebook, seen []string) string {
 	var b strings.Builder
 	title := "# Quire vs jupyter_server"
 	if cfg.quick {
@@ -168,13 +168,16 @@ func header(cfg config, in info, scs []scenario, nb *notebook) string {
 		"no browser, delete-to-trash off, and private HOME/config/data/runtime dirs " +
 		"(jupyter_server also with `JUPYTER_NO_CONFIG=1`, so no system config or extensions). " +
 		"Requests go over the public HTTP API with `Authorization: token`, keep-alive, no compression. " +
-		"Cells show the median (p90 in parentheses where shown); ratio = Quire ÷ jupyter_server of the medians, " +
-		"so below 1 means Quire is faster or smaller. Absolute times on a shared machine are noise; ratios matter.\n\n")
+		"Cells show the median (p90 in parentheses where shown; rows named p99 show that percentile); ratio = Quire ÷ jupyter_server of the medians, " +
+		"so below 1 means Quire is faster or smaller (for rates, MB/s and /s, above 1 means Quire is faster; those goals read ≥). Absolute times on a shared machine are noise; ratios matter.\n\n")
 	for _, sc := range scs {
 		fmt.Fprintf(&b, "- **%s**: %s\n", sc.name, sc.about)
 	}
 	if nb != nil {
 		fmt.Fprintf(&b, "- notebook: %s\n", nb.describe())
+	}
+	for _, f := range seen {
+		fmt.Fprintf(&b, "- observed: %s\n", f)
 	}
 	return b.String()
 }

@@ -18,6 +18,7 @@ import (
 	"os/signal"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -47,16 +48,38 @@ type config struct {
 	listFiles  int
 	listRuns   int
 	smallFiles int
+
+	kernelRuns  int // kernel-start rounds
+	execRounds  int
+	execIters   int
+	execWarm    int
+	iopubRounds int
+	iopubMB     int // 1 MiB writes
+	iopubLines  int
+	concRounds  int
+	concKernels int
+	concFor     time.Duration
+	fanClients  int
+	fanRuns     int
+	rssKernels  []int
 }
 
 // defaults returns the counts for a full or a quick run.
 func defaults(quick bool) config {
 	if quick {
 		return config{startRuns: 2, idleWait: 2 * time.Second, nbBytes: 1_000_000, nbRuns: 1,
-			listFiles: 50, listRuns: 2, smallFiles: 5}
+			listFiles: 50, listRuns: 2, smallFiles: 5,
+			kernelRuns: 1, execRounds: 1, execIters: 10, execWarm: 2,
+			iopubRounds: 1, iopubMB: 5, iopubLines: 10_000,
+			concRounds: 1, concKernels: 2, concFor: time.Second,
+			fanClients: 5, fanRuns: 2, rssKernels: []int{1, 2}}
 	}
 	return config{startRuns: 7, idleWait: 2 * time.Second, nbBytes: 20_000_000, nbRuns: 5,
-		listFiles: 2000, listRuns: 10, smallFiles: 100}
+		listFiles: 2000, listRuns: 10, smallFiles: 100,
+		kernelRuns: 5, execRounds: 2, execIters: 200, execWarm: 20,
+		iopubRounds: 2, iopubMB: 50, iopubLines: 200_000,
+		concRounds: 1, concKernels: 8, concFor: 10 * time.Second,
+		fanClients: 50, fanRuns: 5, rssKernels: []int{1, 8, 32}}
 }
 
 func parseFlags(args []string, stderr io.Writer) (config, error) {
@@ -73,6 +96,11 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	listFiles := fs.Int("list-files", 0, "files in the listed directory (default 2000; quick 50)")
 	listRuns := fs.Int("list-runs", 0, "listings of that directory (default 10; quick 2)")
 	small := fs.Int("small-files", 0, "small files created and deleted (default 100; quick 5)")
+	kernelRuns := fs.Int("kernel-runs", 0, "kernel-start rounds per server (default 5; quick 1)")
+	execIters := fs.Int("exec-iters", 0, "timed execute_requests per client in kernel-exec (default 200; quick 10)")
+	concFor := fs.Duration("concurrent-for", 0, "how long kernel-concurrent executes (default 10s; quick 1s)")
+	fanClients := fs.Int("fanout-clients", 0, "WebSockets on one kernel in kernel-fanout (default 50; quick 5)")
+	rssKernels := fs.String("rss-kernels", "", "kernel counts for kernel-rss, comma-separated (default 1,8,32; quick 1,2)")
 	only := fs.String("scenarios", "", "comma-separated scenarios to run (default: all of "+strings.Join(scenarioNames(), ",")+")")
 	if err := fs.Parse(args); err != nil {
 		return config{}, err
@@ -102,7 +130,8 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 		v   int
 		dst *int
 	}{{*startRuns, &cfg.startRuns}, {*nbRuns, &cfg.nbRuns}, {*listFiles, &cfg.listFiles},
-		{*listRuns, &cfg.listRuns}, {*small, &cfg.smallFiles}} {
+		{*listRuns, &cfg.listRuns}, {*small, &cfg.smallFiles}, {*kernelRuns, &cfg.kernelRuns},
+		{*execIters, &cfg.execIters}, {*fanClients, &cfg.fanClients}} {
 		if o.v < 0 {
 			return config{}, errors.New("counts must be positive")
 		}
@@ -116,6 +145,19 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 				return config{}, fmt.Errorf("unknown scenario %q (have %s)", n, strings.Join(scenarioNames(), ", "))
 			}
 			cfg.only = append(cfg.only, n)
+		}
+	}
+	if *concFor > 0 {
+		cfg.concFor = *concFor
+	}
+	if *rssKernels != "" {
+		cfg.rssKernels = nil
+		for _, f := range strings.Split(*rssKernels, ",") {
+			n, err := strconv.Atoi(strings.TrimSpace(f))
+			if err != nil || n < 1 {
+				return config{}, fmt.Errorf("-rss-kernels: %q is not a positive count", f)
+			}
+			cfg.rssKernels = append(cfg.rssKernels, n)
 		}
 	}
 	if *idle > 0 {
@@ -134,6 +176,14 @@ type env struct {
 	cleanup *cleanup // every started process and temp dir
 	log     io.Writer
 	nb      *notebook // generated once; the same bytes for every server
+	seen    []string  // facts observed during the run, for the header
+}
+
+// observe records a fact about a server for the results header, once.
+func (e *env) observe(fact string) {
+	if !slices.Contains(e.seen, fact) {
+		e.seen = append(e.seen, fact)
+	}
 }
 
 // cleanup runs registered functions once, last added first. run is
@@ -177,7 +227,9 @@ type scenario struct {
 // scenarios lists every scenario in the order they run, filtered by
 // -scenarios.
 func scenarios(cfg config) []scenario {
-	all := []scenario{startScenario(cfg), contentsScenario(cfg)}
+	all := []scenario{startScenario(cfg), contentsScenario(cfg),
+		kernelStartScenario(cfg), execScenario(cfg), iopubScenario(cfg),
+		concurrentScenario(cfg), fanoutScenario(cfg), kernelRSSScenario(cfg)}
 	if len(cfg.only) == 0 {
 		return all
 	}
@@ -234,7 +286,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 
 	md := tb.markdown()
 	fmt.Fprint(stdout, "\n"+md)
-	path, err := writeResults(cfg, header(cfg, info, scs, e.nb), md, failures)
+	path, err := writeResults(cfg, header(cfg, info, scs, e.nb, e.seen), md, failures)
 	if err != nil {
 		fmt.Fprintln(stderr, "bench:", err)
 		return 1

@@ -17,8 +17,12 @@ const notesMarker = "<!-- notes -->"
 type unit int
 
 const (
-	millis unit = iota // durations, stored in milliseconds
-	mebis              // memory, stored in MiB
+	millis  unit = iota // durations, stored in milliseconds
+	mebis               // memory, stored in MiB
+	mbps                // throughput, stored in MB/s (10^6 bytes)
+	percent             // a share, stored in percent
+	perSec              // a rate, stored per second
+	factor              // a dimensionless multiple, such as Quire ÷ a floor
 )
 
 // metric is one row of the results table.
@@ -26,7 +30,29 @@ type metric struct {
 	name string
 	unit unit
 	p90  bool    // also show the 90th percentile
+	q    float64 // the quantile the cell shows and the ratio compares; 0 means the median
 	goal float64 // the row is met when ratio ≤ goal; 0 means no goal
+	// higher flips the goal: met when ratio ≥ goal (throughput, rates).
+	higher bool
+	// own compares the goal with the first server's own value, not the
+	// ratio (a share delivered, a factor over a floor).
+	own bool
+}
+
+// center is the statistic a cell shows for vs: the median, or m.q.
+func (m metric) center(vs []float64) float64 {
+	if m.q > 0 {
+		return quantile(vs, m.q)
+	}
+	return median(vs)
+}
+
+// met reports whether v reaches the goal.
+func (m metric) met(v float64) bool {
+	if m.higher {
+		return v >= m.goal
+	}
+	return v <= m.goal
 }
 
 // samples holds one server's observations per metric name.
@@ -111,21 +137,30 @@ func num(v float64) string {
 
 // cell formats one server's observations for a metric.
 func cell(m metric, vs []float64) string {
-	suffix := map[unit]string{millis: " ms", mebis: " MiB"}[m.unit]
-	s := num(median(vs)) + suffix
+	suffix := map[unit]string{millis: " ms", mebis: " MiB", mbps: " MB/s", percent: " %", perSec: "/s", factor: "×"}[m.unit]
+	s := num(m.center(vs)) + suffix
 	if m.p90 && len(vs) > 2 {
 		s += " (p90 " + num(quantile(vs, 0.9)) + ")"
 	}
 	return s
 }
 
-// goalText shows a goal as both a ratio and a fraction: "≤ 0.05 (1/20)".
-func goalText(goal float64) string {
-	if goal <= 0 {
+// goalText shows a goal as both a ratio and a fraction: "≤ 0.05 (1/20)";
+// a goal on the first server's own value names it: "Quire ≥ 100 %".
+func goalText(m metric, first string) string {
+	if m.goal <= 0 {
 		return "–"
 	}
-	s := "≤ " + num(goal)
-	if inv := 1 / goal; math.Abs(inv-math.Round(inv)) < 1e-9 {
+	op := "≤ "
+	if m.higher {
+		op = "≥ "
+	}
+	if m.own {
+		suffix := map[unit]string{millis: " ms", mebis: " MiB", mbps: " MB/s", percent: " %", perSec: "/s", factor: "×"}[m.unit]
+		return first + " " + op + num(m.goal) + suffix
+	}
+	s := op + num(m.goal)
+	if inv := 1 / m.goal; m.goal < 1 && math.Abs(inv-math.Round(inv)) < 1e-9 {
 		s += fmt.Sprintf(" (1/%d)", int(math.Round(inv)))
 	}
 	return s
@@ -147,21 +182,28 @@ func (t *table) row(m metric) []string {
 			ok = false
 		default:
 			cells = append(cells, cell(m, vs))
-			meds[i] = median(vs)
+			meds[i] = m.center(vs)
 		}
 	}
 	ratio, met := "–", "–"
 	if ok && len(meds) >= 2 && meds[1] > 0 {
 		r := meds[0] / meds[1]
 		ratio = num(r)
-		if m.goal > 0 {
-			met = "no"
-			if r <= m.goal {
-				met = "yes"
-			}
+		if m.goal > 0 && !m.own {
+			met = yesNo(m.met(r))
 		}
 	}
-	return append(cells, ratio, goalText(m.goal), met)
+	if m.own && m.goal > 0 && len(meds) > 0 && !t.failed[t.servers[0]][m.name] && len(t.values[t.servers[0]][m.name]) > 0 {
+		met = yesNo(m.met(meds[0]))
+	}
+	return append(cells, ratio, goalText(m, t.servers[0]), met)
+}
+
+func yesNo(b bool) string {
+	if b {
+		return "yes"
+	}
+	return "no"
 }
 
 // markdown renders the table.

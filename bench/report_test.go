@@ -2,6 +2,7 @@ package main
 
 import (
 	"math"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -48,16 +49,19 @@ func TestNum(t *testing.T) {
 
 func TestGoalText(t *testing.T) {
 	for _, tc := range []struct {
-		goal float64
+		m    metric
 		want string
 	}{
-		{0, "–"},
-		{0.05, "≤ 0.0500 (1/20)"},
-		{0.2, "≤ 0.200 (1/5)"},
-		{0.3, "≤ 0.300"},
+		{metric{}, "–"},
+		{metric{goal: 0.05}, "≤ 0.0500 (1/20)"},
+		{metric{goal: 0.2}, "≤ 0.200 (1/5)"},
+		{metric{goal: 0.3}, "≤ 0.300"},
+		{metric{goal: 2, higher: true}, "≥ 2.00"},
+		{metric{goal: 100, higher: true, own: true, unit: percent}, "Quire ≥ 100 %"},
+		{metric{goal: 1.15, own: true, unit: factor}, "Quire ≤ 1.15×"},
 	} {
-		if got := goalText(tc.goal); got != tc.want {
-			t.Errorf("goalText(%v) = %q, want %q", tc.goal, got, tc.want)
+		if got := goalText(tc.m, "Quire"); got != tc.want {
+			t.Errorf("goalText(%+v) = %q, want %q", tc.m, got, tc.want)
 		}
 	}
 }
@@ -66,6 +70,9 @@ func TestRow(t *testing.T) {
 	start := metric{name: "start", unit: millis, p90: true, goal: 0.05}
 	rss := metric{name: "idle RSS", unit: mebis, goal: 0.2}
 	put := metric{name: "PUT", unit: millis}
+	rate := metric{name: "MB/s", unit: mbps, goal: 2, higher: true}
+	p99 := metric{name: "p99", unit: millis, q: 0.99, goal: 0.5}
+	share := metric{name: "delivered", unit: percent, goal: 100, higher: true, own: true}
 	for _, tc := range []struct {
 		name   string
 		m      metric
@@ -101,6 +108,27 @@ func TestRow(t *testing.T) {
 			q:    []float64{5},
 			j:    []float64{10},
 			want: "PUT | 5.00 ms | 10.0 ms | 0.500 | – | –",
+		},
+		{
+			name: "higher is better",
+			m:    rate,
+			q:    []float64{300},
+			j:    []float64{100},
+			want: "MB/s | 300 MB/s | 100 MB/s | 3.00 | ≥ 2.00 | yes",
+		},
+		{
+			name: "quantile cell",
+			m:    p99,
+			q:    append(slices.Repeat([]float64{1}, 99), 101), // p99 = 2
+			j:    []float64{5},
+			want: "p99 | 2.00 ms | 5.00 ms | 0.400 | ≤ 0.500 (1/2) | yes",
+		},
+		{
+			name: "goal on the first server's own value",
+			m:    share,
+			q:    []float64{100},
+			j:    []float64{7},
+			want: "delivered | 100 % | 7.00 % | 14.3 | Quire ≥ 100 % | yes",
 		},
 		{
 			name:  "failure shows no number and no ratio",

@@ -40,6 +40,26 @@ type spec struct {
 	name string
 	// command returns the argv and the environment additions for a launch.
 	command func(l launch) (argv, env []string)
+	// unlimited are the arguments that lift the server's iopub rate
+	// limits; nil when it has none.
+	unlimited []string
+}
+
+// jupyterUnlimited lifts jupyter_server 1.23's iopub limits (defaults:
+// 1000 msg/s, 1 MB/s over a 3 s window; messages over them are dropped).
+var jupyterUnlimited = []string{"--ServerApp.iopub_data_rate_limit=1e12", "--ServerApp.iopub_msg_rate_limit=1e9"}
+
+// withArgs returns sp with args appended to its command line.
+func withArgs(sp spec, args ...string) spec {
+	if len(args) == 0 {
+		return sp
+	}
+	cmd := sp.command
+	sp.command = func(l launch) ([]string, []string) {
+		argv, env := cmd(l)
+		return append(argv, args...), env
+	}
+	return sp
 }
 
 // quireSpec starts bin/quire with a private HOME, runtime and config dir.
@@ -72,7 +92,7 @@ func jupyterSpec(python string) spec {
 			"--FileContentsManager.delete_to_trash=False",
 		}
 		return argv, append(privateDirs(l.home), "JUPYTER_NO_CONFIG=1")
-	}}
+	}, unlimited: jupyterUnlimited}
 }
 
 // privateDirs points every per-user directory either server looks at into
@@ -114,6 +134,7 @@ type server struct {
 	pid     int
 	ready   time.Duration // process start → first 200 from /api/status
 	logPath string
+	home    string // private HOME; its rt/ holds the kernels' connection files
 	client  *client
 
 	cmd      *exec.Cmd
@@ -160,11 +181,15 @@ func startServer(ctx context.Context, e *env, sp spec, root string) (*server, er
 		url:     "http://127.0.0.1:" + strconv.Itoa(port),
 		token:   l.token,
 		logPath: logPath,
+		home:    home,
 		cmd:     cmd,
 		exited:  make(chan struct{}),
 	}
 	s.client = newClient(s.url, s.token)
 
+	// Runs after stop (cleanup is last-in, first-out): kernels the server
+	// left behind are killed by their connection-file path.
+	e.cleanup.add(func() { killKernels(home, e.log) })
 	t0 := time.Now()
 	if err := cmd.Start(); err != nil {
 		logf.Close()

@@ -1,0 +1,179 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"sync"
+	"time"
+)
+
+// concurrentScenario runs a tight execute loop on several kernels at once,
+// each over its own WebSocket.
+func concurrentScenario(cfg config) scenario {
+	what := fmt.Sprintf("%d kernels executing `x=1` concurrently", cfg.concKernels)
+	mRate := metric{name: what + ": executions/s (all kernels)", unit: perSec, goal: 1.5, higher: true}
+	mP50 := metric{name: what + ": latency p50", unit: millis, q: 0.5}
+	mP99 := metric{name: what + ": latency p99", unit: millis, q: 0.99, goal: 0.5}
+	return scenario{
+		name: "kernel-concurrent",
+		about: fmt.Sprintf("%d round(s); %d kernels, each with its own WebSocket (v1 offered) and one untimed execute first; "+
+			"then every client loops execute_request `x=1` → execute_reply (timed) → idle for %v; "+
+			"executions/s = all completed ÷ elapsed; latency percentiles over every request",
+			cfg.concRounds, cfg.concKernels, cfg.concFor),
+		metrics: []metric{mRate, mP50, mP99},
+		rounds:  cfg.concRounds,
+		run: func(ctx context.Context, e *env, sp spec) (samples, error) {
+			srv, err := startKernelServer(ctx, e, sp)
+			if err != nil {
+				return nil, err
+			}
+			defer srv.stop()
+			ids, wss, err := openKernels(ctx, srv, e.cfg.concKernels, 4)
+			if err != nil {
+				closeKernels(ctx, srv, ids, wss)
+				return nil, err
+			}
+			for _, ws := range wss {
+				if _, err := execute(ctx, ws, "x=1", execTimeout, nil); err != nil {
+					closeKernels(ctx, srv, ids, wss)
+					return nil, fmt.Errorf("warm-up: %w", err)
+				}
+			}
+			lat := make([][]float64, len(wss))
+			errs := make([]error, len(wss))
+			var wg sync.WaitGroup
+			t0 := time.Now()
+			until := t0.Add(e.cfg.concFor)
+			for i, ws := range wss {
+				wg.Go(func() {
+					for time.Now().Before(until) {
+						d, err := execute(ctx, ws, "x=1", execTimeout, nil)
+						if err != nil {
+							errs[i] = err
+							return
+						}
+						lat[i] = append(lat[i], ms(d))
+					}
+				})
+			}
+			wg.Wait()
+			elapsed := time.Since(t0)
+			s := make(samples)
+			for i, err := range errs {
+				if err != nil {
+					closeKernels(ctx, srv, ids, wss)
+					return s, fmt.Errorf("kernel %d: %w", i+1, err)
+				}
+			}
+			all := slices.Concat(lat...)
+			s.add(mRate.name, float64(len(all))/elapsed.Seconds())
+			s[mP50.name], s[mP99.name] = all, all
+			if err := closeKernels(ctx, srv, ids, wss); err != nil {
+				return s, err
+			}
+			return s, srv.stop()
+		},
+	}
+}
+
+// fanoutScenario connects many clients to one kernel and times how long an
+// execution's output takes to reach all of them.
+func fanoutScenario(cfg config) scenario {
+	mAll := metric{name: fmt.Sprintf("%d clients on one kernel: `print(1)` → idle seen by all", cfg.fanClients), unit: millis, p90: true}
+	mConnect := metric{name: fmt.Sprintf("%d clients on one kernel: connect all, kernel_info answered (10 at a time)", cfg.fanClients), unit: millis}
+	return scenario{
+		name: "kernel-fanout",
+		about: fmt.Sprintf("one kernel, %d WebSockets (v1 offered, distinct session_ids) opened 10 at a time, each used once kernel_info_reply arrived; "+
+			"one client executes `print(1)`; time from its send until every client has seen iopub status idle for it; "+
+			"%d timed executions after one untimed", cfg.fanClients, cfg.fanRuns),
+		metrics: []metric{mAll, mConnect},
+		rounds:  1,
+		run: func(ctx context.Context, e *env, sp spec) (samples, error) {
+			srv, err := startKernelServer(ctx, e, sp)
+			if err != nil {
+				return nil, err
+			}
+			defer srv.stop()
+			ids, first, err := openKernels(ctx, srv, 1, 1)
+			if err != nil {
+				closeKernels(ctx, srv, ids, first)
+				return nil, err
+			}
+			clients := make([]*kernelWS, e.cfg.fanClients)
+			clients[0] = first[0]
+			errs := make([]error, len(clients))
+			sem := make(chan struct{}, 10)
+			var wg sync.WaitGroup
+			t0 := time.Now()
+			for i := 1; i < len(clients); i++ {
+				wg.Go(func() {
+					sem <- struct{}{}
+					defer func() { <-sem }()
+					clients[i], errs[i] = connectKernel(ctx, srv, ids[0])
+				})
+			}
+			wg.Wait()
+			connect := time.Since(t0)
+			opened := slices.DeleteFunc(slices.Clone(clients), func(k *kernelWS) bool { return k == nil })
+			for _, err := range errs {
+				if err != nil {
+					closeKernels(ctx, srv, ids, opened)
+					return nil, err
+				}
+			}
+			s := samples{mConnect.name: {ms(connect)}}
+			for run := range e.cfg.fanRuns + 1 {
+				d, err := fanout(ctx, clients)
+				if err != nil {
+					closeKernels(ctx, srv, ids, opened)
+					return s, fmt.Errorf("execution %d: %w", run+1, err)
+				}
+				if run > 0 {
+					s.add(mAll.name, ms(d))
+				}
+			}
+			if err := closeKernels(ctx, srv, ids, opened); err != nil {
+				return s, err
+			}
+			return s, srv.stop()
+		},
+	}
+}
+
+// fanout has clients[0] execute print(1) and returns the time until the
+// last client has seen the idle status for it.
+func fanout(ctx context.Context, clients []*kernelWS) (time.Duration, error) {
+	ctx, cancel := context.WithTimeout(ctx, execTimeout)
+	defer cancel()
+	t0 := time.Now()
+	id, err := clients[0].send(ctx, "shell", "execute_request", executeContent("print(1)"))
+	if err != nil {
+		return 0, err
+	}
+	seen := make([]time.Duration, len(clients))
+	errs := make([]error, len(clients))
+	var wg sync.WaitGroup
+	for i, k := range clients {
+		wg.Go(func() {
+			for {
+				ev, err := k.next(ctx)
+				if err != nil {
+					errs[i] = fmt.Errorf("client %d: %w", i+1, err)
+					return
+				}
+				if ev.parent == id && ev.msgType == "status" && ev.state == "idle" {
+					seen[i] = time.Since(t0)
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+	for _, err := range errs {
+		if err != nil {
+			return 0, err
+		}
+	}
+	return slices.Max(seen), nil
+}
