@@ -70,7 +70,7 @@ var ErrClosed = errors.New("zmqx: socket closed")
 const (
 	firstRetry = 20 * time.Millisecond
 	maxRetry   = 250 * time.Millisecond
-	bufSize    = 64 << 10
+	bufSize    = 8 << 10
 )
 
 // Socket is a connected client socket. Send and Recv may be called from
