@@ -30,6 +30,7 @@ import (
 	"quire/internal/logx"
 	"quire/internal/session"
 	"quire/internal/tlsx"
+	"quire/internal/trust"
 	"quire/internal/wsbridge"
 )
 
@@ -423,15 +424,28 @@ func (s *server) contents() (*contents.Service, func(), error) {
 		return nil, nil, fmt.Errorf("open root directory: %w", err)
 	}
 	store := fsstore.New(root, fsstore.Options{})
-	svc := contents.New(store, nil, contents.Options{
+	// Notebook trust shares notebook_secret and nbsignatures.db with
+	// Jupyter, so a notebook trusted in one is trusted in the other.
+	notary, err := trust.Open(trust.Options{DataDir: s.cfg.TrustDataDir, Log: s.log})
+	if err != nil {
+		_ = root.Close()
+		return nil, nil, fmt.Errorf("notebook trust (--trust-data-dir %s): %w", s.cfg.TrustDataDir, err)
+	}
+	svc := contents.New(store, notary, contents.Options{
 		AllowHidden:   s.cfg.AllowHidden,
 		DeleteToTrash: s.cfg.DeleteToTrash,
 	}, s.log)
-	return svc, func() { _ = root.Close() }, nil
+	return svc, func() {
+		if err := notary.Close(); err != nil {
+			s.log.Warn("could not close the signature database", "err", err)
+		}
+		_ = root.Close()
+	}, nil
 }
 
 // Each implementation fits the interface its consumer declares.
 var (
 	_ httpapi.Contents = (*contents.Service)(nil)
 	_ contents.Store   = (*fsstore.Store)(nil)
+	_ contents.Notary  = (*trust.Notary)(nil)
 )

@@ -631,6 +631,9 @@ Usage:
   quire list [--json]         list running servers
   quire stop PORT | --sock PATH
                               stop a running server
+  quire trust FILE... | --reset
+                              sign notebooks (trust their output), or
+                              forget every signature
   quire version
 
 Every option can also be set as QUIRE_<NAME> in the environment (e.g.

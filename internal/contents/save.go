@@ -266,8 +266,11 @@ func checkCells(nb *nbformat.Notebook) error {
 	return nil
 }
 
-// allCodeCellsTrusted reports whether every code cell the client sent
-// carries metadata.trusted == true (Jupyter's check_cells).
+// allCodeCellsTrusted is Jupyter's check_cells: every code cell is either
+// explicitly trusted (metadata.trusted) or has no potentially unsafe rich
+// output (an execute_result or display_data carrying anything beyond
+// output_type, execution_count and metadata). Stream and error output, or
+// none, is always safe.
 func allCodeCellsTrusted(nb *nbformat.Notebook) bool {
 	cells, _ := nb.Doc["cells"].([]any)
 	for _, c := range cells {
@@ -276,8 +279,20 @@ func allCodeCellsTrusted(nb *nbformat.Notebook) bool {
 			continue
 		}
 		md, _ := cell["metadata"].(map[string]any)
-		if t, _ := md["trusted"].(bool); !t {
-			return false
+		if t, _ := md["trusted"].(bool); t {
+			continue
+		}
+		outputs, _ := cell["outputs"].([]any)
+		for _, o := range outputs {
+			out, _ := o.(map[string]any)
+			if t := out["output_type"]; t != "execute_result" && t != "display_data" {
+				continue
+			}
+			for k := range out {
+				if k != "output_type" && k != "execution_count" && k != "metadata" {
+					return false
+				}
+			}
 		}
 	}
 	return true

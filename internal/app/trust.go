@@ -1,0 +1,86 @@
+package app
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	iofs "io/fs"
+	"log/slog"
+	"os"
+
+	"quire/internal/config"
+	"quire/internal/nbformat"
+	"quire/internal/trust"
+)
+
+// runTrust is `quire trust`, Jupyter's `jupyter trust`: sign notebooks so
+// their rich output runs when opened, or forget every signature. It shares
+// the secret and signature database with Jupyter and with running servers
+// (SQLite locking keeps them consistent).
+func runTrust(args []string, env envFunc, stdout, stderr io.Writer) int {
+	fs := newFlagSet("quire trust", stderr)
+	reset := fs.Bool("reset", false, "forget every notebook signature and make a new signing key")
+	dataDir := fs.String("trust-data-dir", "", "directory holding notebook_secret and nbsignatures.db (default: Jupyter's data dir)")
+	fs.Usage = func() {
+		fmt.Fprintln(stderr, "Usage: quire trust [--trust-data-dir DIR] NOTEBOOK...\n       quire trust [--trust-data-dir DIR] --reset\n\nSigns notebooks so that their output (HTML, JavaScript) is trusted when\nthey are opened, or with --reset forgets every signature, as jupyter trust does.")
+		fs.PrintDefaults()
+	}
+	if code, done := parseFlags(fs, args); done {
+		return code
+	}
+	if *reset == (fs.NArg() > 0) {
+		fs.Usage()
+		return 2
+	}
+	dir := *dataDir
+	if dir == "" {
+		dir = config.JupyterDataDir(env.get)
+	}
+	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	n, err := trust.Open(trust.Options{DataDir: dir, Log: log})
+	if err != nil {
+		fmt.Fprintln(stderr, "quire trust:", err)
+		return 1
+	}
+	defer n.Close()
+
+	if *reset {
+		fmt.Fprintf(stdout, "Forgetting all notebook signatures in %s\n", n.DatabasePath())
+		fmt.Fprintf(stdout, "Generating new notebook key: %s\n", n.SecretPath())
+		if err := n.Reset(); err != nil {
+			fmt.Fprintln(stderr, "quire trust:", err)
+			return 1
+		}
+		return 0
+	}
+	code := 0
+	for _, p := range fs.Args() {
+		if err := trustFile(n, p, stdout); err != nil {
+			if errors.Is(err, iofs.ErrNotExist) {
+				fmt.Fprintf(stderr, "Notebook missing: %s\n", p)
+			} else {
+				fmt.Fprintf(stderr, "quire trust: %s: %v\n", p, err)
+			}
+			code = 1
+		}
+	}
+	return code
+}
+
+// trustFile signs the notebook at p unless it is signed already.
+func trustFile(n *trust.Notary, p string, stdout io.Writer) error {
+	data, err := os.ReadFile(p)
+	if err != nil {
+		return err
+	}
+	nb, err := nbformat.Read(data)
+	if err != nil {
+		return err
+	}
+	if n.Trusted(nb) {
+		fmt.Fprintf(stdout, "Notebook already signed: %s\n", p)
+		return nil
+	}
+	fmt.Fprintf(stdout, "Signing notebook: %s\n", p)
+	return n.Sign(nb)
+}
