@@ -8,14 +8,17 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 )
 
-var openPage = template.Must(template.New("open").Parse(`<!doctype html>
+var openPage = sync.OnceValue(func() *template.Template {
+	return template.Must(template.New("open").Parse(`<!doctype html>
 <html lang="en"><head><meta charset="utf-8">
 <meta http-equiv="refresh" content="1;url={{.}}">
 <title>Opening Quire</title></head>
 <body><p>Opening Quire. If nothing happens, <a href="{{.}}">click here</a>.</p></body></html>
 `))
+})
 
 // openBrowser opens the server in a browser through a 0600 redirect file
 // in the runtime dir, so the token never appears in a process's arguments.
@@ -33,7 +36,7 @@ func (s *server) openBrowser(info serverInfo) {
 		s.log.Info("not opening a browser", "reason", "cannot write the redirect file", "err", err)
 		return
 	}
-	err = openPage.Execute(f, target)
+	err = openPage().Execute(f, target)
 	if cerr := f.Close(); err == nil {
 		err = cerr
 	}

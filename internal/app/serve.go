@@ -426,11 +426,7 @@ func (s *server) contents() (*contents.Service, func(), error) {
 	store := fsstore.New(root, fsstore.Options{})
 	// Notebook trust shares notebook_secret and nbsignatures.db with
 	// Jupyter, so a notebook trusted in one is trusted in the other.
-	notary, err := trust.Open(trust.Options{DataDir: s.cfg.TrustDataDir, Log: s.log})
-	if err != nil {
-		_ = root.Close()
-		return nil, nil, fmt.Errorf("notebook trust (--trust-data-dir %s): %w", s.cfg.TrustDataDir, err)
-	}
+	notary := &lazyNotary{opts: trust.Options{DataDir: s.cfg.TrustDataDir, Log: s.log}, log: s.log}
 	svc := contents.New(store, notary, contents.Options{
 		AllowHidden:   s.cfg.AllowHidden,
 		DeleteToTrash: s.cfg.DeleteToTrash,
@@ -448,4 +444,5 @@ var (
 	_ httpapi.Contents = (*contents.Service)(nil)
 	_ contents.Store   = (*fsstore.Store)(nil)
 	_ contents.Notary  = (*trust.Notary)(nil)
+	_ contents.Notary  = (*lazyNotary)(nil)
 )

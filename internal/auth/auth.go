@@ -165,7 +165,9 @@ type Auth struct {
 	tokenUser Identity          // the user of token requests without a session
 	anonUser  Identity          // everybody, when auth is disabled
 
-	pages    *template.Template
+	// pages parses the embedded login/logout templates on first use, so
+	// html/template's parser is not paid for at start.
+	pages    func() (*template.Template, error)
 	sessions *store
 	thr      *throttle
 	sem      chan struct{} // password check slots
@@ -199,10 +201,7 @@ func New(o Options) (*Auth, error) {
 		verify:   CheckPassword,
 	}
 	a.thr = newThrottle(&a.o)
-	var err error
-	if a.pages, err = parsePages(); err != nil {
-		return nil, fmt.Errorf("auth: %w", err)
-	}
+	a.pages = sync.OnceValues(parsePages)
 	var secret []byte
 	if o.DataDir != "" {
 		var err error
@@ -237,6 +236,7 @@ func New(o Options) (*Auth, error) {
 		path = filepath.Join(o.DataDir, sessionsFile)
 	}
 	valid := func(fp string) bool { return fp != "" && (fp == a.fpToken || fp == a.fpPass) }
+	var err error
 	a.sessions, err = openStore(path, o.SessionIdle, o.SessionMax, o.MaxSessions, valid, o.Now(), o.Log)
 	if err != nil {
 		return nil, fmt.Errorf("auth: %w", err)

@@ -231,7 +231,11 @@ func (a *Auth) Logout() http.Handler {
 
 func (a *Auth) render(w http.ResponseWriter, r *http.Request, status int, name string, p page) {
 	var buf bytes.Buffer
-	if err := a.pages.ExecuteTemplate(&buf, name, p); err != nil {
+	pages, err := a.pages()
+	if err == nil {
+		err = pages.ExecuteTemplate(&buf, name, p)
+	}
+	if err != nil {
 		httpapi.WriteError(w, r, a.log, err)
 		return
 	}

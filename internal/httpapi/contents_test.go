@@ -660,9 +660,15 @@ func TestTrust(t *testing.T) {
 	if n.signed != 2 {
 		t.Errorf("trusted save signed %d times", n.signed)
 	}
-	wantStatus(t, e.do("PUT", "/api/contents/n.ipynb", `{"type":"notebook","content":{"cells":[{"cell_type":"code","execution_count":null,"id":"a","metadata":{"trusted":false},"outputs":[],"source":""}],"metadata":{},"nbformat":4,"nbformat_minor":5}}`), 200)
-	if n.signed != 2 {
-		t.Errorf("untrusted save signed")
+	// As Jupyter's check_cells: an untrusted cell without rich output is
+	// safe and still signed; one with HTML output is not.
+	wantStatus(t, e.do("PUT", "/api/contents/n.ipynb", `{"type":"notebook","content":{"cells":[{"cell_type":"code","execution_count":null,"id":"a","metadata":{"trusted":false},"outputs":[{"output_type":"stream","name":"stdout","text":"x"}],"source":""}],"metadata":{},"nbformat":4,"nbformat_minor":5}}`), 200)
+	if n.signed != 3 {
+		t.Errorf("a save with only stream output was not signed (%d)", n.signed)
+	}
+	wantStatus(t, e.do("PUT", "/api/contents/n.ipynb", `{"type":"notebook","content":{"cells":[{"cell_type":"code","execution_count":1,"id":"a","metadata":{"trusted":false},"outputs":[{"output_type":"display_data","data":{"text/html":"<script>x()</script>"},"metadata":{}}],"source":""}],"metadata":{},"nbformat":4,"nbformat_minor":5}}`), 200)
+	if n.signed != 3 {
+		t.Errorf("untrusted save with HTML output signed")
 	}
 	if disk, _ := e.read("n.ipynb"); strings.Contains(disk, "trusted") {
 		t.Errorf("trusted written to disk: %s", disk)

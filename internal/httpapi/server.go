@@ -97,11 +97,13 @@ func (a *API) notebooksRedirect(w http.ResponseWriter, r *http.Request) {
 	http.Redirect(w, r, u, http.StatusFound)
 }
 
-var rootPage = template.Must(template.New("root").Parse(`<!doctype html>
+var rootPage = sync.OnceValue(func() *template.Template {
+	return template.Must(template.New("root").Parse(`<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>Quire</title></head>
 <body><h1>Quire</h1><p>The server is running. The REST API lives under
 <code>{{.}}api/</code>.</p></body></html>
 `))
+})
 
 func (a *API) root(w http.ResponseWriter, r *http.Request) {
 	if r.Method != http.MethodGet && r.Method != http.MethodHead {
@@ -110,7 +112,7 @@ func (a *API) root(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
-	_ = rootPage.Execute(w, a.d.BaseURL)
+	_ = rootPage().Execute(w, a.d.BaseURL)
 }
 
 // trailingSlash redirects "/x/" to "/x" (query kept) for paths that no
