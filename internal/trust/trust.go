@@ -254,7 +254,8 @@ func (n *Notary) check(sig string) (bool, error) {
 	found := false
 	err := n.withDB(func(ctx context.Context, db *sql.DB) error {
 		var id int64
-		err := db.QueryRowContext(ctx, `SELECT id FROM nbsignatures WHERE algorithm = ? AND signature = ?`, Algorithm, sig).Scan(&id)
+		var seen sql.NullString
+		err := db.QueryRowContext(ctx, `SELECT id, last_seen FROM nbsignatures WHERE algorithm = ? AND signature = ?`, Algorithm, sig).Scan(&id, &seen)
 		if errors.Is(err, sql.ErrNoRows) {
 			return nil
 		}
@@ -262,10 +263,29 @@ func (n *Notary) check(sig string) (bool, error) {
 			return err
 		}
 		found = true
-		_, err = db.ExecContext(ctx, `UPDATE nbsignatures SET last_seen = ? WHERE algorithm = ? AND signature = ?`, n.timestamp(), Algorithm, sig)
+		// last_seen only orders signatures for pruning, so refreshing it at
+		// most once every SeenGranularity spares nearly every notebook load
+		// a database write (a journal and several fsyncs: ~100 ms here).
+		if t, ok := parseSeen(seen.String); ok && n.now().Sub(t) < SeenGranularity {
+			return nil
+		}
+		_, err = db.ExecContext(ctx, `UPDATE nbsignatures SET last_seen = ? WHERE id = ?`, n.timestamp(), id)
 		return err
 	}, "check signature")
 	return found, err
+}
+
+// SeenGranularity is how stale last_seen may get before a check refreshes it.
+const SeenGranularity = time.Hour
+
+// parseSeen reads a last_seen value as nbformat (any version) stores it.
+func parseSeen(s string) (time.Time, bool) {
+	for _, layout := range []string{"2006-01-02 15:04:05.999999-07:00", "2006-01-02 15:04:05.999999", "2006-01-02T15:04:05.999999-07:00", "2006-01-02T15:04:05.999999"} {
+		if t, err := time.Parse(layout, s); err == nil {
+			return t, true
+		}
+	}
+	return time.Time{}, false
 }
 
 // store is nbformat's store_signature plus cull_db (which nbformat leaves
