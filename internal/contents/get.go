@@ -150,19 +150,25 @@ func hashBytes(b []byte) string {
 	return hex.EncodeToString(sum[:])
 }
 
+// withHash completes a content-less model, adding the file's hash when
+// asked for.
+func (s *Service) withHash(ctx context.Context, m *Model, opt GetOptions) (*Model, error) {
+	if opt.Hash {
+		h, err := s.hashFile(ctx, m.Path)
+		if err != nil {
+			return nil, err
+		}
+		m.Hash, m.HashAlgorithm = h, HashAlgorithm
+	}
+	return m, nil
+}
+
 func (s *Service) fileModel(ctx context.Context, p string, info Info, opt GetOptions) (*Model, error) {
 	m := baseModel(p, info)
 	m.Type = TypeFile
 	m.Mimetype = MimeType(m.Name)
 	if !opt.Content {
-		if opt.Hash {
-			h, err := s.hashFile(ctx, p)
-			if err != nil {
-				return nil, err
-			}
-			m.Hash, m.HashAlgorithm = h, HashAlgorithm
-		}
-		return m, nil
+		return s.withHash(ctx, m, opt)
 	}
 	data, info, err := s.readAll(ctx, p)
 	if err != nil {
@@ -202,14 +208,7 @@ func (s *Service) notebookModel(ctx context.Context, p string, info Info, opt Ge
 	m := baseModel(p, info)
 	m.Type, m.Mimetype = TypeNotebook, ""
 	if !opt.Content {
-		if opt.Hash {
-			h, err := s.hashFile(ctx, p)
-			if err != nil {
-				return nil, err
-			}
-			m.Hash, m.HashAlgorithm = h, HashAlgorithm
-		}
-		return m, nil
+		return s.withHash(ctx, m, opt)
 	}
 	data, info, err := s.readAll(ctx, p)
 	if err != nil {

@@ -237,18 +237,23 @@ func (s *Store) writeInPlace(p string, r io.Reader) (contents.Info, error) {
 	if err != nil {
 		return contents.Info{}, kindErr(p, err)
 	}
-	if _, err := io.Copy(f, r); err != nil {
-		f.Close()
-		return contents.Info{}, kindErr(p, err)
-	}
-	if err := f.Sync(); err != nil {
-		f.Close()
-		return contents.Info{}, kindErr(p, err)
-	}
-	if err := f.Close(); err != nil {
+	if err := copySyncClose(f, r); err != nil {
 		return contents.Info{}, kindErr(p, err)
 	}
 	return s.Stat(context.Background(), p)
+}
+
+// copySyncClose writes r's bytes to f, makes them durable and closes f;
+// f is closed whatever happens.
+func copySyncClose(f *os.File, r io.Reader) error {
+	_, err := io.Copy(f, r)
+	if err == nil {
+		err = f.Sync()
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	return err
 }
 
 // syncDir makes a rename in dir durable (best effort).
@@ -268,15 +273,7 @@ func (s *Store) Append(ctx context.Context, p string, r io.Reader) (contents.Inf
 	if err != nil {
 		return contents.Info{}, kindErr(p, err)
 	}
-	if _, err := io.Copy(f, r); err != nil {
-		f.Close()
-		return contents.Info{}, kindErr(p, err)
-	}
-	if err := f.Sync(); err != nil {
-		f.Close()
-		return contents.Info{}, kindErr(p, err)
-	}
-	if err := f.Close(); err != nil {
+	if err := copySyncClose(f, r); err != nil {
 		return contents.Info{}, kindErr(p, err)
 	}
 	return s.Stat(ctx, p)
