@@ -254,7 +254,7 @@ func (n *Notary) check(sig string) (bool, error) {
 	found := false
 	err := n.withDB(func(ctx context.Context, db *sql.DB) error {
 		var id int64
-		var seen sql.NullString
+		var seen any
 		err := db.QueryRowContext(ctx, `SELECT id, last_seen FROM nbsignatures WHERE algorithm = ? AND signature = ?`, Algorithm, sig).Scan(&id, &seen)
 		if errors.Is(err, sql.ErrNoRows) {
 			return nil
@@ -266,7 +266,7 @@ func (n *Notary) check(sig string) (bool, error) {
 		// last_seen only orders signatures for pruning, so refreshing it at
 		// most once every SeenGranularity spares nearly every notebook load
 		// a database write (a journal and several fsyncs: ~100 ms here).
-		if t, ok := parseSeen(seen.String); ok && n.now().Sub(t) < SeenGranularity {
+		if t, ok := parseSeen(seen); ok && n.now().Sub(t) < SeenGranularity {
 			return nil
 		}
 		_, err = db.ExecContext(ctx, `UPDATE nbsignatures SET last_seen = ? WHERE id = ?`, n.timestamp(), id)
@@ -278,9 +278,22 @@ func (n *Notary) check(sig string) (bool, error) {
 // SeenGranularity is how stale last_seen may get before a check refreshes it.
 const SeenGranularity = time.Hour
 
-// parseSeen reads a last_seen value as nbformat (any version) stores it.
-func parseSeen(s string) (time.Time, bool) {
-	for _, layout := range []string{"2006-01-02 15:04:05.999999-07:00", "2006-01-02 15:04:05.999999", "2006-01-02T15:04:05.999999-07:00", "2006-01-02T15:04:05.999999"} {
+// parseSeen reads a last_seen value: the driver hands a column declared
+// timestamp back as a time.Time, or as text in one of nbformat's layouts.
+func parseSeen(v any) (time.Time, bool) {
+	if t, ok := v.(time.Time); ok {
+		return t, true
+	}
+	var s string
+	switch x := v.(type) {
+	case string:
+		s = x
+	case []byte:
+		s = string(x)
+	default:
+		return time.Time{}, false
+	}
+	for _, layout := range []string{"2006-01-02 15:04:05.999999-07:00", "2006-01-02 15:04:05.999999", time.RFC3339Nano, "2006-01-02T15:04:05.999999"} {
 		if t, err := time.Parse(layout, s); err == nil {
 			return t, true
 		}

@@ -201,11 +201,46 @@ func rows(t testing.TB, n *trust.Notary) int {
 	return c
 }
 
+// A check within SeenGranularity of the last one writes nothing: loading a
+// notebook must not cost a database commit each time.
+func TestCheckRefreshesLastSeenRarely(t *testing.T) {
+	n := openWithSecret(t, "", trust.Options{})
+	clock := time.Date(2024, 5, 1, 10, 0, 0, 0, time.UTC)
+	trust.SetClock(n, func() time.Time { return clock })
+	nb := mustRead(t, `{"cells":[],"metadata":{"x":1},"nbformat":4,"nbformat_minor":5}`)
+	if err := n.Sign(nb); err != nil {
+		t.Fatal(err)
+	}
+	seen := func() string {
+		db, err := sql.Open("sqlite", n.DatabasePath())
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer db.Close()
+		var v string
+		if err := db.QueryRow(`SELECT CAST(last_seen AS TEXT) FROM nbsignatures`).Scan(&v); err != nil {
+			t.Fatal(err)
+		}
+		return v
+	}
+	first := seen()
+	clock = clock.Add(trust.SeenGranularity / 2)
+	if !n.Trusted(nb) || seen() != first {
+		t.Fatalf("a check within the granularity rewrote last_seen: %s -> %s", first, seen())
+	}
+	clock = clock.Add(trust.SeenGranularity)
+	if !n.Trusted(nb) || seen() == first {
+		t.Fatalf("a check after the granularity did not refresh last_seen (%s)", seen())
+	}
+}
+
 // Past CacheSize, only the 75 % most recently seen signatures stay.
 func TestPrune(t *testing.T) {
 	n := openWithSecret(t, "", trust.Options{CacheSize: 8})
+	// An hour per call: a check refreshes last_seen only when it is older
+	// than trust.SeenGranularity.
 	clock := time.Date(2024, 5, 1, 10, 0, 0, 0, time.UTC)
-	trust.SetClock(n, func() time.Time { clock = clock.Add(time.Second); return clock })
+	trust.SetClock(n, func() time.Time { clock = clock.Add(trust.SeenGranularity); return clock })
 	nbs := make([]*nbformat.Notebook, 9)
 	for i := range nbs {
 		nbs[i] = mustRead(t, `{"cells":[],"metadata":{"i":`+string(rune('0'+i))+`},"nbformat":4,"nbformat_minor":5}`)
