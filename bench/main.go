@@ -62,6 +62,11 @@ type config struct {
 	fanClients  int
 	fanRuns     int
 	rssKernels  []int
+
+	floodAttempts int // wrong-password logins in login-flood
+	floodClients  int
+	scaleKernels  []int // kernel counts in kernel-scale
+	scaleFor      time.Duration
 }
 
 // defaults returns the counts for a full or a quick run.
@@ -72,14 +77,16 @@ func defaults(quick bool) config {
 			kernelRuns: 1, execRounds: 1, execIters: 10, execWarm: 2,
 			iopubRounds: 1, iopubMB: 5, iopubLines: 10_000,
 			concRounds: 1, concKernels: 2, concFor: time.Second,
-			fanClients: 5, fanRuns: 2, rssKernels: []int{1, 2}}
+			fanClients: 5, fanRuns: 2, rssKernels: []int{1, 2},
+			floodAttempts: 40, floodClients: 2, scaleKernels: []int{1, 2}, scaleFor: 2 * time.Second}
 	}
 	return config{startRuns: 7, idleWait: 2 * time.Second, nbBytes: 20_000_000, nbRuns: 5,
 		listFiles: 2000, listRuns: 10, smallFiles: 100,
 		kernelRuns: 5, execRounds: 2, execIters: 200, execWarm: 20,
 		iopubRounds: 2, iopubMB: 50, iopubLines: 200_000,
 		concRounds: 1, concKernels: 8, concFor: 10 * time.Second,
-		fanClients: 50, fanRuns: 5, rssKernels: []int{1, 8, 32}}
+		fanClients: 50, fanRuns: 5, rssKernels: []int{1, 8, 32},
+		floodAttempts: 1000, floodClients: 8, scaleKernels: []int{1, 8, 32, 64}, scaleFor: 10 * time.Second}
 }
 
 func parseFlags(args []string, stderr io.Writer) (config, error) {
@@ -101,6 +108,9 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	concFor := fs.Duration("concurrent-for", 0, "how long kernel-concurrent executes (default 10s; quick 1s)")
 	fanClients := fs.Int("fanout-clients", 0, "WebSockets on one kernel in kernel-fanout (default 50; quick 5)")
 	rssKernels := fs.String("rss-kernels", "", "kernel counts for kernel-rss, comma-separated (default 1,8,32; quick 1,2)")
+	scaleKernels := fs.String("scale-kernels", "", "kernel counts for kernel-scale, comma-separated (default 1,8,32,64; quick 1,2)")
+	scaleFor := fs.Duration("scale-for", 0, "how long kernel-scale executes at each count (default 10s; quick 2s)")
+	floodAttempts := fs.Int("flood-attempts", 0, "wrong-password logins in login-flood (default 1000; quick 40)")
 	only := fs.String("scenarios", "", "comma-separated scenarios to run (default: all of "+strings.Join(scenarioNames(), ",")+")")
 	if err := fs.Parse(args); err != nil {
 		return config{}, err
@@ -131,7 +141,7 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 		dst *int
 	}{{*startRuns, &cfg.startRuns}, {*nbRuns, &cfg.nbRuns}, {*listFiles, &cfg.listFiles},
 		{*listRuns, &cfg.listRuns}, {*small, &cfg.smallFiles}, {*kernelRuns, &cfg.kernelRuns},
-		{*execIters, &cfg.execIters}, {*fanClients, &cfg.fanClients}} {
+		{*execIters, &cfg.execIters}, {*fanClients, &cfg.fanClients}, {*floodAttempts, &cfg.floodAttempts}} {
 		if o.v < 0 {
 			return config{}, errors.New("counts must be positive")
 		}
@@ -150,14 +160,24 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	if *concFor > 0 {
 		cfg.concFor = *concFor
 	}
-	if *rssKernels != "" {
-		cfg.rssKernels = nil
-		for _, f := range strings.Split(*rssKernels, ",") {
+	if *scaleFor > 0 {
+		cfg.scaleFor = *scaleFor
+	}
+	for _, o := range []struct {
+		name string
+		v    string
+		dst  *[]int
+	}{{"rss-kernels", *rssKernels, &cfg.rssKernels}, {"scale-kernels", *scaleKernels, &cfg.scaleKernels}} {
+		if o.v == "" {
+			continue
+		}
+		*o.dst = nil
+		for _, f := range strings.Split(o.v, ",") {
 			n, err := strconv.Atoi(strings.TrimSpace(f))
 			if err != nil || n < 1 {
-				return config{}, fmt.Errorf("-rss-kernels: %q is not a positive count", f)
+				return config{}, fmt.Errorf("-%s: %q is not a positive count", o.name, f)
 			}
-			cfg.rssKernels = append(cfg.rssKernels, n)
+			*o.dst = append(*o.dst, n)
 		}
 	}
 	if *idle > 0 {
@@ -177,6 +197,7 @@ type env struct {
 	log     io.Writer
 	nb      *notebook // generated once; the same bytes for every server
 	seen    []string  // facts observed during the run, for the header
+	pwHash  string    // login-flood's argon2 hash, made once per run
 }
 
 // observe records a fact about a server for the results header, once.
@@ -229,7 +250,8 @@ type scenario struct {
 func scenarios(cfg config) []scenario {
 	all := []scenario{startScenario(cfg), contentsScenario(cfg),
 		kernelStartScenario(cfg), execScenario(cfg), iopubScenario(cfg),
-		concurrentScenario(cfg), fanoutScenario(cfg), kernelRSSScenario(cfg)}
+		concurrentScenario(cfg), fanoutScenario(cfg), kernelRSSScenario(cfg),
+		loginFloodScenario(cfg), kernelScaleScenario(cfg)}
 	if len(cfg.only) == 0 {
 		return all
 	}

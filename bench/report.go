@@ -23,7 +23,14 @@ const (
 	percent             // a share, stored in percent
 	perSec              // a rate, stored per second
 	factor              // a dimensionless multiple, such as Quire ÷ a floor
+	count               // a number of events (requests, attempts)
+	seconds             // longer durations and CPU time, stored in seconds
 )
+
+// suffix is what follows a number of unit u in a cell.
+func (u unit) suffix() string {
+	return map[unit]string{millis: " ms", mebis: " MiB", mbps: " MB/s", percent: " %", perSec: "/s", factor: "×", seconds: " s"}[u]
+}
 
 // metric is one row of the results table.
 type metric struct {
@@ -137,8 +144,11 @@ func num(v float64) string {
 
 // cell formats one server's observations for a metric.
 func cell(m metric, vs []float64) string {
-	suffix := map[unit]string{millis: " ms", mebis: " MiB", mbps: " MB/s", percent: " %", perSec: "/s", factor: "×"}[m.unit]
-	s := num(m.center(vs)) + suffix
+	c := m.center(vs)
+	s := num(c) + m.unit.suffix()
+	if m.unit == count && c == math.Trunc(c) {
+		s = strconv.FormatFloat(c, 'f', 0, 64) // events are whole
+	}
 	if m.p90 && len(vs) > 2 {
 		s += " (p90 " + num(quantile(vs, 0.9)) + ")"
 	}
@@ -156,8 +166,7 @@ func goalText(m metric, first string) string {
 		op = "≥ "
 	}
 	if m.own {
-		suffix := map[unit]string{millis: " ms", mebis: " MiB", mbps: " MB/s", percent: " %", perSec: "/s", factor: "×"}[m.unit]
-		return first + " " + op + num(m.goal) + suffix
+		return first + " " + op + num(m.goal) + m.unit.suffix()
 	}
 	s := op + num(m.goal)
 	if inv := 1 / m.goal; m.goal < 1 && math.Abs(inv-math.Round(inv)) < 1e-9 {

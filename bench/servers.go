@@ -43,6 +43,9 @@ type spec struct {
 	// unlimited are the arguments that lift the server's iopub rate
 	// limits; nil when it has none.
 	unlimited []string
+	// password returns the arguments that add a password (a Jupyter
+	// hash) to the token.
+	password func(hash string) []string
 }
 
 // jupyterUnlimited lifts jupyter_server 1.23's iopub limits (defaults:
@@ -74,7 +77,7 @@ func quireSpec(bin string) spec {
 			"--delete-to-trash=false",
 		}
 		return argv, privateDirs(l.home)
-	}}
+	}, password: func(hash string) []string { return []string{"--password-hash=" + hash} }}
 }
 
 // jupyterSpec starts Debian's jupyter_server with the same settings: no
@@ -92,7 +95,8 @@ func jupyterSpec(python string) spec {
 			"--FileContentsManager.delete_to_trash=False",
 		}
 		return argv, append(privateDirs(l.home), "JUPYTER_NO_CONFIG=1")
-	}, unlimited: jupyterUnlimited}
+	}, unlimited: jupyterUnlimited,
+		password: func(hash string) []string { return []string{"--ServerApp.password=" + hash} }}
 }
 
 // privateDirs points every per-user directory either server looks at into
@@ -290,6 +294,37 @@ func (s *server) procStatus(field string) (float64, error) {
 	}
 	return 0, fmt.Errorf("no %s in /proc/%d/status", field, s.pid)
 }
+
+// cpuSeconds returns the user plus system CPU time the server process
+// (not its kernels) has used so far, from /proc/<pid>/stat.
+func (s *server) cpuSeconds() (float64, error) {
+	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", s.pid))
+	if err != nil {
+		return 0, err
+	}
+	// The command name may hold spaces; the fields after it do not.
+	i := bytes.LastIndexByte(data, ')')
+	var fs []string
+	if i >= 0 {
+		fs = strings.Fields(string(data[i+1:]))
+	}
+	if len(fs) < 13 {
+		return 0, fmt.Errorf("unexpected /proc/%d/stat %.100q", s.pid, data)
+	}
+	var ticks float64
+	for _, f := range fs[11:13] { // utime, stime: fields 14 and 15
+		v, err := strconv.ParseFloat(f, 64)
+		if err != nil {
+			return 0, err
+		}
+		ticks += v
+	}
+	return ticks / clockTicks, nil
+}
+
+// clockTicks is USER_HZ, the unit of /proc/<pid>/stat times: 100 on every
+// Linux architecture Go supports (sysconf needs cgo).
+const clockTicks = 100
 
 // rssMiB is the resident set size now; hwmMiB its peak so far.
 func (s *server) rssMiB() (float64, error) { return s.mib("VmRSS") }
