@@ -28,17 +28,19 @@ type Kernels interface {
 // Kernel and session ids are UUID-shaped, as Jupyter's routes require.
 var idPattern = regexp.MustCompile(`^\w+-\w+-\w+-\w+-\w+$`)
 
-func (a *API) kernelID(w http.ResponseWriter, r *http.Request) (string, bool) {
+// kernel looks up the kernel named by the route, answering 404 itself
+// when there is none.
+func (a *API) kernel(w http.ResponseWriter, r *http.Request) (kernel.Model, bool) {
 	id := r.PathValue("id")
-	if !idPattern.MatchString(id) {
-		WriteError(w, r, a.d.Log, errkind.Newf(errkind.NotFound, "Kernel does not exist: %s", id))
-		return "", false
+	var m kernel.Model
+	ok := idPattern.MatchString(id)
+	if ok {
+		m, ok = a.d.Kernels.Get(id)
 	}
-	if _, ok := a.d.Kernels.Get(id); !ok {
+	if !ok {
 		WriteError(w, r, a.d.Log, errkind.Newf(errkind.NotFound, "Kernel does not exist: %s", id))
-		return "", false
 	}
-	return id, true
+	return m, ok
 }
 
 func (a *API) listKernels(w http.ResponseWriter, r *http.Request) {
@@ -71,23 +73,19 @@ func (a *API) startKernel(w http.ResponseWriter, r *http.Request) {
 }
 
 func (a *API) getKernel(w http.ResponseWriter, r *http.Request) {
-	id, ok := a.kernelID(w, r)
+	m, ok := a.kernel(w, r)
 	if !ok {
-		return
-	}
-	m, ok := a.d.Kernels.Get(id)
-	if !ok {
-		WriteError(w, r, a.d.Log, errkind.Newf(errkind.NotFound, "Kernel does not exist: %s", id))
 		return
 	}
 	WriteJSON(w, http.StatusOK, m)
 }
 
 func (a *API) deleteKernel(w http.ResponseWriter, r *http.Request) {
-	id, ok := a.kernelID(w, r)
+	k, ok := a.kernel(w, r)
 	if !ok {
 		return
 	}
+	id := k.ID
 	if err := a.d.Kernels.Shutdown(r.Context(), id); err != nil {
 		WriteError(w, r, a.d.Log, err)
 		return
@@ -96,10 +94,11 @@ func (a *API) deleteKernel(w http.ResponseWriter, r *http.Request) {
 }
 
 func (a *API) interruptKernel(w http.ResponseWriter, r *http.Request) {
-	id, ok := a.kernelID(w, r)
+	k, ok := a.kernel(w, r)
 	if !ok {
 		return
 	}
+	id := k.ID
 	if err := a.d.Kernels.Interrupt(r.Context(), id); err != nil {
 		WriteError(w, r, a.d.Log, err)
 		return
@@ -108,10 +107,11 @@ func (a *API) interruptKernel(w http.ResponseWriter, r *http.Request) {
 }
 
 func (a *API) restartKernel(w http.ResponseWriter, r *http.Request) {
-	id, ok := a.kernelID(w, r)
+	k, ok := a.kernel(w, r)
 	if !ok {
 		return
 	}
+	id := k.ID
 	m, err := a.d.Kernels.Restart(r.Context(), id)
 	if err != nil {
 		WriteError(w, r, a.d.Log, err)
@@ -123,10 +123,11 @@ func (a *API) restartKernel(w http.ResponseWriter, r *http.Request) {
 // channels is the kernel WebSocket. Authentication, Host and Origin were
 // checked by the middleware chain before the upgrade, like every route.
 func (a *API) channels(w http.ResponseWriter, r *http.Request) {
-	id, ok := a.kernelID(w, r)
+	k, ok := a.kernel(w, r)
 	if !ok {
 		return
 	}
+	id := k.ID
 	sessionID := r.URL.Query().Get("session_id")
 	if sessionID == "" {
 		sessionID = wire.NewID()

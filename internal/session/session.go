@@ -232,22 +232,3 @@ func (s *Service) Delete(ctx context.Context, id string) error {
 	}
 	return nil
 }
-
-// RenamePath moves sessions when their notebook is renamed through the
-// contents API (from and to are API paths; directories move their
-// children).
-func (s *Service) RenamePath(from, to string) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	for _, ss := range s.sessions {
-		switch {
-		case ss.Path == from:
-			ss.Path = to
-			if ss.Type == "notebook" {
-				ss.Name = path.Base(to)
-			}
-		case len(ss.Path) > len(from) && ss.Path[:len(from)+1] == from+"/":
-			ss.Path = to + ss.Path[len(from):]
-		}
-	}
-}

@@ -145,19 +145,6 @@ func TestDeleteAndVanishedKernels(t *testing.T) {
 	}
 }
 
-func TestRenamePath(t *testing.T) {
-	s := session.New(newFake())
-	a, _ := s.Create(ctx, session.Request{Path: "dir/a.ipynb", Type: "notebook"})
-	s.RenamePath("dir", "new")
-	if got, _ := s.Get(a.ID); got.Path != "new/a.ipynb" {
-		t.Fatalf("path after moving the directory: %q", got.Path)
-	}
-	s.RenamePath("new/a.ipynb", "new/b.ipynb")
-	if got, _ := s.Get(a.ID); got.Path != "new/b.ipynb" || got.Name != "b.ipynb" {
-		t.Fatalf("after rename: %+v", got)
-	}
-}
-
 func TestConcurrentCreateKeepsOneSessionPerPath(t *testing.T) {
 	k := newFake()
 	s := session.New(k)
