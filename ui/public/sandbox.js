@@ -1,0 +1,1 @@
+// placeholder: the output sandbox frame script

@@ -1,0 +1,253 @@
+// The one client of Quire's public REST API. Every request carries the
+// _xsrf cookie's value in X-XSRFToken; every non-2xx answer becomes an
+// ApiError with the server's {"message"}.
+
+export interface ContentsModel {
+  name: string;
+  path: string;
+  type: "directory" | "file" | "notebook";
+  writable: boolean;
+  created: string;
+  last_modified: string;
+  size: number | null;
+  mimetype: string | null;
+  format: "json" | "text" | "base64" | null;
+  content: unknown;
+  hash?: string;
+  hash_algorithm?: string;
+}
+
+export interface Checkpoint {
+  id: string;
+  last_modified: string;
+}
+
+export interface KernelModel {
+  id: string;
+  name: string;
+  last_activity: string;
+  execution_state: string;
+  connections: number;
+}
+
+export interface SessionModel {
+  id: string;
+  path: string;
+  name: string;
+  type: string;
+  kernel: KernelModel;
+}
+
+export interface KernelSpecModel {
+  name: string;
+  spec: {
+    display_name: string;
+    language: string;
+    argv: string[];
+    metadata?: Record<string, unknown>;
+    interrupt_mode?: string;
+  };
+  resources: Record<string, string>;
+}
+
+export interface KernelSpecs {
+  default: string;
+  kernelspecs: Record<string, KernelSpecModel>;
+}
+
+export class ApiError extends Error {
+  readonly status: number;
+  readonly retryAfter: number | null;
+  constructor(status: number, message: string, retryAfter: number | null = null) {
+    super(message);
+    this.name = "ApiError";
+    this.status = status;
+    this.retryAfter = retryAfter;
+  }
+}
+
+let base: string | null = null;
+
+/** baseUrl is the server's --base-url, always ending in "/". */
+export function baseUrl(): string {
+  if (base === null) {
+    const meta = document.querySelector<HTMLMetaElement>('meta[name="quire-base"]');
+    let b = meta?.content || "/";
+    if (!b.endsWith("/")) b += "/";
+    base = b;
+  }
+  return base;
+}
+
+/** encodePath encodes each segment of an API path, keeping the slashes. */
+export function encodePath(path: string): string {
+  return path
+    .split("/")
+    .filter((s) => s !== "")
+    .map(encodeURIComponent)
+    .join("/");
+}
+
+/** url joins the base URL and a site path such as "api/contents/a%20b". */
+export function url(sitePath: string): string {
+  return baseUrl() + sitePath.replace(/^\/+/, "");
+}
+
+/** pageUrl is the UI address of a view: "tree", "notebooks" or "edit". */
+export function pageUrl(view: "tree" | "notebooks" | "edit", path: string): string {
+  const p = encodePath(path);
+  return url(p ? `${view}/${p}` : view);
+}
+
+/** filesUrl is where /files serves path (downloads, images). */
+export function filesUrl(path: string, download = false): string {
+  return url("files/" + encodePath(path)) + (download ? "?download=1" : "");
+}
+
+export function xsrfToken(): string {
+  for (const part of document.cookie.split(";")) {
+    const [k, ...v] = part.trim().split("=");
+    if (k === "_xsrf") return decodeURIComponent(v.join("="));
+  }
+  return "";
+}
+
+/** request sends one API request and returns the response, or throws ApiError. */
+export async function request(
+  method: string,
+  sitePath: string,
+  body?: unknown,
+  headers: Record<string, string> = {},
+  signal?: AbortSignal,
+): Promise<Response> {
+  const h: Record<string, string> = { "X-XSRFToken": xsrfToken(), ...headers };
+  let payload: BodyInit | undefined;
+  if (body !== undefined) {
+    h["Content-Type"] = "application/json";
+    payload = JSON.stringify(body);
+  }
+  let resp: Response;
+  try {
+    resp = await fetch(url(sitePath), {
+      method,
+      headers: h,
+      body: payload,
+      credentials: "same-origin",
+      cache: "no-store",
+      signal,
+    });
+  } catch (e) {
+    if ((e as Error).name === "AbortError") throw e;
+    throw new ApiError(0, "The server cannot be reached: " + String((e as Error).message || e));
+  }
+  if (!resp.ok) {
+    let message = `${resp.status} ${resp.statusText}`;
+    try {
+      const j = await resp.json();
+      if (j && typeof j.message === "string" && j.message) message = j.message;
+    } catch {
+      /* not JSON */
+    }
+    const ra = resp.headers.get("Retry-After");
+    throw new ApiError(resp.status, message, ra ? Number(ra) : null);
+  }
+  return resp;
+}
+
+export async function json<T>(method: string, sitePath: string, body?: unknown, headers?: Record<string, string>): Promise<T> {
+  const r = await request(method, sitePath, body, headers);
+  if (r.status === 204) return undefined as T;
+  return (await r.json()) as T;
+}
+
+// ---- contents -----------------------------------------------------------
+
+const C = (path: string) => "api/contents/" + encodePath(path);
+
+export const contents = {
+  get(path: string, opts: { content?: boolean; type?: string; format?: string } = {}): Promise<ContentsModel> {
+    const q = new URLSearchParams();
+    if (opts.content === false) q.set("content", "0");
+    if (opts.type) q.set("type", opts.type);
+    if (opts.format) q.set("format", opts.format);
+    const qs = q.toString();
+    return json<ContentsModel>("GET", C(path) + (qs ? "?" + qs : ""));
+  },
+  /** save PUTs a model. ifMatch (the hash last read) makes a changed file answer 412. */
+  save(path: string, model: Partial<ContentsModel> & { chunk?: number }, ifMatch?: string): Promise<ContentsModel> {
+    const headers: Record<string, string> = {};
+    if (ifMatch) headers["If-Match"] = `"${ifMatch}"`;
+    return json<ContentsModel>("PUT", C(path), model, headers);
+  },
+  /** create makes an untitled file, notebook or directory inside dir. */
+  create(dir: string, type: "notebook" | "file" | "directory", ext?: string): Promise<ContentsModel> {
+    const body: Record<string, string> = { type };
+    if (ext) body.ext = ext;
+    return json<ContentsModel>("POST", C(dir), body);
+  },
+  copy(from: string, toDir: string): Promise<ContentsModel> {
+    return json<ContentsModel>("POST", C(toDir), { copy_from: from });
+  },
+  rename(path: string, newPath: string): Promise<ContentsModel> {
+    return json<ContentsModel>("PATCH", C(path), { path: newPath });
+  },
+  remove(path: string): Promise<void> {
+    return json<void>("DELETE", C(path));
+  },
+  trust(path: string): Promise<void> {
+    return json<void>("POST", C(path) + "/trust");
+  },
+  listCheckpoints(path: string): Promise<Checkpoint[]> {
+    return json<Checkpoint[]>("GET", C(path) + "/checkpoints");
+  },
+  createCheckpoint(path: string): Promise<Checkpoint> {
+    return json<Checkpoint>("POST", C(path) + "/checkpoints");
+  },
+  restoreCheckpoint(path: string, id: string): Promise<void> {
+    return json<void>("POST", C(path) + "/checkpoints/" + encodeURIComponent(id));
+  },
+};
+
+// ---- kernels, sessions, kernelspecs ------------------------------------------
+
+export const kernels = {
+  list: () => json<KernelModel[]>("GET", "api/kernels"),
+  get: (id: string) => json<KernelModel>("GET", "api/kernels/" + encodeURIComponent(id)),
+  start: (name?: string) => json<KernelModel>("POST", "api/kernels", name ? { name } : {}),
+  shutdown: (id: string) => json<void>("DELETE", "api/kernels/" + encodeURIComponent(id)),
+  interrupt: (id: string) => json<void>("POST", `api/kernels/${encodeURIComponent(id)}/interrupt`),
+  restart: (id: string) => json<KernelModel>("POST", `api/kernels/${encodeURIComponent(id)}/restart`),
+  /** channelsUrl is the kernel WebSocket's ws(s):// address. */
+  channelsUrl(id: string, sessionId: string): string {
+    const u = new URL(url(`api/kernels/${encodeURIComponent(id)}/channels`), location.href);
+    u.protocol = u.protocol === "https:" ? "wss:" : "ws:";
+    u.searchParams.set("session_id", sessionId);
+    return u.toString();
+  },
+};
+
+export const sessions = {
+  list: () => json<SessionModel[]>("GET", "api/sessions"),
+  create: (path: string, kernelName: string | undefined, name = "") =>
+    json<SessionModel>("POST", "api/sessions", {
+      path,
+      name: name || path.split("/").pop() || path,
+      type: "notebook",
+      kernel: kernelName ? { name: kernelName } : {},
+    }),
+  /** rename moves a session to a new path (after a notebook rename). */
+  setPath: (id: string, path: string) =>
+    json<SessionModel>("PATCH", "api/sessions/" + encodeURIComponent(id), { path, name: path.split("/").pop() }),
+  changeKernel: (id: string, kernelName: string) =>
+    json<SessionModel>("PATCH", "api/sessions/" + encodeURIComponent(id), { kernel: { name: kernelName } }),
+  remove: (id: string) => json<void>("DELETE", "api/sessions/" + encodeURIComponent(id)),
+};
+
+export const kernelspecs = {
+  list: () => json<KernelSpecs>("GET", "api/kernelspecs"),
+};
+
+/** logout ends the server-side session and shows the logged-out page. */
+export function logout(): void {
+  location.assign(url("logout"));
+}
