@@ -3,10 +3,23 @@
 // internal/webui serves it.
 package ui
 
-import "embed"
+import (
+	"embed"
+	"io/fs"
+)
 
-// Dist is the Vite output: dist/app/… when the UI was built, and always
+// dist is the Vite output: dist/app/… when the UI was built, and always
 // dist/README so that a Go build works without Node.
 //
 //go:embed all:dist
-var Dist embed.FS
+var dist embed.FS
+
+// Dist returns the build directory: app/index.html and the rest of the
+// Vite output when the UI was built, otherwise only README.
+func Dist() fs.FS {
+	sub, err := fs.Sub(dist, "dist")
+	if err != nil {
+		panic(err) // "dist" is a valid path: cannot happen
+	}
+	return sub
+}

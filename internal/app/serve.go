@@ -31,7 +31,9 @@ import (
 	"quire/internal/session"
 	"quire/internal/tlsx"
 	"quire/internal/trust"
+	"quire/internal/webui"
 	"quire/internal/wsbridge"
+	"quire/ui"
 )
 
 func runServe(ctx context.Context, args []string, env envFunc, stdout, stderr io.Writer) int {
@@ -297,6 +299,10 @@ func (s *server) handler(shutdown func()) (http.Handler, func(), error) {
 	if err != nil {
 		return nil, nil, err
 	}
+	web, err := webui.New(s.cfg.BaseURL, ui.Dist())
+	if err != nil {
+		return nil, nil, err
+	}
 	authn, err := auth.New(auth.Options{
 		BaseURL:      s.cfg.BaseURL,
 		Token:        s.token,
@@ -333,6 +339,7 @@ func (s *server) handler(shutdown func()) (http.Handler, func(), error) {
 			Log:            s.log,
 			Protocol:       s.cfg.KernelWSProtocol,
 		},
+		UI:       web,
 		Login:    authn.Login(),
 		Logout:   authn.Logout(),
 		Shutdown: shutdown,

@@ -6,6 +6,7 @@ import (
 	"crypto/subtle"
 	"net/http"
 	"net/url"
+	"path"
 	"strings"
 
 	"quire/internal/errkind"
@@ -19,6 +20,8 @@ import (
 //
 //	GET/HEAD {base}api, GET/HEAD /health, {base}login, {base}logout,
 //	GET/HEAD {base}static/login/… (served here: the login page's CSS)
+//	GET/HEAD {base}static/app/… (the web UI's assets: no secrets in them,
+//	and the sandboxed output frame loads its script without credentials)
 //
 // Credentials, in order: a token (?token=, or Authorization: token|bearer
 // with any case of the scheme), then the login cookie. Without valid ones an
@@ -263,6 +266,8 @@ func (a *Auth) isPublic(r *http.Request) bool {
 	case p == b+"login", p == b+"logout":
 		return true
 	case read && (p == b+"api" || p == "/health"):
+		return true
+	case read && strings.HasPrefix(p, b+"static/app/") && path.Clean(p) == p:
 		return true
 	}
 	return false

@@ -62,6 +62,12 @@ func TestMiddleware(t *testing.T) {
 		{name: "api under base only", q: req{target: "/api"}, status: 302},
 		{name: "health under base not public", q: req{target: base + "health"}, status: 302},
 		{name: "static elsewhere not public", q: req{target: base + "static/app.js"}, status: 302},
+		{name: "public ui asset", q: req{target: base + "static/app/assets/index-x.js"}, status: 200, method: "public"},
+		{name: "public ui asset HEAD", q: req{method: "HEAD", target: base + "static/app/sandbox.html"}, status: 200, method: "public"},
+		{name: "ui asset POST not public", q: req{method: "POST", target: base + "static/app/sandbox.html"}, status: 403},
+		{name: "ui asset unclean path not public", q: req{target: base + "static/app/../../api/contents"}, status: 302},
+		{name: "ui asset dot segment not public", q: req{target: base + "static/app/./x"}, status: 302},
+		{name: "ui page not public", q: req{target: base + "notebooks/a.ipynb"}, status: 302},
 
 		// WebSockets are API requests: 403, never a redirect.
 		{name: "ws query token", q: req{target: base + "api/kernels/k/channels?session_id=s&token=" + testToken, header: ws}, status: 200, method: "token"},

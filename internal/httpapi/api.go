@@ -35,10 +35,21 @@ type Deps struct {
 	// Status reports kernel and connection counts; nil means none.
 	Status StatusSource
 
+	// UI serves the embedded web interface; nil leaves only the API.
+	UI WebUI
+
 	// Login and Logout are the auth package's pages.
 	Login, Logout http.Handler
 	// Shutdown asks the server to stop gracefully (POST {base}api/shutdown).
 	Shutdown func()
+}
+
+// WebUI is the embedded web interface (internal/webui).
+type WebUI interface {
+	// ServePage answers a UI address ({base}, tree/…, notebooks/…, edit/…).
+	ServePage(w http.ResponseWriter, r *http.Request)
+	// ServeStatic answers {base}static/app/…, a public route.
+	ServeStatic(w http.ResponseWriter, r *http.Request)
 }
 
 // StatusSource reports what /api/status needs from the kernel side.

@@ -53,11 +53,22 @@ func (a *API) routes() http.Handler {
 		mux.HandleFunc("HEAD "+b+"kernelspecs/{name}/{file}", a.kernelSpecResource)
 	}
 
+	// The web UI: one page for every view, and its public assets.
+	root := a.root
+	if ui := a.d.UI; ui != nil {
+		root = ui.ServePage
+		mux.HandleFunc("GET "+b+"static/app/{file...}", ui.ServeStatic)
+		for _, view := range []string{"tree", "notebooks", "edit"} {
+			mux.HandleFunc("GET "+b+view, ui.ServePage)
+			mux.HandleFunc("GET "+b+view+"/{path...}", ui.ServePage)
+		}
+	}
+
 	// Every other API path is a JSON 404; pages get a plain 404.
 	mux.HandleFunc(b+"api/", a.api(a.notFound))
 	if b != "/" {
-		mux.HandleFunc("GET "+strings.TrimSuffix(b, "/"), a.root)
+		mux.HandleFunc("GET "+strings.TrimSuffix(b, "/"), root)
 	}
-	mux.HandleFunc(b+"{$}", a.root)
+	mux.HandleFunc(b+"{$}", root)
 	return a.trailingSlash(mux)
 }

@@ -1,0 +1,203 @@
+// Package webui serves the embedded web UI: the app page for every UI
+// address under the base URL, its static assets, and the sandbox page that
+// trusted notebook output runs in. It sets the UI's Content-Security-Policy.
+package webui
+
+import (
+	"bytes"
+	"compress/gzip"
+	"errors"
+	"fmt"
+	"html"
+	"io/fs"
+	"mime"
+	"net/http"
+	"path"
+	"strconv"
+	"strings"
+	"sync"
+)
+
+// Content-Security-Policy of the app's pages: only Quire's own scripts,
+// no inline script or eval; data: images for notebook outputs; frames only
+// from Quire (the sandbox page). Inline style is allowed because the
+// editor and KaTeX position elements with style attributes.
+const cspApp = "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; " +
+	"img-src 'self' data: blob:; font-src 'self' data:; connect-src 'self'; frame-src 'self'; " +
+	"worker-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'self'"
+
+// cspSandbox is the output frame's own policy. The frame is always
+// sandboxed without allow-same-origin (the iframe attribute, and the
+// sandbox directive here for a top-level visit), so its origin is opaque:
+// the scripts it runs (plots from CDNs, inline scripts of trusted output)
+// cannot read Quire's cookies or call its API.
+const cspSandbox = "default-src * data: blob: 'unsafe-inline' 'unsafe-eval'; " +
+	"sandbox allow-scripts; frame-ancestors 'self'"
+
+// notBuilt is served when the binary was built without the UI.
+const notBuilt = `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Quire</title></head>
+<body><h1>Quire</h1><p>This binary was built without its web interface (run <code>make build</code>).
+The REST API lives under <code>%s</code>.</p></body></html>`
+
+// UI serves the files of one Vite build.
+type UI struct {
+	base   string
+	files  fs.FS // the build output (index.html, sandbox.html, assets/…)
+	index  []byte
+	built  bool
+	gzMu   sync.Mutex
+	gzip   map[string][]byte
+	static string // {base}static/app/
+}
+
+// New returns the UI for dist, the Vite output directory (it holds
+// app/index.html when built), served under base ("/" or "/x/").
+func New(base string, dist fs.FS) (*UI, error) {
+	u := &UI{base: base, gzip: map[string][]byte{}, static: base + "static/app/"}
+	app, err := fs.Sub(dist, "app")
+	if err != nil {
+		return nil, fmt.Errorf("webui: %w", err)
+	}
+	u.files = app
+	idx, err := fs.ReadFile(app, "index.html")
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		u.index = []byte(fmt.Sprintf(notBuilt, html.EscapeString(base)+"api/"))
+		return u, nil
+	case err != nil:
+		return nil, fmt.Errorf("webui: read index.html: %w", err)
+	}
+	u.index = rewriteIndex(idx, base, u.static)
+	u.built = true
+	return u, nil
+}
+
+// Built reports whether the binary carries the UI.
+func (u *UI) Built() bool { return u.built }
+
+// rewriteIndex points the page's relative asset URLs ("./assets/…") at
+// the static prefix, so the page works at any depth (/tree/a/b/), and tells
+// the app its base URL.
+func rewriteIndex(idx []byte, base, static string) []byte {
+	esc := html.EscapeString(static)
+	out := bytes.ReplaceAll(idx, []byte(`="./`), []byte(`="`+esc))
+	meta := []byte(`<meta name="quire-base" content="` + html.EscapeString(base) + `" />`)
+	if i := bytes.Index(out, []byte("<head>")); i >= 0 {
+		i += len("<head>")
+		out = append(out[:i:i], append(append([]byte("\n    "), meta...), out[i:]...)...)
+	}
+	return out
+}
+
+// ServePage answers every UI address ({base}, tree/…, notebooks/…,
+// edit/…) with the app page; the app reads the view from the address.
+func (u *UI) ServePage(w http.ResponseWriter, r *http.Request) {
+	if r.Method != http.MethodGet && r.Method != http.MethodHead {
+		w.Header().Set("Allow", "GET, HEAD")
+		http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
+		return
+	}
+	h := w.Header()
+	h.Set("Content-Security-Policy", cspApp)
+	h.Set("Content-Type", "text/html; charset=utf-8")
+	h.Set("Cache-Control", "no-cache")
+	h.Set("Content-Length", strconv.Itoa(len(u.index)))
+	w.WriteHeader(http.StatusOK)
+	if r.Method == http.MethodGet {
+		w.Write(u.index)
+	}
+}
+
+// ServeStatic answers GET/HEAD {base}static/app/<file>. These routes are
+// public (the files hold no secrets, and the sandbox frame fetches them
+// without credentials). Hashed assets are cached for a year; the rest must
+// be revalidated.
+func (u *UI) ServeStatic(w http.ResponseWriter, r *http.Request) {
+	if r.Method != http.MethodGet && r.Method != http.MethodHead {
+		w.Header().Set("Allow", "GET, HEAD")
+		http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
+		return
+	}
+	name := strings.TrimPrefix(r.URL.Path, u.static)
+	if name == r.URL.Path || name == "" || name == "index.html" || !fs.ValidPath(name) {
+		http.NotFound(w, r)
+		return
+	}
+	body, err := fs.ReadFile(u.files, name)
+	if err != nil {
+		http.NotFound(w, r)
+		return
+	}
+	h := w.Header()
+	ctype := mime.TypeByExtension(path.Ext(name))
+	if ctype == "" {
+		ctype = "application/octet-stream"
+	}
+	h.Set("Content-Type", ctype)
+	switch {
+	case name == "sandbox.html":
+		h.Set("Content-Security-Policy", cspSandbox)
+		h.Set("Cache-Control", "no-cache")
+	case strings.HasPrefix(name, "assets/"):
+		h.Set("Cache-Control", "public, max-age=31536000, immutable")
+	default:
+		h.Set("Cache-Control", "no-cache")
+	}
+	h.Add("Vary", "Accept-Encoding")
+	if compressible(ctype) && len(body) > 1024 && acceptsGzip(r) {
+		if gz := u.gzipped(name, body); gz != nil {
+			h.Set("Content-Encoding", "gzip")
+			body = gz
+		}
+	}
+	h.Set("Content-Length", strconv.Itoa(len(body)))
+	w.WriteHeader(http.StatusOK)
+	if r.Method == http.MethodGet {
+		w.Write(body)
+	}
+}
+
+// gzipped returns name's body compressed, computing it once.
+func (u *UI) gzipped(name string, body []byte) []byte {
+	u.gzMu.Lock()
+	defer u.gzMu.Unlock()
+	if gz, ok := u.gzip[name]; ok {
+		return gz
+	}
+	var buf bytes.Buffer
+	zw, err := gzip.NewWriterLevel(&buf, gzip.BestCompression)
+	if err != nil {
+		return nil
+	}
+	zw.Write(body)
+	if zw.Close() != nil {
+		return nil
+	}
+	gz := buf.Bytes()
+	if len(gz) >= len(body) {
+		gz = nil
+	}
+	u.gzip[name] = gz
+	return gz
+}
+
+func compressible(ctype string) bool {
+	return strings.HasPrefix(ctype, "text/") || strings.HasPrefix(ctype, "application/javascript") ||
+		strings.HasPrefix(ctype, "application/json") || strings.HasPrefix(ctype, "image/svg+xml")
+}
+
+func acceptsGzip(r *http.Request) bool {
+	for _, part := range strings.Split(r.Header.Get("Accept-Encoding"), ",") {
+		enc, params, _ := strings.Cut(strings.TrimSpace(part), ";")
+		if !strings.EqualFold(strings.TrimSpace(enc), "gzip") {
+			continue
+		}
+		k, v, ok := strings.Cut(strings.TrimSpace(params), "=")
+		if !ok || strings.TrimSpace(k) != "q" {
+			return true
+		}
+		q, err := strconv.ParseFloat(strings.TrimSpace(v), 64)
+		return err == nil && q > 0
+	}
+	return false
+}
