@@ -26,6 +26,10 @@ type SaveRequest struct {
 	Chunk int
 	// Cond guards the save (checked on whole saves and on chunk 1 only).
 	Cond Precondition
+	// Hash asks for the sha256 of the bytes written (whole saves and the
+	// last chunk), computed under the save's lock, so a client can make its
+	// next save conditional on exactly what it wrote.
+	Hash bool
 }
 
 // Precondition is a conditional-request guard.
@@ -158,7 +162,7 @@ func (s *Service) Save(ctx context.Context, p string, req SaveRequest) (m *Model
 			return nil, false, s.writeErr(p, err)
 		}
 	}
-	m, err = s.Get(ctx, p, GetOptions{})
+	m, err = s.Get(ctx, p, GetOptions{Hash: req.Hash && req.Type != TypeDirectory})
 	if err != nil {
 		return nil, false, err
 	}
@@ -360,7 +364,7 @@ func (s *Service) saveChunk(ctx context.Context, p string, req SaveRequest, info
 		if err := s.store.Rename(ctx, up, p); err != nil {
 			return nil, false, s.writeErr(p, err)
 		}
-		m, err := s.Get(ctx, p, GetOptions{})
+		m, err := s.Get(ctx, p, GetOptions{Hash: req.Hash})
 		return m, false, err
 	}
 	// In progress: describe p as it will be.

@@ -219,6 +219,10 @@ func (a *API) contentsPut(w http.ResponseWriter, r *http.Request, p string) {
 		return
 	}
 	req.Cond.IfMatch = r.Header.Get("If-Match")
+	if req.Hash, err = boolArg(r, "hash", false, "Hash argument"); err != nil {
+		WriteError(w, r, a.d.Log, err)
+		return
+	}
 	if ius := r.Header.Get("If-Unmodified-Since"); ius != "" {
 		if t, err := http.ParseTime(ius); err == nil {
 			req.Cond.IfUnmodifiedSince = t
@@ -232,6 +236,13 @@ func (a *API) contentsPut(w http.ResponseWriter, r *http.Request, p string) {
 	status := http.StatusOK
 	if created {
 		status = http.StatusCreated
+	}
+	if m.Hash != "" {
+		// Quire's extension: the hash of what was written travels as the
+		// ETag (the next save's If-Match); the model stays as Jupyter's,
+		// whose PUT never carries a hash.
+		w.Header().Set("ETag", `"`+m.Hash+`"`)
+		m.Hash, m.HashAlgorithm = "", ""
 	}
 	a.writeModel(w, status, m)
 }

@@ -3,6 +3,7 @@ package httpapi_test
 import (
 	"crypto/sha256"
 	"encoding/base64"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -417,6 +418,55 @@ func TestConditionalSave(t *testing.T) {
 	wantStatus(t, e.do("PUT", "/api/contents/a.txt", `{"type":"file","format":"text","content":"v4"}`, "If-Unmodified-Since", future), 200)
 	if got, _ := e.read("a.txt"); got != "v4" {
 		t.Errorf("content %q", got)
+	}
+}
+
+// A PUT with hash=1 answers the sha256 of what it wrote as the ETag, so a
+// client's next save can be conditional on exactly that; the model itself
+// stays Jupyter's (no hash).
+func TestSaveETag(t *testing.T) {
+	e := newEnv(t, envOpt{})
+	sum := func(s string) string { h := sha256.Sum256([]byte(s)); return hex.EncodeToString(h[:]) }
+	cases := []struct {
+		name, path, body, query, wantETag string
+	}{
+		{"text", "a.txt", `{"type":"file","format":"text","content":"v1"}`, "?hash=1", `"` + sum("v1") + `"`},
+		{"not asked", "b.txt", `{"type":"file","format":"text","content":"v1"}`, "", ""},
+		{"directory", "d", `{"type":"directory"}`, "?hash=1", ""},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			w := e.do("PUT", "/api/contents/"+c.path+c.query, c.body)
+			if w.Code/100 != 2 {
+				t.Fatalf("status %d: %s", w.Code, w.Body)
+			}
+			if got := w.Header().Get("ETag"); got != c.wantETag {
+				t.Errorf("ETag = %q, want %q", got, c.wantETag)
+			}
+			if h := decode(t, w)["hash"]; h != nil {
+				t.Errorf("model hash = %v, want null", h)
+			}
+		})
+	}
+	// The ETag works as the next If-Match; a notebook's is the hash of the
+	// bytes on disk, not of the JSON sent.
+	nb := `{"type":"notebook","content":{"cells":[],"metadata":{},"nbformat":4,"nbformat_minor":5}}`
+	w := e.do("PUT", "/api/contents/n.ipynb?hash=1", nb)
+	wantStatus(t, w, 201)
+	disk, _ := e.read("n.ipynb")
+	if got := w.Header().Get("ETag"); got != `"`+sum(disk)+`"` {
+		t.Errorf("notebook ETag %q, disk hash %q", got, sum(disk))
+	}
+	wantStatus(t, e.do("PUT", "/api/contents/n.ipynb?hash=1", nb, "If-Match", w.Header().Get("ETag")), 200)
+	wantStatus(t, e.do("PUT", "/api/contents/n.ipynb?hash=2", nb), 400)
+	// The last chunk of an upload carries it too.
+	c1, _ := json.Marshal(map[string]any{"type": "file", "format": "base64", "chunk": 1, "content": base64.StdEncoding.EncodeToString([]byte("ab"))})
+	c2, _ := json.Marshal(map[string]any{"type": "file", "format": "base64", "chunk": -1, "content": base64.StdEncoding.EncodeToString([]byte("cd"))})
+	if w := e.do("PUT", "/api/contents/up.bin?hash=1", string(c1)); w.Header().Get("ETag") != "" {
+		t.Error("ETag on a chunk before the last")
+	}
+	if w := e.do("PUT", "/api/contents/up.bin?hash=1", string(c2)); w.Header().Get("ETag") != `"`+sum("abcd")+`"` {
+		t.Errorf("last chunk ETag %q", w.Header().Get("ETag"))
 	}
 }
 
