@@ -150,7 +150,14 @@ func (k *Kernel) Connect(ctx context.Context, sessionID string) (*Conn, error) {
 		stop()
 		cancel()
 		if err != nil {
-			return nil, fmt.Errorf("connect to kernel: %w", err)
+			if ctx.Err() != nil {
+				return nil, fmt.Errorf("connect to kernel: %w", ctx.Err())
+			}
+			if g.ctx.Err() != nil {
+				// The kernel restarted or stopped while we dialled.
+				return nil, errkind.New(errkind.Unavailable, "the kernel restarted or stopped while connecting; try again", err)
+			}
+			return nil, errkind.New(errkind.Unavailable, "cannot reach the kernel's sockets: "+err.Error(), err)
 		}
 	}
 	k.mu.Lock()
