@@ -165,19 +165,28 @@ export async function json<T>(method: string, sitePath: string, body?: unknown, 
 const C = (path: string) => "api/contents/" + encodePath(path);
 
 export const contents = {
-  get(path: string, opts: { content?: boolean; type?: string; format?: string } = {}): Promise<ContentsModel> {
+  /** get reads a model; hash: true adds the sha256 of the file's bytes (for If-Match). */
+  get(path: string, opts: { content?: boolean; type?: string; format?: string; hash?: boolean } = {}): Promise<ContentsModel> {
     const q = new URLSearchParams();
     if (opts.content === false) q.set("content", "0");
+    if (opts.hash) q.set("hash", "1");
     if (opts.type) q.set("type", opts.type);
     if (opts.format) q.set("format", opts.format);
     const qs = q.toString();
     return json<ContentsModel>("GET", C(path) + (qs ? "?" + qs : ""));
   },
-  /** save PUTs a model. ifMatch (the hash last read) makes a changed file answer 412. */
-  save(path: string, model: Partial<ContentsModel> & { chunk?: number }, ifMatch?: string): Promise<ContentsModel> {
+  /** save PUTs a model. ifMatch (the hash last read) makes a file changed
+   *  on disk since then answer 412 (ApiError.status). The returned model's
+   *  hash is the sha256 of the bytes now on disk (Quire's ETag), ready for
+   *  the next save's ifMatch; it is absent for chunks other than the last. */
+  async save(path: string, model: Partial<ContentsModel> & { chunk?: number }, ifMatch?: string): Promise<ContentsModel> {
     const headers: Record<string, string> = {};
     if (ifMatch) headers["If-Match"] = `"${ifMatch}"`;
-    return json<ContentsModel>("PUT", C(path), model, headers);
+    const r = await request("PUT", C(path) + "?hash=1", model, headers);
+    const m = (await r.json()) as ContentsModel;
+    const etag = r.headers.get("ETag");
+    if (etag) m.hash = etag.replace(/^W\//, "").replace(/"/g, "");
+    return m;
   },
   /** create makes an untitled file, notebook or directory inside dir. */
   create(dir: string, type: "notebook" | "file" | "directory", ext?: string): Promise<ContentsModel> {

@@ -1,0 +1,37 @@
+// KaTeX is loaded on first use (a dynamic import): most notebooks and most
+// outputs have no math.
+import type katexNS from "katex";
+
+type Katex = typeof katexNS;
+let mod: Katex | null = null;
+let loading: Promise<Katex> | null = null;
+
+/** katexNow is KaTeX if it is loaded already. */
+export function katexNow(): Katex | null {
+  return mod;
+}
+
+/** loadKatex loads KaTeX once. */
+export function loadKatex(): Promise<Katex> {
+  if (mod) return Promise.resolve(mod);
+  if (!loading) {
+    loading = import("katex").then((m) => {
+      mod = (m.default ?? m) as Katex;
+      return mod;
+    });
+  }
+  return loading;
+}
+
+/** katexOptions are the only options Quire renders math with: never trust input. */
+export function katexOptions(display: boolean) {
+  return {
+    displayMode: display,
+    throwOnError: false,
+    trust: false,
+    output: "htmlAndMathml" as const,
+    strict: "ignore" as const,
+    maxExpand: 1000,
+    maxSize: 50,
+  };
+}

@@ -1,0 +1,88 @@
+// The HTML sanitiser for untrusted output and markdown: DOMPurify with
+// scripts, handlers, dangerous URLs, frames, forms, <base>/<meta>/<link>
+// and <style> removed, and links opened in a new tab. It returns a
+// DocumentFragment (never a string a caller could assign to innerHTML).
+import DOMPurify from "dompurify";
+
+// Our own instance, so hooks other modules add to the default one do not mix in.
+const purify = DOMPurify(window);
+
+const FORBID_TAGS = [
+  "script", "style", "iframe", "frame", "frameset", "object", "embed", "applet",
+  "form", "base", "meta", "link", "noscript", "template", "portal", "dialog",
+];
+const FORBID_ATTR = ["action", "formaction", "srcdoc", "ping", "target", "autofocus"];
+
+// DOMPurify's default URI rule, plus "attachment:" (resolved by markdown.ts, removed elsewhere).
+const URI_RE = /^(?:(?:(?:f|ht)tps?|mailto|tel|callto|sms|cid|xmpp|matrix|attachment):|[^a-z]|[a-z+.\-]+(?:[^a-z+.\-:]|$))/i;
+
+purify.addHook("afterSanitizeAttributes", (node) => {
+  const el = node as Element;
+  if (el.tagName === "A" || el.tagName === "AREA") {
+    const href = el.getAttribute("href");
+    if (href !== null && !href.startsWith("#")) {
+      el.setAttribute("target", "_blank");
+      el.setAttribute("rel", "noopener noreferrer");
+    }
+  }
+  // SVG <use>/<image> pulling external documents is not needed by outputs
+  if (el.namespaceURI === "http://www.w3.org/2000/svg") {
+    for (const a of ["href", "xlink:href"]) {
+      const v = el.getAttribute(a);
+      if (v !== null && !v.startsWith("#") && !/^data:image\//i.test(v)) el.removeAttribute(a);
+    }
+  }
+});
+
+export interface Sanitized {
+  fragment: DocumentFragment;
+  /** removedActive: the sanitiser removed something that could run or load
+   *  code (scripts, handlers, frames, URLs it refused, styles…): trusted
+   *  HTML like that belongs in the sandbox frame. */
+  removedActive: boolean;
+}
+
+/** sanitize cleans untrusted HTML. mathml: keep KaTeX's MathML. */
+export function sanitize(html: string, opts: { mathml?: boolean } = {}): Sanitized {
+  const fragment = purify.sanitize(html, {
+    RETURN_DOM_FRAGMENT: true,
+    FORBID_TAGS,
+    FORBID_ATTR,
+    ALLOWED_URI_REGEXP: URI_RE,
+    ADD_FORBID_CONTENTS: opts.mathml ? ["annotation", "annotation-xml"] : [],
+    ALLOW_DATA_ATTR: true,
+    SANITIZE_DOM: true,
+  });
+  let removedActive = false;
+  for (const r of purify.removed) {
+    if ("element" in r && r.element) {
+      const el = r.element as Element;
+      const tag = (el.nodeName || "").toLowerCase();
+      if (tag === "style" && isDataFrameStyle(el.textContent || "")) continue;
+      if (tag === "annotation" || tag === "semantics") continue;
+      if (tag === "#comment" || tag === "#text" || tag === "body" || tag === "html" || tag === "head") continue;
+      removedActive = true;
+    } else if ("attribute" in r && r.attribute) {
+      const name = r.attribute.name.toLowerCase();
+      if (name === "target" || name === "scoped" || name === "autofocus") continue;
+      removedActive = true;
+    }
+  }
+  return { fragment, removedActive };
+}
+
+/** isDataFrameStyle: pandas' DataFrame HTML carries a <style> that only
+ *  touches ".dataframe" tables; dropping it is harmless (outputs.css has the rules). */
+export function isDataFrameStyle(css: string): boolean {
+  const body = css.replace(/\/\*[\s\S]*?\*\//g, "");
+  const rules = body.split("}").map((r) => r.trim()).filter((r) => r);
+  if (rules.length === 0) return true;
+  return rules.every((r) => {
+    const i = r.indexOf("{");
+    if (i < 0) return false;
+    return r
+      .slice(0, i)
+      .split(",")
+      .every((sel) => sel.includes(".dataframe"));
+  });
+}
