@@ -397,7 +397,7 @@ func TestHeaders(t *testing.T) {
 			hd := rec.Header()
 			for k, want := range map[string]string{
 				"X-Content-Type-Options":     "nosniff",
-				"Referrer-Policy":            "no-referrer",
+				"Referrer-Policy":            "same-origin",
 				"X-Frame-Options":            "SAMEORIGIN",
 				"Cross-Origin-Opener-Policy": "same-origin",
 				"Content-Security-Policy":    tc.csp,

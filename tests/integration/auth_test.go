@@ -289,7 +289,7 @@ func TestSecurityHeaders(t *testing.T) {
 	for _, p := range []string{"api", "api/status", "login", "api/contents/missing", "files/missing", "nope/"} {
 		status, _, h := in.do(in.req("GET", p, nil))
 		_ = status
-		if h.Get("X-Content-Type-Options") != "nosniff" || h.Get("Referrer-Policy") != "no-referrer" || !strings.Contains(h.Get("Content-Security-Policy"), "frame-ancestors") {
+		if h.Get("X-Content-Type-Options") != "nosniff" || h.Get("Referrer-Policy") != "same-origin" || !strings.Contains(h.Get("Content-Security-Policy"), "frame-ancestors") {
 			t.Errorf("%s: missing default headers: %v", p, h)
 		}
 		if h.Get("Strict-Transport-Security") != "" {
