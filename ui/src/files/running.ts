@@ -1,0 +1,129 @@
+// The running-kernels panel: kernels joined with the sessions that own them.
+import { ApiError, kernels, pageUrl, sessions } from "../api";
+import type { KernelModel, SessionModel } from "../api";
+import { notify } from "../dialog";
+import { formatTime, h } from "../dom";
+
+export interface RunningData {
+  kernels: KernelModel[];
+  sessions: SessionModel[];
+}
+
+export async function loadRunning(): Promise<RunningData> {
+  const [k, s] = await Promise.all([kernels.list(), sessions.list()]);
+  return { kernels: k, sessions: s };
+}
+
+/** shutdownKernel ends the session owning the kernel (which also stops
+ *  the kernel), or the bare kernel when no session owns it. */
+export async function shutdownKernel(kernelId: string, owner: SessionModel | undefined): Promise<void> {
+  if (owner) await sessions.remove(owner.id);
+  else await kernels.shutdown(kernelId);
+}
+
+export class RunningPanel {
+  readonly el: HTMLElement;
+  private body: HTMLElement;
+  private count: HTMLElement;
+  private toggle: HTMLButtonElement;
+  private open = true;
+
+  constructor(private onChange: () => void) {
+    const bodyId = "running-body-" + Math.random().toString(36).slice(2);
+    this.count = h("span", { class: "fb-run-count", text: "" });
+    this.toggle = h(
+      "button",
+      { type: "button", class: "fb-run-toggle", "aria-expanded": "true", "aria-controls": bodyId },
+      h("span", { class: "fb-caret", "aria-hidden": "true" }),
+      "Running kernels ",
+      this.count,
+    );
+    this.toggle.addEventListener("click", () => this.setOpen(!this.open));
+    this.body = h("div", { class: "fb-run-body", id: bodyId });
+    this.el = h(
+      "section",
+      { class: "fb-running", "data-testid": "running-panel", "aria-label": "Running kernels" },
+      h("h2", { class: "fb-run-head" }, this.toggle),
+      this.body,
+    );
+  }
+
+  private setOpen(open: boolean): void {
+    this.open = open;
+    this.toggle.setAttribute("aria-expanded", String(open));
+    this.body.hidden = !open;
+    this.el.classList.toggle("collapsed", !open);
+  }
+
+  showError(msg: string): void {
+    this.body.replaceChildren(h("p", { class: "fb-muted", text: "Cannot list running kernels: " + msg }));
+  }
+
+  render(data: RunningData): void {
+    const byKernel = new Map<string, SessionModel>();
+    for (const s of data.sessions) if (s.kernel) byKernel.set(s.kernel.id, s);
+    this.count.textContent = `(${data.kernels.length})`;
+    if (data.kernels.length === 0) {
+      this.body.replaceChildren(h("p", { class: "fb-muted", text: "No kernels are running." }));
+      return;
+    }
+    const rows = [...data.kernels]
+      .sort((a, b) => (byKernel.get(a.id)?.path ?? "\uffff" + a.id).localeCompare(byKernel.get(b.id)?.path ?? "\uffff" + b.id))
+      .map((k) => this.row(k, byKernel.get(k.id)));
+    this.body.replaceChildren(
+      h(
+        "table",
+        { class: "fb-run-table" },
+        h(
+          "thead",
+          {},
+          h(
+            "tr",
+            {},
+            h("th", { scope: "col", text: "Notebook" }),
+            h("th", { scope: "col", text: "Kernel" }),
+            h("th", { scope: "col", text: "State" }),
+            h("th", { scope: "col", class: "fb-col-conn", text: "Connections" }),
+            h("th", { scope: "col" }, h("span", { class: "q-visually-hidden", text: "Actions" })),
+          ),
+        ),
+        h("tbody", {}, ...rows),
+      ),
+    );
+  }
+
+  private row(k: KernelModel, s: SessionModel | undefined): HTMLElement {
+    const label = s ? s.path : `kernel ${k.id.slice(0, 8)}`;
+    const btn = h("button", {
+      type: "button",
+      class: "q-btn danger",
+      "data-testid": "kernel-shutdown",
+      text: "Shut down",
+      "aria-label": `Shut down the kernel of ${label}`,
+    });
+    btn.addEventListener("click", async () => {
+      btn.disabled = true;
+      try {
+        await shutdownKernel(k.id, s);
+        notify(s ? `Kernel of ${label} shut down.` : `Kernel ${k.id.slice(0, 8)} shut down.`);
+      } catch (e) {
+        notify(`Cannot shut down the kernel of ${label}: ${e instanceof ApiError ? e.message : String(e)}`, "error");
+      }
+      this.onChange();
+    });
+    const name = s
+      ? h("a", { href: pageUrl("notebooks", s.path), text: s.path })
+      : h("span", { class: "fb-muted", text: "(no notebook) " + k.id.slice(0, 8) });
+    const tr = h(
+      "tr",
+      { "data-testid": "kernel-row" },
+      h("td", { class: "fb-run-path" }, name),
+      h("td", { text: k.name }),
+      h("td", {}, h("span", { class: "fb-state fb-state-" + k.execution_state.replace(/[^a-z]/g, ""), text: k.execution_state, title: "Last activity: " + (k.last_activity ? formatTime(k.last_activity) : "unknown") })),
+      h("td", { class: "fb-col-conn", text: String(k.connections) }),
+      h("td", {}, btn),
+    );
+    tr.setAttribute("data-kernel-id", k.id);
+    return tr;
+  }
+}
