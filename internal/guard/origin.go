@@ -2,6 +2,7 @@ package guard
 
 import (
 	"net/http"
+	"path"
 	"strings"
 
 	"quire/internal/httpapi"
@@ -28,7 +29,9 @@ type refusal struct {
 // through only when it carries non-cookie credentials (an Authorization
 // header or a token query parameter), which browsers never attach on their
 // own. Such a request reaches next without its Cookie header, so it can only
-// be authenticated by the credentials it carries.
+// be authenticated by the credentials it carries. A GET or HEAD of a public
+// asset under {base}static/ passes the same way, cookies removed: the
+// sandboxed output frame has an opaque origin ("Origin: null").
 func (g *Guard) HostOrigin(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if !g.hostAllowed(r) {
@@ -73,6 +76,14 @@ func (g *Guard) HostOrigin(next http.Handler) http.Handler {
 		if !cross && !allowed && !safeMethod(r.Method) && strings.EqualFold(r.Header.Get("Sec-Fetch-Site"), "cross-site") {
 			cross = true
 		}
+		if cross && safeMethod(r.Method) && g.isStatic(r.URL.Path) && !isWebSocket(r) {
+			// Static assets are public and hold no secrets; the sandboxed
+			// output frame (opaque origin, "Origin: null") loads its script
+			// from here. Served without the Cookie header, so the request
+			// can only ever be anonymous.
+			r = withoutCookies(r)
+			cross = false
+		}
 		if cross {
 			if !carriesToken(r) {
 				g.log.Warn("refused cross-origin request", "origin", shorten(origin),
@@ -85,11 +96,7 @@ func (g *Guard) HostOrigin(next http.Handler) http.Handler {
 				return
 			}
 			// Token-carrying: auth decides, on the token alone.
-			r2 := new(http.Request)
-			*r2 = *r
-			r2.Header = r.Header.Clone()
-			r2.Header.Del("Cookie")
-			r = r2
+			r = withoutCookies(r)
 		}
 		if allowed {
 			h := w.Header()
@@ -128,6 +135,20 @@ func (g *Guard) hostOK(hostport string) bool {
 // non-empty token query parameter.
 func carriesToken(r *http.Request) bool {
 	return r.Header.Get("Authorization") != "" || r.URL.Query().Get("token") != ""
+}
+
+// withoutCookies returns a shallow copy of r without its Cookie header.
+func withoutCookies(r *http.Request) *http.Request {
+	r2 := new(http.Request)
+	*r2 = *r
+	r2.Header = r.Header.Clone()
+	r2.Header.Del("Cookie")
+	return r2
+}
+
+// isStatic reports clean paths under {base}static/ (the UI's public assets).
+func (g *Guard) isStatic(p string) bool {
+	return strings.HasPrefix(p, g.base+"static/") && path.Clean(p) == p
 }
 
 func safeMethod(m string) bool {
