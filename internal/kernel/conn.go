@@ -310,8 +310,24 @@ func (c *Conn) Send(channel string, msg *wire.Message) error {
 	c.l.mu.Lock()
 	s := c.l.socks[channel]
 	c.l.mu.Unlock()
-	if s == nil {
-		return errkind.New(errkind.Unavailable, "kernel is restarting", nil)
+	if s == nil || state == "restarting" {
+		// A restart is stopping the process or re-dialling this link. It
+		// holds opMu until the new process answers (or its kernel-info
+		// timeout passes), so waiting for opMu delivers the message to the
+		// new process instead of dropping it: a client that runs a cell
+		// right after clicking restart gets its reply.
+		c.k.opMu.Lock()
+		//lint:ignore SA2001 the empty critical section waits for the restart
+		c.k.opMu.Unlock()
+		if err := c.Err(); err != nil {
+			return fmt.Errorf("send: %w", err)
+		}
+		c.l.mu.Lock()
+		s = c.l.socks[channel]
+		c.l.mu.Unlock()
+		if s == nil {
+			return errkind.New(errkind.Unavailable, "kernel is restarting", nil)
+		}
 	}
 	out := *msg
 	out.Identities = nil

@@ -236,6 +236,34 @@ func TestRestartClearsState(t *testing.T) {
 	}
 }
 
+// A request sent while a restart is under way waits for the new process
+// instead of being dropped (a UI that runs a cell right after restart).
+func TestSendDuringRestart(t *testing.T) {
+	needIPyKernel(t)
+	m := newManager(t, nil)
+	k := start(t, m)
+	c := connect(t, k, "s1")
+	done := make(chan error, 1)
+	go func() {
+		_, err := m.Restart(ctxT(t, 40*time.Second), k.ID())
+		done <- err
+	}()
+	// Wait until the restart has taken the link's sockets away.
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		if k.Model().ExecutionState == "restarting" || time.Now().After(deadline) {
+			break
+		}
+		time.Sleep(time.Millisecond)
+	}
+	if r := collect(t, c, execute(t, c, "6*7"), 40*time.Second, nil); r.replyStatus != "ok" {
+		t.Fatalf("execute during restart: %+v", r)
+	}
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+}
+
 func TestDeathAndRestart(t *testing.T) {
 	needIPyKernel(t)
 	m := newManager(t, nil)
