@@ -8,14 +8,27 @@ TOOLS        := $(CURDIR)/.tools
 STATICCHECK  := $(TOOLS)/staticcheck
 STATICCHECK_VERSION := v0.8.2
 FUZZTIME     ?= 10s
-APT_PACKAGES := python3-jupyter-server python3-ipykernel python3-nbformat python3-websocket
+APT_PACKAGES := python3-jupyter-server python3-ipykernel python3-nbformat python3-websocket chromium
+UI_SOURCES   := $(shell find ui/src ui/public -type f 2>/dev/null) ui/index.html ui/vite.config.ts ui/tsconfig.json ui/package.json
 
-.PHONY: all build run test deps deps-apt deps-npm lint unit integration fuzz npm-test bench bench-go bench-quick clean
+.PHONY: all build ui run test deps deps-apt deps-npm lint unit ui-test integration fuzz npm-test e2e bench bench-go bench-quick clean
 
 all: build
 
-build:
+# The web UI is built first (npm ci, type check, Vite) into ui/dist/app,
+# which the Go build embeds.
+build: ui
 	$(GO) build -trimpath -o bin/quire ./cmd/quire
+
+ui: ui/dist/app/index.html
+
+ui/node_modules/.package-lock.json: ui/package.json ui/package-lock.json
+	@node -e 'const [a,b]=process.versions.node.split(".").map(Number); process.exit(a>20||(a===20&&b>=19)?0:1)' 2>/dev/null || \
+	  { echo "make: building the web UI needs Node.js >= 20.19 with npm (Vite 8); found: $$(node --version 2>&1)"; exit 1; }
+	cd ui && npm ci --no-audit --no-fund
+
+ui/dist/app/index.html: ui/node_modules/.package-lock.json $(UI_SOURCES)
+	cd ui && npm run build
 
 run: build
 	./bin/quire --root-dir "$(CURDIR)"
@@ -33,17 +46,20 @@ deps-apt:
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing; \
 	fi
 
-deps-npm: tests/npm/node_modules/.package-lock.json
+deps-npm: tests/npm/node_modules/.package-lock.json tests/e2e/node_modules/.package-lock.json
 
 tests/npm/node_modules/.package-lock.json: tests/npm/package.json tests/npm/package-lock.json
 	cd tests/npm && npm ci --no-audit --no-fund
+
+tests/e2e/node_modules/.package-lock.json: tests/e2e/package.json tests/e2e/package-lock.json
+	cd tests/e2e && npm ci --no-audit --no-fund
 
 $(STATICCHECK):
 	GOBIN=$(TOOLS) CGO_ENABLED=0 $(GO) install honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK_VERSION)
 
 # ---- tests ---------------------------------------------------------------
 
-test: deps build lint unit integration fuzz npm-test bench-quick
+test: deps build lint unit ui-test integration fuzz npm-test e2e bench-quick
 	@echo "make test: all suites passed"
 
 lint: $(STATICCHECK)
@@ -57,6 +73,9 @@ lint: $(STATICCHECK)
 unit:
 	$(GO) test -count=1 ./...
 
+ui-test: ui
+	cd ui && npm test
+
 integration: build
 	QUIRE_BIN=$(CURDIR)/bin/quire $(GO) test -count=1 -tags integration -timeout 20m ./tests/...
 
@@ -66,9 +85,14 @@ fuzz:
 npm-test: build deps-npm
 	cd tests/npm && QUIRE_BIN=$(CURDIR)/bin/quire node --test
 
+# Playwright (playwright-core) driving Debian's chromium against the real
+# binary and a real ipykernel; screenshots land in tests/e2e/artifacts.
+e2e: build deps-apt deps-npm
+	cd tests/e2e && QUIRE_BIN=$(CURDIR)/bin/quire CHROMIUM=/usr/bin/chromium node --test --test-concurrency=1
+
 # Go micro-benchmarks of the hot paths, then Quire against jupyter_server
 # in one run; the comparison rewrites bench/RESULTS.md.
-bench: build deps-apt bench-go
+bench: build deps-apt deps-npm bench-go
 	$(GO) run ./bench -quire bin/quire
 
 bench-go:
@@ -76,7 +100,7 @@ bench-go:
 
 # Every scenario with tiny counts: checks the harness works, asserts no
 # timings, never touches bench/RESULTS.md.
-bench-quick: build deps-apt
+bench-quick: build deps-apt deps-npm
 	$(GO) run ./bench -quire bin/quire -quick
 
 clean:

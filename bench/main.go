@@ -242,7 +242,11 @@ type scenario struct {
 	metrics []metric
 	rounds  int
 	warmup  bool // run one uncounted round per server first
-	run     func(ctx context.Context, e *env, sp spec) (samples, error)
+	// solo: only the first server (Quire) runs it, as nothing compares;
+	// the others' cells read "not run", and so do Quire's when its run
+	// returns no samples and no error (skipped: a tool is missing).
+	solo bool
+	run  func(ctx context.Context, e *env, sp spec) (samples, error)
 }
 
 // scenarios lists every scenario in the order they run, filtered by
@@ -251,7 +255,7 @@ func scenarios(cfg config) []scenario {
 	all := []scenario{startScenario(cfg), contentsScenario(cfg),
 		kernelStartScenario(cfg), execScenario(cfg), iopubScenario(cfg),
 		concurrentScenario(cfg), fanoutScenario(cfg), kernelRSSScenario(cfg),
-		loginFloodScenario(cfg), kernelScaleScenario(cfg)}
+		loginFloodScenario(cfg), kernelScaleScenario(cfg), uiScenario(cfg)}
 	if len(cfg.only) == 0 {
 		return all
 	}
@@ -338,6 +342,9 @@ func runScenario(ctx context.Context, e *env, sc scenario, specs []spec, tb *tab
 	}
 	for round := first; round < sc.rounds; round++ {
 		order := slices.Clone(specs)
+		if sc.solo {
+			order = slices.Clone(specs[:1])
+		}
 		if round%2 != 0 {
 			slices.Reverse(order)
 		}
@@ -370,7 +377,10 @@ func runScenario(ctx context.Context, e *env, sc scenario, specs []spec, tb *tab
 			}
 		}
 	}
-	for _, sp := range specs {
+	for i, sp := range specs {
+		if sc.solo && (i > 0 || (got[sp.name] == nil && !failed[sp.name])) {
+			continue // not run, or skipped
+		}
 		tb.record(sp.name, sc.metrics, got[sp.name], !failed[sp.name] && ctx.Err() == nil)
 	}
 	return failures
