@@ -1,0 +1,318 @@
+// One cell's view. The source shows as a static <pre> until the cell needs
+// an editor (selected, clicked, or scrolled near the viewport), so large
+// notebooks open fast; outputs and markdown render lazily the same way.
+import type { Extension } from "@codemirror/state";
+import { h } from "../dom";
+import { OutputArea, type Output } from "../outputs/index";
+import { renderMarkdown } from "../markdown";
+import type { CellData } from "./model";
+import { createEditor, highlightInto, languageOf, markdownLanguage, type CellEditor, type EditorHooks } from "./editor";
+
+export interface CellHost {
+  readonly notebookPath: string;
+  codeLanguage(): Extension;
+  editorHooks(cell: Cell): EditorHooks;
+  /** registerDisplays records the display ids an area shows. */
+  registerDisplays(area: OutputArea): void;
+}
+
+export class Cell {
+  readonly el: HTMLElement;
+  readonly prompt: HTMLElement;
+  readonly input: HTMLElement;
+  readonly output: HTMLElement;
+  area: OutputArea | null = null;
+  editor: CellEditor | null = null;
+  private pre: HTMLElement | null = null;
+  private md: HTMLElement | null = null;
+  private stdinBox: HTMLElement | null = null;
+  /** markdown: showing the rendered form (else the editor) */
+  rendered = true;
+  running = false;
+  hydrated = false;
+  index = -1;
+
+  constructor(
+    public data: CellData,
+    private host: CellHost,
+  ) {
+    this.prompt = h("div", { class: "nb-prompt", "data-testid": "cell-prompt", "aria-hidden": "false" });
+    this.input = h("div", { class: "nb-input", "data-testid": "cell-input" });
+    this.output = h("div", { class: "nb-output", "data-testid": "cell-output" });
+    this.el = h(
+      "div",
+      { class: "nb-cell", "data-testid": "cell", "data-cell-type": data.cell_type, tabindex: "-1", role: "group" },
+      h("div", { class: "nb-cell-row" }, this.prompt, this.input),
+      h("div", { class: "nb-output-row" }, h("div", { class: "nb-prompt nb-out-prompt", "aria-hidden": "true" }), this.output),
+    );
+    this.buildInput();
+    this.updatePrompt();
+    this.output.hidden = data.cell_type !== "code" || data.outputs.length === 0;
+  }
+
+  /** onSource: t is the cell's source (static text or editor). */
+  onSource(t: Node): boolean {
+    return !!(this.pre && this.pre.contains(t)) || !!(this.editor && this.editor.view.dom.contains(t));
+  }
+
+  /** onRendered: t is inside rendered markdown. */
+  onRendered(t: Node): boolean {
+    return !!(this.md && !this.md.hidden && this.md.contains(t));
+  }
+
+  get type(): CellData["cell_type"] {
+    return this.data.cell_type;
+  }
+
+  get trusted(): boolean {
+    return this.data.metadata.trusted === true;
+  }
+
+  private buildInput(): void {
+    if (this.type === "markdown") {
+      this.md = h("div", { class: "nb-md" });
+      this.md.textContent = this.data.source; // until rendered (lazily)
+      this.input.replaceChildren(this.md);
+      this.rendered = true;
+    } else {
+      this.pre = h("pre", { class: "nb-static" });
+      this.pre.textContent = this.data.source.endsWith("\n") ? this.data.source + " " : this.data.source || " ";
+      this.input.replaceChildren(this.pre);
+    }
+  }
+
+  /** hydrate does the lazy work once the cell comes near the viewport. */
+  hydrate(): void {
+    if (this.hydrated) return;
+    this.hydrated = true;
+    if (this.type === "code") {
+      this.ensureArea();
+      this.highlightStatic();
+    } else if (this.type === "markdown") {
+      if (this.rendered) this.renderMd();
+    }
+  }
+
+  /** highlightStatic colours the <pre> shown until the cell gets an editor. */
+  highlightStatic(): void {
+    if (!this.pre || this.type !== "code") return;
+    const text = this.data.source;
+    highlightInto(this.pre, text.endsWith("\n") ? text + " " : text || " ", languageOf(this.host.codeLanguage()));
+  }
+
+  ensureArea(): OutputArea {
+    if (!this.area) {
+      const area = new OutputArea({ trusted: this.trusted, notebookPath: this.host.notebookPath });
+      area.setOutputs(this.data.outputs);
+      this.output.prepend(area.element);
+      this.area = area;
+      this.host.registerDisplays(area);
+    }
+    return this.area;
+  }
+
+  /** outputs are the live outputs as nbformat stores them. */
+  outputs(): Output[] {
+    if (this.type !== "code") return [];
+    return this.area ? this.area.toJSON() : this.data.outputs;
+  }
+
+  ensureEditor(): CellEditor {
+    if (this.editor) return this.editor;
+    const lang = this.type === "code" ? this.host.codeLanguage() : this.type === "markdown" ? markdownLanguage : [];
+    const label = this.type === "code" ? "Code cell source" : this.type === "markdown" ? "Markdown cell source" : "Raw cell source";
+    const host = h("div", { class: "nb-editor" });
+    this.editor = createEditor(host, this.data.source, lang, this.type !== "code", label, this.host.editorHooks(this));
+    if (this.type === "markdown") {
+      host.hidden = this.rendered;
+      this.input.appendChild(host);
+    } else {
+      this.input.replaceChildren(host);
+      this.pre = null;
+    }
+    return this.editor;
+  }
+
+  setLanguage(ext: Extension): void {
+    if (this.type !== "code") return;
+    if (this.editor) this.editor.view.dispatch({ effects: this.editor.language.reconfigure(ext) });
+    else if (this.hydrated) this.highlightStatic();
+  }
+
+  /** setSource replaces the text (split, merge, undo); the editor follows. */
+  setSource(text: string): void {
+    this.data.source = text;
+    if (this.editor) {
+      const v = this.editor.view;
+      if (v.state.doc.toString() !== text) v.dispatch({ changes: { from: 0, to: v.state.doc.length, insert: text } });
+    } else if (this.pre) {
+      this.pre.textContent = text || " ";
+      if (this.hydrated) this.highlightStatic();
+    }
+    if (this.type === "markdown" && this.rendered) this.renderMd();
+  }
+
+  /** cursorOffset is the editor's cursor position (0 without an editor). */
+  cursorOffset(): number {
+    return this.editor ? this.editor.view.state.selection.main.head : 0;
+  }
+
+  focusEditor(where: "start" | "end" | "keep" = "keep", coords?: { x: number; y: number }): void {
+    if (this.type === "markdown" && this.rendered) this.unrender();
+    const ed = this.ensureEditor();
+    const v = ed.view;
+    if (coords) {
+      const pos = v.posAtCoords(coords);
+      if (pos !== null) v.dispatch({ selection: { anchor: pos } });
+    } else if (where === "start") v.dispatch({ selection: { anchor: 0 } });
+    else if (where === "end") v.dispatch({ selection: { anchor: v.state.doc.length } });
+    v.focus();
+  }
+
+  hasEditorFocus(): boolean {
+    return !!this.editor && this.editor.view.hasFocus;
+  }
+
+  blurEditor(): void {
+    if (this.editor && this.editor.view.hasFocus) this.editor.view.contentDOM.blur();
+  }
+
+  // ---- markdown -------------------------------------------------------------
+
+  renderMd(): void {
+    if (this.type !== "markdown" || !this.md) return;
+    this.rendered = true;
+    this.md.hidden = false;
+    const host = this.editor?.view.dom.parentElement;
+    if (host) host.hidden = true;
+    const target = h("div", { class: "nb-md-body" });
+    try {
+      renderMarkdown(this.data.source, target, {
+        notebookPath: this.host.notebookPath,
+        attachments: joinAttachments(this.data.attachments),
+      });
+    } catch (e) {
+      target.textContent = this.data.source;
+      void e;
+    }
+    if (!this.data.source.trim()) {
+      target.classList.add("nb-md-empty");
+      target.textContent = "Empty markdown cell — double-click or press Enter to edit";
+    }
+    this.md.replaceChildren(target);
+    this.hydrated = true;
+  }
+
+  unrender(): void {
+    if (this.type !== "markdown" || !this.md) return;
+    this.rendered = false;
+    this.md.hidden = true;
+    const ed = this.ensureEditor();
+    const host = ed.view.dom.parentElement;
+    if (host) host.hidden = false;
+    ed.view.requestMeasure();
+  }
+
+  // ---- state shown -----------------------------------------------------------
+
+  setIndex(i: number): void {
+    if (this.index === i) return;
+    this.index = i;
+    this.el.setAttribute("data-index", String(i));
+    this.el.setAttribute("aria-label", `Cell ${i + 1}, ${this.type}`);
+  }
+
+  setSelected(selected: boolean, active: boolean): void {
+    this.el.classList.toggle("selected", selected);
+    this.el.classList.toggle("active", active);
+  }
+
+  updatePrompt(): void {
+    if (this.type !== "code") {
+      this.prompt.textContent = "";
+      return;
+    }
+    const n = this.data.execution_count;
+    this.prompt.textContent = this.running ? "[*]:" : n === null ? "[ ]:" : `[${n}]:`;
+    this.el.classList.toggle("running", this.running);
+  }
+
+  setRunning(r: boolean): void {
+    this.running = r;
+    this.updatePrompt();
+  }
+
+  setTrusted(t: boolean): void {
+    if (this.type !== "code") return;
+    this.data.metadata.trusted = t;
+    this.area?.setTrusted(t);
+  }
+
+  clearOutputs(): void {
+    if (this.type !== "code") return;
+    this.data.outputs = [];
+    this.area?.clear(false);
+    this.removeStdin();
+    this.output.hidden = true;
+  }
+
+  showOutputs(): void {
+    this.output.hidden = false;
+  }
+
+  // ---- stdin ------------------------------------------------------------------
+
+  /** askInput shows an input() prompt at the end of the output; resolves with the value. */
+  askInput(prompt: string, password: boolean): Promise<string> {
+    this.removeStdin();
+    this.output.hidden = false;
+    return new Promise((resolve) => {
+      const field = h("input", {
+        type: password ? "password" : "text",
+        class: "nb-stdin-input",
+        "data-testid": "stdin-input",
+        "aria-label": prompt.trim() || "Input for the running cell",
+        autocomplete: "off",
+        spellcheck: "false",
+      });
+      const box = h("div", { class: "nb-stdin" }, h("span", { class: "nb-stdin-prompt", text: prompt }), field);
+      field.addEventListener("keydown", (ev) => {
+        ev.stopPropagation();
+        if (ev.key === "Enter") {
+          ev.preventDefault();
+          const v = field.value;
+          box.remove();
+          if (this.stdinBox === box) this.stdinBox = null;
+          resolve(v);
+        }
+      });
+      this.stdinBox = box;
+      this.output.appendChild(box);
+      field.focus();
+    });
+  }
+
+  removeStdin(): void {
+    this.stdinBox?.remove();
+    this.stdinBox = null;
+  }
+
+  destroy(): void {
+    this.editor?.view.destroy();
+    this.editor = null;
+  }
+}
+
+function joinAttachments(a: Record<string, unknown> | undefined): Record<string, Record<string, string>> | undefined {
+  if (!a) return undefined;
+  const out: Record<string, Record<string, string>> = {};
+  for (const [name, bundle] of Object.entries(a)) {
+    if (typeof bundle !== "object" || bundle === null) continue;
+    const b: Record<string, string> = {};
+    for (const [mime, v] of Object.entries(bundle as Record<string, unknown>)) {
+      b[mime] = Array.isArray(v) ? v.join("") : typeof v === "string" ? v : JSON.stringify(v);
+    }
+    out[name] = b;
+  }
+  return out;
+}

@@ -1,0 +1,230 @@
+// CodeMirror 6 for notebook cells: one EditorView per cell, created only
+// when a cell needs it. Languages other than Python and Markdown load lazily.
+import { EditorState, Compartment, Prec, type Extension } from "@codemirror/state";
+import { EditorView, keymap } from "@codemirror/view";
+import { defaultKeymap, history, historyKeymap, indentWithTab } from "@codemirror/commands";
+import {
+  bracketMatching,
+  indentOnInput,
+  syntaxHighlighting,
+  StreamLanguage,
+  Language,
+  LanguageSupport,
+  indentUnit,
+  type StreamParser,
+} from "@codemirror/language";
+import { closeBrackets, closeBracketsKeymap } from "@codemirror/autocomplete";
+import { searchKeymap, highlightSelectionMatches } from "@codemirror/search";
+import { python } from "@codemirror/lang-python";
+import { markdown } from "@codemirror/lang-markdown";
+import { tags as t, tagHighlighter, highlightCode } from "@lezer/highlight";
+
+export interface EditorHooks {
+  change(text: string): void;
+  focus(): void;
+  /** key handlers return true when they handled the key */
+  shiftEnter(): boolean;
+  ctrlEnter(): boolean;
+  altEnter(): boolean;
+  escape(): boolean;
+  split(): boolean;
+  up(): boolean;
+  down(): boolean;
+  save(): boolean;
+}
+
+// Token classes (colours in notebook.css), shared by editors and by the
+// static highlighting of cells that have no editor yet.
+const highlight = tagHighlighter([
+  { tag: [t.keyword, t.controlKeyword, t.moduleKeyword, t.operatorKeyword, t.definitionKeyword], class: "tok-kw" },
+  { tag: [t.string, t.special(t.string), t.regexp], class: "tok-str" },
+  { tag: [t.number, t.bool, t.null, t.atom], class: "tok-num" },
+  { tag: [t.comment, t.lineComment, t.blockComment], class: "tok-com" },
+  { tag: [t.function(t.variableName), t.function(t.propertyName), t.definition(t.function(t.variableName))], class: "tok-fn" },
+  { tag: [t.className, t.typeName, t.definition(t.className)], class: "tok-type" },
+  { tag: [t.operator, t.punctuation], class: "tok-op" },
+  { tag: [t.meta, t.annotation, t.processingInstruction], class: "tok-meta" },
+  { tag: t.heading, class: "tok-head" },
+  { tag: t.emphasis, class: "tok-em" },
+  { tag: t.strong, class: "tok-strong" },
+  { tag: [t.link, t.url], class: "tok-link" },
+  { tag: t.invalid, class: "tok-bad" },
+]);
+
+/** highlightInto fills el with text highlighted by lang's parser (plain text without one). */
+export function highlightInto(el: HTMLElement, text: string, lang: Language | null): void {
+  if (!lang || text.length > 20000) {
+    el.textContent = text;
+    return;
+  }
+  const frag = document.createDocumentFragment();
+  let tree;
+  try {
+    tree = lang.parser.parse(text);
+  } catch {
+    el.textContent = text;
+    return;
+  }
+  highlightCode(
+    text,
+    tree,
+    highlight,
+    (chunk, classes) => {
+      if (classes) {
+        const span = document.createElement("span");
+        span.className = classes;
+        span.textContent = chunk;
+        frag.appendChild(span);
+      } else frag.appendChild(document.createTextNode(chunk));
+    },
+    () => frag.appendChild(document.createTextNode("\n")),
+  );
+  el.replaceChildren(frag);
+}
+
+/** languageOf is the Language inside an extension made by loadLanguage, if any. */
+export function languageOf(ext: Extension): Language | null {
+  if (ext instanceof LanguageSupport) return ext.language;
+  if (ext instanceof Language) return ext;
+  return null;
+}
+
+
+const theme = EditorView.theme({
+  "&": { color: "var(--fg)", backgroundColor: "var(--code-bg)", fontSize: "13px" },
+  "&.cm-focused": { outline: "none" },
+  ".cm-scroller": { fontFamily: "var(--mono)", lineHeight: "1.45" },
+  ".cm-content": { caretColor: "var(--fg)", padding: "6px 0" },
+  ".cm-line": { padding: "0 8px" },
+  "&.cm-focused .cm-cursor": { borderLeftColor: "var(--fg)" },
+  ".cm-matchingBracket": { backgroundColor: "var(--cm-match)", outline: "1px solid var(--border)" },
+  ".cm-nonmatchingBracket": { color: "var(--danger)" },
+  ".cm-selectionMatch": { backgroundColor: "var(--cm-match)" },
+  ".cm-panels": { backgroundColor: "var(--bg-alt)", color: "var(--fg)" },
+  ".cm-searchMatch": { backgroundColor: "var(--cm-match)" },
+});
+
+// ---- languages -------------------------------------------------------------
+
+type Loader = () => Promise<Extension>;
+const legacy = (load: () => Promise<StreamParser<unknown>>): Loader => async () => StreamLanguage.define(await load());
+
+/** Languages by kernel language name or codemirror_mode name. */
+const loaders: Record<string, Loader> = {
+  python: async () => python(),
+  ipython: async () => python(),
+  markdown: async () => markdown(),
+  r: legacy(async () => (await import("@codemirror/legacy-modes/mode/r")).r as StreamParser<unknown>),
+  julia: legacy(async () => (await import("@codemirror/legacy-modes/mode/julia")).julia as StreamParser<unknown>),
+  bash: legacy(async () => (await import("@codemirror/legacy-modes/mode/shell")).shell as StreamParser<unknown>),
+  shell: legacy(async () => (await import("@codemirror/legacy-modes/mode/shell")).shell as StreamParser<unknown>),
+  sh: legacy(async () => (await import("@codemirror/legacy-modes/mode/shell")).shell as StreamParser<unknown>),
+  javascript: legacy(async () => (await import("@codemirror/legacy-modes/mode/javascript")).javascript as StreamParser<unknown>),
+  typescript: legacy(async () => (await import("@codemirror/legacy-modes/mode/javascript")).typescript as StreamParser<unknown>),
+  ruby: legacy(async () => (await import("@codemirror/legacy-modes/mode/ruby")).ruby as StreamParser<unknown>),
+  lua: legacy(async () => (await import("@codemirror/legacy-modes/mode/lua")).lua as StreamParser<unknown>),
+  go: legacy(async () => (await import("@codemirror/legacy-modes/mode/go")).go as StreamParser<unknown>),
+  rust: legacy(async () => (await import("@codemirror/legacy-modes/mode/rust")).rust as StreamParser<unknown>),
+  sql: legacy(async () => (await import("@codemirror/legacy-modes/mode/sql")).standardSQL as StreamParser<unknown>),
+  haskell: legacy(async () => (await import("@codemirror/legacy-modes/mode/haskell")).haskell as StreamParser<unknown>),
+  octave: legacy(async () => (await import("@codemirror/legacy-modes/mode/octave")).octave as StreamParser<unknown>),
+  matlab: legacy(async () => (await import("@codemirror/legacy-modes/mode/octave")).octave as StreamParser<unknown>),
+  perl: legacy(async () => (await import("@codemirror/legacy-modes/mode/perl")).perl as StreamParser<unknown>),
+  scheme: legacy(async () => (await import("@codemirror/legacy-modes/mode/scheme")).scheme as StreamParser<unknown>),
+  clojure: legacy(async () => (await import("@codemirror/legacy-modes/mode/clojure")).clojure as StreamParser<unknown>),
+  "common-lisp": legacy(async () => (await import("@codemirror/legacy-modes/mode/commonlisp")).commonLisp as StreamParser<unknown>),
+  c: legacy(async () => (await import("@codemirror/legacy-modes/mode/clike")).c as StreamParser<unknown>),
+  "c++": legacy(async () => (await import("@codemirror/legacy-modes/mode/clike")).cpp as StreamParser<unknown>),
+  cpp: legacy(async () => (await import("@codemirror/legacy-modes/mode/clike")).cpp as StreamParser<unknown>),
+  java: legacy(async () => (await import("@codemirror/legacy-modes/mode/clike")).java as StreamParser<unknown>),
+  scala: legacy(async () => (await import("@codemirror/legacy-modes/mode/clike")).scala as StreamParser<unknown>),
+  kotlin: legacy(async () => (await import("@codemirror/legacy-modes/mode/clike")).kotlin as StreamParser<unknown>),
+  csharp: legacy(async () => (await import("@codemirror/legacy-modes/mode/clike")).csharp as StreamParser<unknown>),
+  "c#": legacy(async () => (await import("@codemirror/legacy-modes/mode/clike")).csharp as StreamParser<unknown>),
+  swift: legacy(async () => (await import("@codemirror/legacy-modes/mode/swift")).swift as StreamParser<unknown>),
+  sas: legacy(async () => (await import("@codemirror/legacy-modes/mode/sas")).sas as StreamParser<unknown>),
+  powershell: legacy(async () => (await import("@codemirror/legacy-modes/mode/powershell")).powerShell as StreamParser<unknown>),
+};
+
+const cache = new Map<string, Promise<Extension>>();
+
+/** loadLanguage resolves a language name (or codemirror_mode) to an extension; [] if unknown. */
+export function loadLanguage(name: string): Promise<Extension> {
+  const key = name.toLowerCase();
+  const loader = loaders[key];
+  if (!loader) return Promise.resolve([]);
+  let p = cache.get(key);
+  if (!p) {
+    p = loader().catch(() => [] as Extension);
+    cache.set(key, p);
+  }
+  return p;
+}
+
+/** The default code language before the kernel has told us its own. */
+export const pythonLanguage: Extension = python();
+export const markdownLanguage: Extension = markdown();
+
+// ---- editors --------------------------------------------------------------
+
+export interface CellEditor {
+  view: EditorView;
+  language: Compartment;
+}
+
+function atFirstVisualLine(view: EditorView): boolean {
+  const sel = view.state.selection.main;
+  if (!sel.empty) return false;
+  if (view.state.doc.lineAt(sel.head).number !== 1) return false;
+  const a = view.coordsAtPos(sel.head);
+  const b = view.coordsAtPos(0);
+  return !a || !b || Math.abs(a.top - b.top) < 2;
+}
+
+function atLastVisualLine(view: EditorView): boolean {
+  const sel = view.state.selection.main;
+  if (!sel.empty) return false;
+  const doc = view.state.doc;
+  if (doc.lineAt(sel.head).number !== doc.lines) return false;
+  const a = view.coordsAtPos(sel.head);
+  const b = view.coordsAtPos(doc.length);
+  return !a || !b || Math.abs(a.top - b.top) < 2;
+}
+
+export function createEditor(parent: HTMLElement, text: string, language: Extension, wrap: boolean, label: string, hooks: EditorHooks): CellEditor {
+  const lang = new Compartment();
+  const cellKeys = Prec.highest(
+    keymap.of([
+      { key: "Shift-Enter", run: () => hooks.shiftEnter() },
+      { key: "Mod-Enter", run: () => hooks.ctrlEnter() },
+      { key: "Alt-Enter", run: () => hooks.altEnter() },
+      { key: "Escape", run: () => hooks.escape() },
+      { key: "Mod-Shift--", run: () => hooks.split() },
+      { key: "Mod-s", run: () => hooks.save(), preventDefault: true },
+      { key: "ArrowUp", run: (v) => (atFirstVisualLine(v) ? hooks.up() : false) },
+      { key: "ArrowDown", run: (v) => (atLastVisualLine(v) ? hooks.down() : false) },
+    ]),
+  );
+  const exts: Extension[] = [
+    cellKeys,
+    history(),
+    indentOnInput(),
+    bracketMatching(),
+    closeBrackets(),
+    highlightSelectionMatches(),
+    syntaxHighlighting(highlight),
+    indentUnit.of("    "),
+    EditorState.tabSize.of(4),
+    keymap.of([...closeBracketsKeymap, ...defaultKeymap, ...searchKeymap, ...historyKeymap, indentWithTab]),
+    theme,
+    lang.of(language),
+    EditorView.contentAttributes.of({ "aria-label": label, spellcheck: "false", autocorrect: "off", autocapitalize: "off" }),
+    EditorView.updateListener.of((u) => {
+      if (u.docChanged) hooks.change(u.state.doc.toString());
+      if (u.focusChanged && u.view.hasFocus) hooks.focus();
+    }),
+  ];
+  if (wrap) exts.push(EditorView.lineWrapping);
+  const view = new EditorView({ parent, state: EditorState.create({ doc: text, extensions: exts }) });
+  return { view, language: lang };
+}

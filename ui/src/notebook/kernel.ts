@@ -1,0 +1,381 @@
+// The kernel WebSocket (Jupyter's legacy protocol: JSON text frames, no
+// subprotocol), with request/reply matching by parent msg_id and
+// reconnection with backoff after network loss.
+import { ApiError, kernels } from "../api";
+import { randomHex } from "./model";
+
+export type Channel = "shell" | "iopub" | "stdin" | "control";
+
+export interface MsgHeader {
+  msg_id: string;
+  session: string;
+  username: string;
+  date: string;
+  msg_type: string;
+  version: string;
+}
+
+export interface KernelMessage {
+  channel: Channel;
+  header: MsgHeader;
+  parent_header: Partial<MsgHeader>;
+  metadata: Record<string, unknown>;
+  content: Record<string, unknown>;
+  buffers?: unknown[];
+}
+
+export type KernelState = "starting" | "idle" | "busy" | "restarting" | "disconnected" | "dead";
+
+/** Handlers for the messages caused by one request. */
+export interface RequestHandlers {
+  iopub?(msg: KernelMessage): void;
+  stdin?(msg: KernelMessage): void;
+  reply?(msg: KernelMessage): void;
+}
+
+interface Pending {
+  handlers: RequestHandlers;
+  replied: boolean;
+  idle: boolean;
+}
+
+export interface ConnectionEvents {
+  /** the kernel-level state shown in the header */
+  state(state: KernelState): void;
+  /** the WebSocket connection is (re)established: false → lost, true → back */
+  connection(up: boolean, detail: { replaced?: boolean; attempt?: number; delay?: number }): void;
+  /** the kernel is gone (iopub "dead" or 404 after a close) */
+  dead(): void;
+  /** kernel_info_reply content */
+  info(content: Record<string, unknown>): void;
+  /** the kernel restarted on its own or by request: running cells are lost */
+  restarted(): void;
+  /** clientId picks the WebSocket session id for a kernel (kept across page loads for output replay) */
+  clientId(kernelId: string): string;
+  /** adopt may claim a message whose request this page did not send (replayed output of an earlier page) */
+  adopt(parentMsgId: string, msg: KernelMessage): RequestHandlers | undefined;
+  /** settled: a request got both its reply and its idle status */
+  settled(msgId: string): void;
+}
+
+/** parseBinary decodes a legacy-protocol binary frame (big-endian offsets, part 0 = JSON). */
+function parseBinary(buf: ArrayBuffer): KernelMessage | null {
+  const dv = new DataView(buf);
+  const n = dv.getUint32(0);
+  if (n < 1) return null;
+  const start = dv.getUint32(4);
+  const end = n > 1 ? dv.getUint32(8) : buf.byteLength;
+  const text = new TextDecoder().decode(new Uint8Array(buf, start, end - start));
+  const msg = JSON.parse(text) as KernelMessage;
+  const buffers: DataView[] = [];
+  for (let i = 1; i < n; i++) {
+    const s = dv.getUint32(4 + 4 * i);
+    const e = i + 1 < n ? dv.getUint32(4 + 4 * (i + 1)) : buf.byteLength;
+    buffers.push(new DataView(buf, s, e - s));
+  }
+  msg.buffers = buffers;
+  return msg;
+}
+
+export class KernelConnection {
+  kernelId: string;
+  clientId: string;
+  state: KernelState = "starting";
+  private ws: WebSocket | null = null;
+  private pending = new Map<string, Pending>();
+  private attempt = 0;
+  private timer: number | null = null;
+  private closedForGood = false;
+  private opened = false;
+  /** gen counts connect() calls: work for an older connection is dropped */
+  private gen = 0;
+  private openedAt = 0;
+
+  constructor(kernelId: string, private events: ConnectionEvents) {
+    this.kernelId = kernelId;
+    this.clientId = events.clientId(kernelId);
+    window.addEventListener("online", () => {
+      if (!this.connected && !this.closedForGood && this.timer !== null) this.reconnectNow();
+    });
+  }
+
+  /** connecting: a WebSocket is being opened. */
+  get connecting(): boolean {
+    return this.ws !== null && this.ws.readyState === WebSocket.CONNECTING;
+  }
+
+  get connected(): boolean {
+    return this.ws !== null && this.ws.readyState === WebSocket.OPEN;
+  }
+
+  private setState(s: KernelState): void {
+    this.state = s;
+    this.events.state(s);
+  }
+
+  /** connect opens the WebSocket (closing any previous one of this object). */
+  connect(): void {
+    this.gen++;
+    this.closedForGood = false;
+    if (this.timer !== null) {
+      clearTimeout(this.timer);
+      this.timer = null;
+    }
+    const old = this.ws;
+    this.ws = null;
+    if (old) {
+      try {
+        old.close(1000);
+      } catch {
+        /* already closed */
+      }
+    }
+    let ws: WebSocket;
+    try {
+      ws = new WebSocket(kernels.channelsUrl(this.kernelId, this.clientId));
+    } catch {
+      this.scheduleReconnect();
+      return;
+    }
+    ws.binaryType = "arraybuffer";
+    this.ws = ws;
+    this.opened = false;
+    // A connection that neither opens nor fails (a black-holed network) is
+    // retried; the server may legitimately hold it up to 60 s for a
+    // starting kernel.
+    const openTimer = window.setTimeout(() => {
+      if (ws === this.ws && ws.readyState === WebSocket.CONNECTING) {
+        this.ws = null;
+        ws.close();
+        void this.onClosed(1006);
+      }
+    }, 75_000);
+    ws.onopen = () => {
+      clearTimeout(openTimer);
+      if (ws !== this.ws) return;
+      this.opened = true;
+      this.openedAt = Date.now();
+      this.attempt = 0;
+      this.events.connection(true, {});
+      void this.afterOpen();
+    };
+    ws.onmessage = (ev) => {
+      if (ws !== this.ws) return;
+      let msg: KernelMessage | null;
+      try {
+        msg = typeof ev.data === "string" ? (JSON.parse(ev.data) as KernelMessage) : parseBinary(ev.data as ArrayBuffer);
+      } catch {
+        return;
+      }
+      if (msg) this.dispatch(msg);
+    };
+    ws.onclose = (ev) => {
+      clearTimeout(openTimer);
+      if (ws !== this.ws) return;
+      this.ws = null;
+      void this.onClosed(ev.code);
+    };
+  }
+
+  private async afterOpen(): Promise<void> {
+    // The REST model knows whether the kernel is busy (e.g. still running
+    // a cell from before the disconnect); kernel_info would queue behind it.
+    const gen = this.gen;
+    try {
+      const m = await kernels.get(this.kernelId);
+      if (gen !== this.gen) return;
+      const s = m.execution_state;
+      if (s === "busy" || s === "idle" || s === "starting" || s === "restarting") this.setState(s);
+      else if (s === "dead") {
+        this.setState("dead");
+        this.events.dead();
+        return;
+      } else this.setState("idle");
+    } catch {
+      /* keep the current state */
+    }
+    const id = this.send("shell", "kernel_info_request", {}, {
+      reply: (msg) => this.events.info(msg.content),
+    });
+    void id;
+  }
+
+  private async onClosed(code: number): Promise<void> {
+    if (this.closedForGood) return;
+    const gen = this.gen;
+    if (code === 4001) {
+      // Another connection with our session took over: do not fight it.
+      this.closedForGood = true;
+      this.setState("disconnected");
+      this.events.connection(false, { replaced: true });
+      return;
+    }
+    // Is the kernel still there?
+    const id = this.kernelId;
+    let gone = false;
+    try {
+      const m = await kernels.get(id);
+      gone = m.execution_state === "dead";
+    } catch (e) {
+      // 404: gone; a network error: reconnect below
+      gone = e instanceof ApiError && e.status === 404;
+    }
+    // Meanwhile the page may have moved on (kernel changed, restarted).
+    if (gen !== this.gen || this.closedForGood) return;
+    if (gone) {
+      this.goneDead();
+      return;
+    }
+    this.setState("disconnected");
+    this.scheduleReconnect();
+  }
+
+  private goneDead(): void {
+    this.closedForGood = true;
+    this.setState("dead");
+    this.events.dead();
+  }
+
+  private scheduleReconnect(): void {
+    if (this.closedForGood) return;
+    const base = Math.min(30000, 500 * 2 ** this.attempt);
+    const delay = Math.min(30000, Math.round(base * (0.75 + Math.random() * 0.5)));
+    this.attempt++;
+    this.events.connection(false, { attempt: this.attempt, delay });
+    if (this.timer !== null) clearTimeout(this.timer);
+    this.timer = window.setTimeout(() => {
+      this.timer = null;
+      this.connect();
+    }, delay);
+  }
+
+  /** reconnectNow skips the backoff wait. */
+  reconnectNow(): void {
+    this.attempt = 0;
+    this.connect();
+  }
+
+  /** suspend closes the connection until connect() or switchKernel() (a restart in progress). */
+  suspend(state: KernelState = "restarting"): void {
+    this.closedForGood = true;
+    if (this.timer !== null) clearTimeout(this.timer);
+    this.timer = null;
+    const ws = this.ws;
+    this.ws = null;
+    ws?.close(1000);
+    this.dropPending();
+    this.setState(state);
+  }
+
+  /** close ends the connection for good (page leaving, kernel changed). */
+  close(): void {
+    this.closedForGood = true;
+    if (this.timer !== null) clearTimeout(this.timer);
+    this.timer = null;
+    const ws = this.ws;
+    this.ws = null;
+    ws?.close(1000);
+  }
+
+  /** switchKernel points the connection at another kernel and reconnects. */
+  switchKernel(id: string): void {
+    this.kernelId = id;
+    this.clientId = this.events.clientId(id);
+    this.dropPending();
+    this.setState("starting");
+    this.attempt = 0;
+    this.connect();
+  }
+
+  /** dropPending forgets every outstanding request (after a restart). */
+  dropPending(): void {
+    this.pending.clear();
+  }
+
+  private dispatch(msg: KernelMessage): void {
+    const type = msg.header?.msg_type;
+    const parentId = msg.parent_header?.msg_id;
+    if (msg.channel === "iopub" && type === "status") {
+      const s = String(msg.content.execution_state ?? "");
+      if (s === "busy" || s === "idle" || s === "starting") this.setState(s);
+      else if (s === "restarting" || s === "autorestarting") {
+        // A status the server buffered while we were away is history.
+        const t = Date.parse(msg.header?.date ?? "");
+        if (!(t && t < this.openedAt - 2000)) {
+          this.setState("restarting");
+          this.dropPending();
+          this.events.restarted();
+          // The server re-reads the kernel's ports only on a new WebSocket.
+          this.reconnectNow();
+          return;
+        }
+      } else if (s === "dead") {
+        this.dropPending();
+        this.goneDead();
+        this.ws?.close(1000);
+        return;
+      }
+    }
+    if (!parentId) return;
+    let p = this.pending.get(parentId);
+    if (!p) {
+      const handlers = this.events.adopt(parentId, msg);
+      if (!handlers) return;
+      p = { handlers, replied: false, idle: false };
+      this.pending.set(parentId, p);
+    }
+    if (msg.channel === "iopub") {
+      if (type === "status" && msg.content.execution_state === "idle") p.idle = true;
+      else p.handlers.iopub?.(msg);
+    } else if (msg.channel === "stdin") {
+      p.handlers.stdin?.(msg);
+    } else if (msg.channel === "shell" || msg.channel === "control") {
+      if (type?.endsWith("_reply")) {
+        p.replied = true;
+        p.handlers.reply?.(msg);
+      }
+    }
+    if (p.replied && p.idle) {
+      this.pending.delete(parentId);
+      this.events.settled(parentId);
+    }
+  }
+
+  makeMessage(channel: Channel, msgType: string, content: Record<string, unknown>, parent: Partial<MsgHeader> = {}): KernelMessage {
+    return {
+      channel,
+      header: {
+        msg_id: randomHex(16),
+        session: this.clientId,
+        username: "",
+        date: new Date().toISOString(),
+        msg_type: msgType,
+        version: "5.3",
+      },
+      parent_header: parent,
+      metadata: {},
+      content,
+      buffers: [],
+    };
+  }
+
+  /** send sends one message; throws when not connected (never drops silently). */
+  send(channel: Channel, msgType: string, content: Record<string, unknown>, handlers?: RequestHandlers, parent?: Partial<MsgHeader>): string {
+    if (!this.ws || this.ws.readyState !== WebSocket.OPEN) {
+      throw new Error("Not connected to the kernel.");
+    }
+    const msg = this.makeMessage(channel, msgType, content, parent);
+    if (handlers) this.pending.set(msg.header.msg_id, { handlers, replied: false, idle: false });
+    this.ws.send(JSON.stringify(msg));
+    return msg.header.msg_id;
+  }
+
+  /** forget stops routing messages of one request (e.g. an aborted queue entry). */
+  forget(msgId: string): void {
+    this.pending.delete(msgId);
+  }
+
+  get wasOpened(): boolean {
+    return this.opened;
+  }
+}
