@@ -1,0 +1,93 @@
+// Network loss and kernel death: the notebook shows both, keeps edits and
+// outputs, refuses to run while disconnected, reconnects by itself and
+// receives the output produced meanwhile; a dead kernel offers a restart.
+import { after, before, test } from "node:test";
+import assert from "node:assert/strict";
+import {
+  T, cell, code, expectText, launchBrowser, loggedIn, notebook, openNotebook, outputs, poll, runCell, setSource,
+  startServer, tid, waitKernel, writeNotebook,
+} from "./harness.mjs";
+
+let browser, server;
+
+before(async () => {
+  browser = await launchBrowser();
+  server = await startServer({
+    name: "resilience",
+    setup(root) {
+      writeNotebook(root, "net.ipynb", notebook([code("x = 1")]));
+      writeNotebook(root, "dies.ipynb", notebook([code("x = 1")]));
+    },
+  });
+});
+
+after(async () => {
+  await browser?.close();
+  await server?.stop();
+});
+
+test("a lost connection is shown, running is refused, and the output produced meanwhile arrives", async () => {
+  const { page, log, context } = await loggedIn(browser, server);
+  try {
+    // The fault: the page's kernel socket drops, and reconnects fail until
+    // the "network" is back (they are pointed at a path that refuses them).
+    await page.addInitScript(() => {
+      const Real = window.WebSocket;
+      window.__ws = [];
+      window.__blockWS = false;
+      window.WebSocket = function (url, protocols) {
+        const ws = new Real(window.__blockWS ? String(url).replace("/api/kernels/", "/api/kernelz/") : url, protocols);
+        window.__ws.push(ws);
+        return ws;
+      };
+      window.WebSocket.prototype = Real.prototype;
+      Object.assign(window.WebSocket, { CONNECTING: 0, OPEN: 1, CLOSING: 2, CLOSED: 3 });
+    });
+    await openNotebook(page, server, "net.ipynb");
+    await runCell(page, 0, "import time\nfor i in range(4):\n    time.sleep(0.7); print('tick', i)", { wait: false });
+    await expectText(outputs(page, 0).first(), /tick 0/, T.kernel);
+    await page.evaluate(() => {
+      window.__blockWS = true;
+      window.__ws[window.__ws.length - 1].close();
+    });
+    await tid(page, "connection-lost").waitFor({ timeout: T.short });
+    assert.equal(await tid(page, "kernel-status").getAttribute("data-state"), "disconnected");
+    // An edit made while offline stays; running it is refused with a message.
+    await setSource(page, 1, "print('should not run')");
+    await page.keyboard.press("Control+Enter");
+    await page.locator('[data-testid="notice"]', { hasText: /not connected/i }).waitFor({ timeout: T.short });
+    await page.waitForTimeout(2500); // the cell's remaining ticks happen while disconnected
+    await page.evaluate(() => {
+      window.__blockWS = false;
+    });
+    await tid(page, "connection-lost").waitFor({ state: "detached", timeout: T.kernel });
+    await poll(async () => /tick 3/.test((await outputs(page, 0).allTextContents()).join("")), "the ticks printed while disconnected arrive", T.kernel);
+    const text = (await outputs(page, 0).allTextContents()).join("");
+    assert.match(text, /tick 0[\s\S]*tick 1[\s\S]*tick 2[\s\S]*tick 3/);
+    assert.equal(await outputs(page, 1).count(), 0, "the refused cell did not run");
+    assert.match(await cell(page, 1).locator('[data-testid="cell-input"]').textContent(), /should not run/, "the offline edit is kept");
+    assert.deepEqual(log.pageErrors, []);
+  } finally {
+    await context.close();
+  }
+});
+
+test("a kernel that dies is shown with a restart button that brings a working kernel back", async () => {
+  const { page, log, context } = await loggedIn(browser, server);
+  try {
+    await openNotebook(page, server, "dies.ipynb");
+    await runCell(page, 0, "import os\nos.getpid()");
+    await expectText(outputs(page, 0).first(), /\d+/, T.kernel);
+    const pid = Number((await outputs(page, 0).first().textContent()).trim());
+    assert.ok(pid > 1, "the kernel's pid: " + pid);
+    process.kill(pid, "SIGKILL"); // a real crash of the real kernel
+    await tid(page, "kernel-dead").waitFor({ timeout: T.kernel });
+    await tid(page, "kernel-dead-restart").click();
+    await waitKernel(page, "idle");
+    await runCell(page, 0, "6*7");
+    await expectText(outputs(page, 0).first(), /42/, T.kernel);
+    assert.deepEqual(log.pageErrors, []);
+  } finally {
+    await context.close();
+  }
+});
