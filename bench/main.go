@@ -40,6 +40,7 @@ type config struct {
 	outGiven      bool
 	quick         bool
 	only          []string // scenario names to run; empty = all
+	profile       string   // -profile: where Quire writes pprof profiles
 
 	startRuns  int
 	idleWait   time.Duration
@@ -111,6 +112,7 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	scaleKernels := fs.String("scale-kernels", "", "kernel counts for kernel-scale, comma-separated (default 1,8,32,64; quick 1,2)")
 	scaleFor := fs.Duration("scale-for", 0, "how long kernel-scale executes at each count (default 10s; quick 2s)")
 	floodAttempts := fs.Int("flood-attempts", 0, "wrong-password logins in login-flood (default 1000; quick 40)")
+	profile := fs.String("profile", "", "directory for Quire's CPU and heap profiles (one pair per server start; pprof format)")
 	only := fs.String("scenarios", "", "comma-separated scenarios to run (default: all of "+strings.Join(scenarioNames(), ",")+")")
 	if err := fs.Parse(args); err != nil {
 		return config{}, err
@@ -148,6 +150,16 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 		if o.v > 0 {
 			*o.dst = o.v
 		}
+	}
+	if *profile != "" {
+		abs, err := filepath.Abs(*profile)
+		if err == nil {
+			err = os.MkdirAll(abs, 0o755)
+		}
+		if err != nil {
+			return config{}, fmt.Errorf("-profile: %w", err)
+		}
+		cfg.profile = abs
 	}
 	if *only != "" {
 		for _, n := range strings.Split(*only, ",") {
@@ -296,7 +308,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	cl.add(func() { os.RemoveAll(tmp) })
 	e := &env{cfg: cfg, tmp: tmp, cleanup: &cl, log: stderr}
 
-	specs := []spec{quireSpec(cfg.quire), jupyterSpec(cfg.python)}
+	specs := []spec{quireSpec(cfg.quire, cfg.profile), jupyterSpec(cfg.python)}
 	tb := newTable(specs[0].name, specs[1].name)
 	scs := scenarios(cfg)
 	var failures []string

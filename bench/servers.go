@@ -66,7 +66,10 @@ func withArgs(sp spec, args ...string) spec {
 }
 
 // quireSpec starts bin/quire with a private HOME, runtime and config dir.
-func quireSpec(bin string) spec {
+// With profileDir set, every start writes a CPU and a heap profile there
+// (quire-<n>.cpu.pprof, quire-<n>.heap.pprof) when it is stopped.
+func quireSpec(bin, profileDir string) spec {
+	starts := 0
 	return spec{name: "Quire", command: func(l launch) ([]string, []string) {
 		argv := []string{bin,
 			"--port", strconv.Itoa(l.port),
@@ -76,7 +79,13 @@ func quireSpec(bin string) spec {
 			"--data-dir", filepath.Join(l.home, "data"),
 			"--delete-to-trash=false",
 		}
-		return argv, privateDirs(l.home)
+		env := privateDirs(l.home)
+		if profileDir != "" {
+			starts++
+			p := filepath.Join(profileDir, "quire-"+strconv.Itoa(starts))
+			env = append(env, "QUIRE_CPUPROFILE="+p+".cpu.pprof", "QUIRE_MEMPROFILE="+p+".heap.pprof")
+		}
+		return argv, env
 	}, password: func(hash string) []string { return []string{"--password-hash=" + hash} }}
 }
 

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"net/http"
 	"strings"
 	"time"
@@ -97,9 +98,16 @@ func dialKernel(ctx context.Context, srv *server, id string, v1 bool) (*kernelWS
 	defer cancel()
 	conn, resp, err := websocket.Dial(dctx, url, opts)
 	if err != nil {
-		status := 0
+		status, body := 0, ""
 		if resp != nil {
 			status = resp.StatusCode
+			if resp.Body != nil { // the library keeps the first 1 KiB of a refusal
+				b, _ := io.ReadAll(io.LimitReader(resp.Body, 1024))
+				body = strings.TrimSpace(string(b))
+			}
+		}
+		if body != "" {
+			return nil, fmt.Errorf("kernel WebSocket (status %d, %s): %w", status, body, err)
 		}
 		return nil, fmt.Errorf("kernel WebSocket (status %d): %w", status, err)
 	}

@@ -50,6 +50,8 @@ func runServe(ctx context.Context, args []string, env envFunc, stdout, stderr io
 		fmt.Fprintln(stderr, "quire:", err)
 		return 2
 	}
+	stopProfiles := startProfiles(env, stderr)
+	defer stopProfiles()
 	s := &server{cfg: cfg, env: env, log: log, stdout: stdout}
 	if err := s.run(ctx); err != nil {
 		log.Error("quire stopped", "err", err)

@@ -1,0 +1,58 @@
+package app
+
+import (
+	"fmt"
+	"io"
+	"os"
+	"runtime"
+	"runtime/pprof"
+)
+
+// startProfiles starts the profiles the environment asks for, for
+// benchmarking: QUIRE_CPUPROFILE=file records a CPU profile from start to
+// exit, QUIRE_MEMPROFILE=file writes a heap profile (in-use and allocated
+// since start) at exit. The returned stop writes them; it is a no-op when
+// neither is set. Files are created 0600.
+func startProfiles(env envFunc, stderr io.Writer) (stop func()) {
+	cpuPath, _ := env("QUIRE_CPUPROFILE")
+	memPath, _ := env("QUIRE_MEMPROFILE")
+	var cpu *os.File
+	if cpuPath != "" {
+		f, err := os.OpenFile(cpuPath, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
+		if err == nil {
+			err = pprof.StartCPUProfile(f)
+			if err != nil {
+				f.Close()
+			} else {
+				cpu = f
+			}
+		}
+		if err != nil {
+			fmt.Fprintln(stderr, "quire: QUIRE_CPUPROFILE:", err)
+		}
+	}
+	if memPath != "" {
+		runtime.MemProfileRate = 64 << 10 // finer than the default 512 KiB for short runs
+	}
+	return func() {
+		if cpu != nil {
+			pprof.StopCPUProfile()
+			if err := cpu.Close(); err != nil {
+				fmt.Fprintln(stderr, "quire: QUIRE_CPUPROFILE:", err)
+			}
+		}
+		if memPath != "" {
+			runtime.GC() // up-to-date in-use figures
+			f, err := os.OpenFile(memPath, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
+			if err == nil {
+				err = pprof.Lookup("heap").WriteTo(f, 0)
+				if cerr := f.Close(); err == nil {
+					err = cerr
+				}
+			}
+			if err != nil {
+				fmt.Fprintln(stderr, "quire: QUIRE_MEMPROFILE:", err)
+			}
+		}
+	}
+}
