@@ -5,7 +5,9 @@
 //	go run ./bench            # full run, writes bench/RESULTS.md
 //	go run ./bench -quick     # tiny counts; checks the harness, writes a temp file
 //
-// It builds nothing: bin/quire must exist (make build).
+// It builds nothing: bin/quire must exist (make build). With BENCH_KEEP=1
+// in the environment the temporary directory (each server's HOME with its
+// server.log) is kept and its path printed, for looking into a failure.
 package main
 
 import (
@@ -305,7 +307,11 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "bench:", err)
 		return 1
 	}
-	cl.add(func() { os.RemoveAll(tmp) })
+	if os.Getenv("BENCH_KEEP") == "" {
+		cl.add(func() { os.RemoveAll(tmp) })
+	} else {
+		fmt.Fprintln(stderr, "bench: keeping", tmp)
+	}
 	e := &env{cfg: cfg, tmp: tmp, cleanup: &cl, log: stderr}
 
 	specs := []spec{quireSpec(cfg.quire, cfg.profile), jupyterSpec(cfg.python)}
