@@ -62,7 +62,11 @@ func (c Checkpoint) MarshalJSON() ([]byte, error) {
 // directly, so a large notebook or file is not re-encoded through
 // reflection.
 func (m *Model) MarshalJSON() ([]byte, error) {
-	return m.appendJSON(make([]byte, 0, 256))
+	size := 256
+	if c, ok := m.Content.([]*Model); ok {
+		size += 320 * len(c) // a content-less child renders to ~250–300 bytes
+	}
+	return m.appendJSON(make([]byte, 0, size))
 }
 
 // StreamJSON writes what MarshalJSON renders to w. A notebook goes out in
