@@ -3,30 +3,7 @@
 import "./style.css";
 import { baseUrl } from "./api";
 import { h } from "./dom";
-
-export type View = "tree" | "notebooks" | "edit";
-
-/** route splits location.pathname into a view and a contents path. */
-export function route(pathname: string, base: string): { view: View; path: string } {
-  let rest = pathname.startsWith(base) ? pathname.slice(base.length) : "";
-  rest = rest.replace(/^\/+/, "");
-  const slash = rest.indexOf("/");
-  const head = slash < 0 ? rest : rest.slice(0, slash);
-  const tail = slash < 0 ? "" : rest.slice(slash + 1);
-  const path = tail
-    .split("/")
-    .filter((s) => s !== "")
-    .map((s) => {
-      try {
-        return decodeURIComponent(s);
-      } catch {
-        return s;
-      }
-    })
-    .join("/");
-  if (head === "notebooks" || head === "edit") return { view: head, path };
-  return { view: "tree", path: head === "tree" ? path : "" };
-}
+import { route } from "./route";
 
 async function start(): Promise<void> {
   const root = document.getElementById("app")!;

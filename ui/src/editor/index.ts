@@ -32,7 +32,7 @@ import {
   rectangularSelection,
 } from "@codemirror/view";
 import { tags as t } from "@lezer/highlight";
-import { loadLanguage } from "./languages";
+import { fileLanguage, loadLanguage } from "../languages";
 
 /** AUTOSAVE_MS: an unsaved editor saves itself this often. */
 export const AUTOSAVE_MS = 120_000;
@@ -265,12 +265,12 @@ class TextEditor {
     this.view.focus();
     const hint = h("p", { class: "ed-hint", text: "Tab indents; press Esc then Tab to move focus out of the editor. Ctrl+F searches, Ctrl+S saves." });
     this.main.append(hint);
-    void loadLanguage(splitPath(this.path).name).then(
-      (lang) => {
+    const name = fileLanguage(splitPath(this.path).name);
+    if (name) {
+      void loadLanguage(name).then((lang) => {
         if (lang && this.view) this.view.dispatch({ effects: this.language.reconfigure(lang) });
-      },
-      (e) => console.warn("language mode failed to load", e),
-    );
+      });
+    }
   }
 
   private replaceDoc(text: string): void {

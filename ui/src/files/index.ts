@@ -6,6 +6,7 @@ import { ApiError, baseUrl, contents, filesUrl, pageUrl, sessions } from "../api
 import type { ContentsModel, SessionModel } from "../api";
 import { notify, promptDialog, showDialog } from "../dialog";
 import { formatSize, formatTime, h } from "../dom";
+import { splitAddress } from "../route";
 import { mountShell } from "../shell";
 import type { Shell } from "../shell";
 import { RunningPanel, loadRunning, shutdownKernel } from "./running";
@@ -32,24 +33,11 @@ function folderTitle(dir: string): string {
   return dir ? baseName(dir) : "Home";
 }
 
-/** treePathFromLocation reads the folder of a {base}tree/<dir> address. */
+/** treePathFromLocation reads the folder of a {base}tree/<dir> address
+ *  (null for an address of another view). */
 function treePathFromLocation(): string | null {
-  const base = baseUrl();
-  let rest = location.pathname.startsWith(base) ? location.pathname.slice(base.length) : "";
-  rest = rest.replace(/^\/+/, "");
-  if (rest !== "" && rest !== "tree" && !rest.startsWith("tree/")) return null;
-  return rest
-    .slice(4)
-    .split("/")
-    .filter((s) => s !== "")
-    .map((s) => {
-      try {
-        return decodeURIComponent(s);
-      } catch {
-        return s;
-      }
-    })
-    .join("/");
+  const { head, path } = splitAddress(location.pathname, baseUrl());
+  return head === "" || head === "tree" ? path : null;
 }
 
 /** plainClick: a left click without modifiers (others open new tabs). */

@@ -7,17 +7,16 @@ import {
   bracketMatching,
   indentOnInput,
   syntaxHighlighting,
-  StreamLanguage,
   Language,
   LanguageSupport,
   indentUnit,
-  type StreamParser,
 } from "@codemirror/language";
 import { closeBrackets, closeBracketsKeymap } from "@codemirror/autocomplete";
 import { searchKeymap, highlightSelectionMatches } from "@codemirror/search";
 import { python } from "@codemirror/lang-python";
 import { markdown } from "@codemirror/lang-markdown";
 import { tags as t, tagHighlighter, highlightCode } from "@lezer/highlight";
+import { loadLanguage as loadModeByName } from "../languages";
 
 export interface EditorHooks {
   change(text: string): void;
@@ -106,59 +105,10 @@ const theme = EditorView.theme({
 
 // ---- languages -------------------------------------------------------------
 
-type Loader = () => Promise<Extension>;
-const legacy = (load: () => Promise<StreamParser<unknown>>): Loader => async () => StreamLanguage.define(await load());
-
-/** Languages by kernel language name or codemirror_mode name. */
-const loaders: Record<string, Loader> = {
-  python: async () => python(),
-  ipython: async () => python(),
-  markdown: async () => markdown(),
-  r: legacy(async () => (await import("@codemirror/legacy-modes/mode/r")).r as StreamParser<unknown>),
-  julia: legacy(async () => (await import("@codemirror/legacy-modes/mode/julia")).julia as StreamParser<unknown>),
-  bash: legacy(async () => (await import("@codemirror/legacy-modes/mode/shell")).shell as StreamParser<unknown>),
-  shell: legacy(async () => (await import("@codemirror/legacy-modes/mode/shell")).shell as StreamParser<unknown>),
-  sh: legacy(async () => (await import("@codemirror/legacy-modes/mode/shell")).shell as StreamParser<unknown>),
-  javascript: legacy(async () => (await import("@codemirror/legacy-modes/mode/javascript")).javascript as StreamParser<unknown>),
-  typescript: legacy(async () => (await import("@codemirror/legacy-modes/mode/javascript")).typescript as StreamParser<unknown>),
-  ruby: legacy(async () => (await import("@codemirror/legacy-modes/mode/ruby")).ruby as StreamParser<unknown>),
-  lua: legacy(async () => (await import("@codemirror/legacy-modes/mode/lua")).lua as StreamParser<unknown>),
-  go: legacy(async () => (await import("@codemirror/legacy-modes/mode/go")).go as StreamParser<unknown>),
-  rust: legacy(async () => (await import("@codemirror/legacy-modes/mode/rust")).rust as StreamParser<unknown>),
-  sql: legacy(async () => (await import("@codemirror/legacy-modes/mode/sql")).standardSQL as StreamParser<unknown>),
-  haskell: legacy(async () => (await import("@codemirror/legacy-modes/mode/haskell")).haskell as StreamParser<unknown>),
-  octave: legacy(async () => (await import("@codemirror/legacy-modes/mode/octave")).octave as StreamParser<unknown>),
-  matlab: legacy(async () => (await import("@codemirror/legacy-modes/mode/octave")).octave as StreamParser<unknown>),
-  perl: legacy(async () => (await import("@codemirror/legacy-modes/mode/perl")).perl as StreamParser<unknown>),
-  scheme: legacy(async () => (await import("@codemirror/legacy-modes/mode/scheme")).scheme as StreamParser<unknown>),
-  clojure: legacy(async () => (await import("@codemirror/legacy-modes/mode/clojure")).clojure as StreamParser<unknown>),
-  "common-lisp": legacy(async () => (await import("@codemirror/legacy-modes/mode/commonlisp")).commonLisp as StreamParser<unknown>),
-  c: legacy(async () => (await import("@codemirror/legacy-modes/mode/clike")).c as StreamParser<unknown>),
-  "c++": legacy(async () => (await import("@codemirror/legacy-modes/mode/clike")).cpp as StreamParser<unknown>),
-  cpp: legacy(async () => (await import("@codemirror/legacy-modes/mode/clike")).cpp as StreamParser<unknown>),
-  java: legacy(async () => (await import("@codemirror/legacy-modes/mode/clike")).java as StreamParser<unknown>),
-  scala: legacy(async () => (await import("@codemirror/legacy-modes/mode/clike")).scala as StreamParser<unknown>),
-  kotlin: legacy(async () => (await import("@codemirror/legacy-modes/mode/clike")).kotlin as StreamParser<unknown>),
-  csharp: legacy(async () => (await import("@codemirror/legacy-modes/mode/clike")).csharp as StreamParser<unknown>),
-  "c#": legacy(async () => (await import("@codemirror/legacy-modes/mode/clike")).csharp as StreamParser<unknown>),
-  swift: legacy(async () => (await import("@codemirror/legacy-modes/mode/swift")).swift as StreamParser<unknown>),
-  sas: legacy(async () => (await import("@codemirror/legacy-modes/mode/sas")).sas as StreamParser<unknown>),
-  powershell: legacy(async () => (await import("@codemirror/legacy-modes/mode/powershell")).powerShell as StreamParser<unknown>),
-};
-
-const cache = new Map<string, Promise<Extension>>();
-
-/** loadLanguage resolves a language name (or codemirror_mode) to an extension; [] if unknown. */
-export function loadLanguage(name: string): Promise<Extension> {
-  const key = name.toLowerCase();
-  const loader = loaders[key];
-  if (!loader) return Promise.resolve([]);
-  let p = cache.get(key);
-  if (!p) {
-    p = loader().catch(() => [] as Extension);
-    cache.set(key, p);
-  }
-  return p;
+/** loadLanguage is the cell extension for a kernel's language name (or
+ *  codemirror_mode); [] (plain text) if unknown. */
+export async function loadLanguage(name: string): Promise<Extension> {
+  return (await loadModeByName(name)) ?? [];
 }
 
 /** The default code language before the kernel has told us its own. */

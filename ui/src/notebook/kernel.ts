@@ -257,12 +257,7 @@ export class KernelConnection {
 
   /** suspend closes the connection until connect() or switchKernel() (a restart in progress). */
   suspend(state: KernelState = "restarting"): void {
-    this.closedForGood = true;
-    if (this.timer !== null) clearTimeout(this.timer);
-    this.timer = null;
-    const ws = this.ws;
-    this.ws = null;
-    ws?.close(1000);
+    this.close();
     this.dropPending();
     this.setState(state);
   }

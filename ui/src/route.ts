@@ -1,0 +1,33 @@
+// The UI's addresses: {base}tree/<dir>, {base}notebooks/<path> and
+// {base}edit/<path>, each segment URL-encoded.
+
+export type View = "tree" | "notebooks" | "edit";
+
+/** splitAddress splits a pathname under base into its first segment and
+ *  the decoded contents path after it. */
+export function splitAddress(pathname: string, base: string): { head: string; path: string } {
+  let rest = pathname.startsWith(base) ? pathname.slice(base.length) : "";
+  rest = rest.replace(/^\/+/, "");
+  const slash = rest.indexOf("/");
+  const head = slash < 0 ? rest : rest.slice(0, slash);
+  const tail = slash < 0 ? "" : rest.slice(slash + 1);
+  const path = tail
+    .split("/")
+    .filter((s) => s !== "")
+    .map((s) => {
+      try {
+        return decodeURIComponent(s);
+      } catch {
+        return s;
+      }
+    })
+    .join("/");
+  return { head, path };
+}
+
+/** route picks the view for a pathname; anything unknown is the root folder. */
+export function route(pathname: string, base: string): { view: View; path: string } {
+  const { head, path } = splitAddress(pathname, base);
+  if (head === "notebooks" || head === "edit") return { view: head, path };
+  return { view: "tree", path: head === "tree" ? path : "" };
+}
