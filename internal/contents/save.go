@@ -138,6 +138,8 @@ func (s *Service) Save(ctx context.Context, p string, req SaveRequest) (m *Model
 	}
 
 	var message string
+	var written []byte // the bytes now on disk, for the hash
+	wrote := false     // a file or notebook was written (written may be empty)
 	switch req.Type {
 	case TypeDirectory:
 		if isFile {
@@ -149,10 +151,11 @@ func (s *Service) Save(ctx context.Context, p string, req SaveRequest) (m *Model
 			}
 		}
 	case TypeNotebook:
-		message, err = s.saveNotebook(ctx, p, req.Content)
+		message, written, err = s.saveNotebook(ctx, p, req.Content)
 		if err != nil {
 			return nil, false, err
 		}
+		wrote = true
 	default:
 		data, err := decodeFileContent(p, req.Format, req.Content)
 		if err != nil {
@@ -161,10 +164,16 @@ func (s *Service) Save(ctx context.Context, p string, req SaveRequest) (m *Model
 		if _, err := s.store.Write(ctx, p, bytes.NewReader(data)); err != nil {
 			return nil, false, s.writeErr(p, err)
 		}
+		written, wrote = data, true
 	}
-	m, err = s.Get(ctx, p, GetOptions{Hash: req.Hash && req.Type != TypeDirectory})
+	m, err = s.Get(ctx, p, GetOptions{})
 	if err != nil {
 		return nil, false, err
+	}
+	if req.Hash && wrote {
+		// Hashed from memory, not by reading the file back: the store
+		// wrote exactly these bytes, and p's lock is still held.
+		m.Hash, m.HashAlgorithm = hashBytes(written), HashAlgorithm
 	}
 	m.Message = message
 	return m, !isFile, nil
@@ -204,18 +213,18 @@ func decodeFileContent(p, format string, raw json.RawMessage) ([]byte, error) {
 }
 
 // saveNotebook parses, signs and writes a notebook; it returns the
-// validation message ("" if valid).
-func (s *Service) saveNotebook(ctx context.Context, p string, raw json.RawMessage) (string, error) {
+// validation message ("" if valid) and the bytes written.
+func (s *Service) saveNotebook(ctx context.Context, p string, raw json.RawMessage) (string, []byte, error) {
 	raw = bytes.TrimSpace(raw)
 	if len(raw) == 0 || raw[0] != '{' {
-		return "", errkind.Newf(errkind.Invalid, "Unreadable notebook content for %s: content must be a JSON object", p)
+		return "", nil, errkind.Newf(errkind.Invalid, "Unreadable notebook content for %s: content must be a JSON object", p)
 	}
 	nb, err := nbformat.FromJSON(raw)
 	if err != nil {
-		return "", errkind.New(errkind.Invalid, fmt.Sprintf("Unreadable notebook content for %s: %s", p, clientErr(err)), err)
+		return "", nil, errkind.New(errkind.Invalid, fmt.Sprintf("Unreadable notebook content for %s: %s", p, clientErr(err)), err)
 	}
 	if err := checkCells(nb); err != nil {
-		return "", errkind.New(errkind.Invalid, fmt.Sprintf("Unreadable notebook content for %s: %v", p, err), err)
+		return "", nil, errkind.New(errkind.Invalid, fmt.Sprintf("Unreadable notebook content for %s: %v", p, err), err)
 	}
 	var message string
 	if verr := nb.Validate(); verr != nil {
@@ -228,17 +237,17 @@ func (s *Service) saveNotebook(ctx context.Context, p string, raw json.RawMessag
 	}
 	data, err := nbformat.Marshal(nb)
 	if err != nil {
-		return "", errkind.New(errkind.Invalid, fmt.Sprintf("Cannot write notebook %s: %s", p, clientErr(err)), err)
+		return "", nil, errkind.New(errkind.Invalid, fmt.Sprintf("Cannot write notebook %s: %s", p, clientErr(err)), err)
 	}
 	if _, err := s.store.Write(ctx, p, bytes.NewReader(data)); err != nil {
-		return "", s.writeErr(p, err)
+		return "", nil, s.writeErr(p, err)
 	}
 	if _, err := s.store.Stat(ctx, checkpointPath(p)); errkind.Is(err, errkind.NotFound) {
 		if _, err := s.createCheckpoint(ctx, p); err != nil {
 			s.log.Warn("could not create checkpoint", "path", p, "err", err)
 		}
 	}
-	return message, nil
+	return message, data, nil
 }
 
 // checkCells refuses cells a v4.0–4.5 notebook cannot hold: non-objects

@@ -432,6 +432,7 @@ func TestSaveETag(t *testing.T) {
 	}{
 		{"text", "a.txt", `{"type":"file","format":"text","content":"v1"}`, "?hash=1", `"` + sum("v1") + `"`},
 		{"not asked", "b.txt", `{"type":"file","format":"text","content":"v1"}`, "", ""},
+		{"empty file", "e.bin", `{"type":"file","format":"base64","content":""}`, "?hash=1", `"` + sum("") + `"`},
 		{"directory", "d", `{"type":"directory"}`, "?hash=1", ""},
 	}
 	for _, c := range cases {
