@@ -22,7 +22,7 @@ import (
 
 const (
 	readyTimeout = 90 * time.Second // process start → /api/status 200
-	readyPoll    = 5 * time.Millisecond
+	readyPoll    = time.Millisecond // the start figure is only as fine as this
 	stopGrace    = 10 * time.Second // SIGTERM → SIGKILL
 )
 
