@@ -42,6 +42,12 @@ type Options struct {
 	// MaxCopyDirSize caps the total size of a directory copy in bytes;
 	// 0 means DefaultMaxCopyDirSize.
 	MaxCopyDirSize int64
+	// UploadExpiry is how long a chunked upload may go without a chunk
+	// before SweepUploads removes its collected chunks; 0 means
+	// DefaultUploadExpiry, negative never.
+	UploadExpiry time.Duration
+	// Now is the clock (time.Now when nil).
+	Now func() time.Time
 }
 
 // Notary checks and signs notebooks (trust, spec §6). It is optional: with
@@ -106,11 +112,12 @@ type Store interface {
 
 // Service implements the contents API over a Store.
 type Service struct {
-	store  Store
-	notary Notary
-	opt    Options
-	log    *slog.Logger
-	locks  locker
+	store   Store
+	notary  Notary
+	opt     Options
+	log     *slog.Logger
+	locks   locker
+	uploads uploads
 }
 
 // New returns a service over store. notary may be nil (no trust); log may
@@ -121,6 +128,12 @@ func New(store Store, notary Notary, opt Options, log *slog.Logger) *Service {
 	}
 	if opt.MaxCopyDirSize <= 0 {
 		opt.MaxCopyDirSize = DefaultMaxCopyDirSize
+	}
+	if opt.UploadExpiry == 0 {
+		opt.UploadExpiry = DefaultUploadExpiry
+	}
+	if opt.Now == nil {
+		opt.Now = time.Now
 	}
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)

@@ -361,7 +361,7 @@ func (s *Service) saveChunk(ctx context.Context, p string, req SaveRequest, info
 	} else {
 		if _, err := s.store.Stat(ctx, up); err != nil {
 			if errkind.Is(err, errkind.NotFound) {
-				return nil, false, errkind.Newf(errkind.Invalid, "No chunked upload in progress for %s (chunk %d before chunk 1)", p, req.Chunk)
+				return nil, false, errkind.Newf(errkind.Invalid, "No chunked upload in progress for %s (chunk %d came before chunk 1, or the upload had no chunk for %s and was discarded)", p, req.Chunk, s.opt.UploadExpiry)
 			}
 			return nil, false, fmt.Errorf("stat upload: %w", err)
 		}
@@ -369,10 +369,12 @@ func (s *Service) saveChunk(ctx context.Context, p string, req SaveRequest, info
 			return nil, false, s.writeErr(p, err)
 		}
 	}
+	s.uploads.touch(p, s.opt.Now())
 	if req.Chunk == -1 {
 		if err := s.store.Rename(ctx, up, p); err != nil {
 			return nil, false, s.writeErr(p, err)
 		}
+		s.uploads.done(p)
 		m, err := s.Get(ctx, p, GetOptions{Hash: req.Hash})
 		return m, false, err
 	}

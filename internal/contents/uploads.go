@@ -1,0 +1,110 @@
+package contents
+
+import (
+	"context"
+	"sync"
+	"time"
+
+	"quire/internal/errkind"
+)
+
+// DefaultUploadExpiry is how long a chunked upload may go without a chunk
+// before SweepUploads removes what it had collected.
+const DefaultUploadExpiry = time.Hour
+
+// uploads tracks the chunked uploads in progress: the target path of each
+// and when its last chunk arrived. An upload the client abandons (a
+// cancelled browser upload, a closed laptop) would otherwise leave its
+// hidden ".<name>.quire-upload" file behind for good.
+type uploads struct {
+	mu   sync.Mutex
+	last map[string]time.Time // by target path
+}
+
+func (u *uploads) touch(p string, now time.Time) {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	if u.last == nil {
+		u.last = map[string]time.Time{}
+	}
+	u.last[p] = now
+}
+
+func (u *uploads) done(p string) {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	delete(u.last, p)
+}
+
+// stale returns the targets whose last chunk is older than cutoff.
+func (u *uploads) stale(cutoff time.Time) []string {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	var ps []string
+	for p, t := range u.last {
+		if t.Before(cutoff) {
+			ps = append(ps, p)
+		}
+	}
+	return ps
+}
+
+// SweepUploads removes the collected chunks of every upload that has had
+// no chunk for Options.UploadExpiry (none when it is negative) and returns
+// how many it removed. A chunk arriving later is refused as having no
+// upload in progress, so the client learns to start again. Uploads are
+// tracked in memory: the leftovers of a server that stopped mid-upload are
+// replaced by the next upload of the same file.
+func (s *Service) SweepUploads(ctx context.Context) int {
+	if s.opt.UploadExpiry < 0 {
+		return 0
+	}
+	cutoff := s.opt.Now().Add(-s.opt.UploadExpiry)
+	n := 0
+	for _, p := range s.uploads.stale(cutoff) {
+		unlock := s.locks.lock(p)
+		// Re-check under the path's lock: a chunk may have just arrived.
+		if !s.isStale(p, cutoff) {
+			unlock()
+			continue
+		}
+		err := s.store.Remove(ctx, uploadPath(p))
+		s.uploads.done(p)
+		unlock()
+		switch {
+		case err == nil:
+			n++
+			s.log.Info("removed an abandoned chunked upload", "path", p, "idle_for", s.opt.UploadExpiry.String())
+		case errkind.Is(err, errkind.NotFound):
+		default:
+			s.log.Warn("cannot remove an abandoned chunked upload", "path", p, "err", err)
+		}
+	}
+	return n
+}
+
+func (s *Service) isStale(p string, cutoff time.Time) bool {
+	s.uploads.mu.Lock()
+	defer s.uploads.mu.Unlock()
+	t, ok := s.uploads.last[p]
+	return ok && t.Before(cutoff)
+}
+
+// RunUploadSweeper calls SweepUploads every UploadExpiry/4 (at most every
+// 10 minutes) until ctx ends. It returns at once if sweeping is off.
+func (s *Service) RunUploadSweeper(ctx context.Context) {
+	if s.opt.UploadExpiry < 0 {
+		return
+	}
+	every := min(max(s.opt.UploadExpiry/4, time.Second), 10*time.Minute)
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			s.SweepUploads(ctx)
+		}
+	}
+}
