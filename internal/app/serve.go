@@ -1,6 +1,7 @@
 package app
 
 import (
+	"cmp"
 	"context"
 	"crypto/rand"
 	"crypto/tls"
@@ -92,6 +93,8 @@ func (s *server) run(ctx context.Context) error {
 		Dial:               dialZMQ,
 		Log:                s.log,
 		ShutdownWait:       s.cfg.KernelShutdownWait,
+		HeartbeatInterval:  cmp.Or(s.cfg.KernelHeartbeatInterval, -1), // 0 = off
+		HeartbeatMisses:    s.cfg.KernelHeartbeatMisses,
 		CullIdleTimeout:    s.cfg.CullIdleTimeout,
 		CullInterval:       s.cfg.CullInterval,
 		CullConnected:      s.cfg.CullConnected,

@@ -81,6 +81,12 @@ type Config struct {
 	ClientQueueBytes    int64
 	OutputBudget        int64
 	OutputTail          int64
+
+	// KernelHeartbeatInterval is how often kernels' hb sockets are pinged
+	// (0 = off); KernelHeartbeatMisses unanswered pings in a row report a
+	// kernel whose process still runs dead.
+	KernelHeartbeatInterval time.Duration
+	KernelHeartbeatMisses   int
 }
 
 // Defaults returns the built-in settings.
@@ -105,6 +111,9 @@ func Defaults() Config {
 		ClientQueueBytes:    64 << 20,
 		OutputBudget:        256 << 20,
 		OutputTail:          1 << 20,
+
+		KernelHeartbeatInterval: 3 * time.Second,
+		KernelHeartbeatMisses:   5,
 	}
 }
 
@@ -160,6 +169,8 @@ func (c *Config) settings() []setting {
 		{name: "cull-connected", kind: "bool", b: &c.CullConnected, usage: "also cull idle kernels that have open connections"},
 		{name: "cull-busy", kind: "bool", b: &c.CullBusy, usage: "also cull busy kernels"},
 		{name: "kernel-shutdown-wait", kind: "duration", dur: &c.KernelShutdownWait, usage: "how long a kernel gets to exit after shutdown_request and after SIGTERM before SIGKILL"},
+		{name: "kernel-heartbeat-interval", kind: "duration0", dur: &c.KernelHeartbeatInterval, usage: "how often to ping each kernel's heartbeat socket, waiting as long for the echo; 0 = off (then only a kernel whose process exits is reported dead)"},
+		{name: "kernel-heartbeat-misses", kind: "int", num: &c.KernelHeartbeatMisses, usage: "unanswered heartbeats in a row after which a kernel whose process still runs is reported dead (until it answers again)"},
 		{name: "max-ws-message-size", kind: "size", size: &c.MaxWSMessageSize, usage: "largest message a client may send on a kernel WebSocket"},
 		{name: "kernel-ws-protocol", kind: "string", str: &c.KernelWSProtocol, usage: "kernel WebSocket protocol: empty = v1.kernel.websocket.jupyter.org when offered, legacy = always the JSON protocol"},
 		{name: "offline-buffer-size", kind: "size", size: &c.OfflineBufferSize, usage: "per kernel, how much output to keep for a disconnected client to replay"},
@@ -598,6 +609,9 @@ func (c *Config) normalise(getenv func(string) string) error {
 	default:
 		return fmt.Errorf("--kernel-ws-protocol %q: use legacy, or leave it empty", c.KernelWSProtocol)
 	}
+	if c.KernelHeartbeatMisses < 1 {
+		return fmt.Errorf("--kernel-heartbeat-misses %d must be at least 1", c.KernelHeartbeatMisses)
+	}
 	if c.ClientQueueMessages < 16 {
 		return fmt.Errorf("--client-queue-messages %d is too small (at least 16)", c.ClientQueueMessages)
 	}
@@ -654,6 +668,7 @@ Options:
 		"log-format": d.LogFormat, "log-level": d.LogLevel, "delete-to-trash": "true",
 		"session-idle": d.SessionIdle.String(), "session-max": d.SessionMax.String(), "shutdown-wait": d.ShutdownWait.String(),
 		"cull-idle-timeout": "0 (off)", "cull-interval": d.CullInterval.String(), "kernel-shutdown-wait": d.KernelShutdownWait.String(),
+		"kernel-heartbeat-interval": d.KernelHeartbeatInterval.String(), "kernel-heartbeat-misses": strconv.Itoa(d.KernelHeartbeatMisses),
 		"max-ws-message-size": "256MiB", "offline-buffer-size": "64MiB", "client-queue-messages": strconv.Itoa(d.ClientQueueMessages),
 		"client-queue-bytes": "64MiB", "output-budget": "256MiB", "output-tail": "1MiB",
 	}

@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"quire/internal/config"
 )
@@ -142,5 +143,62 @@ func TestBoolFlags(t *testing.T) {
 	}
 	if !c.NoBrowser || c.DeleteToTrash || !c.AllowHidden {
 		t.Fatalf("NoBrowser=%v DeleteToTrash=%v AllowHidden=%v", c.NoBrowser, c.DeleteToTrash, c.AllowHidden)
+	}
+}
+
+func TestKernelHeartbeat(t *testing.T) {
+	dir := t.TempDir()
+	file := filepath.Join(dir, "c.json")
+	if err := os.WriteFile(file, []byte(`{"kernel_heartbeat_interval": "10s", "kernel_heartbeat_misses": 2}`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		name     string
+		args     []string
+		env      map[string]string
+		interval time.Duration
+		misses   int
+	}{
+		{"defaults", nil, nil, 3 * time.Second, 5},
+		{"flags", []string{"--kernel-heartbeat-interval", "500ms", "--kernel-heartbeat-misses=3"}, nil, 500 * time.Millisecond, 3},
+		{"off", []string{"--kernel-heartbeat-interval=0"}, nil, 0, 5},
+		{"env", nil, map[string]string{"QUIRE_KERNEL_HEARTBEAT_INTERVAL": "1m", "QUIRE_KERNEL_HEARTBEAT_MISSES": "1"}, time.Minute, 1},
+		{"file", []string{"--config", file}, nil, 10 * time.Second, 2},
+		{"env beats file", []string{"--config", file}, map[string]string{"QUIRE_KERNEL_HEARTBEAT_INTERVAL": "0"}, 0, 2},
+		{"flag beats env", []string{"--kernel-heartbeat-misses", "4"}, map[string]string{"QUIRE_KERNEL_HEARTBEAT_MISSES": "7"}, 3 * time.Second, 4},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			c, err := config.Load(tc.args, envOf(tc.env), io.Discard)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if c.KernelHeartbeatInterval != tc.interval || c.KernelHeartbeatMisses != tc.misses {
+				t.Errorf("interval %v, misses %d; want %v, %d", c.KernelHeartbeatInterval, c.KernelHeartbeatMisses, tc.interval, tc.misses)
+			}
+		})
+	}
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"--kernel-heartbeat-interval", "-1s"}, "0 = off"},
+		{[]string{"--kernel-heartbeat-interval", "often"}, "0 = off"},
+		{[]string{"--kernel-heartbeat-misses", "0"}, "at least 1"},
+		{[]string{"--kernel-heartbeat-misses", "-2"}, "at least 1"},
+		{[]string{"--kernel-heartbeat-misses", "many"}, "whole number"},
+	} {
+		_, err := config.Load(tc.args, envOf(nil), io.Discard)
+		if err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("Load(%q) = %v, want an error mentioning %q", tc.args, err, tc.want)
+		}
+	}
+	var help strings.Builder
+	if _, err := config.Load([]string{"--help"}, envOf(nil), &help); !errors.Is(err, flag.ErrHelp) {
+		t.Fatalf("--help: %v", err)
+	}
+	for _, want := range []string{"--kernel-heartbeat-interval\n", "(default 3s) [QUIRE_KERNEL_HEARTBEAT_INTERVAL]", "--kernel-heartbeat-misses\n", "(default 5) [QUIRE_KERNEL_HEARTBEAT_MISSES]"} {
+		if !strings.Contains(help.String(), want) {
+			t.Errorf("--help lacks %q", want)
+		}
 	}
 }

@@ -47,8 +47,9 @@ type Kernel struct {
 }
 
 // generation is one process of a kernel and the goroutines serving it:
-// the waiter, the output pump, the iopub drain and readiness probes. All are
-// in wg; ctx ends when the process exits or is being stopped.
+// the waiter, the output pump, the iopub drain, readiness probes and the
+// heartbeat. All are in wg; ctx ends when the process exits or is being
+// stopped.
 type generation struct {
 	ctx    context.Context
 	cancel context.CancelFunc
@@ -65,6 +66,8 @@ type generation struct {
 	seenDone   bool
 	ready      bool          // the kernel answered kernel_info and iopub flows
 	probe      chan struct{} // non-nil while a probe runs; closed when it ends
+	hbDead     bool          // reported dead by heartbeat; the process runs on
+	hbPrev     string        // while hbDead: the state to restore on recovery
 }
 
 // Model is the REST model of a kernel.
@@ -153,6 +156,9 @@ func (k *Kernel) startGen() error {
 		k.exited(g, err)
 	})
 	g.wg.Go(func() { k.drainIOPub(g) })
+	if k.m.o.HeartbeatInterval > 0 {
+		g.wg.Go(func() { k.heartbeat(g) })
+	}
 	return nil
 }
 
@@ -160,6 +166,7 @@ func (k *Kernel) startGen() error {
 func (k *Kernel) exited(g *generation, err error) {
 	k.mu.Lock()
 	expected := g.expectExit
+	announced := g.hbDead // sessions were told "dead" already
 	if !expected && k.gen == g {
 		k.state = "dead"
 		k.reason = exitReason(err)
@@ -174,7 +181,7 @@ func (k *Kernel) exited(g *generation, err error) {
 	}
 	k.log.Warn("kernel died", "pid", g.pid, "status", exitReason(err))
 	k.mu.Lock()
-	if k.gen == g {
+	if k.gen == g && !announced {
 		k.broadcastStatusLocked("dead")
 	}
 	k.mu.Unlock()
@@ -283,11 +290,15 @@ func (k *Kernel) onIOPub(g *generation, msg *wire.Message) {
 		k.lastActivity = k.m.o.Now()
 	}
 	if typ == "status" && st.ExecutionState != "" {
+		state := &k.state
+		if g.hbDead { // "dead" stays until the heartbeat is back
+			state = &g.hbPrev
+		}
 		switch {
 		case !untracked(parentType):
-			k.state = st.ExecutionState
-		case k.state == "starting" && st.ExecutionState != "starting":
-			k.state = "idle"
+			*state = st.ExecutionState
+		case *state == "starting" && st.ExecutionState != "starting":
+			*state = "idle"
 		}
 	}
 	for _, m := range k.budget.filter(msg, typ, parentID, typ == "status" && st.ExecutionState == "idle") {
@@ -530,11 +541,13 @@ func (k *Kernel) interrupt(ctx context.Context) error {
 
 // stopProcess ends the current process: interrupt, shutdown_request on
 // control, then SIGTERM and SIGKILL to the group, each after ShutdownWait/2.
-// It returns when the process and every goroutine of its generation ended.
+// A kernel the heartbeat reported dead gets SIGTERM at once. It returns
+// when the process and every goroutine of its generation ended.
 func (k *Kernel) stopProcess(ctx context.Context, restart bool) {
 	k.mu.Lock()
 	g := k.gen
 	g.expectExit = true
+	hung := g.hbDead // a shutdown_request would go unanswered
 	k.mu.Unlock()
 	half := k.m.o.ShutdownWait / 2
 	wait := func(d time.Duration) bool {
@@ -548,16 +561,26 @@ func (k *Kernel) stopProcess(ctx context.Context, restart bool) {
 		}
 	}
 	if !wait(0) {
-		if k.spec.InterruptMode == "signal" {
-			signalGroup(g, syscall.SIGINT)
+		stopped := false
+		if hung {
+			k.log.Info("kernel is not answering heartbeats; sending SIGTERM")
+		} else {
+			if k.spec.InterruptMode == "signal" {
+				signalGroup(g, syscall.SIGINT)
+			}
+			// request also returns when the process exits (g.ctx ends).
+			rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), half)
+			_, _ = k.request(rctx, g, "control", "shutdown_request", map[string]any{"restart": restart})
+			cancel()
+			if stopped = wait(half); !stopped {
+				k.log.Info("kernel did not stop after shutdown_request; sending SIGTERM")
+			}
 		}
-		// request also returns when the process exits (g.ctx ends).
-		rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), half)
-		_, _ = k.request(rctx, g, "control", "shutdown_request", map[string]any{"restart": restart})
-		cancel()
-		if !wait(half) {
-			k.log.Info("kernel did not stop after shutdown_request; sending SIGTERM")
+		if !stopped {
 			signalGroup(g, syscall.SIGTERM)
+			// As systemd does: a stopped (SIGSTOP) process acts on SIGTERM
+			// only once continued.
+			signalGroup(g, syscall.SIGCONT)
 			if !wait(half) {
 				k.log.Warn("kernel did not stop after SIGTERM; sending SIGKILL")
 				signalGroup(g, syscall.SIGKILL)

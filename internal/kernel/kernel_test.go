@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -189,6 +190,138 @@ func TestInterrupt(t *testing.T) {
 	}
 	if d := time.Since(began); d > 5*time.Second {
 		t.Errorf("interrupt took %v", d)
+	}
+}
+
+// wrapperPy is a kernel launcher that stands between Quire and ipykernel:
+// it ignores SIGINT, runs the kernel in a session of its own (so a signal
+// to the launcher's process group never reaches it), writes the kernel's
+// pid next to the connection file, forwards SIGTERM and exits as the
+// kernel did. Only an interrupt_request can interrupt such a kernel.
+const wrapperPy = `import os, signal, subprocess, sys
+
+signal.signal(signal.SIGINT, signal.SIG_IGN)
+conn = sys.argv[1]
+child = subprocess.Popen(
+    ["/usr/bin/python3", "-m", "ipykernel_launcher", "-f", conn],
+    start_new_session=True,
+    preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
+)
+with open(conn + ".tmp", "w") as f:
+    f.write(str(child.pid))
+os.rename(conn + ".tmp", conn + ".child")
+signal.signal(signal.SIGTERM, lambda *_: child.send_signal(signal.SIGTERM))
+code = child.wait()
+sys.exit(128 - code if code < 0 else code)
+`
+
+// TestInterruptMode shows that interrupt_mode "message" interrupts with an
+// interrupt_request on control: the wrapped kernel is out of reach of
+// SIGINT to the process group, which "signal" sends.
+func TestInterruptMode(t *testing.T) {
+	needIPyKernel(t)
+	specDir := t.TempDir()
+	for _, mode := range []string{"message", "signal"} {
+		spec, _ := json.Marshal(map[string]any{
+			"argv":         []string{"/usr/bin/python3", "{resource_dir}/wrapper.py", "{connection_file}"},
+			"display_name": "Wrapped (" + mode + ")", "language": "python", "interrupt_mode": mode,
+		})
+		d := writeSpec(t, specDir, "wrapped-"+mode, string(spec))
+		if err := os.WriteFile(filepath.Join(d, "wrapper.py"), []byte(wrapperPy), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	m := kernel.NewManager(kernel.LoadSpecs([]string{specDir}, nil), kernel.Options{
+		RuntimeDir: t.TempDir(), Dial: dial, Log: testLog(t), ShutdownWait: 2 * time.Second, KernelInfoTimeout: 30 * time.Second,
+	})
+	t.Cleanup(func() { m.Close(context.Background()) })
+
+	for _, tc := range []struct {
+		mode        string
+		interrupted bool
+	}{
+		{"message", true},
+		{"signal", false},
+	} {
+		t.Run(tc.mode, func(t *testing.T) {
+			k, err := m.Start(ctxT(t, 10*time.Second), "wrapped-"+tc.mode, t.TempDir(), nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			c := connect(t, k, "s1")
+			b, err := os.ReadFile(k.ConnectionFile() + ".child")
+			if err != nil {
+				t.Fatalf("wrapper wrote no kernel pid: %v", err)
+			}
+			child, err := strconv.Atoi(string(b))
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { // should Shutdown fail to end it
+				if alive(child) {
+					_ = syscall.Kill(child, syscall.SIGKILL)
+				}
+			})
+			r := collect(t, c, execute(t, c, "import os; print(os.getpid(), os.getpgid(0))"), 20*time.Second, nil)
+			if want := fmt.Sprintf("%d %d\n", child, child); r.stdout != want || child == k.PID() {
+				t.Fatalf("kernel pid, pgid = %q, want %q (launcher pid %d)", r.stdout, want, k.PID())
+			}
+
+			id := execute(t, c, "import time; print('sleeping', flush=True); time.sleep(60)")
+			waitOutput(t, c, id, "sleeping\n")
+			began := time.Now()
+			if err := m.Interrupt(ctxT(t, 10*time.Second), k.ID()); err != nil {
+				t.Fatal(err)
+			}
+			if tc.interrupted {
+				r := collect(t, c, id, 30*time.Second, nil)
+				if r.ename != "KeyboardInterrupt" || r.replyStatus != "error" {
+					t.Errorf("after interrupt: %+v", r)
+				}
+				if d := time.Since(began); d > 20*time.Second {
+					t.Errorf("interrupt took %v", d)
+				}
+			} else {
+				ctx := ctxT(t, 2*time.Second)
+				for {
+					ch, msg, err := c.Recv(ctx)
+					if err != nil {
+						break // still sleeping after 2s: not interrupted
+					}
+					if p, _ := msg.ParseParent(); p.MsgID == id && (ch == "shell" || msg.Type() == "error") {
+						t.Fatalf("SIGINT to the launcher's group reached the kernel: %s %s", msg.Type(), msg.Content)
+					}
+				}
+				if got := k.Model().ExecutionState; got != "busy" {
+					t.Errorf("execution_state = %q, want busy (still sleeping)", got)
+				}
+			}
+
+			pid := k.PID()
+			if err := m.Shutdown(ctxT(t, 20*time.Second), k.ID()); err != nil {
+				t.Error(err)
+			}
+			waitGone(t, pid)
+			waitGone(t, child)
+		})
+	}
+}
+
+// waitOutput reads c until the stdout of msgID has reached want.
+func waitOutput(t *testing.T, c *kernel.Conn, msgID, want string) {
+	t.Helper()
+	ctx := ctxT(t, 20*time.Second)
+	var got string
+	for got != want {
+		ch, msg, err := c.Recv(ctx)
+		if err != nil {
+			t.Fatalf("waiting for output %q (have %q): %v", want, got, err)
+		}
+		if p, _ := msg.ParseParent(); ch == "iopub" && p.MsgID == msgID && msg.Type() == "stream" {
+			var st struct{ Text string }
+			_ = json.Unmarshal(msg.Content, &st)
+			got += st.Text
+		}
 	}
 }
 

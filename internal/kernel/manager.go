@@ -57,6 +57,16 @@ type Options struct {
 	ShutdownWait time.Duration
 	// KernelInfoTimeout bounds the kernel_info gate in Connect. Default 60s.
 	KernelInfoTimeout time.Duration
+	// HeartbeatInterval is how often each kernel's hb socket is pinged;
+	// an echo is awaited for as long. Default 3s; negative turns the
+	// heartbeat off (then only process exit reveals a dead kernel).
+	HeartbeatInterval time.Duration
+	// HeartbeatMisses is how many pings in a row may go unanswered before
+	// a kernel whose process still runs is reported dead (state "dead",
+	// status dead to every session; an echo later undoes it). Misses
+	// count from the kernel's first echo, or from KernelInfoTimeout after
+	// its start. Default 5.
+	HeartbeatMisses int
 	// CullIdleTimeout shuts down kernels idle this long (0 = off); a spec's
 	// metadata.cull_idle_timeout (seconds) overrides it.
 	CullIdleTimeout time.Duration
@@ -133,6 +143,12 @@ func NewManager(specs *Specs, o Options) *Manager {
 	}
 	if o.KernelInfoTimeout <= 0 {
 		o.KernelInfoTimeout = 60 * time.Second
+	}
+	if o.HeartbeatInterval == 0 {
+		o.HeartbeatInterval = 3 * time.Second
+	}
+	if o.HeartbeatMisses <= 0 {
+		o.HeartbeatMisses = 5
 	}
 	if o.CullInterval <= 0 {
 		o.CullInterval = 300 * time.Second

@@ -1,0 +1,328 @@
+package kernel_test
+
+import (
+	"context"
+	"encoding/json"
+	"os"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"quire/internal/errkind"
+	"quire/internal/kernel"
+)
+
+// hbCounter wraps dial and counts, per endpoint, sockets dialled and
+// messages sent and received on them.
+type hbCounter struct {
+	mu    sync.Mutex
+	dials map[string]int
+	sends map[string]int
+	recvs map[string]int
+}
+
+func (c *hbCounter) dial(ctx context.Context, kind kernel.SocketKind, endpoint string, identity []byte) (kernel.Socket, error) {
+	s, err := dial(ctx, kind, endpoint, identity)
+	if err != nil {
+		return nil, err
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.dials == nil {
+		c.dials, c.sends, c.recvs = map[string]int{}, map[string]int{}, map[string]int{}
+	}
+	c.dials[endpoint]++
+	return countedSocket{s, c, endpoint}, nil
+}
+
+func (c *hbCounter) counts(endpoint string) (dials, sends, recvs int) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.dials[endpoint], c.sends[endpoint], c.recvs[endpoint]
+}
+
+// waitRecv waits until more than n messages arrived from endpoint and
+// returns how many did. Misses count only once the kernel's heartbeat has
+// answered: a test stopping a kernel waits for that first.
+func (c *hbCounter) waitRecv(t *testing.T, endpoint string, n int) int {
+	t.Helper()
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		if _, _, recvs := c.counts(endpoint); recvs > n {
+			return recvs
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no message from %s in 20s", endpoint)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+type countedSocket struct {
+	kernel.Socket
+	c        *hbCounter
+	endpoint string
+}
+
+func (s countedSocket) Send(frames [][]byte) error {
+	s.c.mu.Lock()
+	s.c.sends[s.endpoint]++
+	s.c.mu.Unlock()
+	return s.Socket.Send(frames)
+}
+
+func (s countedSocket) Recv() ([][]byte, error) {
+	frames, err := s.Socket.Recv()
+	if err == nil {
+		s.c.mu.Lock()
+		s.c.recvs[s.endpoint]++
+		s.c.mu.Unlock()
+	}
+	return frames, err
+}
+
+// hbEndpoint is the heartbeat endpoint in k's connection file.
+func hbEndpoint(t *testing.T, k *kernel.Kernel) string {
+	t.Helper()
+	b, err := os.ReadFile(k.ConnectionFile())
+	if err != nil {
+		t.Fatal(err)
+	}
+	var info struct {
+		HBPort int `json:"hb_port"`
+	}
+	if err := json.Unmarshal(b, &info); err != nil || info.HBPort == 0 {
+		t.Fatalf("connection file: hb_port %d, %v", info.HBPort, err)
+	}
+	return "tcp://127.0.0.1:" + strconv.Itoa(info.HBPort)
+}
+
+// hbManager is a manager pinging every interval, reporting a kernel dead
+// after three misses; d, if not nil, replaces the test dialer.
+func hbManager(t *testing.T, d kernel.Dialer, interval time.Duration) *kernel.Manager {
+	return newManager(t, func(o *kernel.Options) {
+		o.HeartbeatInterval, o.HeartbeatMisses = interval, 3
+		if d != nil {
+			o.Dial = d
+		}
+	})
+}
+
+// sigstop stops pid until the test ends (or sigcont).
+func sigstop(t *testing.T, pid int) {
+	t.Helper()
+	if err := syscall.Kill(pid, syscall.SIGSTOP); err != nil {
+		t.Fatal(err)
+	}
+	// Runs before the manager's Close: never leave a stopped process.
+	t.Cleanup(func() { _ = syscall.Kill(pid, syscall.SIGCONT) })
+}
+
+func sigcont(t *testing.T, pid int) {
+	t.Helper()
+	if err := syscall.Kill(pid, syscall.SIGCONT); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// waitStatus reads c until an iopub status with state arrives and returns
+// how many statuses "dead" went by before it (it included).
+func waitStatus(t *testing.T, c *kernel.Conn, state string, d time.Duration) (deads int) {
+	t.Helper()
+	ctx := ctxT(t, d)
+	for {
+		ch, msg, err := c.Recv(ctx)
+		if err != nil {
+			t.Fatalf("waiting for status %s: %v", state, err)
+		}
+		if ch != "iopub" || msg.Type() != "status" {
+			continue
+		}
+		var st struct {
+			ExecutionState string `json:"execution_state"`
+		}
+		_ = json.Unmarshal(msg.Content, &st)
+		if st.ExecutionState == "dead" {
+			deads++
+		}
+		if st.ExecutionState == state {
+			return deads
+		}
+	}
+}
+
+// A healthy kernel answers every ping on one socket and stays idle.
+func TestHeartbeatHealthy(t *testing.T) {
+	needIPyKernel(t)
+	var hb hbCounter
+	m := hbManager(t, hb.dial, 200*time.Millisecond)
+	k := start(t, m)
+	c := connect(t, k, "s1")
+	ep := hbEndpoint(t, k)
+	for end := time.Now().Add(3 * time.Second); time.Now().Before(end); time.Sleep(50 * time.Millisecond) {
+		if got := k.Model(); got.ExecutionState != "idle" || got.Reason != "" {
+			t.Fatalf("healthy kernel: %+v", got)
+		}
+	}
+	if dials, sends, recvs := hb.counts(ep); dials != 1 || sends < 5 || recvs < 5 {
+		t.Errorf("heartbeat: %d dials, %d pings, %d echoes in 3s; want 1 dial, about 15 pings and echoes", dials, sends, recvs)
+	}
+	if r := collect(t, c, execute(t, c, "print(6*7)"), 20*time.Second, nil); r.stdout != "42\n" {
+		t.Errorf("execute: %+v", r)
+	}
+}
+
+// A stopped kernel is reported dead while its process runs, and comes
+// back when continued.
+func TestHeartbeatStoppedAndContinued(t *testing.T) {
+	needIPyKernel(t)
+	var hb hbCounter
+	m := hbManager(t, hb.dial, 200*time.Millisecond)
+	k := start(t, m)
+	c := connect(t, k, "s1")
+	pid := k.PID()
+	hb.waitRecv(t, hbEndpoint(t, k), 0)
+	sigstop(t, pid)
+	if deads := waitStatus(t, c, "dead", 20*time.Second); deads != 1 {
+		t.Errorf("%d statuses dead", deads)
+	}
+	got := k.Model()
+	want := "(process " + strconv.Itoa(pid) + " still running)"
+	if got.ExecutionState != "dead" || !strings.HasPrefix(got.Reason, "kernel stopped answering heartbeats for ") || !strings.HasSuffix(got.Reason, want) {
+		t.Errorf("stopped kernel: %+v", got)
+	}
+	if err := m.Interrupt(t.Context(), k.ID()); errkind.Of(err) != errkind.Unavailable {
+		t.Errorf("Interrupt of an unresponsive kernel = %v, want kind Unavailable", err)
+	}
+	if _, err := k.Connect(ctxT(t, 10*time.Second), "s2"); errkind.Of(err) != errkind.Unavailable {
+		t.Errorf("Connect to an unresponsive kernel = %v, want kind Unavailable", err)
+	}
+	if err := c.Send("shell", mustMsg(t, "kernel_info_request")); err == nil {
+		t.Error("Send to an unresponsive kernel succeeded")
+	}
+
+	sigcont(t, pid)
+	if deads := waitStatus(t, c, "idle", 20*time.Second); deads != 0 {
+		t.Errorf("%d more statuses dead before the recovery", deads)
+	}
+	if got := k.Model(); got.ExecutionState != "idle" || got.Reason != "" {
+		t.Errorf("continued kernel: %+v", got)
+	}
+	if r := collect(t, c, execute(t, c, "print(6*7)"), 20*time.Second, nil); r.stdout != "42\n" {
+		t.Errorf("execute after recovery: %+v", r)
+	}
+	c2 := connect(t, k, "s2")
+	if r := collect(t, c2, execute(t, c2, "print(7*6)"), 20*time.Second, nil); r.stdout != "42\n" {
+		t.Errorf("execute on a new connection after recovery: %+v", r)
+	}
+	if k.PID() != pid {
+		t.Errorf("pid %d → %d: the recovered kernel was replaced", pid, k.PID())
+	}
+}
+
+// A kernel reported dead by its heartbeat restarts and shuts down like
+// any other.
+func TestHeartbeatStoppedRestartShutdown(t *testing.T) {
+	needIPyKernel(t)
+	var hb hbCounter
+	m := hbManager(t, hb.dial, 200*time.Millisecond)
+	k := start(t, m)
+	c := connect(t, k, "s1")
+	pid, ep := k.PID(), hbEndpoint(t, k)
+	hb.waitRecv(t, ep, 0)
+	sigstop(t, pid)
+	waitState(t, k, "dead")
+	if _, err := m.Restart(ctxT(t, 40*time.Second), k.ID()); err != nil {
+		t.Fatal(err)
+	}
+	_, _, echoes := hb.counts(ep) // the old process's generation has ended
+	waitGone(t, pid)
+	if k.PID() == pid {
+		t.Fatal("restart kept the stopped process")
+	}
+	if r := collect(t, c, execute(t, c, "print(6*7)"), 20*time.Second, nil); r.stdout != "42\n" {
+		t.Errorf("execute after restart: %+v", r)
+	}
+	if got := k.Model(); got.ExecutionState != "idle" || got.Reason != "" {
+		t.Errorf("restarted kernel: %+v", got)
+	}
+
+	pid = k.PID()
+	hb.waitRecv(t, ep, echoes) // the new process has answered
+	sigstop(t, pid)
+	waitState(t, k, "dead")
+	if err := m.Shutdown(ctxT(t, 20*time.Second), k.ID()); err != nil {
+		t.Fatal(err)
+	}
+	waitGone(t, pid)
+	select {
+	case <-c.Done():
+	default:
+		t.Error("Conn still open after Shutdown")
+	}
+}
+
+// With the heartbeat off, only process exit reveals a dead kernel.
+func TestHeartbeatOff(t *testing.T) {
+	needIPyKernel(t)
+	var hb hbCounter
+	m := hbManager(t, hb.dial, -1)
+	k := start(t, m)
+	connect(t, k, "s1")
+	sigstop(t, k.PID())
+	time.Sleep(2 * time.Second)
+	if got := k.Model(); got.ExecutionState != "idle" {
+		t.Errorf("stopped kernel without heartbeat: %+v", got)
+	}
+	if dials, _, _ := hb.counts(hbEndpoint(t, k)); dials != 0 {
+		t.Errorf("heartbeat off, yet %d dials of hb", dials)
+	}
+}
+
+// A kernel that never answers (here: no heartbeat socket at all) is not
+// reported dead while it may still be starting, only once
+// KernelInfoTimeout has passed.
+func TestHeartbeatSlowStart(t *testing.T) {
+	if testing.Short() {
+		t.Skip("waits for heartbeats")
+	}
+	specDir := t.TempDir()
+	writeSpec(t, specDir, "mute", `{"argv": ["/bin/sh", "-c", "exec sleep 60", "{connection_file}"], "display_name": "Mute", "language": "shell"}`)
+	for _, tc := range []struct {
+		name     string
+		timeout  time.Duration
+		wantDead bool
+	}{
+		{"starting", 30 * time.Second, false},
+		{"never answered", 500 * time.Millisecond, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			m := kernel.NewManager(kernel.LoadSpecs([]string{specDir}, nil), kernel.Options{
+				RuntimeDir: t.TempDir(), Dial: dial, Log: testLog(t), ShutdownWait: 200 * time.Millisecond,
+				KernelInfoTimeout: tc.timeout, HeartbeatInterval: 100 * time.Millisecond, HeartbeatMisses: 3,
+			})
+			t.Cleanup(func() { m.Close(context.Background()) })
+			k, err := m.Start(t.Context(), "mute", t.TempDir(), nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !tc.wantDead {
+				time.Sleep(2 * time.Second)
+				if got := k.Model(); got.ExecutionState != "starting" {
+					t.Errorf("silent kernel within KernelInfoTimeout: %+v", got)
+				}
+				return
+			}
+			waitState(t, k, "dead")
+			if got := k.Model(); !strings.HasPrefix(got.Reason, "kernel stopped answering heartbeats for ") {
+				t.Errorf("silent kernel after KernelInfoTimeout: %+v", got)
+			}
+			if !alive(k.PID()) {
+				t.Error("the heartbeat killed the process")
+			}
+		})
+	}
+}
