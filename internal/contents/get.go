@@ -12,6 +12,7 @@ import (
 	"strings"
 	"unicode/utf8"
 
+	"quire/internal/bigbuf"
 	"quire/internal/errkind"
 	"quire/internal/nbformat"
 )
@@ -124,7 +125,7 @@ func (s *Service) readAll(ctx context.Context, p string) ([]byte, Info, error) {
 		return nil, info, fmt.Errorf("open %s: %w", p, err)
 	}
 	defer f.Close()
-	buf := bytes.NewBuffer(make([]byte, 0, info.Size+bytes.MinRead))
+	buf := bytes.NewBuffer(bigbuf.Get(int(info.Size) + bytes.MinRead)[:0])
 	if _, err := buf.ReadFrom(f); err != nil {
 		return nil, info, fmt.Errorf("read %s: %w", p, err)
 	}
@@ -214,8 +215,13 @@ func (s *Service) notebookModel(ctx context.Context, p string, info Info, opt Ge
 	if err != nil {
 		return nil, err
 	}
-	nb, err := nbformat.Read(data)
+	// The notebook's strings go into a reused buffer, released by the
+	// model's Release once the response is written.
+	arena := bigbuf.Get(len(data))
+	nb, err := nbformat.ReadArena(data, arena)
 	if err != nil {
+		bigbuf.Put(arena)
+		arena = nil
 		var rerr error
 		data, info, nb, rerr = s.recover(ctx, p)
 		if rerr != nil {
@@ -227,11 +233,16 @@ func (s *Service) notebookModel(ctx context.Context, p string, info Info, opt Ge
 	if opt.Hash {
 		m.Hash, m.HashAlgorithm = hashBytes(data), HashAlgorithm
 	}
+	// The notebook holds copies of what it needs (its own string arena).
+	bigbuf.Put(data)
 	if verr := nb.Validate(); verr != nil {
 		m.Message = "Notebook validation failed: " + clientErr(verr)
 	}
 	nb.SetTrusted(s.notary != nil && s.notary.Trusted(nb))
 	m.Content, m.Format = nb, "json"
+	if arena != nil {
+		m.release = func() { bigbuf.Put(arena) }
+	}
 	return m, nil
 }
 

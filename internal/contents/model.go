@@ -41,6 +41,20 @@ type Model struct {
 	HashAlgorithm string
 	// Message is only sent when set (notebook validation failures).
 	Message string
+
+	release func() // gives Content's buffers back; see Release
+}
+
+// Release gives the buffers behind the model's content back for reuse by
+// later requests. Content must not be used afterwards, nor any string taken
+// from it. Calling it is optional (the garbage collector frees what is not
+// released) and it may be called more than once.
+func (m *Model) Release() {
+	if m != nil && m.release != nil {
+		m.release()
+		m.release = nil
+		m.Content = nil
+	}
 }
 
 // Checkpoint is a checkpoint model.

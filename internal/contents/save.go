@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"quire/internal/bigbuf"
 	"quire/internal/errkind"
 	"quire/internal/nbformat"
 )
@@ -175,6 +176,9 @@ func (s *Service) Save(ctx context.Context, p string, req SaveRequest) (m *Model
 		// wrote exactly these bytes, and p's lock is still held.
 		m.Hash, m.HashAlgorithm = hashBytes(written), HashAlgorithm
 	}
+	if req.Type == TypeNotebook {
+		bigbuf.Put(written)
+	}
 	m.Message = message
 	return m, !isFile, nil
 }
@@ -219,7 +223,13 @@ func (s *Service) saveNotebook(ctx context.Context, p string, raw json.RawMessag
 	if len(raw) == 0 || raw[0] != '{' {
 		return "", nil, errkind.Newf(errkind.Invalid, "Unreadable notebook content for %s: content must be a JSON object", p)
 	}
-	nb, err := nbformat.FromJSON(raw)
+	// nb lives only in this function (what leaves it is copied: the file's
+	// bytes, the signature, messages), so its string arena goes back to
+	// bigbuf on return: fresh memory for every large save costs more in
+	// page faults than the decoding.
+	arena := bigbuf.Get(len(raw))
+	defer bigbuf.Put(arena)
+	nb, err := nbformat.FromJSONArena(raw, arena)
 	if err != nil {
 		return "", nil, errkind.New(errkind.Invalid, fmt.Sprintf("Unreadable notebook content for %s: %s", p, clientErr(err)), err)
 	}
@@ -235,7 +245,8 @@ func (s *Service) saveNotebook(ctx context.Context, p string, raw json.RawMessag
 			s.log.Warn("could not sign notebook", "path", p, "err", err)
 		}
 	}
-	data, err := nbformat.Marshal(nb)
+	// Given back to bigbuf by Save once hashed.
+	data, err := nbformat.MarshalAppend(bigbuf.Get(nb.FileSize())[:0], nb)
 	if err != nil {
 		return "", nil, errkind.New(errkind.Invalid, fmt.Sprintf("Cannot write notebook %s: %s", p, clientErr(err)), err)
 	}

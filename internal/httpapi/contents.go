@@ -9,6 +9,7 @@ import (
 	"regexp"
 	"strings"
 
+	"quire/internal/bigbuf"
 	"quire/internal/contents"
 	"quire/internal/errkind"
 )
@@ -109,6 +110,9 @@ func (a *API) contentsGet(w http.ResponseWriter, r *http.Request, p string) {
 		WriteError(w, r, a.d.Log, err)
 		return
 	}
+	// WriteJSON copies the content out as it encodes it; its buffers can
+	// then serve the next large request.
+	defer m.Release()
 	setLastModified(w, m)
 	WriteJSON(w, http.StatusOK, m)
 }
@@ -131,24 +135,35 @@ func (a *API) writeModel(w http.ResponseWriter, status int, m *contents.Model) {
 type body map[string]json.RawMessage
 
 func readBody(r *http.Request) (body, error) {
+	b, _, err := readBodyBuf(r)
+	return b, err
+}
+
+// readBodyBuf is readBody that also returns the buffer the body was read
+// into, taken from bigbuf for large bodies: a caller that is done with
+// every value of the body (they alias the buffer) may give it back with
+// bigbuf.Put.
+func readBodyBuf(r *http.Request) (body, []byte, error) {
 	if r.Body == nil {
-		return nil, nil
+		return nil, nil, nil
 	}
 	// One read into a buffer of the announced size, then one structural
 	// scan: no reflective decode of a 20 MB notebook.
-	buf := bytes.NewBuffer(make([]byte, 0, max(min(r.ContentLength, 1<<30), 0)+512))
+	buf := bytes.NewBuffer(bigbuf.Get(int(max(min(r.ContentLength, 1<<30), 0)) + 512)[:0])
 	if _, err := buf.ReadFrom(r.Body); err != nil {
+		bigbuf.Put(buf.Bytes())
 		var mbe *http.MaxBytesError
 		if errors.As(err, &mbe) {
-			return nil, err
+			return nil, nil, err
 		}
-		return nil, errkind.New(errkind.Invalid, "could not read the request body", err)
+		return nil, nil, errkind.New(errkind.Invalid, "could not read the request body", err)
 	}
 	b, err := splitObject(buf.Bytes())
 	if err != nil {
-		return nil, errkind.New(errkind.Invalid, "Invalid JSON in body of request: "+err.Error(), err)
+		bigbuf.Put(buf.Bytes())
+		return nil, nil, errkind.New(errkind.Invalid, "Invalid JSON in body of request: "+err.Error(), err)
 	}
-	return b, nil
+	return b, buf.Bytes(), nil
 }
 
 // str reads an optional string field ("" if absent or null).
@@ -185,11 +200,14 @@ func truncate(s string, n int) string {
 }
 
 func (a *API) contentsPut(w http.ResponseWriter, r *http.Request, p string) {
-	b, err := readBody(r)
+	b, buf, err := readBodyBuf(r)
 	if err != nil {
 		WriteError(w, r, a.d.Log, err)
 		return
 	}
+	// Save copies what it keeps out of the body (the notebook decoder into
+	// its own arena), so the buffer can serve the next large request.
+	defer bigbuf.Put(buf)
 	if len(b) == 0 {
 		m, err := a.d.Contents.NewUntitled(r.Context(), p, "", "")
 		if err != nil {

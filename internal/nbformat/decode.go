@@ -59,10 +59,19 @@ type member struct {
 // decode parses one JSON document. It returns the arena the strings in the
 // result point into (see decoder.arena), as a string.
 func decode(data []byte) (any, string, error) {
+	return decodeInto(data, nil)
+}
+
+// decodeInto is decode with the arena in the caller's buffer, whose
+// capacity is used if it holds len(data) (an arena never needs more).
+func decodeInto(data, arena []byte) (any, string, error) {
 	if len(data) >= 3 && data[0] == 0xEF && data[1] == 0xBB && data[2] == 0xBF {
 		return nil, "", &SyntaxError{Msg: "notebook is not valid JSON: unexpected UTF-8 byte-order mark at line 1 column 1"}
 	}
-	d := &decoder{data: data, arena: make([]byte, 0, len(data))}
+	if cap(arena) < len(data) {
+		arena = make([]byte, 0, len(data))
+	}
+	d := &decoder{data: data, arena: arena[:0]}
 	d.skipSpace()
 	v, err := d.value()
 	if err != nil {

@@ -67,7 +67,13 @@ func invalidf(format string, args ...any) error {
 // metadata.trusted) from v4 files, and gives cells of a 4.5+ notebook that
 // lack an id, or repeat one, a fresh random id.
 func Read(data []byte) (*Notebook, error) {
-	return load(data, true)
+	return load(data, true, nil)
+}
+
+// ReadArena is Read decoding every string into arena (used if its capacity
+// holds len(data)) instead of a new buffer; see FromJSONArena.
+func ReadArena(data, arena []byte) (*Notebook, error) {
+	return load(data, true, arena)
 }
 
 // FromJSON builds a notebook from the REST API's "content" value (a JSON
@@ -75,11 +81,19 @@ func Read(data []byte) (*Notebook, error) {
 // Read but keeps transient keys: a save needs the cells' metadata.trusted
 // to decide whether to sign the notebook (Marshal drops them).
 func FromJSON(raw []byte) (*Notebook, error) {
-	return load(raw, false)
+	return load(raw, false, nil)
 }
 
-func load(data []byte, strip bool) (*Notebook, error) {
-	v, arena, err := decode(data)
+// FromJSONArena is FromJSON decoding every string into arena (used if its
+// capacity holds len(raw)) instead of a new buffer. The notebook's strings
+// point into arena: the caller may reuse arena only once the notebook and
+// every string taken from it are gone.
+func FromJSONArena(raw, arena []byte) (*Notebook, error) {
+	return load(raw, false, arena)
+}
+
+func load(data []byte, strip bool, buf []byte) (*Notebook, error) {
+	v, arena, err := decodeInto(data, buf)
 	if err != nil {
 		return nil, err
 	}
@@ -517,14 +531,32 @@ func Marshal(nb *Notebook) ([]byte, error) {
 	if nb == nil || nb.Doc == nil {
 		return nil, fmt.Errorf("nbformat: marshal of a nil notebook")
 	}
+	return MarshalAppend(make([]byte, 0, sizeHint(nb.Doc, true)), nb)
+}
+
+// MarshalAppend is Marshal appending to dst, for a caller that brings a
+// buffer (of FileSize capacity, to avoid growing it).
+func MarshalAppend(dst []byte, nb *Notebook) ([]byte, error) {
+	if nb == nil || nb.Doc == nil {
+		return nil, fmt.Errorf("nbformat: marshal of a nil notebook")
+	}
 	if err := nb.normalizeIDs(); err != nil {
 		return nil, err
 	}
-	e := &encoder{buf: make([]byte, 0, sizeHint(nb.Doc, true)), file: true}
+	e := &encoder{buf: dst, file: true}
 	if err := e.value(nb.Doc, kTop); err != nil {
 		return nil, err
 	}
 	return append(e.buf, '\n'), nil
+}
+
+// FileSize estimates, from above for notebooks read or decoded here, the
+// length of what Marshal writes.
+func (nb *Notebook) FileSize() int {
+	if nb == nil || nb.Doc == nil {
+		return 0
+	}
+	return sizeHint(nb.Doc, true)
 }
 
 // New returns an empty v4.5 notebook.
