@@ -21,6 +21,7 @@ import (
 	"time"
 
 	"quire/internal/auth"
+	"quire/internal/bigbuf"
 	"quire/internal/config"
 	"quire/internal/contents"
 	"quire/internal/contents/fsstore"
@@ -442,8 +443,15 @@ func (s *server) contents() (*contents.Service, func(), error) {
 	svc := contents.New(store, notary, contents.Options{
 		AllowHidden:   s.cfg.AllowHidden,
 		DeleteToTrash: s.cfg.DeleteToTrash,
+		UploadExpiry:  cmp.Or(s.cfg.UploadExpiry, -1), // 0 = never
 	}, s.log)
+	bigbuf.SetLimit(int(min(s.cfg.BufferCache, 1<<40)))
+	sweepCtx, stopSweeper := context.WithCancel(context.Background())
+	var sweeper sync.WaitGroup
+	sweeper.Go(func() { svc.RunUploadSweeper(sweepCtx) })
 	return svc, func() {
+		stopSweeper()
+		sweeper.Wait()
 		if err := notary.Close(); err != nil {
 			s.log.Warn("could not close the signature database", "err", err)
 		}

@@ -87,6 +87,13 @@ type Config struct {
 	// kernel whose process still runs dead.
 	KernelHeartbeatInterval time.Duration
 	KernelHeartbeatMisses   int
+
+	// UploadExpiry is how long a chunked upload may go without a chunk
+	// before its collected chunks are removed (0 = never).
+	UploadExpiry time.Duration
+	// BufferCache is how many bytes of large buffers are kept between
+	// requests for reuse (0 = none).
+	BufferCache int64
 }
 
 // Defaults returns the built-in settings.
@@ -114,6 +121,9 @@ func Defaults() Config {
 
 		KernelHeartbeatInterval: 3 * time.Second,
 		KernelHeartbeatMisses:   5,
+
+		UploadExpiry: time.Hour,
+		BufferCache:  128 << 20,
 	}
 }
 
@@ -123,7 +133,7 @@ func Defaults() Config {
 type setting struct {
 	name  string
 	usage string
-	kind  string // "string", "int", "bool", "list", "size", "duration", "duration0", "cidrs"
+	kind  string // "string", "int", "bool", "list", "size", "size0", "duration", "duration0", "cidrs"
 	str   *string
 	num   *int
 	b     *bool
@@ -171,6 +181,8 @@ func (c *Config) settings() []setting {
 		{name: "kernel-shutdown-wait", kind: "duration", dur: &c.KernelShutdownWait, usage: "how long a kernel gets to exit after shutdown_request and after SIGTERM before SIGKILL"},
 		{name: "kernel-heartbeat-interval", kind: "duration0", dur: &c.KernelHeartbeatInterval, usage: "how often to ping each kernel's heartbeat socket, waiting as long for the echo; 0 = off (then only a kernel whose process exits is reported dead)"},
 		{name: "kernel-heartbeat-misses", kind: "int", num: &c.KernelHeartbeatMisses, usage: "unanswered heartbeats in a row after which a kernel whose process still runs is reported dead (until it answers again)"},
+		{name: "upload-expiry", kind: "duration0", dur: &c.UploadExpiry, usage: "remove the chunks of an upload (e.g. a cancelled browser upload) after this long without a new chunk; 0 = never"},
+		{name: "buffer-cache", kind: "size0", size: &c.BufferCache, usage: "large buffers (request bodies, notebook files) kept for reuse by later requests, in total; dropped after 30s unused; 0 = none"},
 		{name: "max-ws-message-size", kind: "size", size: &c.MaxWSMessageSize, usage: "largest message a client may send on a kernel WebSocket"},
 		{name: "kernel-ws-protocol", kind: "string", str: &c.KernelWSProtocol, usage: "kernel WebSocket protocol: empty = v1.kernel.websocket.jupyter.org when offered, legacy = always the JSON protocol"},
 		{name: "offline-buffer-size", kind: "size", size: &c.OfflineBufferSize, usage: "per kernel, how much output to keep for a disconnected client to replay"},
@@ -395,6 +407,16 @@ func (s *setting) apply(v string) error {
 	case "list":
 		*s.list = append(*s.list, v)
 	case "size":
+		n, err := ParseSize(v)
+		if err != nil {
+			return err
+		}
+		*s.size = n
+	case "size0":
+		if strings.TrimSpace(v) == "0" {
+			*s.size = 0
+			return nil
+		}
 		n, err := ParseSize(v)
 		if err != nil {
 			return err
@@ -671,6 +693,7 @@ Options:
 		"kernel-heartbeat-interval": d.KernelHeartbeatInterval.String(), "kernel-heartbeat-misses": strconv.Itoa(d.KernelHeartbeatMisses),
 		"max-ws-message-size": "256MiB", "offline-buffer-size": "64MiB", "client-queue-messages": strconv.Itoa(d.ClientQueueMessages),
 		"client-queue-bytes": "64MiB", "output-budget": "256MiB", "output-tail": "1MiB",
+		"upload-expiry": d.UploadExpiry.String(), "buffer-cache": "128MiB",
 	}
 	for _, n := range names {
 		f := fs.Lookup(n)

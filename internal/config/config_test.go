@@ -202,3 +202,52 @@ func TestKernelHeartbeat(t *testing.T) {
 		}
 	}
 }
+
+func TestUploadExpiryAndBufferCache(t *testing.T) {
+	dir := t.TempDir()
+	file := filepath.Join(dir, "c.json")
+	if err := os.WriteFile(file, []byte(`{"upload_expiry": "2h", "buffer_cache": "32MiB"}`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		name   string
+		args   []string
+		env    map[string]string
+		expiry time.Duration
+		cache  int64
+	}{
+		{"defaults", nil, nil, time.Hour, 128 << 20},
+		{"flags", []string{"--upload-expiry", "10m", "--buffer-cache=1GiB"}, nil, 10 * time.Minute, 1 << 30},
+		{"off", []string{"--upload-expiry=0", "--buffer-cache", "0"}, nil, 0, 0},
+		{"env", nil, map[string]string{"QUIRE_UPLOAD_EXPIRY": "24h", "QUIRE_BUFFER_CACHE": "0"}, 24 * time.Hour, 0},
+		{"file", []string{"--config", file}, nil, 2 * time.Hour, 32 << 20},
+		{"flag beats file", []string{"--config", file, "--buffer-cache", "1MiB"}, nil, 2 * time.Hour, 1 << 20},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			c, err := config.Load(tc.args, envOf(tc.env), io.Discard)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if c.UploadExpiry != tc.expiry || c.BufferCache != tc.cache {
+				t.Errorf("upload expiry %v, buffer cache %d; want %v, %d", c.UploadExpiry, c.BufferCache, tc.expiry, tc.cache)
+			}
+		})
+	}
+	for _, args := range [][]string{
+		{"--upload-expiry", "-1h"}, {"--upload-expiry", "soon"},
+		{"--buffer-cache", "-5MiB"}, {"--buffer-cache", "lots"},
+	} {
+		if _, err := config.Load(args, envOf(nil), io.Discard); err == nil {
+			t.Errorf("Load(%q) accepted a bad value", args)
+		}
+	}
+	var help strings.Builder
+	if _, err := config.Load([]string{"--help"}, envOf(nil), &help); !errors.Is(err, flag.ErrHelp) {
+		t.Fatalf("--help: %v", err)
+	}
+	for _, want := range []string{"(default 1h0m0s) [QUIRE_UPLOAD_EXPIRY]", "(default 128MiB) [QUIRE_BUFFER_CACHE]"} {
+		if !strings.Contains(help.String(), want) {
+			t.Errorf("--help lacks %q", want)
+		}
+	}
+}
