@@ -25,7 +25,7 @@ func contentsScenario(cfg config) scenario {
 	mPeak := metric{name: "peak RSS during contents (VmHWM)", unit: mebis}
 	return scenario{
 		name: "contents",
-		about: fmt.Sprintf("one server start; %d PUTs of the notebook, then %d GETs with content=1 and %d with content=0; "+
+		about: fmt.Sprintf("one server start; %d PUTs of the notebook, then %d GETs with content=1 (read into one reused client buffer) and %d with content=0; "+
 			"%d listings of a directory of %d small files made on disk before the start; "+
 			"%d small text files created by PUT, then each DELETEd (checked gone from disk); VmHWM at the end",
 			cfg.nbRuns, cfg.nbRuns, cfg.nbRuns, cfg.listRuns, cfg.listFiles, cfg.smallFiles),
@@ -58,7 +58,7 @@ func contentsScenario(cfg config) scenario {
 				s.add(mPut.name, ms(r.took))
 			}
 			for i := range e.cfg.nbRuns {
-				r, err := c.expect(ctx, http.MethodGet, nbPath+"?content=1", nil, largeTimeout, http.StatusOK)
+				r, err := c.expectScratch(ctx, http.MethodGet, nbPath+"?content=1", nil, largeTimeout, http.StatusOK)
 				if err != nil {
 					return s, fmt.Errorf("notebook GET %d: %w", i+1, err)
 				}
