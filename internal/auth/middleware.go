@@ -6,12 +6,12 @@ import (
 	"crypto/subtle"
 	"net/http"
 	"net/url"
-	"path"
 	"strings"
 
 	"quire/internal/errkind"
 	"quire/internal/guard"
 	"quire/internal/httpapi"
+	"quire/internal/public"
 )
 
 // Middleware is the authentication check every route and WebSocket passes.
@@ -267,7 +267,7 @@ func (a *Auth) isPublic(r *http.Request) bool {
 		return true
 	case read && (p == b+"api" || p == "/health"):
 		return true
-	case read && strings.HasPrefix(p, b+"static/app/") && path.Clean(p) == p:
+	case public.IsAsset(r, b):
 		return true
 	}
 	return false

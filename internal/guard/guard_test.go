@@ -203,6 +203,7 @@ func TestOrigin(t *testing.T) {
 		{name: "cross origin static HEAD", method: "HEAD", target: "/static/app/assets/a.js", headers: hdr{"Origin": "https://evil.example", "Cookie": "c=1"}, cookie: false},
 		{name: "null origin static POST", method: "POST", target: "/static/app/sandbox.js", headers: hdr{"Origin": "null", "Cookie": "c=1"}, status: 403},
 		{name: "null origin unclean static path", method: "GET", target: "/static/app/../../api/contents", headers: hdr{"Origin": "null", "Cookie": "c=1"}, status: 403},
+		{name: "null origin static outside the UI", method: "GET", target: "/static/login/login.css", headers: hdr{"Origin": "null", "Cookie": "c=1"}, status: 403},
 		{name: "null origin page", method: "GET", target: "/tree", headers: hdr{"Origin": "null", "Cookie": "c=1"}, status: 403},
 		{name: "allowed exact", method: "POST", headers: hdr{"Origin": "https://allowed.example", "Cookie": "c=1"}, cookie: true, cors: true},
 		{name: "allowed with port", method: "PUT", headers: hdr{"Origin": "http://dev.example:3000", "Cookie": "c=1"}, cookie: true, cors: true},

@@ -2,10 +2,10 @@ package guard
 
 import (
 	"net/http"
-	"path"
 	"strings"
 
 	"quire/internal/httpapi"
+	"quire/internal/public"
 )
 
 // CORS values sent to allowed origins.
@@ -76,7 +76,7 @@ func (g *Guard) HostOrigin(next http.Handler) http.Handler {
 		if !cross && !allowed && !safeMethod(r.Method) && strings.EqualFold(r.Header.Get("Sec-Fetch-Site"), "cross-site") {
 			cross = true
 		}
-		if cross && safeMethod(r.Method) && g.isStatic(r.URL.Path) && !isWebSocket(r) {
+		if cross && public.IsAsset(r, g.base) && !isWebSocket(r) {
 			// Static assets are public and hold no secrets; the sandboxed
 			// output frame (opaque origin, "Origin: null") loads its script
 			// from here. Served without the Cookie header, so the request
@@ -144,11 +144,6 @@ func withoutCookies(r *http.Request) *http.Request {
 	r2.Header = r.Header.Clone()
 	r2.Header.Del("Cookie")
 	return r2
-}
-
-// isStatic reports clean paths under {base}static/ (the UI's public assets).
-func (g *Guard) isStatic(p string) bool {
-	return strings.HasPrefix(p, g.base+"static/") && path.Clean(p) == p
 }
 
 func safeMethod(m string) bool {

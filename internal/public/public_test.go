@@ -1,0 +1,37 @@
+package public
+
+import (
+	"net/http/httptest"
+	"testing"
+)
+
+func TestIsAsset(t *testing.T) {
+	for _, tc := range []struct {
+		method, base, target string
+		want                 bool
+	}{
+		{"GET", "/", "/static/app/index-abc.js", true},
+		{"HEAD", "/", "/static/app/sandbox.html", true},
+		{"GET", "/", "/static/login/login.css", false},
+		{"GET", "/", "/static/app.js", false},
+		{"GET", "/", "/static/app/", false},
+		{"GET", "/x/", "/x/static/app/a.css", true},
+		{"POST", "/", "/static/app/a.js", false},
+		{"PUT", "/", "/static/app/a.js", false},
+		{"GET", "/", "/static/", false},
+		{"GET", "/", "/static", false},
+		{"GET", "/", "/static/app/../../api/contents", false},
+		{"GET", "/", "/static/app//a.js", false},
+		{"GET", "/", "/static/app/./a.js", false},
+		{"GET", "/", "/static/app/a.js/", false},
+		{"GET", "/x/", "/static/app/a.js", false},
+		{"GET", "/", "/api/contents/static/app/a.js", false},
+		{"GET", "/", "/staticx/a.js", false},
+	} {
+		r := httptest.NewRequest(tc.method, "http://localhost"+tc.target, nil)
+		r.URL.Path = tc.target // keep dot segments as sent
+		if got := IsAsset(r, tc.base); got != tc.want {
+			t.Errorf("IsAsset(%s %s, base %s) = %v, want %v", tc.method, tc.target, tc.base, got, tc.want)
+		}
+	}
+}
