@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"html"
+	"io"
 	"io/fs"
 	"mime"
 	"net/http"
@@ -123,8 +124,14 @@ func (u *UI) ServeStatic(w http.ResponseWriter, r *http.Request) {
 		http.NotFound(w, r)
 		return
 	}
-	body, err := fs.ReadFile(u.files, name)
+	f, err := u.files.Open(name)
 	if err != nil {
+		http.NotFound(w, r)
+		return
+	}
+	defer f.Close()
+	st, err := f.Stat()
+	if err != nil || st.IsDir() {
 		http.NotFound(w, r)
 		return
 	}
@@ -144,25 +151,36 @@ func (u *UI) ServeStatic(w http.ResponseWriter, r *http.Request) {
 		h.Set("Cache-Control", "no-cache")
 	}
 	h.Add("Vary", "Accept-Encoding")
-	if compressible(ctype) && len(body) > 1024 && acceptsGzip(r) {
-		if gz := u.gzipped(name, body); gz != nil {
+	if compressible(ctype) && st.Size() > 1024 && acceptsGzip(r) {
+		if gz := u.gzipped(name); gz != nil {
 			h.Set("Content-Encoding", "gzip")
-			body = gz
+			h.Set("Content-Length", strconv.Itoa(len(gz)))
+			w.WriteHeader(http.StatusOK)
+			if r.Method == http.MethodGet {
+				w.Write(gz)
+			}
+			return
 		}
 	}
-	h.Set("Content-Length", strconv.Itoa(len(body)))
+	// The embedded file is streamed as it is, not copied per request.
+	h.Set("Content-Length", strconv.FormatInt(st.Size(), 10))
 	w.WriteHeader(http.StatusOK)
 	if r.Method == http.MethodGet {
-		w.Write(body)
+		io.Copy(w, f)
 	}
 }
 
-// gzipped returns name's body compressed, computing it once.
-func (u *UI) gzipped(name string, body []byte) []byte {
+// gzipped returns name's content compressed (nil if that does not make
+// it smaller), computing it once.
+func (u *UI) gzipped(name string) []byte {
 	u.gzMu.Lock()
 	defer u.gzMu.Unlock()
 	if gz, ok := u.gzip[name]; ok {
 		return gz
+	}
+	body, err := fs.ReadFile(u.files, name)
+	if err != nil {
+		return nil
 	}
 	var buf bytes.Buffer
 	zw, err := gzip.NewWriterLevel(&buf, gzip.BestCompression)
