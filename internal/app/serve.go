@@ -92,6 +92,7 @@ func (s *server) run(ctx context.Context) error {
 	s.kernels = kernel.NewManager(kernel.LoadSpecs(s.kernelSpecDirs(), s.log), kernel.Options{
 		RuntimeDir:         s.cfg.RuntimeDir,
 		Dial:               dialZMQ,
+		Transport:          s.cfg.KernelTransport,
 		Log:                s.log,
 		ShutdownWait:       s.cfg.KernelShutdownWait,
 		HeartbeatInterval:  cmp.Or(s.cfg.KernelHeartbeatInterval, -1), // 0 = off

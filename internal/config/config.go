@@ -87,6 +87,9 @@ type Config struct {
 	// kernel whose process still runs dead.
 	KernelHeartbeatInterval time.Duration
 	KernelHeartbeatMisses   int
+	// KernelTransport is how kernels' sockets are reached: "tcp" (ports
+	// on 127.0.0.1) or "ipc" (Unix sockets in the runtime dir).
+	KernelTransport string
 
 	// UploadExpiry is how long a chunked upload may go without a chunk
 	// before its collected chunks are removed (0 = never).
@@ -121,6 +124,7 @@ func Defaults() Config {
 
 		KernelHeartbeatInterval: 3 * time.Second,
 		KernelHeartbeatMisses:   5,
+		KernelTransport:         "tcp",
 
 		UploadExpiry: time.Hour,
 		BufferCache:  128 << 20,
@@ -181,6 +185,7 @@ func (c *Config) settings() []setting {
 		{name: "kernel-shutdown-wait", kind: "duration", dur: &c.KernelShutdownWait, usage: "how long a kernel gets to exit after shutdown_request and after SIGTERM before SIGKILL"},
 		{name: "kernel-heartbeat-interval", kind: "duration0", dur: &c.KernelHeartbeatInterval, usage: "how often to ping each kernel's heartbeat socket, waiting as long for the echo; 0 = off (then only a kernel whose process exits is reported dead)"},
 		{name: "kernel-heartbeat-misses", kind: "int", num: &c.KernelHeartbeatMisses, usage: "unanswered heartbeats in a row after which a kernel whose process still runs is reported dead (until it answers again)"},
+		{name: "kernel-transport", kind: "string", str: &c.KernelTransport, usage: "how kernels' sockets are reached: tcp (ports on 127.0.0.1, open to every local user; messages stay signed) or ipc (Unix sockets in the runtime dir, open only to this user; the runtime dir's path must be at most 57 bytes)"},
 		{name: "upload-expiry", kind: "duration0", dur: &c.UploadExpiry, usage: "remove the chunks of an upload (e.g. a cancelled browser upload) after this long without a new chunk; 0 = never"},
 		{name: "buffer-cache", kind: "size0", size: &c.BufferCache, usage: "large buffers (request bodies, notebook files) kept for reuse by later requests, in total; dropped after 30s unused; 0 = none"},
 		{name: "max-ws-message-size", kind: "size", size: &c.MaxWSMessageSize, usage: "largest message a client may send on a kernel WebSocket"},
@@ -215,6 +220,7 @@ var jupyterAliases = map[string]string{
 	"serverapp.max_body_size":                  "max-body-size",
 	"contentsmanager.allow_hidden":             "allow-hidden",
 	"filecontentsmanager.delete_to_trash":      "delete-to-trash",
+	"kernelmanager.transport":                  "kernel-transport",
 }
 
 func canonical(name string) string {
@@ -631,6 +637,12 @@ func (c *Config) normalise(getenv func(string) string) error {
 	default:
 		return fmt.Errorf("--kernel-ws-protocol %q: use legacy, or leave it empty", c.KernelWSProtocol)
 	}
+	switch t := strings.ToLower(strings.TrimSpace(c.KernelTransport)); t { // caseless, as in Jupyter
+	case "tcp", "ipc":
+		c.KernelTransport = t
+	default:
+		return fmt.Errorf("--kernel-transport %q: use tcp or ipc", c.KernelTransport)
+	}
 	if c.KernelHeartbeatMisses < 1 {
 		return fmt.Errorf("--kernel-heartbeat-misses %d must be at least 1", c.KernelHeartbeatMisses)
 	}
@@ -690,7 +702,7 @@ Options:
 		"log-format": d.LogFormat, "log-level": d.LogLevel, "delete-to-trash": "true",
 		"session-idle": d.SessionIdle.String(), "session-max": d.SessionMax.String(), "shutdown-wait": d.ShutdownWait.String(),
 		"cull-idle-timeout": "0 (off)", "cull-interval": d.CullInterval.String(), "kernel-shutdown-wait": d.KernelShutdownWait.String(),
-		"kernel-heartbeat-interval": d.KernelHeartbeatInterval.String(), "kernel-heartbeat-misses": strconv.Itoa(d.KernelHeartbeatMisses),
+		"kernel-heartbeat-interval": d.KernelHeartbeatInterval.String(), "kernel-heartbeat-misses": strconv.Itoa(d.KernelHeartbeatMisses), "kernel-transport": d.KernelTransport,
 		"max-ws-message-size": "256MiB", "offline-buffer-size": "64MiB", "client-queue-messages": strconv.Itoa(d.ClientQueueMessages),
 		"client-queue-bytes": "64MiB", "output-budget": "256MiB", "output-tail": "1MiB",
 		"upload-expiry": d.UploadExpiry.String(), "buffer-cache": "128MiB",

@@ -251,3 +251,63 @@ func TestUploadExpiryAndBufferCache(t *testing.T) {
 		}
 	}
 }
+
+func TestKernelTransport(t *testing.T) {
+	dir := t.TempDir()
+	flat := filepath.Join(dir, "flat.json")
+	jupyter := filepath.Join(dir, "jupyter.json")
+	for file, body := range map[string]string{flat: `{"kernel_transport": "ipc"}`, jupyter: `{"KernelManager": {"transport": "IPC"}}`} {
+		if err := os.WriteFile(file, []byte(body), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, tc := range []struct {
+		name string
+		args []string
+		env  map[string]string
+		want string
+	}{
+		{"default", nil, nil, "tcp"},
+		{"flag", []string{"--kernel-transport", "ipc"}, nil, "ipc"},
+		{"caseless", []string{"--kernel-transport=IPC"}, nil, "ipc"},
+		{"env", nil, map[string]string{"QUIRE_KERNEL_TRANSPORT": "ipc"}, "ipc"},
+		{"file", []string{"--config", flat}, nil, "ipc"},
+		{"jupyter file section", []string{"--config", jupyter}, nil, "ipc"},
+		{"jupyter alias flag", []string{"--KernelManager.transport=ipc"}, nil, "ipc"},
+		{"env beats file", []string{"--config", flat}, map[string]string{"QUIRE_KERNEL_TRANSPORT": "tcp"}, "tcp"},
+		{"flag beats env", []string{"--kernel-transport", "tcp"}, map[string]string{"QUIRE_KERNEL_TRANSPORT": "ipc"}, "tcp"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			c, err := config.Load(tc.args, envOf(tc.env), io.Discard)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if c.KernelTransport != tc.want {
+				t.Errorf("KernelTransport = %q, want %q", c.KernelTransport, tc.want)
+			}
+		})
+	}
+	for _, tc := range []struct {
+		args []string
+		env  map[string]string
+	}{
+		{[]string{"--kernel-transport", "udp"}, nil},
+		{[]string{"--kernel-transport", ""}, nil},
+		{[]string{"--kernel-transport", "inproc"}, nil},
+		{nil, map[string]string{"QUIRE_KERNEL_TRANSPORT": "unix"}},
+	} {
+		_, err := config.Load(tc.args, envOf(tc.env), io.Discard)
+		if err == nil || !strings.Contains(err.Error(), "--kernel-transport") || !strings.Contains(err.Error(), "tcp or ipc") {
+			t.Errorf("Load(%q, %v) = %v, want an error naming tcp and ipc", tc.args, tc.env, err)
+		}
+	}
+	var help strings.Builder
+	if _, err := config.Load([]string{"--help"}, envOf(nil), &help); !errors.Is(err, flag.ErrHelp) {
+		t.Fatalf("--help: %v", err)
+	}
+	for _, want := range []string{"--kernel-transport\n", "(default tcp) [QUIRE_KERNEL_TRANSPORT]"} {
+		if !strings.Contains(help.String(), want) {
+			t.Errorf("--help lacks %q", want)
+		}
+	}
+}

@@ -112,6 +112,7 @@ func execute(t *testing.T, c *kernel.Conn, code string) string {
 // result is what one execute_request produced, as seen by one Conn.
 type result struct {
 	stdout      string
+	value       string // text/plain of the execute_result
 	ename       string // from the iopub error
 	replyStatus string
 	replyEname  string
@@ -139,6 +140,9 @@ func collect(t *testing.T, c *kernel.Conn, msgID string, d time.Duration, onInpu
 		switch {
 		case ch == "iopub" && m.Type() == "stream" && raw["name"] == "stdout":
 			r.stdout += raw["text"].(string)
+		case ch == "iopub" && m.Type() == "execute_result":
+			data, _ := raw["data"].(map[string]any)
+			r.value, _ = data["text/plain"].(string)
 		case ch == "iopub" && m.Type() == "error":
 			r.ename, _ = raw["ename"].(string)
 		case ch == "iopub" && m.Type() == "status" && raw["execution_state"] == "idle":

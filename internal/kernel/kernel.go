@@ -164,6 +164,7 @@ func (k *Kernel) startGen() error {
 
 // exited runs once the process of g has been reaped.
 func (k *Kernel) exited(g *generation, err error) {
+	k.removeSocketFiles() // before anyone can see the process gone
 	k.mu.Lock()
 	expected := g.expectExit
 	announced := g.hbDead // sessions were told "dead" already
@@ -185,6 +186,18 @@ func (k *Kernel) exited(g *generation, err error) {
 		k.broadcastStatusLocked("dead")
 	}
 	k.mu.Unlock()
+}
+
+// removeSocketFiles removes the Unix socket files of an ipc kernel whose
+// process has exited: a killed kernel leaves them, and ipykernel cleans
+// up only after itself when it wrote the connection file. A restart's new
+// process binds the same paths.
+func (k *Kernel) removeSocketFiles() {
+	for _, p := range k.info.socketFiles() {
+		if err := os.Remove(p); err != nil && !errors.Is(err, os.ErrNotExist) {
+			k.log.Warn("remove kernel socket file", "err", err)
+		}
+	}
 }
 
 func exitReason(err error) string {
@@ -678,7 +691,9 @@ func (k *Kernel) shutdown(ctx context.Context) error {
 	for _, l := range links {
 		l.closeSockets()
 	}
-	k.m.ports.release(k.info.ports())
+	if k.info.Transport == "tcp" {
+		k.m.ports.release(k.info.ports())
+	}
 	if err := os.Remove(k.connFile); err != nil && !errors.Is(err, os.ErrNotExist) {
 		return fmt.Errorf("remove connection file: %w", err)
 	}

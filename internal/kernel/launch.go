@@ -18,6 +18,9 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"syscall"
+
+	"quire/internal/errkind"
 )
 
 // connInfo is a kernel connection file.
@@ -53,7 +56,54 @@ func (c *connInfo) endpoint(channel string) string {
 	case "hb":
 		p = c.HBPort
 	}
+	if c.Transport == "ipc" {
+		return "ipc://" + c.IP + "-" + strconv.Itoa(p)
+	}
 	return "tcp://" + net.JoinHostPort(c.IP, strconv.Itoa(p))
+}
+
+// socketFiles returns the Unix socket file of each channel of an ipc
+// kernel (Jupyter's convention: <ip>-<port>, ip being a path prefix), or
+// nil for tcp.
+func (c *connInfo) socketFiles() []string {
+	if c.Transport != "ipc" {
+		return nil
+	}
+	var out []string
+	for _, p := range c.ports() {
+		out = append(out, c.IP+"-"+strconv.Itoa(p))
+	}
+	return out
+}
+
+// maxSocketPath is the longest path a Unix socket can be bound or dialled
+// at: sun_path less its terminating NUL (107 bytes on Linux, 103 on the
+// BSDs and macOS). libzmq and Go both refuse longer ones.
+const maxSocketPath = len(syscall.RawSockaddrUnix{}.Path) - 1
+
+// ipcPorts picks n channel numbers for an ipc kernel whose ip is prefix:
+// the smallest integers from 1 up whose <prefix>-<n> file does not exist,
+// as jupyter_client does. Socket paths longer than maxSocketPath are
+// errkind.Invalid (not Unavailable, which httpapi answers on
+// /api/sessions as "kernelspec not installed"), naming the path in the
+// cause and the remedy in the message.
+func ipcPorts(prefix string, n int) ([]int, error) {
+	var out []int
+	for p := 1; len(out) < n; p++ {
+		path := prefix + "-" + strconv.Itoa(p)
+		if len(path) > maxSocketPath {
+			return nil, errkind.New(errkind.Invalid,
+				"Kernel socket paths would be too long for Unix sockets (--kernel-transport ipc): start the server with a shorter --runtime-dir",
+				fmt.Errorf("socket path %s is %d bytes, over the %d a Unix socket allows", path, len(path), maxSocketPath))
+		}
+		switch _, err := os.Lstat(path); {
+		case errors.Is(err, fs.ErrNotExist):
+			out = append(out, p)
+		case err != nil:
+			return nil, fmt.Errorf("ipc socket %s: %w", path, err)
+		}
+	}
+	return out, nil
 }
 
 // portSet hands out free TCP ports on 127.0.0.1, never the same port twice

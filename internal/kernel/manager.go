@@ -36,8 +36,9 @@ const (
 	Req
 )
 
-// Dialer connects a socket to a kernel endpoint ("tcp://127.0.0.1:port"),
-// retrying until the kernel has bound it or ctx ends. identity may be nil.
+// Dialer connects a socket to a kernel endpoint ("tcp://127.0.0.1:port" or
+// "ipc://<runtime dir>/kernel-<id>-ipc-<n>"), retrying until the kernel has
+// bound it or ctx ends. identity may be nil.
 type Dialer func(ctx context.Context, kind SocketKind, endpoint string, identity []byte) (Socket, error)
 
 // Options configures a Manager. Zero values get the defaults noted.
@@ -46,6 +47,12 @@ type Options struct {
 	RuntimeDir string
 	// Dial connects sockets. Required.
 	Dial Dialer
+	// Transport is how kernels' sockets are reached: "tcp" (ports on
+	// 127.0.0.1, the default) or "ipc" (Unix sockets in RuntimeDir, named
+	// <RuntimeDir>/kernel-<id>-ipc-<n> as jupyter_client names them, so
+	// only the user can connect; the paths must fit a Unix socket's 107
+	// bytes).
+	Transport string
 	// Log receives lifecycle events and kernel output (debug). Default: discard.
 	Log *slog.Logger
 	// Env is the server environment kernels inherit. Default: os.Environ().
@@ -138,6 +145,9 @@ func NewManager(specs *Specs, o Options) *Manager {
 			o.Username = u.Username
 		}
 	}
+	if o.Transport == "" {
+		o.Transport = "tcp"
+	}
 	if o.ShutdownWait <= 0 {
 		o.ShutdownWait = 5 * time.Second
 	}
@@ -181,7 +191,8 @@ func (m *Manager) Specs() *Specs { return m.specs }
 // directory cwd (absolute; the caller has resolved it inside the root) and
 // extra environment env (e.g. JPY_SESSION_NAME). It returns once the
 // process runs; Connect waits for the kernel to answer. An unknown spec is
-// errkind.Unavailable.
+// errkind.Unavailable; ipc socket paths too long for a Unix socket (a
+// --runtime-dir too long) are errkind.Invalid.
 func (m *Manager) Start(ctx context.Context, name, cwd string, env map[string]string) (*Kernel, error) {
 	if name == "" {
 		name = m.specs.Default()
@@ -202,32 +213,49 @@ func (m *Manager) Start(ctx context.Context, name, cwd string, env map[string]st
 	if err := os.MkdirAll(m.o.RuntimeDir, 0o700); err != nil {
 		return nil, fmt.Errorf("start kernel: runtime dir: %w", err)
 	}
-	ports, err := m.ports.take(5)
-	if err != nil {
-		return nil, fmt.Errorf("start kernel: %w", err)
-	}
 	id := wire.NewID()
-	info := connInfo{
-		ShellPort: ports[0], IOPubPort: ports[1], StdinPort: ports[2], ControlPort: ports[3], HBPort: ports[4],
-		IP: "127.0.0.1", Key: randomKey(), Transport: "tcp", SignatureScheme: "hmac-sha256",
-		KernelName: sp.Name, JupyterSession: env["JPY_SESSION_NAME"],
-	}
-	signer, err := wire.NewSigner(info.SignatureScheme, []byte(info.Key))
-	if err != nil {
-		m.ports.release(ports)
-		return nil, fmt.Errorf("start kernel: %w", err)
-	}
 	dir, err := filepath.Abs(m.o.RuntimeDir)
 	if err != nil {
-		m.ports.release(ports)
 		return nil, fmt.Errorf("start kernel: %w", err)
 	}
 	if real, err := filepath.EvalSymlinks(dir); err == nil {
 		dir = real
 	}
 	connFile := filepath.Join(dir, "kernel-"+id+".json")
+	info := connInfo{
+		IP: "127.0.0.1", Key: randomKey(), Transport: m.o.Transport, SignatureScheme: "hmac-sha256",
+		KernelName: sp.Name, JupyterSession: env["JPY_SESSION_NAME"],
+	}
+	var ports []int
+	release := func() {}
+	switch info.Transport {
+	case "tcp":
+		if ports, err = m.ports.take(5); err != nil {
+			return nil, fmt.Errorf("start kernel: %w", err)
+		}
+		release = func() { m.ports.release(ports) }
+	case "ipc":
+		// Jupyter's default ip for ipc: the connection file's name
+		// without .json, plus -ipc. The sockets sit beside it in the
+		// runtime dir, which only the user can enter.
+		info.IP = strings.TrimSuffix(connFile, ".json") + "-ipc"
+		if ports, err = ipcPorts(info.IP, 5); err != nil {
+			// A setup problem for whoever runs the server, who may not see
+			// the client's error: say it here too.
+			m.log.Warn("kernel not started", "kernel_name", sp.Name, "err", err)
+			return nil, fmt.Errorf("start kernel: %w", err)
+		}
+	default:
+		return nil, fmt.Errorf("start kernel: unknown transport %q (tcp or ipc)", info.Transport)
+	}
+	info.ShellPort, info.IOPubPort, info.StdinPort, info.ControlPort, info.HBPort = ports[0], ports[1], ports[2], ports[3], ports[4]
+	signer, err := wire.NewSigner(info.SignatureScheme, []byte(info.Key))
+	if err != nil {
+		release()
+		return nil, fmt.Errorf("start kernel: %w", err)
+	}
 	if err := writeConnFile(connFile, &info); err != nil {
-		m.ports.release(ports)
+		release()
 		return nil, fmt.Errorf("start kernel: %w", err)
 	}
 	home := ""
@@ -251,7 +279,7 @@ func (m *Manager) Start(ctx context.Context, name, cwd string, env map[string]st
 	})
 	if err := k.startGen(); err != nil {
 		os.Remove(connFile)
-		m.ports.release(ports)
+		release()
 		return nil, fmt.Errorf("start kernel %s: %w", sp.Name, err)
 	}
 	m.mu.Lock()

@@ -1,0 +1,95 @@
+package kernel
+
+import (
+	"net"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+
+	"quire/internal/errkind"
+)
+
+func TestEndpoint(t *testing.T) {
+	tcp := connInfo{ShellPort: 5001, IOPubPort: 5002, StdinPort: 5003, ControlPort: 5004, HBPort: 5005, IP: "127.0.0.1", Transport: "tcp"}
+	ipc := connInfo{ShellPort: 1, IOPubPort: 2, StdinPort: 3, ControlPort: 4, HBPort: 12, IP: "/run/q/kernel-abc-ipc", Transport: "ipc"}
+	for _, tc := range []struct {
+		info    connInfo
+		channel string
+		want    string
+	}{
+		{tcp, "shell", "tcp://127.0.0.1:5001"},
+		{tcp, "iopub", "tcp://127.0.0.1:5002"},
+		{tcp, "stdin", "tcp://127.0.0.1:5003"},
+		{tcp, "control", "tcp://127.0.0.1:5004"},
+		{tcp, "hb", "tcp://127.0.0.1:5005"},
+		{connInfo{ShellPort: 7, IP: "::1", Transport: "tcp"}, "shell", "tcp://[::1]:7"},
+		{ipc, "shell", "ipc:///run/q/kernel-abc-ipc-1"},
+		{ipc, "iopub", "ipc:///run/q/kernel-abc-ipc-2"},
+		{ipc, "stdin", "ipc:///run/q/kernel-abc-ipc-3"},
+		{ipc, "control", "ipc:///run/q/kernel-abc-ipc-4"},
+		{ipc, "hb", "ipc:///run/q/kernel-abc-ipc-12"},
+	} {
+		if got := tc.info.endpoint(tc.channel); got != tc.want {
+			t.Errorf("%s endpoint(%q) = %q, want %q", tc.info.Transport, tc.channel, got, tc.want)
+		}
+	}
+	if got := tcp.socketFiles(); got != nil {
+		t.Errorf("tcp socketFiles = %q, want none", got)
+	}
+	want := []string{"/run/q/kernel-abc-ipc-1", "/run/q/kernel-abc-ipc-2", "/run/q/kernel-abc-ipc-3", "/run/q/kernel-abc-ipc-4", "/run/q/kernel-abc-ipc-12"}
+	if diff := cmp.Diff(want, ipc.socketFiles()); diff != "" {
+		t.Errorf("ipc socketFiles (-want +got):\n%s", diff)
+	}
+}
+
+func TestIPCPorts(t *testing.T) {
+	dir := t.TempDir()
+	prefix := filepath.Join(dir, "kernel-x-ipc")
+	if got, err := ipcPorts(prefix, 5); err != nil || !cmp.Equal(got, []int{1, 2, 3, 4, 5}) {
+		t.Errorf("ipcPorts in an empty dir = %v, %v; want 1-5", got, err)
+	}
+	// Taken names are skipped, whatever they are (jupyter_client: exists).
+	for _, n := range []string{"-1", "-3", "-4"} {
+		if err := os.WriteFile(prefix+n, nil, 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := os.Symlink("/nonexistent", prefix+"-2"); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := ipcPorts(prefix, 5); err != nil || !cmp.Equal(got, []int{5, 6, 7, 8, 9}) {
+		t.Errorf("ipcPorts with 1-4 taken = %v, %v; want 5-9", got, err)
+	}
+
+	// The limit is a Unix socket's: 107 bytes. Both libzmq and Go refuse
+	// one more.
+	pad := func(n int) string { // a prefix whose "-1" path is n bytes
+		return filepath.Join(dir, strings.Repeat("p", n-len(dir)-1-len("-1")))
+	}
+	if _, err := ipcPorts(pad(107), 1); err != nil {
+		t.Errorf("107-byte socket path refused: %v", err)
+	}
+	l, err := net.Listen("unix", pad(107)+"-1")
+	if err != nil {
+		t.Errorf("Go cannot listen on a 107-byte path: %v", err)
+	} else {
+		l.Close()
+	}
+	_, err = ipcPorts(pad(108), 1)
+	if errkind.Of(err) != errkind.Invalid {
+		t.Fatalf("108-byte socket path: err = %v, want kind Invalid", err)
+	}
+	msg, _ := errkind.Message(err)
+	if !strings.Contains(msg, "shorter --runtime-dir") || strings.Contains(msg, dir) {
+		t.Errorf("client message %q: want advice, no path", msg)
+	}
+	if !strings.Contains(err.Error(), pad(108)+"-1") {
+		t.Errorf("error %q does not name the path", err)
+	}
+	if _, err := net.Listen("unix", pad(108)+"-1"); err == nil {
+		t.Error("Go listens on a 108-byte path: the limit is wrong")
+	}
+}
