@@ -154,6 +154,13 @@ func (k *Kernel) Connect(ctx context.Context, sessionID string) (*Conn, error) {
 				return nil, fmt.Errorf("connect to kernel: %w", ctx.Err())
 			}
 			if g.ctx.Err() != nil {
+				k.mu.Lock()
+				state, reason := k.state, k.reason
+				k.mu.Unlock()
+				if state == "dead" && reason != "" {
+					// Its process exited: a kernel failing at start.
+					return nil, errkind.New(errkind.Unavailable, "Kernel died while connecting ("+reason+"); its last output is in the server log", err)
+				}
 				// The kernel restarted or stopped while we dialled.
 				return nil, errkind.New(errkind.Unavailable, "the kernel restarted or stopped while connecting; try again", err)
 			}

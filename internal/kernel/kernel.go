@@ -57,6 +57,7 @@ type generation struct {
 	pid    int
 	wg     sync.WaitGroup
 	exited chan struct{} // closed once the process is reaped
+	output *outputTail   // the process's last lines of output
 
 	// Guarded by Kernel.mu.
 	expectExit bool
@@ -132,6 +133,7 @@ func (k *Kernel) startGen() error {
 	g := &generation{
 		ctx: ctx, cancel: cancel, cmd: cmd, pid: cmd.Process.Pid,
 		exited: make(chan struct{}), subUp: make(chan struct{}), seen: make(chan struct{}),
+		output: &outputTail{},
 	}
 	k.mu.Lock()
 	k.gen = g
@@ -144,7 +146,7 @@ func (k *Kernel) startGen() error {
 	log := k.log.With("pid", g.pid)
 	g.wg.Go(func() {
 		defer close(pumped)
-		pumpLog(out, log)
+		pumpLog(out, log, g.output)
 	})
 	g.wg.Go(func() {
 		err := cmd.Wait()
@@ -180,7 +182,7 @@ func (k *Kernel) exited(g *generation, err error) {
 		k.log.Debug("kernel process exited", "pid", g.pid, "status", exitReason(err))
 		return
 	}
-	k.log.Warn("kernel died", "pid", g.pid, "status", exitReason(err))
+	k.log.Warn("kernel died", "pid", g.pid, "status", exitReason(err), "last_output", g.output.String())
 	k.mu.Lock()
 	if k.gen == g && !announced {
 		k.broadcastStatusLocked("dead")

@@ -10,6 +10,7 @@ import (
 	"io"
 	"io/fs"
 	"log/slog"
+	mrand "math/rand/v2"
 	"net"
 	"os"
 	"os/exec"
@@ -107,13 +108,55 @@ func ipcPorts(prefix string, n int) ([]int, error) {
 }
 
 // portSet hands out free TCP ports on 127.0.0.1, never the same port twice
-// while it is held (binding port 0 and closing is racy on its own).
+// while it is held.
+//
+// A kernel binds its ports a second or two after they are chosen (Python
+// starting up). Ports from the ephemeral range (what binding port 0
+// gives) can be taken in that window as the local port of any outgoing
+// connection on the machine, including Quire's own ZeroMQ dials to other
+// kernels; the kernel then fails to bind and exits ("Address already in
+// use"). With dozens of kernels starting this happened in about one
+// benchmark run in five. So ports come from below the ephemeral range
+// (Linux's ip_local_port_range), which outgoing connections never use,
+// each checked free by binding it; only when that range is too small is
+// port 0 used.
 type portSet struct {
 	mu   sync.Mutex
 	held map[int]bool
+	// lo..hi is where ports are drawn from; lo == 0 means port 0.
+	lo, hi int
+	once   sync.Once
+}
+
+// Kernel ports stay at or above minKernelPort, clear of the well-known
+// ports many services use (5432, 8080, 8888, …).
+const minKernelPort = 20000
+
+// kernelPortRange picks the range below (or else above) the ephemeral
+// range given as /proc/sys/net/ipv4/ip_local_port_range's contents; 0, 0
+// if neither side has 1000 ports.
+func kernelPortRange(ephemeral string) (lo, hi int) {
+	elo, ehi := 32768, 60999 // Linux's default
+	var a, b int
+	if _, err := fmt.Sscan(ephemeral, &a, &b); err == nil && a > 0 && b >= a {
+		elo, ehi = a, b
+	}
+	switch {
+	case elo-1-minKernelPort >= 1000:
+		return minKernelPort, elo - 1
+	case 65535-ehi >= 1000:
+		return ehi + 1, 65535
+	}
+	return 0, 0
 }
 
 func (p *portSet) take(n int) ([]int, error) {
+	p.once.Do(func() {
+		if p.lo == 0 && p.hi == 0 {
+			b, _ := os.ReadFile("/proc/sys/net/ipv4/ip_local_port_range")
+			p.lo, p.hi = kernelPortRange(string(b))
+		}
+	})
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	var out []int
@@ -122,8 +165,18 @@ func (p *portSet) take(n int) ([]int, error) {
 			p.releaseLocked(out)
 			return nil, errors.New("no free ports on 127.0.0.1")
 		}
-		l, err := net.Listen("tcp", "127.0.0.1:0")
+		want := 0
+		if p.lo > 0 {
+			want = p.lo + mrand.IntN(p.hi-p.lo+1)
+			if p.held[want] {
+				continue
+			}
+		}
+		l, err := net.Listen("tcp", net.JoinHostPort("127.0.0.1", strconv.Itoa(want)))
 		if err != nil {
+			if want != 0 {
+				continue // in use: draw again
+			}
 			p.releaseLocked(out)
 			return nil, fmt.Errorf("find free port: %w", err)
 		}
@@ -303,12 +356,14 @@ func launch(argv []string, env []string, cwd string) (*exec.Cmd, *os.File, error
 const maxLogLine = 4096
 
 // pumpLog logs r line by line at debug level until EOF or r is closed.
-func pumpLog(r io.Reader, log *slog.Logger) {
+func pumpLog(r io.Reader, log *slog.Logger, tail *outputTail) {
 	br := bufio.NewReaderSize(r, maxLogLine)
 	for {
 		line, err := br.ReadSlice('\n')
 		if len(line) > 0 {
-			log.Debug("kernel output", "line", strings.TrimRight(string(line), "\r\n"))
+			text := strings.TrimRight(string(line), "\r\n")
+			log.Debug("kernel output", "line", text)
+			tail.add(text)
 		}
 		if errors.Is(err, bufio.ErrBufferFull) {
 			// Cut the over-long line: skip to its end.
@@ -320,4 +375,37 @@ func pumpLog(r io.Reader, log *slog.Logger) {
 			return
 		}
 	}
+}
+
+// outputTail keeps the last lines a kernel process wrote to its stdout and
+// stderr, logged with the warning when it dies unexpectedly: a kernel
+// that fails to start says why there ("Address already in use", a
+// missing module), and its output is otherwise only logged at debug.
+type outputTail struct {
+	mu    sync.Mutex
+	lines [tailLines]string
+	n     int // lines written in all
+}
+
+const tailLines = 20
+
+func (t *outputTail) add(line string) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.lines[t.n%tailLines] = line
+	t.n++
+}
+
+// String returns the kept lines, oldest first, one per line.
+func (t *outputTail) String() string {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	var b strings.Builder
+	for i := max(t.n-tailLines, 0); i < t.n; i++ {
+		if b.Len() > 0 {
+			b.WriteByte('\n')
+		}
+		b.WriteString(t.lines[i%tailLines])
+	}
+	return b.String()
 }

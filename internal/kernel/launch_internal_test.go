@@ -4,6 +4,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -91,5 +92,91 @@ func TestIPCPorts(t *testing.T) {
 	}
 	if _, err := net.Listen("unix", pad(108)+"-1"); err == nil {
 		t.Error("Go listens on a 108-byte path: the limit is wrong")
+	}
+}
+
+func TestKernelPortRange(t *testing.T) {
+	for _, tc := range []struct {
+		ephemeral string
+		lo, hi    int
+	}{
+		{"32768\t60999\n", minKernelPort, 32767},
+		{"", minKernelPort, 32767}, // unreadable: Linux's default assumed
+		{"garbage", minKernelPort, 32767},
+		{"40000 50000", minKernelPort, 39999},
+		{"1024 60000", 60001, 65535}, // nothing below: above it
+		{"21000 60000", 60001, 65535},
+		{"1024 65000", 0, 0}, // no room either side: port 0
+	} {
+		lo, hi := kernelPortRange(tc.ephemeral)
+		if lo != tc.lo || hi != tc.hi {
+			t.Errorf("kernelPortRange(%q) = %d, %d; want %d, %d", tc.ephemeral, lo, hi, tc.lo, tc.hi)
+		}
+	}
+}
+
+func TestPortSetTake(t *testing.T) {
+	// A port in the range that is already listening is never handed out.
+	busy, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer busy.Close()
+	bp := busy.Addr().(*net.TCPAddr).Port
+	for _, tc := range []struct {
+		name   string
+		lo, hi int
+	}{
+		{"a small range holding a busy port", bp - 4, bp + 5},
+		{"port 0 fallback", 0, 0},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			p := portSet{held: map[int]bool{}, lo: tc.lo, hi: tc.hi}
+			p.once.Do(func() {}) // keep the range given
+			var all []int
+			for len(all) < 20 {
+				got, err := p.take(1)
+				if err != nil {
+					break
+				}
+				all = append(all, got...)
+			}
+			seen := map[int]bool{}
+			for _, port := range all {
+				if seen[port] || port == bp {
+					t.Errorf("port %d handed out twice, or while busy: %v", port, all)
+				}
+				seen[port] = true
+				if tc.lo > 0 && (port < tc.lo || port > tc.hi) {
+					t.Errorf("port %d outside %d–%d", port, tc.lo, tc.hi)
+				}
+			}
+			if tc.lo > 0 {
+				// Ten ports, one busy: at most nine, then "no free ports".
+				if len(all) == 0 || len(all) > 9 {
+					t.Errorf("took %d ports from a range of 10 with one busy", len(all))
+				}
+				p.release(all)
+				if _, err := p.take(1); err != nil {
+					t.Errorf("take after release: %v", err)
+				}
+			} else if len(all) != 20 {
+				t.Errorf("port 0 fallback gave %d ports, want 20", len(all))
+			}
+		})
+	}
+}
+
+func TestOutputTail(t *testing.T) {
+	var tail outputTail
+	if tail.String() != "" {
+		t.Fatal("empty tail not empty")
+	}
+	for i := range tailLines + 5 {
+		tail.add("line " + strconv.Itoa(i))
+	}
+	lines := strings.Split(tail.String(), "\n")
+	if len(lines) != tailLines || lines[0] != "line 5" || lines[tailLines-1] != "line "+strconv.Itoa(tailLines+4) {
+		t.Errorf("tail = %q", lines)
 	}
 }
