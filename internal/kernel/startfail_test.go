@@ -1,35 +1,17 @@
 package kernel_test
 
 import (
-	"bytes"
 	"context"
 	"log/slog"
+	"os"
+	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"quire/internal/errkind"
 	"quire/internal/kernel"
 )
-
-// syncBuffer is a bytes.Buffer safe for a logger and a reader.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
 
 // TestKernelFailsAtStart: a kernel process that exits while starting (as
 // ipykernel does when a port is taken) is refused to clients with its exit
@@ -40,8 +22,12 @@ func TestKernelFailsAtStart(t *testing.T) {
 	writeSpec(t, specDir, "failing", `{"argv": ["/bin/sh", "-c",
 		"echo starting; echo 'zmq.error.ZMQError: Address already in use (addr=tcp://127.0.0.1:1)' >&2; sleep 0.3; exit 1",
 		"{connection_file}"], "display_name": "Failing", "language": "shell"}`)
-	var logs syncBuffer
-	log := slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelInfo}))
+	logFile, err := os.Create(filepath.Join(t.TempDir(), "server.log"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer logFile.Close()
+	log := slog.New(slog.NewTextHandler(logFile, &slog.HandlerOptions{Level: slog.LevelInfo}))
 	m := kernel.NewManager(kernel.LoadSpecs([]string{specDir}, nil), kernel.Options{
 		RuntimeDir: t.TempDir(), Dial: dial, Log: log, ShutdownWait: 200 * time.Millisecond,
 		KernelInfoTimeout: 30 * time.Second,
@@ -63,7 +49,19 @@ func TestKernelFailsAtStart(t *testing.T) {
 	if st := k.Model().ExecutionState; st != "dead" {
 		t.Errorf("state = %q, want dead", st)
 	}
-	out := logs.String()
+	// The warning is logged as the process is reaped, which may come just
+	// after Connect has seen the kernel dead.
+	var out string
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(20 * time.Millisecond) {
+		logged, err := os.ReadFile(logFile.Name())
+		if err != nil {
+			t.Fatal(err)
+		}
+		out = string(logged)
+		if strings.Contains(out, "kernel died") || time.Now().After(deadline) {
+			break
+		}
+	}
 	if !strings.Contains(out, "level=WARN") || !strings.Contains(out, "Address already in use") || !strings.Contains(out, "starting") {
 		t.Errorf("the warning lacks the kernel's last output:\n%s", out)
 	}
