@@ -121,6 +121,9 @@ func (s *server) run(ctx context.Context) error {
 	if err := s.checkSafety(); err != nil {
 		return err
 	}
+	if err := kernel.CheckRuntimeDir(s.cfg.RuntimeDir, s.cfg.KernelTransport); err != nil {
+		return err
+	}
 	if fi, err := os.Stat(s.cfg.RootDir); err != nil || !fi.IsDir() {
 		return fmt.Errorf("root directory %s does not exist or is not a directory (--root-dir)", s.cfg.RootDir)
 	}

@@ -82,6 +82,31 @@ func (c *connInfo) socketFiles() []string {
 // BSDs and macOS). libzmq and Go both refuse longer ones.
 const maxSocketPath = len(syscall.RawSockaddrUnix{}.Path) - 1
 
+// CheckRuntimeDir reports, before any kernel starts, whether kernels can
+// use transport with their files in dir: for ipc, whether a kernel's
+// socket paths (<dir>/kernel-<36-byte id>-ipc-<n>) fit a Unix socket. The
+// server checks this at start so that a bad --runtime-dir fails loudly
+// then, not at the first kernel.
+func CheckRuntimeDir(dir, transport string) error {
+	if transport != "ipc" {
+		return nil
+	}
+	abs, err := filepath.Abs(dir)
+	if err != nil {
+		return fmt.Errorf("runtime dir: %w", err)
+	}
+	if real, err := filepath.EvalSymlinks(abs); err == nil {
+		abs = real
+	}
+	longest := filepath.Join(abs, "kernel-"+strings.Repeat("0", 36)+"-ipc") + "-5"
+	if len(longest) > maxSocketPath {
+		return fmt.Errorf("--kernel-transport ipc: kernel socket paths in runtime dir %s would be %d bytes, over the %d a Unix socket allows; "+
+			"use a --runtime-dir of at most %d bytes (after resolving symlinks)",
+			abs, len(longest), maxSocketPath, len(abs)-(len(longest)-maxSocketPath))
+	}
+	return nil
+}
+
 // ipcPorts picks n channel numbers for an ipc kernel whose ip is prefix:
 // the smallest integers from 1 up whose <prefix>-<n> file does not exist,
 // as jupyter_client does. Socket paths longer than maxSocketPath are

@@ -180,3 +180,37 @@ func TestOutputTail(t *testing.T) {
 		t.Errorf("tail = %q", lines)
 	}
 }
+
+func TestCheckRuntimeDir(t *testing.T) {
+	base, err := os.MkdirTemp("", "q")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer os.RemoveAll(base)
+	if base, err = filepath.EvalSymlinks(base); err != nil {
+		t.Fatal(err)
+	}
+	// <dir>/kernel-<36-byte id>-ipc-<n>: 50 bytes after the dir.
+	longest := maxSocketPath - 50
+	dirOf := func(n int) string { return base + "/" + strings.Repeat("d", n-len(base)-1) }
+	for _, tc := range []struct {
+		name, dir, transport string
+		ok                   bool
+	}{
+		{"tcp ignores the length", dirOf(300), "tcp", true},
+		{"ipc at the limit", dirOf(longest), "ipc", true},
+		{"ipc one byte over", dirOf(longest + 1), "ipc", false},
+		{"ipc far over", dirOf(200), "ipc", false},
+		{"ipc, dir not created yet", base + "/not/yet", "ipc", true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			err := CheckRuntimeDir(tc.dir, tc.transport)
+			if (err == nil) != tc.ok {
+				t.Fatalf("CheckRuntimeDir(%d-byte dir, %s) = %v, want ok %v", len(tc.dir), tc.transport, err, tc.ok)
+			}
+			if err != nil && !strings.Contains(err.Error(), "at most "+strconv.Itoa(longest)+" bytes") {
+				t.Errorf("error %q does not say the longest dir allowed (%d bytes)", err, longest)
+			}
+		})
+	}
+}
