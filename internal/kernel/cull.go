@@ -21,7 +21,8 @@ func (m *Manager) RunCuller(ctx context.Context) {
 	}
 }
 
-// CullOnce shuts down every kernel that is dead or idle past its timeout.
+// CullOnce shuts down every kernel that is dead (its process gone) or
+// idle past its timeout.
 func (m *Manager) CullOnce(ctx context.Context) {
 	now := m.o.Now()
 	for _, k := range m.List() {
@@ -31,10 +32,13 @@ func (m *Manager) CullOnce(ctx context.Context) {
 		}
 		k.mu.Lock()
 		state, conns, last := k.state, k.conns, k.lastActivity
+		// Reported dead by the heartbeat, its process still runs and may
+		// answer again: only the idle rule applies to it.
+		hung := k.gen != nil && k.gen.hbDead
 		k.mu.Unlock()
 		cull := false
 		switch {
-		case state == "dead":
+		case state == "dead" && !hung:
 			cull = true
 		case timeout <= 0:
 		case conns > 0 && !m.o.CullConnected:

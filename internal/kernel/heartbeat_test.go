@@ -326,3 +326,26 @@ func TestHeartbeatSlowStart(t *testing.T) {
 		})
 	}
 }
+
+// The culler removes kernels whose process died, but not one that only
+// stopped answering heartbeats: it may come back, with its state.
+func TestCullSparesHeartbeatDead(t *testing.T) {
+	needIPyKernel(t)
+	var hb hbCounter
+	m := hbManager(t, hb.dial, 200*time.Millisecond)
+	k := start(t, m)
+	c := connect(t, k, "s1")
+	pid := k.PID()
+	hb.waitRecv(t, hbEndpoint(t, k), 0)
+	sigstop(t, pid)
+	waitStatus(t, c, "dead", 20*time.Second)
+	m.CullOnce(t.Context())
+	if _, ok := m.Get(k.ID()); !ok {
+		t.Fatal("the culler removed a heartbeat-dead kernel")
+	}
+	sigcont(t, pid)
+	waitStatus(t, c, "idle", 20*time.Second)
+	if r := collect(t, c, execute(t, c, "print(6*7)"), 20*time.Second, nil); r.stdout != "42\n" {
+		t.Errorf("execute after recovery: %+v", r)
+	}
+}
