@@ -85,14 +85,15 @@ func sessionRequest(r *http.Request) (session.Request, error) {
 }
 
 // writeSessionError answers an unknown kernelspec as Jupyter does (501
-// with short_message), everything else as usual.
+// with short_message), everything else as usual. The kernel manager marks
+// an unknown kernelspec, alone among its Unavailable errors, with a reason
+// ("<name> not found"); others ("server is shutting down") are not about
+// installing anything.
 func (a *API) writeSessionError(w http.ResponseWriter, r *http.Request, req session.Request, err error) {
-	if errkind.Of(err) == errkind.Unavailable {
-		name := req.KernelName
-		msg, _ := errkind.Message(err)
+	if msg, reason := errkind.Message(err); errkind.Of(err) == errkind.Unavailable && reason != "" {
 		WriteJSON(w, http.StatusNotImplemented, map[string]any{
-			"message":       msg + ": the kernel '" + name + "' is not available. Choose another kernel, or install it (see jupyter kernelspec list).",
-			"short_message": name + " not found",
+			"message":       msg + ": the kernel '" + req.KernelName + "' is not available. Choose another kernel, or install it (see jupyter kernelspec list).",
+			"short_message": reason,
 		})
 		return
 	}
