@@ -43,8 +43,9 @@ async function selectOnly(name) {
   await row(page, name).locator('[data-testid="row-select"]').check();
 }
 
-/** rootEntries lists the root dir on disk. */
-const rootEntries = (dir = "") => readdirSync(join(server.root, dir));
+/** rootEntries lists a directory on disk as a user sees it: without the hidden
+ * temporary files a save or copy writes before renaming them into place. */
+const rootEntries = (dir = "") => readdirSync(join(server.root, dir)).filter((n) => !n.startsWith("."));
 
 /** refreshUntil clicks refresh until the predicate on the page holds (the list may lag a disk change). */
 async function listed(name, want = true) {
