@@ -115,7 +115,8 @@ func (s *Service) dirModel(ctx context.Context, p string, info Info, content boo
 	return m, nil
 }
 
-// readAll reads file p whole.
+// readAll reads file p whole into a buffer from bigbuf, which a caller
+// done with it (holding copies only) gives back with bigbuf.Put.
 func (s *Service) readAll(ctx context.Context, p string) ([]byte, Info, error) {
 	f, info, err := s.store.Open(ctx, p)
 	if err != nil {
@@ -175,6 +176,7 @@ func (s *Service) fileModel(ctx context.Context, p string, info Info, opt GetOpt
 	if err != nil {
 		return nil, err
 	}
+	defer bigbuf.Put(data) // the content below is a copy (string or base64)
 	m.Size, m.LastModified = int64(len(data)), info.ModTime
 	if opt.Hash {
 		m.Hash, m.HashAlgorithm = hashBytes(data), HashAlgorithm
@@ -220,7 +222,8 @@ func (s *Service) notebookModel(ctx context.Context, p string, info Info, opt Ge
 	arena := bigbuf.Get(len(data))
 	nb, err := nbformat.ReadArena(data, arena)
 	if err != nil {
-		bigbuf.Put(arena)
+		bigbuf.Put(arena) // a failed decode keeps nothing of either
+		bigbuf.Put(data)
 		arena = nil
 		var rerr error
 		data, info, nb, rerr = s.recover(ctx, p)

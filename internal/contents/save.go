@@ -138,9 +138,10 @@ func (s *Service) Save(ctx context.Context, p string, req SaveRequest) (m *Model
 		return nil, false, err
 	}
 
-	var message string
-	var written []byte // the bytes now on disk, for the hash
-	wrote := false     // a file or notebook was written (written may be empty)
+	// hash is that of the bytes now on disk, when asked for: hashed from
+	// memory, not by reading the file back, as the store wrote exactly
+	// those bytes and p's lock is still held.
+	var message, hash string
 	switch req.Type {
 	case TypeDirectory:
 		if isFile {
@@ -152,11 +153,10 @@ func (s *Service) Save(ctx context.Context, p string, req SaveRequest) (m *Model
 			}
 		}
 	case TypeNotebook:
-		message, written, err = s.saveNotebook(ctx, p, req.Content)
+		message, hash, err = s.saveNotebook(ctx, p, req.Content, req.Hash)
 		if err != nil {
 			return nil, false, err
 		}
-		wrote = true
 	default:
 		data, err := decodeFileContent(p, req.Format, req.Content)
 		if err != nil {
@@ -165,19 +165,16 @@ func (s *Service) Save(ctx context.Context, p string, req SaveRequest) (m *Model
 		if _, err := s.store.Write(ctx, p, bytes.NewReader(data)); err != nil {
 			return nil, false, s.writeErr(p, err)
 		}
-		written, wrote = data, true
+		if req.Hash {
+			hash = hashBytes(data)
+		}
 	}
 	m, err = s.Get(ctx, p, GetOptions{})
 	if err != nil {
 		return nil, false, err
 	}
-	if req.Hash && wrote {
-		// Hashed from memory, not by reading the file back: the store
-		// wrote exactly these bytes, and p's lock is still held.
-		m.Hash, m.HashAlgorithm = hashBytes(written), HashAlgorithm
-	}
-	if req.Type == TypeNotebook {
-		bigbuf.Put(written)
+	if hash != "" {
+		m.Hash, m.HashAlgorithm = hash, HashAlgorithm
 	}
 	m.Message = message
 	return m, !isFile, nil
@@ -217,11 +214,12 @@ func decodeFileContent(p, format string, raw json.RawMessage) ([]byte, error) {
 }
 
 // saveNotebook parses, signs and writes a notebook; it returns the
-// validation message ("" if valid) and the bytes written.
-func (s *Service) saveNotebook(ctx context.Context, p string, raw json.RawMessage) (string, []byte, error) {
+// validation message ("" if valid) and, if withHash, the hash of the bytes
+// written.
+func (s *Service) saveNotebook(ctx context.Context, p string, raw json.RawMessage, withHash bool) (string, string, error) {
 	raw = bytes.TrimSpace(raw)
 	if len(raw) == 0 || raw[0] != '{' {
-		return "", nil, errkind.Newf(errkind.Invalid, "Unreadable notebook content for %s: content must be a JSON object", p)
+		return "", "", errkind.Newf(errkind.Invalid, "Unreadable notebook content for %s: content must be a JSON object", p)
 	}
 	// nb lives only in this function (what leaves it is copied: the file's
 	// bytes, the signature, messages), so its string arena goes back to
@@ -231,10 +229,10 @@ func (s *Service) saveNotebook(ctx context.Context, p string, raw json.RawMessag
 	defer bigbuf.Put(arena)
 	nb, err := nbformat.FromJSONArena(raw, arena)
 	if err != nil {
-		return "", nil, errkind.New(errkind.Invalid, fmt.Sprintf("Unreadable notebook content for %s: %s", p, clientErr(err)), err)
+		return "", "", errkind.New(errkind.Invalid, fmt.Sprintf("Unreadable notebook content for %s: %s", p, clientErr(err)), err)
 	}
 	if err := checkCells(nb); err != nil {
-		return "", nil, errkind.New(errkind.Invalid, fmt.Sprintf("Unreadable notebook content for %s: %v", p, err), err)
+		return "", "", errkind.New(errkind.Invalid, fmt.Sprintf("Unreadable notebook content for %s: %v", p, err), err)
 	}
 	var message string
 	if verr := nb.Validate(); verr != nil {
@@ -245,20 +243,24 @@ func (s *Service) saveNotebook(ctx context.Context, p string, raw json.RawMessag
 			s.log.Warn("could not sign notebook", "path", p, "err", err)
 		}
 	}
-	// Given back to bigbuf by Save once hashed.
 	data, err := nbformat.MarshalAppend(bigbuf.Get(nb.FileSize())[:0], nb)
 	if err != nil {
-		return "", nil, errkind.New(errkind.Invalid, fmt.Sprintf("Cannot write notebook %s: %s", p, clientErr(err)), err)
+		return "", "", errkind.New(errkind.Invalid, fmt.Sprintf("Cannot write notebook %s: %s", p, clientErr(err)), err)
 	}
+	defer bigbuf.Put(data)
 	if _, err := s.store.Write(ctx, p, bytes.NewReader(data)); err != nil {
-		return "", nil, s.writeErr(p, err)
+		return "", "", s.writeErr(p, err)
+	}
+	var hash string
+	if withHash {
+		hash = hashBytes(data)
 	}
 	if _, err := s.store.Stat(ctx, checkpointPath(p)); errkind.Is(err, errkind.NotFound) {
 		if _, err := s.createCheckpoint(ctx, p); err != nil {
 			s.log.Warn("could not create checkpoint", "path", p, "err", err)
 		}
 	}
-	return message, data, nil
+	return message, hash, nil
 }
 
 // checkCells refuses cells a v4.0–4.5 notebook cannot hold: non-objects
