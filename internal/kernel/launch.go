@@ -91,20 +91,43 @@ func CheckRuntimeDir(dir, transport string) error {
 	if transport != "ipc" {
 		return nil
 	}
-	abs, err := filepath.Abs(dir)
+	abs, err := resolveDir(dir)
 	if err != nil {
 		return fmt.Errorf("runtime dir: %w", err)
 	}
-	if real, err := filepath.EvalSymlinks(abs); err == nil {
-		abs = real
-	}
-	longest := filepath.Join(abs, "kernel-"+strings.Repeat("0", 36)+"-ipc") + "-5"
+	longest := ipcPrefix(connFilePath(abs, strings.Repeat("0", 36))) + "-5"
 	if len(longest) > maxSocketPath {
 		return fmt.Errorf("--kernel-transport ipc: kernel socket paths in runtime dir %s would be %d bytes, over the %d a Unix socket allows; "+
 			"use a --runtime-dir of at most %d bytes (after resolving symlinks)",
 			abs, len(longest), maxSocketPath, len(abs)-(len(longest)-maxSocketPath))
 	}
 	return nil
+}
+
+// resolveDir returns dir absolute, with symlinks resolved as far as it
+// exists: the form kernels' file names are built on.
+func resolveDir(dir string) (string, error) {
+	abs, err := filepath.Abs(dir)
+	if err != nil {
+		return "", err
+	}
+	if real, err := filepath.EvalSymlinks(abs); err == nil {
+		abs = real
+	}
+	return abs, nil
+}
+
+// connFilePath is where kernel id's connection file goes in the resolved
+// runtime dir.
+func connFilePath(dir, id string) string {
+	return filepath.Join(dir, "kernel-"+id+".json")
+}
+
+// ipcPrefix is Jupyter's default ip of an ipc kernel: its connection
+// file's name without .json, plus -ipc. The sockets (<prefix>-<n>) sit
+// beside it in the runtime dir, which only the user can enter.
+func ipcPrefix(connFile string) string {
+	return strings.TrimSuffix(connFile, ".json") + "-ipc"
 }
 
 // ipcPorts picks n channel numbers for an ipc kernel whose ip is prefix:

@@ -214,14 +214,11 @@ func (m *Manager) Start(ctx context.Context, name, cwd string, env map[string]st
 		return nil, fmt.Errorf("start kernel: runtime dir: %w", err)
 	}
 	id := wire.NewID()
-	dir, err := filepath.Abs(m.o.RuntimeDir)
+	dir, err := resolveDir(m.o.RuntimeDir)
 	if err != nil {
 		return nil, fmt.Errorf("start kernel: %w", err)
 	}
-	if real, err := filepath.EvalSymlinks(dir); err == nil {
-		dir = real
-	}
-	connFile := filepath.Join(dir, "kernel-"+id+".json")
+	connFile := connFilePath(dir, id)
 	info := connInfo{
 		IP: "127.0.0.1", Key: randomKey(), Transport: m.o.Transport, SignatureScheme: "hmac-sha256",
 		KernelName: sp.Name, JupyterSession: env["JPY_SESSION_NAME"],
@@ -235,10 +232,7 @@ func (m *Manager) Start(ctx context.Context, name, cwd string, env map[string]st
 		}
 		release = func() { m.ports.release(ports) }
 	case "ipc":
-		// Jupyter's default ip for ipc: the connection file's name
-		// without .json, plus -ipc. The sockets sit beside it in the
-		// runtime dir, which only the user can enter.
-		info.IP = strings.TrimSuffix(connFile, ".json") + "-ipc"
+		info.IP = ipcPrefix(connFile)
 		if ports, err = ipcPorts(info.IP, 5); err != nil {
 			// A setup problem for whoever runs the server, who may not see
 			// the client's error: say it here too.
