@@ -191,7 +191,7 @@ func TestHeartbeatStoppedAndContinued(t *testing.T) {
 	}
 	got := k.Model()
 	want := "(process " + strconv.Itoa(pid) + " still running)"
-	if got.ExecutionState != "dead" || !strings.HasPrefix(got.Reason, "kernel stopped answering heartbeats for ") || !strings.HasSuffix(got.Reason, want) {
+	if got.ExecutionState != "dead" || !got.Unresponsive || !strings.HasPrefix(got.Reason, "kernel stopped answering heartbeats for ") || !strings.HasSuffix(got.Reason, want) {
 		t.Errorf("stopped kernel: %+v", got)
 	}
 	if err := m.Interrupt(t.Context(), k.ID()); errkind.Of(err) != errkind.Unavailable {
@@ -214,7 +214,7 @@ func TestHeartbeatStoppedAndContinued(t *testing.T) {
 	if deads := waitStatus(t, c, "idle", 20*time.Second); deads != 0 {
 		t.Errorf("%d more statuses dead before the recovery", deads)
 	}
-	if got := k.Model(); got.ExecutionState != "idle" || got.Reason != "" {
+	if got := k.Model(); got.ExecutionState != "idle" || got.Reason != "" || got.Unresponsive {
 		t.Errorf("continued kernel: %+v", got)
 	}
 	if r := collect(t, c, execute(t, c, "print(6*7)"), 20*time.Second, nil); r.stdout != "42\n" {
@@ -226,6 +226,20 @@ func TestHeartbeatStoppedAndContinued(t *testing.T) {
 	}
 	if k.PID() != pid {
 		t.Errorf("pid %d → %d: the recovered kernel was replaced", pid, k.PID())
+	}
+
+	// Unresponsive, then really dead: the model says so.
+	sigstop(t, pid)
+	waitState(t, k, "dead")
+	if err := syscall.Kill(pid, syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(20 * time.Second)
+	for got := k.Model(); got.Unresponsive || !strings.Contains(got.Reason, "killed"); got = k.Model() {
+		if time.Now().After(deadline) {
+			t.Fatalf("killed after it stopped answering: %+v", got)
+		}
+		time.Sleep(20 * time.Millisecond)
 	}
 }
 

@@ -79,6 +79,10 @@ type Model struct {
 	ExecutionState string `json:"execution_state"`
 	Connections    int    `json:"connections"`
 	Reason         string `json:"reason,omitempty"`
+	// Unresponsive marks a "dead" kernel whose process still runs but no
+	// longer answers heartbeats: it may come back by itself (a Quire
+	// extension; Jupyter clients see only "dead").
+	Unresponsive bool `json:"unresponsive,omitempty"`
 }
 
 // ID returns the kernel id (a uuid4).
@@ -110,6 +114,7 @@ func (k *Kernel) Model() Model {
 	return Model{
 		ID: k.id, Name: k.spec.Name, LastActivity: isoTime(k.lastActivity),
 		ExecutionState: k.state, Connections: k.conns, Reason: k.reason,
+		Unresponsive: k.state == "dead" && k.gen != nil && k.gen.hbDead,
 	}
 }
 
@@ -173,6 +178,7 @@ func (k *Kernel) exited(g *generation, err error) {
 	if !expected && k.gen == g {
 		k.state = "dead"
 		k.reason = exitReason(err)
+		g.hbDead = false // no longer merely unresponsive
 	}
 	g.cancel()
 	k.mu.Unlock()

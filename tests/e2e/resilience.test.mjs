@@ -1,10 +1,11 @@
 // Network loss and kernel death: the notebook shows both, keeps edits and
 // outputs, refuses to run while disconnected, reconnects by itself and
-// receives the output produced meanwhile; a dead kernel offers a restart.
+// receives the output produced meanwhile; a dead kernel offers a restart,
+// and one that only stopped answering is shown as such until it is back.
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
 import {
-  T, cell, code, expectText, launchBrowser, loggedIn, notebook, openNotebook, outputs, poll, runCell, setSource,
+  T, answerDialog, cell, code, expectText, launchBrowser, loggedIn, notebook, openNotebook, outputs, poll, runCell, setSource,
   startServer, tid, waitKernel, writeNotebook,
 } from "./harness.mjs";
 
@@ -89,5 +90,73 @@ test("a kernel that dies is shown with a restart button that brings a working ke
     assert.deepEqual(log.pageErrors, []);
   } finally {
     await context.close();
+  }
+});
+
+test("a kernel that stops answering is shown as not responding, keeps its running cell, comes back, and restarts", async () => {
+  // Its own server, with heartbeats fast enough to notice a stop in ~1 s.
+  const hb = await startServer({
+    name: "resilience-heartbeat",
+    args: ["--kernel-heartbeat-interval", "300ms", "--kernel-heartbeat-misses", "3"],
+    setup(root) {
+      writeNotebook(root, "hb.ipynb", notebook([code("x = 1"), code("")]));
+    },
+  });
+  const { page, log, context } = await loggedIn(browser, hb);
+  let pid = 0;
+  try {
+    await openNotebook(page, hb, "hb.ipynb");
+    await runCell(page, 0, "import os\nos.getpid()");
+    await expectText(outputs(page, 0).first(), /\d+/, T.kernel);
+    pid = Number((await outputs(page, 0).first().textContent()).trim());
+    assert.ok(pid > 1, "the kernel's pid: " + pid);
+
+    // A cell is running when the kernel's process is stopped (a real
+    // SIGSTOP: the process runs on but answers nothing).
+    await runCell(page, 1, "import time\ntime.sleep(3)\nprint('woke')", { wait: false });
+    await poll(async () => (await tid(page, "kernel-status").getAttribute("data-state")) === "busy", "the cell runs");
+    process.kill(pid, "SIGSTOP");
+    const banner = tid(page, "kernel-unresponsive");
+    await banner.waitFor({ timeout: T.kernel });
+    assert.equal(await tid(page, "kernel-status").getAttribute("data-state"), "unresponsive");
+    assert.match(await banner.textContent(), /not responding[\s\S]*still running/);
+    assert.equal(await tid(page, "kernel-dead").count(), 0, "not shown as died");
+    assert.equal(await outputs(page, 1).count(), 0, "a stopped process printed nothing");
+    // Running is refused while it does not answer (the server would drop it).
+    await cell(page, 0).locator('[data-testid="cell-input"]').click();
+    await page.keyboard.press("Control+Enter");
+    await page.locator('[data-testid="notice"]', { hasText: /not responding/i }).waitFor({ timeout: T.short });
+
+    // It comes back: the banner goes, and the running cell finishes.
+    process.kill(pid, "SIGCONT");
+    await banner.waitFor({ state: "detached", timeout: T.kernel });
+    await expectText(outputs(page, 1).first(), /woke/, T.kernel);
+    await waitKernel(page, "idle");
+    await runCell(page, 0, "6*7");
+    await expectText(outputs(page, 0).first(), /42/, T.kernel);
+
+    // Stopped again, it can be restarted from the banner.
+    process.kill(pid, "SIGSTOP");
+    await banner.waitFor({ timeout: T.kernel });
+    await tid(page, "kernel-unresponsive-restart").click();
+    await answerDialog(page, "Restart");
+    await waitKernel(page, "idle");
+    await runCell(page, 0, "import os\nos.getpid()");
+    await poll(async () => {
+      const n = Number(((await outputs(page, 0).first().textContent()) ?? "").trim());
+      return n > 1 && n !== pid;
+    }, "a new kernel process answers", T.kernel);
+    assert.equal(await tid(page, "kernel-unresponsive").count(), 0);
+    assert.deepEqual(log.pageErrors, []);
+  } finally {
+    if (pid > 1) {
+      try {
+        process.kill(pid, "SIGCONT");
+      } catch {
+        /* gone */
+      }
+    }
+    await context.close();
+    await hb.stop();
   }
 });

@@ -28,6 +28,10 @@ export interface KernelModel {
   last_activity: string;
   execution_state: string;
   connections: number;
+  /** why the kernel is dead (Quire) */
+  reason?: string;
+  /** dead only in that it stopped answering heartbeats; its process runs (Quire) */
+  unresponsive?: boolean;
 }
 
 export interface SessionModel {

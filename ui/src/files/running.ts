@@ -114,12 +114,13 @@ export class RunningPanel {
     const name = s
       ? h("a", { href: pageUrl("notebooks", s.path), text: s.path })
       : h("span", { class: "fb-muted", text: "(no notebook) " + k.id.slice(0, 8) });
+    const state = k.execution_state === "dead" && k.unresponsive ? "not-responding" : k.execution_state;
     const tr = h(
       "tr",
       { "data-testid": "kernel-row" },
       h("td", { class: "fb-run-path" }, name),
       h("td", { text: k.name }),
-      h("td", {}, h("span", { class: "fb-state fb-state-" + k.execution_state.replace(/[^a-z]/g, ""), text: k.execution_state, title: "Last activity: " + (k.last_activity ? formatTime(k.last_activity) : "unknown") })),
+      h("td", {}, h("span", { class: "fb-state fb-state-" + state.replace(/[^a-z]/g, ""), text: state.replace("-", " "), title: (k.reason ? k.reason + ". " : "") + "Last activity: " + (k.last_activity ? formatTime(k.last_activity) : "unknown") })),
       h("td", { class: "fb-col-conn", text: String(k.connections) }),
       h("td", {}, btn),
     );

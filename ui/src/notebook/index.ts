@@ -57,6 +57,7 @@ const stateText: Record<KernelState, string> = {
   restarting: "Restarting",
   disconnected: "Disconnected",
   dead: "Dead",
+  unresponsive: "Not responding",
 };
 
 // The WebSocket session id is kept per kernel in localStorage, with the
@@ -190,6 +191,7 @@ class NotebookView implements CellHost {
   private typeSelect!: HTMLSelectElement;
   private lostBanner: HTMLElement | null = null;
   private deadBanner: HTMLElement | null = null;
+  private unresponsiveBanner: HTMLElement | null = null;
   private replacedBanner: HTMLElement | null = null;
   private loaded = false;
   private attached = 0;
@@ -1242,6 +1244,11 @@ class NotebookView implements CellHost {
     for (const c of cells) if (c.type === "markdown") c.renderMd();
     const code = cells.filter((c) => c.type === "code");
     if (code.length === 0) return;
+    if (this.kernel?.state === "unresponsive") {
+      // The server drops what is sent to a kernel that does not answer.
+      notify("The kernel is not responding, so nothing was run. Wait for it to come back, or restart it.", "error");
+      return;
+    }
     if (!this.kernel?.connected) {
       // Starting, or a connection is being opened: wait for it rather than refuse.
       const k = this.kernel;
@@ -1449,6 +1456,11 @@ class NotebookView implements CellHost {
   // ---- kernel -------------------------------------------------------------------
 
   private setKernelState(s: KernelState): void {
+    if (s !== "unresponsive" && this.unresponsiveBanner) {
+      this.unresponsiveBanner.remove();
+      this.unresponsiveBanner = null;
+      if (s === "idle" || s === "busy" || s === "starting") notify("The kernel is responding again.");
+    }
     this.kernelStatus.setAttribute("data-state", s);
     const text = this.kernelStatus.querySelector(".nb-kstatus-text");
     if (text) text.textContent = stateText[s];
@@ -1492,6 +1504,7 @@ class NotebookView implements CellHost {
       state: (s: KernelState) => this.setKernelState(s),
       connection: (up: boolean, d: { replaced?: boolean; attempt?: number; delay?: number }) => this.onConnection(up, d),
       dead: () => this.onDead(),
+      unresponsive: (reason: string) => this.showUnresponsive(reason),
       info: (content: Record<string, unknown>) => {
         const li = content.language_info as Json | undefined;
         if (!li) return;
@@ -1608,6 +1621,21 @@ class NotebookView implements CellHost {
     this.lostBanner?.remove();
     this.lostBanner = null;
     this.showDead();
+  }
+
+  /** showUnresponsive: the kernel stopped answering; running cells stay, as it may come back. */
+  private showUnresponsive(reason: string): void {
+    this.unresponsiveBanner?.remove();
+    const b = h("button", { type: "button", class: "q-btn", "data-testid": "kernel-unresponsive-restart", text: "Restart kernel" });
+    b.addEventListener("click", () => void this.restart(false));
+    const why = reason ? ` (${reason})` : "";
+    this.unresponsiveBanner = h(
+      "div",
+      { class: "nb-banner warn", "data-testid": "kernel-unresponsive", role: "alert" },
+      h("span", { text: `The kernel is not responding${why}. It may recover by itself, and running cells then continue; restarting it loses its variables.` }),
+      b,
+    );
+    this.banners.appendChild(this.unresponsiveBanner);
   }
 
   private showDead(): void {

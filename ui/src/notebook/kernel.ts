@@ -24,7 +24,13 @@ export interface KernelMessage {
   buffers?: unknown[];
 }
 
-export type KernelState = "starting" | "idle" | "busy" | "restarting" | "disconnected" | "dead";
+/**
+ * "unresponsive": the server reports the kernel dead because it stopped
+ * answering heartbeats while its process still runs (stopped, frozen,
+ * swapping); it may come back by itself, so the connection and the
+ * outstanding requests are kept.
+ */
+export type KernelState = "starting" | "idle" | "busy" | "restarting" | "disconnected" | "dead" | "unresponsive";
 
 /** Handlers for the messages caused by one request. */
 export interface RequestHandlers {
@@ -46,6 +52,8 @@ export interface ConnectionEvents {
   connection(up: boolean, detail: { replaced?: boolean; attempt?: number; delay?: number }): void;
   /** the kernel is gone (iopub "dead" or 404 after a close) */
   dead(): void;
+  /** the kernel stopped answering but its process runs; reason is the server's */
+  unresponsive(reason: string): void;
   /** kernel_info_reply content */
   info(content: Record<string, unknown>): void;
   /** the kernel restarted on its own or by request: running cells are lost */
@@ -90,6 +98,8 @@ export class KernelConnection {
   /** gen counts connect() calls: work for an older connection is dropped */
   private gen = 0;
   private openedAt = 0;
+  /** statusSeq counts iopub statuses: a model fetched meanwhile is stale */
+  private statusSeq = 0;
 
   constructor(kernelId: string, private events: ConnectionEvents) {
     this.kernelId = kernelId;
@@ -186,7 +196,10 @@ export class KernelConnection {
       if (gen !== this.gen) return;
       const s = m.execution_state;
       if (s === "busy" || s === "idle" || s === "starting" || s === "restarting") this.setState(s);
-      else if (s === "dead") {
+      else if (s === "dead" && m.unresponsive) {
+        this.goneUnresponsive(m.reason ?? "");
+        return;
+      } else if (s === "dead") {
         this.setState("dead");
         this.events.dead();
         return;
@@ -213,9 +226,14 @@ export class KernelConnection {
     // Is the kernel still there?
     const id = this.kernelId;
     let gone = false;
+    let unresponsive: string | null = null;
     try {
       const m = await kernels.get(id);
       gone = m.execution_state === "dead";
+      if (gone && m.unresponsive) {
+        gone = false;
+        unresponsive = m.reason ?? "";
+      }
     } catch (e) {
       // 404: gone; a network error: reconnect below
       gone = e instanceof ApiError && e.status === 404;
@@ -226,8 +244,43 @@ export class KernelConnection {
       this.goneDead();
       return;
     }
-    this.setState("disconnected");
+    if (unresponsive !== null) {
+      // The server refuses new connections until the kernel answers again.
+      this.goneUnresponsive(unresponsive);
+    } else this.setState("disconnected");
     this.scheduleReconnect();
+  }
+
+  private goneUnresponsive(reason: string): void {
+    if (this.state === "unresponsive") return;
+    this.setState("unresponsive");
+    this.events.unresponsive(reason);
+  }
+
+  /**
+   * onDeadStatus handles an iopub "dead": the kernel may only have stopped
+   * answering heartbeats (the model says "unresponsive"), in which case
+   * the connection and the requests in flight stay for when it is back.
+   */
+  private async onDeadStatus(): Promise<void> {
+    const gen = this.gen;
+    const seq = this.statusSeq;
+    let unresponsive: string | null = null;
+    try {
+      const m = await kernels.get(this.kernelId);
+      if (m.execution_state === "dead" && m.unresponsive) unresponsive = m.reason ?? "";
+    } catch {
+      /* gone, or unreachable: treat as dead */
+    }
+    // A newer status (it came back, or a restart) or connection decides.
+    if (gen !== this.gen || seq !== this.statusSeq || this.closedForGood) return;
+    if (unresponsive !== null) {
+      this.goneUnresponsive(unresponsive);
+      return;
+    }
+    this.dropPending();
+    this.goneDead();
+    this.ws?.close(1000);
   }
 
   private goneDead(): void {
@@ -291,6 +344,7 @@ export class KernelConnection {
     const type = msg.header?.msg_type;
     const parentId = msg.parent_header?.msg_id;
     if (msg.channel === "iopub" && type === "status") {
+      this.statusSeq++;
       const s = String(msg.content.execution_state ?? "");
       if (s === "busy" || s === "idle" || s === "starting") this.setState(s);
       else if (s === "restarting" || s === "autorestarting") {
@@ -305,9 +359,7 @@ export class KernelConnection {
           return;
         }
       } else if (s === "dead") {
-        this.dropPending();
-        this.goneDead();
-        this.ws?.close(1000);
+        void this.onDeadStatus();
         return;
       }
     }
