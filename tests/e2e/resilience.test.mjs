@@ -94,10 +94,10 @@ test("a kernel that dies is shown with a restart button that brings a working ke
 });
 
 test("a kernel that stops answering is shown as not responding, keeps its running cell, comes back, and restarts", async () => {
-  // Its own server, with heartbeats fast enough to notice a stop in ~1 s.
+  // Its own server, with heartbeats fast enough to notice a stop in ~2 s.
   const hb = await startServer({
     name: "resilience-heartbeat",
-    args: ["--kernel-heartbeat-interval", "300ms", "--kernel-heartbeat-misses", "3"],
+    args: ["--kernel-heartbeat-interval", "500ms", "--kernel-heartbeat-misses", "4"],
     setup(root) {
       writeNotebook(root, "hb.ipynb", notebook([code("x = 1"), code("")]));
     },
