@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"sync"
@@ -9,19 +10,28 @@ import (
 )
 
 // concurrentScenario runs a tight execute loop on several kernels at once,
-// each over its own WebSocket.
+// each over its own WebSocket, then the same loop on the same kernels from
+// direct ZeroMQ clients: the floor, which shows how much of the latency
+// (and its tail) is the kernels' and the machine's rather than the server's.
 func concurrentScenario(cfg config) scenario {
 	what := fmt.Sprintf("%d kernels executing `x=1` concurrently", cfg.concKernels)
 	mRate := metric{name: what + ": executions/s (all kernels)", unit: perSec, goal: 1.5, higher: true}
 	mP50 := metric{name: what + ": latency p50", unit: millis, q: 0.5}
 	mP99 := metric{name: what + ": latency p99", unit: millis, q: 0.99, goal: 0.5}
+	fRate := metric{name: what + ": executions/s, direct ZeroMQ floor (same kernels)", unit: perSec, higher: true}
+	fP50 := metric{name: what + ": latency p50, direct ZeroMQ floor (same kernels)", unit: millis, q: 0.5}
+	fP99 := metric{name: what + ": latency p99, direct ZeroMQ floor (same kernels)", unit: millis, q: 0.99}
+	p99Floor := metric{name: what + ": latency p99 ÷ floor p99 (same kernels)", unit: factor}
 	return scenario{
 		name: "kernel-concurrent",
 		about: fmt.Sprintf("%d round(s); %d kernels, each with its own WebSocket (v1 offered) and one untimed execute first; "+
 			"then every client loops execute_request `x=1` → execute_reply (timed) → idle for %v; "+
-			"executions/s = all completed ÷ elapsed; latency percentiles over every request",
+			"executions/s = all completed ÷ elapsed; latency percentiles over every request; "+
+			"then the WebSockets are closed and the same loop runs for as long on the same kernels from Go clients "+
+			"dialling each kernel's shell and iopub directly (the floor: kernels, machine and the server's idle iopub reading, "+
+			"no server in between); ÷ floor is per round",
 			cfg.concRounds, cfg.concKernels, cfg.concFor),
-		metrics: []metric{mRate, mP50, mP99},
+		metrics: []metric{mRate, mP50, mP99, fRate, fP50, fP99, p99Floor},
 		rounds:  cfg.concRounds,
 		run: func(ctx context.Context, e *env, sp spec) (samples, error) {
 			srv, err := startKernelServer(ctx, e, sp)
@@ -34,47 +44,98 @@ func concurrentScenario(cfg config) scenario {
 				closeKernels(ctx, srv, ids, wss)
 				return nil, err
 			}
-			for _, ws := range wss {
-				if _, err := execute(ctx, ws, "x=1", execTimeout, nil); err != nil {
-					closeKernels(ctx, srv, ids, wss)
-					return nil, fmt.Errorf("warm-up: %w", err)
-				}
-			}
-			lat := make([][]float64, len(wss))
-			errs := make([]error, len(wss))
-			var wg sync.WaitGroup
-			t0 := time.Now()
-			until := t0.Add(e.cfg.concFor)
+			conns := make([]kernelConn, len(wss))
 			for i, ws := range wss {
-				wg.Go(func() {
-					for time.Now().Before(until) {
-						d, err := execute(ctx, ws, "x=1", execTimeout, nil)
-						if err != nil {
-							errs[i] = err
-							return
-						}
-						lat[i] = append(lat[i], ms(d))
-					}
-				})
+				conns[i] = ws
 			}
-			wg.Wait()
-			elapsed := time.Since(t0)
 			s := make(samples)
-			for i, err := range errs {
-				if err != nil {
-					closeKernels(ctx, srv, ids, wss)
-					return s, fmt.Errorf("kernel %d: %w", i+1, err)
+			lat, rate, err := executeLoops(ctx, conns, e.cfg.concFor)
+			if err != nil {
+				closeKernels(ctx, srv, ids, wss)
+				return s, err
+			}
+			s.add(mRate.name, rate)
+			s[mP50.name], s[mP99.name] = lat, lat
+
+			for _, ws := range wss {
+				ws.close()
+			}
+			zs := make([]*zmqKernel, 0, len(ids))
+			closeZ := func() {
+				for _, z := range zs {
+					z.close()
 				}
 			}
-			all := slices.Concat(lat...)
-			s.add(mRate.name, float64(len(all))/elapsed.Seconds())
-			s[mP50.name], s[mP99.name] = all, all
+			for _, id := range ids {
+				cf, err := readConnFile(srv, id)
+				if err == nil {
+					var z *zmqKernel
+					if z, err = dialZMQ(ctx, cf); err == nil {
+						zs = append(zs, z)
+					}
+				}
+				if err != nil {
+					closeZ()
+					closeKernels(ctx, srv, ids, wss)
+					return s, fmt.Errorf("floor: %w", err)
+				}
+			}
+			conns = conns[:0]
+			for _, z := range zs {
+				conns = append(conns, z)
+			}
+			flat, frate, err := executeLoops(ctx, conns, e.cfg.concFor)
+			closeZ()
+			if err != nil {
+				closeKernels(ctx, srv, ids, wss)
+				return s, fmt.Errorf("floor: %w", err)
+			}
+			s.add(fRate.name, frate)
+			s[fP50.name], s[fP99.name] = flat, flat
+			s.add(p99Floor.name, quantile(lat, 0.99)/quantile(flat, 0.99))
+
 			if err := closeKernels(ctx, srv, ids, wss); err != nil {
 				return s, err
 			}
 			return s, srv.stop()
 		},
 	}
+}
+
+// executeLoops sends one untimed execute on every connection, then has
+// each loop execute_request `x=1` → execute_reply (timed) → idle for d,
+// all at once. It returns every latency (ms) and the executions per second
+// over all connections.
+func executeLoops(ctx context.Context, conns []kernelConn, d time.Duration) ([]float64, float64, error) {
+	for i, k := range conns {
+		if _, err := execute(ctx, k, "x=1", execTimeout, nil); err != nil {
+			return nil, 0, fmt.Errorf("warm-up on kernel %d: %w", i+1, err)
+		}
+	}
+	lat := make([][]float64, len(conns))
+	errs := make([]error, len(conns))
+	var wg sync.WaitGroup
+	t0 := time.Now()
+	until := t0.Add(d)
+	for i, k := range conns {
+		wg.Go(func() {
+			for time.Now().Before(until) {
+				d, err := execute(ctx, k, "x=1", execTimeout, nil)
+				if err != nil {
+					errs[i] = fmt.Errorf("kernel %d: %w", i+1, err)
+					return
+				}
+				lat[i] = append(lat[i], ms(d))
+			}
+		})
+	}
+	wg.Wait()
+	elapsed := time.Since(t0)
+	if err := errors.Join(errs...); err != nil {
+		return nil, 0, err
+	}
+	all := slices.Concat(lat...)
+	return all, float64(len(all)) / elapsed.Seconds(), nil
 }
 
 // fanoutScenario connects many clients to one kernel and times how long an

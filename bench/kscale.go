@@ -21,7 +21,7 @@ const (
 func kernelScaleScenario(cfg config) scenario {
 	counts := slices.Clone(cfg.scaleKernels)
 	slices.Sort(counts)
-	type rows struct{ sent, rate, rss, cpu, missed, late metric }
+	type rows struct{ sent, rate, p50, p99, rss, cpu, missed, late metric }
 	per := make([]rows, len(counts))
 	var all []metric
 	var names []string
@@ -30,19 +30,21 @@ func kernelScaleScenario(cfg config) scenario {
 		per[i] = rows{
 			sent:   metric{name: what + ": requests sent/s (all kernels; a blocked send delays the next)", unit: perSec},
 			rate:   metric{name: what + ": executions completed/s (all kernels)", unit: perSec, higher: true},
+			p50:    metric{name: what + ": latency p50 (send → execute_reply)", unit: millis, q: 0.5},
+			p99:    metric{name: what + ": latency p99 (send → execute_reply)", unit: millis, q: 0.99},
 			rss:    metric{name: what + ": server RSS at the end", unit: mebis},
 			cpu:    metric{name: what + ": server CPU", unit: percent},
 			missed: metric{name: what + fmt.Sprintf(": requests without a reply within %v", scaleReply), unit: count},
 			late:   metric{name: what + fmt.Sprintf(": … of which answered later, within %v", scaleLate), unit: count},
 		}
-		all = append(all, per[i].sent, per[i].rate, per[i].rss, per[i].cpu, per[i].missed, per[i].late)
+		all = append(all, per[i].sent, per[i].rate, per[i].p50, per[i].p99, per[i].rss, per[i].cpu, per[i].missed, per[i].late)
 		names = append(names, fmt.Sprint(n))
 	}
 	return scenario{
 		name: "kernel-scale",
 		about: fmt.Sprintf("one server start; kernels opened 4 at a time (POST, WebSocket offering v1, kernel_info answered) until %s are open; "+
 			"at each count every kernel's own WebSocket gets execute_request `x=1` every %v for %v, not waiting for replies; "+
-			"completed/s = execute_replies arriving within %v of their request ÷ %v; the rest count as without a reply (replies are still awaited up to %v, to tell late from lost); "+
+			"completed/s = execute_replies arriving within %v of their request ÷ %v; latency percentiles over those replies (an open loop: the same offered load for both servers); the rest count as without a reply (replies are still awaited up to %v, to tell late from lost); "+
 			"CPU = utime+stime of the server process alone (kernels are separate processes) over the %v ÷ wall time; VmRSS at its end; "+
 			"a count a server cannot open or drive (errors, closed sockets) shows failed and the reason is listed below; "+
 			"then every kernel is deleted and checked gone",
@@ -76,6 +78,7 @@ func kernelScaleScenario(cfg config) scenario {
 				}
 				s.add(per[i].sent.name, (r.replied+r.missed)/e.cfg.scaleFor.Seconds())
 				s.add(per[i].rate.name, r.replied/e.cfg.scaleFor.Seconds())
+				s[per[i].p50.name], s[per[i].p99.name] = r.lat, r.lat
 				s.add(per[i].rss.name, r.rss)
 				s.add(per[i].cpu.name, 100*r.cpu/r.window.Seconds())
 				s.add(per[i].missed.name, r.missed)
@@ -96,8 +99,9 @@ func kernelScaleScenario(cfg config) scenario {
 // scaleResult is one count's window.
 type scaleResult struct {
 	replied, missed float64
-	late            float64 // of missed: answered after scaleReply, within scaleLate
-	rss, cpu        float64 // MiB at the end; CPU seconds over the window
+	late            float64   // of missed: answered after scaleReply, within scaleLate
+	lat             []float64 // ms from send to execute_reply, of the replied
+	rss, cpu        float64   // MiB at the end; CPU seconds over the window
 	window          time.Duration
 }
 
@@ -110,6 +114,7 @@ func scaleWindow(ctx context.Context, srv *server, wss []*kernelWS, d time.Durat
 		return r, err
 	}
 	replied := make([]int, len(wss))
+	lats := make([][]float64, len(wss))
 	late := make([]int, len(wss))
 	sent := make([]int, len(wss))
 	errs := make([]error, len(wss))
@@ -126,7 +131,7 @@ func scaleWindow(ctx context.Context, srv *server, wss []*kernelWS, d time.Durat
 		}
 	})
 	for i, ws := range wss {
-		wg.Go(func() { sent[i], replied[i], late[i], errs[i] = driveKernel(ctx, ws, until) })
+		wg.Go(func() { sent[i], replied[i], late[i], lats[i], errs[i] = driveKernel(ctx, ws, until) })
 	}
 	wg.Wait()
 	for i, err := range errs {
@@ -142,6 +147,7 @@ func scaleWindow(ctx context.Context, srv *server, wss []*kernelWS, d time.Durat
 		r.missed += float64(sent[i] - replied[i])
 		r.late += float64(late[i])
 	}
+	r.lat = slices.Concat(lats...)
 	r.rss, r.cpu = rss, cpu1-cpu0
 	return r, nil
 }
@@ -149,8 +155,8 @@ func scaleWindow(ctx context.Context, srv *server, wss []*kernelWS, d time.Durat
 // driveKernel sends execute_request `x=1` on ws every scaleEvery until
 // until, without waiting for replies, and counts the execute_replies that
 // arrive within scaleReply of their request, and those that arrive later
-// but within scaleLate.
-func driveKernel(ctx context.Context, ws *kernelWS, until time.Time) (sent, replied, late int, err error) {
+// but within scaleLate, and returns the latencies (ms) of the former.
+func driveKernel(ctx context.Context, ws *kernelWS, until time.Time) (sent, replied, late int, lat []float64, err error) {
 	ctx, cancel := context.WithDeadline(ctx, until.Add(scaleLate))
 	defer cancel()
 	var mu sync.Mutex
@@ -177,6 +183,7 @@ func driveKernel(ctx context.Context, ws *kernelWS, until time.Time) (sent, repl
 				delete(early, id)
 				if d := at.Sub(t); d <= scaleReply {
 					replied++
+					lat = append(lat, ms(d))
 				} else if d <= scaleLate {
 					late++
 				}
@@ -234,6 +241,7 @@ func driveKernel(ctx context.Context, ws *kernelWS, until time.Time) (sent, repl
 			delete(pending, ev.parent)
 			if d := time.Since(t); d <= scaleReply {
 				replied++
+				lat = append(lat, ms(d))
 			} else if d <= scaleLate {
 				late++
 			}
@@ -251,7 +259,7 @@ func driveKernel(ctx context.Context, ws *kernelWS, until time.Time) (sent, repl
 	}
 	mu.Lock()
 	defer mu.Unlock()
-	return sends, replied, late, loopErr
+	return sends, replied, late, lat, loopErr
 }
 
 // firstLine is err's message up to its first newline (server log tails
