@@ -6,7 +6,7 @@ import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
 import {
   T, answerDialog, cell, code, expectText, launchBrowser, loggedIn, notebook, openNotebook, outputs, poll, runCell, setSource,
-  startServer, tid, waitKernel, writeNotebook,
+  startServer, tid, treeUrl, waitKernel, writeNotebook,
 } from "./harness.mjs";
 
 let browser, server;
@@ -122,6 +122,11 @@ test("a kernel that stops answering is shown as not responding, keeps its runnin
     assert.match(await banner.textContent(), /not responding[\s\S]*still running/);
     assert.equal(await tid(page, "kernel-dead").count(), 0, "not shown as died");
     assert.equal(await outputs(page, 1).count(), 0, "a stopped process printed nothing");
+    // The file browser's list of running kernels says so too.
+    const tree = await context.newPage();
+    await tree.goto(treeUrl(hb));
+    await expectText(tid(tree, "kernel-row"), /not responding/, T.short);
+    await tree.close();
     // Running is refused while it does not answer (the server would drop it).
     await cell(page, 0).locator('[data-testid="cell-input"]').click();
     await page.keyboard.press("Control+Enter");
