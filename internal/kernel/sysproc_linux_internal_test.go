@@ -1,0 +1,140 @@
+package kernel
+
+import (
+	"os"
+	"os/exec"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// waitExitable returns only once the process has exited, leaves it to be
+// reaped by Wait (which still reports its status), and does not hold an
+// OS thread while it waits.
+func TestWaitExitable(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		end    func(cmd *exec.Cmd) error // nil: the process exits by itself
+		status string
+	}{
+		{"exits by itself", nil, "exit status 3"},
+		{"killed", func(cmd *exec.Cmd) error { return cmd.Process.Signal(syscall.SIGKILL) }, "signal: killed"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			script := "sleep 0.3; exit 3"
+			if tc.end != nil {
+				script = "exec sleep 60"
+			}
+			cmd := exec.Command("/bin/sh", "-c", script)
+			if err := cmd.Start(); err != nil {
+				t.Fatal(err)
+			}
+			done := make(chan struct{})
+			go func() {
+				waitExitable(cmd.Process.Pid)
+				close(done)
+			}()
+			select {
+			case <-done:
+				t.Fatal("returned while the process runs")
+			case <-time.After(100 * time.Millisecond):
+			}
+			if tc.end != nil {
+				if err := tc.end(cmd); err != nil {
+					t.Fatal(err)
+				}
+			}
+			select {
+			case <-done:
+			case <-time.After(10 * time.Second):
+				t.Fatal("did not return after the process ended")
+			}
+			err := cmd.Wait()
+			if err == nil || !strings.Contains(err.Error(), tc.status) {
+				t.Errorf("Wait after waitExitable = %v, want %q", err, tc.status)
+			}
+		})
+	}
+}
+
+// An exit before the wait begins is seen too (the check before the
+// first wait for readability).
+func TestWaitExitableAlreadyExited(t *testing.T) {
+	cmd := exec.Command("/bin/true")
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(200 * time.Millisecond) // a zombie by now
+	done := make(chan struct{})
+	go func() {
+		waitExitable(cmd.Process.Pid)
+		close(done)
+	}()
+	select {
+	case <-done:
+	case <-time.After(10 * time.Second):
+		t.Fatal("did not return for a process that had exited")
+	}
+	if err := cmd.Wait(); err != nil {
+		t.Errorf("Wait = %v", err)
+	}
+}
+
+// Many waits park in the poller: the process gains no OS thread per wait.
+func TestWaitExitableHoldsNoThread(t *testing.T) {
+	const n = 20
+	cmds := make([]*exec.Cmd, n)
+	for i := range cmds {
+		cmds[i] = exec.Command("/bin/sh", "-c", "exec sleep 60")
+		if err := cmds[i].Start(); err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() {
+			_ = cmds[i].Process.Kill()
+			_ = cmds[i].Wait()
+		})
+	}
+	before := threads(t)
+	done := make(chan struct{}, n)
+	for _, c := range cmds {
+		go func() {
+			waitExitable(c.Process.Pid)
+			done <- struct{}{}
+		}()
+	}
+	time.Sleep(300 * time.Millisecond)
+	if after := threads(t); after >= before+n/2 {
+		t.Errorf("threads %d → %d while %d waits run", before, after, n)
+	}
+	for _, c := range cmds {
+		_ = c.Process.Kill()
+	}
+	for range n {
+		select {
+		case <-done:
+		case <-time.After(10 * time.Second):
+			t.Fatal("a wait did not return after its process was killed")
+		}
+	}
+}
+
+func threads(t *testing.T) int {
+	t.Helper()
+	b, err := os.ReadFile("/proc/self/status")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for line := range strings.SplitSeq(string(b), "\n") {
+		if v, ok := strings.CutPrefix(line, "Threads:"); ok {
+			n, err := strconv.Atoi(strings.TrimSpace(v))
+			if err != nil {
+				t.Fatal(err)
+			}
+			return n
+		}
+	}
+	t.Fatal("no Threads line in /proc/self/status")
+	return 0
+}
