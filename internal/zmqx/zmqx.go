@@ -149,7 +149,6 @@ func dialOnce(ctx context.Context, kind Kind, typ zmq4.SocketType, network, addr
 		return nil, err
 	}
 	_ = conn.SetDeadline(time.Time{})
-	bc.w = bufio.NewWriterSize(conn, bufSize) // buffered from now on: one flush per message
 	s := &Socket{kind: kind, conn: conn, bc: bc, zc: zc, closed: make(chan struct{})}
 	if kind == Sub {
 		if err := s.send([][]byte{{1}}); err != nil { // ZMTP 3.0 SUBSCRIBE ""
@@ -192,10 +191,18 @@ func (s *Socket) send(frames [][]byte) error {
 	if s.isClosed() {
 		return ErrClosed
 	}
+	// A write buffer only while sending: one flush per message, and no
+	// buffer held by the many sockets that are idle.
+	w := writers.Get().(*bufio.Writer)
+	w.Reset(s.conn)
+	s.bc.setWriter(w)
 	err := s.zc.SendMsg(zmq4.NewMsgFrom(frames...))
 	if err == nil {
 		err = s.bc.flush()
 	}
+	s.bc.setWriter(nil)
+	w.Reset(nil)
+	writers.Put(w)
 	if err != nil {
 		if s.isClosed() {
 			return ErrClosed
@@ -268,7 +275,10 @@ func (s *Socket) isClosed() bool {
 	}
 }
 
-// bufConn buffers a connection's reads always and its writes once w is set
+// writers are the write buffers of messages being sent.
+var writers = sync.Pool{New: func() any { return bufio.NewWriterSize(nil, bufSize) }}
+
+// bufConn buffers a connection's reads always and its writes while w is set
 // (after the handshake, which must not wait on a flush). zmq4 writes a frame
 // as two small writes; the buffer turns a message into one write.
 type bufConn struct {
@@ -289,8 +299,17 @@ func (c *bufConn) Write(p []byte) (int, error) {
 	return c.w.Write(p)
 }
 
+func (c *bufConn) setWriter(w *bufio.Writer) {
+	c.mu.Lock()
+	c.w = w
+	c.mu.Unlock()
+}
+
 func (c *bufConn) flush() error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	if c.w == nil {
+		return nil
+	}
 	return c.w.Flush()
 }
