@@ -310,9 +310,10 @@ func (c *Conn) Send(channel string, msg *wire.Message) error {
 	}
 	c.k.mu.Lock()
 	state := c.k.state
+	deadErr := c.k.deadErrLocked()
 	c.k.mu.Unlock()
 	if state == "dead" {
-		return errDead
+		return deadErr
 	}
 	c.l.mu.Lock()
 	s := c.l.socks[channel]

@@ -426,6 +426,18 @@ func (k *Kernel) request(ctx context.Context, g *generation, channel, msgType st
 }
 
 var errDead = errkind.New(errkind.Unavailable, "Kernel is dead", nil)
+var errUnresponsive = errkind.New(errkind.Unavailable,
+	"Kernel is not responding: its process runs but stopped answering heartbeats; wait for it to come back, or restart it", nil)
+
+// deadErrLocked is the error for a request to a kernel in state "dead":
+// one that only stopped answering heartbeats says so. k.mu is held.
+func (k *Kernel) deadErrLocked() error {
+	if k.gen != nil && k.gen.hbDead {
+		return errUnresponsive
+	}
+	return errDead
+}
+
 var errGone = errkind.New(errkind.NotFound, "Kernel was shut down", nil)
 
 // waitReady waits until the current process has answered kernel_info and
@@ -439,8 +451,9 @@ func (k *Kernel) waitReady(ctx context.Context) error {
 		k.mu.Unlock()
 		return errGone
 	case k.state == "dead":
+		err := k.deadErrLocked()
 		k.mu.Unlock()
-		return errDead
+		return err
 	case g.ready:
 		k.mu.Unlock()
 		return nil
@@ -537,9 +550,10 @@ func signalGroup(g *generation, sig syscall.Signal) {
 func (k *Kernel) interrupt(ctx context.Context) error {
 	k.mu.Lock()
 	g, state := k.gen, k.state
+	deadErr := k.deadErrLocked()
 	k.mu.Unlock()
 	if state == "dead" {
-		return errDead
+		return deadErr
 	}
 	if k.spec.InterruptMode == "message" {
 		if err := k.waitReady(ctx); err != nil {
