@@ -22,6 +22,7 @@ import (
 	"net"
 	"strings"
 	"sync"
+	"syscall"
 	"time"
 
 	"github.com/go-zeromq/zmq4"
@@ -139,7 +140,7 @@ func dialOnce(ctx context.Context, kind Kind, typ zmq4.SocketType, network, addr
 		_ = conn.SetDeadline(dl)
 	}
 	stop := context.AfterFunc(ctx, func() { _ = conn.SetDeadline(time.Unix(1, 0)) })
-	bc := &bufConn{Conn: conn, r: bufio.NewReaderSize(conn, bufSize)}
+	bc := &bufConn{Conn: conn, raw: rawConn(conn)}
 	zc, err := zmq4.Open(bc, null.Security(), typ, zmq4.SocketIdentity(identity), false, nil)
 	if !stop() || err != nil {
 		conn.Close()
@@ -275,27 +276,55 @@ func (s *Socket) isClosed() bool {
 	}
 }
 
-// writers are the write buffers of messages being sent.
-var writers = sync.Pool{New: func() any { return bufio.NewWriterSize(nil, bufSize) }}
+// writers and readers are the buffers of sockets moving data; an idle
+// socket holds neither (a kernel has five sockets, most of them idle most
+// of the time).
+var (
+	writers = sync.Pool{New: func() any { return bufio.NewWriterSize(nil, bufSize) }}
+	readers = sync.Pool{New: func() any { return bufio.NewReaderSize(nil, bufSize) }}
+)
 
-// bufConn buffers a connection's reads always and its writes while w is set
-// (after the handshake, which must not wait on a flush). zmq4 writes a frame
-// as two small writes; the buffer turns a message into one write.
+// bufConn buffers a connection's reads and, while w is set (during a Send,
+// not the handshake, which must not wait on a flush), its writes: zmq4
+// reads and writes a frame in small pieces, and the buffers turn them into
+// few system calls.
+//
+// The read buffer is taken when data arrives and given back once drained.
+// Where the connection offers a RawConn, an idle Read waits for data
+// without a buffer (readable); elsewhere it waits holding one.
 type bufConn struct {
 	net.Conn
-	r  *bufio.Reader
-	mu sync.Mutex // guards w; see the PING note on Recv
-	w  *bufio.Writer
+	raw syscall.RawConn // nil: wait for data in Read itself
+	r   *bufio.Reader   // nil while nothing is buffered; used by one reader at a time
+	mu  sync.Mutex      // guards w; see the PING note on Recv
+	w   *bufio.Writer
 }
 
-func (c *bufConn) Read(p []byte) (int, error) { return c.r.Read(p) }
+func (c *bufConn) Read(p []byte) (int, error) {
+	if c.r == nil {
+		if c.raw != nil {
+			if err := readable(c.raw); err != nil {
+				return 0, err
+			}
+		}
+		c.r = readers.Get().(*bufio.Reader)
+		c.r.Reset(c.Conn)
+	}
+	n, err := c.r.Read(p)
+	if c.r.Buffered() == 0 {
+		c.r.Reset(nil)
+		readers.Put(c.r)
+		c.r = nil
+	}
+	return n, err
+}
 
 func (c *bufConn) Write(p []byte) (int, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
 	if c.w == nil {
 		return c.Conn.Write(p)
 	}
-	c.mu.Lock()
-	defer c.mu.Unlock()
 	return c.w.Write(p)
 }
 

@@ -338,3 +338,83 @@ func TestHugeFrameLength(t *testing.T) {
 		t.Errorf("Recv after a bad frame = %v, want ErrClosed", err)
 	}
 }
+
+// zmtp encodes frames as ZMTP 3 data frames, as a peer puts them on the wire.
+func zmtp(fs ...[]byte) []byte {
+	var b []byte
+	for i, f := range fs {
+		more := byte(0)
+		if i < len(fs)-1 {
+			more = 1
+		}
+		if len(f) < 256 {
+			b = append(b, more, byte(len(f)))
+		} else {
+			b = append(b, more|2, 0, 0, 0, 0, byte(len(f)>>24), byte(len(f)>>16), byte(len(f)>>8), byte(len(f)))
+		}
+		b = append(b, f...)
+	}
+	return b
+}
+
+// Messages arrive whole however the bytes are split: a burst of many in
+// one write (more than a read buffer), and one trickling in, byte by byte
+// and in uneven pieces, so that reads find the buffer drained mid-frame
+// and wait for more. Over TCP and a Unix socket.
+func TestRecvHoweverSplit(t *testing.T) {
+	big := bytes.Repeat([]byte("y"), 20<<10)
+	for _, network := range []string{"tcp", "unix"} {
+		t.Run(network, func(t *testing.T) {
+			var ep string
+			var pc <-chan *peer
+			if network == "tcp" {
+				ep, pc = serve(t, zmq4.Router)
+			} else {
+				path := t.TempDir() + "/s"
+				l, err := net.Listen("unix", path)
+				if err != nil {
+					t.Fatal(err)
+				}
+				ep, pc = "ipc://"+path, accept(t, l, zmq4.Router)
+			}
+			s := dial(t, zmqx.Dealer, ep, []byte("c"))
+			p := <-pc
+			if p == nil {
+				t.Fatal("no server connection")
+			}
+
+			const n = 1000
+			var burst []byte
+			for i := range n {
+				burst = append(burst, zmtp([]byte(fmt.Sprint("msg-", i)), []byte("{}"))...)
+			}
+			go func() { _, _ = p.conn.Write(burst) }()
+			for i := range n {
+				got, err := s.Recv()
+				if want := frames(fmt.Sprint("msg-", i), "{}"); err != nil || !equal(got, want) {
+					t.Fatalf("message %d of the burst: %q, %v; want %q", i, got, err, want)
+				}
+			}
+
+			trickle := zmtp([]byte("head"), big, []byte("tail"))
+			go func() {
+				for i := 0; i < len(trickle); {
+					step := 1
+					if i >= 16 {
+						step = 7001 // uneven pieces of the big frame
+					}
+					end := min(i+step, len(trickle))
+					if _, err := p.conn.Write(trickle[i:end]); err != nil {
+						return
+					}
+					i = end
+					time.Sleep(time.Millisecond)
+				}
+			}()
+			got, err := s.Recv()
+			if want := [][]byte{[]byte("head"), big, []byte("tail")}; err != nil || !equal(got, want) {
+				t.Fatalf("trickled message: %d frames, %v", len(got), err)
+			}
+		})
+	}
+}
