@@ -72,6 +72,9 @@ func (k *Kernel) readLink(l *link, ch string, s Socket) {
 			continue
 		}
 		k.mu.Lock()
+		if g := k.gen; g != nil {
+			k.reviveLocked(g, ch)
+		}
 		if l.conn != nil {
 			k.pushLocked(l, ch, msg, nil)
 		} else if k.links[l.session] == l {

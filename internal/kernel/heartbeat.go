@@ -165,12 +165,19 @@ func (k *Kernel) heartbeatLost(g *generation, silent time.Duration) bool {
 	return true
 }
 
-// heartbeatBack undoes heartbeatLost once echoes come back: the kernel
-// gets the state it had (or that its iopub statuses reported meanwhile)
-// and every session hears it.
+// heartbeatBack undoes heartbeatLost once echoes come back.
 func (k *Kernel) heartbeatBack(g *generation, silent time.Duration) {
 	k.mu.Lock()
 	defer k.mu.Unlock()
+	k.reviveLocked(g, "heartbeat after "+silent.Round(100*time.Millisecond).String())
+}
+
+// reviveLocked undoes heartbeatLost: the kernel gets the state it had (or
+// that its iopub statuses reported meanwhile) and every session hears it.
+// Echoes are one proof of life; a message on iopub or a reply is another,
+// often sooner (a stopped process sends nothing), and requests must not be
+// refused while the kernel visibly runs. k.mu is held.
+func (k *Kernel) reviveLocked(g *generation, via string) {
 	if !g.hbDead {
 		return
 	}
@@ -178,7 +185,7 @@ func (k *Kernel) heartbeatBack(g *generation, silent time.Duration) {
 	if k.gen != g || g.ctx.Err() != nil || g.expectExit || k.removed || k.state != "dead" {
 		return // exited, restart or shutdown own the state now
 	}
-	k.log.Info("heartbeat recovered", "pid", g.pid, "silent", silent.Round(100*time.Millisecond).String())
+	k.log.Info("kernel is answering again", "pid", g.pid, "via", via)
 	k.state, k.reason = g.hbPrev, ""
 	k.broadcastStatusLocked(k.state)
 }

@@ -22,6 +22,15 @@ type hbCounter struct {
 	dials map[string]int
 	sends map[string]int
 	recvs map[string]int
+	muted string // messages from this endpoint are dropped
+}
+
+// mute drops every message from endpoint from now on: its echoes never
+// arrive, though the kernel sends them.
+func (c *hbCounter) mute(endpoint string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.muted = endpoint
 }
 
 func (c *hbCounter) dial(ctx context.Context, kind kernel.SocketKind, endpoint string, identity []byte) (kernel.Socket, error) {
@@ -75,13 +84,21 @@ func (s countedSocket) Send(frames [][]byte) error {
 }
 
 func (s countedSocket) Recv() ([][]byte, error) {
-	frames, err := s.Socket.Recv()
-	if err == nil {
+	for {
+		frames, err := s.Socket.Recv()
+		if err != nil {
+			return frames, err
+		}
 		s.c.mu.Lock()
-		s.c.recvs[s.endpoint]++
+		muted := s.c.muted == s.endpoint
+		if !muted {
+			s.c.recvs[s.endpoint]++
+		}
 		s.c.mu.Unlock()
+		if !muted {
+			return frames, nil
+		}
 	}
-	return frames, err
 }
 
 // hbEndpoint is the heartbeat endpoint in k's connection file.
@@ -240,6 +257,43 @@ func TestHeartbeatStoppedAndContinued(t *testing.T) {
 			t.Fatalf("killed after it stopped answering: %+v", got)
 		}
 		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// A kernel reported dead by its heartbeat that then shows life on iopub is
+// alive again at once, without waiting for an echo: requests sent right
+// after its output must not be refused. Here its echoes are dropped, so
+// only its output can bring it back.
+func TestHeartbeatRevivedByOutput(t *testing.T) {
+	needIPyKernel(t)
+	var hb hbCounter
+	m := hbManager(t, hb.dial, 100*time.Millisecond)
+	k := start(t, m)
+	c := connect(t, k, "s1")
+	ep := hbEndpoint(t, k)
+	hb.waitRecv(t, ep, 0)
+	id := execute(t, c, "import time\ntime.sleep(3)\nprint('back')")
+	hb.mute(ep)
+	if deads := waitStatus(t, c, "dead", 20*time.Second); deads != 1 {
+		t.Errorf("%d statuses dead", deads)
+	}
+	if got := k.Model(); !got.Unresponsive {
+		t.Fatalf("muted heartbeat: %+v", got)
+	}
+	if r := collect(t, c, id, 20*time.Second, nil); r.stdout != "back\n" {
+		t.Fatalf("the sleeping cell: %+v", r)
+	}
+	if got := k.Model(); got.ExecutionState == "dead" || got.Unresponsive || got.Reason != "" {
+		t.Errorf("after output from a kernel reported dead: %+v", got)
+	}
+	if r := collect(t, c, execute(t, c, "print(6*7)"), 20*time.Second, nil); r.stdout != "42\n" {
+		t.Errorf("execute after the revival: %+v", r)
+	}
+	// Echoes still do not arrive, yet the working kernel is not reported
+	// dead again (no flapping): only an echo re-arms the report.
+	time.Sleep(time.Second)
+	if got := k.Model(); got.ExecutionState == "dead" {
+		t.Errorf("reported dead again while working: %+v", got)
 	}
 }
 

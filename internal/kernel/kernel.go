@@ -308,14 +308,12 @@ func (k *Kernel) onIOPub(g *generation, msg *wire.Message) {
 		g.seenDone = true
 		close(g.seen)
 	}
+	k.reviveLocked(g, "iopub")
 	if !untracked(typ) || !untracked(parentType) || k.state == "busy" {
 		k.lastActivity = k.m.o.Now()
 	}
 	if typ == "status" && st.ExecutionState != "" {
 		state := &k.state
-		if g.hbDead { // "dead" stays until the heartbeat is back
-			state = &g.hbPrev
-		}
 		switch {
 		case !untracked(parentType):
 			*state = st.ExecutionState
