@@ -128,6 +128,29 @@ func hbManager(t *testing.T, d kernel.Dialer, interval time.Duration) *kernel.Ma
 	})
 }
 
+// hbSetup is a kernel with one connection on a manager that pings it.
+type hbSetup struct {
+	hb *hbCounter
+	m  *kernel.Manager
+	k  *kernel.Kernel
+	c  *kernel.Conn
+	ep string // the kernel's heartbeat endpoint
+}
+
+// hbKernel starts a kernel pinged every interval, connects to it and waits
+// for its first echo (misses count only from then on).
+func hbKernel(t *testing.T, interval time.Duration) hbSetup {
+	t.Helper()
+	needIPyKernel(t)
+	hb := &hbCounter{}
+	m := hbManager(t, hb.dial, interval)
+	k := start(t, m)
+	c := connect(t, k, "s1")
+	ep := hbEndpoint(t, k)
+	hb.waitRecv(t, ep, 0)
+	return hbSetup{hb, m, k, c, ep}
+}
+
 // sigstop stops pid until the test ends (or sigcont).
 func sigstop(t *testing.T, pid int) {
 	t.Helper()
@@ -173,12 +196,8 @@ func waitStatus(t *testing.T, c *kernel.Conn, state string, d time.Duration) (de
 
 // A healthy kernel answers every ping on one socket and stays idle.
 func TestHeartbeatHealthy(t *testing.T) {
-	needIPyKernel(t)
-	var hb hbCounter
-	m := hbManager(t, hb.dial, 200*time.Millisecond)
-	k := start(t, m)
-	c := connect(t, k, "s1")
-	ep := hbEndpoint(t, k)
+	s := hbKernel(t, 200*time.Millisecond)
+	hb, k, c, ep := s.hb, s.k, s.c, s.ep
 	for end := time.Now().Add(3 * time.Second); time.Now().Before(end); time.Sleep(50 * time.Millisecond) {
 		if got := k.Model(); got.ExecutionState != "idle" || got.Reason != "" {
 			t.Fatalf("healthy kernel: %+v", got)
@@ -195,13 +214,9 @@ func TestHeartbeatHealthy(t *testing.T) {
 // A stopped kernel is reported dead while its process runs, is not
 // culled, and comes back when continued.
 func TestHeartbeatStoppedAndContinued(t *testing.T) {
-	needIPyKernel(t)
-	var hb hbCounter
-	m := hbManager(t, hb.dial, 200*time.Millisecond)
-	k := start(t, m)
-	c := connect(t, k, "s1")
+	s := hbKernel(t, 200*time.Millisecond)
+	m, k, c := s.m, s.k, s.c
 	pid := k.PID()
-	hb.waitRecv(t, hbEndpoint(t, k), 0)
 	sigstop(t, pid)
 	if deads := waitStatus(t, c, "dead", 20*time.Second); deads != 1 {
 		t.Errorf("%d statuses dead", deads)
@@ -265,15 +280,10 @@ func TestHeartbeatStoppedAndContinued(t *testing.T) {
 // after its output must not be refused. Here its echoes are dropped, so
 // only its output can bring it back.
 func TestHeartbeatRevivedByOutput(t *testing.T) {
-	needIPyKernel(t)
-	var hb hbCounter
-	m := hbManager(t, hb.dial, 100*time.Millisecond)
-	k := start(t, m)
-	c := connect(t, k, "s1")
-	ep := hbEndpoint(t, k)
-	hb.waitRecv(t, ep, 0)
+	s := hbKernel(t, 100*time.Millisecond)
+	k, c := s.k, s.c
 	id := execute(t, c, "import time\ntime.sleep(3)\nprint('back')")
-	hb.mute(ep)
+	s.hb.mute(s.ep)
 	if deads := waitStatus(t, c, "dead", 20*time.Second); deads != 1 {
 		t.Errorf("%d statuses dead", deads)
 	}
@@ -300,13 +310,9 @@ func TestHeartbeatRevivedByOutput(t *testing.T) {
 // A kernel reported dead by its heartbeat restarts and shuts down like
 // any other.
 func TestHeartbeatStoppedRestartShutdown(t *testing.T) {
-	needIPyKernel(t)
-	var hb hbCounter
-	m := hbManager(t, hb.dial, 200*time.Millisecond)
-	k := start(t, m)
-	c := connect(t, k, "s1")
-	pid, ep := k.PID(), hbEndpoint(t, k)
-	hb.waitRecv(t, ep, 0)
+	s := hbKernel(t, 200*time.Millisecond)
+	hb, m, k, c, ep := s.hb, s.m, s.k, s.c, s.ep
+	pid := k.PID()
 	sigstop(t, pid)
 	waitState(t, k, "dead")
 	if _, err := m.Restart(ctxT(t, 40*time.Second), k.ID()); err != nil {

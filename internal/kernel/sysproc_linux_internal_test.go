@@ -31,11 +31,7 @@ func TestWaitExitable(t *testing.T) {
 			if err := cmd.Start(); err != nil {
 				t.Fatal(err)
 			}
-			done := make(chan struct{})
-			go func() {
-				waitExitable(cmd.Process.Pid)
-				close(done)
-			}()
+			done := waitInBackground(cmd.Process.Pid)
 			select {
 			case <-done:
 				t.Fatal("returned while the process runs")
@@ -67,11 +63,7 @@ func TestWaitExitableAlreadyExited(t *testing.T) {
 		t.Fatal(err)
 	}
 	time.Sleep(200 * time.Millisecond) // a zombie by now
-	done := make(chan struct{})
-	go func() {
-		waitExitable(cmd.Process.Pid)
-		close(done)
-	}()
+	done := waitInBackground(cmd.Process.Pid)
 	select {
 	case <-done:
 	case <-time.After(10 * time.Second):
@@ -97,12 +89,9 @@ func TestWaitExitableHoldsNoThread(t *testing.T) {
 		})
 	}
 	before := threads(t)
-	done := make(chan struct{}, n)
-	for _, c := range cmds {
-		go func() {
-			waitExitable(c.Process.Pid)
-			done <- struct{}{}
-		}()
+	dones := make([]<-chan struct{}, n)
+	for i, c := range cmds {
+		dones[i] = waitInBackground(c.Process.Pid)
 	}
 	time.Sleep(300 * time.Millisecond)
 	if after := threads(t); after >= before+n/2 {
@@ -111,13 +100,23 @@ func TestWaitExitableHoldsNoThread(t *testing.T) {
 	for _, c := range cmds {
 		_ = c.Process.Kill()
 	}
-	for range n {
+	for _, done := range dones {
 		select {
 		case <-done:
 		case <-time.After(10 * time.Second):
 			t.Fatal("a wait did not return after its process was killed")
 		}
 	}
+}
+
+// waitInBackground runs waitExitable(pid); the channel closes when it returns.
+func waitInBackground(pid int) <-chan struct{} {
+	done := make(chan struct{})
+	go func() {
+		waitExitable(pid)
+		close(done)
+	}()
+	return done
 }
 
 func threads(t *testing.T) int {
