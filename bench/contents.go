@@ -19,7 +19,9 @@ func contentsScenario(cfg config) scenario {
 	mPut := metric{name: size + " notebook PUT", unit: millis, p90: true, goal: 0.2}
 	mGet := metric{name: size + " notebook GET (content=1)", unit: millis, p90: true, goal: 0.2}
 	mGet0 := metric{name: size + " notebook GET (content=0)", unit: millis, p90: true}
-	mList := metric{name: fmt.Sprintf("list %d files (content=1)", cfg.listFiles), unit: millis, p90: true, goal: 0.2}
+	// The benchmark issue asks ≤ 1/10 for the listing, the foundation issue
+	// ≤ 1/5; the table shows the stricter.
+	mList := metric{name: fmt.Sprintf("list %d files (content=1)", cfg.listFiles), unit: millis, p90: true, goal: 0.1}
 	mCreate := metric{name: "create small file (PUT)", unit: millis, p90: true}
 	mDelete := metric{name: "delete small file", unit: millis, p90: true}
 	mPeak := metric{name: "peak RSS during contents (VmHWM)", unit: mebis}
