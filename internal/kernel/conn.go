@@ -315,7 +315,7 @@ func (c *Conn) Send(channel string, msg *wire.Message) error {
 	state := c.k.state
 	deadErr := c.k.deadErrLocked()
 	c.k.mu.Unlock()
-	if state == "dead" {
+	if deadErr != nil {
 		return deadErr
 	}
 	c.l.mu.Lock()

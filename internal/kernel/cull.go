@@ -34,11 +34,11 @@ func (m *Manager) CullOnce(ctx context.Context) {
 		state, conns, last := k.state, k.conns, k.lastActivity
 		// Reported dead by the heartbeat, its process still runs and may
 		// answer again: only the idle rule applies to it.
-		hung := k.gen != nil && k.gen.hbDead
+		unresponsive := k.unresponsiveLocked()
 		k.mu.Unlock()
 		cull := false
 		switch {
-		case state == "dead" && !hung:
+		case state == "dead" && !unresponsive:
 			cull = true
 		case timeout <= 0:
 		case conns > 0 && !m.o.CullConnected:

@@ -114,7 +114,7 @@ func (k *Kernel) Model() Model {
 	return Model{
 		ID: k.id, Name: k.spec.Name, LastActivity: isoTime(k.lastActivity),
 		ExecutionState: k.state, Connections: k.conns, Reason: k.reason,
-		Unresponsive: k.state == "dead" && k.gen != nil && k.gen.hbDead,
+		Unresponsive: k.unresponsiveLocked(),
 	}
 }
 
@@ -427,10 +427,21 @@ var errDead = errkind.New(errkind.Unavailable, "Kernel is dead", nil)
 var errUnresponsive = errkind.New(errkind.Unavailable,
 	"Kernel is not responding: its process runs but stopped answering heartbeats; wait for it to come back, or restart it", nil)
 
-// deadErrLocked is the error for a request to a kernel in state "dead":
-// one that only stopped answering heartbeats says so. k.mu is held.
+// unresponsiveLocked reports whether the kernel is "dead" only in that it
+// stopped answering heartbeats: its process runs and may answer again.
+// k.mu is held.
+func (k *Kernel) unresponsiveLocked() bool {
+	return k.state == "dead" && k.gen != nil && k.gen.hbDead
+}
+
+// deadErrLocked is the error for a request to a kernel in state "dead"
+// (nil in any other state): one that only stopped answering heartbeats
+// says so. k.mu is held.
 func (k *Kernel) deadErrLocked() error {
-	if k.gen != nil && k.gen.hbDead {
+	switch {
+	case k.state != "dead":
+		return nil
+	case k.unresponsiveLocked():
 		return errUnresponsive
 	}
 	return errDead
@@ -547,10 +558,10 @@ func signalGroup(g *generation, sig syscall.Signal) {
 
 func (k *Kernel) interrupt(ctx context.Context) error {
 	k.mu.Lock()
-	g, state := k.gen, k.state
+	g := k.gen
 	deadErr := k.deadErrLocked()
 	k.mu.Unlock()
-	if state == "dead" {
+	if deadErr != nil {
 		return deadErr
 	}
 	if k.spec.InterruptMode == "message" {
