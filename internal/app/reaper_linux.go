@@ -6,6 +6,8 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
+
+	"quire/internal/childwait"
 )
 
 // reapOrphans runs while ctx lives when Quire is PID 1 (in a container):
@@ -28,16 +30,16 @@ func reapOrphans(ctx context.Context, log *slog.Logger, managed func(pid int) bo
 
 func reapOnce(log *slog.Logger, managed func(pid int) bool) {
 	for {
-		// Peek first (WNOWAIT) so a managed child's status is not stolen.
-		var info siginfo
-		if err := waitidPeek(&info); err != nil || info.pid == 0 {
+		// Peek first (not reaping) so a managed child's status is not stolen.
+		exited, err := childwait.Exited()
+		if err != nil || exited == 0 {
 			return
 		}
-		if managed != nil && managed(int(info.pid)) {
+		if managed != nil && managed(exited) {
 			return
 		}
 		var ws syscall.WaitStatus
-		pid, err := syscall.Wait4(int(info.pid), &ws, syscall.WNOHANG, nil)
+		pid, err := syscall.Wait4(exited, &ws, syscall.WNOHANG, nil)
 		if err != nil || pid <= 0 {
 			return
 		}

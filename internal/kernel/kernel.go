@@ -13,6 +13,7 @@ import (
 	"syscall"
 	"time"
 
+	"quire/internal/childwait"
 	"quire/internal/errkind"
 	"quire/internal/kernel/wire"
 )
@@ -154,7 +155,7 @@ func (k *Kernel) startGen() error {
 		pumpLog(out, log, g.output)
 	})
 	g.wg.Go(func() {
-		waitExitable(g.pid) // in the poller, not holding a thread in waitid
+		childwait.WaitExitable(g.pid) // in the poller, not holding a thread in waitid
 		err := cmd.Wait()
 		select { // a leftover grandchild may hold the pipe: do not wait on it
 		case <-pumped:

@@ -8,6 +8,3 @@ import "syscall"
 func sysProcAttr() *syscall.SysProcAttr {
 	return &syscall.SysProcAttr{Setsid: true}
 }
-
-// waitExitable returns at once: exec.Cmd.Wait does the waiting.
-func waitExitable(pid int) {}

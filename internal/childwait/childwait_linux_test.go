@@ -1,4 +1,4 @@
-package kernel
+package childwait
 
 import (
 	"os"
@@ -10,7 +10,7 @@ import (
 	"time"
 )
 
-// waitExitable returns only once the process has exited, leaves it to be
+// WaitExitable returns only once the process has exited, leaves it to be
 // reaped by Wait (which still reports its status), and does not hold an
 // OS thread while it waits.
 func TestWaitExitable(t *testing.T) {
@@ -49,7 +49,7 @@ func TestWaitExitable(t *testing.T) {
 			}
 			err := cmd.Wait()
 			if err == nil || !strings.Contains(err.Error(), tc.status) {
-				t.Errorf("Wait after waitExitable = %v, want %q", err, tc.status)
+				t.Errorf("Wait after WaitExitable = %v, want %q", err, tc.status)
 			}
 		})
 	}
@@ -109,11 +109,11 @@ func TestWaitExitableHoldsNoThread(t *testing.T) {
 	}
 }
 
-// waitInBackground runs waitExitable(pid); the channel closes when it returns.
+// waitInBackground runs WaitExitable(pid); the channel closes when it returns.
 func waitInBackground(pid int) <-chan struct{} {
 	done := make(chan struct{})
 	go func() {
-		waitExitable(pid)
+		WaitExitable(pid)
 		close(done)
 	}()
 	return done
@@ -136,4 +136,24 @@ func threads(t *testing.T) int {
 	}
 	t.Fatal("no Threads line in /proc/self/status")
 	return 0
+}
+
+// Exited finds an exited child without reaping it: its owner's Wait still
+// gets the status.
+func TestExited(t *testing.T) {
+	if pid, err := Exited(); err == nil && pid != 0 {
+		t.Fatalf("Exited before any child exited = %d", pid)
+	}
+	cmd := exec.Command("/bin/sh", "-c", "exit 3")
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	<-waitInBackground(cmd.Process.Pid)
+	pid, err := Exited()
+	if err != nil || pid != cmd.Process.Pid {
+		t.Errorf("Exited = %d, %v; want %d", pid, err, cmd.Process.Pid)
+	}
+	if err := cmd.Wait(); err == nil || !strings.Contains(err.Error(), "exit status 3") {
+		t.Errorf("Wait after Exited = %v, want exit status 3", err)
+	}
 }
