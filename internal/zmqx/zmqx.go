@@ -196,12 +196,11 @@ func (s *Socket) send(frames [][]byte) error {
 	// buffer held by the many sockets that are idle.
 	w := writers.Get().(*bufio.Writer)
 	w.Reset(s.conn)
-	s.bc.setWriter(w)
+	s.bc.beginWrite(w)
 	err := s.zc.SendMsg(zmq4.NewMsgFrom(frames...))
-	if err == nil {
-		err = s.bc.flush()
+	if ferr := s.bc.endWrite(err == nil); err == nil {
+		err = ferr
 	}
-	s.bc.setWriter(nil)
 	w.Reset(nil)
 	writers.Put(w)
 	if err != nil {
@@ -244,8 +243,7 @@ func (s *Socket) Recv() (frames [][]byte, err error) {
 			return nil, fmt.Errorf("zmqx: recv %s: %w", s.kind, err)
 		}
 		if msg.Type == zmq4.CmdMsg {
-			_ = s.bc.flush() // push out a PONG zmq4 may have queued
-			continue
+			continue // a PONG zmq4 wrote went out directly, or with the Send under way
 		}
 		frames = msg.Frames
 		if s.kind == Req && len(frames) > 0 && len(frames[0]) == 0 {
@@ -328,17 +326,23 @@ func (c *bufConn) Write(p []byte) (int, error) {
 	return c.w.Write(p)
 }
 
-func (c *bufConn) setWriter(w *bufio.Writer) {
+// beginWrite buffers writes in w until endWrite.
+func (c *bufConn) beginWrite(w *bufio.Writer) {
 	c.mu.Lock()
 	c.w = w
 	c.mu.Unlock()
 }
 
-func (c *bufConn) flush() error {
+// endWrite flushes what was buffered, if flush (the message, and a PONG
+// zmq4 may have written meanwhile), and writes unbuffered again, in one
+// step so that nothing written in between is left in the buffer.
+func (c *bufConn) endWrite(flush bool) error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if c.w == nil {
-		return nil
+	var err error
+	if flush {
+		err = c.w.Flush()
 	}
-	return c.w.Flush()
+	c.w = nil
+	return err
 }
