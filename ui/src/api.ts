@@ -30,7 +30,7 @@ export interface KernelModel {
   connections: number;
   /** why the kernel is dead (Quire) */
   reason?: string;
-  /** dead only in that it stopped answering heartbeats; its process runs (Quire) */
+  /** set only with execution_state "dead": dead only in that it stopped answering heartbeats; its process runs (Quire) */
   unresponsive?: boolean;
 }
 

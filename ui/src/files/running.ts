@@ -114,7 +114,7 @@ export class RunningPanel {
     const name = s
       ? h("a", { href: pageUrl("notebooks", s.path), text: s.path })
       : h("span", { class: "fb-muted", text: "(no notebook) " + k.id.slice(0, 8) });
-    const state = k.execution_state === "dead" && k.unresponsive ? "not-responding" : k.execution_state;
+    const state = k.unresponsive ? "not-responding" : k.execution_state;
     const tr = h(
       "tr",
       { "data-testid": "kernel-row" },

@@ -196,7 +196,7 @@ export class KernelConnection {
       if (gen !== this.gen) return;
       const s = m.execution_state;
       if (s === "busy" || s === "idle" || s === "starting" || s === "restarting") this.setState(s);
-      else if (s === "dead" && m.unresponsive) {
+      else if (m.unresponsive) {
         this.goneUnresponsive(m.reason ?? "");
         return;
       } else if (s === "dead") {
@@ -229,11 +229,8 @@ export class KernelConnection {
     let unresponsive: string | null = null;
     try {
       const m = await kernels.get(id);
-      gone = m.execution_state === "dead";
-      if (gone && m.unresponsive) {
-        gone = false;
-        unresponsive = m.reason ?? "";
-      }
+      if (m.unresponsive) unresponsive = m.reason ?? "";
+      else gone = m.execution_state === "dead";
     } catch (e) {
       // 404: gone; a network error: reconnect below
       gone = e instanceof ApiError && e.status === 404;
@@ -268,7 +265,7 @@ export class KernelConnection {
     let unresponsive: string | null = null;
     try {
       const m = await kernels.get(this.kernelId);
-      if (m.execution_state === "dead" && m.unresponsive) unresponsive = m.reason ?? "";
+      if (m.unresponsive) unresponsive = m.reason ?? "";
     } catch {
       /* gone, or unreachable: treat as dead */
     }
