@@ -141,11 +141,7 @@ func execScenario(cfg config) scenario {
 			if proto != "legacy" {
 				return s, fmt.Errorf("offered no subprotocol, %s selected %q", srv.name, proto)
 			}
-			cf, err := readConnFile(srv, id)
-			if err != nil {
-				return s, err
-			}
-			z, err := dialZMQ(ctx, cf)
+			z, err := dialFloor(ctx, srv, id)
 			if err != nil {
 				return s, fmt.Errorf("floor: %w", err)
 			}

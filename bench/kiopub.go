@@ -142,11 +142,7 @@ func iopubScenario(cfg config) scenario {
 // iopubFloor runs both cells over ZeroMQ directly on kernel id while ws,
 // which the server also feeds with their output, is drained.
 func iopubFloor(ctx context.Context, srv *server, id string, ws *kernelWS, big, lines iopubWorkload) (b, l iopubResult, err error) {
-	cf, err := readConnFile(srv, id)
-	if err != nil {
-		return b, l, err
-	}
-	z, err := dialZMQ(ctx, cf)
+	z, err := dialFloor(ctx, srv, id)
 	if err != nil {
 		return b, l, err
 	}

@@ -67,18 +67,13 @@ func concurrentScenario(cfg config) scenario {
 				}
 			}
 			for _, id := range ids {
-				cf, err := readConnFile(srv, id)
-				if err == nil {
-					var z *zmqKernel
-					if z, err = dialZMQ(ctx, cf); err == nil {
-						zs = append(zs, z)
-					}
-				}
+				z, err := dialFloor(ctx, srv, id)
 				if err != nil {
 					closeZ()
 					closeKernels(ctx, srv, ids, wss)
 					return s, fmt.Errorf("floor: %w", err)
 				}
+				zs = append(zs, z)
 			}
 			conns = conns[:0]
 			for _, z := range zs {

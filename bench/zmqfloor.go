@@ -25,6 +25,16 @@ type zmqKernel struct {
 	done         chan struct{}
 }
 
+// dialFloor connects a direct ZeroMQ client to kernel id of srv, found
+// through its connection file.
+func dialFloor(ctx context.Context, srv *server, id string) (*zmqKernel, error) {
+	cf, err := readConnFile(srv, id)
+	if err != nil {
+		return nil, err
+	}
+	return dialZMQ(ctx, cf)
+}
+
 // dialZMQ connects to the kernel described by c and waits until its iopub
 // subscription is live (a SUB misses what is published before it joins).
 func dialZMQ(ctx context.Context, c connFile) (*zmqKernel, error) {
