@@ -139,6 +139,7 @@ func (k *Kernel) Connect(ctx context.Context, sessionID string) (*Conn, error) {
 	}
 	g := k.gen
 	l := k.links[sessionID]
+	unresponsive := k.unresponsiveLocked()
 	k.mu.Unlock()
 	if l == nil {
 		l = &link{session: sessionID}
@@ -146,6 +147,11 @@ func (k *Kernel) Connect(ctx context.Context, sessionID string) (*Conn, error) {
 	l.mu.Lock()
 	dialled := l.socks != nil
 	l.mu.Unlock()
+	if !dialled && unresponsive {
+		// A ZMTP handshake needs the peer to answer: dialling a stopped
+		// process would hang until it runs again.
+		return nil, errUnresponsive
+	}
 	if !dialled { // new, or a restart could not re-dial it
 		dctx, cancel := context.WithCancel(ctx)
 		stop := context.AfterFunc(g.ctx, cancel)

@@ -32,13 +32,12 @@ func (m *Manager) CullOnce(ctx context.Context) {
 		}
 		k.mu.Lock()
 		state, conns, last := k.state, k.conns, k.lastActivity
-		// Reported dead by the heartbeat, its process still runs and may
-		// answer again: only the idle rule applies to it.
-		unresponsive := k.unresponsiveLocked()
 		k.mu.Unlock()
+		// One that only stopped answering heartbeats keeps its state (its
+		// process runs and may answer again): only the idle rule applies.
 		cull := false
 		switch {
-		case state == "dead" && !unresponsive:
+		case state == "dead":
 			cull = true
 		case timeout <= 0:
 		case conns > 0 && !m.o.CullConnected:

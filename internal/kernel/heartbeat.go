@@ -22,8 +22,9 @@ type hbConn struct {
 // g.ctx ends, waiting up to one interval for each echo. Misses count only
 // once the kernel has answered once, or KernelInfoTimeout after the start
 // (a slow start is not a hang). After HeartbeatMisses misses in a row the
-// kernel is reported dead while its process runs on; an echo afterwards
-// brings it back. Process death is exited's business.
+// kernel is marked unresponsive while its process runs on; an echo
+// afterwards (or any message from it) clears that. Process death is
+// exited's business.
 //
 // One socket serves the generation (dialled again only after it fails)
 // and one reader goroutine waits on it, as Socket.Recv has no deadline.
@@ -143,25 +144,26 @@ func (k *Kernel) dialHeartbeat(g *generation, d time.Duration) *hbConn {
 	return c
 }
 
-// heartbeatLost reports the kernel dead after silent without echoes,
+// heartbeatLost marks the kernel unresponsive after silent without echoes,
 // unless the generation is ending or being replaced anyway. It reports
-// whether it did.
+// whether it did. Its execution_state and the sessions' streams stay as
+// they are: Jupyter clients take "dead" as final (JupyterLab disposes the
+// connection), while a stopped or frozen process may go on; only its REST
+// model says it is not answering.
 func (k *Kernel) heartbeatLost(g *generation, silent time.Duration) bool {
 	silent = silent.Round(100 * time.Millisecond)
 	k.mu.Lock()
 	defer k.mu.Unlock()
-	if k.gen != g || g.ctx.Err() != nil || g.expectExit || g.hbDead || k.removed {
+	if k.gen != g || g.ctx.Err() != nil || g.expectExit || g.hbLost || k.removed {
 		return false
 	}
 	switch k.state {
 	case "dead", "restarting":
 		return false
 	}
-	k.log.Warn("kernel stopped answering heartbeats; reporting it dead", "pid", g.pid, "silent", silent.String())
-	g.hbDead, g.hbPrev = true, k.state
-	k.state = "dead"
-	k.reason = fmt.Sprintf("kernel stopped answering heartbeats for %s (process %d still running)", silent, g.pid)
-	k.broadcastStatusLocked("dead")
+	k.log.Warn("kernel stopped answering heartbeats", "pid", g.pid, "silent", silent.String(), "execution_state", k.state)
+	g.hbLost = true
+	g.hbReason = fmt.Sprintf("kernel stopped answering heartbeats for %s (process %d still running)", silent, g.pid)
 	return true
 }
 
@@ -172,20 +174,15 @@ func (k *Kernel) heartbeatBack(g *generation, silent time.Duration) {
 	k.reviveLocked(g, "heartbeat after "+silent.Round(100*time.Millisecond).String())
 }
 
-// reviveLocked undoes heartbeatLost: the kernel gets the state it had (or
-// that its iopub statuses reported meanwhile) and every session hears it.
-// Echoes are one proof of life; a message on iopub or a reply is another,
-// often sooner (a stopped process sends nothing), and requests must not be
-// refused while the kernel visibly runs. k.mu is held.
+// reviveLocked undoes heartbeatLost. Echoes are one proof of life; a
+// message on iopub or a reply is another, often sooner (a stopped process
+// sends nothing). k.mu is held.
 func (k *Kernel) reviveLocked(g *generation, via string) {
-	if !g.hbDead {
+	if !g.hbLost {
 		return
 	}
-	g.hbDead = false
-	if k.gen != g || g.ctx.Err() != nil || g.expectExit || k.removed || k.state != "dead" {
-		return // exited, restart or shutdown own the state now
+	g.hbLost, g.hbReason = false, ""
+	if k.gen == g && g.ctx.Err() == nil && !g.expectExit && !k.removed {
+		k.log.Info("kernel is answering again", "pid", g.pid, "via", via)
 	}
-	k.log.Info("kernel is answering again", "pid", g.pid, "via", via)
-	k.state, k.reason = g.hbPrev, ""
-	k.broadcastStatusLocked(k.state)
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -168,15 +169,52 @@ func sigcont(t *testing.T, pid int) {
 	}
 }
 
-// waitStatus reads c until an iopub status with state arrives and returns
-// how many statuses "dead" went by before it (it included).
-func waitStatus(t *testing.T, c *kernel.Conn, state string, d time.Duration) (deads int) {
+// waitUnresponsive waits until k's model says it stopped answering
+// heartbeats, and returns that model.
+func waitUnresponsive(t *testing.T, k *kernel.Kernel) kernel.Model {
+	t.Helper()
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		got := k.Model()
+		if got.Unresponsive {
+			return got
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("never marked unresponsive: %+v", got)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// waitStatus reads c until an iopub status with state arrives.
+func waitStatus(t *testing.T, c *kernel.Conn, state string, d time.Duration) {
 	t.Helper()
 	ctx := ctxT(t, d)
 	for {
 		ch, msg, err := c.Recv(ctx)
 		if err != nil {
 			t.Fatalf("waiting for status %s: %v", state, err)
+		}
+		var st struct {
+			ExecutionState string `json:"execution_state"`
+		}
+		if ch == "iopub" && msg.Type() == "status" && json.Unmarshal(msg.Content, &st) == nil && st.ExecutionState == state {
+			return
+		}
+	}
+}
+
+// statuses reads c for d and returns the execution states of the iopub
+// statuses that arrived.
+func statuses(t *testing.T, c *kernel.Conn, d time.Duration) []string {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(t.Context(), d)
+	defer cancel()
+	var got []string
+	for {
+		ch, msg, err := c.Recv(ctx)
+		if err != nil {
+			return got
 		}
 		if ch != "iopub" || msg.Type() != "status" {
 			continue
@@ -185,12 +223,7 @@ func waitStatus(t *testing.T, c *kernel.Conn, state string, d time.Duration) (de
 			ExecutionState string `json:"execution_state"`
 		}
 		_ = json.Unmarshal(msg.Content, &st)
-		if st.ExecutionState == "dead" {
-			deads++
-		}
-		if st.ExecutionState == state {
-			return deads
-		}
+		got = append(got, st.ExecutionState)
 	}
 }
 
@@ -211,46 +244,45 @@ func TestHeartbeatHealthy(t *testing.T) {
 	}
 }
 
-// A stopped kernel is reported dead while its process runs, is not
-// culled, and comes back when continued.
+// A stopped kernel is marked unresponsive in its model while its process
+// runs, keeps its execution_state, tells its clients nothing (Jupyter
+// clients take "dead" as final), still takes requests and connections, is
+// not culled, and answers them when continued.
 func TestHeartbeatStoppedAndContinued(t *testing.T) {
 	s := hbKernel(t, 200*time.Millisecond)
 	m, k, c := s.m, s.k, s.c
 	pid := k.PID()
 	sigstop(t, pid)
-	if deads := waitStatus(t, c, "dead", 20*time.Second); deads != 1 {
-		t.Errorf("%d statuses dead", deads)
-	}
-	got := k.Model()
+	got := waitUnresponsive(t, k)
 	want := "(process " + strconv.Itoa(pid) + " still running)"
-	if got.ExecutionState != "dead" || !got.Unresponsive || !strings.HasPrefix(got.Reason, "kernel stopped answering heartbeats for ") || !strings.HasSuffix(got.Reason, want) {
+	if got.ExecutionState != "idle" || !strings.HasPrefix(got.Reason, "kernel stopped answering heartbeats for ") || !strings.HasSuffix(got.Reason, want) {
 		t.Errorf("stopped kernel: %+v", got)
 	}
-	if err := m.Interrupt(t.Context(), k.ID()); errkind.Of(err) != errkind.Unavailable || !strings.Contains(err.Error(), "not responding") {
-		t.Errorf("Interrupt of an unresponsive kernel = %v, want kind Unavailable, saying it is not responding", err)
+	if st := statuses(t, c, 300*time.Millisecond); len(st) != 0 {
+		t.Errorf("clients were sent statuses %v for a stopped kernel", st)
 	}
+	queued := execute(t, c, "print(6*7)")
+	// An existing session reconnects; a new one cannot finish its ZeroMQ
+	// handshakes with a stopped process, and is told so at once.
+	if err := c.Close(); err != nil {
+		t.Fatal(err)
+	}
+	c = connect(t, k, "s1")
 	if _, err := k.Connect(ctxT(t, 10*time.Second), "s2"); errkind.Of(err) != errkind.Unavailable || !strings.Contains(err.Error(), "not responding") {
-		t.Errorf("Connect to an unresponsive kernel = %v, want kind Unavailable, saying it is not responding", err)
+		t.Errorf("Connect of a new session to an unresponsive kernel = %v, want kind Unavailable, saying it is not responding", err)
 	}
-	if err := c.Send("shell", mustMsg(t, "kernel_info_request")); err == nil || !strings.Contains(err.Error(), "not responding") {
-		t.Errorf("Send to an unresponsive kernel = %v, want an error saying it is not responding", err)
-	}
-	// The culler removes kernels whose process died, not this one: it may
-	// come back, with its state.
+	// The culler removes kernels whose process died, not this one.
 	m.CullOnce(t.Context())
 	if _, ok := m.Get(k.ID()); !ok {
 		t.Fatal("the culler removed a kernel that only stopped answering heartbeats")
 	}
 
 	sigcont(t, pid)
-	if deads := waitStatus(t, c, "idle", 20*time.Second); deads != 0 {
-		t.Errorf("%d more statuses dead before the recovery", deads)
+	if r := collect(t, c, queued, 20*time.Second, nil); r.stdout != "42\n" {
+		t.Errorf("execute sent while stopped: %+v", r)
 	}
 	if got := k.Model(); got.ExecutionState != "idle" || got.Reason != "" || got.Unresponsive {
 		t.Errorf("continued kernel: %+v", got)
-	}
-	if r := collect(t, c, execute(t, c, "print(6*7)"), 20*time.Second, nil); r.stdout != "42\n" {
-		t.Errorf("execute after recovery: %+v", r)
 	}
 	c2 := connect(t, k, "s2")
 	if r := collect(t, c2, execute(t, c2, "print(7*6)"), 20*time.Second, nil); r.stdout != "42\n" {
@@ -260,61 +292,61 @@ func TestHeartbeatStoppedAndContinued(t *testing.T) {
 		t.Errorf("pid %d → %d: the recovered kernel was replaced", pid, k.PID())
 	}
 
-	// Unresponsive, then really dead: the model says so.
+	// Unresponsive, then really dead: the model and the clients say so.
 	sigstop(t, pid)
-	waitState(t, k, "dead")
+	waitUnresponsive(t, k)
 	if err := syscall.Kill(pid, syscall.SIGKILL); err != nil {
 		t.Fatal(err)
 	}
-	deadline := time.Now().Add(20 * time.Second)
-	for got := k.Model(); got.Unresponsive || !strings.Contains(got.Reason, "killed"); got = k.Model() {
-		if time.Now().After(deadline) {
-			t.Fatalf("killed after it stopped answering: %+v", got)
-		}
-		time.Sleep(20 * time.Millisecond)
+	waitState(t, k, "dead")
+	if got := k.Model(); got.Unresponsive || !strings.Contains(got.Reason, "killed") {
+		t.Errorf("killed after it stopped answering: %+v", got)
+	}
+	// (c also saw the statuses of c2's execution before.)
+	if st := statuses(t, c, time.Second); slices.Index(st, "dead") != len(st)-1 {
+		t.Errorf("statuses after the kill: %v, want one dead, last", st)
+	}
+	if err := c.Send("shell", mustMsg(t, "kernel_info_request")); errkind.Of(err) != errkind.Unavailable {
+		t.Errorf("Send to a dead kernel = %v, want kind Unavailable", err)
 	}
 }
 
-// A kernel reported dead by its heartbeat that then shows life on iopub is
-// alive again at once, without waiting for an echo: requests sent right
-// after its output must not be refused. Here its echoes are dropped, so
-// only its output can bring it back.
+// A kernel marked unresponsive that then shows life on iopub is cleared
+// at once, without waiting for an echo. Here its echoes are dropped, so
+// only its output can clear it.
 func TestHeartbeatRevivedByOutput(t *testing.T) {
 	s := hbKernel(t, 100*time.Millisecond)
 	k, c := s.k, s.c
 	id := execute(t, c, "import time\ntime.sleep(3)\nprint('back')")
 	s.hb.mute(s.ep)
-	if deads := waitStatus(t, c, "dead", 20*time.Second); deads != 1 {
-		t.Errorf("%d statuses dead", deads)
-	}
-	if got := k.Model(); !got.Unresponsive {
-		t.Fatalf("muted heartbeat: %+v", got)
+	if got := waitUnresponsive(t, k); got.ExecutionState != "busy" {
+		t.Errorf("muted heartbeat while running a cell: %+v", got)
 	}
 	if r := collect(t, c, id, 20*time.Second, nil); r.stdout != "back\n" {
 		t.Fatalf("the sleeping cell: %+v", r)
 	}
-	if got := k.Model(); got.ExecutionState == "dead" || got.Unresponsive || got.Reason != "" {
-		t.Errorf("after output from a kernel reported dead: %+v", got)
+	if got := k.Model(); got.ExecutionState != "idle" || got.Unresponsive || got.Reason != "" {
+		t.Errorf("after output from a kernel marked unresponsive: %+v", got)
 	}
 	if r := collect(t, c, execute(t, c, "print(6*7)"), 20*time.Second, nil); r.stdout != "42\n" {
 		t.Errorf("execute after the revival: %+v", r)
 	}
-	// Echoes still do not arrive, yet the working kernel is not reported
-	// dead again (no flapping): only an echo re-arms the report.
+	// Echoes still do not arrive, yet the working kernel is not marked
+	// again (no flapping): only an echo re-arms it.
 	time.Sleep(time.Second)
-	if got := k.Model(); got.ExecutionState == "dead" {
-		t.Errorf("reported dead again while working: %+v", got)
+	if got := k.Model(); got.Unresponsive {
+		t.Errorf("marked unresponsive again while working: %+v", got)
 	}
 }
 
-// A kernel reported dead by its heartbeat restarts and shuts down like
-// any other.
+// A kernel marked unresponsive restarts and shuts down like any other,
+// without waiting for a shutdown_reply it cannot send.
 func TestHeartbeatStoppedRestartShutdown(t *testing.T) {
 	s := hbKernel(t, 200*time.Millisecond)
 	hb, m, k, c, ep := s.hb, s.m, s.k, s.c, s.ep
 	pid := k.PID()
 	sigstop(t, pid)
-	waitState(t, k, "dead")
+	waitUnresponsive(t, k)
 	if _, err := m.Restart(ctxT(t, 40*time.Second), k.ID()); err != nil {
 		t.Fatal(err)
 	}
@@ -326,14 +358,14 @@ func TestHeartbeatStoppedRestartShutdown(t *testing.T) {
 	if r := collect(t, c, execute(t, c, "print(6*7)"), 20*time.Second, nil); r.stdout != "42\n" {
 		t.Errorf("execute after restart: %+v", r)
 	}
-	if got := k.Model(); got.ExecutionState != "idle" || got.Reason != "" {
+	if got := k.Model(); got.ExecutionState != "idle" || got.Reason != "" || got.Unresponsive {
 		t.Errorf("restarted kernel: %+v", got)
 	}
 
 	pid = k.PID()
 	hb.waitRecv(t, ep, echoes) // the new process has answered
 	sigstop(t, pid)
-	waitState(t, k, "dead")
+	waitUnresponsive(t, k)
 	if err := m.Shutdown(ctxT(t, 20*time.Second), k.ID()); err != nil {
 		t.Fatal(err)
 	}
@@ -363,7 +395,7 @@ func TestHeartbeatOff(t *testing.T) {
 }
 
 // A kernel that never answers (here: no heartbeat socket at all) is not
-// reported dead while it may still be starting, only once
+// marked unresponsive while it may still be starting, only once
 // KernelInfoTimeout has passed.
 func TestHeartbeatSlowStart(t *testing.T) {
 	if testing.Short() {
@@ -372,9 +404,9 @@ func TestHeartbeatSlowStart(t *testing.T) {
 	specDir := t.TempDir()
 	writeSpec(t, specDir, "mute", `{"argv": ["/bin/sh", "-c", "exec sleep 60", "{connection_file}"], "display_name": "Mute", "language": "shell"}`)
 	for _, tc := range []struct {
-		name     string
-		timeout  time.Duration
-		wantDead bool
+		name             string
+		timeout          time.Duration
+		wantUnresponsive bool
 	}{
 		{"starting", 30 * time.Second, false},
 		{"never answered", 500 * time.Millisecond, true},
@@ -389,15 +421,14 @@ func TestHeartbeatSlowStart(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if !tc.wantDead {
+			if !tc.wantUnresponsive {
 				time.Sleep(2 * time.Second)
-				if got := k.Model(); got.ExecutionState != "starting" {
+				if got := k.Model(); got.ExecutionState != "starting" || got.Unresponsive {
 					t.Errorf("silent kernel within KernelInfoTimeout: %+v", got)
 				}
 				return
 			}
-			waitState(t, k, "dead")
-			if got := k.Model(); !strings.HasPrefix(got.Reason, "kernel stopped answering heartbeats for ") {
+			if got := waitUnresponsive(t, k); got.ExecutionState != "starting" || !strings.HasPrefix(got.Reason, "kernel stopped answering heartbeats for ") {
 				t.Errorf("silent kernel after KernelInfoTimeout: %+v", got)
 			}
 			if !alive(k.PID()) {

@@ -68,8 +68,8 @@ type generation struct {
 	seenDone   bool
 	ready      bool          // the kernel answered kernel_info and iopub flows
 	probe      chan struct{} // non-nil while a probe runs; closed when it ends
-	hbDead     bool          // reported dead by heartbeat; the process runs on
-	hbPrev     string        // while hbDead: the state to restore on recovery
+	hbLost     bool          // stopped answering heartbeats; the process runs on
+	hbReason   string        // while hbLost: why, for the model
 }
 
 // Model is the REST model of a kernel.
@@ -80,9 +80,12 @@ type Model struct {
 	ExecutionState string `json:"execution_state"`
 	Connections    int    `json:"connections"`
 	Reason         string `json:"reason,omitempty"`
-	// Unresponsive marks a "dead" kernel whose process still runs but no
-	// longer answers heartbeats: it may come back by itself (a Quire
-	// extension; Jupyter clients see only "dead").
+	// Unresponsive marks a kernel whose process runs but no longer answers
+	// heartbeats (stopped, frozen, swapping), with Reason saying for how
+	// long. It is a Quire extension: execution_state keeps the last state
+	// the kernel reported, as jupyter_server (which watches only the
+	// process) would show it, because Jupyter clients treat "dead" as
+	// final. Requests still reach the kernel and run if it comes back.
 	Unresponsive bool `json:"unresponsive,omitempty"`
 }
 
@@ -112,11 +115,14 @@ func (k *Kernel) PID() int {
 func (k *Kernel) Model() Model {
 	k.mu.Lock()
 	defer k.mu.Unlock()
-	return Model{
+	m := Model{
 		ID: k.id, Name: k.spec.Name, LastActivity: isoTime(k.lastActivity),
 		ExecutionState: k.state, Connections: k.conns, Reason: k.reason,
-		Unresponsive: k.unresponsiveLocked(),
 	}
+	if k.unresponsiveLocked() {
+		m.Unresponsive, m.Reason = true, k.gen.hbReason
+	}
+	return m
 }
 
 // isoTime renders t as Jupyter does: UTC ISO 8601 with "Z", microseconds
@@ -176,11 +182,10 @@ func (k *Kernel) exited(g *generation, err error) {
 	k.removeSocketFiles() // before anyone can see the process gone
 	k.mu.Lock()
 	expected := g.expectExit
-	announced := g.hbDead // sessions were told "dead" already
+	g.hbLost, g.hbReason = false, "" // gone, no longer merely unresponsive
 	if !expected && k.gen == g {
 		k.state = "dead"
 		k.reason = exitReason(err)
-		g.hbDead = false // no longer merely unresponsive
 	}
 	g.cancel()
 	k.mu.Unlock()
@@ -192,7 +197,7 @@ func (k *Kernel) exited(g *generation, err error) {
 	}
 	k.log.Warn("kernel died", "pid", g.pid, "status", exitReason(err), "last_output", g.output.String())
 	k.mu.Lock()
-	if k.gen == g && !announced {
+	if k.gen == g {
 		k.broadcastStatusLocked("dead")
 	}
 	k.mu.Unlock()
@@ -426,26 +431,21 @@ func (k *Kernel) request(ctx context.Context, g *generation, channel, msgType st
 
 var errDead = errkind.New(errkind.Unavailable, "Kernel is dead", nil)
 var errUnresponsive = errkind.New(errkind.Unavailable,
-	"Kernel is not responding: its process runs but stopped answering heartbeats; wait for it to come back, or restart it", nil)
+	"Kernel is not responding: its process runs but stopped answering heartbeats; try again when it answers, or restart it", nil)
 
-// unresponsiveLocked reports whether the kernel is "dead" only in that it
-// stopped answering heartbeats: its process runs and may answer again.
-// k.mu is held.
+// unresponsiveLocked reports whether the kernel's process runs but stopped
+// answering heartbeats; it may answer again. k.mu is held.
 func (k *Kernel) unresponsiveLocked() bool {
-	return k.state == "dead" && k.gen != nil && k.gen.hbDead
+	return k.state != "dead" && k.gen != nil && k.gen.hbLost
 }
 
-// deadErrLocked is the error for a request to a kernel in state "dead"
-// (nil in any other state): one that only stopped answering heartbeats
-// says so. k.mu is held.
+// deadErrLocked is the error for a request to a kernel in state "dead",
+// nil in any other state. k.mu is held.
 func (k *Kernel) deadErrLocked() error {
-	switch {
-	case k.state != "dead":
-		return nil
-	case k.unresponsiveLocked():
-		return errUnresponsive
+	if k.state == "dead" {
+		return errDead
 	}
-	return errDead
+	return nil
 }
 
 var errGone = errkind.New(errkind.NotFound, "Kernel was shut down", nil)
@@ -593,7 +593,7 @@ func (k *Kernel) stopProcess(ctx context.Context, restart bool) {
 	k.mu.Lock()
 	g := k.gen
 	g.expectExit = true
-	hung := g.hbDead // a shutdown_request would go unanswered
+	hung := g.hbLost // a shutdown_request would go unanswered
 	k.mu.Unlock()
 	half := k.m.o.ShutdownWait / 2
 	wait := func(d time.Duration) bool {
