@@ -9,7 +9,7 @@ import {
   KernelManager, KernelSpecManager, ServerConnection, SessionManager,
 } from '@jupyterlab/services';
 import { serialize, deserialize } from '@jupyterlab/services/lib/kernel/serialize.js';
-import { startQuire } from './quire.js';
+import { startQuire, withTimeout } from './quire.js';
 
 const V1 = 'v1.kernel.websocket.jupyter.org';
 
@@ -49,22 +49,8 @@ let sessionManager;
 let specManager;
 let session;
 
-// withTimeout fails the test with a clear message instead of hanging.
-function withTimeout(promise, ms, what) {
-  let timer;
-  const timeout = new Promise((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms: ${what}`)), ms);
-  });
-  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
-}
-
-// rest calls Quire's REST API directly with the token.
-async function rest(method, path) {
-  const res = await fetch(new URL(path, quire.url), {
-    method, headers: { Authorization: `token ${quire.token}` },
-  });
-  const text = await res.text();
-  return { status: res.status, body: text ? JSON.parse(text) : null };
+function rest(method, path) {
+  return quire.rest(method, path);
 }
 
 // waitConnected resolves once the kernel connection's socket is open.

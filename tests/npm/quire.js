@@ -29,7 +29,24 @@ export async function startQuire(extraArgs = []) {
   }
   return {
     url: info.url, token: info.token, root,
+    // rest calls Quire's REST API directly with the token.
+    rest: async (method, path) => {
+      const res = await fetch(new URL(path, info.url), {
+        method, headers: { Authorization: `token ${info.token}` },
+      });
+      const text = await res.text();
+      return { status: res.status, body: text ? JSON.parse(text) : null };
+    },
     stderr: () => stderr,
     stop: () => new Promise((res) => { child.once('exit', res); child.kill('SIGTERM'); }),
   };
+}
+
+// withTimeout fails a test with a clear message instead of hanging.
+export function withTimeout(promise, ms, what) {
+  let timer;
+  const timeout = new Promise((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms: ${what}`)), ms);
+  });
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
 }

@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import WebSocket from 'ws';
 import { KernelManager, ServerConnection } from '@jupyterlab/services';
-import { startQuire } from './quire.js';
+import { startQuire, withTimeout } from './quire.js';
 
 const probe = spawnSync('/usr/bin/python3', ['-c', 'import ipykernel'], { stdio: 'ignore' });
 const skip = probe.status === 0 ? false
@@ -26,20 +26,8 @@ let quire;
 let kernelManager;
 const stopped = new Set(); // pids to SIGCONT whatever happens
 
-function withTimeout(promise, ms, what) {
-  let timer;
-  const timeout = new Promise((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms: ${what}`)), ms);
-  });
-  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
-}
-
-async function rest(method, path) {
-  const res = await fetch(new URL(path, quire.url), {
-    method, headers: { Authorization: `token ${quire.token}` },
-  });
-  const text = await res.text();
-  return { status: res.status, body: text ? JSON.parse(text) : null };
+function rest(method, path) {
+  return quire.rest(method, path);
 }
 
 // kernelPid finds the kernel process by its connection file, which its
