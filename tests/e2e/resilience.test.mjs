@@ -1,7 +1,8 @@
 // Network loss and kernel death: the notebook shows both, keeps edits and
 // outputs, refuses to run while disconnected, reconnects by itself and
 // receives the output produced meanwhile; a dead kernel offers a restart,
-// and one that only stopped answering is shown as such until it is back.
+// and one that only stopped answering is shown as such until it is back,
+// while what is run meanwhile waits for it.
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
 import {
@@ -93,13 +94,15 @@ test("a kernel that dies is shown with a restart button that brings a working ke
   }
 });
 
-test("a kernel that stops answering is shown as not responding, keeps its running cell, comes back, and restarts", async () => {
-  // Its own server, with heartbeats fast enough to notice a stop in ~2 s.
+test("a kernel that stops answering is shown as not responding, runs what was queued meanwhile when it is back, and restarts", async () => {
+  // Its own server, with heartbeats fast enough to notice a stop in ~2 s
+  // (500 ms × 4 misses); the page reads the kernel's model every 3 s while
+  // it waits for a reply, so the banner shows within about 5 s.
   const hb = await startServer({
     name: "resilience-heartbeat",
     args: ["--kernel-heartbeat-interval", "500ms", "--kernel-heartbeat-misses", "4"],
     setup(root) {
-      writeNotebook(root, "hb.ipynb", notebook([code("x = 1"), code("")]));
+      writeNotebook(root, "hb.ipynb", notebook([code("x = 1"), code(""), code("")]));
     },
   });
   const { page, log, context } = await loggedIn(browser, hb);
@@ -127,21 +130,30 @@ test("a kernel that stops answering is shown as not responding, keeps its runnin
     await tree.goto(treeUrl(hb));
     await expectText(tid(tree, "kernel-row"), /not responding/, T.short);
     await tree.close();
-    // Running is refused while it does not answer (the server would drop it).
-    await cell(page, 0).locator('[data-testid="cell-input"]').click();
-    await page.keyboard.press("Control+Enter");
-    await page.locator('[data-testid="notice"]', { hasText: /not responding/i }).waitFor({ timeout: T.short });
+    // A cell run meanwhile is sent all the same (the server queues it),
+    // with a notice that it waits for the kernel.
+    await runCell(page, 2, "print('queued', 6*7)", { wait: false });
+    await page.locator('[data-testid="notice"]', { hasText: /not responding[\s\S]*answers again/i }).waitFor({ timeout: T.short });
+    await expectText(cell(page, 2).locator('[data-testid="cell-prompt"]'), /\[\*\]/, T.short);
+    assert.equal(await page.locator('[data-testid="notice"]', { hasText: /not run/i }).count(), 0, "not refused");
+    assert.equal(await tid(page, "kernel-status").getAttribute("data-state"), "unresponsive");
+    assert.equal(await outputs(page, 2).count(), 0, "a stopped process ran nothing");
 
-    // It comes back: the banner goes, and the running cell finishes.
+    // It comes back: the banner goes, the running cell finishes, and the
+    // queued one runs.
     process.kill(pid, "SIGCONT");
     await banner.waitFor({ state: "detached", timeout: T.kernel });
     await expectText(outputs(page, 1).first(), /woke/, T.kernel);
+    await expectText(outputs(page, 2).first(), /queued 42/, T.kernel);
+    await expectText(cell(page, 2).locator('[data-testid="cell-prompt"]'), /\[\d+\]/, T.kernel);
     await waitKernel(page, "idle");
     await runCell(page, 0, "6*7");
     await expectText(outputs(page, 0).first(), /42/, T.kernel);
 
-    // Stopped again, it can be restarted from the banner.
+    // Stopped again, a run waits for it, the banner shows, and the kernel
+    // can be restarted from it.
     process.kill(pid, "SIGSTOP");
+    await runCell(page, 2, "print('never')", { wait: false });
     await banner.waitFor({ timeout: T.kernel });
     await tid(page, "kernel-unresponsive-restart").click();
     await answerDialog(page, "Restart");

@@ -28,9 +28,13 @@ export interface KernelModel {
   last_activity: string;
   execution_state: string;
   connections: number;
-  /** why the kernel is dead (Quire) */
+  /** why the kernel is dead or not responding (Quire) */
   reason?: string;
-  /** set only with execution_state "dead": dead only in that it stopped answering heartbeats; its process runs (Quire) */
+  /**
+   * the kernel stopped answering heartbeats while its process runs; execution_state
+   * keeps its last value, no iopub status says so, and requests are still forwarded
+   * (queued until it answers). Gone once it answers again (Quire)
+   */
   unresponsive?: boolean;
 }
 

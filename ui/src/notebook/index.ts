@@ -1244,11 +1244,6 @@ class NotebookView implements CellHost {
     for (const c of cells) if (c.type === "markdown") c.renderMd();
     const code = cells.filter((c) => c.type === "code");
     if (code.length === 0) return;
-    if (this.kernel?.state === "unresponsive") {
-      // The server drops what is sent to a kernel that does not answer.
-      notify("The kernel is not responding, so nothing was run. Wait for it to come back, or restart it.", "error");
-      return;
-    }
     if (!this.kernel?.connected) {
       // Starting, or a connection is being opened: wait for it rather than refuse.
       const k = this.kernel;
@@ -1263,6 +1258,11 @@ class NotebookView implements CellHost {
     for (const c of code) {
       if (batch.stopped) break;
       if (!this.execute(c, batch)) break;
+    }
+    // A kernel that is not responding gets them all the same: the server
+    // queues them, and it runs them if it comes back (as behind a busy one).
+    if (batch.ids.size > 0 && this.kernel?.state === "unresponsive") {
+      notify(`The kernel is not responding: ${batch.ids.size > 1 ? "these cells run" : "the cell runs"} when it answers again.`);
     }
     this.updateTrust();
   }
@@ -1628,11 +1628,11 @@ class NotebookView implements CellHost {
     this.unresponsiveBanner?.remove();
     const b = h("button", { type: "button", class: "q-btn", "data-testid": "kernel-unresponsive-restart", text: "Restart kernel" });
     b.addEventListener("click", () => void this.restart(false));
-    const why = reason ? ` (${reason})` : "";
+    const why = reason ? `: ${reason}` : "";
     this.unresponsiveBanner = h(
       "div",
       { class: "nb-banner warn", "data-testid": "kernel-unresponsive", role: "alert" },
-      h("span", { text: `The kernel is not responding${why}. It may recover by itself, and running cells then continue; restarting it loses its variables.` }),
+      h("span", { text: `The kernel is not responding${why}. It may recover by itself: running cells then continue, and cells run meanwhile wait for it. Restarting it loses its variables.` }),
       b,
     );
     this.banners.appendChild(this.unresponsiveBanner);

@@ -25,10 +25,12 @@ export interface KernelMessage {
 }
 
 /**
- * "unresponsive": the server reports the kernel dead because it stopped
- * answering heartbeats while its process still runs (stopped, frozen,
- * swapping); it may come back by itself, so the connection and the
- * outstanding requests are kept.
+ * "unresponsive": the kernel's REST model says it stopped answering
+ * heartbeats while its process still runs (stopped, frozen, swapping). The
+ * server sends no status for that (its execution_state stays), so the page
+ * learns it by polling the model; the kernel may come back by itself, and
+ * the server keeps forwarding what is sent to it meanwhile, so the
+ * connection and the outstanding requests are kept.
  */
 export type KernelState = "starting" | "idle" | "busy" | "restarting" | "disconnected" | "dead" | "unresponsive";
 
@@ -50,7 +52,7 @@ export interface ConnectionEvents {
   state(state: KernelState): void;
   /** the WebSocket connection is (re)established: false → lost, true → back */
   connection(up: boolean, detail: { replaced?: boolean; attempt?: number; delay?: number }): void;
-  /** the kernel is gone (iopub "dead" or 404 after a close) */
+  /** the kernel is gone (iopub "dead": its process exited, or 404 after a close) */
   dead(): void;
   /** the kernel stopped answering but its process runs; reason is the server's */
   unresponsive(reason: string): void;
@@ -65,6 +67,13 @@ export interface ConnectionEvents {
   /** settled: a request got both its reply and its idle status */
   settled(msgId: string): void;
 }
+
+/**
+ * POLL_MS: how often the kernel's REST model is read to notice that it stopped
+ * answering (and that it is back), while that matters: requests of this page
+ * are outstanding, or it is not responding.
+ */
+export const POLL_MS = 3000;
 
 /** parseBinary decodes a legacy-protocol binary frame (big-endian offsets, part 0 = JSON). */
 function parseBinary(buf: ArrayBuffer): KernelMessage | null {
@@ -100,6 +109,12 @@ export class KernelConnection {
   private openedAt = 0;
   /** statusSeq counts iopub statuses: a model fetched meanwhile is stale */
   private statusSeq = 0;
+  /** heardSeq counts every message received: a polled model fetched meanwhile is stale */
+  private heardSeq = 0;
+  /** pollTimer: the next poll of the REST model, when one is wanted */
+  private pollTimer: number | null = null;
+  /** polling: a poll's request is in flight (polls never overlap) */
+  private polling = false;
 
   constructor(kernelId: string, private events: ConnectionEvents) {
     this.kernelId = kernelId;
@@ -121,6 +136,61 @@ export class KernelConnection {
   private setState(s: KernelState): void {
     this.state = s;
     this.events.state(s);
+    this.syncPoll();
+  }
+
+  /** pollWanted: whether the REST model must be watched (see POLL_MS). */
+  private get pollWanted(): boolean {
+    return !this.closedForGood && (this.pending.size > 0 || this.state === "unresponsive");
+  }
+
+  /** syncPoll starts or stops the poll timer as pollWanted says. */
+  private syncPoll(): void {
+    if (this.pollWanted) {
+      if (this.pollTimer === null && !this.polling) this.pollTimer = window.setTimeout(() => void this.poll(), POLL_MS);
+    } else if (this.pollTimer !== null) {
+      clearTimeout(this.pollTimer);
+      this.pollTimer = null;
+    }
+  }
+
+  /**
+   * poll reads the REST model once: the only way to learn that the kernel
+   * stopped answering heartbeats, and a way (besides any message from it)
+   * to learn that it is back. A failed request changes nothing.
+   */
+  private async poll(): Promise<void> {
+    this.pollTimer = null;
+    if (!this.pollWanted) return;
+    this.polling = true;
+    const gen = this.gen;
+    const seq = this.heardSeq;
+    const id = this.kernelId;
+    try {
+      const m = await kernels.get(id);
+      // Stale: another connection or kernel, or the kernel spoke meanwhile.
+      if (gen !== this.gen || seq !== this.heardSeq || id !== this.kernelId || this.closedForGood) return;
+      if (this.state === "restarting" || this.state === "dead") return;
+      if (m.unresponsive) {
+        this.goneUnresponsive(m.reason ?? "");
+        return;
+      }
+      if (this.state !== "unresponsive") return;
+      // It answers again.
+      const s = m.execution_state;
+      if (s === "dead") {
+        this.dropPending();
+        this.goneDead();
+        this.ws?.close(1000);
+      } else if (!this.connected) this.setState("disconnected");
+      else if (s === "busy" || s === "idle" || s === "starting" || s === "restarting") this.setState(s);
+      else this.setState("idle");
+    } catch {
+      /* unreachable, or gone (a close of the WebSocket tells): nothing changes */
+    } finally {
+      this.polling = false;
+      this.syncPoll();
+    }
   }
 
   /** connect opens the WebSocket (closing any previous one of this object). */
@@ -131,6 +201,7 @@ export class KernelConnection {
       clearTimeout(this.timer);
       this.timer = null;
     }
+    this.syncPoll();
     const old = this.ws;
     this.ws = null;
     if (old) {
@@ -195,11 +266,12 @@ export class KernelConnection {
       const m = await kernels.get(this.kernelId);
       if (gen !== this.gen) return;
       const s = m.execution_state;
-      if (s === "busy" || s === "idle" || s === "starting" || s === "restarting") this.setState(s);
-      else if (m.unresponsive) {
-        this.goneUnresponsive(m.reason ?? "");
-        return;
-      } else if (s === "dead") {
+      // Not responding keeps the state it had: the flag decides. Requests
+      // still go: the server queues them for when it answers again.
+      if (m.unresponsive) this.goneUnresponsive(m.reason ?? "");
+      else if (s === "busy" || s === "idle" || s === "starting" || s === "restarting") this.setState(s);
+      else if (s === "dead") {
+        this.dropPending();
         this.setState("dead");
         this.events.dead();
         return;
@@ -207,10 +279,11 @@ export class KernelConnection {
     } catch {
       /* keep the current state */
     }
-    const id = this.send("shell", "kernel_info_request", {}, {
+    // The socket may have closed while the model was read: onClosed owns that.
+    if (gen !== this.gen || !this.connected) return;
+    this.send("shell", "kernel_info_request", {}, {
       reply: (msg) => this.events.info(msg.content),
     });
-    void id;
   }
 
   private async onClosed(code: number): Promise<void> {
@@ -241,10 +314,9 @@ export class KernelConnection {
       this.goneDead();
       return;
     }
-    if (unresponsive !== null) {
-      // The server refuses new connections until the kernel answers again.
-      this.goneUnresponsive(unresponsive);
-    } else this.setState("disconnected");
+    // Not responding says more than disconnected; the reconnection goes on.
+    if (unresponsive !== null) this.goneUnresponsive(unresponsive);
+    else this.setState("disconnected");
     this.scheduleReconnect();
   }
 
@@ -255,9 +327,10 @@ export class KernelConnection {
   }
 
   /**
-   * onDeadStatus handles an iopub "dead": the kernel may only have stopped
-   * answering heartbeats (the model says "unresponsive"), in which case
-   * the connection and the requests in flight stay for when it is back.
+   * onDeadStatus handles an iopub "dead": the kernel's process exited.
+   * (Older servers also said "dead" for a kernel that only stopped
+   * answering heartbeats, with "unresponsive" in its model: then the
+   * connection and the requests in flight stay for when it is back.)
    */
   private async onDeadStatus(): Promise<void> {
     const gen = this.gen;
@@ -317,6 +390,7 @@ export class KernelConnection {
     this.closedForGood = true;
     if (this.timer !== null) clearTimeout(this.timer);
     this.timer = null;
+    this.syncPoll();
     const ws = this.ws;
     this.ws = null;
     ws?.close(1000);
@@ -335,9 +409,11 @@ export class KernelConnection {
   /** dropPending forgets every outstanding request (after a restart). */
   dropPending(): void {
     this.pending.clear();
+    this.syncPoll();
   }
 
   private dispatch(msg: KernelMessage): void {
+    this.heardSeq++;
     const type = msg.header?.msg_type;
     const parentId = msg.parent_header?.msg_id;
     if (msg.channel === "iopub" && type === "status") {
@@ -367,6 +443,7 @@ export class KernelConnection {
       if (!handlers) return;
       p = { handlers, replied: false, idle: false };
       this.pending.set(parentId, p);
+      this.syncPoll();
     }
     if (msg.channel === "iopub") {
       if (type === "status" && msg.content.execution_state === "idle") p.idle = true;
@@ -381,6 +458,7 @@ export class KernelConnection {
     }
     if (p.replied && p.idle) {
       this.pending.delete(parentId);
+      this.syncPoll();
       this.events.settled(parentId);
     }
   }
@@ -411,12 +489,14 @@ export class KernelConnection {
     const msg = this.makeMessage(channel, msgType, content, parent);
     if (handlers) this.pending.set(msg.header.msg_id, { handlers, replied: false, idle: false });
     this.ws.send(JSON.stringify(msg));
+    this.syncPoll();
     return msg.header.msg_id;
   }
 
   /** forget stops routing messages of one request (e.g. an aborted queue entry). */
   forget(msgId: string): void {
     this.pending.delete(msgId);
+    this.syncPoll();
   }
 
   get wasOpened(): boolean {
