@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"quire/internal/errkind"
@@ -140,6 +141,7 @@ func (k *Kernel) Connect(ctx context.Context, sessionID string) (*Conn, error) {
 	g := k.gen
 	l := k.links[sessionID]
 	unresponsive := k.unresponsiveLocked()
+	lost := g.hbLostC
 	k.mu.Unlock()
 	if l == nil {
 		l = &link{session: sessionID}
@@ -153,14 +155,28 @@ func (k *Kernel) Connect(ctx context.Context, sessionID string) (*Conn, error) {
 		return nil, errUnresponsive
 	}
 	if !dialled { // new, or a restart could not re-dial it
+		// The dial ends with the process, and when the heartbeat finds it
+		// not answering: it holds opMu, which restart and shutdown need.
 		dctx, cancel := context.WithCancel(ctx)
 		stop := context.AfterFunc(g.ctx, cancel)
+		var gaveUp atomic.Bool
+		go func() {
+			select {
+			case <-lost:
+				gaveUp.Store(true)
+				cancel()
+			case <-dctx.Done():
+			}
+		}()
 		err := k.dialLink(dctx, l)
 		stop()
 		cancel()
 		if err != nil {
 			if ctx.Err() != nil {
 				return nil, fmt.Errorf("connect to kernel: %w", ctx.Err())
+			}
+			if gaveUp.Load() && g.ctx.Err() == nil {
+				return nil, errUnresponsive
 			}
 			if g.ctx.Err() != nil {
 				k.mu.Lock()

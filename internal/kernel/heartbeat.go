@@ -162,9 +162,23 @@ func (k *Kernel) heartbeatLost(g *generation, silent time.Duration) bool {
 		return false
 	}
 	k.log.Warn("kernel stopped answering heartbeats", "pid", g.pid, "silent", silent.String(), "execution_state", k.state)
-	g.hbLost = true
-	g.hbReason = fmt.Sprintf("kernel stopped answering heartbeats for %s (process %d still running)", silent, g.pid)
+	g.setLost(true, fmt.Sprintf("kernel stopped answering heartbeats for %s (process %d still running)", silent, g.pid))
 	return true
+}
+
+// setLost marks g as no longer answering heartbeats, or as answering
+// again, closing hbLostC while it is marked so that waits which need the
+// kernel to answer (a ZMTP handshake) can give up. Kernel.mu is held.
+func (g *generation) setLost(lost bool, reason string) {
+	if lost == g.hbLost {
+		return
+	}
+	g.hbLost, g.hbReason = lost, reason
+	if lost {
+		close(g.hbLostC)
+	} else {
+		g.hbLostC = make(chan struct{})
+	}
 }
 
 // heartbeatBack undoes heartbeatLost once echoes come back.
@@ -181,7 +195,7 @@ func (k *Kernel) reviveLocked(g *generation, via string) {
 	if !g.hbLost {
 		return
 	}
-	g.hbLost, g.hbReason = false, ""
+	g.setLost(false, "")
 	if k.gen == g && g.ctx.Err() == nil && !g.expectExit && !k.removed {
 		k.log.Info("kernel is answering again", "pid", g.pid, "via", via)
 	}

@@ -339,6 +339,36 @@ func TestHeartbeatRevivedByOutput(t *testing.T) {
 	}
 }
 
+// A new session dialling a kernel that is stopped, before the heartbeat
+// notices, gives up once it does, rather than hold the kernel's sockets
+// set-up (and with it restart and shutdown) until the process runs again.
+func TestHeartbeatConnectWhileStopping(t *testing.T) {
+	s := hbKernel(t, 200*time.Millisecond)
+	m, k := s.m, s.k
+	pid := k.PID()
+	sigstop(t, pid)
+	errc := make(chan error, 1)
+	go func() {
+		c, err := k.Connect(ctxT(t, time.Minute), "s2")
+		if err == nil {
+			_ = c.Close()
+		}
+		errc <- err
+	}()
+	select {
+	case err := <-errc:
+		if errkind.Of(err) != errkind.Unavailable || !strings.Contains(err.Error(), "not responding") {
+			t.Errorf("Connect to a kernel stopped meanwhile = %v, want kind Unavailable, saying it is not responding", err)
+		}
+	case <-time.After(20 * time.Second):
+		t.Fatal("Connect still dialling a stopped kernel 20s after it stopped")
+	}
+	if _, err := m.Restart(ctxT(t, 40*time.Second), k.ID()); err != nil {
+		t.Fatal(err)
+	}
+	waitGone(t, pid)
+}
+
 // A kernel marked unresponsive restarts and shuts down like any other,
 // without waiting for a shutdown_reply it cannot send.
 func TestHeartbeatStoppedRestartShutdown(t *testing.T) {

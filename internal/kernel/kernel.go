@@ -70,6 +70,7 @@ type generation struct {
 	probe      chan struct{} // non-nil while a probe runs; closed when it ends
 	hbLost     bool          // stopped answering heartbeats; the process runs on
 	hbReason   string        // while hbLost: why, for the model
+	hbLostC    chan struct{} // closed while hbLost (see setLost)
 }
 
 // Model is the REST model of a kernel.
@@ -145,7 +146,7 @@ func (k *Kernel) startGen() error {
 	g := &generation{
 		ctx: ctx, cancel: cancel, cmd: cmd, pid: cmd.Process.Pid,
 		exited: make(chan struct{}), subUp: make(chan struct{}), seen: make(chan struct{}),
-		output: &outputTail{},
+		output: &outputTail{}, hbLostC: make(chan struct{}),
 	}
 	k.mu.Lock()
 	k.gen = g
@@ -182,7 +183,7 @@ func (k *Kernel) exited(g *generation, err error) {
 	k.removeSocketFiles() // before anyone can see the process gone
 	k.mu.Lock()
 	expected := g.expectExit
-	g.hbLost, g.hbReason = false, "" // gone, no longer merely unresponsive
+	g.setLost(false, "") // gone, no longer merely unresponsive
 	if !expected && k.gen == g {
 		k.state = "dead"
 		k.reason = exitReason(err)
