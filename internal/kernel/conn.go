@@ -155,9 +155,12 @@ func (k *Kernel) Connect(ctx context.Context, sessionID string) (*Conn, error) {
 		return nil, errUnresponsive
 	}
 	if !dialled { // new, or a restart could not re-dial it
-		// The dial ends with the process, and when the heartbeat finds it
-		// not answering: it holds opMu, which restart and shutdown need.
-		dctx, cancel := context.WithCancel(ctx)
+		// The dial holds opMu, which restart and shutdown need, and a
+		// ZMTP handshake with a frozen process never ends: it gives up
+		// with the process, when the heartbeat finds it not answering, or
+		// after KernelInfoTimeout (a live kernel's I/O thread answers in
+		// milliseconds, even while it runs code).
+		dctx, cancel := context.WithTimeout(ctx, k.m.o.KernelInfoTimeout)
 		stop := context.AfterFunc(g.ctx, cancel)
 		var gaveUp atomic.Bool
 		go func() {

@@ -424,6 +424,30 @@ func TestHeartbeatOff(t *testing.T) {
 	}
 }
 
+// With the heartbeat off, a new session's dial of a frozen kernel still
+// ends, after KernelInfoTimeout, and restart is not held up behind it.
+func TestHeartbeatOffConnectFrozen(t *testing.T) {
+	needIPyKernel(t)
+	m := newManager(t, func(o *kernel.Options) {
+		o.HeartbeatInterval, o.KernelInfoTimeout = -1, 2*time.Second
+	})
+	k := start(t, m)
+	connect(t, k, "s1")
+	pid := k.PID()
+	sigstop(t, pid)
+	t0 := time.Now()
+	if _, err := k.Connect(ctxT(t, time.Minute), "s2"); errkind.Of(err) != errkind.Unavailable {
+		t.Errorf("Connect to a frozen kernel = %v, want kind Unavailable", err)
+	}
+	if d := time.Since(t0); d > 20*time.Second {
+		t.Errorf("Connect to a frozen kernel took %s; KernelInfoTimeout is 2s", d)
+	}
+	if _, err := m.Restart(ctxT(t, 40*time.Second), k.ID()); err != nil {
+		t.Fatal(err)
+	}
+	waitGone(t, pid)
+}
+
 // A kernel that never answers (here: no heartbeat socket at all) is not
 // marked unresponsive while it may still be starting, only once
 // KernelInfoTimeout has passed.
