@@ -27,7 +27,8 @@ const (
 	Stale                       // 412: If-Match / If-Unmodified-Since no longer holds
 	TooLarge                    // 413: body or object over a configured limit
 	TooMany                     // 429: throttled
-	Unavailable                 // 501/503: a needed component is missing
+	Unavailable                 // 501: a needed component is missing or cannot run
+	Retry                       // 503: not possible now; the same request may succeed later
 )
 
 var names = [...]string{
@@ -42,6 +43,7 @@ var names = [...]string{
 	TooLarge:        "too large",
 	TooMany:         "too many",
 	Unavailable:     "unavailable",
+	Retry:           "retry",
 }
 
 func (k Kind) String() string {

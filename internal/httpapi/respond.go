@@ -36,6 +36,8 @@ func StatusOf(err error) int {
 		return http.StatusTooManyRequests
 	case errkind.Unavailable:
 		return http.StatusNotImplemented
+	case errkind.Retry:
+		return http.StatusServiceUnavailable
 	}
 	return http.StatusInternalServerError
 }

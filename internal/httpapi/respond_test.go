@@ -28,6 +28,7 @@ func TestWriteErrorStatusesAndBodies(t *testing.T) {
 		{errkind.New(errkind.TooLarge, "big", nil), 413, "big"},
 		{errkind.New(errkind.TooMany, "slow down", nil), 429, "slow down"},
 		{errkind.New(errkind.Unavailable, "missing", nil), 501, "missing"},
+		{errkind.New(errkind.Retry, "not now", nil), 503, "not now"},
 		{mbe, 413, "1 MiB"},
 		{errors.New("open /home/x/secret: EIO"), 500, "Unhandled error"},
 	} {

@@ -190,9 +190,9 @@ func (k *Kernel) Connect(ctx context.Context, sessionID string) (*Conn, error) {
 					return nil, errkind.New(errkind.Unavailable, "Kernel died while connecting ("+reason+"); its last output is in the server log", err)
 				}
 				// The kernel restarted or stopped while we dialled.
-				return nil, errkind.New(errkind.Unavailable, "the kernel restarted or stopped while connecting; try again", err)
+				return nil, errkind.New(errkind.Retry, "the kernel restarted or stopped while connecting; try again", err)
 			}
-			return nil, errkind.New(errkind.Unavailable, "cannot reach the kernel's sockets: "+err.Error(), err)
+			return nil, errkind.New(errkind.Retry, "cannot reach the kernel's sockets; try again, or restart the kernel", err)
 		}
 	}
 	k.mu.Lock()
@@ -362,7 +362,7 @@ func (c *Conn) Send(channel string, msg *wire.Message) error {
 		s = c.l.socks[channel]
 		c.l.mu.Unlock()
 		if s == nil {
-			return errkind.New(errkind.Unavailable, "kernel is restarting", nil)
+			return errkind.New(errkind.Retry, "kernel is restarting", nil)
 		}
 	}
 	out := *msg

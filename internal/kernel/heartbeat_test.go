@@ -268,8 +268,8 @@ func TestHeartbeatStoppedAndContinued(t *testing.T) {
 		t.Fatal(err)
 	}
 	c = connect(t, k, "s1")
-	if _, err := k.Connect(ctxT(t, 10*time.Second), "s2"); errkind.Of(err) != errkind.Unavailable || !strings.Contains(err.Error(), "not responding") {
-		t.Errorf("Connect of a new session to an unresponsive kernel = %v, want kind Unavailable, saying it is not responding", err)
+	if _, err := k.Connect(ctxT(t, 10*time.Second), "s2"); errkind.Of(err) != errkind.Retry || !strings.Contains(err.Error(), "not responding") {
+		t.Errorf("Connect of a new session to an unresponsive kernel = %v, want kind Retry, saying it is not responding", err)
 	}
 	// The culler removes kernels whose process died, not this one.
 	m.CullOnce(t.Context())
@@ -357,8 +357,8 @@ func TestHeartbeatConnectWhileStopping(t *testing.T) {
 	}()
 	select {
 	case err := <-errc:
-		if errkind.Of(err) != errkind.Unavailable || !strings.Contains(err.Error(), "not responding") {
-			t.Errorf("Connect to a kernel stopped meanwhile = %v, want kind Unavailable, saying it is not responding", err)
+		if errkind.Of(err) != errkind.Retry || !strings.Contains(err.Error(), "not responding") {
+			t.Errorf("Connect to a kernel stopped meanwhile = %v, want kind Retry, saying it is not responding", err)
 		}
 	case <-time.After(20 * time.Second):
 		t.Fatal("Connect still dialling a stopped kernel 20s after it stopped")
@@ -436,8 +436,8 @@ func TestHeartbeatOffConnectFrozen(t *testing.T) {
 	pid := k.PID()
 	sigstop(t, pid)
 	t0 := time.Now()
-	if _, err := k.Connect(ctxT(t, time.Minute), "s2"); errkind.Of(err) != errkind.Unavailable {
-		t.Errorf("Connect to a frozen kernel = %v, want kind Unavailable", err)
+	if _, err := k.Connect(ctxT(t, time.Minute), "s2"); errkind.Of(err) != errkind.Retry {
+		t.Errorf("Connect to a frozen kernel = %v, want kind Retry", err)
 	}
 	if d := time.Since(t0); d > 20*time.Second {
 		t.Errorf("Connect to a frozen kernel took %s; KernelInfoTimeout is 2s", d)

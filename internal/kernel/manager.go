@@ -5,8 +5,10 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io/fs"
 	"log/slog"
 	"os"
+	"os/exec"
 	"os/user"
 	"path/filepath"
 	"slices"
@@ -274,7 +276,8 @@ func (m *Manager) Start(ctx context.Context, name, cwd string, env map[string]st
 	if err := k.startGen(); err != nil {
 		os.Remove(connFile)
 		release()
-		return nil, fmt.Errorf("start kernel %s: %w", sp.Name, err)
+		m.log.Warn("kernel not started", "kernel_name", sp.Name, "argv0", argv[0], "err", err)
+		return nil, launchError(sp.Name, argv[0], err)
 	}
 	m.mu.Lock()
 	m.kernels[id] = k
@@ -396,4 +399,22 @@ func (m *Manager) Manages(pid int) bool {
 		}
 	}
 	return false
+}
+
+// launchError tells a client why a kernelspec's program could not be run,
+// naming the program but not where it was looked for (the full error is
+// logged).
+func launchError(name, argv0 string, err error) error {
+	prog := filepath.Base(argv0)
+	why := "could not be run"
+	var pe *fs.PathError
+	switch {
+	case errors.As(err, &pe) && pe.Op == "chdir":
+		return errkind.New(errkind.Retry, "Kernel "+name+" cannot start: its working directory is gone; try again", err)
+	case errors.Is(err, exec.ErrNotFound), errors.Is(err, fs.ErrNotExist):
+		why = "was not found"
+	case errors.Is(err, fs.ErrPermission):
+		why = "may not be run (permission denied)"
+	}
+	return errkind.New(errkind.Unavailable, fmt.Sprintf("Kernel %s cannot start: its program %s %s; fix or remove its kernelspec (see jupyter kernelspec list)", name, prog, why), err)
 }

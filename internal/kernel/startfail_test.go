@@ -5,6 +5,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -64,5 +65,46 @@ func TestKernelFailsAtStart(t *testing.T) {
 	}
 	if !strings.Contains(out, "level=WARN") || !strings.Contains(out, "Address already in use") || !strings.Contains(out, "starting") {
 		t.Errorf("the warning lacks the kernel's last output:\n%s", out)
+	}
+}
+
+// TestKernelProgramCannotRun: a kernelspec whose program is missing or not
+// executable is refused with a message naming the program and the cause,
+// without the paths it was looked for at, and leaves nothing behind.
+func TestKernelProgramCannotRun(t *testing.T) {
+	specDir := t.TempDir()
+	notExec := filepath.Join(t.TempDir(), "plainfile")
+	if err := os.WriteFile(notExec, []byte("#!/bin/sh\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		name, argv0, want string
+	}{
+		{"abs-missing", "/nonexistent-quire-dir/python", "its program python was not found"},
+		{"path-missing", "no-such-kernel-program-quire", "its program no-such-kernel-program-quire was not found"},
+		{"not-executable", notExec, "its program plainfile may not be run (permission denied)"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			writeSpec(t, specDir, tc.name, `{"argv": [`+strconv.Quote(tc.argv0)+`, "{connection_file}"], "display_name": "X", "language": "x"}`)
+			runtime := t.TempDir()
+			m := kernel.NewManager(kernel.LoadSpecs([]string{specDir}, nil), kernel.Options{
+				RuntimeDir: runtime, Dial: dial, Log: testLog(t), ShutdownWait: 200 * time.Millisecond,
+			})
+			defer m.Close(context.Background())
+			_, err := m.Start(t.Context(), tc.name, t.TempDir(), nil)
+			if errkind.Of(err) != errkind.Unavailable {
+				t.Fatalf("Start = %v, want kind Unavailable", err)
+			}
+			msg, _ := errkind.Message(err)
+			if !strings.Contains(msg, "Kernel "+tc.name+" cannot start: "+tc.want) || strings.Contains(msg, "/") {
+				t.Errorf("message %q: want %q and no path", msg, tc.want)
+			}
+			if left, _ := os.ReadDir(runtime); len(left) != 0 {
+				t.Errorf("left in the runtime dir: %v", left)
+			}
+			if len(m.List()) != 0 {
+				t.Error("a kernel that did not start is listed")
+			}
+		})
 	}
 }

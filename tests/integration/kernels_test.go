@@ -196,6 +196,8 @@ func TestKernelSpecPathBrokenAndExtra(t *testing.T) {
 	os.WriteFile(broken, []byte(`{"argv": ["x", `), 0o644)
 	os.MkdirAll(filepath.Join(dir, "Fake"), 0o755)
 	os.WriteFile(filepath.Join(dir, "Fake", "kernel.json"), []byte(`{"argv": ["/bin/false", "{connection_file}"], "display_name": "Fake Kernel", "language": "fake"}`), 0o644)
+	os.MkdirAll(filepath.Join(dir, "gone"), 0o755)
+	os.WriteFile(filepath.Join(dir, "gone", "kernel.json"), []byte(`{"argv": ["/opt/uninstalled-env/bin/python", "{connection_file}"], "display_name": "Gone", "language": "python"}`), 0o644)
 
 	in := startQuire(t, opts{args: []string{"--kernel-spec-path", dir}})
 	status, body, _ := apiJSON(t, in, "GET", "api/kernelspecs", nil)
@@ -215,6 +217,28 @@ func TestKernelSpecPathBrokenAndExtra(t *testing.T) {
 	}
 	if _, ok := list.Kernelspecs["python3"]; !ok || list.Default != "python3" {
 		t.Errorf("python3 should still be listed and default: %s", body)
+	}
+	// A spec whose program is gone (an uninstalled environment) is refused
+	// with what to do, not a 500, for kernels and sessions alike.
+	for _, req := range []struct {
+		path string
+		body map[string]any
+	}{
+		{"api/kernels", map[string]any{"name": "gone"}},
+		{"api/sessions", map[string]any{"path": "g.ipynb", "type": "notebook", "kernel": map[string]any{"name": "gone"}}},
+	} {
+		status, b, _ := apiJSON(t, in, "POST", req.path, req.body)
+		var e struct {
+			Message string `json:"message"`
+		}
+		if status != 501 {
+			t.Errorf("POST %s with a missing program: %d %s, want 501", req.path, status, b)
+		} else if decode(t, "501 body", b, &e); !strings.Contains(e.Message, "Kernel gone cannot start: its program python was not found") || strings.Contains(e.Message, "/opt") {
+			t.Errorf("POST %s with a missing program: %s", req.path, b)
+		}
+	}
+	if status, b, _ := apiJSON(t, in, "GET", "api/sessions", nil); status != 200 || strings.TrimSpace(string(b)) != "[]" {
+		t.Errorf("sessions after failed starts: %d %s", status, b)
 	}
 	deadline := time.Now().Add(5 * time.Second)
 	for !strings.Contains(in.Stderr.String(), broken) {

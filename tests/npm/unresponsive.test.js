@@ -88,6 +88,18 @@ test('a stopped kernel is not reported dead to @jupyterlab/services and runs wha
   assert.equal(silent.execution_state, 'idle', JSON.stringify(silent));
   assert.match(silent.reason, /^kernel stopped answering heartbeats for /);
 
+  // A new session cannot finish its ZeroMQ handshakes with a stopped
+  // process: its WebSocket is refused at once with 503, not left hanging.
+  const url = new URL(`api/kernels/${kernel.id}/channels?session_id=another`, quire.url);
+  url.protocol = url.protocol.replace('http', 'ws');
+  const refused = await withTimeout(new Promise((resolve, reject) => {
+    const ws = new WebSocket(url, { headers: { Authorization: `token ${quire.token}` } });
+    ws.on('unexpected-response', (_, res) => { resolve(res.statusCode); ws.terminate(); });
+    ws.on('open', () => { ws.terminate(); reject(new Error('a new session was accepted')); });
+    ws.on('error', () => {});
+  }), 10000, 'the WebSocket of a new session');
+  assert.equal(refused, 503);
+
   // Sent while the process is stopped: queued, not refused.
   const streams = [];
   const later = kernel.requestExecute({ code: 'print("after")' });
