@@ -133,10 +133,14 @@ func WriteError(w http.ResponseWriter, r *http.Request, log *slog.Logger, err er
 	if status >= 500 {
 		empty := ""
 		body.Traceback = &empty
-		if log != nil {
-			log.Error("request failed", "method", r.Method, "path", r.URL.Path, "err", err)
-		}
-	} else if log != nil {
+	}
+	switch {
+	case log == nil:
+	case status == http.StatusInternalServerError:
+		log.Error("request failed", "method", r.Method, "path", r.URL.Path, "err", err)
+	case status >= 500: // the server's state or set-up, not a bug
+		log.Warn("request failed", "method", r.Method, "path", r.URL.Path, "status", status, "err", err)
+	default:
 		log.Debug("request refused", "method", r.Method, "path", r.URL.Path, "status", status, "err", err)
 	}
 	WriteJSON(w, status, body)

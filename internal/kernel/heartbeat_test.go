@@ -306,8 +306,8 @@ func TestHeartbeatStoppedAndContinued(t *testing.T) {
 	if st := statuses(t, c, time.Second); slices.Index(st, "dead") != len(st)-1 {
 		t.Errorf("statuses after the kill: %v, want one dead, last", st)
 	}
-	if err := c.Send("shell", mustMsg(t, "kernel_info_request")); errkind.Of(err) != errkind.Unavailable {
-		t.Errorf("Send to a dead kernel = %v, want kind Unavailable", err)
+	if err := c.Send("shell", mustMsg(t, "kernel_info_request")); errkind.Of(err) != errkind.Conflict {
+		t.Errorf("Send to a dead kernel = %v, want kind Conflict", err)
 	}
 }
 

@@ -430,7 +430,7 @@ func (k *Kernel) request(ctx context.Context, g *generation, channel, msgType st
 	}
 }
 
-var errDead = errkind.New(errkind.Unavailable, "Kernel is dead", nil)
+var errDead = errkind.New(errkind.Conflict, "Kernel is dead: restart it, or start another", nil)
 var errUnresponsive = errkind.New(errkind.Retry,
 	"Kernel is not responding: its process runs but stopped answering heartbeats; try again when it answers, or restart it", nil)
 

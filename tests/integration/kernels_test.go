@@ -663,7 +663,17 @@ func TestKernelKilled(t *testing.T) {
 		return m.Channel == "iopub" && m.Header.MsgType == "status" && m.str("execution_state") == "dead"
 	})
 
-	status, b, _ := apiJSON(t, in, "POST", "api/kernels/"+k.ID+"/restart", nil)
+	// Interrupting it, or opening a new WebSocket to it, is refused as in
+	// conflict with its state, saying what to do.
+	status, b, _ := apiJSON(t, in, "POST", "api/kernels/"+k.ID+"/interrupt", nil)
+	if status != 409 || !strings.Contains(string(b), "Kernel is dead: restart it") {
+		t.Errorf("interrupt a dead kernel: %d %s, want 409 saying to restart it", status, b)
+	}
+	if _, resp, err := dialWS(t, in, k.ID, wire.NewID(), dialOpts{token: true}); err == nil || resp == nil || resp.StatusCode != 409 {
+		t.Errorf("WebSocket to a dead kernel: %v %v, want a refused handshake with 409", resp, err)
+	}
+
+	status, b, _ = apiJSON(t, in, "POST", "api/kernels/"+k.ID+"/restart", nil)
 	if status != 200 {
 		t.Fatalf("restart a dead kernel: %d %s", status, b)
 	}
