@@ -16,6 +16,11 @@ import (
 // ErrInvalidPath reports an API path that Clean refuses.
 var ErrInvalidPath = errors.New("invalid path")
 
+// ErrNotRegular reports a file that is neither a regular file nor a
+// directory (a FIFO, socket or device), which Root does not open: reading
+// or writing one can block for ever or never end.
+var ErrNotRegular = errors.New("not a regular file or directory")
+
 // Clean normalises an API path into a clean, slash-separated path relative
 // to the root ("" is the root itself). It splits on "/", drops empty and "."
 // segments (so leading, trailing and repeated slashes are harmless) and
@@ -160,16 +165,37 @@ func (r *Root) Open(p string) (*os.File, error) {
 	return r.OpenFile(p, os.O_RDONLY, 0)
 }
 
-// OpenFile opens p with the given flags and permission.
+// OpenFile opens p with the given flags and permission. It opens only
+// regular files and directories: the open itself does not block (on a FIFO
+// without a writer it would, until one came), and anything else is closed
+// again with an error wrapping ErrNotRegular.
 func (r *Root) OpenFile(p string, flag int, perm fs.FileMode) (*os.File, error) {
 	n, err := r.name(p)
 	if err != nil {
 		return nil, err
 	}
+	var f *os.File
 	if r.follow {
-		return os.OpenFile(r.osPath(n), flag, perm)
+		f, err = os.OpenFile(r.osPath(n), flag|oNonblock, perm)
+	} else {
+		f, err = r.r.OpenFile(n, flag|oNonblock, perm)
 	}
-	return r.r.OpenFile(n, flag, perm)
+	if errors.Is(err, errNoReader) { // a FIFO without a reader, or a socket
+		return nil, &fs.PathError{Op: "open", Path: p, Err: ErrNotRegular}
+	}
+	if err != nil {
+		return nil, err
+	}
+	fi, err := f.Stat()
+	if err != nil {
+		f.Close()
+		return nil, err
+	}
+	if !fi.Mode().IsRegular() && !fi.IsDir() {
+		f.Close()
+		return nil, &fs.PathError{Op: "open", Path: p, Err: ErrNotRegular}
+	}
+	return f, nil
 }
 
 // ReadDir lists directory p (unsorted, as the OS returns it).

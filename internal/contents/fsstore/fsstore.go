@@ -74,6 +74,8 @@ func kindErr(p string, err error) error {
 		return errkind.New(errkind.Forbidden, "Permission denied: "+p, err)
 	case errors.Is(err, syscall.EISDIR):
 		return errkind.New(errkind.Invalid, p+" is a directory", err)
+	case errors.Is(err, fsroot.ErrNotRegular):
+		return errkind.New(errkind.Invalid, p+" is not a regular file or directory (a FIFO, socket or device)", err)
 	case errors.As(err, &errno) && (errno == syscall.EINVAL || errno == syscall.EXDEV):
 		return errkind.New(errkind.Invalid, "Invalid operation on "+p, err)
 	case strings.Contains(err.Error(), "escapes from parent"):
@@ -197,6 +199,9 @@ func (s *Store) Write(ctx context.Context, p string, r io.Reader) (contents.Info
 	}
 	if exists && old.Mode()&fs.ModeSymlink != 0 {
 		return s.writeInPlace(p, r)
+	}
+	if exists && !old.Mode().IsRegular() { // never replace a FIFO or device
+		return contents.Info{}, kindErr(p, &fs.PathError{Op: "write", Path: p, Err: fsroot.ErrNotRegular})
 	}
 	dir := parent(p)
 	tmp := join(dir, "."+base(p)+tmpMarker+rand.Text()[:12])
