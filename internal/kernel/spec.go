@@ -17,6 +17,8 @@ import (
 	"slices"
 	"strings"
 	"sync"
+
+	"quire/internal/fsroot"
 )
 
 // SearchPath returns the kernelspec directories in Jupyter's order of
@@ -115,21 +117,22 @@ func (s *Spec) Model(base string) SpecModel {
 }
 
 // Open opens the resource file named file inside the spec's directory. The
-// name is resolved with os.Root, so nothing outside Dir (no "..", no
-// absolute path, no symlink leaving it) can be opened; directories are
+// name is resolved by fsroot, like every path of the contents API, so
+// nothing outside Dir (no "..", no absolute path, no symlink leaving it)
+// can be opened, and a FIFO cannot hold the request; directories are
 // refused. The caller closes the file.
 func (s *Spec) Open(file string) (*os.File, error) {
-	if file == "" || strings.ContainsRune(file, 0) {
+	if file == "" {
 		return nil, fmt.Errorf("open kernelspec resource %q: %w", file, fs.ErrNotExist)
 	}
-	root, err := os.OpenRoot(s.Dir)
+	root, err := fsroot.Open(s.Dir, fsroot.Options{})
 	if err != nil {
 		return nil, fmt.Errorf("open kernelspec dir: %w", err)
 	}
 	defer root.Close()
 	f, err := root.Open(file)
 	if err != nil {
-		return nil, fmt.Errorf("open kernelspec resource: %w", err)
+		return nil, fmt.Errorf("open kernelspec resource %q: %w: %w", file, fs.ErrNotExist, err)
 	}
 	st, err := f.Stat()
 	if err != nil || !st.Mode().IsRegular() {

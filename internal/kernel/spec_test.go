@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"syscall"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -171,6 +172,10 @@ func TestSpecOpen(t *testing.T) {
 	if err := os.Mkdir(filepath.Join(d, "sub"), 0o755); err != nil {
 		t.Fatal(err)
 	}
+	// Opening a FIFO for reading would wait for a writer.
+	if err := syscall.Mkfifo(filepath.Join(d, "pipe.png"), 0o644); err != nil {
+		t.Fatal(err)
+	}
 	sp, ok := kernel.LoadSpecs([]string{dir}, nil).Get("k")
 	if !ok {
 		t.Fatal("spec k not found")
@@ -186,6 +191,7 @@ func TestSpecOpen(t *testing.T) {
 		{filepath.Join(dir, "secret"), ""},
 		{"link.png", ""}, // symlink leaving the dir
 		{"sub", ""},      // directory
+		{"pipe.png", ""}, // FIFO
 		{"", ""},
 		{"missing.png", ""},
 	} {
