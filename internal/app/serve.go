@@ -95,6 +95,7 @@ func (s *server) run(ctx context.Context) error {
 		Transport:          s.cfg.KernelTransport,
 		Log:                s.log,
 		ShutdownWait:       s.cfg.KernelShutdownWait,
+		KernelInfoTimeout:  s.cfg.KernelInfoTimeout,
 		HeartbeatInterval:  cmp.Or(s.cfg.KernelHeartbeatInterval, -1), // 0 = off
 		HeartbeatMisses:    s.cfg.KernelHeartbeatMisses,
 		CullIdleTimeout:    s.cfg.CullIdleTimeout,
@@ -159,9 +160,9 @@ func (s *server) run(ctx context.Context) error {
 	defer endRequests()
 	srv := &http.Server{
 		Handler:           handler,
-		ReadHeaderTimeout: 10 * time.Second,
-		IdleTimeout:       2 * time.Minute,
-		MaxHeaderBytes:    64 << 10,
+		ReadHeaderTimeout: s.cfg.HTTPHeaderTimeout,
+		IdleTimeout:       s.cfg.HTTPIdleTimeout,
+		MaxHeaderBytes:    int(s.cfg.MaxHeaderSize),
 		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelDebug),
 		// Requests outlive the signal (in-flight saves finish); hijacked
 		// WebSockets outlive Shutdown, so their context is ended after it
@@ -320,9 +321,17 @@ func (s *server) handler(shutdown func()) (http.Handler, func(), error) {
 		DataDir:      s.cfg.DataDir,
 		SessionIdle:  s.cfg.SessionIdle,
 		SessionMax:   s.cfg.SessionMax,
-		ClientIP:     g.ClientIP,
-		IsSecure:     g.IsSecure,
-		Log:          s.log,
+
+		MaxConcurrentChecks: s.cfg.LoginChecks,
+		FreeFailures:        s.cfg.LoginFreeFailures,
+		FailureDelay:        s.cfg.LoginFailureDelay,
+		MaxFailureDelay:     s.cfg.LoginMaxDelay,
+		GlobalFailures:      s.cfg.LoginGlobalFailures,
+		GlobalMaxDelay:      s.cfg.LoginGlobalMaxDelay,
+
+		ClientIP: g.ClientIP,
+		IsSecure: g.IsSecure,
+		Log:      s.log,
 	})
 	if err != nil {
 		return nil, nil, fmt.Errorf("auth: %w", err)
@@ -346,6 +355,8 @@ func (s *server) handler(shutdown func()) (http.Handler, func(), error) {
 		Status:      s.kernels,
 		WebSocket: wsbridge.Options{
 			MaxMessageSize: s.cfg.MaxWSMessageSize,
+			PingInterval:   s.cfg.WSPingInterval,
+			WriteTimeout:   s.cfg.WSWriteTimeout,
 			Log:            s.log,
 			Protocol:       s.cfg.KernelWSProtocol,
 		},

@@ -83,13 +83,36 @@ type Config struct {
 	OutputTail          int64
 
 	// KernelHeartbeatInterval is how often kernels' hb sockets are pinged
-	// (0 = off); KernelHeartbeatMisses unanswered pings in a row report a
-	// kernel whose process still runs dead.
+	// (0 = off); KernelHeartbeatMisses unanswered pings in a row mark a
+	// kernel whose process still runs unresponsive.
 	KernelHeartbeatInterval time.Duration
 	KernelHeartbeatMisses   int
 	// KernelTransport is how kernels' sockets are reached: "tcp" (ports
 	// on 127.0.0.1) or "ipc" (Unix sockets in the runtime dir).
 	KernelTransport string
+
+	// HTTP server limits: time to read a request's headers, how long an
+	// idle keep-alive connection stays open, and the largest header block.
+	HTTPHeaderTimeout time.Duration
+	HTTPIdleTimeout   time.Duration
+	MaxHeaderSize     int64
+
+	// KernelInfoTimeout is how long a new connection waits for a kernel to
+	// answer kernel_info (and for its sockets' handshakes) before going on
+	// or giving up.
+	KernelInfoTimeout time.Duration
+	// WSPingInterval is the time between pings on a kernel WebSocket (no
+	// pong within two ends it); WSWriteTimeout bounds one write to it.
+	WSPingInterval time.Duration
+	WSWriteTimeout time.Duration
+
+	// Login throttling and password checks (see auth.Options).
+	LoginChecks         int
+	LoginFreeFailures   int
+	LoginFailureDelay   time.Duration
+	LoginMaxDelay       time.Duration
+	LoginGlobalFailures int
+	LoginGlobalMaxDelay time.Duration
 
 	// UploadExpiry is how long a chunked upload may go without a chunk
 	// before its collected chunks are removed (0 = never).
@@ -128,6 +151,20 @@ func Defaults() Config {
 
 		UploadExpiry: time.Hour,
 		BufferCache:  128 << 20,
+
+		HTTPHeaderTimeout: 10 * time.Second,
+		HTTPIdleTimeout:   2 * time.Minute,
+		MaxHeaderSize:     64 << 10,
+		KernelInfoTimeout: 60 * time.Second,
+		WSPingInterval:    30 * time.Second,
+		WSWriteTimeout:    60 * time.Second,
+
+		LoginChecks:         2,
+		LoginFreeFailures:   5,
+		LoginFailureDelay:   time.Second,
+		LoginMaxDelay:       15 * time.Minute,
+		LoginGlobalFailures: 30,
+		LoginGlobalMaxDelay: time.Minute,
 	}
 }
 
@@ -184,7 +221,7 @@ func (c *Config) settings() []setting {
 		{name: "cull-busy", kind: "bool", b: &c.CullBusy, usage: "also cull busy kernels"},
 		{name: "kernel-shutdown-wait", kind: "duration", dur: &c.KernelShutdownWait, usage: "how long a kernel gets to exit after shutdown_request and after SIGTERM before SIGKILL"},
 		{name: "kernel-heartbeat-interval", kind: "duration0", dur: &c.KernelHeartbeatInterval, usage: "how often to ping each kernel's heartbeat socket, waiting as long for the echo; 0 = off (then only a kernel whose process exits is reported dead)"},
-		{name: "kernel-heartbeat-misses", kind: "int", num: &c.KernelHeartbeatMisses, usage: "unanswered heartbeats in a row after which a kernel whose process still runs is reported dead (until it answers again)"},
+		{name: "kernel-heartbeat-misses", kind: "int", num: &c.KernelHeartbeatMisses, usage: "unanswered heartbeats in a row after which a kernel whose process still runs is marked \"unresponsive\" in its model (until it answers again); its state and clients are left alone"},
 		{name: "kernel-transport", kind: "string", str: &c.KernelTransport, usage: "how kernels' sockets are reached: tcp (ports on 127.0.0.1, open to every local user; messages stay signed) or ipc (Unix sockets in the runtime dir, open only to this user; the runtime dir's path must be at most 57 bytes)"},
 		{name: "upload-expiry", kind: "duration0", dur: &c.UploadExpiry, usage: "remove the chunks of an upload (e.g. a cancelled browser upload) after this long without a new chunk; 0 = never"},
 		{name: "buffer-cache", kind: "size0", size: &c.BufferCache, usage: "large buffers (request bodies, notebook files) kept for reuse by later requests, in total; dropped after 30s unused; 0 = none"},
@@ -195,6 +232,18 @@ func (c *Config) settings() []setting {
 		{name: "client-queue-bytes", kind: "size", size: &c.ClientQueueBytes, usage: "bytes queued for one WebSocket client before it is disconnected as too slow"},
 		{name: "output-budget", kind: "size", size: &c.OutputBudget, usage: "output one cell execution may send; past it the rest is held back and only its last --output-tail bytes are delivered, after a notice saying how much was omitted"},
 		{name: "output-tail", kind: "size", size: &c.OutputTail, usage: "how much of the end of an over-budget cell's output is still delivered"},
+		{name: "http-header-timeout", kind: "duration", dur: &c.HTTPHeaderTimeout, usage: "time a client has to send a request's headers (slow clients are cut off)"},
+		{name: "http-idle-timeout", kind: "duration", dur: &c.HTTPIdleTimeout, usage: "how long an idle keep-alive connection stays open"},
+		{name: "max-header-size", kind: "size", size: &c.MaxHeaderSize, usage: "largest block of request headers accepted; bigger ones get 431"},
+		{name: "kernel-info-timeout", kind: "duration", dur: &c.KernelInfoTimeout, usage: "how long a new kernel connection waits for the kernel to answer kernel_info (then messages are relayed anyway, as jupyter_server does) and for its sockets' handshakes (then it is refused)"},
+		{name: "ws-ping-interval", kind: "duration", dur: &c.WSPingInterval, usage: "time between pings on a kernel WebSocket (keeps proxies from closing it); no pong within two intervals closes it"},
+		{name: "ws-write-timeout", kind: "duration", dur: &c.WSWriteTimeout, usage: "longest one write to a kernel WebSocket client may take before the connection is closed"},
+		{name: "login-checks", kind: "int", num: &c.LoginChecks, usage: "password checks run at once (an argon2 check takes about 10 MiB and a third of a second); 8 times as many wait, more get 429"},
+		{name: "login-free-failures", kind: "int", num: &c.LoginFreeFailures, usage: "failed logins from one address before it is throttled"},
+		{name: "login-failure-delay", kind: "duration", dur: &c.LoginFailureDelay, usage: "first wait imposed after the free failures; it doubles with each further failure"},
+		{name: "login-max-delay", kind: "duration", dur: &c.LoginMaxDelay, usage: "longest wait imposed on one address"},
+		{name: "login-global-failures", kind: "int", num: &c.LoginGlobalFailures, usage: "failed logins per minute from all addresses together after which every password check waits"},
+		{name: "login-global-max-delay", kind: "duration", dur: &c.LoginGlobalMaxDelay, usage: "longest wait imposed on every password check during a flood"},
 	}
 }
 
@@ -646,6 +695,17 @@ func (c *Config) normalise(getenv func(string) string) error {
 	if c.KernelHeartbeatMisses < 1 {
 		return fmt.Errorf("--kernel-heartbeat-misses %d must be at least 1", c.KernelHeartbeatMisses)
 	}
+	if c.LoginChecks < 1 || c.LoginFreeFailures < 1 || c.LoginGlobalFailures < 1 {
+		return fmt.Errorf("--login-checks (%d), --login-free-failures (%d) and --login-global-failures (%d) must be at least 1",
+			c.LoginChecks, c.LoginFreeFailures, c.LoginGlobalFailures)
+	}
+	if c.LoginMaxDelay < c.LoginFailureDelay || c.LoginGlobalMaxDelay < c.LoginFailureDelay {
+		return fmt.Errorf("--login-max-delay (%s) and --login-global-max-delay (%s) must not be below --login-failure-delay (%s)",
+			c.LoginMaxDelay, c.LoginGlobalMaxDelay, c.LoginFailureDelay)
+	}
+	if c.MaxHeaderSize < 4<<10 || c.MaxHeaderSize > 1<<30 {
+		return fmt.Errorf("--max-header-size %d is out of range (4KiB to 1GiB)", c.MaxHeaderSize)
+	}
 	if c.ClientQueueMessages < 16 {
 		return fmt.Errorf("--client-queue-messages %d is too small (at least 16)", c.ClientQueueMessages)
 	}
@@ -706,6 +766,11 @@ Options:
 		"max-ws-message-size": "256MiB", "offline-buffer-size": "64MiB", "client-queue-messages": strconv.Itoa(d.ClientQueueMessages),
 		"client-queue-bytes": "64MiB", "output-budget": "256MiB", "output-tail": "1MiB",
 		"upload-expiry": d.UploadExpiry.String(), "buffer-cache": "128MiB",
+		"http-header-timeout": d.HTTPHeaderTimeout.String(), "http-idle-timeout": d.HTTPIdleTimeout.String(), "max-header-size": "64KiB",
+		"kernel-info-timeout": d.KernelInfoTimeout.String(), "ws-ping-interval": d.WSPingInterval.String(), "ws-write-timeout": d.WSWriteTimeout.String(),
+		"login-checks": strconv.Itoa(d.LoginChecks), "login-free-failures": strconv.Itoa(d.LoginFreeFailures),
+		"login-failure-delay": d.LoginFailureDelay.String(), "login-max-delay": d.LoginMaxDelay.String(),
+		"login-global-failures": strconv.Itoa(d.LoginGlobalFailures), "login-global-max-delay": d.LoginGlobalMaxDelay.String(),
 	}
 	for _, n := range names {
 		f := fs.Lookup(n)

@@ -311,3 +311,80 @@ func TestKernelTransport(t *testing.T) {
 		}
 	}
 }
+
+// The server's fixed-looking limits are options like the rest, with their
+// defaults in --help, and refused when they make no sense.
+func TestServerLimits(t *testing.T) {
+	d, err := config.Load(nil, envOf(nil), io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	type lim struct {
+		HTTPHeaderTimeout, HTTPIdleTimeout                time.Duration
+		MaxHeaderSize                                     int64
+		KernelInfoTimeout, WSPingInterval, WSWriteTimeout time.Duration
+		LoginChecks, LoginFreeFailures                    int
+		LoginFailureDelay, LoginMaxDelay                  time.Duration
+		LoginGlobalFailures                               int
+		LoginGlobalMaxDelay                               time.Duration
+	}
+	want := lim{
+		HTTPHeaderTimeout: 10 * time.Second, HTTPIdleTimeout: 2 * time.Minute, MaxHeaderSize: 64 << 10,
+		KernelInfoTimeout: time.Minute, WSPingInterval: 30 * time.Second, WSWriteTimeout: time.Minute,
+		LoginChecks: 2, LoginFreeFailures: 5, LoginFailureDelay: time.Second, LoginMaxDelay: 15 * time.Minute,
+		LoginGlobalFailures: 30, LoginGlobalMaxDelay: time.Minute,
+	}
+	limits := func(c *config.Config) lim {
+		return lim{
+			HTTPHeaderTimeout: c.HTTPHeaderTimeout, HTTPIdleTimeout: c.HTTPIdleTimeout, MaxHeaderSize: c.MaxHeaderSize,
+			KernelInfoTimeout: c.KernelInfoTimeout, WSPingInterval: c.WSPingInterval, WSWriteTimeout: c.WSWriteTimeout,
+			LoginChecks: c.LoginChecks, LoginFreeFailures: c.LoginFreeFailures, LoginFailureDelay: c.LoginFailureDelay,
+			LoginMaxDelay: c.LoginMaxDelay, LoginGlobalFailures: c.LoginGlobalFailures, LoginGlobalMaxDelay: c.LoginGlobalMaxDelay,
+		}
+	}
+	if got := limits(d); got != want {
+		t.Errorf("defaults %+v, want %+v", got, want)
+	}
+	c, err := config.Load([]string{
+		"--http-header-timeout", "3s", "--http-idle-timeout=1m", "--max-header-size", "16KiB",
+		"--kernel-info-timeout", "2m", "--ws-ping-interval", "10s", "--ws-write-timeout", "20s",
+		"--login-checks", "4", "--login-free-failures", "1", "--login-failure-delay", "2s", "--login-max-delay", "1h",
+		"--login-global-failures", "100", "--login-global-max-delay", "30s",
+	}, envOf(map[string]string{"QUIRE_WS_PING_INTERVAL": "5s"}), io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want = lim{
+		HTTPHeaderTimeout: 3 * time.Second, HTTPIdleTimeout: time.Minute, MaxHeaderSize: 16 << 10,
+		KernelInfoTimeout: 2 * time.Minute, WSPingInterval: 10 * time.Second, WSWriteTimeout: 20 * time.Second,
+		LoginChecks: 4, LoginFreeFailures: 1, LoginFailureDelay: 2 * time.Second, LoginMaxDelay: time.Hour,
+		LoginGlobalFailures: 100, LoginGlobalMaxDelay: 30 * time.Second,
+	}
+	if got := limits(c); got != want {
+		t.Errorf("flags %+v, want %+v", got, want)
+	}
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"--http-header-timeout", "0"}, "positive duration"},
+		{[]string{"--max-header-size", "100"}, "out of range"},
+		{[]string{"--login-checks", "0"}, "at least 1"},
+		{[]string{"--login-free-failures", "0"}, "at least 1"},
+		{[]string{"--login-failure-delay", "1h"}, "must not be below"},
+		{[]string{"--ws-ping-interval", "-1s"}, "positive duration"},
+	} {
+		if _, err := config.Load(tc.args, envOf(nil), io.Discard); err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("Load(%q) = %v, want an error mentioning %q", tc.args, err, tc.want)
+		}
+	}
+	var help strings.Builder
+	if _, err := config.Load([]string{"--help"}, envOf(nil), &help); !errors.Is(err, flag.ErrHelp) {
+		t.Fatalf("--help: %v", err)
+	}
+	for _, s := range []string{"(default 10s) [QUIRE_HTTP_HEADER_TIMEOUT]", "(default 64KiB) [QUIRE_MAX_HEADER_SIZE]", "(default 1m0s) [QUIRE_KERNEL_INFO_TIMEOUT]", "(default 15m0s) [QUIRE_LOGIN_MAX_DELAY]"} {
+		if !strings.Contains(help.String(), s) {
+			t.Errorf("--help lacks %q", s)
+		}
+	}
+}

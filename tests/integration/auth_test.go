@@ -5,12 +5,17 @@ package integration
 import (
 	"crypto/sha256"
 	"encoding/hex"
+	"io"
+	"net"
 	"net/http"
 	"net/url"
 	"regexp"
+	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
+	"time"
 )
 
 func cookieValue(c *http.Client, in *instance, name string) string {
@@ -339,5 +344,55 @@ func TestSelfSignedTLS(t *testing.T) {
 	in2 := startQuire(t, opts{args: []string{"--tls", "self-signed", "--data-dir", in.DataDir}})
 	if !strings.Contains(in2.Stdout.String(), m) {
 		t.Fatalf("certificate not reused: %s", in2.Stdout)
+	}
+}
+
+// The limits given as options reach the running server: the throttle
+// starts after --login-free-failures with --login-failure-delay, a header
+// block over --max-header-size gets 431, and a client that does not finish
+// its headers within --http-header-timeout is cut off.
+func TestLimitOptions(t *testing.T) {
+	in := startQuire(t, opts{args: []string{"--password-hash", sha1Vector, "--token", "tok-abcdefabcdefabcdefabcdef",
+		"--login-free-failures", "1", "--login-failure-delay", "7s", "--max-header-size", "8KiB", "--http-header-timeout", "1s"}})
+	in.Token = "tok-abcdefabcdefabcdefabcdef"
+	c := in.client()
+	var statuses []int
+	var retryAfter string
+	for range 2 {
+		send(t, c, in.req("GET", "login", nil))
+		form := url.Values{"password": {"wrong"}, "_xsrf": {cookieValue(c, in, "_xsrf")}}
+		r := in.req("POST", "login", strings.NewReader(form.Encode()))
+		r.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		status, _, h := send(t, c, r)
+		statuses = append(statuses, status)
+		retryAfter = h.Get("Retry-After")
+	}
+	// The one free failure is checked and refused; the next waits.
+	if n, err := strconv.Atoi(retryAfter); !slices.Equal(statuses, []int{401, 429}) || err != nil || n < 5 || n > 7 {
+		t.Errorf("two wrong passwords: %v, Retry-After %q; want [401 429] and about 7 (--login-failure-delay)", statuses, retryAfter)
+	}
+
+	big := in.req("GET", "api/status", nil)
+	big.Header.Set("X-Filler", strings.Repeat("x", 12<<10))
+	if status, _, _ := in.do(big); status != 431 {
+		t.Errorf("12 KiB of headers with --max-header-size 8KiB: %d, want 431", status)
+	}
+	if status, _, _ := in.do(in.req("GET", "api/status", nil)); status != 200 {
+		t.Errorf("a normal request: %d", status)
+	}
+
+	conn, err := net.Dial("tcp", strings.TrimPrefix(strings.TrimSuffix(in.URL, "/"), "http://"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	if _, err := conn.Write([]byte("GET /api/status HTTP/1.1\r\nHost: 127.0.0.1\r\n")); err != nil {
+		t.Fatal(err)
+	}
+	t0 := time.Now()
+	conn.SetReadDeadline(time.Now().Add(20 * time.Second))
+	_, err = io.ReadAll(conn) // ends when the server closes the connection
+	if d := time.Since(t0); err != nil || d > 5*time.Second {
+		t.Errorf("unfinished headers with --http-header-timeout 1s: closed after %s (%v)", d.Round(time.Millisecond), err)
 	}
 }
