@@ -27,18 +27,27 @@ export async function startQuire(extraArgs = []) {
   for (;;) {
     try { info = JSON.parse(readFileSync(file, 'utf8')); break; } catch { await new Promise((r) => setTimeout(r, 20)); }
   }
+  // rest calls Quire's REST API directly with the token.
+  const rest = async (method, path) => {
+    const res = await fetch(new URL(path, info.url), {
+      method, headers: { Authorization: `token ${info.token}` },
+    });
+    const text = await res.text();
+    return { status: res.status, body: text ? JSON.parse(text) : null };
+  };
   return {
     url: info.url, token: info.token, root,
-    // rest calls Quire's REST API directly with the token.
-    rest: async (method, path) => {
-      const res = await fetch(new URL(path, info.url), {
-        method, headers: { Authorization: `token ${info.token}` },
-      });
-      const text = await res.text();
-      return { status: res.status, body: text ? JSON.parse(text) : null };
-    },
+    rest,
     stderr: () => stderr,
-    stop: () => new Promise((res) => { child.once('exit', res); child.kill('SIGTERM'); }),
+    // stop shuts down what a failed test may have left running (best
+    // effort), then the server.
+    stop: async () => {
+      try {
+        const { body } = await rest('GET', 'api/kernels');
+        for (const k of body ?? []) await rest('DELETE', `api/kernels/${k.id}`);
+      } catch { /* the server may be gone */ }
+      await new Promise((res) => { child.once('exit', res); child.kill('SIGTERM'); });
+    },
   };
 }
 

@@ -104,8 +104,8 @@ function reply(parent: string, type: string): Partial<KernelMessage> {
   };
 }
 
-/** connected opens a connection and settles its kernel_info request; returns it with the recorded events. */
-async function connected() {
+/** opened opens a connection (the server accepts it); returns it with the recorded events. */
+async function opened() {
   const states: KernelState[] = [];
   const unresponsive: string[] = [];
   let dead = 0;
@@ -124,11 +124,18 @@ async function connected() {
   const ws = FakeWS.all[FakeWS.all.length - 1];
   ws.open();
   await flush();
+  return { k, ws, states, unresponsive, dead: () => dead };
+}
+
+/** connected opens a connection and settles its kernel_info request. */
+async function connected() {
+  const c = await opened();
+  const { ws } = c;
   const info = ws.sent.find((m) => m.header.msg_type === "kernel_info_request")!;
   ws.recv(status(info.header.msg_id, "busy"));
   ws.recv(reply(info.header.msg_id, "kernel_info_reply"));
   ws.recv(status(info.header.msg_id, "idle"));
-  return { k, ws, states, unresponsive, dead: () => dead };
+  return c;
 }
 
 /** tick advances the fake clock and lets the poll it starts finish (one poll per call at most: the next is timed from its end). */
@@ -268,22 +275,7 @@ test("an iopub dead is death, unless the model says the kernel only stopped answ
 
 test("a connection opened to an unresponsive kernel shows it and still asks for kernel_info", async () => {
   model = { execution_state: "busy", unresponsive: true, reason: "r" };
-  const states: KernelState[] = [];
-  const k = new KernelConnection("k1", {
-    state: (s) => states.push(s),
-    connection: () => {},
-    dead: () => {},
-    unresponsive: () => {},
-    info: () => {},
-    restarted: () => {},
-    clientId: () => "c1",
-    adopt: () => undefined,
-    settled: () => {},
-  });
-  k.connect();
-  const ws = FakeWS.all[FakeWS.all.length - 1];
-  ws.open();
-  await flush();
+  const { k, ws } = await opened();
   assert.equal(k.state, "unresponsive");
   assert.ok(ws.sent.some((m) => m.header.msg_type === "kernel_info_request"));
   model = { execution_state: "idle" };
