@@ -3,30 +3,18 @@
 // Debian's real ipykernel.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
-import WebSocket from 'ws';
 import {
   KernelManager, KernelSpecManager, ServerConnection, SessionManager,
 } from '@jupyterlab/services';
 import { serialize, deserialize } from '@jupyterlab/services/lib/kernel/serialize.js';
-import { startQuire, withTimeout } from './quire.js';
+import {
+  startQuire, withTimeout, kernelSkip, RecordingWebSocket, sockets,
+} from './quire.js';
 
 const V1 = 'v1.kernel.websocket.jupyter.org';
 
 // Skip the whole file when the kernel cannot run here.
-const probe = spawnSync('/usr/bin/python3', ['-c', 'import ipykernel'], { stdio: 'ignore' });
-const skip = probe.status === 0 ? false
-  : 'ipykernel is not importable by /usr/bin/python3 (apt install python3-ipykernel); kernel tests skipped';
-
-// Every WebSocket the library opens, so the negotiated subprotocol and URL can
-// be checked.
-const sockets = [];
-class RecordingWebSocket extends WebSocket {
-  constructor(url, protocols, options) {
-    super(url, protocols, options);
-    sockets.push(this);
-  }
-}
+const skip = kernelSkip;
 
 // The protocols (and frame kinds) the library actually used to encode and
 // decode messages.

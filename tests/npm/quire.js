@@ -1,5 +1,6 @@
 // Starts the real quire binary for a test and returns its URL and token.
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
+import WebSocket from 'ws';
 import { mkdtempSync, readFileSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -58,4 +59,20 @@ export function withTimeout(promise, ms, what) {
     timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms: ${what}`)), ms);
   });
   return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+}
+
+// kernelSkip is false when /usr/bin/python3 can run ipykernel, else the
+// reason to skip a file of kernel tests.
+const probe = spawnSync('/usr/bin/python3', ['-c', 'import ipykernel'], { stdio: 'ignore' });
+export const kernelSkip = probe.status === 0 ? false
+  : 'ipykernel is not importable by /usr/bin/python3 (apt install python3-ipykernel); kernel tests skipped';
+
+// sockets holds every WebSocket a RecordingWebSocket opened, so that a test
+// can check the negotiated subprotocol and URL, and terminate them all.
+export const sockets = [];
+export class RecordingWebSocket extends WebSocket {
+  constructor(url, protocols, options) {
+    super(url, protocols, options);
+    sockets.push(this);
+  }
 }

@@ -8,19 +8,11 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import WebSocket from 'ws';
 import { KernelManager, ServerConnection } from '@jupyterlab/services';
-import { startQuire, withTimeout } from './quire.js';
+import {
+  startQuire, withTimeout, kernelSkip, RecordingWebSocket, sockets,
+} from './quire.js';
 
-const probe = spawnSync('/usr/bin/python3', ['-c', 'import ipykernel'], { stdio: 'ignore' });
-const skip = probe.status === 0 ? false
-  : 'ipykernel is not importable by /usr/bin/python3 (apt install python3-ipykernel); kernel tests skipped';
-
-const sockets = [];
-class RecordingWebSocket extends WebSocket {
-  constructor(url, protocols, options) {
-    super(url, protocols, options);
-    sockets.push(this);
-  }
-}
+const skip = kernelSkip;
 
 let quire;
 let kernelManager;
