@@ -5,9 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
+	"path"
 	"path/filepath"
-	"strings"
 	"time"
 
 	"quire/internal/errkind"
@@ -45,27 +44,31 @@ func dialZMQ(ctx context.Context, kind kernel.SocketKind, endpoint string, ident
 // working directories inside the root.
 type kernels struct {
 	m    *kernel.Manager
-	root string // absolute root directory
+	root *fsroot.Root
 }
 
 // cwd is the directory a kernel for the notebook at API path p starts in:
-// the notebook's directory inside the root, or the nearest existing parent.
+// the notebook's directory inside the root, or the nearest existing one
+// above it, resolved by fsroot like every contents path (so a symlink
+// leaving the root does not take the kernel out of it unless
+// --follow-symlinks lets the contents API follow it too).
 func (k *kernels) cwd(p string) string {
-	clean, err := fsroot.Clean(p)
+	dir, err := fsroot.Clean(p)
 	if err != nil {
-		return k.root
+		return k.root.Dir()
 	}
-	dir := filepath.Join(k.root, filepath.FromSlash(clean))
-	if fi, err := os.Stat(dir); err != nil || !fi.IsDir() {
-		dir = filepath.Dir(dir)
-	}
-	for dir != k.root && strings.HasPrefix(dir, k.root+string(filepath.Separator)) {
-		if fi, err := os.Stat(dir); err == nil && fi.IsDir() {
-			return dir
+	for {
+		if fi, err := k.root.Stat(dir); err == nil && fi.IsDir() {
+			return filepath.Join(k.root.Dir(), filepath.FromSlash(dir))
 		}
-		dir = filepath.Dir(dir)
+		if dir == "" {
+			return k.root.Dir()
+		}
+		dir = path.Dir(dir)
+		if dir == "." {
+			dir = ""
+		}
 	}
-	return k.root
 }
 
 func (k *kernels) start(ctx context.Context, name, p string) (*kernel.Kernel, error) {

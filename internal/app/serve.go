@@ -336,12 +336,12 @@ func (s *server) handler(shutdown func()) (http.Handler, func(), error) {
 	if err != nil {
 		return nil, nil, fmt.Errorf("auth: %w", err)
 	}
-	svc, closeContents, err := s.contents()
+	svc, root, closeContents, err := s.contents()
 	if err != nil {
 		authn.Close()
 		return nil, nil, err
 	}
-	ks := &kernels{m: s.kernels, root: s.cfg.RootDir}
+	ks := &kernels{m: s.kernels, root: root}
 	api := httpapi.New(httpapi.Deps{
 		BaseURL:     s.cfg.BaseURL,
 		Log:         s.log,
@@ -446,10 +446,13 @@ func (s *server) kernelSpecDirs() []string {
 
 // contents opens the root directory and builds the contents service on the
 // disk store.
-func (s *server) contents() (*contents.Service, func(), error) {
+// contents builds the contents service on the root directory, which it
+// returns too (kernels' working directories are resolved in it); the
+// function returned closes both.
+func (s *server) contents() (*contents.Service, *fsroot.Root, func(), error) {
 	root, err := fsroot.Open(s.cfg.RootDir, fsroot.Options{FollowSymlinks: s.cfg.FollowSymlinks})
 	if err != nil {
-		return nil, nil, fmt.Errorf("open root directory: %w", err)
+		return nil, nil, nil, fmt.Errorf("open root directory: %w", err)
 	}
 	store := fsstore.New(root, fsstore.Options{})
 	// Notebook trust shares notebook_secret and nbsignatures.db with
@@ -464,7 +467,7 @@ func (s *server) contents() (*contents.Service, func(), error) {
 	sweepCtx, stopSweeper := context.WithCancel(context.Background())
 	var sweeper sync.WaitGroup
 	sweeper.Go(func() { svc.RunUploadSweeper(sweepCtx) })
-	return svc, func() {
+	return svc, root, func() {
 		stopSweeper()
 		sweeper.Wait()
 		if err := notary.Close(); err != nil {
