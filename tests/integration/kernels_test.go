@@ -742,3 +742,30 @@ func TestChannelRichOutputs(t *testing.T) {
 		w.close()
 	}
 }
+
+// A notebook's kernel starts in the notebook's directory inside the root,
+// and one for a path whose directory does not exist in the nearest one
+// that does; JPY_SESSION_NAME carries the path, as in jupyter_server.
+func TestKernelWorkingDirectory(t *testing.T) {
+	needIPyKernel(t)
+	in := startQuire(t, opts{})
+	if err := os.MkdirAll(filepath.Join(in.Root, "proj", "nbs"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct{ path, want string }{
+		{"proj/nbs/a.ipynb", filepath.Join(in.Root, "proj", "nbs")},
+		{"proj/missing/b.ipynb", filepath.Join(in.Root, "proj")},
+	} {
+		status, b, _ := apiJSON(t, in, "POST", "api/sessions", map[string]any{"path": tc.path, "type": "notebook", "kernel": map[string]any{"name": "python3"}})
+		var s sessionModel
+		if status != 201 {
+			t.Fatalf("POST session %s: %d %s", tc.path, status, b)
+		}
+		decode(t, "session", b, &s)
+		w := mustDial(t, in, s.Kernel.ID, wire.NewID(), false)
+		r := w.execute("import os; print(os.getcwd()); print(os.environ.get('JPY_SESSION_NAME'))", 30*time.Second)
+		if want := tc.want + "\n" + tc.path + "\n"; r.Stdout != want {
+			t.Errorf("kernel for %s: cwd and JPY_SESSION_NAME %q, want %q", tc.path, r.Stdout, want)
+		}
+	}
+}
