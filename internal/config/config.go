@@ -220,7 +220,7 @@ func (c *Config) settings() []setting {
 		{name: "cull-connected", kind: "bool", b: &c.CullConnected, usage: "also cull idle kernels that have open connections"},
 		{name: "cull-busy", kind: "bool", b: &c.CullBusy, usage: "also cull busy kernels"},
 		{name: "kernel-shutdown-wait", kind: "duration", dur: &c.KernelShutdownWait, usage: "how long a kernel gets to exit after shutdown_request and after SIGTERM before SIGKILL"},
-		{name: "kernel-heartbeat-interval", kind: "duration0", dur: &c.KernelHeartbeatInterval, usage: "how often to ping each kernel's heartbeat socket, waiting as long for the echo; 0 = off (then only a kernel whose process exits is reported dead)"},
+		{name: "kernel-heartbeat-interval", kind: "duration0", dur: &c.KernelHeartbeatInterval, usage: "how often to ping each kernel's heartbeat socket, waiting as long for the echo; 0 = off (no kernel is then marked unresponsive; a dead one is found by its process exiting either way)"},
 		{name: "kernel-heartbeat-misses", kind: "int", num: &c.KernelHeartbeatMisses, usage: "unanswered heartbeats in a row after which a kernel whose process still runs is marked \"unresponsive\" in its model (until it answers again); its state and clients are left alone"},
 		{name: "kernel-transport", kind: "string", str: &c.KernelTransport, usage: "how kernels' sockets are reached: tcp (ports on 127.0.0.1, open to every local user; messages stay signed) or ipc (Unix sockets in the runtime dir, open only to this user; the runtime dir's path must be at most 57 bytes)"},
 		{name: "upload-expiry", kind: "duration0", dur: &c.UploadExpiry, usage: "remove the chunks of an upload (e.g. a cancelled browser upload) after this long without a new chunk; 0 = never"},
