@@ -328,6 +328,8 @@ func (s *server) handler(shutdown func()) (http.Handler, func(), error) {
 		MaxFailureDelay:     s.cfg.LoginMaxDelay,
 		GlobalFailures:      s.cfg.LoginGlobalFailures,
 		GlobalMaxDelay:      s.cfg.LoginGlobalMaxDelay,
+		MaxThrottled:        s.cfg.LoginMaxTracked,
+		MaxSessions:         s.cfg.MaxSessions,
 
 		ClientIP: g.ClientIP,
 		IsSecure: g.IsSecure,

@@ -113,6 +113,10 @@ type Config struct {
 	LoginMaxDelay       time.Duration
 	LoginGlobalFailures int
 	LoginGlobalMaxDelay time.Duration
+	LoginMaxTracked     int
+	// MaxSessions bounds the stored browser sessions (least recently
+	// used logged out first).
+	MaxSessions int
 
 	// UploadExpiry is how long a chunked upload may go without a chunk
 	// before its collected chunks are removed (0 = never).
@@ -165,6 +169,8 @@ func Defaults() Config {
 		LoginMaxDelay:       15 * time.Minute,
 		LoginGlobalFailures: 30,
 		LoginGlobalMaxDelay: time.Minute,
+		LoginMaxTracked:     10000,
+		MaxSessions:         10000,
 	}
 }
 
@@ -244,6 +250,8 @@ func (c *Config) settings() []setting {
 		{name: "login-max-delay", kind: "duration", dur: &c.LoginMaxDelay, usage: "longest wait imposed on one address"},
 		{name: "login-global-failures", kind: "int", num: &c.LoginGlobalFailures, usage: "failed logins per minute from all addresses together after which every password check waits"},
 		{name: "login-global-max-delay", kind: "duration", dur: &c.LoginGlobalMaxDelay, usage: "longest wait imposed on every password check during a flood"},
+		{name: "login-max-tracked", kind: "int", num: &c.LoginMaxTracked, usage: "client addresses whose failed logins are remembered; past it the least recently failed is forgotten (the global throttle still counts it)"},
+		{name: "max-sessions", kind: "int", num: &c.MaxSessions, usage: "browser sessions kept; past it the least recently used one is logged out"},
 	}
 }
 
@@ -699,6 +707,9 @@ func (c *Config) normalise(getenv func(string) string) error {
 		return fmt.Errorf("--login-checks (%d), --login-free-failures (%d) and --login-global-failures (%d) must be at least 1",
 			c.LoginChecks, c.LoginFreeFailures, c.LoginGlobalFailures)
 	}
+	if c.LoginMaxTracked < 100 || c.MaxSessions < 1 {
+		return fmt.Errorf("--login-max-tracked (%d) must be at least 100 and --max-sessions (%d) at least 1", c.LoginMaxTracked, c.MaxSessions)
+	}
 	if c.LoginMaxDelay < c.LoginFailureDelay || c.LoginGlobalMaxDelay < c.LoginFailureDelay {
 		return fmt.Errorf("--login-max-delay (%s) and --login-global-max-delay (%s) must not be below --login-failure-delay (%s)",
 			c.LoginMaxDelay, c.LoginGlobalMaxDelay, c.LoginFailureDelay)
@@ -771,6 +782,7 @@ Options:
 		"login-checks": strconv.Itoa(d.LoginChecks), "login-free-failures": strconv.Itoa(d.LoginFreeFailures),
 		"login-failure-delay": d.LoginFailureDelay.String(), "login-max-delay": d.LoginMaxDelay.String(),
 		"login-global-failures": strconv.Itoa(d.LoginGlobalFailures), "login-global-max-delay": d.LoginGlobalMaxDelay.String(),
+		"login-max-tracked": strconv.Itoa(d.LoginMaxTracked), "max-sessions": strconv.Itoa(d.MaxSessions),
 	}
 	for _, n := range names {
 		f := fs.Lookup(n)
