@@ -191,6 +191,51 @@ type setting struct {
 	set   *bool // optional: records that the option was given at all
 }
 
+// defaultText renders the setting's current value for --help, or "" when
+// it is empty, zero or false (nothing worth saying).
+func (s setting) defaultText() string {
+	switch s.kind {
+	case "string":
+		return *s.str
+	case "int":
+		if *s.num != 0 {
+			return strconv.Itoa(*s.num)
+		}
+	case "bool":
+		if *s.b {
+			return "true"
+		}
+	case "size", "size0":
+		if *s.size != 0 {
+			return sizeText(*s.size)
+		}
+	case "duration":
+		if *s.dur != 0 {
+			return s.dur.String()
+		}
+	case "duration0":
+		if *s.dur == 0 {
+			return "0 (off)"
+		}
+		return s.dur.String()
+	}
+	return ""
+}
+
+// sizeText writes n in the largest binary unit that divides it, as
+// ParseSize reads it back ("256MiB").
+func sizeText(n int64) string {
+	for _, u := range []struct {
+		name string
+		size int64
+	}{{"GiB", 1 << 30}, {"MiB", 1 << 20}, {"KiB", 1 << 10}} {
+		if n%u.size == 0 {
+			return strconv.FormatInt(n/u.size, 10) + u.name
+		}
+	}
+	return strconv.FormatInt(n, 10)
+}
+
 func (c *Config) settings() []setting {
 	return []setting{
 		{name: "ip", kind: "string", str: &c.IP, usage: "address to listen on (127.0.0.1 = this machine only; 0.0.0.0 = every interface)"},
@@ -768,21 +813,11 @@ Options:
 	fs.VisitAll(func(f *flag.Flag) { names = append(names, f.Name) })
 	sort.Strings(names)
 	d := Defaults()
-	defaults := map[string]string{
-		"ip": d.IP, "port": strconv.Itoa(d.Port), "base-url": d.BaseURL, "max-body-size": "256MiB",
-		"log-format": d.LogFormat, "log-level": d.LogLevel, "delete-to-trash": "true",
-		"session-idle": d.SessionIdle.String(), "session-max": d.SessionMax.String(), "shutdown-wait": d.ShutdownWait.String(),
-		"cull-idle-timeout": "0 (off)", "cull-interval": d.CullInterval.String(), "kernel-shutdown-wait": d.KernelShutdownWait.String(),
-		"kernel-heartbeat-interval": d.KernelHeartbeatInterval.String(), "kernel-heartbeat-misses": strconv.Itoa(d.KernelHeartbeatMisses), "kernel-transport": d.KernelTransport,
-		"max-ws-message-size": "256MiB", "offline-buffer-size": "64MiB", "client-queue-messages": strconv.Itoa(d.ClientQueueMessages),
-		"client-queue-bytes": "64MiB", "output-budget": "256MiB", "output-tail": "1MiB",
-		"upload-expiry": d.UploadExpiry.String(), "buffer-cache": "128MiB",
-		"http-header-timeout": d.HTTPHeaderTimeout.String(), "http-idle-timeout": d.HTTPIdleTimeout.String(), "max-header-size": "64KiB",
-		"kernel-info-timeout": d.KernelInfoTimeout.String(), "ws-ping-interval": d.WSPingInterval.String(), "ws-write-timeout": d.WSWriteTimeout.String(),
-		"login-checks": strconv.Itoa(d.LoginChecks), "login-free-failures": strconv.Itoa(d.LoginFreeFailures),
-		"login-failure-delay": d.LoginFailureDelay.String(), "login-max-delay": d.LoginMaxDelay.String(),
-		"login-global-failures": strconv.Itoa(d.LoginGlobalFailures), "login-global-max-delay": d.LoginGlobalMaxDelay.String(),
-		"login-max-tracked": strconv.Itoa(d.LoginMaxTracked), "max-sessions": strconv.Itoa(d.MaxSessions),
+	defaults := map[string]string{}
+	for _, st := range d.settings() {
+		if dv := st.defaultText(); dv != "" {
+			defaults[st.name] = dv
+		}
 	}
 	for _, n := range names {
 		f := fs.Lookup(n)
