@@ -7,7 +7,6 @@ import (
 	"log/slog"
 	"slices"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"quire/internal/errkind"
@@ -162,11 +161,9 @@ func (k *Kernel) Connect(ctx context.Context, sessionID string) (*Conn, error) {
 		// milliseconds, even while it runs code).
 		dctx, cancel := context.WithTimeout(ctx, k.m.o.KernelInfoTimeout)
 		stop := context.AfterFunc(g.ctx, cancel)
-		var gaveUp atomic.Bool
 		go func() {
 			select {
 			case <-lost:
-				gaveUp.Store(true)
 				cancel()
 			case <-dctx.Done():
 			}
@@ -178,7 +175,10 @@ func (k *Kernel) Connect(ctx context.Context, sessionID string) (*Conn, error) {
 			if ctx.Err() != nil {
 				return nil, fmt.Errorf("connect to kernel: %w", ctx.Err())
 			}
-			if gaveUp.Load() && g.ctx.Err() == nil {
+			k.mu.Lock()
+			unresponsive = k.gen == g && k.unresponsiveLocked()
+			k.mu.Unlock()
+			if unresponsive {
 				return nil, errUnresponsive
 			}
 			if g.ctx.Err() != nil {
