@@ -190,13 +190,8 @@ func (s specs) Resource(name, file string) (io.ReadSeekCloser, time.Time, error)
 	if !ok {
 		return nil, time.Time{}, errkind.Newf(errkind.NotFound, "Kernel spec %s not found", name)
 	}
-	f, err := sp.Open(file)
+	f, fi, err := sp.Open(file)
 	if err != nil {
-		return nil, time.Time{}, errkind.New(errkind.NotFound, "no such kernelspec file: "+file, err)
-	}
-	fi, err := f.Stat()
-	if err != nil {
-		f.Close()
 		return nil, time.Time{}, errkind.New(errkind.NotFound, "no such kernelspec file: "+file, err)
 	}
 	return f, fi.ModTime(), nil

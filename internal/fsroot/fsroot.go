@@ -165,14 +165,25 @@ func (r *Root) Open(p string) (*os.File, error) {
 	return r.OpenFile(p, os.O_RDONLY, 0)
 }
 
+// OpenInfo opens p for reading and returns its FileInfo, from the same
+// fstat that vets its type.
+func (r *Root) OpenInfo(p string) (*os.File, fs.FileInfo, error) {
+	return r.open(p, os.O_RDONLY, 0)
+}
+
 // OpenFile opens p with the given flags and permission. It opens only
 // regular files and directories: the open itself does not block (on a FIFO
 // without a writer it would, until one came), and anything else is closed
 // again with an error wrapping ErrNotRegular.
 func (r *Root) OpenFile(p string, flag int, perm fs.FileMode) (*os.File, error) {
+	f, _, err := r.open(p, flag, perm)
+	return f, err
+}
+
+func (r *Root) open(p string, flag int, perm fs.FileMode) (*os.File, fs.FileInfo, error) {
 	n, err := r.name(p)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	var f *os.File
 	if r.follow {
@@ -181,21 +192,21 @@ func (r *Root) OpenFile(p string, flag int, perm fs.FileMode) (*os.File, error) 
 		f, err = r.r.OpenFile(n, flag|oNonblock, perm)
 	}
 	if errors.Is(err, errNoReader) { // a FIFO without a reader, or a socket
-		return nil, &fs.PathError{Op: "open", Path: p, Err: ErrNotRegular}
+		return nil, nil, &fs.PathError{Op: "open", Path: p, Err: ErrNotRegular}
 	}
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	fi, err := f.Stat()
 	if err != nil {
 		f.Close()
-		return nil, err
+		return nil, nil, err
 	}
 	if !fi.Mode().IsRegular() && !fi.IsDir() {
 		f.Close()
-		return nil, &fs.PathError{Op: "open", Path: p, Err: ErrNotRegular}
+		return nil, nil, &fs.PathError{Op: "open", Path: p, Err: ErrNotRegular}
 	}
-	return f, nil
+	return f, fi, nil
 }
 
 // ReadDir lists directory p (unsorted, as the OS returns it).

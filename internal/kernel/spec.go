@@ -116,30 +116,29 @@ func (s *Spec) Model(base string) SpecModel {
 	}
 }
 
-// Open opens the resource file named file inside the spec's directory. The
-// name is resolved by fsroot, like every path of the contents API, so
-// nothing outside Dir (no "..", no absolute path, no symlink leaving it)
-// can be opened, and a FIFO cannot hold the request; directories are
-// refused. The caller closes the file.
-func (s *Spec) Open(file string) (*os.File, error) {
+// Open opens the resource file named file inside the spec's directory and
+// returns its FileInfo. The name is resolved by fsroot, like every path of
+// the contents API, so nothing outside Dir (no "..", no absolute path, no
+// symlink leaving it) can be opened, and a FIFO cannot hold the request;
+// directories are refused. The caller closes the file.
+func (s *Spec) Open(file string) (*os.File, fs.FileInfo, error) {
 	if file == "" {
-		return nil, fmt.Errorf("open kernelspec resource %q: %w", file, fs.ErrNotExist)
+		return nil, nil, fmt.Errorf("open kernelspec resource %q: %w", file, fs.ErrNotExist)
 	}
 	root, err := fsroot.Open(s.Dir, fsroot.Options{})
 	if err != nil {
-		return nil, fmt.Errorf("open kernelspec dir: %w", err)
+		return nil, nil, fmt.Errorf("open kernelspec dir: %w", err)
 	}
 	defer root.Close()
-	f, err := root.Open(file)
+	f, fi, err := root.OpenInfo(file)
 	if err != nil {
-		return nil, fmt.Errorf("open kernelspec resource %q: %w: %w", file, fs.ErrNotExist, err)
+		return nil, nil, fmt.Errorf("open kernelspec resource %q: %w: %w", file, fs.ErrNotExist, err)
 	}
-	st, err := f.Stat()
-	if err != nil || !st.Mode().IsRegular() {
+	if !fi.Mode().IsRegular() {
 		f.Close()
-		return nil, fmt.Errorf("open kernelspec resource %q: %w", file, fs.ErrNotExist)
+		return nil, nil, fmt.Errorf("open kernelspec resource %q: %w", file, fs.ErrNotExist)
 	}
-	return f, nil
+	return f, fi, nil
 }
 
 var validName = regexp.MustCompile(`^[a-z0-9._-]+$`)

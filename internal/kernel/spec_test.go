@@ -195,7 +195,7 @@ func TestSpecOpen(t *testing.T) {
 		{"", ""},
 		{"missing.png", ""},
 	} {
-		f, err := sp.Open(tc.file)
+		f, _, err := sp.Open(tc.file)
 		if tc.want == "" {
 			if err == nil {
 				f.Close()

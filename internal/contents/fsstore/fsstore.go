@@ -162,13 +162,8 @@ func join(dir, name string) string {
 
 // Open implements contents.Store.
 func (s *Store) Open(ctx context.Context, p string) (io.ReadSeekCloser, contents.Info, error) {
-	f, err := s.root.Open(p)
+	f, fi, err := s.root.OpenInfo(p)
 	if err != nil {
-		return nil, contents.Info{}, kindErr(p, err)
-	}
-	fi, err := f.Stat()
-	if err != nil {
-		f.Close()
 		return nil, contents.Info{}, kindErr(p, err)
 	}
 	if fi.IsDir() {
