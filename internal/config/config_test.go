@@ -94,6 +94,14 @@ func TestRejects(t *testing.T) {
 		{[]string{"--session-idle", "-1h"}, "positive duration"},
 		{[]string{"stray"}, "unexpected argument"},
 		{[]string{"--config", "/nonexistent/q.json"}, "config file"},
+		{[]string{"--http-header-timeout", "0"}, "positive duration"},
+		{[]string{"--max-header-size", "100"}, "out of range"},
+		{[]string{"--login-checks", "0"}, "at least 1"},
+		{[]string{"--login-free-failures", "0"}, "at least 1"},
+		{[]string{"--login-failure-delay", "1h"}, "must not be below"},
+		{[]string{"--ws-ping-interval", "-1s"}, "positive duration"},
+		{[]string{"--max-sessions", "0"}, "at least 1"},
+		{[]string{"--login-max-tracked", "5"}, "at least 100"},
 	} {
 		_, err := config.Load(tc.args, envOf(nil), io.Discard)
 		if err == nil || !strings.Contains(err.Error(), tc.want) {
@@ -363,31 +371,14 @@ func TestServerLimits(t *testing.T) {
 	if got := limits(c); got != want {
 		t.Errorf("flags %+v, want %+v", got, want)
 	}
-	for _, tc := range []struct {
-		args []string
-		want string
-	}{
-		{[]string{"--http-header-timeout", "0"}, "positive duration"},
-		{[]string{"--max-header-size", "100"}, "out of range"},
-		{[]string{"--login-checks", "0"}, "at least 1"},
-		{[]string{"--login-free-failures", "0"}, "at least 1"},
-		{[]string{"--login-failure-delay", "1h"}, "must not be below"},
-		{[]string{"--ws-ping-interval", "-1s"}, "positive duration"},
-		{[]string{"--max-sessions", "0"}, "at least 1"},
-		{[]string{"--login-max-tracked", "5"}, "at least 100"},
-	} {
-		if _, err := config.Load(tc.args, envOf(nil), io.Discard); err == nil || !strings.Contains(err.Error(), tc.want) {
-			t.Errorf("Load(%q) = %v, want an error mentioning %q", tc.args, err, tc.want)
-		}
-	}
-	var help strings.Builder
-	if _, err := config.Load([]string{"--help"}, envOf(nil), &help); !errors.Is(err, flag.ErrHelp) {
-		t.Fatalf("--help: %v", err)
-	}
 	if c, err := config.Load([]string{"--max-sessions", "50", "--login-max-tracked", "500"}, envOf(nil), io.Discard); err != nil || c.MaxSessions != 50 || c.LoginMaxTracked != 500 {
 		t.Errorf("--max-sessions 50 --login-max-tracked 500: %+v, %v", c, err)
 	} else if d.MaxSessions != 10000 || d.LoginMaxTracked != 10000 {
 		t.Errorf("defaults: max sessions %d, tracked %d; want 10000, 10000", d.MaxSessions, d.LoginMaxTracked)
+	}
+	var help strings.Builder
+	if _, err := config.Load([]string{"--help"}, envOf(nil), &help); !errors.Is(err, flag.ErrHelp) {
+		t.Fatalf("--help: %v", err)
 	}
 	for _, s := range []string{"(default 10000) [QUIRE_MAX_SESSIONS]", "(default 10s) [QUIRE_HTTP_HEADER_TIMEOUT]", "(default 64KiB) [QUIRE_MAX_HEADER_SIZE]", "(default 1m0s) [QUIRE_KERNEL_INFO_TIMEOUT]", "(default 15m0s) [QUIRE_LOGIN_MAX_DELAY]"} {
 		if !strings.Contains(help.String(), s) {
