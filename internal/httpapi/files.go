@@ -13,10 +13,14 @@ import (
 const filesCSP = "sandbox; default-src 'none'; img-src 'self' data:; media-src 'self'; style-src 'unsafe-inline'; frame-ancestors 'self'"
 
 // files serves raw file bytes at {base}files/<path> (GET and HEAD), with
-// Range and If-Modified-Since support.
+// Range and If-Modified-Since support. Cross-Origin-Resource-Policy keeps
+// other sites from including a user file as a script, style or image
+// (XSSI, CVE-2019-9644 and CVE-2023-40170) even in browsers that send no
+// Sec-Fetch-Site, on which auth's cross-site refusal relies.
 func (a *API) files(w http.ResponseWriter, r *http.Request) {
 	h := w.Header()
 	h.Set("Content-Security-Policy", filesCSP)
+	h.Set("Cross-Origin-Resource-Policy", "same-origin")
 	h.Set("Cache-Control", "no-cache")
 	h.Set("X-Content-Type-Options", "nosniff")
 	if a.d.Contents == nil {

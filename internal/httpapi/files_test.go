@@ -45,6 +45,9 @@ func TestFiles(t *testing.T) {
 		if got := w.Header().Get("Content-Security-Policy"); got != wantCSP {
 			t.Errorf("%s: CSP %q", tc.url, got)
 		}
+		if got := w.Header().Get("Cross-Origin-Resource-Policy"); got != "same-origin" {
+			t.Errorf("%s: Cross-Origin-Resource-Policy %q, want same-origin", tc.url, got)
+		}
 		if tc.status != 200 {
 			continue
 		}
