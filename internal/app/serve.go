@@ -329,6 +329,10 @@ func (s *server) handler(shutdown func()) (http.Handler, func(), error) {
 		GlobalFailures:      s.cfg.LoginGlobalFailures,
 		GlobalMaxDelay:      s.cfg.LoginGlobalMaxDelay,
 		MaxThrottled:        s.cfg.LoginMaxTracked,
+		DeviceMaxAge:        deviceMaxAge(s.cfg.LoginDeviceMaxAge),
+		DeviceFailures:      s.cfg.LoginDeviceFailures,
+		DeviceLockout:       s.cfg.LoginDeviceLockout,
+		MaxDevices:          s.cfg.LoginMaxTracked,
 		MaxSessions:         s.cfg.MaxSessions,
 
 		ClientIP: g.ClientIP,
@@ -486,3 +490,12 @@ var (
 	_ contents.Notary  = (*trust.Notary)(nil)
 	_ contents.Notary  = (*lazyNotary)(nil)
 )
+
+// deviceMaxAge maps --login-device-max-age (0 = off) to auth.Options
+// (0 = default, negative = off).
+func deviceMaxAge(d time.Duration) time.Duration {
+	if d == 0 {
+		return -1
+	}
+	return d
+}

@@ -98,6 +98,19 @@ type Options struct {
 	// least recently failed is forgotten first).
 	MaxThrottled int
 
+	// Device cookies (see device.go): a successful form login sets one,
+	// valid for DeviceMaxAge (default 365 days; negative: no device
+	// cookies), and later logins that present it skip the per-address and
+	// global throttles. DeviceFailures failed logins with one device cookie
+	// (default 5) within DeviceLockout (default 1h) lock that cookie out
+	// for DeviceLockout; its logins are then throttled as any stranger's.
+	// MaxDevices bounds the device cookies tracked (default MaxThrottled;
+	// the least recently used is forgotten first).
+	DeviceMaxAge   time.Duration
+	DeviceFailures int
+	DeviceLockout  time.Duration
+	MaxDevices     int
+
 	// ClientIP returns the real client address (default: host of
 	// RemoteAddr). IsSecure reports a TLS request (default: r.TLS != nil).
 	ClientIP func(*http.Request) string
@@ -129,6 +142,12 @@ func (o *Options) defaults() {
 	setInt(&o.GlobalFailures, 30)
 	setDur(&o.GlobalMaxDelay, time.Minute)
 	setInt(&o.MaxThrottled, 10000)
+	if o.DeviceMaxAge == 0 {
+		o.DeviceMaxAge = 365 * 24 * time.Hour
+	}
+	setInt(&o.DeviceFailures, 5)
+	setDur(&o.DeviceLockout, time.Hour)
+	setInt(&o.MaxDevices, o.MaxThrottled)
 	if o.ClientIP == nil {
 		o.ClientIP = remoteHost
 	}
@@ -172,6 +191,14 @@ type Auth struct {
 	thr      *throttle
 	sem      chan struct{} // password check slots
 	queued   atomic.Int32  // logins waiting for a slot
+	// Logins with a trusted device cookie have one more check slot, which
+	// only they use, and a queue of their own, so a flood that holds every
+	// slot in sem and fills its queue cannot starve them. Device cookies
+	// come only from successful logins and have one check at a time each,
+	// so strangers cannot occupy this slot.
+	dev       *devices
+	devSem    chan struct{}
+	devQueued atomic.Int32
 
 	// verify checks a password; CheckPassword except in tests.
 	verify   func(hash, pw string) (bool, error)
@@ -198,6 +225,7 @@ func New(o Options) (*Auth, error) {
 		disabled: o.Token == "" && o.PasswordHash == "",
 		tokenSum: sha256.Sum256([]byte(o.Token)),
 		sem:      make(chan struct{}, o.MaxConcurrentChecks),
+		devSem:   make(chan struct{}, 1),
 		verify:   CheckPassword,
 	}
 	a.thr = newThrottle(&a.o)
@@ -220,6 +248,10 @@ func New(o Options) (*Auth, error) {
 	// every cookie; the token enters the fingerprint of sessions it made.
 	a.cookieKey = mac(secret, "quire login cookie v1", o.PasswordHash)
 	a.fpKey = mac(secret, "quire session credential v1")
+	// Device cookies have a key of their own. The password hash stays out
+	// of it: a device cookie proves no credential, and with QUIRE_PASSWORD
+	// the hash changes at every start.
+	a.dev = newDevices(secret, &a.o)
 	if o.Token != "" {
 		a.fpToken = a.fingerprint("token", o.Token)
 	}

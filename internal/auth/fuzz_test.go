@@ -3,6 +3,7 @@ package auth_test
 import (
 	"net/http"
 	"net/http/httptest"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -33,6 +34,45 @@ func FuzzUnauthenticated(f *testing.F) {
 		}
 		if loc := w.Header().Get("Location"); strings.Contains(loc, wrong) && !strings.Contains(pre+post, "zzWRONG") && !strings.Contains(pre+post, "WRONGzz") {
 			t.Fatalf("query %q: redirect %q carries the token", r.URL.RawQuery, loc)
+		}
+	})
+}
+
+// FuzzDeviceCookie: no device cookie value but the one the server issued
+// lets a login past the global throttle.
+func FuzzDeviceCookie(f *testing.F) {
+	fx := newFixture(f, auth.Options{GlobalFailures: 3, DeviceFailures: 1 << 30})
+	// The issued cookie, without logging in (which would retire it).
+	issued := auth.MintDevice(fx.a, []byte("0123456789abcdef"), fx.clock.Now().Unix(), auth.DeviceUser)
+	f.Add(issued)
+	f.Add(strings.Replace(issued, ".", ".+", 1))
+	f.Add("MDEyMzQ1Njc4OWFiY2RlZg.0.b3duZXI.AAAA")
+	f.Add("a.b.c.d")
+	name := auth.DeviceCookieName(fx.a)
+	for i := range 3 { // the global throttle holds while the clock stands still
+		r := httptest.NewRequest("POST", base+"login", strings.NewReader("_xsrf=x&password=wrong"))
+		r.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		r.Header.Set("Cookie", "_xsrf=x")
+		r.RemoteAddr = "203.0.113." + strconv.Itoa(i+1) + ":1"
+		fx.h.ServeHTTP(httptest.NewRecorder(), r)
+	}
+	f.Fuzz(func(t *testing.T, value string) {
+		r := httptest.NewRequest("POST", base+"login", strings.NewReader("_xsrf=x&password=wrong"))
+		r.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		r.Header.Set("Cookie", "_xsrf=x; "+name+"="+value)
+		sent := "" // as the server reads it (quotes dropped, cut at ';')
+		if c, err := r.Cookie(name); err == nil {
+			sent = c.Value
+		}
+		w := httptest.NewRecorder()
+		fx.h.ServeHTTP(w, r)
+		switch {
+		case w.Code == http.StatusUnauthorized && sent != issued:
+			t.Fatalf("device cookie %q passed the global throttle", value)
+		case w.Code == http.StatusTooManyRequests && sent == issued:
+			t.Fatalf("the issued device cookie was throttled")
+		case w.Code != http.StatusUnauthorized && w.Code != http.StatusTooManyRequests:
+			t.Fatalf("device cookie %q: status %d", value, w.Code)
 		}
 	})
 }

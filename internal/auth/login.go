@@ -112,25 +112,21 @@ func (a *Auth) loginPost(w http.ResponseWriter, r *http.Request) {
 	}
 
 	client := a.o.ClientIP(r)
-	key := throttleKey(client)
-	if wait, busy := a.thr.begin(key, a.o.Now()); busy {
-		a.tooMany(w, r, next, wait, "A login from your address is being checked; try again in ")
-		return
-	} else if wait > 0 {
-		a.log.Debug("login throttled", "client", client)
-		a.tooMany(w, r, next, wait, "Too many failed attempts; try again in ")
+	gate, wait, msg := a.beginLogin(r, client) // device cookie or throttles: device.go
+	if wait > 0 {
+		a.tooMany(w, r, next, wait, msg)
 		return
 	}
-	fp, ok, err := a.checkCredential(r.Context(), r.PostFormValue("password"))
+	fp, ok, err := a.checkCredential(r.Context(), r.PostFormValue("password"), gate.trusted)
 	if err != nil {
-		a.thr.abort(key, a.o.Now())
+		gate.abort()
 		if errors.Is(err, errBusy) {
 			a.log.Warn("login refused: password checks busy", "client", client)
 			a.tooMany(w, r, next, time.Second, "The server is busy checking passwords; try again in ")
 		}
 		return // else the client went away
 	}
-	a.thr.end(key, a.o.Now(), ok)
+	gate.end(ok)
 	if !ok {
 		a.log.Info("login failed", "client", client)
 		a.renderLogin(w, r, http.StatusUnauthorized, next, "Invalid credentials")
@@ -143,32 +139,41 @@ func (a *Auth) loginPost(w http.ResponseWriter, r *http.Request) {
 		httpapi.WriteError(w, r, a.log, err)
 		return
 	}
+	a.setDeviceCookie(w, r, gate)
 	a.log.Info("login", "client", client)
 	redirect(w, guard.SafeNext(next, a.o.BaseURL))
 }
 
 // checkCredential checks pw against the token (cheap, constant-time) and
-// then the password hash, at most MaxConcurrentChecks at a time. It returns
-// the fingerprint of the credential that matched.
-func (a *Auth) checkCredential(ctx context.Context, pw string) (fp string, ok bool, err error) {
+// then the password hash, at most MaxConcurrentChecks at a time (plus one
+// for trusted devices). It returns the fingerprint of the credential that
+// matched.
+func (a *Auth) checkCredential(ctx context.Context, pw string, trusted bool) (fp string, ok bool, err error) {
 	if a.tokenOK(pw) {
 		return a.fpToken, true, nil
 	}
 	if a.o.PasswordHash == "" || pw == "" || len(pw) > maxPassword {
 		return "", false, nil
 	}
-	if int(a.queued.Add(1)) > a.o.MaxQueuedChecks {
-		a.queued.Add(-1)
+	queued, own := &a.queued, chan struct{}(nil) // nil: never ready
+	if trusted {
+		queued, own = &a.devQueued, a.devSem
+	}
+	if int(queued.Add(1)) > a.o.MaxQueuedChecks {
+		queued.Add(-1)
 		return "", false, errBusy
 	}
 	select {
 	case a.sem <- struct{}{}:
-		a.queued.Add(-1)
+		queued.Add(-1)
+		defer func() { <-a.sem }()
+	case own <- struct{}{}:
+		queued.Add(-1)
+		defer func() { <-own }()
 	case <-ctx.Done():
-		a.queued.Add(-1)
+		queued.Add(-1)
 		return "", false, ctx.Err()
 	}
-	defer func() { <-a.sem }()
 	a.hashRuns.Add(1)
 	ok, err = a.verify(a.o.PasswordHash, pw)
 	if err != nil {

@@ -114,6 +114,12 @@ type Config struct {
 	LoginGlobalFailures int
 	LoginGlobalMaxDelay time.Duration
 	LoginMaxTracked     int
+	// Device cookies: their lifetime (0 = none issued), and how many
+	// failed logins with one of them within LoginDeviceLockout lock it
+	// out for as long.
+	LoginDeviceMaxAge   time.Duration
+	LoginDeviceFailures int
+	LoginDeviceLockout  time.Duration
 	// MaxSessions bounds the stored browser sessions (least recently
 	// used logged out first).
 	MaxSessions int
@@ -170,6 +176,9 @@ func Defaults() Config {
 		LoginGlobalFailures: 30,
 		LoginGlobalMaxDelay: time.Minute,
 		LoginMaxTracked:     10000,
+		LoginDeviceMaxAge:   365 * 24 * time.Hour,
+		LoginDeviceFailures: 5,
+		LoginDeviceLockout:  time.Hour,
 		MaxSessions:         10000,
 	}
 }
@@ -295,7 +304,10 @@ func (c *Config) settings() []setting {
 		{name: "login-max-delay", kind: "duration", dur: &c.LoginMaxDelay, usage: "longest wait imposed on one address"},
 		{name: "login-global-failures", kind: "int", num: &c.LoginGlobalFailures, usage: "failed logins per minute from all addresses together after which every password check waits"},
 		{name: "login-global-max-delay", kind: "duration", dur: &c.LoginGlobalMaxDelay, usage: "longest wait imposed on every password check during a flood"},
-		{name: "login-max-tracked", kind: "int", num: &c.LoginMaxTracked, usage: "client addresses whose failed logins are remembered; past it the least recently failed is forgotten (the global throttle still counts it)"},
+		{name: "login-max-tracked", kind: "int", num: &c.LoginMaxTracked, usage: "client addresses whose failed logins are remembered, and as many device cookies (their lockouts and retired copies); past it the least recently used is forgotten (the global throttle still counts it)"},
+		{name: "login-device-max-age", kind: "duration0", dur: &c.LoginDeviceMaxAge, usage: "lifetime of the device cookie a browser gets at each successful login; its later logins skip the per-address and global throttles, so a flood of wrong passwords cannot lock the owner out (0 = no device cookies)"},
+		{name: "login-device-failures", kind: "int", num: &c.LoginDeviceFailures, usage: "failed logins with one device cookie within --login-device-lockout after which that cookie is locked out (its logins are throttled like a stranger's) for --login-device-lockout"},
+		{name: "login-device-lockout", kind: "duration", dur: &c.LoginDeviceLockout, usage: "window in which --login-device-failures failures lock a device cookie out, and how long the lockout lasts"},
 		{name: "max-sessions", kind: "int", num: &c.MaxSessions, usage: "browser sessions kept; past it the least recently used one is logged out"},
 	}
 }
@@ -748,9 +760,9 @@ func (c *Config) normalise(getenv func(string) string) error {
 	if c.KernelHeartbeatMisses < 1 {
 		return fmt.Errorf("--kernel-heartbeat-misses %d must be at least 1", c.KernelHeartbeatMisses)
 	}
-	if c.LoginChecks < 1 || c.LoginFreeFailures < 1 || c.LoginGlobalFailures < 1 {
-		return fmt.Errorf("--login-checks (%d), --login-free-failures (%d) and --login-global-failures (%d) must be at least 1",
-			c.LoginChecks, c.LoginFreeFailures, c.LoginGlobalFailures)
+	if c.LoginChecks < 1 || c.LoginFreeFailures < 1 || c.LoginGlobalFailures < 1 || c.LoginDeviceFailures < 1 {
+		return fmt.Errorf("--login-checks (%d), --login-free-failures (%d), --login-global-failures (%d) and --login-device-failures (%d) must be at least 1",
+			c.LoginChecks, c.LoginFreeFailures, c.LoginGlobalFailures, c.LoginDeviceFailures)
 	}
 	if c.LoginMaxTracked < 100 || c.MaxSessions < 1 {
 		return fmt.Errorf("--login-max-tracked (%d) must be at least 100 and --max-sessions (%d) at least 1", c.LoginMaxTracked, c.MaxSessions)

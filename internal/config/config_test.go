@@ -102,6 +102,9 @@ func TestRejects(t *testing.T) {
 		{[]string{"--ws-ping-interval", "-1s"}, "positive duration"},
 		{[]string{"--max-sessions", "0"}, "at least 1"},
 		{[]string{"--login-max-tracked", "5"}, "at least 100"},
+		{[]string{"--login-device-failures", "0"}, "at least 1"},
+		{[]string{"--login-device-lockout", "0"}, "positive duration"},
+		{[]string{"--login-device-max-age", "-1h"}, "0 = off"},
 	} {
 		_, err := config.Load(tc.args, envOf(nil), io.Discard)
 		if err == nil || !strings.Contains(err.Error(), tc.want) {
@@ -376,11 +379,18 @@ func TestServerLimits(t *testing.T) {
 	} else if d.MaxSessions != 10000 || d.LoginMaxTracked != 10000 {
 		t.Errorf("defaults: max sessions %d, tracked %d; want 10000, 10000", d.MaxSessions, d.LoginMaxTracked)
 	}
+	if d.LoginDeviceMaxAge != 365*24*time.Hour || d.LoginDeviceFailures != 5 || d.LoginDeviceLockout != time.Hour {
+		t.Errorf("device cookie defaults: %s, %d, %s; want 8760h, 5, 1h", d.LoginDeviceMaxAge, d.LoginDeviceFailures, d.LoginDeviceLockout)
+	}
+	if c, err := config.Load([]string{"--login-device-max-age", "0", "--login-device-failures", "3", "--login-device-lockout", "10m"}, envOf(nil), io.Discard); err != nil ||
+		c.LoginDeviceMaxAge != 0 || c.LoginDeviceFailures != 3 || c.LoginDeviceLockout != 10*time.Minute {
+		t.Errorf("device cookie flags: %+v, %v", c, err)
+	}
 	var help strings.Builder
 	if _, err := config.Load([]string{"--help"}, envOf(nil), &help); !errors.Is(err, flag.ErrHelp) {
 		t.Fatalf("--help: %v", err)
 	}
-	for _, s := range []string{"(default 10000) [QUIRE_MAX_SESSIONS]", "(default 10s) [QUIRE_HTTP_HEADER_TIMEOUT]", "(default 64KiB) [QUIRE_MAX_HEADER_SIZE]", "(default 1m0s) [QUIRE_KERNEL_INFO_TIMEOUT]", "(default 15m0s) [QUIRE_LOGIN_MAX_DELAY]"} {
+	for _, s := range []string{"(default 10000) [QUIRE_MAX_SESSIONS]", "(default 8760h0m0s) [QUIRE_LOGIN_DEVICE_MAX_AGE]", "(default 5) [QUIRE_LOGIN_DEVICE_FAILURES]", "(default 10s) [QUIRE_HTTP_HEADER_TIMEOUT]", "(default 64KiB) [QUIRE_MAX_HEADER_SIZE]", "(default 1m0s) [QUIRE_KERNEL_INFO_TIMEOUT]", "(default 15m0s) [QUIRE_LOGIN_MAX_DELAY]"} {
 		if !strings.Contains(help.String(), s) {
 			t.Errorf("--help lacks %q", s)
 		}
