@@ -57,7 +57,9 @@ type Options struct {
 	Transport string
 	// Log receives lifecycle events and kernel output (debug). Default: discard.
 	Log *slog.Logger
-	// Env is the server environment kernels inherit. Default: os.Environ().
+	// Env is the server environment kernels inherit, already without the
+	// server's own credentials (app builds it with config.ChildEnv).
+	// Default: os.Environ().
 	Env []string
 	// Username stamps headers of messages the server makes. Default: the OS user.
 	Username string
