@@ -18,6 +18,7 @@ import (
 
 	"quire/internal/errkind"
 	"quire/internal/kernel/wire"
+	"quire/internal/safefile"
 )
 
 // Socket is one ZeroMQ socket as the kernel package uses it. Recv must
@@ -214,7 +215,7 @@ func (m *Manager) Start(ctx context.Context, name, cwd string, env map[string]st
 	if closed {
 		return nil, errkind.New(errkind.Unavailable, "server is shutting down", nil)
 	}
-	if err := os.MkdirAll(m.o.RuntimeDir, 0o700); err != nil {
+	if err := safefile.MkdirAll(m.o.RuntimeDir); err != nil {
 		return nil, fmt.Errorf("start kernel: runtime dir: %w", err)
 	}
 	id := wire.NewID()
