@@ -133,6 +133,11 @@ func logSecretsSession(t *testing.T, format string) {
 			}
 		}
 	}
+	for _, code := range []string{"302", "400", "401", "404", "413"} {
+		if !strings.Contains(log, "status="+code) && !strings.Contains(log, `"status":`+code) {
+			t.Errorf("the session logged no %s response; it no longer covers that case", code)
+		}
+	}
 	if requests < 30 {
 		t.Errorf("only %d access-log lines; the session was not logged at debug level?\n%s", requests, log)
 	}
