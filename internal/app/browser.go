@@ -1,6 +1,7 @@
 package app
 
 import (
+	"bytes"
 	"html/template"
 	"net/url"
 	"os"
@@ -9,6 +10,8 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+
+	"quire/internal/safefile"
 )
 
 var openPage = sync.OnceValue(func() *template.Template {
@@ -31,14 +34,10 @@ func (s *server) openBrowser(info serverInfo) {
 		target += "?token=" + url.QueryEscape(s.token)
 	}
 	path := filepath.Join(s.cfg.RuntimeDir, "quire-"+strconv.Itoa(info.PID)+"-open.html")
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
-	if err != nil {
-		s.log.Info("not opening a browser", "reason", "cannot write the redirect file", "err", err)
-		return
-	}
-	err = openPage().Execute(f, target)
-	if cerr := f.Close(); err == nil {
-		err = cerr
+	var page bytes.Buffer
+	err := openPage().Execute(&page, target)
+	if err == nil {
+		err = safefile.WriteFile(path, page.Bytes(), 0o600) // it holds the token
 	}
 	if err != nil {
 		s.log.Info("not opening a browser", "reason", "cannot write the redirect file", "err", err)

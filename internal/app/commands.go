@@ -18,6 +18,7 @@ import (
 
 	"quire/internal/auth"
 	"quire/internal/config"
+	"quire/internal/safefile"
 )
 
 // envFunc looks an environment variable up (os.LookupEnv in production).
@@ -236,31 +237,11 @@ func storePasswordHash(path, hash string) error {
 	if err != nil {
 		return err
 	}
-	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
-		return fmt.Errorf("create config dir: %w", err)
+	if err := safefile.MkdirAll(filepath.Dir(path)); err != nil {
+		return fmt.Errorf("config dir: %w", err)
 	}
-	tmp, err := os.CreateTemp(filepath.Dir(path), ".config-*.json")
-	if err != nil {
-		return fmt.Errorf("write config file: %w", err)
-	}
-	defer os.Remove(tmp.Name())
-	if _, err := tmp.Write(append(out, '\n')); err != nil {
-		tmp.Close()
-		return fmt.Errorf("write config file: %w", err)
-	}
-	if err := tmp.Chmod(0o600); err != nil {
-		tmp.Close()
-		return fmt.Errorf("write config file: %w", err)
-	}
-	if err := tmp.Sync(); err != nil {
-		tmp.Close()
-		return fmt.Errorf("write config file: %w", err)
-	}
-	if err := tmp.Close(); err != nil {
-		return fmt.Errorf("write config file: %w", err)
-	}
-	if err := os.Rename(tmp.Name(), path); err != nil {
-		return fmt.Errorf("write config file: %w", err)
+	if err := safefile.WriteFile(path, append(out, '\n'), 0o600); err != nil {
+		return fmt.Errorf("config file: %w", err)
 	}
 	return nil
 }

@@ -75,6 +75,9 @@ func (k *kernels) start(ctx context.Context, name, p string) (*kernel.Kernel, er
 	if name == "" {
 		name = k.m.Specs().Default()
 	}
+	if _, err := fsroot.Clean(p); errors.Is(err, fsroot.ErrNameTooLong) {
+		return nil, errkind.New(errkind.Invalid, fmt.Sprintf("path too long: a name may be at most %d bytes and a path at most %d bytes", fsroot.MaxName, fsroot.MaxPath), err)
+	}
 	env := map[string]string{}
 	if p != "" {
 		env["JPY_SESSION_NAME"] = p

@@ -11,6 +11,8 @@ import (
 	"strconv"
 	"strings"
 	"syscall"
+
+	"quire/internal/safefile"
 )
 
 // serverInfo is the runtime file quire-<pid>.json, in the shape of
@@ -33,26 +35,20 @@ func runtimeFileName(dir string, pid int) string {
 	return filepath.Join(dir, "quire-"+strconv.Itoa(pid)+".json")
 }
 
-// writeRuntimeFile writes info to <dir>/quire-<pid>.json with mode 0600,
-// creating dir with mode 0700.
+// writeRuntimeFile writes info (which holds the token) to
+// <dir>/quire-<pid>.json with mode 0600 through safefile, creating dir with
+// mode 0700 and refusing one other users may write.
 func writeRuntimeFile(dir string, info serverInfo) (string, error) {
-	if err := os.MkdirAll(dir, 0o700); err != nil {
-		return "", fmt.Errorf("create runtime dir: %w", err)
+	if err := safefile.MkdirAll(dir); err != nil {
+		return "", fmt.Errorf("runtime dir: %w", err)
 	}
 	data, err := json.MarshalIndent(info, "", "  ")
 	if err != nil {
 		return "", err
 	}
 	path := runtimeFileName(dir, info.PID)
-	tmp := path + ".tmp"
-	if err := os.WriteFile(tmp, append(data, '\n'), 0o600); err != nil {
-		return "", fmt.Errorf("write runtime file: %w", err)
-	}
-	if err := os.Chmod(tmp, 0o600); err != nil {
-		return "", fmt.Errorf("write runtime file: %w", err)
-	}
-	if err := os.Rename(tmp, path); err != nil {
-		return "", fmt.Errorf("write runtime file: %w", err)
+	if err := safefile.WriteFile(path, append(data, '\n'), 0o600); err != nil {
+		return "", fmt.Errorf("runtime file: %w", err)
 	}
 	return path, nil
 }

@@ -30,6 +30,7 @@ import (
 	"quire/internal/httpapi"
 	"quire/internal/kernel"
 	"quire/internal/logx"
+	"quire/internal/safefile"
 	"quire/internal/session"
 	"quire/internal/tlsx"
 	"quire/internal/trust"
@@ -94,6 +95,7 @@ func (s *server) run(ctx context.Context) error {
 		Dial:               dialZMQ,
 		Transport:          s.cfg.KernelTransport,
 		Log:                s.log,
+		Env:                config.ChildEnv(os.Environ()), // kernels never inherit Quire's credentials
 		ShutdownWait:       s.cfg.KernelShutdownWait,
 		KernelInfoTimeout:  s.cfg.KernelInfoTimeout,
 		HeartbeatInterval:  cmp.Or(s.cfg.KernelHeartbeatInterval, -1), // 0 = off
@@ -128,8 +130,14 @@ func (s *server) run(ctx context.Context) error {
 	if fi, err := os.Stat(s.cfg.RootDir); err != nil || !fi.IsDir() {
 		return fmt.Errorf("root directory %s does not exist or is not a directory (--root-dir)", s.cfg.RootDir)
 	}
-	if err := os.MkdirAll(s.cfg.DataDir, 0o700); err != nil {
-		return fmt.Errorf("create data dir: %w", err)
+	// The data dir (cookie secret, sessions, TLS key) and the runtime dir
+	// (runtime file with the token, kernels' connection files with their
+	// keys) must be the user's alone: refused, with the fix, otherwise.
+	if err := safefile.MkdirAll(s.cfg.DataDir); err != nil {
+		return fmt.Errorf("data dir (--data-dir): %w", err)
+	}
+	if err := safefile.MkdirAll(s.cfg.RuntimeDir); err != nil {
+		return fmt.Errorf("runtime dir (--runtime-dir or JUPYTER_RUNTIME_DIR): %w", err)
 	}
 
 	tlsConf, err := s.tlsConfig()
@@ -173,13 +181,16 @@ func (s *server) run(ctx context.Context) error {
 	go func() { serveErr <- srv.Serve(ln) }()
 
 	info := s.info(port)
+	// The banner first: a script (or test) that waits for the runtime file
+	// then finds the banner already printed; the file is synced to disk,
+	// which may take a while.
+	s.banner(info)
 	path, err := writeRuntimeFile(s.cfg.RuntimeDir, info)
 	if err != nil {
 		s.log.Warn("could not write the runtime file; quire list will not show this server", "err", err)
 	} else {
 		s.cleanup = append(s.cleanup, func() { _ = os.Remove(path) })
 	}
-	s.banner(info)
 	if !s.cfg.NoBrowser {
 		s.openBrowser(info)
 	}

@@ -10,6 +10,8 @@ import (
 	"path/filepath"
 	"runtime"
 	"strings"
+
+	"quire/internal/safefile"
 )
 
 // secretFile holds 32 random bytes, base64 and a newline, mode 0600. It keys
@@ -22,13 +24,13 @@ const secretLen = 32
 // (0600) when missing. It refuses a file that group or others may read, or
 // that is not a regular file.
 func loadSecret(dir string) ([]byte, error) {
-	if err := os.MkdirAll(dir, 0o700); err != nil {
-		return nil, fmt.Errorf("create data dir: %w", err)
+	if err := safefile.MkdirAll(dir); err != nil {
+		return nil, fmt.Errorf("data dir: %w", err)
 	}
 	p := filepath.Join(dir, secretFile)
 	fi, err := os.Lstat(p)
 	if errors.Is(err, fs.ErrNotExist) {
-		if err := createSecret(dir, p); err != nil {
+		if err := createSecret(p); err != nil {
 			return nil, err
 		}
 		fi, err = os.Lstat(p)
@@ -54,35 +56,16 @@ func loadSecret(dir string) ([]byte, error) {
 	return key, nil
 }
 
-// createSecret writes a new secret to a temporary file and links it into
-// place, so that a concurrent reader never sees a partial file and two
-// starting servers agree on one secret.
-func createSecret(dir, p string) error {
+// createSecret creates p with a new secret through safefile.WriteNew: the
+// file appears whole or not at all, and when two starting servers race the
+// second keeps the first one's secret.
+func createSecret(p string) error {
 	key := make([]byte, secretLen)
 	if _, err := rand.Read(key); err != nil {
 		return fmt.Errorf("cookie secret: %w", err)
 	}
-	f, err := os.CreateTemp(dir, ".quire_cookie_secret-*")
-	if err != nil {
-		return fmt.Errorf("cookie secret: %w", err)
-	}
-	tmp := f.Name()
-	defer os.Remove(tmp)
-	if err := f.Chmod(0o600); err != nil {
-		f.Close()
-		return fmt.Errorf("cookie secret: %w", err)
-	}
-	_, err = f.WriteString(base64.StdEncoding.EncodeToString(key) + "\n")
-	if err == nil {
-		err = f.Sync()
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err != nil {
-		return fmt.Errorf("cookie secret: %w", err)
-	}
-	if err := os.Link(tmp, p); err != nil && !errors.Is(err, fs.ErrExist) {
+	err := safefile.WriteNew(p, []byte(base64.StdEncoding.EncodeToString(key)+"\n"), 0o600)
+	if err != nil && !errors.Is(err, fs.ErrExist) {
 		return fmt.Errorf("cookie secret: %w", err)
 	}
 	return nil

@@ -10,11 +10,12 @@ import (
 	"io/fs"
 	"log/slog"
 	"os"
-	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
 	"time"
+
+	"quire/internal/safefile"
 )
 
 // sessionsFile is the session store: one JSON document, mode 0600, replaced
@@ -222,46 +223,13 @@ func (s *store) flush(now time.Time) error {
 	slices.SortFunc(f.Sessions, func(a, b *record) int { return strings.Compare(a.ID, b.ID) })
 	b, err := json.MarshalIndent(f, "", " ")
 	if err == nil {
-		err = writeAtomic(s.path, b)
+		err = safefile.WriteFile(s.path, b, 0o600)
 	}
 	if err != nil {
 		s.mu.Lock()
 		s.dirty = true
 		s.mu.Unlock()
 		return fmt.Errorf("save session store: %w", err)
-	}
-	return nil
-}
-
-// writeAtomic replaces path with b (mode 0600) through a synced temporary
-// file and a rename.
-func writeAtomic(path string, b []byte) error {
-	dir := filepath.Dir(path)
-	f, err := os.CreateTemp(dir, "."+filepath.Base(path)+"-*")
-	if err != nil {
-		return err
-	}
-	tmp := f.Name()
-	defer os.Remove(tmp) // fails harmlessly after the rename
-	err = f.Chmod(0o600)
-	if err == nil {
-		_, err = f.Write(b)
-	}
-	if err == nil {
-		err = f.Sync()
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err != nil {
-		return err
-	}
-	if err := os.Rename(tmp, path); err != nil {
-		return err
-	}
-	if d, err := os.Open(dir); err == nil {
-		_ = d.Sync() // best effort: make the rename durable
-		d.Close()
 	}
 	return nil
 }

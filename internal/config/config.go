@@ -198,6 +198,9 @@ type setting struct {
 	dur   *time.Duration
 	cidrs *[]netip.Prefix
 	set   *bool // optional: records that the option was given at all
+	// secret marks a setting whose value is a credential: its QUIRE_*
+	// variable is kept out of child processes' environments (ChildEnv).
+	secret bool
 }
 
 // defaultText renders the setting's current value for --help, or "" when
@@ -253,8 +256,8 @@ func (c *Config) settings() []setting {
 		{name: "sock", kind: "string", str: &c.Sock, usage: "listen on this Unix socket (mode 0600) instead of TCP"},
 		{name: "root-dir", kind: "string", str: &c.RootDir, usage: "directory served (default: the current directory)"},
 		{name: "base-url", kind: "string", str: &c.BaseURL, usage: "URL prefix of every route, normalised to /x/"},
-		{name: "token", kind: "string", str: &c.Token, set: &c.TokenSet, usage: "access token; empty string = no token (loopback or socket only); default: a random token unless a password is set"},
-		{name: "password-hash", kind: "string", str: &c.PasswordHash, usage: "Jupyter password hash (argon2:... or sha1:salt:hex), e.g. from `quire password`; QUIRE_PASSWORD gives a plain password instead"},
+		{name: "token", kind: "string", str: &c.Token, set: &c.TokenSet, secret: true, usage: "access token; empty string = no token (loopback or socket only); default: a random token unless a password is set"},
+		{name: "password-hash", kind: "string", str: &c.PasswordHash, secret: true, usage: "Jupyter password hash (argon2:... or sha1:salt:hex), e.g. from `quire password`; QUIRE_PASSWORD gives a plain password instead"},
 		{name: "certfile", kind: "string", str: &c.CertFile, usage: "TLS certificate (PEM)"},
 		{name: "keyfile", kind: "string", str: &c.KeyFile, usage: "TLS private key (PEM)"},
 		{name: "tls", kind: "string", str: &c.TLS, usage: "\"self-signed\": generate a certificate once, keep it in the data dir and print its fingerprint"},

@@ -21,6 +21,20 @@ var ErrInvalidPath = errors.New("invalid path")
 // or writing one can block for ever or never end.
 var ErrNotRegular = errors.New("not a regular file or directory")
 
+// ErrNameTooLong reports an API path with a segment over MaxName bytes or,
+// cleaned, over MaxPath bytes: the file system would refuse it anyway
+// (ENAMETOOLONG), so Clean refuses it first with the limit in the message.
+var ErrNameTooLong = errors.New("name too long")
+
+// Limits of a name and of a cleaned API path, in bytes: Linux's NAME_MAX
+// and PATH_MAX less its terminating NUL. The root directory's own path
+// counts towards the OS limit too; a path within MaxPath that is still too
+// long for the OS fails with ENAMETOOLONG, which callers treat alike.
+const (
+	MaxName = 255
+	MaxPath = 4095
+)
+
 // Clean normalises an API path into a clean, slash-separated path relative
 // to the root ("" is the root itself). It splits on "/", drops empty and "."
 // segments (so leading, trailing and repeated slashes are harmless) and
@@ -29,7 +43,9 @@ var ErrNotRegular = errors.New("not a regular file or directory")
 //   - a NUL byte;
 //   - a backslash anywhere: it is a separator on Windows and a source of
 //     confusion everywhere, so Quire refuses it on every platform;
-//   - a first segment that looks like a drive letter ("C:", "c:foo").
+//   - a first segment that looks like a drive letter ("C:", "c:foo");
+//   - a segment over MaxName bytes, or a result over MaxPath bytes, with an
+//     error wrapping ErrNameTooLong instead.
 //
 // The result is never absolute and never contains "..".
 func Clean(apiPath string) (string, error) {
@@ -43,6 +59,9 @@ func Clean(apiPath string) (string, error) {
 	if isClean(apiPath) {
 		if hasDrive(apiPath) {
 			return "", fmt.Errorf("%w: drive letter", ErrInvalidPath)
+		}
+		if err := checkLength(apiPath); err != nil {
+			return "", err
 		}
 		return apiPath, nil
 	}
@@ -61,7 +80,27 @@ func Clean(apiPath string) (string, error) {
 	if hasDrive(p) {
 		return "", fmt.Errorf("%w: drive letter", ErrInvalidPath)
 	}
+	if err := checkLength(p); err != nil {
+		return "", err
+	}
 	return p, nil
+}
+
+// checkLength refuses a clean path p over MaxPath bytes or with a segment
+// over MaxName bytes.
+func checkLength(p string) error {
+	if len(p) > MaxPath {
+		return fmt.Errorf("%w: path of %d bytes, over the %d-byte limit", ErrNameTooLong, len(p), MaxPath)
+	}
+	if len(p) <= MaxName {
+		return nil
+	}
+	for s := range strings.SplitSeq(p, "/") {
+		if len(s) > MaxName {
+			return fmt.Errorf("%w: a name of %d bytes, over the %d-byte limit", ErrNameTooLong, len(s), MaxName)
+		}
+	}
+	return nil
 }
 
 func isClean(p string) bool {

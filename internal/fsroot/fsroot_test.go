@@ -50,6 +50,51 @@ func TestClean(t *testing.T) {
 	}
 }
 
+// Names over MaxName bytes and paths over MaxPath are refused up front
+// with ErrNameTooLong; the limits themselves pass. Stat on such a name
+// fails with ErrNameTooLong before the OS is asked.
+func TestCleanLength(t *testing.T) {
+	n := func(c string, k int) string { return strings.Repeat(c, k) }
+	deep := func(total int) string { // "d/d/…/x" of exactly total bytes
+		s := n("d/", (total-1)/2)
+		return s + n("x", total-len(s))
+	}
+	for _, tc := range []struct {
+		in      string
+		tooLong bool
+	}{
+		{n("a", 255), false},
+		{n("a", 256), true},
+		{"dir/" + n("a", 256), true},
+		{n("a", 256) + "/x", true},
+		{"/" + n("a", 255) + "/", false},
+		{"./" + n("é", 128), true}, // 256 bytes, 128 runes
+		{deep(4095), false},
+		{deep(4096), true},
+		{"/" + deep(4095) + "//", false}, // counted after cleaning
+	} {
+		_, err := fsroot.Clean(tc.in)
+		short := tc.in
+		if len(short) > 40 {
+			short = short[:40] + "…"
+		}
+		if tc.tooLong != errors.Is(err, fsroot.ErrNameTooLong) {
+			t.Errorf("Clean(%q, %d bytes) error %v; want name-too-long %v", short, len(tc.in), err, tc.tooLong)
+		}
+		if !tc.tooLong && err != nil {
+			t.Errorf("Clean(%q): %v", short, err)
+		}
+	}
+	r, err := fsroot.Open(t.TempDir(), fsroot.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	if _, err := r.Stat(n("a", 300)); !errors.Is(err, fsroot.ErrNameTooLong) {
+		t.Errorf("Stat(300-byte name) = %v, want ErrNameTooLong", err)
+	}
+}
+
 func FuzzClean(f *testing.F) {
 	for _, s := range []string{"", "/", "a/b", "../x", "a/./../b", "//x", `a\b`, "C:x", "\x00", ".../..../"} {
 		f.Add(s)
@@ -62,6 +107,9 @@ func FuzzClean(f *testing.F) {
 		if path.IsAbs(got) || filepath.IsAbs(got) || slices.Contains(strings.Split(got, "/"), "..") ||
 			strings.ContainsAny(got, "\x00\\") || strings.HasPrefix(got, "/") || strings.HasSuffix(got, "/") {
 			t.Fatalf("Clean(%q) = %q escapes the root", p, got)
+		}
+		if len(got) > fsroot.MaxPath || slices.ContainsFunc(strings.Split(got, "/"), func(s string) bool { return len(s) > fsroot.MaxName }) {
+			t.Fatalf("Clean(%q) = a name or path over the limits", p)
 		}
 		if again, err := fsroot.Clean(got); err != nil || again != got {
 			t.Fatalf("Clean not idempotent: %q → %q → %q, %v", p, got, again, err)

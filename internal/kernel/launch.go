@@ -22,6 +22,7 @@ import (
 	"syscall"
 
 	"quire/internal/errkind"
+	"quire/internal/safefile"
 )
 
 // connInfo is a kernel connection file.
@@ -257,8 +258,9 @@ func randomKey() string {
 	return hex.EncodeToString(b[:])
 }
 
-// writeConnFile writes info to path with mode 0600, unlinking any existing
-// file first so a pre-planted file (or symlink) cannot keep other modes.
+// writeConnFile writes info to path with mode 0600 through safefile (in a
+// checked directory, never through a symlink), unlinking any existing file
+// first so a pre-planted file cannot keep other modes.
 func writeConnFile(path string, info *connInfo) error {
 	b, err := json.MarshalIndent(info, "", "  ")
 	if err != nil {
@@ -267,14 +269,9 @@ func writeConnFile(path string, info *connInfo) error {
 	if err := os.Remove(path); err != nil && !errors.Is(err, fs.ErrNotExist) {
 		return fmt.Errorf("remove old connection file: %w", err)
 	}
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	f, err := safefile.Create(path, 0o600)
 	if err != nil {
 		return fmt.Errorf("create connection file: %w", err)
-	}
-	if st, err := f.Stat(); err != nil || st.Mode().Perm() != 0o600 {
-		f.Close()
-		os.Remove(path)
-		return errors.New("connection file: mode is not 0600")
 	}
 	if _, err := f.Write(b); err != nil {
 		f.Close()

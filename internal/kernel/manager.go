@@ -18,6 +18,7 @@ import (
 
 	"quire/internal/errkind"
 	"quire/internal/kernel/wire"
+	"quire/internal/safefile"
 )
 
 // Socket is one ZeroMQ socket as the kernel package uses it. Recv must
@@ -57,7 +58,9 @@ type Options struct {
 	Transport string
 	// Log receives lifecycle events and kernel output (debug). Default: discard.
 	Log *slog.Logger
-	// Env is the server environment kernels inherit. Default: os.Environ().
+	// Env is the server environment kernels inherit, already without the
+	// server's own credentials (app builds it with config.ChildEnv).
+	// Default: os.Environ().
 	Env []string
 	// Username stamps headers of messages the server makes. Default: the OS user.
 	Username string
@@ -212,7 +215,7 @@ func (m *Manager) Start(ctx context.Context, name, cwd string, env map[string]st
 	if closed {
 		return nil, errkind.New(errkind.Unavailable, "server is shutting down", nil)
 	}
-	if err := os.MkdirAll(m.o.RuntimeDir, 0o700); err != nil {
+	if err := safefile.MkdirAll(m.o.RuntimeDir); err != nil {
 		return nil, fmt.Errorf("start kernel: runtime dir: %w", err)
 	}
 	id := wire.NewID()

@@ -103,7 +103,7 @@ func Redact(_ []string, a slog.Attr) slog.Attr {
 
 var (
 	// key=value pairs whose key names a secret, in URLs, forms and messages.
-	kvRE = regexp.MustCompile(`(?i)([a-z0-9_.\-]*(?:token|auth|key|code|state|xsrf|password|passwd|secret|session|cookie)[a-z0-9_.\-]*=)[^&;\s"'<>,]+`)
+	kvRE = regexp.MustCompile(`(?i)([a-z0-9_.\-]*(?:` + strings.Join(secretWords, "|") + `)[a-z0-9_.\-]*=)[^&;\s"'<>,]+`)
 	// "Authorization: token abc", "Cookie: a=b; c=d" header lines.
 	headerRE = regexp.MustCompile(`(?i)((?:authorization|proxy-authorization|cookie|set-cookie)\s*:\s*)[^\r\n"]+`)
 	// "token abc…", "Bearer abc…" credentials of realistic length.
@@ -111,11 +111,39 @@ var (
 )
 
 // Scrub replaces secrets inside free text: values of sensitive key=value
-// pairs, header lines carrying credentials, and "token …"/"Bearer …"
-// credentials.
+// pairs, header lines carrying credentials, "token …"/"Bearer …"
+// credentials, and secrets nested in any URL or query-like word (a next
+// parameter holding an encoded ?token=), through RedactURL.
 func Scrub(s string) string {
 	s = headerRE.ReplaceAllString(s, "${1}"+Secret)
 	s = kvRE.ReplaceAllString(s, "${1}"+Secret)
 	s = schemeRE.ReplaceAllString(s, "${1}"+Secret)
-	return s
+	return scrubWords(s)
+}
+
+// scrubWords passes every word of s (split at spaces, quotes and angle
+// brackets) that could hold a parameter through RedactURL.
+func scrubWords(s string) string {
+	if !strings.ContainsAny(s, "=%") {
+		return s
+	}
+	var b strings.Builder
+	start := 0
+	flush := func(end int) {
+		w := s[start:end]
+		if strings.ContainsAny(w, "=%") {
+			w = RedactURL(w)
+		}
+		b.WriteString(w)
+	}
+	for i := 0; i < len(s); i++ {
+		switch s[i] {
+		case ' ', '\t', '\n', '\r', '"', '\'', '<', '>', '`':
+			flush(i)
+			b.WriteByte(s[i])
+			start = i + 1
+		}
+	}
+	flush(len(s))
+	return b.String()
 }

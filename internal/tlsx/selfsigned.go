@@ -17,6 +17,8 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	"quire/internal/safefile"
 )
 
 // Self-signed certificate files inside SelfSigned's dir.
@@ -44,7 +46,7 @@ func SelfSigned(dir string, hosts []string, now time.Time) (*tls.Config, string,
 	if cert, leaf, ok := reuse(certPath, keyPath, dns, ips, now); ok {
 		return baseConfig(cert), Fingerprint(leaf), nil
 	}
-	if err := os.MkdirAll(dir, 0o700); err != nil {
+	if err := safefile.MkdirAll(dir); err != nil {
 		return nil, "", fmt.Errorf("self-signed certificate: %w", err)
 	}
 	certPEM, keyPEM, err := generate(dns, ips, now)
@@ -53,10 +55,10 @@ func SelfSigned(dir string, hosts []string, now time.Time) (*tls.Config, string,
 	}
 	// Key first: a crash in between leaves a key without a matching
 	// certificate, which the next start detects and replaces.
-	if err := writeAtomic(keyPath, keyPEM, 0o600); err != nil {
+	if err := safefile.WriteFile(keyPath, keyPEM, 0o600); err != nil {
 		return nil, "", fmt.Errorf("self-signed certificate: %w", err)
 	}
-	if err := writeAtomic(certPath, certPEM, 0o644); err != nil {
+	if err := safefile.WriteFile(certPath, certPEM, 0o644); err != nil {
 		return nil, "", fmt.Errorf("self-signed certificate: %w", err)
 	}
 	cert, err := tls.X509KeyPair(certPEM, keyPEM)
@@ -164,31 +166,4 @@ func generate(dns []string, ips []netip.Addr, now time.Time) (certPEM, keyPEM []
 	certPEM = pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der})
 	keyPEM = pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: pkcs8})
 	return certPEM, keyPEM, nil
-}
-
-// writeAtomic writes b to name via a temporary file in the same directory,
-// created with perm, synced and renamed into place.
-func writeAtomic(name string, b []byte, perm os.FileMode) error {
-	f, err := os.CreateTemp(filepath.Dir(name), ".tmp-"+filepath.Base(name)+"-*")
-	if err != nil {
-		return err
-	}
-	tmp := f.Name()
-	defer os.Remove(tmp) // no-op after a successful rename
-	if err := f.Chmod(perm); err != nil {
-		f.Close()
-		return err
-	}
-	if _, err := f.Write(b); err != nil {
-		f.Close()
-		return err
-	}
-	if err := f.Sync(); err != nil {
-		f.Close()
-		return err
-	}
-	if err := f.Close(); err != nil {
-		return err
-	}
-	return os.Rename(tmp, name)
 }

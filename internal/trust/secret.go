@@ -7,7 +7,8 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
-	"path/filepath"
+
+	"quire/internal/safefile"
 )
 
 // secretBytes is how much randomness a new secret holds (nbformat's 1024).
@@ -28,9 +29,9 @@ func newSecret() []byte {
 	return append(append(out, enc...), '\n')
 }
 
-// loadSecret reads path, or creates it (mode 0600) with a fresh secret if
-// it is missing. Two processes creating it at once agree on one secret: the
-// file appears whole, by a hard link, or not at all.
+// loadSecret reads path, or creates it (mode 0600, through safefile) with a
+// fresh secret if it is missing. Two processes creating it at once agree on
+// one secret: the file appears whole, by a hard link, or not at all.
 func loadSecret(path string) (key []byte, created bool, err error) {
 	key, err = os.ReadFile(path)
 	if err == nil {
@@ -39,62 +40,23 @@ func loadSecret(path string) (key []byte, created bool, err error) {
 	if !errors.Is(err, fs.ErrNotExist) {
 		return nil, false, fmt.Errorf("read notebook secret: %w", err)
 	}
-	tmp, err := writeTemp(filepath.Dir(path), newSecret())
-	if err != nil {
-		return nil, false, err
+	err = safefile.WriteNew(path, newSecret(), 0o600)
+	created = err == nil
+	if err != nil && !errors.Is(err, fs.ErrExist) {
+		return nil, false, fmt.Errorf("create notebook secret: %w", err)
 	}
-	defer os.Remove(tmp)
-	if err := os.Link(tmp, path); err != nil {
-		if !errors.Is(err, fs.ErrExist) {
-			return nil, false, fmt.Errorf("create notebook secret: %w", err)
-		}
-		// Someone else won the race: use theirs.
-		key, err = os.ReadFile(path)
-		if err != nil {
-			return nil, false, fmt.Errorf("read notebook secret: %w", err)
-		}
-		return key, false, nil
-	}
+	// Ours, or the one a concurrent process won the race with.
 	key, err = os.ReadFile(path)
 	if err != nil {
 		return nil, false, fmt.Errorf("read notebook secret: %w", err)
 	}
-	return key, true, nil
+	return key, created, nil
 }
 
 // replaceSecret atomically writes a fresh secret over path.
 func replaceSecret(path string) error {
-	tmp, err := writeTemp(filepath.Dir(path), newSecret())
-	if err != nil {
-		return err
-	}
-	if err := os.Rename(tmp, path); err != nil {
-		_ = os.Remove(tmp)
+	if err := safefile.WriteFile(path, newSecret(), 0o600); err != nil {
 		return fmt.Errorf("replace notebook secret: %w", err)
 	}
 	return nil
-}
-
-// writeTemp writes data to a new 0600 file in dir and returns its name.
-func writeTemp(dir string, data []byte) (string, error) {
-	f, err := os.CreateTemp(dir, ".notebook_secret-*")
-	if err != nil {
-		return "", fmt.Errorf("create notebook secret: %w", err)
-	}
-	name := f.Name()
-	err = f.Chmod(0o600) // CreateTemp already uses 0600; make sure whatever the umask
-	if err == nil {
-		_, err = f.Write(data)
-	}
-	if err == nil {
-		err = f.Sync()
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err != nil {
-		_ = os.Remove(name)
-		return "", fmt.Errorf("write notebook secret: %w", err)
-	}
-	return name, nil
 }

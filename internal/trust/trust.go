@@ -20,6 +20,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"io/fs"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -32,6 +33,7 @@ import (
 	sqlite3 "modernc.org/sqlite/lib"
 
 	"quire/internal/nbformat"
+	"quire/internal/safefile"
 )
 
 // File names inside the data directory, as nbformat names them.
@@ -100,8 +102,8 @@ func Open(o Options) (*Notary, error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	if err := os.MkdirAll(o.DataDir, 0o700); err != nil {
-		return nil, fmt.Errorf("trust: create data directory: %w", err)
+	if err := safefile.MkdirAll(o.DataDir); err != nil {
+		return nil, fmt.Errorf("trust: %w", err)
 	}
 	n := &Notary{
 		opt:        o,
@@ -424,6 +426,11 @@ func (n *Notary) connect(path string) (*sql.DB, error) {
 	if strings.ContainsRune(path, '?') {
 		return nil, fmt.Errorf("trust: database path %q may not contain '?'", path)
 	}
+	if path != ":memory:" {
+		if err := n.prepareFile(path); err != nil {
+			return nil, err
+		}
+	}
 	dsn := path + "?_busy_timeout=" + strconv.FormatInt(n.opt.BusyTimeout.Milliseconds(), 10) + "&_txlock=immediate"
 	db, err := sql.Open("sqlite", dsn)
 	if err != nil {
@@ -445,6 +452,32 @@ func (n *Notary) connect(path string) (*sql.DB, error) {
 		}
 	}
 	return db, nil
+}
+
+// prepareFile makes sure the database file at path is private before
+// SQLite opens it: a missing one is created empty (SQLite reads an empty
+// file as a new database) with mode 0600 instead of SQLite's 0644, and an
+// existing regular file readable by others (as nbformat creates it) is
+// tightened to 0600. SQLite gives its -journal and -wal files the
+// database's mode, so they stay private too.
+func (n *Notary) prepareFile(path string) error {
+	err := safefile.WriteNew(path, nil, 0o600)
+	if err == nil || !errors.Is(err, fs.ErrExist) {
+		if err != nil {
+			return fmt.Errorf("trust: %w", err)
+		}
+		return nil
+	}
+	fi, err := os.Lstat(path)
+	if err != nil || !fi.Mode().IsRegular() || fi.Mode().Perm()&0o077 == 0 {
+		return nil // SQLite reports what is wrong with it, if anything
+	}
+	if err := os.Chmod(path, fi.Mode().Perm()&0o700); err != nil {
+		n.log.Warn("the signature database is readable by other users and its mode cannot be changed", "path", path, "mode", fmt.Sprintf("%04o", fi.Mode().Perm()), "err", err)
+		return nil
+	}
+	n.log.Info("the signature database was readable by other users; its mode is now private", "path", path, "was", fmt.Sprintf("%04o", fi.Mode().Perm()))
+	return nil
 }
 
 // isCorrupt reports whether err says the file is not a usable database.

@@ -52,6 +52,9 @@ func internal(name string) bool {
 // Clean applies fsroot's path rule, the only one.
 func (s *Store) Clean(p string) (string, error) {
 	c, err := fsroot.Clean(p)
+	if errors.Is(err, fsroot.ErrNameTooLong) {
+		return "", nameTooLong(err)
+	}
 	if err != nil {
 		return "", errkind.New(errkind.NotFound, strings.ReplaceAll(p, "\x00", "")+" is not a valid path inside the root", err)
 	}
@@ -64,6 +67,8 @@ func kindErr(p string, err error) error {
 	switch {
 	case err == nil:
 		return nil
+	case errors.Is(err, fsroot.ErrNameTooLong), errors.Is(err, syscall.ENAMETOOLONG):
+		return nameTooLong(err)
 	case errors.Is(err, fsroot.ErrInvalidPath):
 		return errkind.New(errkind.NotFound, p+" is outside root contents directory", err)
 	case errors.Is(err, fs.ErrNotExist), errors.Is(err, syscall.ENOTDIR), errors.Is(err, syscall.ELOOP):
@@ -83,6 +88,12 @@ func kindErr(p string, err error) error {
 		return errkind.New(errkind.NotFound, p+" is outside root contents directory", err)
 	}
 	return err
+}
+
+// nameTooLong is the client's error for a name or path over the file
+// system's limits; the path itself is left out of the message (it is long).
+func nameTooLong(err error) error {
+	return errkind.New(errkind.Invalid, fmt.Sprintf("File name too long: a name may be at most %d bytes and a path at most %d bytes", fsroot.MaxName, fsroot.MaxPath), err)
 }
 
 func (s *Store) info(name string, fi fs.FileInfo) contents.Info {
