@@ -102,6 +102,7 @@ func TestRejects(t *testing.T) {
 		{[]string{"--ws-ping-interval", "-1s"}, "positive duration"},
 		{[]string{"--max-sessions", "0"}, "at least 1"},
 		{[]string{"--login-max-tracked", "5"}, "at least 100"},
+		{[]string{"--trusted-outputs", "0"}, "at least 16"},
 	} {
 		_, err := config.Load(tc.args, envOf(nil), io.Discard)
 		if err == nil || !strings.Contains(err.Error(), tc.want) {
@@ -375,6 +376,11 @@ func TestServerLimits(t *testing.T) {
 		t.Errorf("--max-sessions 50 --login-max-tracked 500: %+v, %v", c, err)
 	} else if d.MaxSessions != 10000 || d.LoginMaxTracked != 10000 {
 		t.Errorf("defaults: max sessions %d, tracked %d; want 10000, 10000", d.MaxSessions, d.LoginMaxTracked)
+	}
+	if c, err := config.Load([]string{"--trusted-outputs", "1000"}, envOf(nil), io.Discard); err != nil || c.TrustedOutputs != 1000 {
+		t.Errorf("--trusted-outputs 1000: %+v, %v", c, err)
+	} else if d.TrustedOutputs != 65536 {
+		t.Errorf("default trusted outputs %d, want 65536", d.TrustedOutputs)
 	}
 	var help strings.Builder
 	if _, err := config.Load([]string{"--help"}, envOf(nil), &help); !errors.Is(err, flag.ErrHelp) {
