@@ -12,6 +12,7 @@ import (
 	"sync"
 	"unsafe"
 
+	"quire/internal/bigbuf"
 	"quire/internal/nbformat"
 )
 
@@ -107,42 +108,35 @@ func (o *Outputs) addLocked(d Digest) {
 // display_data, execute_result and update_display_data (its data and
 // metadata), and the "page" payloads of an execute_reply (shown by
 // clients as display_data with empty metadata, as JupyterLab and Quire's
-// page do). Other types and unreadable content are ignored.
+// page do). Other types and unreadable content are ignored. The content
+// is decoded as notebooks are (nbformat.DecodeValue), into a reused
+// buffer: nothing of it is kept but digests.
 func (o *Outputs) RecordOutput(msgType string, content []byte) {
 	switch msgType {
-	case "display_data", "execute_result", "update_display_data":
-		var c struct {
-			Data     any `json:"data"`
-			Metadata any `json:"metadata"`
-		}
-		if decodeJSON(content, &c) == nil {
-			o.Remember(c.Data, c.Metadata)
-		}
-	case "execute_reply":
-		if !bytes.Contains(content, []byte(`"page"`)) {
-			return // the usual reply: no payload worth decoding
-		}
-		var c struct {
-			Payload []struct {
-				Source string `json:"source"`
-				Data   any    `json:"data"`
-			} `json:"payload"`
-		}
-		if decodeJSON(content, &c) != nil {
-			return
-		}
-		for _, p := range c.Payload {
-			if p.Source == "page" && p.Data != nil {
-				o.Remember(p.Data, nil)
-			}
+	case "display_data", "execute_result", "update_display_data", "execute_reply":
+	default:
+		return
+	}
+	if msgType == "execute_reply" && !bytes.Contains(content, []byte(`"page"`)) {
+		return // the usual reply: no payload worth decoding
+	}
+	arena := bigbuf.Get(len(content))
+	defer bigbuf.Put(arena)
+	v, err := nbformat.DecodeValue(content, arena)
+	c, _ := v.(map[string]any)
+	if err != nil || c == nil {
+		return
+	}
+	if msgType != "execute_reply" {
+		o.Remember(c["data"], c["metadata"])
+		return
+	}
+	payload, _ := c["payload"].([]any)
+	for _, p := range payload {
+		if p, _ := p.(map[string]any); p != nil && p["source"] == "page" && p["data"] != nil {
+			o.Remember(p["data"], nil)
 		}
 	}
-}
-
-func decodeJSON(b []byte, v any) error {
-	d := json.NewDecoder(bytes.NewReader(b))
-	d.UseNumber()
-	return d.Decode(v)
 }
 
 // OutputDigest is the digest of an output with this mimebundle and
@@ -206,20 +200,22 @@ func (c *canon) number(lexeme string) {
 	c.raw(s)
 }
 
-func sortedKeys(m map[string]any) []string {
-	keys := make([]string, 0, len(m))
+// sortedKeys appends m's keys to buf, sorted (buf on the caller's stack
+// spares an allocation for the usual small objects).
+func sortedKeys(buf []string, m map[string]any) []string {
 	for k := range m {
-		keys = append(keys, k)
+		buf = append(buf, k)
 	}
-	slices.Sort(keys)
-	return keys
+	slices.Sort(buf)
+	return buf
 }
 
 // bundle writes a mimebundle: a list of strings under a non-JSON mime type
 // is the multiline form of one string and is written as that string.
 func (c *canon) bundle(m map[string]any) {
 	c.head('o', len(m))
-	for _, k := range sortedKeys(m) {
+	var buf [8]string
+	for _, k := range sortedKeys(buf[:0], m) {
 		c.str(k)
 		v := m[k]
 		if a, ok := v.([]any); ok && !isJSONMime(k) && allStrings(a) {
@@ -277,7 +273,8 @@ func (c *canon) value(v any) {
 		}
 	case map[string]any:
 		c.head('o', len(v))
-		for _, k := range sortedKeys(v) {
+		var buf [8]string
+		for _, k := range sortedKeys(buf[:0], v) {
 			c.str(k)
 			c.value(v[k])
 		}
