@@ -235,6 +235,29 @@ func TestTrustedByUpload(t *testing.T) {
 	}
 	check("mine.ipynb", true)
 
+	// Help (len?) comes back as an execute_reply "page" payload, which
+	// clients show as a display_data with empty metadata.
+	r = w.execute("len?", 60*time.Second)
+	payload, _ := r.Reply.Content["payload"].([]any)
+	var page map[string]any
+	for _, p := range payload {
+		if p, _ := p.(map[string]any); p["source"] == "page" {
+			page, _ = p["data"].(map[string]any)
+		}
+	}
+	if page == nil {
+		t.Fatalf("len? gave no page payload: %v", r.Reply)
+	}
+	help := map[string]any{
+		"cells": []any{map[string]any{"cell_type": "code", "execution_count": 2, "id": "p1", "metadata": map[string]any{"trusted": true},
+			"source": "len?", "outputs": []any{map[string]any{"output_type": "display_data", "data": page, "metadata": map[string]any{}}}}},
+		"metadata": map[string]any{}, "nbformat": 4, "nbformat_minor": 5,
+	}
+	if status, body, _ := apiJSON(t, in, "PUT", "api/contents/help.ipynb", map[string]any{"type": "notebook", "format": "json", "content": help}); status != 201 {
+		t.Fatalf("PUT: %d %s", status, body)
+	}
+	check("help.ipynb", true)
+
 	// The same, with one byte of the HTML changed: not what the kernel made.
 	data := outputs[0].(map[string]any)["data"].(map[string]any)
 	data["text/html"] = strings.Replace(data["text/html"].(string), "made here", "made there", 1)
