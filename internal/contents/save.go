@@ -222,7 +222,7 @@ func (s *Service) saveNotebook(ctx context.Context, p string, raw json.RawMessag
 	if len(raw) == 0 || raw[0] != '{' {
 		return "", "", errkind.Newf(errkind.Invalid, "Unreadable notebook content for %s: content must be a JSON object", p)
 	}
-	s.learnOnDisk(ctx, p)
+	s.learnOnDisk(ctx, p, len(raw))
 	// nb lives only in this function (what leaves it is copied: the file's
 	// bytes, the signature, messages), so its string arena goes back to
 	// bigbuf on return: fresh memory for every large save costs more in

@@ -107,14 +107,16 @@ func (s *Service) rememberOutputs(nb *nbformat.Notebook) {
 // wrote that version, and remembers its outputs if it is trusted: the
 // version a save replaces vouches for the outputs the new one keeps (after
 // a server restart, say, when no GET has shown it to this server). It runs
-// before the new content is decoded, so the two are never in memory
-// together. Errors just mean nothing is learnt.
-func (s *Service) learnOnDisk(ctx context.Context, p string) {
+// before the new content (size bytes of JSON) is decoded, so the two are
+// never in memory together, and skips a file over 1 MiB larger than the
+// new content, so that it never costs more memory than the save itself.
+// Errors just mean nothing is learnt.
+func (s *Service) learnOnDisk(ctx context.Context, p string, size int) {
 	if s.notary == nil || s.opt.Outputs == nil {
 		return
 	}
 	info, err := s.store.Stat(ctx, p)
-	if err != nil || info.Dir || s.examined.has(p, info) {
+	if err != nil || info.Dir || info.Size > int64(size)+1<<20 || s.examined.has(p, info) {
 		return
 	}
 	data, info, err := s.readAll(ctx, p)

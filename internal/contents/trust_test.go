@@ -289,3 +289,24 @@ func TestCopyAndChunksNeverSign(t *testing.T) {
 		t.Error("a chunked upload was signed")
 	}
 }
+
+// TestLearnOnDiskBounded: the version on disk is read before a save only
+// when it is not much larger than the new content (so the save never
+// needs more memory than that content costs anyway); a GET still
+// vouches for its outputs.
+func TestLearnOnDiskBounded(t *testing.T) {
+	big := `{"output_type":"stream","name":"stdout","text":"` + strings.Repeat("x", 2<<20) + `"}`
+	for _, loadFirst := range []bool{false, true} {
+		r := newTrustRig(t)
+		os.WriteFile(filepath.Join(r.dir, "nb.ipynb"), []byte(notebookOf("v1", hostileJS, big)), 0o644)
+		r.signOnDisk("nb.ipynb")
+		r.restart()
+		if loadFirst {
+			r.loaded("nb.ipynb")
+		}
+		r.put("nb.ipynb", notebookOf("v2", hostileJS)) // the big output cleared
+		if got := r.signed("nb.ipynb"); got != loadFirst {
+			t.Errorf("loadFirst=%v: signed = %v", loadFirst, got)
+		}
+	}
+}
