@@ -72,7 +72,11 @@ type server struct {
 	log    *slog.Logger
 	stdout io.Writer
 
-	kernels      *kernel.Manager
+	kernels *kernel.Manager
+	// outputs are the rich outputs this server may sign: its kernels
+	// record what they produce, the contents service what it finds or
+	// makes trusted, and a save signs only notebooks made of them.
+	outputs      *trust.Outputs
 	token        string
 	passwordHash string
 	generated    bool // the token was generated at start
@@ -90,6 +94,7 @@ func (s *server) run(ctx context.Context) error {
 
 	// Kernels: the manager exists before the reaper so that, as PID 1,
 	// Quire never reaps a kernel its manager waits for.
+	s.outputs = trust.NewOutputs(s.cfg.TrustedOutputs)
 	s.kernels = kernel.NewManager(kernel.LoadSpecs(s.kernelSpecDirs(), s.log), kernel.Options{
 		RuntimeDir:         s.cfg.RuntimeDir,
 		Dial:               dialZMQ,
@@ -109,6 +114,7 @@ func (s *server) run(ctx context.Context) error {
 		OutputBudget:       s.cfg.OutputBudget,
 		OutputTail:         int(s.cfg.OutputTail),
 		OfflineBufferBytes: int(min(s.cfg.OfflineBufferSize, int64(1<<40))),
+		Outputs:            s.outputs,
 	})
 	var wg sync.WaitGroup
 	defer wg.Wait()
@@ -479,6 +485,7 @@ func (s *server) contents() (*contents.Service, *fsroot.Root, func(), error) {
 		AllowHidden:   s.cfg.AllowHidden,
 		DeleteToTrash: s.cfg.DeleteToTrash,
 		UploadExpiry:  cmp.Or(s.cfg.UploadExpiry, -1), // 0 = never
+		Outputs:       s.outputs,
 	}, s.log)
 	bigbuf.SetLimit(int(min(s.cfg.BufferCache, 1<<40)))
 	sweepCtx, stopSweeper := context.WithCancel(context.Background())
@@ -496,10 +503,12 @@ func (s *server) contents() (*contents.Service, *fsroot.Root, func(), error) {
 
 // Each implementation fits the interface its consumer declares.
 var (
-	_ httpapi.Contents = (*contents.Service)(nil)
-	_ contents.Store   = (*fsstore.Store)(nil)
-	_ contents.Notary  = (*trust.Notary)(nil)
-	_ contents.Notary  = (*lazyNotary)(nil)
+	_ httpapi.Contents      = (*contents.Service)(nil)
+	_ contents.Store        = (*fsstore.Store)(nil)
+	_ contents.Notary       = (*trust.Notary)(nil)
+	_ contents.Notary       = (*lazyNotary)(nil)
+	_ contents.Outputs      = (*trust.Outputs)(nil)
+	_ kernel.OutputRecorder = (*trust.Outputs)(nil)
 )
 
 // deviceMaxAge maps --login-device-max-age (0 = off) to auth.Options

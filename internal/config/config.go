@@ -123,6 +123,10 @@ type Config struct {
 	// MaxSessions bounds the stored browser sessions (least recently
 	// used logged out first).
 	MaxSessions int
+	// TrustedOutputs bounds how many rich outputs the server remembers
+	// as its own (kernel output, outputs of trusted notebooks) to decide
+	// whether a save may sign a notebook.
+	TrustedOutputs int
 
 	// UploadExpiry is how long a chunked upload may go without a chunk
 	// before its collected chunks are removed (0 = never).
@@ -180,6 +184,7 @@ func Defaults() Config {
 		LoginDeviceFailures: 5,
 		LoginDeviceLockout:  time.Hour,
 		MaxSessions:         10000,
+		TrustedOutputs:      65536,
 	}
 }
 
@@ -312,6 +317,7 @@ func (c *Config) settings() []setting {
 		{name: "login-device-failures", kind: "int", num: &c.LoginDeviceFailures, usage: "failed logins with one device cookie within --login-device-lockout after which that cookie is locked out (its logins are throttled like a stranger's) for --login-device-lockout"},
 		{name: "login-device-lockout", kind: "duration", dur: &c.LoginDeviceLockout, usage: "window in which --login-device-failures failures lock a device cookie out, and how long the lockout lasts"},
 		{name: "max-sessions", kind: "int", num: &c.MaxSessions, usage: "browser sessions kept; past it the least recently used one is logged out"},
+		{name: "trusted-outputs", kind: "int", num: &c.TrustedOutputs, usage: "rich outputs remembered as this server's own (produced by its kernels, or in notebooks found or made trusted), about 80 bytes each (5 MiB at the default); a save signs a notebook only if all its rich outputs are remembered, so past it the least recently used are forgotten and a notebook still holding one is saved untrusted"},
 	}
 }
 
@@ -776,6 +782,9 @@ func (c *Config) normalise(getenv func(string) string) error {
 	}
 	if c.MaxHeaderSize < 4<<10 || c.MaxHeaderSize > 1<<30 {
 		return fmt.Errorf("--max-header-size %d is out of range (4KiB to 1GiB)", c.MaxHeaderSize)
+	}
+	if c.TrustedOutputs < 16 {
+		return fmt.Errorf("--trusted-outputs %d is too small (at least 16)", c.TrustedOutputs)
 	}
 	if c.ClientQueueMessages < 16 {
 		return fmt.Errorf("--client-queue-messages %d is too small (at least 16)", c.ClientQueueMessages)

@@ -105,6 +105,7 @@ func TestRejects(t *testing.T) {
 		{[]string{"--login-device-failures", "0"}, "at least 1"},
 		{[]string{"--login-device-lockout", "0"}, "positive duration"},
 		{[]string{"--login-device-max-age", "-1h"}, "0 = off"},
+		{[]string{"--trusted-outputs", "0"}, "at least 16"},
 	} {
 		_, err := config.Load(tc.args, envOf(nil), io.Discard)
 		if err == nil || !strings.Contains(err.Error(), tc.want) {
@@ -385,6 +386,11 @@ func TestServerLimits(t *testing.T) {
 	if c, err := config.Load([]string{"--login-device-max-age", "0", "--login-device-failures", "3", "--login-device-lockout", "10m"}, envOf(nil), io.Discard); err != nil ||
 		c.LoginDeviceMaxAge != 0 || c.LoginDeviceFailures != 3 || c.LoginDeviceLockout != 10*time.Minute {
 		t.Errorf("device cookie flags: %+v, %v", c, err)
+	}
+	if c, err := config.Load([]string{"--trusted-outputs", "1000"}, envOf(nil), io.Discard); err != nil || c.TrustedOutputs != 1000 {
+		t.Errorf("--trusted-outputs 1000: %+v, %v", c, err)
+	} else if d.TrustedOutputs != 65536 {
+		t.Errorf("default trusted outputs %d, want 65536", d.TrustedOutputs)
 	}
 	var help strings.Builder
 	if _, err := config.Load([]string{"--help"}, envOf(nil), &help); !errors.Is(err, flag.ErrHelp) {

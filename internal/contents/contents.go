@@ -48,6 +48,9 @@ type Options struct {
 	UploadExpiry time.Duration
 	// Now is the clock (time.Now when nil).
 	Now func() time.Time
+	// Outputs knows which rich outputs a save may sign (see Outputs). nil
+	// knows none: a save then signs only notebooks without rich output.
+	Outputs Outputs
 }
 
 // Notary checks and signs notebooks (trust, spec §6). It is optional: with
@@ -57,6 +60,20 @@ type Notary interface {
 	Trusted(nb *nbformat.Notebook) bool
 	// Sign records nb's signature.
 	Sign(nb *nbformat.Notebook) error
+}
+
+// Outputs remembers the rich outputs this server may vouch for: those its
+// own kernels produced, and those of notebooks found trusted (on load, or
+// on disk before a save) or trusted by the user. A save signs a notebook
+// only when every rich output in it is known here, whatever trust flags
+// the client sent: an uploaded or pasted notebook cannot sign itself.
+// Implementations bound their memory; forgetting only costs a signature.
+type Outputs interface {
+	// Known reports whether an output with this mimebundle and metadata
+	// (as nbformat decodes them; nil for a missing one) was remembered.
+	Known(data, metadata any) bool
+	// Remember records an output as one the server may sign.
+	Remember(data, metadata any)
 }
 
 // Info describes one stored file or directory.
@@ -118,6 +135,8 @@ type Service struct {
 	log     *slog.Logger
 	locks   locker
 	uploads uploads
+	// examined: notebook files whose trusted outputs were already learnt.
+	examined examined
 }
 
 // New returns a service over store. notary may be nil (no trust); log may

@@ -241,7 +241,12 @@ func (s *Service) notebookModel(ctx context.Context, p string, info Info, opt Ge
 	if verr := nb.Validate(); verr != nil {
 		m.Message = "Notebook validation failed: " + clientErr(verr)
 	}
-	nb.SetTrusted(s.notary != nil && s.notary.Trusted(nb))
+	trusted := s.notary != nil && s.notary.Trusted(nb)
+	if trusted {
+		s.rememberOutputs(nb) // a save may keep them trusted (trust.go)
+	}
+	s.examined.mark(p, info)
+	nb.SetTrusted(trusted)
 	m.Content, m.Format = nb, "json"
 	if arena != nil {
 		m.release = func() { bigbuf.Put(arena) }

@@ -160,7 +160,8 @@ func (s *Service) Open(ctx context.Context, p string) (*Download, error) {
 	return &Download{Name: name, Info: info, Body: f}, nil
 }
 
-// Trust signs notebook p so its outputs render as trusted.
+// Trust signs notebook p so its outputs render as trusted, and remembers
+// its outputs so that later saves of them stay signed (trust.go).
 func (s *Service) Trust(ctx context.Context, p string) error {
 	if s.notary == nil {
 		return errkind.New(errkind.Unavailable, "notebook trust is not available", nil)
@@ -177,5 +178,6 @@ func (s *Service) Trust(ctx context.Context, p string) error {
 	if err := s.notary.Sign(nb); err != nil {
 		return fmt.Errorf("sign %s: %w", p, err)
 	}
+	s.rememberOutputs(nb) // the user vouches for them now
 	return nil
 }

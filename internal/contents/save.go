@@ -213,14 +213,16 @@ func decodeFileContent(p, format string, raw json.RawMessage) ([]byte, error) {
 	return data, nil
 }
 
-// saveNotebook parses, signs and writes a notebook; it returns the
-// validation message ("" if valid) and, if withHash, the hash of the bytes
+// saveNotebook parses, signs (if the server can vouch for its rich
+// outputs: trust.go) and writes a notebook; it returns the validation
+// message ("" if valid) and, if withHash, the hash of the bytes
 // written.
 func (s *Service) saveNotebook(ctx context.Context, p string, raw json.RawMessage, withHash bool) (string, string, error) {
 	raw = bytes.TrimSpace(raw)
 	if len(raw) == 0 || raw[0] != '{' {
 		return "", "", errkind.Newf(errkind.Invalid, "Unreadable notebook content for %s: content must be a JSON object", p)
 	}
+	s.learnOnDisk(ctx, p, len(raw))
 	// nb lives only in this function (what leaves it is copied: the file's
 	// bytes, the signature, messages), so its string arena goes back to
 	// bigbuf on return: fresh memory for every large save costs more in
@@ -238,7 +240,9 @@ func (s *Service) saveNotebook(ctx context.Context, p string, raw json.RawMessag
 	if verr := nb.Validate(); verr != nil {
 		message = "Notebook validation failed: " + clientErr(verr)
 	}
-	if s.notary != nil && allCodeCellsTrusted(nb) {
+	// The cells' trust flags prove nothing (trust.go): sign only what the
+	// server can vouch for.
+	if s.notary != nil && s.signable(nb) {
 		if err := s.notary.Sign(nb); err != nil {
 			s.log.Warn("could not sign notebook", "path", p, "err", err)
 		}
@@ -248,9 +252,11 @@ func (s *Service) saveNotebook(ctx context.Context, p string, raw json.RawMessag
 		return "", "", errkind.New(errkind.Invalid, fmt.Sprintf("Cannot write notebook %s: %s", p, clientErr(err)), err)
 	}
 	defer bigbuf.Put(data)
-	if _, err := s.store.Write(ctx, p, bytes.NewReader(data)); err != nil {
+	written, err := s.store.Write(ctx, p, bytes.NewReader(data))
+	if err != nil {
 		return "", "", s.writeErr(p, err)
 	}
+	s.examined.mark(p, written)
 	var hash string
 	if withHash {
 		hash = hashBytes(data)
@@ -290,38 +296,6 @@ func checkCells(nb *nbformat.Notebook) error {
 		}
 	}
 	return nil
-}
-
-// allCodeCellsTrusted is Jupyter's check_cells: every code cell is either
-// explicitly trusted (metadata.trusted) or has no potentially unsafe rich
-// output (an execute_result or display_data carrying anything beyond
-// output_type, execution_count and metadata). Stream and error output, or
-// none, is always safe.
-func allCodeCellsTrusted(nb *nbformat.Notebook) bool {
-	cells, _ := nb.Doc["cells"].([]any)
-	for _, c := range cells {
-		cell, _ := c.(map[string]any)
-		if cell == nil || cell["cell_type"] != "code" {
-			continue
-		}
-		md, _ := cell["metadata"].(map[string]any)
-		if t, _ := md["trusted"].(bool); t {
-			continue
-		}
-		outputs, _ := cell["outputs"].([]any)
-		for _, o := range outputs {
-			out, _ := o.(map[string]any)
-			if t := out["output_type"]; t != "execute_result" && t != "display_data" {
-				continue
-			}
-			for k := range out {
-				if k != "output_type" && k != "execution_count" && k != "metadata" {
-					return false
-				}
-			}
-		}
-	}
-	return true
 }
 
 // uploadPath is where a chunked upload of p collects until its last chunk.

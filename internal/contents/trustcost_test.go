@@ -2,11 +2,14 @@ package contents_test
 
 import (
 	"encoding/json"
+	"fmt"
+	"strings"
 	"testing"
 
 	"quire/internal/contents"
 	"quire/internal/contents/fsstore"
 	"quire/internal/fsroot"
+	"quire/internal/nbformat"
 	"quire/internal/trust"
 )
 
@@ -67,4 +70,66 @@ func BenchmarkTrustCost20MB(b *testing.B) {
 		})
 		root.Close()
 	}
+}
+
+// richNotebook is a notebook of about size bytes whose code cells each
+// hold an HTML display_data (what a plotting notebook looks like), every
+// code cell flagged trusted.
+func richNotebook(size int) []byte {
+	var cells []any
+	html := "<div>" + strings.Repeat("<span>cell</span>", 80) + "</div>\n"
+	for total := 0; total < size; total += 2 * len(html) {
+		cells = append(cells, map[string]any{
+			"cell_type": "code", "execution_count": 1, "id": fmt.Sprintf("c%d", len(cells)),
+			"metadata": map[string]any{"trusted": true}, "source": "plot()",
+			"outputs": []any{map[string]any{"output_type": "display_data", "metadata": map[string]any{},
+				"data": map[string]any{"text/html": html + fmt.Sprint(len(cells)), "text/plain": html}}},
+		})
+	}
+	b, _ := json.Marshal(map[string]any{"cells": cells, "metadata": map[string]any{}, "nbformat": 4, "nbformat_minor": 5})
+	return b
+}
+
+// BenchmarkTrustRich20MB measures saving and loading a trusted 20 MB
+// notebook made of rich outputs: each save checks every output against
+// the remembered ones before signing, each load remembers them.
+func BenchmarkTrustRich20MB(b *testing.B) {
+	nb := richNotebook(20 << 20)
+	root, err := fsroot.Open(b.TempDir(), fsroot.Options{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer root.Close()
+	n, err := trust.Open(trust.Options{DataDir: b.TempDir()})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer n.Close()
+	svc := contents.New(fsstore.New(root, fsstore.Options{TrashDir: b.TempDir()}), n, contents.Options{Outputs: trust.NewOutputs(0)}, nil)
+	if _, _, err := svc.Save(ctx, "rich.ipynb", contents.SaveRequest{Type: "notebook", Content: nb}); err != nil {
+		b.Fatal(err)
+	}
+	if err := svc.Trust(ctx, "rich.ipynb"); err != nil {
+		b.Fatal(err)
+	}
+	b.Run("PUT", func(b *testing.B) {
+		b.SetBytes(int64(len(nb)))
+		for b.Loop() {
+			if _, _, err := svc.Save(ctx, "rich.ipynb", contents.SaveRequest{Type: "notebook", Content: nb}); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("GET", func(b *testing.B) {
+		b.SetBytes(int64(len(nb)))
+		for b.Loop() {
+			m, err := svc.Get(ctx, "rich.ipynb", contents.GetOptions{Content: true})
+			if err != nil {
+				b.Fatal(err)
+			}
+			if m.Content.(*nbformat.Notebook).Doc["cells"].([]any)[0].(map[string]any)["metadata"].(map[string]any)["trusted"] != true {
+				b.Fatal("not trusted")
+			}
+		}
+	})
 }

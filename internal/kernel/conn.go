@@ -71,6 +71,11 @@ func (k *Kernel) readLink(l *link, ch string, s Socket) {
 			k.log.Warn("kernel message rejected", "channel", ch, "err", err)
 			continue
 		}
+		if r := k.m.o.Outputs; r != nil && ch == "shell" {
+			if typ := msg.Type(); typ == "execute_reply" {
+				r.RecordOutput(typ, msg.Content)
+			}
+		}
 		k.mu.Lock()
 		if g := k.gen; g != nil {
 			k.reviveLocked(g, ch)

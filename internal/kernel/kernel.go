@@ -303,8 +303,13 @@ func (k *Kernel) onIOPub(g *generation, msg *wire.Message) {
 		_ = json.Unmarshal(msg.Content, &st)
 	}
 	var stream *streamText
-	if typ == "stream" {
+	switch typ {
+	case "stream":
 		stream = parseStream(msg) // outside k.mu: it reads the whole text
+	case "display_data", "execute_result", "update_display_data":
+		if r := k.m.o.Outputs; r != nil {
+			r.RecordOutput(typ, msg.Content) // outside k.mu: it hashes the output
+		}
 	}
 	k.mu.Lock()
 	defer k.mu.Unlock()

@@ -120,6 +120,21 @@ type Options struct {
 	OfflineBufferBytes int
 	// Now is the clock. Default time.Now.
 	Now func() time.Time
+	// Outputs, if set, is shown every rich output the kernels produce
+	// (nil: none is recorded).
+	Outputs OutputRecorder
+}
+
+// OutputRecorder records the rich outputs kernels produce, so that a
+// notebook holding them may be signed on save (notebook trust): an output
+// that came from this server's own kernel is the user's own. It is called
+// from the goroutines reading kernel sockets, before the message reaches
+// any client, with the message type and raw content of each iopub
+// display_data, execute_result and update_display_data and of each shell
+// execute_reply (whose "page" payloads clients show as output). It must
+// not keep content.
+type OutputRecorder interface {
+	RecordOutput(msgType string, content []byte)
 }
 
 // Manager starts, tracks and stops kernels. Its zero value is not usable;

@@ -4,7 +4,7 @@
 import { ApiError, encodePath, request } from "../api";
 import { confirmDialog, notify } from "../dialog";
 import { formatSize, h } from "../dom";
-import { bytesToBase64, joinPath } from "./util";
+import { bytesToBase64, joinPath, notebookUploadBody } from "./util";
 
 /** CHUNK is the raw bytes per PUT; files up to this size go in one PUT. */
 export const CHUNK = 1024 * 1024;
@@ -79,14 +79,9 @@ async function uploadOne(file: File, host: UploadHost): Promise<void> {
   try {
     if (file.size <= CHUNK) {
       let body: unknown = null;
-      if (/\.ipynb$/i.test(file.name)) {
-        try {
-          const nb: unknown = JSON.parse(await file.text());
-          if (nb && typeof nb === "object" && !Array.isArray(nb)) body = { type: "notebook", format: "json", content: nb };
-        } catch {
-          /* not JSON: upload the bytes as a file */
-        }
-      }
+      // A notebook goes up as one, without its trust flags (it was not
+      // run here); anything else, or text that is not JSON, as bytes.
+      if (/\.ipynb$/i.test(file.name)) body = notebookUploadBody(await file.text());
       if (body === null) {
         const bytes = new Uint8Array(await file.arrayBuffer());
         body = { type: "file", format: "base64", content: bytesToBase64(bytes) };

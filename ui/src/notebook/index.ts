@@ -665,6 +665,10 @@ class NotebookView implements CellHost {
       "Trust",
     );
     if (!ok) return;
+    // The server signs the file on disk and then keeps later saves signed
+    // only for outputs it vouches for: save first, so what the user sees
+    // (pasted or uploaded outputs included) is what gets trusted.
+    if (this.dirty) await this.save(false);
     try {
       await contents.trust(this.notebookPath);
     } catch (e) {
