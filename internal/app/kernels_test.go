@@ -5,6 +5,7 @@ import (
 	"path/filepath"
 	"testing"
 
+	"quire/internal/config"
 	"quire/internal/fsroot"
 )
 
@@ -50,6 +51,47 @@ func TestKernelCwd(t *testing.T) {
 			{"out/x.ipynb", outWant},
 			{"../outside/x.ipynb", rootDir},
 			{"/etc/x.ipynb", rootDir},
+		} {
+			if got := k.cwd(tc.path); got != tc.want {
+				t.Errorf("follow=%v cwd(%q) = %s, want %s", follow, tc.path, got, tc.want)
+			}
+		}
+	}
+}
+
+// A kernel for a notebook path inside Quire's state (the runtime, data or
+// trust files, served when the root contains them) starts in the nearest
+// directory above that is not: it never runs with the secrets as its
+// working directory.
+func TestKernelCwdStateDirs(t *testing.T) {
+	rootDir := t.TempDir()
+	for _, d := range []string{"run/sub", "data", "notes"} {
+		if err := os.MkdirAll(filepath.Join(rootDir, d), 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := os.Symlink("run/sub", filepath.Join(rootDir, "link")); err != nil {
+		t.Fatal(err)
+	}
+	s := &server{cfg: &config.Config{
+		RuntimeDir:   filepath.Join(rootDir, "run"),
+		DataDir:      filepath.Join(rootDir, "data"),
+		TrustDataDir: rootDir,
+	}}
+	for _, follow := range []bool{false, true} {
+		root, err := fsroot.Open(rootDir, fsroot.Options{FollowSymlinks: follow, Protected: s.stateDirs()})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer root.Close()
+		k := &kernels{root: root}
+		for _, tc := range []struct{ path, want string }{
+			{"run/x.ipynb", rootDir},
+			{"run/sub/x.ipynb", rootDir},
+			{"link/x.ipynb", rootDir},
+			{"data/x.ipynb", rootDir},
+			{"notebook_secret/x.ipynb", rootDir},
+			{"notes/x.ipynb", filepath.Join(rootDir, "notes")},
 		} {
 			if got := k.cwd(tc.path); got != tc.want {
 				t.Errorf("follow=%v cwd(%q) = %s, want %s", follow, tc.path, got, tc.want)
