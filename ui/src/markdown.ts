@@ -11,7 +11,7 @@ import "./outputs/outputs.css";
 import { Marked } from "marked";
 import { filesUrl, pageUrl } from "./api";
 import { extractMath, restoreMath, escapeHtml, slug, type MathItem } from "./outputs/math";
-import { sanitize } from "./outputs/sanitize";
+import { NAMED_PREFIX, sanitize } from "./outputs/sanitize";
 import { katexNow, loadKatex, katexOptions } from "./outputs/katex";
 import { joinText } from "./outputs/stream";
 
@@ -69,6 +69,16 @@ export function renderMarkdown(source: string, el: HTMLElement, opts: MarkdownOp
 /** fixUp gives headings ids and resolves links and images. */
 function fixUp(root: DocumentFragment, opts: MarkdownOptions): void {
   const dir = opts.notebookPath.includes("/") ? opts.notebookPath.slice(0, opts.notebookPath.lastIndexOf("/")) : "";
+  // Anchors the author wrote (<a id="x">, <a name="x">) come out of the
+  // sanitiser as "user-content-x"; they join the headings' "md-" ids, so
+  // "[see](#x)" reaches either. A "md-" id is no DOM-clobbering risk: it is
+  // not an identifier, and no code reads window["md-…"].
+  for (const el of Array.from(root.querySelectorAll(`[id^="${NAMED_PREFIX}"], [name^="${NAMED_PREFIX}"]`))) {
+    for (const attr of ["id", "name"]) {
+      const v = el.getAttribute(attr);
+      if (v !== null && v.startsWith(NAMED_PREFIX)) el.setAttribute(attr, "md-" + v.slice(NAMED_PREFIX.length));
+    }
+  }
   for (const hd of Array.from(root.querySelectorAll("h1, h2, h3, h4, h5, h6"))) {
     const s = slug(hd.textContent || "");
     if (s) hd.id = "md-" + s;
@@ -76,7 +86,9 @@ function fixUp(root: DocumentFragment, opts: MarkdownOptions): void {
   for (const a of Array.from(root.querySelectorAll("a[href]"))) {
     const href = a.getAttribute("href") || "";
     if (href.startsWith("#")) {
-      a.setAttribute("href", "#md-" + safeDecode(href.slice(1)));
+      let frag = href.slice(1);
+      if (frag.startsWith(NAMED_PREFIX)) frag = frag.slice(NAMED_PREFIX.length);
+      a.setAttribute("href", "#md-" + safeDecode(frag));
       a.removeAttribute("target");
       a.removeAttribute("rel");
       continue;

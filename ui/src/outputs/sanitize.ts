@@ -2,6 +2,13 @@
 // scripts, handlers, dangerous URLs, frames, forms, <base>/<meta>/<link>
 // and <style> removed, and links opened in a new tab. It returns a
 // DocumentFragment (never a string a caller could assign to innerHTML).
+//
+// DOM clobbering: every id and name is prefixed with "user-content-"
+// (DOMPurify's SANITIZE_NAMED_PROPS, as GitHub does), so <a id="x"> in an
+// output cannot define window.x or document.x for the UI's code to trip
+// over; SANITIZE_DOM alone only refuses names that clash with existing
+// properties. In-page links ("#x") are prefixed the same way so they still
+// reach their anchors; markdown.ts turns both into its "md-" heading ids.
 import DOMPurify from "dompurify";
 
 // Our own instance, so hooks other modules add to the default one do not mix in.
@@ -16,10 +23,16 @@ const FORBID_ATTR = ["action", "formaction", "srcdoc", "ping", "target", "autofo
 // DOMPurify's default URI rule, plus "attachment:" (resolved by markdown.ts, removed elsewhere).
 const URI_RE = /^(?:(?:(?:f|ht)tps?|mailto|tel|callto|sms|cid|xmpp|matrix|attachment):|[^a-z]|[a-z+.\-]+(?:[^a-z+.\-:]|$))/i;
 
+/** NAMED_PREFIX is what SANITIZE_NAMED_PROPS puts before ids and names. */
+export const NAMED_PREFIX = "user-content-";
+
 purify.addHook("afterSanitizeAttributes", (node) => {
   const el = node as Element;
   if (el.tagName === "A" || el.tagName === "AREA") {
     const href = el.getAttribute("href");
+    if (href !== null && href.length > 1 && href.startsWith("#") && !href.startsWith("#" + NAMED_PREFIX)) {
+      el.setAttribute("href", "#" + NAMED_PREFIX + href.slice(1));
+    }
     if (href !== null && !href.startsWith("#")) {
       el.setAttribute("target", "_blank");
       el.setAttribute("rel", "noopener noreferrer");
@@ -52,6 +65,7 @@ export function sanitize(html: string, opts: { mathml?: boolean } = {}): Sanitiz
     ADD_FORBID_CONTENTS: opts.mathml ? ["annotation", "annotation-xml"] : [],
     ALLOW_DATA_ATTR: true,
     SANITIZE_DOM: true,
+    SANITIZE_NAMED_PROPS: true,
   });
   let removedActive = false;
   for (const r of purify.removed) {
@@ -65,6 +79,9 @@ export function sanitize(html: string, opts: { mathml?: boolean } = {}): Sanitiz
     } else if ("attribute" in r && r.attribute) {
       const name = r.attribute.name.toLowerCase();
       if (name === "target" || name === "scoped" || name === "autofocus") continue;
+      // ids and names are removed and put back prefixed (or dropped when
+      // they clash with document properties): nothing that could run.
+      if (name === "id" || name === "name") continue;
       removedActive = true;
     }
   }
