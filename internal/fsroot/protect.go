@@ -41,8 +41,9 @@ type Protected struct {
 // API cannot create symlinks; kernels and terminals can, but they run code
 // as the user and read these files anyway.
 type guard struct {
-	root string // real path of the root
-	dirs []protDir
+	root  string // real path of the root
+	dirs  []protDir
+	anyID bool // some whole directory existed at Open: compare identities
 }
 
 type protDir struct {
@@ -92,6 +93,7 @@ func newGuard(rootAbs string, ps []Protected) (*guard, error) {
 			return nil, fmt.Errorf("root directory %s is inside Quire's state directory %s", rootAbs, p.Dir)
 		}
 		g.dirs = append(g.dirs, d)
+		g.anyID = g.anyID || (len(d.prefixes) == 0 && d.fi != nil)
 	}
 	return g, nil
 }
@@ -121,12 +123,22 @@ func under(p string, dir fs.FileInfo) bool {
 }
 
 // realPath resolves the symlinks in abs; a part that does not exist (yet)
-// is appended to its nearest existing ancestor's real path unresolved.
-func realPath(abs string) string {
+// is appended to its nearest existing ancestor's real path unresolved. A
+// dangling symlink is followed by its text all the same: creating a file
+// through it creates the target.
+func realPath(abs string) string { return realPathN(abs, 0) }
+
+func realPathN(abs string, depth int) string {
 	rest := ""
 	for p := abs; ; {
 		if r, err := filepath.EvalSymlinks(p); err == nil {
 			return filepath.Join(r, rest)
+		}
+		if t, err := os.Readlink(p); err == nil && depth < 40 { // 40: Linux's own limit
+			if !filepath.IsAbs(t) {
+				t = filepath.Join(filepath.Dir(p), t)
+			}
+			return filepath.Join(realPathN(t, depth+1), rest)
 		}
 		up := filepath.Dir(p)
 		if up == p {
@@ -163,10 +175,12 @@ func (g *guard) protectedReal(r string) bool {
 		if g.protectedEntry(filepath.Dir(a), filepath.Base(a), nil) {
 			return true
 		}
-		if fi, err := os.Stat(a); err == nil { // else a does not exist (yet)
-			for i := range g.dirs {
-				if d := &g.dirs[i]; len(d.prefixes) == 0 && d.fi != nil && os.SameFile(fi, d.fi) {
-					return true
+		if g.anyID {
+			if fi, err := os.Stat(a); err == nil { // else a does not exist (yet)
+				for i := range g.dirs {
+					if d := &g.dirs[i]; len(d.prefixes) == 0 && d.fi != nil && os.SameFile(fi, d.fi) {
+						return true
+					}
 				}
 			}
 		}

@@ -51,6 +51,7 @@ func stateLayout(t *testing.T) (base, root string, opt fsroot.Options) {
 		"dotdot":     "notes/../run",
 		"outlink":    filepath.Join(base, "outstate"),
 		"noteslink":  "notes",
+		"dangling":   "run/from-link", // creating through it creates the target
 	} {
 		if err := os.Symlink(target, filepath.Join(root, name)); err != nil {
 			t.Fatal(err)
@@ -81,7 +82,7 @@ func TestProtected(t *testing.T) {
 			"runlink", "runlink/quire-1.json", "intorun/k.json", "tokenlink", "dotdot/quire-1.json",
 			"state/quire", "state/quire/quire_cookie_secret", "state/quire/new",
 			"share/notebook_secret", "share/NoteBook_Secret", "share/nbsignatures.db", "share/nbsignatures.db-wal",
-			"share/.notebook_secret-x1", "secretlink",
+			"share/.notebook_secret-x1", "secretlink", "dangling",
 		}
 		if follow {
 			// Only a followed link reaches outside the root; without
@@ -113,7 +114,7 @@ func TestProtected(t *testing.T) {
 			check("OpenFile(create)", err)
 			check("Mkdir", r.Mkdir(path.Join(p, "d"), 0o755))
 			check("Chmod", r.Chmod(p, 0o777))
-			if slices.Contains([]string{"runlink", "tokenlink", "secretlink", "outlink"}, p) {
+			if slices.Contains([]string{"runlink", "tokenlink", "secretlink", "outlink", "dangling"}, p) {
 				// Removing, moving or replacing a link acts on the link,
 				// not on the state it points to: not required to fail.
 				continue
@@ -131,7 +132,7 @@ func TestProtected(t *testing.T) {
 				t.Errorf("follow=%v: %s damaged: %q, %v", follow, f, b, err)
 			}
 		}
-		for _, f := range []string{"root/run/a.ipynb", "root/state/quire/new", "root/run/sub/deep", "root/run/d", "root/state/quire/d", "trashed", "root/notes/moved"} {
+		for _, f := range []string{"root/run/a.ipynb", "root/state/quire/new", "root/run/sub/deep", "root/run/d", "root/run/from-link", "root/state/quire/d", "trashed", "root/notes/moved"} {
 			if _, err := os.Lstat(filepath.Join(base, f)); err == nil {
 				t.Errorf("follow=%v: %s exists", follow, f)
 			}
@@ -173,7 +174,7 @@ func TestProtected(t *testing.T) {
 
 		// Listings omit the state like hidden files, links to it included.
 		for dir, want := range map[string][]string{
-			"":      {"noteslink", "notes", "share", "state"},
+			"":      {"noteslink", "notes", "share", "state"}, // not "dangling": it leads into run
 			"share": {"kernels"},
 			"state": nil,
 		} {
