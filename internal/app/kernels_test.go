@@ -1,6 +1,7 @@
 package app
 
 import (
+	"errors"
 	"os"
 	"path/filepath"
 	"testing"
@@ -97,5 +98,35 @@ func TestKernelCwdStateDirs(t *testing.T) {
 				t.Errorf("follow=%v cwd(%q) = %s, want %s", follow, tc.path, got, tc.want)
 			}
 		}
+	}
+}
+
+// A TLS key given with --keyfile inside the root is kept like the state
+// directories; its certificate beside it is not secret.
+func TestStateDirsKeyFile(t *testing.T) {
+	rootDir := t.TempDir()
+	if err := os.MkdirAll(filepath.Join(rootDir, "tls"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range []string{"key.pem", "cert.pem"} {
+		if err := os.WriteFile(filepath.Join(rootDir, "tls", f), []byte("x"), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	base := t.TempDir()
+	s := &server{cfg: &config.Config{
+		RuntimeDir: filepath.Join(base, "run"), DataDir: filepath.Join(base, "data"), TrustDataDir: base,
+		KeyFile: filepath.Join(rootDir, "tls", "key.pem"),
+	}}
+	root, err := fsroot.Open(rootDir, fsroot.Options{Protected: s.stateDirs()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer root.Close()
+	if _, err := root.Stat("tls/key.pem"); !errors.Is(err, fsroot.ErrProtected) {
+		t.Errorf("Stat(tls/key.pem) = %v; want ErrProtected", err)
+	}
+	if _, err := root.Stat("tls/cert.pem"); err != nil {
+		t.Errorf("Stat(tls/cert.pem): %v", err)
 	}
 }

@@ -485,9 +485,13 @@ func (s *server) contents() (*contents.Service, *fsroot.Root, func(), error) {
 // kernel connection files with their HMAC keys), the data dir (cookie
 // secret, sessions, the self-signed TLS key) and, in the trust data dir,
 // only the trust files: it is Jupyter's data dir, whose kernelspecs a
-// user may edit through Quire.
+// user may edit through Quire. A --keyfile of one's own is kept too.
 func (s *server) stateDirs() []fsroot.Protected {
-	return []fsroot.Protected{
+	var key []fsroot.Protected
+	if s.cfg.KeyFile != "" {
+		key = append(key, fsroot.Protected{Dir: filepath.Dir(s.cfg.KeyFile), Prefixes: []string{filepath.Base(s.cfg.KeyFile)}})
+	}
+	return append(key, []fsroot.Protected{
 		{Dir: s.cfg.RuntimeDir},
 		{Dir: s.cfg.DataDir},
 		{Dir: s.cfg.TrustDataDir, Prefixes: []string{
@@ -495,7 +499,7 @@ func (s *server) stateDirs() []fsroot.Protected {
 			"." + trust.SecretFile, // see trust's secret.go
 			trust.DatabaseFile,     // with -wal, -shm, -journal and .bak
 		}},
-	}
+	}...)
 }
 
 // Each implementation fits the interface its consumer declares.
