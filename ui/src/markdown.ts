@@ -69,26 +69,20 @@ export function renderMarkdown(source: string, el: HTMLElement, opts: MarkdownOp
 /** fixUp gives headings ids and resolves links and images. */
 function fixUp(root: DocumentFragment, opts: MarkdownOptions): void {
   const dir = opts.notebookPath.includes("/") ? opts.notebookPath.slice(0, opts.notebookPath.lastIndexOf("/")) : "";
-  // Anchors the author wrote (<a id="x">, <a name="x">) come out of the
-  // sanitiser as "user-content-x"; they join the headings' "md-" ids, so
-  // "[see](#x)" reaches either. A "md-" id is no DOM-clobbering risk: it is
-  // not an identifier, and no code reads window["md-…"].
-  for (const el of Array.from(root.querySelectorAll(`[id^="${NAMED_PREFIX}"], [name^="${NAMED_PREFIX}"]`))) {
-    for (const attr of ["id", "name"]) {
-      const v = el.getAttribute(attr);
-      if (v !== null && v.startsWith(NAMED_PREFIX)) el.setAttribute(attr, "md-" + v.slice(NAMED_PREFIX.length));
-    }
-  }
+  // Headings get ids in the sanitiser's namespace: the author's own ids
+  // and names come out of it as "user-content-x" and in-page links as
+  // "#user-content-x", so "[see](#x)" reaches a heading or an <a id="x">
+  // alike, in this cell or another, and no id can clobber window.x.
   for (const hd of Array.from(root.querySelectorAll("h1, h2, h3, h4, h5, h6"))) {
     const s = slug(hd.textContent || "");
-    if (s) hd.id = "md-" + s;
+    if (s) hd.id = NAMED_PREFIX + s;
   }
   for (const a of Array.from(root.querySelectorAll("a[href]"))) {
     const href = a.getAttribute("href") || "";
     if (href.startsWith("#")) {
       let frag = href.slice(1);
       if (frag.startsWith(NAMED_PREFIX)) frag = frag.slice(NAMED_PREFIX.length);
-      a.setAttribute("href", "#md-" + safeDecode(frag));
+      a.setAttribute("href", "#" + NAMED_PREFIX + safeDecode(frag));
       a.removeAttribute("target");
       a.removeAttribute("rel");
       continue;

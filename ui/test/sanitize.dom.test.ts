@@ -44,6 +44,23 @@ domTest("in-page links in HTML output still reach their anchors", () => {
   assert(!links[0].hasAttribute("target"), "in-page link opens a new tab");
 });
 
+domTest("references to renamed ids follow them: SVG url(#), label for, ARIA, usemap", () => {
+  const { fragment } = sanitize(
+    `<svg width="10" height="10"><defs><linearGradient id="g1"></linearGradient></defs>` +
+      `<rect fill="url(#g1)" style="stroke: url('#g1')" width="5" height="5"></rect></svg>` +
+      `<label for="in1">L</label><input id="in1" aria-describedby="h1 h2"><map name="m1"></map><img usemap="#m1">`,
+  );
+  const host = document.createElement("div");
+  host.append(fragment);
+  const rect = host.querySelector("rect")!;
+  assert(rect.getAttribute("fill") === "url(#user-content-g1)", `fill = ${rect.getAttribute("fill")}`);
+  assert((rect.getAttribute("style") || "").includes("url('#user-content-g1')"), `style = ${rect.getAttribute("style")}`);
+  assert(host.querySelector("#user-content-g1") !== null, "the gradient lost its id");
+  assert(host.querySelector("label")!.htmlFor === "user-content-in1", `label for = ${host.querySelector("label")!.htmlFor}`);
+  assert(host.querySelector("input")!.getAttribute("aria-describedby") === "user-content-h1 user-content-h2", "aria-describedby not renamed");
+  assert(host.querySelector("img")!.getAttribute("usemap") === "#user-content-m1", `usemap = ${host.querySelector("img")!.getAttribute("usemap")}`);
+});
+
 domTest("markdown heading and author anchors work, scroll, and clobber nothing", async () => {
   const el = document.createElement("div");
   document.body.append(el);
@@ -56,22 +73,22 @@ domTest("markdown heading and author anchors work, scroll, and clobber nothing",
   try {
     assert(w.qmine === undefined && d.qmine === undefined, "window.qmine is defined by <a id=qmine>");
     const [toEnd, toMine] = Array.from(el.querySelectorAll<HTMLAnchorElement>("a[href]"));
-    assert(toEnd.getAttribute("href") === "#md-The-End", `heading link href = ${toEnd.getAttribute("href")}`);
-    assert(toMine.getAttribute("href") === "#md-qmine", `anchor link href = ${toMine.getAttribute("href")}`);
+    assert(toEnd.getAttribute("href") === "#user-content-The-End", `heading link href = ${toEnd.getAttribute("href")}`);
+    assert(toMine.getAttribute("href") === "#user-content-qmine", `anchor link href = ${toMine.getAttribute("href")}`);
     const heading = el.querySelector("h2");
-    assert(heading?.id === "md-The-End", `heading id = ${heading?.id}`);
-    assert(el.querySelector("#md-qmine") !== null, "the author's anchor is not reachable as md-qmine");
+    assert(heading?.id === "user-content-The-End", `heading id = ${heading?.id}`);
+    assert(el.querySelector("#user-content-qmine") !== null, "the author's anchor lost its id");
 
     window.scrollTo(0, 0);
     toEnd.click();
     await nextFrame();
-    assert(location.hash === "#md-The-End", `hash after click = ${location.hash}`);
+    assert(location.hash === "#user-content-The-End", `hash after click = ${location.hash}`);
     const top = heading.getBoundingClientRect().top;
     assert(window.scrollY > 0 && Math.abs(top) < 2, `the heading was not scrolled to (scrollY ${window.scrollY}, top ${top})`);
 
     toMine.click();
     await nextFrame();
-    const mine = el.querySelector("#md-qmine")!;
+    const mine = el.querySelector("#user-content-qmine")!;
     assert(Math.abs(mine.getBoundingClientRect().top) < 2, `the author's anchor was not scrolled to (top ${mine.getBoundingClientRect().top})`);
   } finally {
     el.remove();

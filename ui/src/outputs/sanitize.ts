@@ -26,13 +26,44 @@ const URI_RE = /^(?:(?:(?:f|ht)tps?|mailto|tel|callto|sms|cid|xmpp|matrix|attach
 /** NAMED_PREFIX is what SANITIZE_NAMED_PROPS puts before ids and names. */
 export const NAMED_PREFIX = "user-content-";
 
+// Attributes holding space-separated id references, which must follow the
+// ids' renaming (a <label for>, an ARIA relation, a table cell's headers).
+const IDREF_ATTRS = [
+  "for", "headers", "list", "aria-activedescendant", "aria-controls", "aria-describedby",
+  "aria-details", "aria-errormessage", "aria-flowto", "aria-labelledby", "aria-owns",
+];
+
+/** prefixRef turns a same-document reference "#x" into "#user-content-x". */
+function prefixRef(v: string): string {
+  return v.length > 1 && v.startsWith("#") && !v.startsWith("#" + NAMED_PREFIX) ? "#" + NAMED_PREFIX + v.slice(1) : v;
+}
+
+/** prefixUrls does the same inside CSS/SVG "url(#x)" references. */
+function prefixUrls(v: string): string {
+  return v.replace(/url\(\s*(['"]?)#(?!user-content-)/gi, (_m, q: string) => `url(${q}#${NAMED_PREFIX}`);
+}
+
 purify.addHook("afterSanitizeAttributes", (node) => {
   const el = node as Element;
+  // Same-document references keep reaching the renamed ids and names.
+  for (const a of ["href", "xlink:href", "usemap"]) {
+    const v = el.getAttribute(a);
+    if (v !== null && prefixRef(v) !== v) el.setAttribute(a, prefixRef(v));
+  }
+  for (const a of IDREF_ATTRS) {
+    const v = el.getAttribute(a);
+    if (v !== null) {
+      el.setAttribute(a, v.split(/\s+/).filter(Boolean).map((id) => (id.startsWith(NAMED_PREFIX) ? id : NAMED_PREFIX + id)).join(" "));
+    }
+  }
+  for (const attr of Array.from(el.attributes)) {
+    if (attr.value.includes("#") && /url\(/i.test(attr.value)) {
+      const v = prefixUrls(attr.value);
+      if (v !== attr.value) el.setAttribute(attr.name, v);
+    }
+  }
   if (el.tagName === "A" || el.tagName === "AREA") {
     const href = el.getAttribute("href");
-    if (href !== null && href.length > 1 && href.startsWith("#") && !href.startsWith("#" + NAMED_PREFIX)) {
-      el.setAttribute("href", "#" + NAMED_PREFIX + href.slice(1));
-    }
     if (href !== null && !href.startsWith("#")) {
       el.setAttribute("target", "_blank");
       el.setAttribute("rel", "noopener noreferrer");
