@@ -473,7 +473,7 @@ func (s *server) kernelSpecDirs() []string {
 // returns too (kernels' working directories are resolved in it); the
 // function returned closes both.
 func (s *server) contents() (*contents.Service, *fsroot.Root, func(), error) {
-	root, err := fsroot.Open(s.cfg.RootDir, fsroot.Options{FollowSymlinks: s.cfg.FollowSymlinks})
+	root, err := fsroot.Open(s.cfg.RootDir, fsroot.Options{FollowSymlinks: s.cfg.FollowSymlinks, Protected: s.stateDirs()})
 	if err != nil {
 		return nil, nil, nil, fmt.Errorf("open root directory: %w", err)
 	}
@@ -499,6 +499,29 @@ func (s *server) contents() (*contents.Service, *fsroot.Root, func(), error) {
 		}
 		_ = root.Close()
 	}, nil
+}
+
+// stateDirs are the directories holding Quire's own secrets, which the
+// contents API must never reach even when the root contains them
+// (CVE-2022-29241): the runtime dir (the runtime file with the token,
+// kernel connection files with their HMAC keys), the data dir (cookie
+// secret, sessions, the self-signed TLS key) and, in the trust data dir,
+// only the trust files: it is Jupyter's data dir, whose kernelspecs a
+// user may edit through Quire. A --keyfile of one's own is kept too.
+func (s *server) stateDirs() []fsroot.Protected {
+	var key []fsroot.Protected
+	if s.cfg.KeyFile != "" {
+		key = append(key, fsroot.Protected{Dir: filepath.Dir(s.cfg.KeyFile), Prefixes: []string{filepath.Base(s.cfg.KeyFile)}})
+	}
+	return append(key, []fsroot.Protected{
+		{Dir: s.cfg.RuntimeDir},
+		{Dir: s.cfg.DataDir},
+		{Dir: s.cfg.TrustDataDir, Prefixes: []string{
+			trust.SecretFile,       // and its temp files, with a dot in front:
+			"." + trust.SecretFile, // see trust's secret.go
+			trust.DatabaseFile,     // with -wal, -shm, -journal and .bak
+		}},
+	}...)
 }
 
 // Each implementation fits the interface its consumer declares.

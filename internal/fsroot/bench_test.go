@@ -25,6 +25,17 @@ func BenchmarkResolve(b *testing.B) {
 		b.Fatal(err)
 	}
 	defer r.Close()
+	// The same root guarding Quire's state directories, as app opens it:
+	// every path is resolved and its directories compared with them.
+	state := b.TempDir()
+	pr, err := fsroot.Open(dir, fsroot.Options{Protected: []fsroot.Protected{
+		{Dir: filepath.Join(state, "runtime")}, {Dir: filepath.Join(state, "quire")},
+		{Dir: state, Prefixes: []string{"notebook_secret", "nbsignatures.db"}},
+	}})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer pr.Close()
 	const api = "/projects/2026/analysis/data/results.ipynb"
 	b.Run("Clean", func(b *testing.B) {
 		b.ReportAllocs()
@@ -42,6 +53,14 @@ func BenchmarkResolve(b *testing.B) {
 				b.Fatal(err)
 			}
 			if _, err := r.Stat(p); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("CleanStatProtected", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			if _, err := pr.Stat(api); err != nil {
 				b.Fatal(err)
 			}
 		}

@@ -127,6 +127,13 @@ type Options struct {
 	// (the default) os.Root refuses every symlink that resolves outside the
 	// root, on every read and write.
 	FollowSymlinks bool
+	// Protected lists Quire's own state directories. No path inside one
+	// (directly, through a symlink or a bind mount) can be read, written,
+	// listed, renamed or copied into, and none of their ancestors can be
+	// removed or renamed: such requests fail with an error wrapping
+	// ErrProtected, and listings omit them. Open refuses a root inside a
+	// whole protected directory.
+	Protected []Protected
 }
 
 // Root is an open root directory.
@@ -134,6 +141,7 @@ type Root struct {
 	dir    string // absolute
 	r      *os.Root
 	follow bool
+	guard  *guard // nil: nothing protected
 }
 
 // Open opens dir (made absolute) as a root.
@@ -146,7 +154,12 @@ func Open(dir string, opt Options) (*Root, error) {
 	if err != nil {
 		return nil, fmt.Errorf("open root: %w", err)
 	}
-	return &Root{dir: abs, r: r, follow: opt.FollowSymlinks}, nil
+	g, err := newGuard(abs, opt.Protected)
+	if err != nil {
+		r.Close()
+		return nil, fmt.Errorf("open root: %w", err)
+	}
+	return &Root{dir: abs, r: r, follow: opt.FollowSymlinks, guard: g}, nil
 }
 
 // Close releases the root's directory handle.
@@ -159,8 +172,33 @@ func (r *Root) Dir() string { return r.dir }
 // FollowsSymlinks reports whether the root was opened with FollowSymlinks.
 func (r *Root) FollowsSymlinks() bool { return r.follow }
 
-// name cleans an API path into an os.Root name ("." for the root).
-func (r *Root) name(p string) (string, error) {
+// name cleans an API path into an os.Root name ("." for the root) and
+// refuses one that is Quire's state.
+func (r *Root) name(op, p string) (string, error) {
+	n, err := r.clean(p)
+	if err != nil {
+		return "", err
+	}
+	if r.guard.protected(r.dir, n) {
+		return "", &fs.PathError{Op: op, Path: p, Err: ErrProtected}
+	}
+	return n, nil
+}
+
+// whole is name for operations that remove or move p itself: p must not
+// hold Quire's state either.
+func (r *Root) whole(op, p string) (string, error) {
+	n, err := r.clean(p)
+	if err != nil {
+		return "", err
+	}
+	if r.guard.holdsState(r.dir, n) {
+		return "", &fs.PathError{Op: op, Path: p, Err: ErrProtected}
+	}
+	return n, nil
+}
+
+func (r *Root) clean(p string) (string, error) {
 	c, err := Clean(p)
 	if err != nil {
 		return "", &fs.PathError{Op: "clean", Path: p, Err: err}
@@ -177,7 +215,7 @@ func (r *Root) osPath(n string) string { return filepath.Join(r.dir, n) }
 
 // Stat returns the FileInfo of p, following symlinks.
 func (r *Root) Stat(p string) (fs.FileInfo, error) {
-	n, err := r.name(p)
+	n, err := r.name("stat", p)
 	if err != nil {
 		return nil, err
 	}
@@ -189,7 +227,7 @@ func (r *Root) Stat(p string) (fs.FileInfo, error) {
 
 // Lstat returns the FileInfo of p without following a final symlink.
 func (r *Root) Lstat(p string) (fs.FileInfo, error) {
-	n, err := r.name(p)
+	n, err := r.name("lstat", p)
 	if err != nil {
 		return nil, err
 	}
@@ -220,7 +258,7 @@ func (r *Root) OpenFile(p string, flag int, perm fs.FileMode) (*os.File, error) 
 }
 
 func (r *Root) open(p string, flag int, perm fs.FileMode) (*os.File, fs.FileInfo, error) {
-	n, err := r.name(p)
+	n, err := r.name("open", p)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -255,12 +293,17 @@ func (r *Root) ReadDir(p string) ([]fs.DirEntry, error) {
 		return nil, err
 	}
 	defer f.Close()
-	return f.ReadDir(-1)
+	entries, err := f.ReadDir(-1)
+	if err != nil {
+		return nil, err
+	}
+	n, _ := r.clean(p) // Open accepted it
+	return r.guard.filter(r.dir, n, entries), nil
 }
 
 // Mkdir creates directory p.
 func (r *Root) Mkdir(p string, perm fs.FileMode) error {
-	n, err := r.name(p)
+	n, err := r.name("mkdir", p)
 	if err != nil {
 		return err
 	}
@@ -272,7 +315,7 @@ func (r *Root) Mkdir(p string, perm fs.FileMode) error {
 
 // Remove removes the file or empty directory p.
 func (r *Root) Remove(p string) error {
-	n, err := r.name(p)
+	n, err := r.whole("remove", p)
 	if err != nil {
 		return err
 	}
@@ -288,7 +331,7 @@ func (r *Root) Remove(p string) error {
 // RemoveAll removes p and everything below it. It never removes the root.
 // Symlinks inside are removed, never followed.
 func (r *Root) RemoveAll(p string) error {
-	n, err := r.name(p)
+	n, err := r.whole("removeall", p)
 	if err != nil {
 		return err
 	}
@@ -303,11 +346,11 @@ func (r *Root) RemoveAll(p string) error {
 
 // Rename renames oldp to newp, replacing a file at newp.
 func (r *Root) Rename(oldp, newp string) error {
-	o, err := r.name(oldp)
+	o, err := r.whole("rename", oldp)
 	if err != nil {
 		return err
 	}
-	n, err := r.name(newp)
+	n, err := r.whole("rename", newp)
 	if err != nil {
 		return err
 	}
@@ -322,7 +365,7 @@ func (r *Root) Rename(oldp, newp string) error {
 
 // Chmod changes the mode of p.
 func (r *Root) Chmod(p string, mode fs.FileMode) error {
-	n, err := r.name(p)
+	n, err := r.name("chmod", p)
 	if err != nil {
 		return err
 	}
@@ -334,7 +377,7 @@ func (r *Root) Chmod(p string, mode fs.FileMode) error {
 
 // Readlink returns the target of symlink p.
 func (r *Root) Readlink(p string) (string, error) {
-	n, err := r.name(p)
+	n, err := r.name("readlink", p)
 	if err != nil {
 		return "", err
 	}
@@ -348,7 +391,7 @@ func (r *Root) Readlink(p string) (string, error) {
 // OS path outside the root — the trash can. p's parent is opened through
 // the root, so the move cannot be redirected outside it.
 func (r *Root) MoveOut(p, dst string) error {
-	n, err := r.name(p)
+	n, err := r.whole("rename", p)
 	if err != nil {
 		return err
 	}

@@ -11,7 +11,7 @@ import "./outputs/outputs.css";
 import { Marked } from "marked";
 import { filesUrl, pageUrl } from "./api";
 import { extractMath, restoreMath, escapeHtml, slug, type MathItem } from "./outputs/math";
-import { sanitize } from "./outputs/sanitize";
+import { NAMED_PREFIX, sanitize } from "./outputs/sanitize";
 import { katexNow, loadKatex, katexOptions } from "./outputs/katex";
 import { joinText } from "./outputs/stream";
 
@@ -69,14 +69,20 @@ export function renderMarkdown(source: string, el: HTMLElement, opts: MarkdownOp
 /** fixUp gives headings ids and resolves links and images. */
 function fixUp(root: DocumentFragment, opts: MarkdownOptions): void {
   const dir = opts.notebookPath.includes("/") ? opts.notebookPath.slice(0, opts.notebookPath.lastIndexOf("/")) : "";
+  // Headings get ids in the sanitiser's namespace: the author's own ids
+  // and names come out of it as "user-content-x" and in-page links as
+  // "#user-content-x", so "[see](#x)" reaches a heading or an <a id="x">
+  // alike, in this cell or another, and no id can clobber window.x.
   for (const hd of Array.from(root.querySelectorAll("h1, h2, h3, h4, h5, h6"))) {
     const s = slug(hd.textContent || "");
-    if (s) hd.id = "md-" + s;
+    if (s) hd.id = NAMED_PREFIX + s;
   }
   for (const a of Array.from(root.querySelectorAll("a[href]"))) {
     const href = a.getAttribute("href") || "";
     if (href.startsWith("#")) {
-      a.setAttribute("href", "#md-" + safeDecode(href.slice(1)));
+      let frag = href.slice(1);
+      if (frag.startsWith(NAMED_PREFIX)) frag = frag.slice(NAMED_PREFIX.length);
+      a.setAttribute("href", "#" + NAMED_PREFIX + safeDecode(frag));
       a.removeAttribute("target");
       a.removeAttribute("rel");
       continue;

@@ -71,6 +71,11 @@ func kindErr(p string, err error) error {
 		return nameTooLong(err)
 	case errors.Is(err, fsroot.ErrInvalidPath):
 		return errkind.New(errkind.NotFound, p+" is outside root contents directory", err)
+	case errors.Is(err, fsroot.ErrProtected):
+		// Quire's own state answers like a missing file (as hidden files
+		// do), not 403: a distinct answer would confirm that the runtime
+		// or data directory is there and where. The log keeps the reason.
+		return errkind.New(errkind.NotFound, "No such file or directory: "+p, err)
 	case errors.Is(err, fs.ErrNotExist), errors.Is(err, syscall.ENOTDIR), errors.Is(err, syscall.ELOOP):
 		return errkind.New(errkind.NotFound, "No such file or directory: "+p, err)
 	case errors.Is(err, fs.ErrExist), errors.Is(err, syscall.ENOTEMPTY):

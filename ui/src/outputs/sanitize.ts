@@ -2,6 +2,13 @@
 // scripts, handlers, dangerous URLs, frames, forms, <base>/<meta>/<link>
 // and <style> removed, and links opened in a new tab. It returns a
 // DocumentFragment (never a string a caller could assign to innerHTML).
+//
+// DOM clobbering: every id and name is prefixed with "user-content-"
+// (DOMPurify's SANITIZE_NAMED_PROPS, as GitHub does), so <a id="x"> in an
+// output cannot define window.x or document.x for the UI's code to trip
+// over; SANITIZE_DOM alone only refuses names that clash with existing
+// properties. In-page links ("#x") are prefixed the same way so they still
+// reach their anchors; markdown.ts turns both into its "md-" heading ids.
 import DOMPurify from "dompurify";
 
 // Our own instance, so hooks other modules add to the default one do not mix in.
@@ -16,8 +23,45 @@ const FORBID_ATTR = ["action", "formaction", "srcdoc", "ping", "target", "autofo
 // DOMPurify's default URI rule, plus "attachment:" (resolved by markdown.ts, removed elsewhere).
 const URI_RE = /^(?:(?:(?:f|ht)tps?|mailto|tel|callto|sms|cid|xmpp|matrix|attachment):|[^a-z]|[a-z+.\-]+(?:[^a-z+.\-:]|$))/i;
 
+/** NAMED_PREFIX is what SANITIZE_NAMED_PROPS puts before ids and names. */
+export const NAMED_PREFIX = "user-content-";
+
+// Attributes holding space-separated id references, which must follow the
+// ids' renaming (a <label for>, an ARIA relation, a table cell's headers).
+const IDREF_ATTRS = [
+  "for", "headers", "list", "aria-activedescendant", "aria-controls", "aria-describedby",
+  "aria-details", "aria-errormessage", "aria-flowto", "aria-labelledby", "aria-owns",
+];
+
+/** prefixRef turns a same-document reference "#x" into "#user-content-x". */
+function prefixRef(v: string): string {
+  return v.length > 1 && v.startsWith("#") && !v.startsWith("#" + NAMED_PREFIX) ? "#" + NAMED_PREFIX + v.slice(1) : v;
+}
+
+/** prefixUrls does the same inside CSS/SVG "url(#x)" references. */
+function prefixUrls(v: string): string {
+  return v.replace(/url\(\s*(['"]?)#(?!user-content-)/gi, (_m, q: string) => `url(${q}#${NAMED_PREFIX}`);
+}
+
 purify.addHook("afterSanitizeAttributes", (node) => {
   const el = node as Element;
+  // Same-document references keep reaching the renamed ids and names.
+  for (const a of ["href", "xlink:href", "usemap"]) {
+    const v = el.getAttribute(a);
+    if (v !== null && prefixRef(v) !== v) el.setAttribute(a, prefixRef(v));
+  }
+  for (const a of IDREF_ATTRS) {
+    const v = el.getAttribute(a);
+    if (v !== null) {
+      el.setAttribute(a, v.split(/\s+/).filter(Boolean).map((id) => (id.startsWith(NAMED_PREFIX) ? id : NAMED_PREFIX + id)).join(" "));
+    }
+  }
+  for (const attr of Array.from(el.attributes)) {
+    if (attr.value.includes("#") && /url\(/i.test(attr.value)) {
+      const v = prefixUrls(attr.value);
+      if (v !== attr.value) el.setAttribute(attr.name, v);
+    }
+  }
   if (el.tagName === "A" || el.tagName === "AREA") {
     const href = el.getAttribute("href");
     if (href !== null && !href.startsWith("#")) {
@@ -52,6 +96,7 @@ export function sanitize(html: string, opts: { mathml?: boolean } = {}): Sanitiz
     ADD_FORBID_CONTENTS: opts.mathml ? ["annotation", "annotation-xml"] : [],
     ALLOW_DATA_ATTR: true,
     SANITIZE_DOM: true,
+    SANITIZE_NAMED_PROPS: true,
   });
   let removedActive = false;
   for (const r of purify.removed) {
@@ -65,6 +110,9 @@ export function sanitize(html: string, opts: { mathml?: boolean } = {}): Sanitiz
     } else if ("attribute" in r && r.attribute) {
       const name = r.attribute.name.toLowerCase();
       if (name === "target" || name === "scoped" || name === "autofocus") continue;
+      // ids and names are removed and put back prefixed (or dropped when
+      // they clash with document properties): nothing that could run.
+      if (name === "id" || name === "name") continue;
       removedActive = true;
     }
   }
