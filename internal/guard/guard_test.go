@@ -423,7 +423,7 @@ func TestHeaders(t *testing.T) {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /tree/", func(w http.ResponseWriter, r *http.Request) { w.Write([]byte("page")) })
 	mux.HandleFunc("GET /api/status", func(w http.ResponseWriter, r *http.Request) { w.Write([]byte("{}")) })
-	mux.HandleFunc("GET /go", func(w http.ResponseWriter, r *http.Request) { http.Redirect(w, r, "/tree/", http.StatusFound) })
+	mux.HandleFunc("GET /go", func(w http.ResponseWriter, r *http.Request) { guard.Redirect(w, http.StatusFound, "/tree/", "/") })
 	mux.HandleFunc("GET /files/x", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Security-Policy", "sandbox allow-scripts")
 	})
