@@ -245,13 +245,15 @@ func under(p, base string) bool {
 }
 
 // escapeQuery percent-encodes the bytes of a raw query that must not appear
-// literally in a Location header: spaces, non-ASCII and a few delimiters.
+// literally in a Location header or that a browser would encode itself:
+// controls, spaces, non-ASCII, the WHATWG special-query set (" # ' < >),
+// backslash and backtick. So a browser reads the query exactly as sent.
 func escapeQuery(q string) string {
 	const hex = "0123456789ABCDEF"
 	var b strings.Builder
 	for i := 0; i < len(q); i++ {
 		c := q[i]
-		if c <= ' ' || c >= 0x7f || c == '"' || c == '<' || c == '>' || c == '`' || c == '\\' || c == '#' {
+		if c <= ' ' || c >= 0x7f || strings.IndexByte("\"#'<>\\`", c) >= 0 {
 			b.WriteByte('%')
 			b.WriteByte(hex[c>>4])
 			b.WriteByte(hex[c&15])

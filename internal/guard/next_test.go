@@ -30,6 +30,10 @@ func TestSafeNext(t *testing.T) {
 		{"/tree?q=a b", "/", "/tree?q=a%20b"},
 		{"/tree?next=//evil.example", "/", "/tree?next=//evil.example"},
 		{"/tree?x=%5C", "/", "/tree?x=%5C"},
+		{"/tree?q='x'", "/", "/tree?q=%27x%27"}, // browsers encode ' in queries themselves
+		{"/tree/it's,here;ok", "/", "/tree/it's,here;ok"},
+		{"/tree/a%2Fb/c", "/", "/tree/a%2Fb/c"}, // an encoded slash stays inside its segment
+		{"/tree/a%2Fb/c%5Cd", "/", "/"},         // any layer with a backslash is refused
 		{"/a/./b", "/", "/a/b"},
 		{"/a/../b", "/", "/b"},
 		{"/a//b", "/", "/a/b"},
