@@ -64,9 +64,9 @@ func (a *Auth) serveAsset(w http.ResponseWriter, r *http.Request) bool {
 // form fields password and _xsrf (or the X-XSRFToken header), which must
 // match the _xsrf cookie; the password may also be the token. Success
 // starts a session, sets the login cookie as the first Set-Cookie and
-// redirects 302 to guard.SafeNext(next, base). A wrong password gets 401
-// and the form again; a throttled client 429 with Retry-After, without the
-// password being checked.
+// redirects 302 to next through guard.Redirect (to base if next is
+// refused). A wrong password gets 401 and the form again; a throttled client
+// 429 with Retry-After, without the password being checked.
 func (a *Auth) Login() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		switch r.Method {
@@ -84,7 +84,7 @@ func (a *Auth) Login() http.Handler {
 func (a *Auth) loginGet(w http.ResponseWriter, r *http.Request) {
 	next := r.URL.Query().Get("next")
 	if _, ok, _, _ := a.identify(r); ok || a.disabled {
-		redirect(w, guard.SafeNext(next, a.o.BaseURL))
+		guard.Redirect(w, http.StatusFound, next, a.o.BaseURL)
 		return
 	}
 	a.renderLogin(w, r, http.StatusOK, next, "")
@@ -98,7 +98,7 @@ func (a *Auth) loginPost(w http.ResponseWriter, r *http.Request) {
 	}
 	next := r.FormValue("next")
 	if a.disabled {
-		redirect(w, guard.SafeNext(next, a.o.BaseURL))
+		guard.Redirect(w, http.StatusFound, next, a.o.BaseURL)
 		return
 	}
 	arg := xsrfArg(r)
@@ -141,7 +141,7 @@ func (a *Auth) loginPost(w http.ResponseWriter, r *http.Request) {
 	}
 	a.setDeviceCookie(w, r, gate)
 	a.log.Info("login", "client", client)
-	redirect(w, guard.SafeNext(next, a.o.BaseURL))
+	guard.Redirect(w, http.StatusFound, next, a.o.BaseURL)
 }
 
 // checkCredential checks pw against the token (cheap, constant-time) and

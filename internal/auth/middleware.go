@@ -141,13 +141,13 @@ func (a *Auth) tokenLogin(w http.ResponseWriter, r *http.Request) {
 		a.log.Info("login", "client", a.o.ClientIP(r), "method", "token")
 	}
 	a.ensureXSRF(w, r)
-	redirect(w, guard.SafeNext(pathAndQuery(r), a.o.BaseURL))
+	guard.Redirect(w, http.StatusFound, pathAndQuery(r), a.o.BaseURL)
 }
 
 // deny answers an unauthenticated request to a non-public route.
 func (a *Auth) deny(w http.ResponseWriter, r *http.Request) {
 	if !a.isAPI(r) && (r.Method == http.MethodGet || r.Method == http.MethodHead) {
-		redirect(w, a.o.BaseURL+"login?next="+url.QueryEscape(pathAndQuery(r)))
+		guard.Redirect(w, http.StatusFound, a.o.BaseURL+"login?next="+url.QueryEscape(pathAndQuery(r)), a.o.BaseURL)
 		return
 	}
 	httpapi.WriteError(w, r, a.log, errkind.New(errkind.Unauthenticated, "Forbidden", nil))
@@ -307,11 +307,4 @@ func hasTokenKey(part string) bool {
 		}
 	}
 	return false
-}
-
-// redirect answers 302 to loc, which the caller made safe.
-func redirect(w http.ResponseWriter, loc string) {
-	w.Header().Set("Location", loc)
-	w.Header().Set("Cache-Control", "no-store")
-	w.WriteHeader(http.StatusFound)
 }

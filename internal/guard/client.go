@@ -131,7 +131,11 @@ func (g *Guard) ownOrigin(r *http.Request) string {
 	if g.IsSecure(r) {
 		scheme = "https"
 	}
-	return canonOrigin(scheme, host)
+	o, ok := canonOrigin(scheme, host)
+	if !ok {
+		return "" // a malformed host matches no Origin
+	}
+	return o
 }
 
 // isUnix reports whether r arrived on a Unix-domain socket listener.

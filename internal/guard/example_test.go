@@ -18,6 +18,22 @@ func ExampleSafeNext() {
 	// /quire/
 }
 
+func ExampleRedirect() {
+	rec := httptest.NewRecorder()
+	// The decoded path of "/x/..%2F%5Cevil.com/" minus its trailing slash:
+	// http.Redirect would clean it to "/\evil.com", which browsers read as
+	// "//evil.com". guard.Redirect refuses it and sends the base instead.
+	guard.Redirect(rec, http.StatusFound, "/x/../\\evil.com", "/")
+	fmt.Println(rec.Code, rec.Header().Get("Location"))
+
+	rec = httptest.NewRecorder()
+	guard.Redirect(rec, http.StatusFound, "/quire/tree/My Notebook.ipynb?x=1", "/quire/")
+	fmt.Println(rec.Code, rec.Header().Get("Location"))
+	// Output:
+	// 302 /
+	// 302 /quire/tree/My%20Notebook.ipynb?x=1
+}
+
 func ExampleGuard_HostOrigin() {
 	g, err := guard.New(guard.Options{BaseURL: "/", HostCheck: true})
 	if err != nil {

@@ -4,9 +4,9 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"net"
 	"net/netip"
 	"net/url"
+	"strconv"
 	"strings"
 )
 
@@ -20,6 +20,8 @@ type Options struct {
 	// in the Host header, which defeats DNS rebinding.
 	HostCheck bool
 	// AllowHosts are extra Host names (exact, case-insensitive, port ignored).
+	// Every Host header must parse as host[:port] (see parseHost), whatever
+	// the list holds.
 	AllowHosts []string
 	// AllowOrigins are exact origins such as "https://a.example:8443" that may
 	// make credentialed cross-origin requests. No prefix or pattern matching;
@@ -63,8 +65,8 @@ func New(o Options) (*Guard, error) {
 	}
 	for _, h := range o.AllowHosts {
 		name := hostName(h)
-		if name == "" || strings.ContainsAny(name, "*/?#@ \t") {
-			return nil, fmt.Errorf("allow-host %q: want a plain host name or address, without wildcards", h)
+		if name == "" {
+			return nil, fmt.Errorf("allow-host %q: want a plain host name or address (an optional port is ignored), without wildcards", h)
 		}
 		g.hosts[name] = true
 	}
@@ -106,30 +108,124 @@ func parseOrigin(s string) (string, error) {
 	if strings.ContainsAny(u.Host, "*") {
 		return "", errors.New("wildcards are not supported; list each origin exactly")
 	}
-	return canonOrigin(u.Scheme, u.Host), nil
+	o, ok := canonOrigin(u.Scheme, u.Host)
+	if !ok {
+		return "", errors.New("want scheme://host[:port] with a host name or address and a port from 1 to 65535")
+	}
+	return o, nil
 }
 
-// canonOrigin lower-cases scheme and host and drops the scheme's default port.
-func canonOrigin(scheme, hostport string) string {
+// canonOrigin returns scheme://host[:port] with scheme and host lower-cased,
+// one trailing dot of the host dropped, the port in plain decimal and the
+// scheme's default port removed. ok is false when hostport is not a valid
+// host[:port] (see parseHost).
+func canonOrigin(scheme, hostport string) (string, bool) {
+	name, port, ok := parseHost(hostport)
+	if !ok {
+		return "", false
+	}
 	scheme = strings.ToLower(scheme)
-	hostport = strings.ToLower(hostport)
-	if (scheme == "http" && strings.HasSuffix(hostport, ":80")) || (scheme == "https" && strings.HasSuffix(hostport, ":443")) {
-		hostport = hostport[:strings.LastIndexByte(hostport, ':')]
+	if strings.Contains(name, ":") {
+		name = "[" + name + "]"
 	}
-	return scheme + "://" + hostport
+	if port == "" || (scheme == "http" && port == "80") || (scheme == "https" && port == "443") {
+		return scheme + "://" + name, true
+	}
+	return scheme + "://" + name + ":" + port, true
 }
 
-// hostName strips the port and IPv6 brackets from a Host header value,
-// lower-cases it and drops one trailing dot.
+// hostName returns the name part of a valid Host header value (see
+// parseHost), or "" for an invalid one.
 func hostName(hostport string) string {
-	h := hostport
-	if host, _, err := net.SplitHostPort(hostport); err == nil {
-		h = host
-	} else if strings.HasPrefix(h, "[") && strings.HasSuffix(h, "]") {
-		h = h[1 : len(h)-1]
+	name, _, ok := parseHost(hostport)
+	if !ok {
+		return ""
 	}
-	h = strings.ToLower(h)
-	return strings.TrimSuffix(h, ".")
+	return name
+}
+
+// parseHost is the one parser of Host headers, X-Forwarded-Host entries,
+// --allow-host values and the authority of origins. The whole value must be
+// a host, optionally followed by ":" and a port:
+//
+//   - the host is a DNS name or IPv4 address (letters, digits, "-", "_" and
+//     dots, not starting with a dot), or an IPv6 address in brackets
+//     without a zone;
+//   - the port is 1 to 5 ASCII digits with a value from 1 to 65535.
+//
+// Anything else is refused: a port holding letters or dots
+// ("localhost:18888.evil.com"), hex ("localhost:0x50"), an empty port
+// ("localhost:"), user info ("a@localhost"), IPv6 without brackets,
+// spaces, percent-encoding or trailing garbage. name is lower-cased with one
+// trailing dot dropped, and without brackets; port is in plain decimal
+// ("" when absent).
+func parseHost(hostport string) (name, port string, ok bool) {
+	h, p := hostport, ""
+	if strings.HasPrefix(h, "[") {
+		end := strings.IndexByte(h, ']')
+		if end < 0 {
+			return "", "", false
+		}
+		a, err := netip.ParseAddr(h[1:end])
+		if err != nil || !a.Is6() || a.Zone() != "" {
+			return "", "", false
+		}
+		rest := h[end+1:]
+		if rest != "" {
+			if rest[0] != ':' {
+				return "", "", false
+			}
+			p = rest[1:]
+			if p == "" {
+				return "", "", false
+			}
+		}
+		name = strings.ToLower(h[1:end])
+	} else {
+		if i := strings.IndexByte(h, ':'); i >= 0 {
+			h, p = h[:i], h[i+1:]
+			if p == "" {
+				return "", "", false
+			}
+		}
+		if !validName(h) {
+			return "", "", false
+		}
+		name = strings.TrimSuffix(strings.ToLower(h), ".")
+	}
+	if p != "" {
+		if len(p) > 5 {
+			return "", "", false
+		}
+		n := 0
+		for i := 0; i < len(p); i++ {
+			if p[i] < '0' || p[i] > '9' {
+				return "", "", false
+			}
+			n = n*10 + int(p[i]-'0')
+		}
+		if n < 1 || n > 65535 {
+			return "", "", false
+		}
+		port = strconv.Itoa(n)
+	}
+	return name, port, true
+}
+
+// validName reports a DNS name or IPv4 address: ASCII letters, digits, "-",
+// "_" and dots, at most 253 bytes, not starting with a dot and without
+// empty labels (one trailing dot is allowed).
+func validName(h string) bool {
+	if h == "" || len(h) > 254 || h[0] == '.' || strings.Contains(h, "..") {
+		return false
+	}
+	for i := 0; i < len(h); i++ {
+		c := h[i]
+		if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '-' || c == '_' || c == '.') {
+			return false
+		}
+	}
+	return true
 }
 
 // isLoopbackName reports loopback IP literals, "localhost" and names under

@@ -50,6 +50,9 @@ func TestNewRefuses(t *testing.T) {
 		{"origin userinfo", guard.Options{AllowOrigins: []string{"https://u@a.example"}}, "no user"},
 		{"host wildcard", guard.Options{AllowHosts: []string{"*.example"}}, "wildcards"},
 		{"host empty", guard.Options{AllowHosts: []string{""}}, "plain host"},
+		{"host bad port", guard.Options{AllowHosts: []string{"a.example:8888.evil.com"}}, "plain host"},
+		{"host userinfo", guard.Options{AllowHosts: []string{"u@a.example"}}, "plain host"},
+		{"origin bad port", guard.Options{AllowOrigins: []string{"https://a.example:0"}}, "port from 1 to 65535"},
 		{"bad proxy", guard.Options{TrustedProxies: []netip.Prefix{{}}}, "invalid"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -64,39 +67,84 @@ func TestNewRefuses(t *testing.T) {
 func TestHostCheck(t *testing.T) {
 	g := mustNew(t, guard.Options{HostCheck: true, AllowHosts: []string{"Quire.Example", "10.0.0.5", "[fd00::1]:99"}})
 	open := mustNew(t, guard.Options{HostCheck: false})
+	// want: "" = allowed; "hint" = a well-formed host that is not allowed
+	// (the refusal names --allow-host); "malformed" = not host[:port] at all.
+	const ok, hint, malformed = "", "hint", "malformed"
 	for _, tc := range []struct {
 		host string
-		ok   bool
+		want string
 	}{
-		{"localhost", true},
-		{"localhost:8888", true},
-		{"LOCALHOST:8888", true},
-		{"localhost.", true},
-		{"app.localhost:8888", true},
-		{"127.0.0.1", true},
-		{"127.0.0.1:8888", true},
-		{"127.1.2.3:8888", true},
-		{"[::1]", true},
-		{"[::1]:8888", true},
-		{"::1", true},
-		{"[::ffff:127.0.0.1]:8888", true},
-		{"quire.example", true},
-		{"QUIRE.example:443", true},
-		{"10.0.0.5:8888", true},
-		{"[fd00::1]:8888", true},
-		{"attacker.example", false},
-		{"attacker.example:8888", false},
-		{"localhost.attacker.example", false},
-		{"localhostx", false},
-		{"notlocalhost", false},
-		{"quire.example.attacker.example", false},
-		{"127.0.0.1.attacker.example", false},
-		{"0x7f.0.0.1", false},
-		{"2130706433", false},
-		{"10.0.0.6", false},
-		{"[::2]:8888", false},
-		{"0.0.0.0:8888", false},
-		{"", false},
+		{"localhost", ok},
+		{"localhost:8888", ok},
+		{"LOCALHOST:8888", ok},
+		{"localhost.", ok},
+		{"localhost.:8888", ok},
+		{"app.localhost:8888", ok},
+		{"127.0.0.1", ok},
+		{"127.0.0.1:8888", ok},
+		{"127.1.2.3:8888", ok},
+		{"[::1]", ok},
+		{"[::1]:8888", ok},
+		{"[::ffff:127.0.0.1]:8888", ok},
+		{"quire.example", ok},
+		{"QUIRE.example:443", ok},
+		{"10.0.0.5:8888", ok},
+		{"[fd00::1]:8888", ok},
+		{"localhost:1", ok},
+		{"localhost:65535", ok},
+		{"localhost:08888", ok},
+		{"attacker.example", hint},
+		{"attacker.example:8888", hint},
+		{"localhost.attacker.example", hint},
+		{"localhostx", hint},
+		{"notlocalhost", hint},
+		{"quire.example.attacker.example", hint},
+		{"127.0.0.1.attacker.example", hint},
+		{"0x7f.0.0.1", hint},
+		{"2130706433", hint},
+		{"10.0.0.6", hint},
+		{"[::2]:8888", hint},
+		{"0.0.0.0:8888", hint},
+
+		// Issue #14 hole 9: the port part must be a port, and the whole
+		// value host[:port], or the name check is bypassed.
+		{"localhost:18888.evil.com", malformed},
+		{"127.0.0.1:8888.evil.com", malformed},
+		{"[::1]:8888.evil.com", malformed},
+		{"localhost:8888:evil.com", malformed},
+		{"localhost:0x50", malformed},
+		{"localhost:+80", malformed},
+		{"localhost:-1", malformed},
+		{"localhost:", malformed},
+		{"[::1]:", malformed},
+		{"localhost:0", malformed},
+		{"localhost:65536", malformed},
+		{"localhost:99999", malformed},
+		{"localhost:000008888", malformed},
+		{"localhost: 8888", malformed},
+		{"localhost:8888 ", malformed},
+		{"localhost:8888/", malformed},
+		{"localhost:8888?", malformed},
+		{"localhost:8888#x", malformed},
+		{"localhost:8888@evil.com", malformed},
+		{"evil.com@localhost", malformed},
+		{"user:pass@localhost:8888", malformed},
+		{"localhost%2eevil.com", malformed},
+		{"localhost\\evil.com", malformed},
+		{"localhost/evil.com", malformed},
+		{"localhost..", malformed},
+		{".localhost", malformed},
+		{"local host", malformed},
+		{"::1", malformed},
+		{"::1:8888", malformed},
+		{"[::1", malformed},
+		{"[::1]x", malformed},
+		{"[::1]]:8888", malformed},
+		{"[127.0.0.1]:8888", malformed},
+		{"[fe80::1%25lo]:8888", malformed},
+		{"[localhost]:8888", malformed},
+		{"ｌｏｃａｌｈｏｓｔ", malformed},
+		{"", malformed},
 	} {
 		t.Run(tc.host, func(t *testing.T) {
 			h := &reached{}
@@ -104,10 +152,10 @@ func TestHostCheck(t *testing.T) {
 			req.Host = tc.host
 			rec := httptest.NewRecorder()
 			g.HostOrigin(h).ServeHTTP(rec, req)
-			if h.ran != tc.ok {
-				t.Fatalf("Host %q: handler ran = %v, want %v (status %d)", tc.host, h.ran, tc.ok, rec.Code)
+			if h.ran != (tc.want == ok) {
+				t.Fatalf("Host %q: handler ran = %v, want %v (status %d)", tc.host, h.ran, tc.want == ok, rec.Code)
 			}
-			if !tc.ok {
+			if tc.want != ok {
 				if rec.Code != http.StatusForbidden {
 					t.Errorf("status = %d, want 403", rec.Code)
 				}
@@ -115,8 +163,12 @@ func TestHostCheck(t *testing.T) {
 				if err := json.Unmarshal(rec.Body.Bytes(), &body); err != nil {
 					t.Fatalf("body %q: %v", rec.Body, err)
 				}
-				if !strings.Contains(body.Message, "--allow-host") {
-					t.Errorf("message %q lacks the --allow-host hint", body.Message)
+				wantMsg := "--allow-host"
+				if tc.want == malformed {
+					wantMsg = "not a valid host"
+				}
+				if !strings.Contains(body.Message, wantMsg) {
+					t.Errorf("message %q lacks %q", body.Message, wantMsg)
 				}
 			}
 			// Without HostCheck every Host passes.
@@ -371,7 +423,7 @@ func TestHeaders(t *testing.T) {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /tree/", func(w http.ResponseWriter, r *http.Request) { w.Write([]byte("page")) })
 	mux.HandleFunc("GET /api/status", func(w http.ResponseWriter, r *http.Request) { w.Write([]byte("{}")) })
-	mux.HandleFunc("GET /go", func(w http.ResponseWriter, r *http.Request) { http.Redirect(w, r, "/tree/", http.StatusFound) })
+	mux.HandleFunc("GET /go", func(w http.ResponseWriter, r *http.Request) { guard.Redirect(w, http.StatusFound, "/tree/", "/") })
 	mux.HandleFunc("GET /files/x", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Security-Policy", "sandbox allow-scripts")
 	})

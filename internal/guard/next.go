@@ -1,10 +1,12 @@
 // Package guard holds Quire's request-level security decisions that sit in
 // front of authentication: the DNS-rebinding Host check, the Origin
 // allow-list and CORS, default security headers, the client address behind
-// trusted proxies, and SafeNext, the only judge of redirect targets.
+// trusted proxies, and Redirect, which writes every Location header after
+// Location has judged its target.
 package guard
 
 import (
+	"net/http"
 	"net/url"
 	"path"
 	"strings"
@@ -12,70 +14,172 @@ import (
 	"unicode/utf8"
 )
 
-// maxDecode bounds how many layers of percent-encoding SafeNext peels off
+// maxDecode bounds how many layers of percent-encoding Location peels off
 // before it gives up and refuses the target.
 const maxDecode = 8
 
-// SafeNext returns next if it is a same-site path under base, else base.
+// Redirect answers w with a redirect to target, a same-site path under base
+// with an optional query ("/x/tree/a.ipynb?k=v"), or to base when Location
+// refuses target. It is the only place Quire writes a Location header: every
+// redirect (trailing slash, login, logout, token to cookie, path cleaning)
+// and every 201 Created goes through here or SetLocation. code is the
+// status to send (3xx); the response is never cached.
+//
+// Unlike http.Redirect, which cleans a raw string and can turn "/./\x" into
+// "/\x" (a browser reads "//x"), the value sent is always built by Location
+// from its own parts.
+func Redirect(w http.ResponseWriter, code int, target, base string) {
+	h := w.Header()
+	if !SetLocation(h, target, base) {
+		SetLocation(h, base, base)
+	}
+	h.Set("Cache-Control", "no-store")
+	w.WriteHeader(code)
+}
+
+// SetLocation sets h's Location to Location(target, base) and reports
+// whether it did; a refused target sets nothing. A 201 Created names the new
+// resource through it.
+func SetLocation(h http.Header, target, base string) bool {
+	loc, ok := Location(target, base)
+	if ok {
+		h.Set("Location", loc)
+	}
+	return ok
+}
+
+// SafeNext returns the Location for next if it is a same-site path under
+// base, else base. It judges login's ?next= and every other redirect target.
+func SafeNext(next, base string) string {
+	if loc, ok := Location(next, base); ok {
+		return loc
+	}
+	return normBase(base)
+}
+
+// Location judges target and, if it is a same-site path under base, builds
+// the Location header value for it; ok is false when target is refused.
 //
 // base is the server's base URL path ("/" or "/prefix/"); it is normalised to
-// start and end with "/". The result keeps next's query string and drops its
-// fragment; its path is cleaned and re-escaped, so it always starts with base
-// and with exactly one "/". Everything that a browser could read as another
-// origin is refused: scheme-relative and backslash forms, schemes, control
-// characters and whitespace browsers strip, encoded variants of those (every
-// layer of percent-encoding is checked), and ".." segments leaving base.
-func SafeNext(next, base string) string {
+// start and end with "/". target must be an absolute path with an optional
+// query; its fragment is dropped. Everything that a browser could read as
+// another origin is refused: scheme-relative and backslash forms, schemes,
+// control characters and whitespace browsers strip, encoded variants of
+// those (every layer of percent-encoding is checked), and ".." segments
+// leaving base.
+//
+// The value returned is built from parts, never copied: "/", then each path
+// segment decoded once and percent-encoded again (so "%2F" and "%5C" inside a
+// segment stay encoded and "/" and "\" never appear in one), with "." and
+// ".." segments, plain or percent-encoded, resolved here as a browser would
+// and empty segments dropped; then "?" and the query with every byte a
+// browser might drop or reinterpret percent-encoded. The result always
+// starts with base and with exactly one "/", holds only printable ASCII, and
+// a browser resolves it to the same path on the same origin.
+func Location(target, base string) (string, bool) {
 	base = normBase(base)
-	if next == "" || len(next) > 4096 {
-		return base
+	if target == "" || len(target) > 4096 {
+		return "", false
 	}
-	if !utf8.ValidString(next) || next[0] != '/' {
-		return base
+	if !utf8.ValidString(target) || target[0] != '/' {
+		return "", false
 	}
 	// Raw form: no control or format characters, no backslash anywhere,
 	// and no leading or trailing whitespace.
-	if strings.ContainsRune(next, '\\') || hasBadRune(next) ||
-		strings.TrimFunc(next, unicode.IsSpace) != next {
-		return base
+	if strings.ContainsRune(target, '\\') || hasBadRune(target) ||
+		strings.TrimFunc(target, unicode.IsSpace) != target {
+		return "", false
 	}
 	// Every decoding layer's path must stay a plain path under base.
-	layer := next
+	layer := target
 	for i := 0; ; i++ {
 		if !pathLayerOK(layer, base) {
-			return base
+			return "", false
 		}
 		dec, err := url.PathUnescape(layer)
+		if err != nil && i == 0 {
+			return "", false
+		}
 		if err != nil || dec == layer {
-			break
+			break // a deeper layer that is not valid encoding is plain text ("100%25")
 		}
 		if i == maxDecode {
-			return base
+			return "", false
 		}
 		layer = dec
 	}
 
-	u, err := url.Parse(next)
-	if err != nil || u.Scheme != "" || u.Host != "" || u.User != nil || u.Opaque != "" {
-		return base
+	rawPath, query, _ := strings.Cut(target, "?")
+	rawPath, _, _ = strings.Cut(rawPath, "#")
+	query, _, _ = strings.Cut(query, "#")
+	p, ok := resolveSegments(rawPath)
+	if !ok {
+		return "", false
 	}
-	p := cleanPath(u.Path)
 	if !under(p, base) {
-		return base
+		return "", false
 	}
 	if p+"/" == base {
 		p = base
 	}
-	out := (&url.URL{Path: p}).EscapedPath()
-	// Belt and braces: the escaped form must still be a single-slash path
-	// under base (EscapedPath never adds a slash, but keep the invariant local).
-	if !strings.HasPrefix(out, base) || strings.HasPrefix(out, "//") {
-		return base
+	if strings.Contains(target, "?") && query != "" {
+		p += "?" + escapeQuery(query)
 	}
-	if u.RawQuery != "" {
-		out += "?" + escapeQuery(u.RawQuery)
+	return p, true
+}
+
+// resolveSegments splits an absolute raw path into segments, decodes each
+// once, resolves "." and ".." (plain or percent-encoded, as the WHATWG URL
+// parser does; ".." stops at the root) and drops empty segments. It returns
+// the re-escaped path: "/" followed by the segments, with a trailing slash
+// when the last segment was empty, "." or "..".
+func resolveSegments(rawPath string) (string, bool) {
+	parts := strings.Split(rawPath[1:], "/")
+	out := make([]string, 0, len(parts))
+	trailing := false
+	for _, raw := range parts {
+		seg, err := url.PathUnescape(raw)
+		if err != nil {
+			return "", false
+		}
+		trailing = true
+		switch seg {
+		case "", ".":
+		case "..":
+			if len(out) > 0 {
+				out = out[:len(out)-1]
+			}
+		default:
+			out = append(out, escapeSegment(seg))
+			trailing = false
+		}
 	}
-	return out
+	p := "/" + strings.Join(out, "/")
+	if trailing && len(out) > 0 {
+		p += "/"
+	}
+	return p, true
+}
+
+// escapeSegment percent-encodes one decoded path segment: everything but
+// RFC 3986's unreserved characters and the sub-delimiters, ":" and "@" that
+// a path segment may hold literally. "/", "\", "%", "?", "#", spaces,
+// controls and non-ASCII bytes are always encoded.
+func escapeSegment(s string) string {
+	const hex = "0123456789ABCDEF"
+	var b strings.Builder
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' ||
+			strings.IndexByte("-._~!$&'()*+,;=:@", c) >= 0 {
+			b.WriteByte(c)
+			continue
+		}
+		b.WriteByte('%')
+		b.WriteByte(hex[c>>4])
+		b.WriteByte(hex[c&15])
+	}
+	return b.String()
 }
 
 // normBase makes base start and end with "/".
@@ -89,7 +193,7 @@ func normBase(base string) string {
 	return base
 }
 
-// pathLayerOK checks one decoding layer of a next target: its path part
+// pathLayerOK checks one decoding layer of a redirect target: its path part
 // (up to the first '?' or '#') must start with one "/" followed by neither
 // "/" nor "\", hold no backslash, control or format character, and clean to
 // a path under base.
@@ -141,13 +245,15 @@ func under(p, base string) bool {
 }
 
 // escapeQuery percent-encodes the bytes of a raw query that must not appear
-// literally in a Location header: spaces, non-ASCII and a few delimiters.
+// literally in a Location header or that a browser would encode itself:
+// controls, spaces, non-ASCII, the WHATWG special-query set (" # ' < >),
+// backslash and backtick. So a browser reads the query exactly as sent.
 func escapeQuery(q string) string {
 	const hex = "0123456789ABCDEF"
 	var b strings.Builder
 	for i := 0; i < len(q); i++ {
 		c := q[i]
-		if c <= ' ' || c >= 0x7f || c == '"' || c == '<' || c == '>' || c == '`' || c == '\\' || c == '#' {
+		if c <= ' ' || c >= 0x7f || strings.IndexByte("\"#'<>\\`", c) >= 0 {
 			b.WriteByte('%')
 			b.WriteByte(hex[c>>4])
 			b.WriteByte(hex[c&15])

@@ -1,12 +1,16 @@
 package guard_test
 
 import (
+	"fmt"
+	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"strings"
 	"testing"
 	"unicode"
 
 	"quire/internal/guard"
+	"quire/internal/guard/guardtest"
 )
 
 func TestSafeNext(t *testing.T) {
@@ -26,6 +30,10 @@ func TestSafeNext(t *testing.T) {
 		{"/tree?q=a b", "/", "/tree?q=a%20b"},
 		{"/tree?next=//evil.example", "/", "/tree?next=//evil.example"},
 		{"/tree?x=%5C", "/", "/tree?x=%5C"},
+		{"/tree?q='x'", "/", "/tree?q=%27x%27"}, // browsers encode ' in queries themselves
+		{"/tree/it's,here;ok", "/", "/tree/it's,here;ok"},
+		{"/tree/a%2Fb/c", "/", "/tree/a%2Fb/c"}, // an encoded slash stays inside its segment
+		{"/tree/a%2Fb/c%5Cd", "/", "/"},         // any layer with a backslash is refused
 		{"/a/./b", "/", "/a/b"},
 		{"/a/../b", "/", "/b"},
 		{"/a//b", "/", "/a/b"},
@@ -115,6 +123,109 @@ func TestSafeNext(t *testing.T) {
 			t.Errorf("SafeNext(%q, %q) = %q, want %q", tc.next, tc.base, got, tc.want)
 		}
 	}
+}
+
+// redirectBases are the base URLs redirect tests run under, with the
+// server origin they judge against.
+var redirectBases = []string{"/", "/x/", "/quire/"}
+
+const testOrigin = "http://127.0.0.1:8888"
+
+// TestRedirect feeds guard.Redirect the issue #14 examples, the classic
+// payloads and the advisories' open-redirect cases, and judges every
+// Location it writes as a browser would (guardtest.Check, which follows the
+// WHATWG URL parser). Rows that reproduce an advisory are named by its id.
+func TestRedirect(t *testing.T) {
+	type row struct{ name, target string }
+	rows := []row{
+		// Issue #14 hole 1, as the trailing-slash redirect saw them.
+		{"issue14-dot-slash-backslash", "/.%2F%5Cevil.com"},
+		{"issue14-tab", "/%09//evil.com"},
+		{"issue14-dotdot-backslash", "/x/..%2F%5Cevil.com"},
+		{"issue14-base-x", "/x/a%2F..%2F..%2F%5Cevil.com"},
+		{"issue14-decoded-dot-slash-backslash", "/./\\evil.com"},
+		{"issue14-decoded-tab", "/\t//evil.com"},
+		{"issue14-decoded-dotdot", "/x/../\\evil.com"},
+		{"issue14-decoded-base-x", "/x/a/../../\\evil.com"},
+		// jupyter_server / notebook / JupyterHub advisories.
+		{"CVE-2019-10255-scheme-relative", "//evil.com"},
+		{"CVE-2019-10255-triple-slash", "///evil.com"},
+		{"CVE-2019-10856-backslash", "/\\evil.com"},
+		{"CVE-2019-10856-encoded-backslash", "/%5Cevil.com"},
+		{"CVE-2020-26215-encoded-slashes", "/%2F%2Fevil.com"},
+		{"CVE-2020-26215-double-encoded", "/%252F%252Fevil.com"},
+		{"CVE-2020-26232-jupyterhub-next", "//evil.com/x/"},
+		{"CVE-2020-26275-dotdot-escape", "/x/../../evil.com"},
+		{"CVE-2020-26275-encoded-dotdot", "/x/%2e%2e/%2e%2e//evil.com"},
+		{"CVE-2023-39968-url-in-path", "/x/http:evil.com/"},
+		{"CVE-2023-39968-scheme", "https:evil.com"},
+		{"CVE-2023-39968-scheme-slash-backslash", "http:/\\evil.com"},
+		{"jupyterhub-1908-tab-slash", "/\t/evil.com"},
+		{"jupyterhub-1908-encoded-tab", "/%09/evil.com"},
+		{"CVE-2026-33709-newline", "/\n/evil.com"},
+		{"CVE-2026-33709-cr", "/%0D/evil.com"},
+		{"jupyter_server-2.18-login-backslash-slash", "/\\/evil.com"},
+		{"jupyter_server-2.18-login-fullwidth", "/／evil.com"},
+	}
+	for i, p := range guardtest.Payloads() {
+		rows = append(rows, row{fmt.Sprintf("payload-%d", i), p})
+	}
+	for _, base := range redirectBases {
+		for _, tc := range rows {
+			for _, target := range []string{tc.target, strings.TrimSuffix(base, "/") + tc.target} {
+				rec := httptest.NewRecorder()
+				guard.Redirect(rec, http.StatusFound, target, base)
+				loc := rec.Header().Get("Location")
+				if err := guardtest.Check(loc, base+"a/b", testOrigin, base); err != nil {
+					t.Errorf("%s: Redirect(%q, base %q): %v", tc.name, target, base, err)
+				}
+				if rec.Code != http.StatusFound || rec.Header().Get("Cache-Control") != "no-store" {
+					t.Errorf("%s: status %d, Cache-Control %q", tc.name, rec.Code, rec.Header().Get("Cache-Control"))
+				}
+			}
+		}
+	}
+}
+
+// FuzzRedirect: whatever the target, base and request path, the Location
+// guard.Redirect writes keeps a browser on the server's origin under the
+// base URL; an accepted target's Location is what the browser resolves it
+// to (nothing left for the browser to reinterpret) and is stable under a
+// second pass.
+func FuzzRedirect(f *testing.F) {
+	for _, s := range guardtest.Payloads() {
+		f.Add(s, uint8(0), "/a/b")
+		f.Add(s, uint8(1), "/x/a/")
+	}
+	f.Fuzz(func(t *testing.T, target string, b uint8, reqPath string) {
+		base := redirectBases[int(b)%len(redirectBases)]
+		rec := httptest.NewRecorder()
+		guard.Redirect(rec, http.StatusSeeOther, target, base)
+		loc := rec.Header().Get("Location")
+		if err := guardtest.Check(loc, testOrigin+"/"+strings.TrimLeft(reqPath, "/"), testOrigin, base); err != nil {
+			t.Fatalf("Redirect(%q, base %q): %v", target, base, err)
+		}
+		got, ok := guard.Location(target, base)
+		if !ok {
+			if loc != base {
+				t.Fatalf("refused %q but Location is %q, not the base", target, loc)
+			}
+			return
+		}
+		if got != loc {
+			t.Fatalf("Location(%q) = %q, Redirect wrote %q", target, got, loc)
+		}
+		u, err := guardtest.Resolve(loc, testOrigin+"/")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if want := u.Path + map[bool]string{true: "?" + u.Query}[u.Query != ""]; want != loc {
+			t.Fatalf("Location(%q) = %q, which a browser reads as %q", target, loc, want)
+		}
+		if again, ok := guard.Location(loc, base); !ok || again != loc {
+			t.Fatalf("Location(%q) = %q, but Location(%q) = %q, %v", target, loc, loc, again, ok)
+		}
+	})
 }
 
 func FuzzSafeNext(f *testing.F) {

@@ -1,10 +1,10 @@
 package guard
 
 import (
+	"encoding/json"
 	"net/http"
 	"strings"
 
-	"quire/internal/httpapi"
 	"quire/internal/public"
 )
 
@@ -37,7 +37,11 @@ func (g *Guard) HostOrigin(next http.Handler) http.Handler {
 		if !g.hostAllowed(r) {
 			host := shorten(r.Host)
 			g.log.Warn("refused host", "host", host, "method", r.Method, "path", shorten(r.URL.Path))
-			g.refuse(w, "Host '"+host+"' is not allowed; start Quire with --allow-host "+hostName(host)+" if you expect it")
+			if name := hostName(r.Host); name != "" {
+				g.refuse(w, "Host '"+host+"' is not allowed; start Quire with --allow-host "+name+" if you expect it")
+			} else {
+				g.refuse(w, "Host '"+host+"' is not a valid host name or address with an optional port from 1 to 65535")
+			}
 			return
 		}
 
@@ -154,8 +158,15 @@ func isWebSocket(r *http.Request) bool {
 	return strings.EqualFold(r.Header.Get("Upgrade"), "websocket")
 }
 
+// refuse answers 403 with a JSON refusal. It is written here rather than
+// by httpapi, which imports guard for Redirect; the body has the same shape
+// as httpapi's errors.
 func (g *Guard) refuse(w http.ResponseWriter, msg string) {
-	httpapi.WriteJSON(w, http.StatusForbidden, refusal{Message: msg})
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(http.StatusForbidden)
+	enc := json.NewEncoder(w)
+	enc.SetEscapeHTML(false)
+	_ = enc.Encode(refusal{Message: msg})
 }
 
 // shorten caps attacker-controlled strings before they reach a message or a

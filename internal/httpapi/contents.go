@@ -6,12 +6,14 @@ import (
 	"encoding/json"
 	"errors"
 	"net/http"
+	"net/url"
 	"regexp"
 	"strings"
 
 	"quire/internal/bigbuf"
 	"quire/internal/contents"
 	"quire/internal/errkind"
+	"quire/internal/guard"
 )
 
 // Contents is what the contents and files handlers need from the contents
@@ -125,7 +127,7 @@ func setLastModified(w http.ResponseWriter, m *contents.Model) {
 
 // writeModel answers a write with the model, Location and Last-Modified.
 func (a *API) writeModel(w http.ResponseWriter, status int, m *contents.Model) {
-	w.Header().Set("Location", a.d.BaseURL+"api/contents/"+escapePath(m.Path))
+	guard.SetLocation(w.Header(), a.d.BaseURL+"api/contents/"+escapePath(m.Path), a.d.BaseURL)
 	setLastModified(w, m)
 	WriteJSON(w, status, m)
 }
@@ -330,7 +332,7 @@ func (a *API) checkpoints(w http.ResponseWriter, r *http.Request, p string) {
 		WriteError(w, r, a.d.Log, err)
 		return
 	}
-	w.Header().Set("Location", a.d.BaseURL+"api/contents/"+escapePath(strings.Trim(p, "/"))+"/checkpoints/"+cp.ID)
+	guard.SetLocation(w.Header(), a.d.BaseURL+"api/contents/"+escapePath(strings.Trim(p, "/"))+"/checkpoints/"+url.PathEscape(cp.ID), a.d.BaseURL)
 	WriteJSON(w, http.StatusCreated, cp)
 }
 

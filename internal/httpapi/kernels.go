@@ -3,9 +3,11 @@ package httpapi
 import (
 	"context"
 	"net/http"
+	"net/url"
 	"regexp"
 
 	"quire/internal/errkind"
+	"quire/internal/guard"
 	"quire/internal/kernel"
 	"quire/internal/kernel/wire"
 	"quire/internal/wsbridge"
@@ -68,7 +70,7 @@ func (a *API) startKernel(w http.ResponseWriter, r *http.Request) {
 		WriteError(w, r, a.d.Log, err)
 		return
 	}
-	w.Header().Set("Location", a.d.BaseURL+"api/kernels/"+m.ID)
+	guard.SetLocation(w.Header(), a.d.BaseURL+"api/kernels/"+url.PathEscape(m.ID), a.d.BaseURL)
 	WriteJSON(w, http.StatusCreated, m)
 }
 

@@ -70,5 +70,5 @@ func (a *API) routes() http.Handler {
 		mux.HandleFunc("GET "+strings.TrimSuffix(b, "/"), root)
 	}
 	mux.HandleFunc(b+"{$}", root)
-	return a.trailingSlash(mux)
+	return a.canonical(mux)
 }

@@ -3,9 +3,12 @@ package httpapi
 import (
 	"html/template"
 	"net/http"
+	"path"
 	"strings"
 	"sync"
 	"time"
+
+	"quire/internal/guard"
 )
 
 // activity tracks the last authenticated API request, for /api/status.
@@ -90,11 +93,11 @@ func (a *API) notFound(w http.ResponseWriter, r *http.Request) {
 
 // notebooksRedirect keeps the deprecated /api/notebooks/ prefix working.
 func (a *API) notebooksRedirect(w http.ResponseWriter, r *http.Request) {
-	u := a.d.BaseURL + "api/contents/" + escapePath(r.PathValue("path"))
+	target := a.d.BaseURL + "api/contents/" + escapePath(r.PathValue("path"))
 	if r.URL.RawQuery != "" {
-		u += "?" + r.URL.RawQuery
+		target += "?" + r.URL.RawQuery
 	}
-	http.Redirect(w, r, u, http.StatusFound)
+	guard.Redirect(w, http.StatusFound, target, a.d.BaseURL)
 }
 
 var rootPage = sync.OnceValue(func() *template.Template {
@@ -115,22 +118,89 @@ func (a *API) root(w http.ResponseWriter, r *http.Request) {
 	_ = rootPage().Execute(w, a.d.BaseURL)
 }
 
-// trailingSlash redirects "/x/" to "/x" (query kept) for paths that no
-// route accepts with the slash, collapsing leading slashes so the redirect
-// can never leave the site.
-func (a *API) trailingSlash(mux *http.ServeMux) http.Handler {
+// canonical sits in front of the route table and issues, through
+// guard.Redirect, the redirects http.ServeMux would otherwise send on its
+// own (ServeMux builds them with http.Redirect, outside the one place that
+// judges redirect targets):
+//
+//   - a path with ".", ".." or empty segments goes to its cleaned form (307);
+//   - a path no route takes with a trailing slash goes to the path without
+//     it (302), except under {base}api/contents/ where the slash is part of
+//     the API;
+//   - a path a route takes only with a trailing slash ({base}files,
+//     {base}api/notebooks, …) goes to the path with it (307).
+//
+// A target guard.Location refuses (one that would leave the base URL, or
+// holds backslashes, controls or encoded slashes that a browser or proxy
+// could read as another site) is answered 404 instead. CONNECT, which
+// ServeMux does not canonicalise, is refused.
+func (a *API) canonical(mux *http.ServeMux) http.Handler {
+	b := a.d.BaseURL
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		p := r.URL.Path
-		if len(p) > 1 && strings.HasSuffix(p, "/") && p != a.d.BaseURL && !strings.HasPrefix(p, a.d.BaseURL+"api/contents/") {
-			if _, pattern := mux.Handler(r); pattern == "" || strings.HasSuffix(pattern, "api/") {
-				target := "/" + strings.TrimLeft(strings.TrimRight(p, "/"), "/\\")
-				if r.URL.RawQuery != "" {
-					target += "?" + r.URL.RawQuery
-				}
-				http.Redirect(w, r, target, http.StatusFound)
-				return
-			}
+		if r.Method == http.MethodConnect {
+			w.Header().Set("Allow", "GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS")
+			WriteJSON(w, http.StatusMethodNotAllowed, errorBody{Message: "CONNECT is not supported"})
+			return
 		}
-		mux.ServeHTTP(w, r)
+		esc := r.URL.EscapedPath()
+		target := ""
+		code := http.StatusTemporaryRedirect
+		switch {
+		case cleanPath(esc) != esc:
+			target = cleanPath(esc)
+		case len(esc) > 1 && strings.HasSuffix(esc, "/") && esc != b && !strings.HasPrefix(esc, b+"api/contents/"):
+			if _, pattern := mux.Handler(r); pattern == "" || strings.HasSuffix(pattern, "api/") {
+				target = strings.TrimRight(esc, "/")
+				code = http.StatusFound
+			}
+		case addsSlash(mux, r, esc):
+			target = esc + "/"
+		}
+		if target == "" {
+			mux.ServeHTTP(w, r)
+			return
+		}
+		if r.URL.RawQuery != "" {
+			target += "?" + r.URL.RawQuery
+		}
+		if _, ok := guard.Location(target, b); !ok {
+			WriteJSON(w, http.StatusNotFound, errorBody{Message: "Not Found"})
+			return
+		}
+		guard.Redirect(w, code, target, b)
 	})
+}
+
+// cleanPath is ServeMux's canonical form of an escaped path: rooted, no
+// ".", ".." or empty segments, a trailing slash kept.
+func cleanPath(p string) string {
+	if p == "" {
+		return "/"
+	}
+	if p[0] != '/' {
+		p = "/" + p
+	}
+	c := path.Clean(p)
+	if strings.HasSuffix(p, "/") && c != "/" {
+		c += "/"
+	}
+	return c
+}
+
+// addsSlash reports whether mux would redirect r to its path plus "/":
+// no route takes the path as it is, and one ending in "/", "{x...}" or
+// "{$}" takes it with a slash appended. Such a pattern has exactly one
+// more "/" than the path, and cannot match the path itself.
+func addsSlash(mux *http.ServeMux, r *http.Request, esc string) bool {
+	if strings.HasSuffix(esc, "/") {
+		return false
+	}
+	_, pattern := mux.Handler(r)
+	i := strings.IndexByte(pattern, '/')
+	if i < 0 {
+		return false
+	}
+	p := pattern[i:]
+	multi := strings.HasSuffix(p, "/") || strings.HasSuffix(p, "...}") || strings.HasSuffix(p, "{$}")
+	return multi && strings.Count(p, "/") == strings.Count(esc, "/")+1
 }

@@ -4,8 +4,10 @@ import (
 	"context"
 	"encoding/json"
 	"net/http"
+	"net/url"
 
 	"quire/internal/errkind"
+	"quire/internal/guard"
 	"quire/internal/session"
 )
 
@@ -120,7 +122,7 @@ func (a *API) createSession(w http.ResponseWriter, r *http.Request) {
 		a.writeSessionError(w, r, req, err)
 		return
 	}
-	w.Header().Set("Location", a.d.BaseURL+"api/sessions/"+s.ID)
+	guard.SetLocation(w.Header(), a.d.BaseURL+"api/sessions/"+url.PathEscape(s.ID), a.d.BaseURL)
 	WriteJSON(w, http.StatusCreated, a.sessionModel(s))
 }
 
