@@ -17,7 +17,10 @@
 // newcomer is refused. Strangers may use only Max − headroom slots (headroom
 // = Max/8, at least 1) and PerClient per client address; a newcomer past
 // either share takes a headroom slot on probation, at most PerClient/8 (at
-// least 1) per address, or is refused. A probation connection that
+// least 1) per address, or is refused. While the strangers' share is full,
+// only an address holding fewer than PerClient/8 unauthenticated
+// connections gets a headroom slot, so addresses that already hold
+// strangers (an attack's) cannot fill the headroom with their churn. A probation connection that
 // authenticates while the headroom is in use pushes out the newest
 // stranger, so the headroom stays free for the next authenticated client.
 // Authenticated connections are never closed to make room. Refused
@@ -199,7 +202,12 @@ func (l *Limiter) admit(c net.Conn) *conn {
 		if cl != nil {
 			cl.strangers++
 		}
-	case cl == nil || cl.probation < l.probePer:
+	case cl == nil || cl.probation < l.probePer &&
+		// With the strangers' share full, the headroom is for addresses
+		// that hold few connections: the attack's own addresses, each
+		// already holding strangers, are refused, so its churn cannot
+		// fill the headroom.
+		(l.total < l.o.Max-l.headroom || cl.strangers+cl.probation < l.probePer):
 		lc.state = probation
 		l.probation++
 		if cl != nil {

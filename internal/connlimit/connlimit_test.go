@@ -185,6 +185,19 @@ func TestLimiter(t *testing.T) {
 			want: connlimit.Counts{Total: 10, Strangers: 9, Probation: 1, Refused: 1},
 		},
 		{
+			// Strangers' share full (14 of 16): an address that holds
+			// strangers gets no headroom slot; a new address does.
+			name: "headroom for addresses holding few connections",
+			o:    connlimit.Options{Max: 16, PerClient: 8},
+			steps: append(append(dials("a", 2, 7, "admitted"), dials("b", 3, 7, "admitted")...),
+				step{op: "dial", name: "a8", from: 2, want: "refused"},
+				step{op: "dial", name: "c1", from: 4, want: "admitted"},
+				step{op: "dial", name: "c2", from: 4, want: "refused"},
+				step{op: "dial", name: "d1", from: 5, want: "admitted"},
+			),
+			want: connlimit.Counts{Total: 16, Strangers: 14, Probation: 2, Refused: 2},
+		},
+		{
 			name:  "trusted proxy exempt from the per-client cap",
 			o:     connlimit.Options{Max: 100, PerClient: 2, Exempt: func(a netip.Addr) bool { return a == exempt }},
 			steps: dials("proxied", 9, 6, "admitted"),
