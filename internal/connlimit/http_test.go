@@ -209,3 +209,40 @@ func waitCounts(t *testing.T, l *connlimit.Limiter, want connlimit.Counts) {
 		time.Sleep(5 * time.Millisecond)
 	}
 }
+
+// A hijacked connection (a WebSocket) stays counted, as authenticated once
+// its request authenticated, until it is closed.
+func TestHijackedCountedUntilClosed(t *testing.T) {
+	l := connlimit.New(connlimit.Options{Max: 100, BodyTimeout: time.Second})
+	ln, err := net.Listen("tcp4", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	hijacked := make(chan net.Conn, 1)
+	srv := &http.Server{
+		ConnContext: l.ConnContext,
+		Handler: l.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			l.Authenticated(r)
+			c, _, err := http.NewResponseController(w).Hijack()
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			io.WriteString(c, "HTTP/1.1 101 Switching Protocols\r\n\r\n")
+			hijacked <- c
+		})),
+	}
+	done := make(chan struct{})
+	go func() { defer close(done); _ = srv.Serve(l.Listener(ln)) }()
+	defer func() { srv.Close(); <-done }()
+
+	rc := dialRaw(t, ln.Addr().String(), 2)
+	rc.head("GET", 0, false)
+	sc := <-hijacked
+	waitCounts(t, l, connlimit.Counts{Total: 1, Authenticated: 1})
+	rc.c.Close()
+	// The WebSocket's owner sees the end and closes its side.
+	io.ReadAll(sc)
+	sc.Close()
+	waitCounts(t, l, connlimit.Counts{})
+}
