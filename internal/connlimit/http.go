@@ -23,7 +23,7 @@ import (
 func (l *Limiter) Handler(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		c, _ := r.Context().Value(connKey{}).(*conn)
-		rq := &request{l: l, c: c, w: w, start: l.o.Now()}
+		rq := &request{l: l, c: c, w: w, start: l.o.Now(), perStream: r.ProtoMajor != 1}
 		if c != nil && c.onProbation() {
 			w.Header().Set("Connection", "close")
 			rq.closing = true
@@ -105,6 +105,10 @@ type request struct {
 	c     *conn // nil when the connection did not come through Listener
 	w     http.ResponseWriter
 	start time.Time
+	// perStream: HTTP/2, where streams share the connection, so a body
+	// deadline is the stream's (through the ResponseController), never
+	// the connection's.
+	perStream bool
 
 	mu      sync.Mutex
 	authed  bool
@@ -144,7 +148,7 @@ func (rq *request) applyLocked() {
 
 func (rq *request) setLocked(t time.Time) {
 	rq.set = t
-	if rq.c != nil {
+	if rq.c != nil && !rq.perStream {
 		_ = rq.c.SetReadDeadline(t)
 	} else {
 		_ = http.NewResponseController(rq.w).SetReadDeadline(t)

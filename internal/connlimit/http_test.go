@@ -20,6 +20,11 @@ import (
 // auth middleware reports "Authorization: token good" as authenticated.
 func serve(t *testing.T, o connlimit.Options) (*connlimit.Limiter, string) {
 	t.Helper()
+	return serveProto(t, o, nil)
+}
+
+func serveProto(t *testing.T, o connlimit.Options, protocols *http.Protocols) (*connlimit.Limiter, string) {
+	t.Helper()
 	l := connlimit.New(o)
 	ln, err := net.Listen("tcp4", "127.0.0.1:0")
 	if err != nil {
@@ -45,11 +50,64 @@ func serve(t *testing.T, o connlimit.Options) (*connlimit.Limiter, string) {
 		Handler:           l.Handler(authn(l.Gate(api))),
 		ConnContext:       l.ConnContext,
 		ReadHeaderTimeout: 5 * time.Second,
+		Protocols:         protocols,
 	}
 	done := make(chan struct{})
 	go func() { defer close(done); _ = srv.Serve(l.Listener(ln)) }()
 	t.Cleanup(func() { srv.Close(); <-done })
 	return l, ln.Addr().String()
+}
+
+// Over HTTP/2 a body deadline is the stream's: a stalled upload gets 408
+// while the other streams on the same connection carry on.
+func TestBodyDeadlineHTTP2(t *testing.T) {
+	var p http.Protocols
+	p.SetUnencryptedHTTP2(true)
+	_, addr := serveProto(t, connlimit.Options{Max: 100, BodyTimeout: 300 * time.Millisecond}, &p)
+	tr := &http.Transport{Protocols: &p}
+	defer tr.CloseIdleConnections()
+	client := &http.Client{Transport: tr, Timeout: 10 * time.Second}
+	post := func(body io.Reader, n int64) (int, string, error) {
+		req, _ := http.NewRequest("POST", "http://"+addr+"/x", body)
+		req.ContentLength = n
+		if n != 100 { // the stalled upload goes without credentials
+			req.Header.Set("Authorization", "token good")
+		}
+		resp, err := client.Do(req)
+		if err != nil {
+			return 0, "", err
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		if resp.ProtoMajor != 2 {
+			t.Errorf("HTTP/%d, want 2", resp.ProtoMajor)
+		}
+		return resp.StatusCode, string(b), nil
+	}
+	if code, _, err := post(strings.NewReader("hello"), 5); err != nil || code != 200 {
+		t.Fatalf("first request: %d %v", code, err)
+	}
+	pr, pw := io.Pipe()
+	defer pw.Close()
+	stalled := make(chan string, 1)
+	go func() {
+		code, body, err := post(pr, 100)
+		stalled <- fmt.Sprint(code, " ", body, " ", err)
+	}()
+	pw.Write([]byte("0123456789"))
+	// The connection keeps serving other streams meanwhile and after.
+	for range 3 {
+		if code, body, err := post(strings.NewReader("abc"), 3); err != nil || code != 200 || body != "3" {
+			t.Fatalf("other stream: %d %q %v", code, body, err)
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	if got := <-stalled; !strings.HasPrefix(got, "408 ") {
+		t.Errorf("stalled stream: %s, want 408", got)
+	}
+	if code, _, err := post(strings.NewReader("hello"), 5); err != nil || code != 200 {
+		t.Fatalf("after the 408: %d %v", code, err)
+	}
 }
 
 // rawConn is a client connection that writes requests by hand.
