@@ -89,11 +89,11 @@ func (l *Limiter) Authenticated(r *http.Request) {
 		rq.w.Header().Del("Connection")
 		rq.closing = false
 	}
-	wasProbation := rq.c != nil && l.promote(rq.c)
+	if rq.c != nil && l.promote(rq.c) {
+		_ = rq.c.SetReadDeadline(time.Time{}) // lift the probation clamp
+	}
 	if rq.hasBody {
 		rq.applyLocked()
-	} else if wasProbation {
-		_ = rq.c.SetReadDeadline(time.Time{}) // lift the probation clamp
 	}
 }
 

@@ -304,3 +304,53 @@ func TestHijackedCountedUntilClosed(t *testing.T) {
 	sc.Close()
 	waitCounts(t, l, connlimit.Counts{})
 }
+
+// An HTTP/2 connection that took a headroom slot and authenticates keeps
+// reading past the probation window: a slow authenticated upload on it
+// completes, and the connection serves later requests.
+func TestHeadroomHTTP2Authenticates(t *testing.T) {
+	var p http.Protocols
+	p.SetUnencryptedHTTP2(true)
+	l, addr := serveProto(t, connlimit.Options{Max: 16, BodyTimeout: 300 * time.Millisecond, BodyMinRate: 1000}, &p)
+	for range 14 {
+		dialRaw(t, addr, 2)
+	}
+	waitCounts(t, l, connlimit.Counts{Total: 14, Strangers: 14})
+	tr := &http.Transport{Protocols: &p, DialContext: (&net.Dialer{LocalAddr: &net.TCPAddr{IP: net.IPv4(127, 0, 0, 3)}}).DialContext}
+	defer tr.CloseIdleConnections()
+	client := &http.Client{Transport: tr, Timeout: 10 * time.Second}
+	pr, pw := io.Pipe()
+	go func() {
+		for range 10 { // 4000 B/s for a second
+			pw.Write([]byte(strings.Repeat("x", 200)))
+			time.Sleep(50 * time.Millisecond)
+		}
+		pw.Close()
+	}()
+	req, _ := http.NewRequest("POST", "http://"+addr+"/x", pr)
+	req.ContentLength = 2000
+	req.Header.Set("Authorization", "token good")
+	resp, err := client.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != 200 || string(b) != "2000" {
+		t.Fatalf("slow authenticated upload on a headroom connection: %d %q", resp.StatusCode, b)
+	}
+	time.Sleep(400 * time.Millisecond)
+	req, _ = http.NewRequest("POST", "http://"+addr+"/x", strings.NewReader("abc"))
+	req.Header.Set("Authorization", "token good")
+	resp, err = client.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != 200 {
+		t.Fatalf("second request: %d", resp.StatusCode)
+	}
+	if c := l.Counts(); c.Authenticated != 1 || c.Evicted != 1 {
+		t.Errorf("counts %+v: want the one HTTP/2 connection authenticated, the newest stranger evicted", c)
+	}
+}
