@@ -399,9 +399,11 @@ func (s *server) handler(shutdown func()) (http.Handler, func(), error) {
 func (s *server) connLimiter() *connlimit.Limiter {
 	maxConns := s.cfg.MaxConns
 	var rl syscall.Rlimit
-	if err := syscall.Getrlimit(syscall.RLIMIT_NOFILE, &rl); err == nil && rl.Cur < uint64(maxConns)*4/3 {
-		maxConns = max(16, int(rl.Cur*3/4))
-		s.log.Warn("--max-conns lowered to fit the open-file limit", "max_conns", maxConns, "nofile", rl.Cur)
+	if err := syscall.Getrlimit(syscall.RLIMIT_NOFILE, &rl); err == nil {
+		if n := fitConns(maxConns, rl.Cur); n < maxConns {
+			maxConns = n
+			s.log.Warn("--max-conns lowered to fit the open-file limit", "max_conns", maxConns, "nofile", rl.Cur)
+		}
 	}
 	proxies := s.cfg.TrustedProxies
 	return connlimit.New(connlimit.Options{
@@ -419,6 +421,15 @@ func (s *server) connLimiter() *connlimit.Limiter {
 		BodyMinRate: s.cfg.HTTPBodyMinRate,
 		Log:         s.log,
 	})
+}
+
+// fitConns is maxConns, lowered to 3/4 of the open-file limit nofile if
+// above it (at least 16).
+func fitConns(maxConns int, nofile uint64) int {
+	if limit := nofile / 4 * 3; uint64(maxConns) > limit {
+		return int(max(16, limit))
+	}
+	return maxConns
 }
 
 func (s *server) info(port int) serverInfo {
