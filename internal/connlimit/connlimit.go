@@ -29,6 +29,12 @@
 // Peers for which Exempt reports true (trusted reverse proxies, behind which
 // every user shares one address) and Unix-socket peers have no per-client
 // cap; the total cap applies to all.
+//
+// Wiring (internal/app): Listener wraps the listening socket (beneath TLS,
+// so a refused connection costs no handshake); ConnContext is the
+// http.Server's; Handler is the outermost layer of the handler chain and
+// Gate sits right inside the authentication middleware, which calls
+// Authenticated for every request that passes it.
 package connlimit
 
 import (
