@@ -24,6 +24,10 @@ import (
 //	GET/HEAD {base}static/app/… (the web UI's assets: no secrets in them,
 //	and the sandboxed output frame loads its script without credentials)
 //
+// A request without credentials to a public route may send a body of at
+// most MaxUnauthBody bytes (413 otherwise, unread). Every request that
+// passes authentication is reported to Options.Authenticated.
+//
 // Credentials, in order: a token (?token=, or Authorization: token|bearer
 // with any case of the scheme), then the login cookie. Without valid ones an
 // API request ({base}api/… or a WebSocket upgrade) gets 403 JSON, a page
