@@ -155,7 +155,7 @@ func (rc *rawConn) response() (*http.Response, string) {
 }
 
 func TestBodyDeadline(t *testing.T) {
-	const timeout = 400 * time.Millisecond
+	const timeout = 600 * time.Millisecond
 	for _, tc := range []struct {
 		name      string
 		token     bool
@@ -311,7 +311,7 @@ func TestHijackedCountedUntilClosed(t *testing.T) {
 func TestHeadroomHTTP2Authenticates(t *testing.T) {
 	var p http.Protocols
 	p.SetUnencryptedHTTP2(true)
-	l, addr := serveProto(t, connlimit.Options{Max: 16, BodyTimeout: 300 * time.Millisecond, BodyMinRate: 1000}, &p)
+	l, addr := serveProto(t, connlimit.Options{Max: 16, BodyTimeout: 500 * time.Millisecond, BodyMinRate: 1000}, &p)
 	for range 14 {
 		dialRaw(t, addr, 2)
 	}
@@ -321,14 +321,14 @@ func TestHeadroomHTTP2Authenticates(t *testing.T) {
 	client := &http.Client{Transport: tr, Timeout: 10 * time.Second}
 	pr, pw := io.Pipe()
 	go func() {
-		for range 10 { // 4000 B/s for a second
+		for range 20 { // 4000 B/s for a second, twice the probation window
 			pw.Write([]byte(strings.Repeat("x", 200)))
 			time.Sleep(50 * time.Millisecond)
 		}
 		pw.Close()
 	}()
 	req, _ := http.NewRequest("POST", "http://"+addr+"/x", pr)
-	req.ContentLength = 2000
+	req.ContentLength = 4000
 	req.Header.Set("Authorization", "token good")
 	resp, err := client.Do(req)
 	if err != nil {
@@ -336,10 +336,10 @@ func TestHeadroomHTTP2Authenticates(t *testing.T) {
 	}
 	b, _ := io.ReadAll(resp.Body)
 	resp.Body.Close()
-	if resp.StatusCode != 200 || string(b) != "2000" {
+	if resp.StatusCode != 200 || string(b) != "4000" {
 		t.Fatalf("slow authenticated upload on a headroom connection: %d %q", resp.StatusCode, b)
 	}
-	time.Sleep(400 * time.Millisecond)
+	time.Sleep(600 * time.Millisecond)
 	req, _ = http.NewRequest("POST", "http://"+addr+"/x", strings.NewReader("abc"))
 	req.Header.Set("Authorization", "token good")
 	resp, err = client.Do(req)
