@@ -102,3 +102,23 @@ func TestPasswordFromPipe(t *testing.T) {
 		}
 	}
 }
+
+func TestFitConns(t *testing.T) {
+	for _, tc := range []struct {
+		max    int
+		nofile uint64
+		want   int
+	}{
+		{4096, 1 << 20, 4096}, // Go raised the soft limit to a large hard one
+		{4096, 5464, 4096},    // 3/4 of it is 4098
+		{4096, 5462, 4095},
+		{4096, 4096, 3072},
+		{4096, 1024, 768},
+		{100, 20, 16},
+		{16, 16, 16},
+	} {
+		if got := fitConns(tc.max, tc.nofile); got != tc.want {
+			t.Errorf("fitConns(%d, %d) = %d, want %d", tc.max, tc.nofile, got, tc.want)
+		}
+	}
+}

@@ -13,16 +13,19 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/netip"
 	neturl "net/url"
 	"os"
 	"path/filepath"
 	"strconv"
 	"sync"
+	"syscall"
 	"time"
 
 	"quire/internal/auth"
 	"quire/internal/bigbuf"
 	"quire/internal/config"
+	"quire/internal/connlimit"
 	"quire/internal/contents"
 	"quire/internal/contents/fsstore"
 	"quire/internal/fsroot"
@@ -80,6 +83,7 @@ type server struct {
 	token        string
 	passwordHash string
 	generated    bool // the token was generated at start
+	conns        *connlimit.Limiter
 	cleanup      []func()
 }
 
@@ -159,6 +163,8 @@ func (s *server) run(ctx context.Context) error {
 	if tcp, ok := ln.Addr().(*net.TCPAddr); ok {
 		port = tcp.Port
 	}
+	s.conns = s.connLimiter()
+	ln = s.conns.Listener(ln) // under TLS: a refused connection costs no handshake
 	if tlsConf != nil {
 		ln = tls.NewListener(ln, tlsConf)
 	}
@@ -182,6 +188,7 @@ func (s *server) run(ctx context.Context) error {
 		// WebSockets outlive Shutdown, so their context is ended after it
 		// and every bridge closes (1012) on the way out.
 		BaseContext: func(net.Listener) context.Context { return reqCtx },
+		ConnContext: s.conns.ConnContext,
 	}
 	serveErr := make(chan error, 1)
 	go func() { serveErr <- srv.Serve(ln) }()
@@ -352,6 +359,9 @@ func (s *server) handler(shutdown func()) (http.Handler, func(), error) {
 		MaxDevices:          s.cfg.LoginMaxTracked,
 		MaxSessions:         s.cfg.MaxSessions,
 
+		MaxUnauthBody: s.cfg.MaxUnauthBody,
+		Authenticated: s.conns.Authenticated,
+
 		ClientIP: g.ClientIP,
 		IsSecure: g.IsSecure,
 		Log:      s.log,
@@ -389,10 +399,12 @@ func (s *server) handler(shutdown func()) (http.Handler, func(), error) {
 		Shutdown: shutdown,
 	})
 	var h http.Handler = api
+	h = s.conns.Gate(h)     // a headroom connection must bring credentials
 	h = authn.Middleware(h) // identity, XSRF, public-route list
 	h = g.HostOrigin(h)     // DNS-rebinding Host check, Origin allow-list
 	h = g.Headers(h)        // nosniff, CSP, Referrer-Policy, HSTS under TLS
 	h = logx.AccessLog(s.log, g.ClientIP)(h)
+	h = s.conns.Handler(h) // body deadlines; closes unauthenticated headroom connections
 	closeAll := func() {
 		closeContents()
 		if err := authn.Close(); err != nil {
@@ -400,6 +412,45 @@ func (s *server) handler(shutdown func()) (http.Handler, func(), error) {
 		}
 	}
 	return h, closeAll, nil
+}
+
+// connLimiter builds the connection limits. --max-conns is lowered to
+// 3/4 of the open-file limit (which Go raised to its hard limit at start),
+// leaving the rest for kernels' sockets, notebooks and the log.
+func (s *server) connLimiter() *connlimit.Limiter {
+	maxConns := s.cfg.MaxConns
+	var rl syscall.Rlimit
+	if err := syscall.Getrlimit(syscall.RLIMIT_NOFILE, &rl); err == nil {
+		if n := fitConns(maxConns, rl.Cur); n < maxConns {
+			maxConns = n
+			s.log.Warn("--max-conns lowered to fit the open-file limit", "max_conns", maxConns, "nofile", rl.Cur)
+		}
+	}
+	proxies := s.cfg.TrustedProxies
+	return connlimit.New(connlimit.Options{
+		Max:       maxConns,
+		PerClient: s.cfg.MaxConnsPerClient,
+		Exempt: func(a netip.Addr) bool {
+			for _, p := range proxies {
+				if p.Contains(a) {
+					return true
+				}
+			}
+			return false
+		},
+		BodyTimeout: s.cfg.HTTPBodyTimeout,
+		BodyMinRate: s.cfg.HTTPBodyMinRate,
+		Log:         s.log,
+	})
+}
+
+// fitConns is maxConns, lowered to 3/4 of the open-file limit nofile if
+// above it (at least 16).
+func fitConns(maxConns int, nofile uint64) int {
+	if limit := nofile / 4 * 3; uint64(maxConns) > limit {
+		return int(max(16, limit))
+	}
+	return maxConns
 }
 
 func (s *server) info(port int) serverInfo {

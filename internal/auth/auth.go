@@ -110,6 +110,15 @@ type Options struct {
 	DeviceFailures int
 	DeviceLockout  time.Duration
 	MaxDevices     int
+	// MaxUnauthBody bounds the body of a request without credentials (a
+	// public route: the login form is a few hundred bytes); bigger ones
+	// get 413 and the connection is closed (default 4 KiB).
+	MaxUnauthBody int64
+	// Authenticated, if set, is told about every request that passed
+	// authentication (or any request while auth is disabled), before its
+	// body is read: the connection layer then stops treating it as a
+	// stranger's.
+	Authenticated func(*http.Request)
 
 	// ClientIP returns the real client address (default: host of
 	// RemoteAddr). IsSecure reports a TLS request (default: r.TLS != nil).
@@ -148,6 +157,12 @@ func (o *Options) defaults() {
 	setInt(&o.DeviceFailures, 5)
 	setDur(&o.DeviceLockout, time.Hour)
 	setInt(&o.MaxDevices, o.MaxThrottled)
+	if o.MaxUnauthBody <= 0 {
+		o.MaxUnauthBody = 4 << 10
+	}
+	if o.Authenticated == nil {
+		o.Authenticated = func(*http.Request) {}
+	}
 	if o.ClientIP == nil {
 		o.ClientIP = remoteHost
 	}

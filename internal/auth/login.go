@@ -93,6 +93,11 @@ func (a *Auth) loginGet(w http.ResponseWriter, r *http.Request) {
 func (a *Auth) loginPost(w http.ResponseWriter, r *http.Request) {
 	r.Body = http.MaxBytesReader(w, r.Body, maxLoginForm)
 	if err := r.ParseForm(); err != nil {
+		var mbe *http.MaxBytesError
+		if errors.As(err, &mbe) {
+			a.bodyTooLarge(w, r, mbe.Limit)
+			return
+		}
 		httpapi.WriteError(w, r, a.log, errkind.New(errkind.Invalid, "invalid login form", err))
 		return
 	}

@@ -6,6 +6,7 @@ import (
 	"crypto/subtle"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 
 	"quire/internal/errkind"
@@ -22,6 +23,10 @@ import (
 //	GET/HEAD {base}static/login/… (served here: the login page's CSS)
 //	GET/HEAD {base}static/app/… (the web UI's assets: no secrets in them,
 //	and the sandboxed output frame loads its script without credentials)
+//
+// A request without credentials to a public route may send a body of at
+// most MaxUnauthBody bytes (413 otherwise, unread). Every request that
+// passes authentication is reported to Options.Authenticated.
 //
 // Credentials, in order: a token (?token=, or Authorization: token|bearer
 // with any case of the scheme), then the login cookie. Without valid ones an
@@ -54,7 +59,9 @@ func (a *Auth) Middleware(next http.Handler) http.Handler {
 		user, ok, tokenInQuery, staleCookie := a.identify(r)
 		if !ok {
 			if a.isPublic(r) {
-				next.ServeHTTP(w, r)
+				if a.limitUnauthBody(w, r) {
+					next.ServeHTTP(w, r)
+				}
 				return
 			}
 			if staleCookie {
@@ -63,6 +70,7 @@ func (a *Auth) Middleware(next http.Handler) http.Handler {
 			a.deny(w, r)
 			return
 		}
+		a.o.Authenticated(r)
 		if tokenInQuery && r.Method == http.MethodGet && !a.isAPI(r) && isNavigation(r) {
 			a.tokenLogin(w, r)
 			return
@@ -144,8 +152,37 @@ func (a *Auth) tokenLogin(w http.ResponseWriter, r *http.Request) {
 	guard.Redirect(w, http.StatusFound, pathAndQuery(r), a.o.BaseURL)
 }
 
+// limitUnauthBody caps the body of a request without credentials at
+// MaxUnauthBody. One announced bigger is answered 413 at once, unread, and
+// false is returned; a longer chunked one fails when read past the limit.
+func (a *Auth) limitUnauthBody(w http.ResponseWriter, r *http.Request) bool {
+	if r.Body == nil || r.Body == http.NoBody || r.ContentLength == 0 {
+		return true
+	}
+	if r.ContentLength > a.o.MaxUnauthBody {
+		a.bodyTooLarge(w, r, a.o.MaxUnauthBody)
+		return false
+	}
+	r.Body = http.MaxBytesReader(w, r.Body, a.o.MaxUnauthBody)
+	return true
+}
+
+// bodyTooLarge answers 413 naming the limit and closes the connection
+// rather than read the rest of the body.
+func (a *Auth) bodyTooLarge(w http.ResponseWriter, r *http.Request, limit int64) {
+	msg := "request body too large: the limit is " + strconv.FormatInt(limit, 10) + " bytes"
+	if _, ok := FromContext(r.Context()); !ok && limit == a.o.MaxUnauthBody {
+		msg += " for requests without credentials (--max-unauth-body)"
+	}
+	w.Header().Set("Connection", "close")
+	httpapi.WriteJSON(w, http.StatusRequestEntityTooLarge, map[string]any{"message": msg, "reason": nil})
+}
+
 // deny answers an unauthenticated request to a non-public route.
 func (a *Auth) deny(w http.ResponseWriter, r *http.Request) {
+	if r.ContentLength != 0 {
+		w.Header().Set("Connection", "close") // rather than read the body
+	}
 	if !a.isAPI(r) && (r.Method == http.MethodGet || r.Method == http.MethodHead) {
 		guard.Redirect(w, http.StatusFound, a.o.BaseURL+"login?next="+url.QueryEscape(pathAndQuery(r)), a.o.BaseURL)
 		return
@@ -155,6 +192,7 @@ func (a *Auth) deny(w http.ResponseWriter, r *http.Request) {
 
 // serveDisabled serves a request when auth is disabled (see Middleware).
 func (a *Auth) serveDisabled(next http.Handler, w http.ResponseWriter, r *http.Request) {
+	a.o.Authenticated(r)
 	if isSafe(r.Method) || hasBrowserMarks(r) {
 		if err := a.checkXSRF(r); err != nil {
 			httpapi.WriteError(w, r, a.log, err)

@@ -97,6 +97,17 @@ type Config struct {
 	HTTPIdleTimeout   time.Duration
 	MaxHeaderSize     int64
 
+	// Connection and body limits (see connlimit.Options): open
+	// connections in total and per client address, the time a request
+	// body has to arrive (then, once authenticated, a minimum average
+	// rate in bytes per second; 0 = none), and the largest body of a
+	// request without credentials.
+	MaxConns          int
+	MaxConnsPerClient int
+	HTTPBodyTimeout   time.Duration
+	HTTPBodyMinRate   int64
+	MaxUnauthBody     int64
+
 	// KernelInfoTimeout is how long a new connection waits for a kernel to
 	// answer kernel_info (and for its sockets' handshakes) before going on
 	// or giving up.
@@ -169,6 +180,11 @@ func Defaults() Config {
 		HTTPHeaderTimeout: 10 * time.Second,
 		HTTPIdleTimeout:   2 * time.Minute,
 		MaxHeaderSize:     64 << 10,
+		MaxConns:          4096,
+		MaxConnsPerClient: 128,
+		HTTPBodyTimeout:   10 * time.Second,
+		HTTPBodyMinRate:   16 << 10,
+		MaxUnauthBody:     4 << 10,
 		KernelInfoTimeout: 60 * time.Second,
 		WSPingInterval:    30 * time.Second,
 		WSWriteTimeout:    60 * time.Second,
@@ -303,6 +319,11 @@ func (c *Config) settings() []setting {
 		{name: "http-header-timeout", kind: "duration", dur: &c.HTTPHeaderTimeout, usage: "time a client has to send a request's headers (slow clients are cut off)"},
 		{name: "http-idle-timeout", kind: "duration", dur: &c.HTTPIdleTimeout, usage: "how long an idle keep-alive connection stays open"},
 		{name: "max-header-size", kind: "size", size: &c.MaxHeaderSize, usage: "largest block of request headers accepted; bigger ones get 431"},
+		{name: "max-conns", kind: "int", num: &c.MaxConns, usage: "open connections in total (WebSockets and idle keep-alive ones included); the newest is refused past it. Connections without credentials get only 7/8 of them: the rest is headroom for clients that authenticate on their first request. Lowered at start to 3/4 of the file descriptor limit if above it"},
+		{name: "max-conns-per-client", kind: "int", num: &c.MaxConnsPerClient, usage: "connections without credentials one client address may hold (0 = no cap); --trusted-proxy peers and Unix sockets are exempt"},
+		{name: "http-body-timeout", kind: "duration", dur: &c.HTTPBodyTimeout, usage: "time a request body has to arrive in full (else 408); an authenticated request gets more at --http-body-min-rate"},
+		{name: "http-body-min-rate", kind: "size0", size: &c.HTTPBodyMinRate, usage: "bytes per second an authenticated request body must average after --http-body-timeout (a 256MiB upload then has 4.5 hours at 16KiB); 0 = no time limit for authenticated bodies"},
+		{name: "max-unauth-body", kind: "size", size: &c.MaxUnauthBody, usage: "largest body of a request without credentials (the login form is a few hundred bytes); bigger ones get 413"},
 		{name: "kernel-info-timeout", kind: "duration", dur: &c.KernelInfoTimeout, usage: "how long a new kernel connection waits for the kernel to answer kernel_info (then messages are relayed anyway, as jupyter_server does) and for its sockets' handshakes (then it is refused)"},
 		{name: "ws-ping-interval", kind: "duration", dur: &c.WSPingInterval, usage: "time between pings on a kernel WebSocket (keeps proxies from closing it); no pong within two intervals closes it"},
 		{name: "ws-write-timeout", kind: "duration", dur: &c.WSWriteTimeout, usage: "longest one write to a kernel WebSocket client may take before the connection is closed"},
@@ -785,6 +806,18 @@ func (c *Config) normalise(getenv func(string) string) error {
 	}
 	if c.TrustedOutputs < 16 {
 		return fmt.Errorf("--trusted-outputs %d is too small (at least 16)", c.TrustedOutputs)
+	}
+	if c.MaxConns < 16 {
+		return fmt.Errorf("--max-conns %d is too small (at least 16)", c.MaxConns)
+	}
+	if c.MaxConnsPerClient < 0 {
+		return fmt.Errorf("--max-conns-per-client %d must not be negative (0 = no cap)", c.MaxConnsPerClient)
+	}
+	if c.HTTPBodyMinRate < 0 {
+		return fmt.Errorf("--http-body-min-rate must not be negative (0 = none)")
+	}
+	if c.MaxUnauthBody < 1<<10 || c.MaxUnauthBody > 1<<20 {
+		return fmt.Errorf("--max-unauth-body %d is out of range (1KiB to 1MiB; a login form needs a few hundred bytes)", c.MaxUnauthBody)
 	}
 	if c.ClientQueueMessages < 16 {
 		return fmt.Errorf("--client-queue-messages %d is too small (at least 16)", c.ClientQueueMessages)

@@ -106,6 +106,12 @@ func TestRejects(t *testing.T) {
 		{[]string{"--login-device-lockout", "0"}, "positive duration"},
 		{[]string{"--login-device-max-age", "-1h"}, "0 = off"},
 		{[]string{"--trusted-outputs", "0"}, "at least 16"},
+		{[]string{"--max-conns", "8"}, "at least 16"},
+		{[]string{"--max-conns-per-client", "-1"}, "must not be negative"},
+		{[]string{"--http-body-timeout", "0"}, "positive duration"},
+		{[]string{"--http-body-min-rate", "-5"}, "size"},
+		{[]string{"--max-unauth-body", "100"}, "out of range"},
+		{[]string{"--max-unauth-body", "2MiB"}, "out of range"},
 	} {
 		_, err := config.Load(tc.args, envOf(nil), io.Discard)
 		if err == nil || !strings.Contains(err.Error(), tc.want) {
@@ -397,6 +403,48 @@ func TestServerLimits(t *testing.T) {
 		t.Fatalf("--help: %v", err)
 	}
 	for _, s := range []string{"(default 10000) [QUIRE_MAX_SESSIONS]", "(default 8760h0m0s) [QUIRE_LOGIN_DEVICE_MAX_AGE]", "(default 5) [QUIRE_LOGIN_DEVICE_FAILURES]", "(default 10s) [QUIRE_HTTP_HEADER_TIMEOUT]", "(default 64KiB) [QUIRE_MAX_HEADER_SIZE]", "(default 1m0s) [QUIRE_KERNEL_INFO_TIMEOUT]", "(default 15m0s) [QUIRE_LOGIN_MAX_DELAY]"} {
+		if !strings.Contains(help.String(), s) {
+			t.Errorf("--help lacks %q", s)
+		}
+	}
+}
+
+func TestConnLimits(t *testing.T) {
+	type lim struct {
+		MaxConns, MaxConnsPerClient    int
+		HTTPBodyTimeout                time.Duration
+		HTTPBodyMinRate, MaxUnauthBody int64
+	}
+	get := func(c *config.Config) lim {
+		return lim{c.MaxConns, c.MaxConnsPerClient, c.HTTPBodyTimeout, c.HTTPBodyMinRate, c.MaxUnauthBody}
+	}
+	for _, tc := range []struct {
+		name string
+		args []string
+		env  map[string]string
+		want lim
+	}{
+		{"defaults", nil, nil, lim{4096, 128, 10 * time.Second, 16 << 10, 4 << 10}},
+		{"flags", []string{"--max-conns", "1000", "--max-conns-per-client=0", "--http-body-timeout", "2s", "--http-body-min-rate", "0", "--max-unauth-body", "8KiB"}, nil,
+			lim{1000, 0, 2 * time.Second, 0, 8 << 10}},
+		{"env", nil, map[string]string{"QUIRE_MAX_CONNS": "64", "QUIRE_MAX_CONNS_PER_CLIENT": "16", "QUIRE_HTTP_BODY_TIMEOUT": "30s", "QUIRE_HTTP_BODY_MIN_RATE": "1MiB", "QUIRE_MAX_UNAUTH_BODY": "1KiB"},
+			lim{64, 16, 30 * time.Second, 1 << 20, 1 << 10}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			c, err := config.Load(tc.args, envOf(tc.env), io.Discard)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := get(c); got != tc.want {
+				t.Errorf("got %+v, want %+v", got, tc.want)
+			}
+		})
+	}
+	var help strings.Builder
+	if _, err := config.Load([]string{"--help"}, envOf(nil), &help); !errors.Is(err, flag.ErrHelp) {
+		t.Fatalf("--help: %v", err)
+	}
+	for _, s := range []string{"(default 4096) [QUIRE_MAX_CONNS]", "(default 128) [QUIRE_MAX_CONNS_PER_CLIENT]", "(default 10s) [QUIRE_HTTP_BODY_TIMEOUT]", "(default 16KiB) [QUIRE_HTTP_BODY_MIN_RATE]", "(default 4KiB) [QUIRE_MAX_UNAUTH_BODY]"} {
 		if !strings.Contains(help.String(), s) {
 			t.Errorf("--help lacks %q", s)
 		}

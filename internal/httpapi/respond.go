@@ -6,6 +6,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"os"
 
 	"quire/internal/errkind"
 )
@@ -16,6 +17,9 @@ func StatusOf(err error) int {
 	var mbe *http.MaxBytesError
 	if errors.As(err, &mbe) {
 		return http.StatusRequestEntityTooLarge
+	}
+	if errors.Is(err, os.ErrDeadlineExceeded) { // a body past --http-body-timeout
+		return http.StatusRequestTimeout
 	}
 	switch errkind.Of(err) {
 	case errkind.Invalid:
@@ -125,6 +129,8 @@ func WriteError(w http.ResponseWriter, r *http.Request, log *slog.Logger, err er
 	var mbe *http.MaxBytesError
 	if errors.As(err, &mbe) {
 		msg = "request body too large: the limit is " + formatBytes(mbe.Limit) + " (--max-body-size)"
+	} else if status == http.StatusRequestTimeout {
+		msg = "request body not received in time (--http-body-timeout)"
 	}
 	body := errorBody{Message: msg}
 	if reason != "" {

@@ -3,8 +3,10 @@ package httpapi
 import (
 	"encoding/json"
 	"errors"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -30,6 +32,8 @@ func TestWriteErrorStatusesAndBodies(t *testing.T) {
 		{errkind.New(errkind.Unavailable, "missing", nil), 501, "missing"},
 		{errkind.New(errkind.Retry, "not now", nil), 503, "not now"},
 		{mbe, 413, "1 MiB"},
+		// A body read past --http-body-timeout, however a handler wrapped it.
+		{errkind.New(errkind.Invalid, "could not read the request body", fmt.Errorf("read: %w", os.ErrDeadlineExceeded)), 408, "--http-body-timeout"},
 		{errors.New("open /home/x/secret: EIO"), 500, "Unhandled error"},
 	} {
 		rec := httptest.NewRecorder()
