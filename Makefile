@@ -2,7 +2,12 @@
 # installs what the tests need (apt, npm, Go tools) and runs every test.
 
 SHELL        := /bin/bash
-GO           ?= go
+# Go as go.mod asks (see README): `go` on PATH, else the official tarball's
+# place. `make GO=/path/to/go` overrides.
+ifeq ($(origin GO),undefined)
+GO           := $(shell command -v go 2>/dev/null || echo /usr/local/go/bin/go)
+endif
+PREFIX       ?= /usr/local
 export CGO_ENABLED ?= 0
 TOOLS        := $(CURDIR)/.tools
 STATICCHECK  := $(TOOLS)/staticcheck
@@ -11,7 +16,7 @@ FUZZTIME     ?= 10s
 APT_PACKAGES := python3-jupyter-server python3-ipykernel python3-nbformat python3-websocket chromium
 UI_SOURCES   := $(shell find ui/src ui/public -type f 2>/dev/null) ui/index.html ui/vite.config.ts ui/tsconfig.json ui/package.json
 
-.PHONY: all build ui run test deps deps-apt deps-npm lint unit ui-test integration fuzz npm-test e2e bench bench-go bench-quick clean
+.PHONY: all build ui run install test deps deps-apt deps-npm lint unit ui-test integration fuzz npm-test e2e bench bench-go bench-quick clean
 
 all: build
 
@@ -23,15 +28,21 @@ build: ui
 ui: ui/dist/app/index.html
 
 ui/node_modules/.package-lock.json: ui/package.json ui/package-lock.json
-	@node -e 'const [a,b]=process.versions.node.split(".").map(Number); process.exit(a>20||(a===20&&b>=19)?0:1)' 2>/dev/null || \
-	  { echo "make: building the web UI needs Node.js >= 20.19 with npm (Vite 8); found: $$(node --version 2>&1)"; exit 1; }
+	@node -e 'const [a,b]=process.versions.node.split(".").map(Number); process.exit((a===20&&b>=19)||(a===22&&b>=12)||a>22?0:1)' 2>/dev/null || \
+	  { echo "make: building the web UI needs Node.js 20.19+ or 22.12+ with npm (Vite 8); found: $$(node --version 2>&1)"; exit 1; }
 	cd ui && npm ci --no-audit --no-fund
 
 ui/dist/app/index.html: ui/node_modules/.package-lock.json $(UI_SOURCES)
 	cd ui && npm run build
 
+# Serves the repository itself; notebooks and checkpoints made there are
+# git-ignored (.gitignore).
 run: build
 	./bin/quire --root-dir "$(CURDIR)"
+
+# Copies bin/quire to $(PREFIX)/bin (default /usr/local/bin).
+install: build
+	install -D -m 0755 bin/quire "$(DESTDIR)$(PREFIX)/bin/quire"
 
 # ---- test dependencies: installed by the Makefile, never by hand ---------
 
@@ -80,7 +91,7 @@ integration: build
 	QUIRE_BIN=$(CURDIR)/bin/quire $(GO) test -count=1 -tags integration -timeout 20m ./tests/...
 
 fuzz:
-	FUZZTIME=$(FUZZTIME) ./scripts/fuzz.sh
+	GO=$(GO) FUZZTIME=$(FUZZTIME) ./scripts/fuzz.sh
 
 npm-test: build deps-npm
 	cd tests/npm && QUIRE_BIN=$(CURDIR)/bin/quire node --test

@@ -69,6 +69,60 @@ func startKernelServer(ctx context.Context, e *env, sp spec, args ...string) (*s
 	return startServer(ctx, e, withArgs(sp, args...), root)
 }
 
+// kernelRun is how the kernel scenarios begin: a server on an empty root
+// and the kernels opened on it, each with its WebSocket (v1 offered,
+// kernel_info answered).
+type kernelRun struct {
+	srv *server
+	ids []string
+	wss []*kernelWS
+}
+
+// startKernels starts sp (with args) on an empty root and opens n kernels
+// on it, four at a time. On error nothing is left running. The caller
+// defers abort and ends with finish.
+func startKernels(ctx context.Context, e *env, sp spec, n int, args ...string) (*kernelRun, error) {
+	srv, err := startKernelServer(ctx, e, sp, args...)
+	if err != nil {
+		return nil, err
+	}
+	k := &kernelRun{srv: srv}
+	if err := k.open(ctx, n); err != nil {
+		k.abort(ctx)
+		return nil, err
+	}
+	return k, nil
+}
+
+// open opens n more kernels, four at a time; those that opened before an
+// error are kept, for abort to delete.
+func (k *kernelRun) open(ctx context.Context, n int) error {
+	ids, wss, err := openKernels(ctx, k.srv, n, 4)
+	k.ids, k.wss = append(k.ids, ids...), append(k.wss, wss...)
+	return err
+}
+
+// finish closes the WebSockets, deletes the kernels, checks that none is
+// left running and stops the server.
+func (k *kernelRun) finish(ctx context.Context) error {
+	err := closeKernels(ctx, k.srv, k.ids, k.wss)
+	k.ids, k.wss = nil, nil
+	if err != nil {
+		return err
+	}
+	return k.srv.stop()
+}
+
+// abort cleans up after a failure, best effort: the kernels finish has not
+// deleted (even if ctx was cancelled), then the server.
+func (k *kernelRun) abort(ctx context.Context) {
+	if len(k.ids) > 0 || len(k.wss) > 0 {
+		closeKernels(context.WithoutCancel(ctx), k.srv, k.ids, k.wss)
+		k.ids, k.wss = nil, nil
+	}
+	k.srv.stop()
+}
+
 // execScenario measures the execute round trip of `pass` over the
 // WebSocket in both protocols, and over ZeroMQ directly on the same kernel.
 func execScenario(cfg config) scenario {
@@ -91,19 +145,13 @@ func execScenario(cfg config) scenario {
 		metrics: []metric{v1p50, v1p99, lgp50, lgp99, flp50, flp99, v1Floor, lgFloor},
 		rounds:  cfg.execRounds,
 		run: func(ctx context.Context, e *env, sp spec) (samples, error) {
-			srv, err := startKernelServer(ctx, e, sp)
+			k, err := startKernels(ctx, e, sp, 1)
 			if err != nil {
 				return nil, err
 			}
-			defer srv.stop()
-			id, ws, err := openKernel(ctx, srv)
-			if id != "" {
-				defer deleteKernel(ctx, srv, id)
-			}
-			if err != nil {
-				return nil, err
-			}
-			ws.close()
+			defer k.abort(ctx)
+			srv, id := k.srv, k.ids[0]
+			k.wss[0].close()
 			s := make(samples)
 
 			timeLoop := func(k kernelConn) ([]float64, error) {
@@ -156,14 +204,7 @@ func execScenario(cfg config) scenario {
 			s[flp50.name], s[flp99.name] = floor, floor
 			s.add(v1Floor.name, median(v1)/median(floor))
 			s.add(lgFloor.name, median(legacy)/median(floor))
-
-			if _, err := deleteKernel(ctx, srv, id); err != nil {
-				return s, err
-			}
-			if err := waitKernelsGone(ctx, srv.home, 15*time.Second); err != nil {
-				return s, err
-			}
-			return s, srv.stop()
+			return s, k.finish(ctx)
 		},
 	}
 }

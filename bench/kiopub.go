@@ -87,20 +87,15 @@ func iopubScenario(cfg config) scenario {
 		run: func(ctx context.Context, e *env, sp spec) (samples, error) {
 			s := make(samples)
 			once := func(args []string, floor bool) (b, l iopubResult, err error) {
-				srv, err := startKernelServer(ctx, e, sp, args...)
+				k, err := startKernels(ctx, e, sp, 1, args...)
 				if err != nil {
 					return b, l, err
 				}
-				defer srv.stop()
-				ids, wss, err := openKernels(ctx, srv, 1, 1)
-				if err != nil {
-					closeKernels(ctx, srv, ids, wss)
-					return b, l, err
-				}
+				defer k.abort(ctx)
+				srv, ids, wss := k.srv, k.ids, k.wss
 				if floor {
 					fb, fl, err := iopubFloor(ctx, srv, ids[0], wss[0], big, lines)
 					if err != nil {
-						closeKernels(ctx, srv, ids, wss)
 						return b, l, fmt.Errorf("floor: %w", err)
 					}
 					s.add(bigFloor.name, float64(fb.bytes)/1e6/fb.took.Seconds())
@@ -112,10 +107,7 @@ func iopubScenario(cfg config) scenario {
 				if l, err = runIOPub(ctx, wss[0], lines); err != nil {
 					return b, l, fmt.Errorf("%s: %w", linesName, err)
 				}
-				if err := closeKernels(ctx, srv, ids, wss); err != nil {
-					return b, l, err
-				}
-				return b, l, srv.stop()
+				return b, l, k.finish(ctx)
 			}
 			record := func(b, l iopubResult, mbs, pct, lrate, lpct metric) {
 				s.add(mbs.name, float64(b.bytes)/1e6/b.took.Seconds())

@@ -34,16 +34,12 @@ func concurrentScenario(cfg config) scenario {
 		metrics: []metric{mRate, mP50, mP99, fRate, fP50, fP99, p99Floor},
 		rounds:  cfg.concRounds,
 		run: func(ctx context.Context, e *env, sp spec) (samples, error) {
-			srv, err := startKernelServer(ctx, e, sp)
+			k, err := startKernels(ctx, e, sp, e.cfg.concKernels)
 			if err != nil {
 				return nil, err
 			}
-			defer srv.stop()
-			ids, wss, err := openKernels(ctx, srv, e.cfg.concKernels, 4)
-			if err != nil {
-				closeKernels(ctx, srv, ids, wss)
-				return nil, err
-			}
+			defer k.abort(ctx)
+			srv, ids, wss := k.srv, k.ids, k.wss
 			conns := make([]kernelConn, len(wss))
 			for i, ws := range wss {
 				conns[i] = ws
@@ -51,7 +47,6 @@ func concurrentScenario(cfg config) scenario {
 			s := make(samples)
 			lat, rate, err := executeLoops(ctx, conns, e.cfg.concFor)
 			if err != nil {
-				closeKernels(ctx, srv, ids, wss)
 				return s, err
 			}
 			s.add(mRate.name, rate)
@@ -70,7 +65,6 @@ func concurrentScenario(cfg config) scenario {
 				z, err := dialFloor(ctx, srv, id)
 				if err != nil {
 					closeZ()
-					closeKernels(ctx, srv, ids, wss)
 					return s, fmt.Errorf("floor: %w", err)
 				}
 				zs = append(zs, z)
@@ -82,17 +76,13 @@ func concurrentScenario(cfg config) scenario {
 			flat, frate, err := executeLoops(ctx, conns, e.cfg.concFor)
 			closeZ()
 			if err != nil {
-				closeKernels(ctx, srv, ids, wss)
 				return s, fmt.Errorf("floor: %w", err)
 			}
 			s.add(fRate.name, frate)
 			s[fP50.name], s[fP99.name] = flat, flat
 			s.add(p99Floor.name, quantile(lat, 0.99)/quantile(flat, 0.99))
 
-			if err := closeKernels(ctx, srv, ids, wss); err != nil {
-				return s, err
-			}
-			return s, srv.stop()
+			return s, k.finish(ctx)
 		},
 	}
 }
@@ -146,18 +136,14 @@ func fanoutScenario(cfg config) scenario {
 		metrics: []metric{mAll, mConnect},
 		rounds:  1,
 		run: func(ctx context.Context, e *env, sp spec) (samples, error) {
-			srv, err := startKernelServer(ctx, e, sp)
+			k, err := startKernels(ctx, e, sp, 1)
 			if err != nil {
 				return nil, err
 			}
-			defer srv.stop()
-			ids, first, err := openKernels(ctx, srv, 1, 1)
-			if err != nil {
-				closeKernels(ctx, srv, ids, first)
-				return nil, err
-			}
+			defer k.abort(ctx)
+			srv, ids := k.srv, k.ids
 			clients := make([]*kernelWS, e.cfg.fanClients)
-			clients[0] = first[0]
+			clients[0] = k.wss[0]
 			errs := make([]error, len(clients))
 			sem := make(chan struct{}, 10)
 			var wg sync.WaitGroup
@@ -171,10 +157,9 @@ func fanoutScenario(cfg config) scenario {
 			}
 			wg.Wait()
 			connect := time.Since(t0)
-			opened := slices.DeleteFunc(slices.Clone(clients), func(k *kernelWS) bool { return k == nil })
+			k.wss = slices.DeleteFunc(slices.Clone(clients), func(k *kernelWS) bool { return k == nil })
 			for _, err := range errs {
 				if err != nil {
-					closeKernels(ctx, srv, ids, opened)
 					return nil, err
 				}
 			}
@@ -182,17 +167,13 @@ func fanoutScenario(cfg config) scenario {
 			for run := range e.cfg.fanRuns + 1 {
 				d, err := fanout(ctx, clients)
 				if err != nil {
-					closeKernels(ctx, srv, ids, opened)
 					return s, fmt.Errorf("execution %d: %w", run+1, err)
 				}
 				if run > 0 {
 					s.add(mAll.name, ms(d))
 				}
 			}
-			if err := closeKernels(ctx, srv, ids, opened); err != nil {
-				return s, err
-			}
-			return s, srv.stop()
+			return s, k.finish(ctx)
 		},
 	}
 }

@@ -31,36 +31,26 @@ func kernelRSSScenario(cfg config) scenario {
 		metrics: rows,
 		rounds:  1,
 		run: func(ctx context.Context, e *env, sp spec) (samples, error) {
-			srv, err := startKernelServer(ctx, e, sp)
+			k, err := startKernels(ctx, e, sp, 0)
 			if err != nil {
 				return nil, err
 			}
-			defer srv.stop()
+			defer k.abort(ctx)
 			s := make(samples)
-			var ids []string
-			var wss []*kernelWS
 			for i, n := range counts {
-				more, mws, err := openKernels(ctx, srv, n-len(ids), 4)
-				ids, wss = append(ids, more...), append(wss, mws...)
-				if err != nil {
-					closeKernels(ctx, srv, ids, wss)
+				if err := k.open(ctx, n-len(k.ids)); err != nil {
 					return s, err
 				}
 				if err := sleep(ctx, e.cfg.idleWait); err != nil {
-					closeKernels(ctx, srv, ids, wss)
 					return s, err
 				}
-				rss, err := srv.rssMiB()
+				rss, err := k.srv.rssMiB()
 				if err != nil {
-					closeKernels(ctx, srv, ids, wss)
 					return s, err
 				}
 				s.add(rows[i].name, rss)
 			}
-			if err := closeKernels(ctx, srv, ids, wss); err != nil {
-				return s, err
-			}
-			return s, srv.stop()
+			return s, k.finish(ctx)
 		},
 	}
 }

@@ -52,25 +52,22 @@ func kernelScaleScenario(cfg config) scenario {
 		metrics: all,
 		rounds:  1,
 		run: func(ctx context.Context, e *env, sp spec) (samples, error) {
-			srv, err := startKernelServer(ctx, e, sp)
+			k, err := startKernels(ctx, e, sp, 0)
 			if err != nil {
 				return nil, err
 			}
-			defer srv.stop()
+			defer k.abort(ctx)
+			srv := k.srv
 			s := make(samples)
-			var ids []string
-			var wss []*kernelWS
 			for i, n := range counts {
 				t0 := time.Now()
-				more, mws, err := openKernels(ctx, srv, n-len(ids), 4)
-				ids, wss = append(ids, more...), append(wss, mws...)
-				if err != nil {
-					e.observe(fmt.Sprintf("%s, kernel-scale: could not open %d kernels (%d open): %v", srv.name, n, len(wss), firstLine(err)))
+				if err := k.open(ctx, n-len(k.ids)); err != nil {
+					e.observe(fmt.Sprintf("%s, kernel-scale: could not open %d kernels (%d open): %v", srv.name, n, len(k.wss), firstLine(err)))
 					fmt.Fprintf(e.log, "bench: kernel-scale %s: %v; server log:\n%s\n", srv.name, err, srv.logTail(15))
 					break
 				}
 				fmt.Fprintf(e.log, "bench: kernel-scale %-15s %d kernels open in %.1fs\n", srv.name, n, time.Since(t0).Seconds())
-				r, err := scaleWindow(ctx, srv, wss, e.cfg.scaleFor)
+				r, err := scaleWindow(ctx, srv, k.wss, e.cfg.scaleFor)
 				if err != nil {
 					e.observe(fmt.Sprintf("%s, kernel-scale: failed with %d kernels: %v", srv.name, n, firstLine(err)))
 					fmt.Fprintf(e.log, "bench: kernel-scale %s: %v; server log:\n%s\n", srv.name, err, srv.logTail(15))
@@ -85,13 +82,13 @@ func kernelScaleScenario(cfg config) scenario {
 				s.add(per[i].late.name, r.late)
 			}
 			if err := ctx.Err(); err != nil {
-				closeKernels(context.Background(), srv, ids, wss)
 				return s, err
 			}
-			if err := closeKernels(ctx, srv, ids, wss); err != nil {
-				return s, fmt.Errorf("cleanup after %d kernels: %w", len(ids), err)
+			opened := len(k.ids)
+			if err := k.finish(ctx); err != nil {
+				return s, fmt.Errorf("cleanup after %d kernels: %w", opened, err)
 			}
-			return s, srv.stop()
+			return s, nil
 		},
 	}
 }

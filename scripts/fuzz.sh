@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Runs every fuzz target in the module for $FUZZTIME (default 10s) each.
+# Runs every fuzz target in the module for $FUZZTIME (default 10s) each,
+# with $GO (default: go on PATH; the Makefile passes its own).
 # A crasher lands in the package's testdata/fuzz/ and fails the run.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -14,7 +15,7 @@ while IFS= read -r line; do
   dir="$(dirname "$file")"
   echo "fuzz: ./$dir $name ($fuzztime)"
   before="$(crashers "$dir" "$name")"
-  if go test -run='^$' -fuzz="^${name}\$" -fuzztime="$fuzztime" "./$dir" >"$log" 2>&1; then
+  if "${GO:-go}" test -run='^$' -fuzz="^${name}\$" -fuzztime="$fuzztime" "./$dir" >"$log" 2>&1; then
     continue
   fi
   after="$(crashers "$dir" "$name")"

@@ -122,3 +122,60 @@ func TestFitConns(t *testing.T) {
 		}
 	}
 }
+
+// A mistake on the command line, or a refusal to start, is reported in one
+// line that says where help is, never followed by the whole help or by the
+// same message again as a log line.
+func TestCommandLineMistakesSayOneLine(t *testing.T) {
+	home := t.TempDir()
+	env := envFunc(func(k string) (string, bool) {
+		switch k {
+		case "HOME":
+			return home, true
+		case "JUPYTER_RUNTIME_DIR":
+			return filepath.Join(home, "runtime"), true
+		}
+		return "", false
+	})
+	for _, tc := range []struct {
+		args []string
+		code int
+		want string
+	}{
+		{[]string{"stop"}, 2, "quire stop: which server? give its PORT or --sock PATH (see quire stop --help)"},
+		{[]string{"stop", "8888", "--sock", "/x"}, 2, "quire stop: give a PORT or --sock PATH, not both (see quire stop --help)"},
+		{[]string{"stop", "--bogus"}, 2, "quire stop: unknown option --bogus (see quire stop --help)"},
+		{[]string{"--bogus"}, 2, "quire: unknown option --bogus (see quire --help)"},
+		{[]string{"serve", "--port"}, 2, "quire: option --port needs a value (see quire --help)"},
+		{[]string{"list", "--bogus=1"}, 2, "quire list: unknown option --bogus (see quire list --help)"},
+		{[]string{"password", "-x"}, 2, "quire password: unknown option --x (see quire password --help)"},
+		{[]string{"trust"}, 2, "quire trust: which notebooks? give their paths, or --reset (see quire trust --help)"},
+		{[]string{"trust", "--reset", "a.ipynb"}, 2, "quire trust: give notebooks or --reset, not both (see quire trust --help)"},
+		{[]string{"--root-dir", filepath.Join(home, "nonexistent"), "--no-browser"}, 1, "quire: root directory " + filepath.Join(home, "nonexistent") + " does not exist or is not a directory (--root-dir)"},
+	} {
+		t.Run(strings.Join(tc.args, " "), func(t *testing.T) {
+			var out, errb bytes.Buffer
+			code := run(context.Background(), tc.args, env, strings.NewReader(""), &out, &errb)
+			if code != tc.code || errb.String() != tc.want+"\n" {
+				t.Fatalf("exit %d, stderr:\n%s\nwant exit %d, stderr:\n%s", code, errb.String(), tc.code, tc.want)
+			}
+		})
+	}
+}
+
+// Every command's --help lists its options as quire --help does: --name.
+func TestSubcommandHelpUsesDoubleDashes(t *testing.T) {
+	env := envFunc(func(string) (string, bool) { return "", false })
+	for _, tc := range []struct{ cmd, option string }{
+		{"stop", "--sock string"}, {"list", "--json"}, {"password", "--write"}, {"trust", "--reset"},
+	} {
+		var out, errb bytes.Buffer
+		if code := run(context.Background(), []string{tc.cmd, "--help"}, env, nil, &out, &errb); code != 0 {
+			t.Fatalf("%s --help: exit %d", tc.cmd, code)
+		}
+		help := errb.String()
+		if !strings.HasPrefix(help, "Usage: quire "+tc.cmd) || !strings.Contains(help, "\n  "+tc.option+"\n") || strings.Contains(help, "\n  -"+strings.TrimPrefix(tc.option, "--")) {
+			t.Errorf("%s --help:\n%s", tc.cmd, help)
+		}
+	}
+}

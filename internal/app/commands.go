@@ -31,47 +31,79 @@ func (e envFunc) get(k string) string {
 
 func runtimeDirFor(env envFunc) string { return config.RuntimeDir(env.get) }
 
-func newFlagSet(name string, stderr io.Writer) *flag.FlagSet {
-	fs := flag.NewFlagSet(name, flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	return fs
+// command is a subcommand's flag set and its help text. --help prints the
+// intro and the options written --name, as quire --help does; a mistake
+// prints one line: the error and where help is.
+type command struct {
+	*flag.FlagSet
+	intro  string
+	stderr io.Writer
 }
 
-// parseFlags parses args; done is true when the command should exit with
-// code (help shown, or a usage error).
-func parseFlags(fs *flag.FlagSet, args []string) (code int, done bool) {
-	if err := fs.Parse(args); err != nil {
+func newFlagSet(name, intro string, stderr io.Writer) *command {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	fs.Usage = func() {} // help and errors are printed by parse
+	return &command{FlagSet: fs, intro: intro, stderr: stderr}
+}
+
+func (c *command) help() {
+	fmt.Fprintln(c.stderr, c.intro)
+	fmt.Fprintln(c.stderr, "\nOptions:")
+	c.VisitAll(func(f *flag.Flag) {
+		name, usage := flag.UnquoteUsage(f)
+		line := "  --" + f.Name
+		if name != "" {
+			line += " " + name
+		}
+		fmt.Fprintf(c.stderr, "%s\n        %s", line, usage)
+		if f.DefValue != "" && f.DefValue != "false" {
+			fmt.Fprintf(c.stderr, " (default %s)", f.DefValue)
+		}
+		fmt.Fprintln(c.stderr)
+	})
+}
+
+// misuse reports a wrong command line and returns its exit code, 2.
+func (c *command) misuse(err error) int {
+	fmt.Fprintf(c.stderr, "%s: %v\n", c.Name(), config.FlagError(err, c.Name()+" --help"))
+	return 2
+}
+
+// parse parses args; done is true when the command should exit with code
+// (help shown, or a usage error).
+func (c *command) parse(args []string) (code int, done bool) {
+	if err := c.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
+			c.help()
 			return 0, true
 		}
-		return 2, true
+		return c.misuse(err), true
 	}
 	return 0, false
 }
 
 func runStop(args []string, env envFunc, stdout, stderr io.Writer) int {
-	fs := newFlagSet("quire stop", stderr)
+	fs := newFlagSet("quire stop", "Usage: quire stop PORT | --sock PATH\n\nStops a running Quire server gracefully (SIGTERM: in-flight requests finish).", stderr)
 	sock := fs.String("sock", "", "stop the server listening on this Unix socket")
 	runtimeDir := fs.String("runtime-dir", "", "runtime directory (default: $JUPYTER_RUNTIME_DIR or <Jupyter data dir>/runtime)")
 	wait := fs.Duration("wait", 30*time.Second, "how long to wait for the server to finish")
-	fs.Usage = func() {
-		fmt.Fprintln(stderr, "Usage: quire stop PORT | --sock PATH\n\nStops a running Quire server gracefully (SIGTERM: in-flight requests finish).")
-		fs.PrintDefaults()
-	}
 	// Allow "quire stop 8888 --wait 5s" as well as flags first.
 	var port string
 	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
 		port, args = args[0], args[1:]
 	}
-	if code, done := parseFlags(fs, args); done {
+	if code, done := fs.parse(args); done {
 		return code
 	}
 	if port == "" && fs.NArg() > 0 {
 		port = fs.Arg(0)
 	}
-	if (port == "") == (*sock == "") {
-		fs.Usage()
-		return 2
+	switch {
+	case port == "" && *sock == "":
+		return fs.misuse(errors.New("which server? give its PORT or --sock PATH"))
+	case port != "" && *sock != "":
+		return fs.misuse(errors.New("give a PORT or --sock PATH, not both"))
 	}
 	dir := *runtimeDir
 	if dir == "" {
@@ -126,14 +158,10 @@ func sameFile(a, b string) bool {
 }
 
 func runPassword(args []string, env envFunc, stdin io.Reader, stdout, stderr io.Writer) int {
-	fs := newFlagSet("quire password", stderr)
+	fs := newFlagSet("quire password", "Usage: quire password [--write] [--config FILE]\n\nAsks for a password twice (without echo) and prints its hash in Jupyter's\nformat (argon2:...), usable as --password-hash or in Jupyter's config.", stderr)
 	write := fs.Bool("write", false, "store the hash in the config file instead of printing it")
 	cfgPath := fs.String("config", "", "config file to write (default: $QUIRE_CONFIG or ~/.config/quire/config.json)")
-	fs.Usage = func() {
-		fmt.Fprintln(stderr, "Usage: quire password [--write] [--config FILE]\n\nAsks for a password twice (without echo) and prints its hash in Jupyter's\nformat (argon2:...), usable as --password-hash or in Jupyter's config.")
-		fs.PrintDefaults()
-	}
-	if code, done := parseFlags(fs, args); done {
+	if code, done := fs.parse(args); done {
 		return code
 	}
 	pw, err := readNewPassword(stdin, stderr)

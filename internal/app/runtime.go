@@ -108,10 +108,10 @@ func (i serverInfo) display() string {
 }
 
 func runList(args []string, env envFunc, stdout, stderr io.Writer) int {
-	fs := newFlagSet("quire list", stderr)
+	fs := newFlagSet("quire list", "Usage: quire list [--json]\n\nLists the running Quire servers found in the runtime directory.", stderr)
 	asJSON := fs.Bool("json", false, "print one JSON object per line")
 	runtimeDir := fs.String("runtime-dir", "", "runtime directory (default: $JUPYTER_RUNTIME_DIR or <Jupyter data dir>/runtime)")
-	if code, done := parseFlags(fs, args); done {
+	if code, done := fs.parse(args); done {
 		return code
 	}
 	dir := *runtimeDir

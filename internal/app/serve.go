@@ -60,7 +60,8 @@ func runServe(ctx context.Context, args []string, env envFunc, stdout, stderr io
 	defer stopProfiles()
 	s := &server{cfg: cfg, env: env, log: log, stdout: stdout}
 	if err := s.run(ctx); err != nil {
-		log.Error("quire stopped", "err", err)
+		// Said once, plainly: a refusal to start is the user's to read,
+		// and the log line would only repeat it.
 		fmt.Fprintln(stderr, "quire:", err)
 		return exitCode(err)
 	}

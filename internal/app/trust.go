@@ -18,19 +18,17 @@ import (
 // the secret and signature database with Jupyter and with running servers
 // (SQLite locking keeps them consistent).
 func runTrust(args []string, env envFunc, stdout, stderr io.Writer) int {
-	fs := newFlagSet("quire trust", stderr)
+	fs := newFlagSet("quire trust", "Usage: quire trust [--trust-data-dir DIR] NOTEBOOK...\n       quire trust [--trust-data-dir DIR] --reset\n\nSigns notebooks so that their output (HTML, JavaScript) is trusted when\nthey are opened, or with --reset forgets every signature, as jupyter trust does.", stderr)
 	reset := fs.Bool("reset", false, "forget every notebook signature and make a new signing key")
 	dataDir := fs.String("trust-data-dir", "", "directory holding notebook_secret and nbsignatures.db (default: Jupyter's data dir)")
-	fs.Usage = func() {
-		fmt.Fprintln(stderr, "Usage: quire trust [--trust-data-dir DIR] NOTEBOOK...\n       quire trust [--trust-data-dir DIR] --reset\n\nSigns notebooks so that their output (HTML, JavaScript) is trusted when\nthey are opened, or with --reset forgets every signature, as jupyter trust does.")
-		fs.PrintDefaults()
-	}
-	if code, done := parseFlags(fs, args); done {
+	if code, done := fs.parse(args); done {
 		return code
 	}
-	if *reset == (fs.NArg() > 0) {
-		fs.Usage()
-		return 2
+	switch {
+	case !*reset && fs.NArg() == 0:
+		return fs.misuse(errors.New("which notebooks? give their paths, or --reset"))
+	case *reset && fs.NArg() > 0:
+		return fs.misuse(errors.New("give notebooks or --reset, not both"))
 	}
 	dir := *dataDir
 	if dir == "" {

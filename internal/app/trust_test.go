@@ -54,8 +54,8 @@ func TestRunTrust(t *testing.T) {
 		{[]string{nbPath}, 0, "Notebook already signed: " + nbPath, "", true},
 		{[]string{"--reset"}, 0, "Generating new notebook key", "", false},
 		{[]string{nbPath, filepath.Join(dataDir, "missing.ipynb")}, 1, "Signing notebook: " + nbPath, "Notebook missing: ", true},
-		{[]string{}, 2, "", "Usage", true},
-		{[]string{"--reset", nbPath}, 2, "", "Usage", true},
+		{[]string{}, 2, "", "which notebooks? give their paths, or --reset (see quire trust --help)", true},
+		{[]string{"--reset", nbPath}, 2, "", "give notebooks or --reset, not both (see quire trust --help)", true},
 	} {
 		code, out, errOut := run(tc.args...)
 		if code != tc.code || !strings.Contains(out, tc.out) || !strings.Contains(errOut, tc.errOut) {

@@ -414,9 +414,16 @@ func Load(args []string, lookupEnv func(string) (string, bool), stderr io.Writer
 			return nil
 		})
 	}
-	fs.Usage = func() { usage(fs, stderr) }
+	// The flag package would print every option after a mistake; a typo
+	// gets its error and where help is, --help gets the usage.
+	fs.SetOutput(io.Discard)
+	fs.Usage = func() {}
 	if err := fs.Parse(normaliseArgs(args)); err != nil {
-		return nil, err
+		if errors.Is(err, flag.ErrHelp) {
+			usage(fs, stderr)
+			return nil, err
+		}
+		return nil, FlagError(err, "quire --help")
 	}
 	if fs.NArg() > 0 {
 		return nil, fmt.Errorf("unexpected argument %q (options start with --; see quire --help)", fs.Arg(0))
@@ -838,6 +845,21 @@ func (c *Config) normalise(getenv func(string) string) error {
 		}
 	}
 	return nil
+}
+
+// FlagError rewords an error of flag.FlagSet.Parse for the command line
+// (Quire's options are written --name, the flag package says -name) and
+// says which command shows the help.
+func FlagError(err error, help string) error {
+	msg := err.Error()
+	if name, ok := strings.CutPrefix(msg, "flag provided but not defined: -"); ok {
+		msg = "unknown option --" + name
+	} else if name, ok := strings.CutPrefix(msg, "invalid value "); ok {
+		msg = "invalid value " + strings.Replace(name, " for flag -", " for --", 1)
+	} else if name, ok := strings.CutPrefix(msg, "flag needs an argument: -"); ok {
+		msg = "option --" + name + " needs a value"
+	}
+	return fmt.Errorf("%s (see %s)", msg, help)
 }
 
 // TLSEnabled reports whether the server speaks HTTPS.

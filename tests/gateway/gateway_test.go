@@ -20,28 +20,16 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
 
 	"github.com/coder/websocket"
+
+	"quire/tests/internal/harness"
 )
 
 const python = "/usr/bin/python3"
-
-func quireBin(t *testing.T) string {
-	t.Helper()
-	bin := os.Getenv("QUIRE_BIN")
-	if bin == "" {
-		abs, _ := filepath.Abs("../../bin/quire")
-		bin = abs
-	}
-	if _, err := os.Stat(bin); err != nil {
-		t.Fatalf("quire binary not found at %s (run make build or set QUIRE_BIN)", bin)
-	}
-	return bin
-}
 
 // requirePython skips the test unless jupyter_server and ipykernel are
 // importable by the system Python.
@@ -55,24 +43,6 @@ func requirePython(t *testing.T) {
 			t.Skipf("%s cannot import %s (apt install python3-jupyter-server python3-ipykernel): %v\n%s", python, mod, err, out)
 		}
 	}
-}
-
-// syncBuffer is a bytes.Buffer safe for a writer goroutine and readers.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }
 
 func freePort(t *testing.T) int {
@@ -93,67 +63,39 @@ func randomToken() string {
 
 // server is a child process serving HTTP at base with a token.
 type server struct {
-	name    string
-	cmd     *exec.Cmd
-	base    string // http://127.0.0.1:<port>/
-	token   string
-	out     *syncBuffer
-	exited  chan struct{}
-	exitErr error
+	name  string
+	proc  *harness.Process
+	base  string // http://127.0.0.1:<port>/
+	token string
+	out   *harness.Buffer
 }
 
 // start launches cmd, registers its teardown (SIGTERM, then SIGKILL of its
 // process group after 10 s) and waits until GET base+readyPath answers 200.
 func start(t *testing.T, name string, cmd *exec.Cmd, base, token, readyPath string) *server {
 	t.Helper()
-	s := &server{name: name, cmd: cmd, base: base, token: token, out: &syncBuffer{}, exited: make(chan struct{})}
+	s := &server{name: name, base: base, token: token, out: &harness.Buffer{}}
 	cmd.Stdout, cmd.Stderr = s.out, s.out
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
-	if err := cmd.Start(); err != nil {
-		t.Fatalf("start %s: %v", name, err)
-	}
-	go func() { s.exitErr = cmd.Wait(); close(s.exited) }()
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	s.proc = harness.Start(t, name, cmd)
 	t.Cleanup(func() {
 		s.stop()
 		if t.Failed() || os.Getenv("GATEWAY_TEST_LOGS") != "" {
 			t.Logf("%s output:\n%s", name, s.out)
 		}
 	})
-	deadline := time.Now().Add(30 * time.Second)
-	for {
-		select {
-		case <-s.exited:
-			t.Fatalf("%s exited early: %v\n%s", name, s.exitErr, s.out)
-		default:
-		}
+	s.proc.WaitReady(t, 30*time.Second, 50*time.Millisecond, s.out.String, func() (bool, string) {
 		resp, err := s.do(t, http.MethodGet, readyPath, nil)
-		if err == nil {
-			resp.Body.Close()
-			if resp.StatusCode == http.StatusOK {
-				return s
-			}
+		if err != nil {
+			return false, fmt.Sprintf("GET %s%s: %v", base, readyPath, err)
 		}
-		if time.Now().After(deadline) {
-			t.Fatalf("%s not ready at %s%s in time (last error %v)\n%s", name, base, readyPath, err, s.out)
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
+		resp.Body.Close()
+		return resp.StatusCode == http.StatusOK, fmt.Sprintf("GET %s%s: status %d", base, readyPath, resp.StatusCode)
+	})
+	return s
 }
 
-func (s *server) stop() {
-	select {
-	case <-s.exited:
-		return
-	default:
-	}
-	_ = s.cmd.Process.Signal(syscall.SIGTERM)
-	select {
-	case <-s.exited:
-	case <-time.After(10 * time.Second):
-		_ = syscall.Kill(-s.cmd.Process.Pid, syscall.SIGKILL)
-		<-s.exited
-	}
-}
+func (s *server) stop() { _ = s.proc.Stop() }
 
 var httpClient = &http.Client{Timeout: 90 * time.Second}
 
@@ -231,7 +173,7 @@ func startQuire(t *testing.T, token string) *server {
 	home := t.TempDir()
 	root := t.TempDir()
 	port := freePort(t)
-	cmd := exec.Command(quireBin(t), "--port", fmt.Sprint(port), "--no-browser",
+	cmd := exec.Command(harness.Bin(t), "--port", fmt.Sprint(port), "--no-browser",
 		"--token", token, "--root-dir", root, "--data-dir", filepath.Join(home, "data"), "--log-level", "debug")
 	cmd.Env = []string{
 		"HOME=" + home,

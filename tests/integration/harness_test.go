@@ -16,42 +16,16 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
-	"syscall"
 	"testing"
 	"time"
+
+	"quire/tests/internal/harness"
 )
 
-func quireBin(t *testing.T) string {
-	t.Helper()
-	bin := os.Getenv("QUIRE_BIN")
-	if bin == "" {
-		abs, _ := filepath.Abs("../../bin/quire")
-		bin = abs
-	}
-	if _, err := os.Stat(bin); err != nil {
-		t.Fatalf("quire binary not found at %s (run make build or set QUIRE_BIN)", bin)
-	}
-	return bin
-}
+func quireBin(t *testing.T) string { t.Helper(); return harness.Bin(t) }
 
 // syncBuffer is a bytes.Buffer safe for a writer goroutine and readers.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
+type syncBuffer = harness.Buffer
 
 type instance struct {
 	t          *testing.T
@@ -65,8 +39,8 @@ type instance struct {
 	Port       int
 	Stdout     *syncBuffer
 	Stderr     *syncBuffer
-	exited     chan struct{}
-	exitErr    error
+	exited     chan struct{} // closed once the process has exited
+	proc       *harness.Process
 }
 
 type opts struct {
@@ -91,7 +65,6 @@ func startQuire(t *testing.T, o opts) *instance {
 		RuntimeDir: filepath.Join(home, "runtime"),
 		DataDir:    filepath.Join(home, "data"),
 		Stdout:     &syncBuffer{}, Stderr: &syncBuffer{},
-		exited: make(chan struct{}),
 	}
 	args := append([]string{"--port", "0", "--no-browser", "--root-dir", root, "--data-dir", in.DataDir, "--log-level", "debug"}, o.args...)
 	cmd := exec.Command(quireBin(t), args...)
@@ -103,12 +76,8 @@ func startQuire(t *testing.T, o opts) *instance {
 		"XDG_CONFIG_HOME=" + filepath.Join(home, "xdg-config"),
 	}, o.env...)
 	cmd.Stdout, cmd.Stderr = in.Stdout, in.Stderr
-	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
-	if err := cmd.Start(); err != nil {
-		t.Fatalf("start quire: %v", err)
-	}
-	in.cmd = cmd
-	go func() { in.exitErr = cmd.Wait(); close(in.exited) }()
+	in.proc = harness.Start(t, "quire", cmd)
+	in.cmd, in.exited = cmd, in.proc.Exited
 	t.Cleanup(func() {
 		in.stop()
 		if t.Failed() {
@@ -123,61 +92,33 @@ func startQuire(t *testing.T, o opts) *instance {
 }
 
 func (in *instance) waitReady() {
-	t := in.t
-	t.Helper()
+	in.t.Helper()
 	path := filepath.Join(in.RuntimeDir, fmt.Sprintf("quire-%d.json", in.cmd.Process.Pid))
-	deadline := time.Now().Add(15 * time.Second)
-	for {
-		select {
-		case <-in.exited:
-			t.Fatalf("quire exited early: %v\nstderr:\n%s", in.exitErr, in.Stderr)
-		default:
-		}
+	in.proc.WaitReady(in.t, 15*time.Second, 20*time.Millisecond, func() string { return "stderr:\n" + in.Stderr.String() }, func() (bool, string) {
 		data, err := os.ReadFile(path)
-		if err == nil {
-			var info struct {
-				URL   string `json:"url"`
-				Token string `json:"token"`
-				Port  int    `json:"port"`
-			}
-			if json.Unmarshal(data, &info) == nil && info.URL != "" {
-				in.URL, in.Token, in.Port = info.URL, info.Token, info.Port
-				return
-			}
+		if err != nil {
+			return false, "no runtime file " + path
 		}
-		if time.Now().After(deadline) {
-			t.Fatalf("quire did not write its runtime file %s in time\nstderr:\n%s", path, in.Stderr)
+		var info struct {
+			URL   string `json:"url"`
+			Token string `json:"token"`
+			Port  int    `json:"port"`
 		}
-		time.Sleep(20 * time.Millisecond)
-	}
+		if json.Unmarshal(data, &info) != nil || info.URL == "" {
+			return false, "runtime file " + path + " incomplete"
+		}
+		in.URL, in.Token, in.Port = info.URL, info.Token, info.Port
+		return true, ""
+	})
 }
 
 // stop sends SIGTERM and waits; SIGKILL after 10 s.
-func (in *instance) stop() error {
-	select {
-	case <-in.exited:
-		return in.exitErr
-	default:
-	}
-	_ = in.cmd.Process.Signal(syscall.SIGTERM)
-	select {
-	case <-in.exited:
-	case <-time.After(10 * time.Second):
-		_ = in.cmd.Process.Kill()
-		<-in.exited
-	}
-	return in.exitErr
-}
+func (in *instance) stop() error { return in.proc.Stop() }
 
 // waitExit waits for the process to end by itself.
 func (in *instance) waitExit(d time.Duration) error {
-	select {
-	case <-in.exited:
-		return in.exitErr
-	case <-time.After(d):
-		in.t.Fatalf("quire still running after %s", d)
-		return nil
-	}
+	in.t.Helper()
+	return in.proc.WaitExit(in.t, d)
 }
 
 // client returns an HTTP client that does not follow redirects and keeps

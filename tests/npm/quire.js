@@ -1,7 +1,7 @@
 // Starts the real quire binary for a test and returns its URL and token.
 import { spawn, spawnSync } from 'node:child_process';
 import WebSocket from 'ws';
-import { mkdtempSync, readFileSync, existsSync } from 'node:fs';
+import { mkdtempSync, readFileSync, existsSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 
@@ -10,6 +10,10 @@ export async function startQuire(extraArgs = []) {
   const home = mkdtempSync(join(tmpdir(), 'quire-npm-home-'));
   const root = mkdtempSync(join(tmpdir(), 'quire-npm-root-'));
   const runtime = join(home, 'runtime');
+  // removeDirs deletes the temporary home and root once the server is gone.
+  const removeDirs = () => {
+    for (const dir of [home, root]) rmSync(dir, { recursive: true, force: true });
+  };
   const child = spawn(bin, ['--port', '0', '--no-browser', '--root-dir', root, ...extraArgs], {
     env: { PATH: process.env.PATH, HOME: home, JUPYTER_RUNTIME_DIR: runtime },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -19,9 +23,15 @@ export async function startQuire(extraArgs = []) {
   child.stdout.on('data', () => {});
   const file = join(runtime, `quire-${child.pid}.json`);
   const deadline = Date.now() + 15000;
+  const exited = new Promise((res) => child.once('exit', res));
   while (!existsSync(file)) {
-    if (child.exitCode !== null) throw new Error(`quire exited: ${stderr}`);
-    if (Date.now() > deadline) throw new Error(`quire did not start: ${stderr}`);
+    if (child.exitCode !== null) { removeDirs(); throw new Error(`quire exited: ${stderr}`); }
+    if (Date.now() > deadline) {
+      child.kill('SIGKILL');
+      await exited;
+      removeDirs();
+      throw new Error(`quire did not start: ${stderr}`);
+    }
     await new Promise((r) => setTimeout(r, 20));
   }
   let info;
@@ -37,17 +47,19 @@ export async function startQuire(extraArgs = []) {
     return { status: res.status, body: text ? JSON.parse(text) : null };
   };
   return {
-    url: info.url, token: info.token, root,
+    url: info.url, token: info.token, root, home,
     rest,
     stderr: () => stderr,
     // stop shuts down what a failed test may have left running (best
-    // effort), then the server.
+    // effort), then the server, and removes its temporary directories.
     stop: async () => {
       try {
         const { body } = await rest('GET', 'api/kernels');
         for (const k of body ?? []) await rest('DELETE', `api/kernels/${k.id}`);
       } catch { /* the server may be gone */ }
-      await new Promise((res) => { child.once('exit', res); child.kill('SIGTERM'); });
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
+      await exited;
+      removeDirs();
     },
   };
 }
