@@ -10,8 +10,8 @@ import (
 
 	"quire/internal/errkind"
 	"quire/internal/guard"
-	"quire/internal/httpapi"
 	"quire/internal/public"
+	"quire/internal/reply"
 )
 
 // Middleware is the authentication check every route and WebSocket passes.
@@ -70,7 +70,7 @@ func (a *Auth) Middleware(next http.Handler) http.Handler {
 		if user.Method == MethodCookie {
 			if err := a.checkXSRF(r); err != nil {
 				a.log.Info("request refused", "client", a.o.ClientIP(r), "path", r.URL.Path, "reason", "xsrf")
-				httpapi.WriteError(w, r, a.log, err)
+				reply.WriteError(w, r, a.log, err)
 				return
 			}
 		}
@@ -135,7 +135,7 @@ func (a *Auth) tokenOK(t string) bool {
 func (a *Auth) tokenLogin(w http.ResponseWriter, r *http.Request) {
 	if _, _, _, ok := a.session(r); !ok {
 		if err := a.startSession(w, r, a.fpToken); err != nil {
-			httpapi.WriteError(w, r, a.log, err)
+			reply.WriteError(w, r, a.log, err)
 			return
 		}
 		a.log.Info("login", "client", a.o.ClientIP(r), "method", "token")
@@ -150,14 +150,14 @@ func (a *Auth) deny(w http.ResponseWriter, r *http.Request) {
 		guard.Redirect(w, http.StatusFound, a.o.BaseURL+"login?next="+url.QueryEscape(pathAndQuery(r)), a.o.BaseURL)
 		return
 	}
-	httpapi.WriteError(w, r, a.log, errkind.New(errkind.Unauthenticated, "Forbidden", nil))
+	reply.WriteError(w, r, a.log, errkind.New(errkind.Unauthenticated, "Forbidden", nil))
 }
 
 // serveDisabled serves a request when auth is disabled (see Middleware).
 func (a *Auth) serveDisabled(next http.Handler, w http.ResponseWriter, r *http.Request) {
 	if isSafe(r.Method) || hasBrowserMarks(r) {
 		if err := a.checkXSRF(r); err != nil {
-			httpapi.WriteError(w, r, a.log, err)
+			reply.WriteError(w, r, a.log, err)
 			return
 		}
 	}

@@ -6,6 +6,7 @@ import (
 
 	"quire/internal/contents"
 	"quire/internal/errkind"
+	"quire/internal/reply"
 )
 
 // filesCSP keeps downloaded HTML and SVG from running script in our
@@ -24,12 +25,12 @@ func (a *API) files(w http.ResponseWriter, r *http.Request) {
 	h.Set("Cache-Control", "no-cache")
 	h.Set("X-Content-Type-Options", "nosniff")
 	if a.d.Contents == nil {
-		WriteError(w, r, a.d.Log, errkind.New(errkind.Unavailable, "contents are not available", nil))
+		reply.WriteError(w, r, a.d.Log, errkind.New(errkind.Unavailable, "contents are not available", nil))
 		return
 	}
 	d, err := a.d.Contents.Open(r.Context(), r.PathValue("path"))
 	if err != nil {
-		WriteError(w, r, a.d.Log, err)
+		reply.WriteError(w, r, a.d.Log, err)
 		return
 	}
 	defer d.Body.Close()
