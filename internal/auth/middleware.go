@@ -10,7 +10,6 @@ import (
 
 	"quire/internal/errkind"
 	"quire/internal/guard"
-	"quire/internal/public"
 	"quire/internal/reply"
 )
 
@@ -20,8 +19,9 @@ import (
 //
 //	GET/HEAD {base}api, GET/HEAD /health, {base}login, {base}logout,
 //	GET/HEAD {base}static/login/… (served here: the login page's CSS)
-//	GET/HEAD {base}static/app/… (the web UI's assets: no secrets in them,
-//	and the sandboxed output frame loads its script without credentials)
+//	GET/HEAD {base}static/app/… (the web UI's assets, guard.IsPublicAsset:
+//	no secrets in them, and the sandboxed output frame loads its script
+//	without credentials)
 //
 // Credentials, in order: a token (?token=, or Authorization: token|bearer
 // with any case of the scheme), then the login cookie. Without valid ones an
@@ -267,7 +267,7 @@ func (a *Auth) isPublic(r *http.Request) bool {
 		return true
 	case read && (p == b+"api" || p == "/health"):
 		return true
-	case public.IsAsset(r, b):
+	case guard.IsPublicAsset(r, b):
 		return true
 	}
 	return false

@@ -4,7 +4,6 @@ import (
 	"net/http"
 	"strings"
 
-	"quire/internal/public"
 	"quire/internal/reply"
 )
 
@@ -74,7 +73,7 @@ func (g *Guard) HostOrigin(next http.Handler) http.Handler {
 		if !cross && !allowed && !safeMethod(r.Method) && strings.EqualFold(r.Header.Get("Sec-Fetch-Site"), "cross-site") {
 			cross = true
 		}
-		if cross && public.IsAsset(r, g.base) && !isWebSocket(r) {
+		if cross && IsPublicAsset(r, g.base) && !isWebSocket(r) {
 			// Static assets are public and hold no secrets; the sandboxed
 			// output frame (opaque origin, "Origin: null") loads its script
 			// from here. Served without the Cookie header, so the request
