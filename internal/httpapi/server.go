@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"quire/internal/guard"
+	"quire/internal/isotime"
 	"quire/internal/reply"
 )
 
@@ -70,8 +71,8 @@ func (a *API) status(w http.ResponseWriter, r *http.Request) {
 	reply.WriteJSON(w, http.StatusOK, map[string]any{
 		"connections":   conns,
 		"kernels":       kernels,
-		"last_activity": FormatTime(last),
-		"started":       FormatTime(a.d.Started),
+		"last_activity": isotime.Format(last),
+		"started":       isotime.Format(a.d.Started),
 	})
 }
 
