@@ -61,6 +61,7 @@ func newChain(t testing.TB, base string) *chain {
 	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
 		t.Fatal(err)
 	}
+	s.conns = s.connLimiter() // as run does before building the handler
 	h, closeAll, err := s.handler(func() {})
 	if err != nil {
 		t.Fatal(err)

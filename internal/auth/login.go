@@ -13,7 +13,7 @@ import (
 
 	"quire/internal/errkind"
 	"quire/internal/guard"
-	"quire/internal/httpapi"
+	"quire/internal/reply"
 )
 
 //go:embed assets
@@ -76,7 +76,7 @@ func (a *Auth) Login() http.Handler {
 			a.loginPost(w, r)
 		default:
 			w.Header().Set("Allow", "GET, HEAD, POST")
-			httpapi.WriteJSON(w, http.StatusMethodNotAllowed, map[string]any{"message": "Method not allowed", "reason": nil})
+			reply.WriteMessage(w, http.StatusMethodNotAllowed, "Method not allowed")
 		}
 	})
 }
@@ -98,7 +98,7 @@ func (a *Auth) loginPost(w http.ResponseWriter, r *http.Request) {
 			a.bodyTooLarge(w, r, mbe.Limit)
 			return
 		}
-		httpapi.WriteError(w, r, a.log, errkind.New(errkind.Invalid, "invalid login form", err))
+		reply.WriteError(w, r, a.log, errkind.New(errkind.Invalid, "invalid login form", err))
 		return
 	}
 	next := r.FormValue("next")
@@ -109,10 +109,10 @@ func (a *Auth) loginPost(w http.ResponseWriter, r *http.Request) {
 	arg := xsrfArg(r)
 	switch {
 	case arg == "":
-		httpapi.WriteError(w, r, a.log, errkind.New(errkind.Forbidden, "'_xsrf' argument missing from POST", nil))
+		reply.WriteError(w, r, a.log, errkind.New(errkind.Forbidden, "'_xsrf' argument missing from POST", nil))
 		return
 	case !xsrfMatches(r, arg):
-		httpapi.WriteError(w, r, a.log, errkind.New(errkind.Forbidden, "XSRF cookie does not match POST argument", nil))
+		reply.WriteError(w, r, a.log, errkind.New(errkind.Forbidden, "XSRF cookie does not match POST argument", nil))
 		return
 	}
 
@@ -141,7 +141,7 @@ func (a *Auth) loginPost(w http.ResponseWriter, r *http.Request) {
 		_ = a.sessions.remove(id, a.o.Now()) // no fixation: always a new session
 	}
 	if err := a.startSession(w, r, fp); err != nil {
-		httpapi.WriteError(w, r, a.log, err)
+		reply.WriteError(w, r, a.log, err)
 		return
 	}
 	a.setDeviceCookie(w, r, gate)
@@ -221,7 +221,7 @@ func (a *Auth) Logout() http.Handler {
 		case http.MethodGet, http.MethodHead, http.MethodPost:
 		default:
 			w.Header().Set("Allow", "GET, HEAD, POST")
-			httpapi.WriteJSON(w, http.StatusMethodNotAllowed, map[string]any{"message": "Method not allowed", "reason": nil})
+			reply.WriteMessage(w, http.StatusMethodNotAllowed, "Method not allowed")
 			return
 		}
 		p := page{Title: "Logged out", Base: a.o.BaseURL, Message: "You have logged out."}
@@ -246,7 +246,7 @@ func (a *Auth) render(w http.ResponseWriter, r *http.Request, status int, name s
 		err = pages.ExecuteTemplate(&buf, name, p)
 	}
 	if err != nil {
-		httpapi.WriteError(w, r, a.log, err)
+		reply.WriteError(w, r, a.log, err)
 		return
 	}
 	h := w.Header()

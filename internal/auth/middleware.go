@@ -11,8 +11,7 @@ import (
 
 	"quire/internal/errkind"
 	"quire/internal/guard"
-	"quire/internal/httpapi"
-	"quire/internal/public"
+	"quire/internal/reply"
 )
 
 // Middleware is the authentication check every route and WebSocket passes.
@@ -21,8 +20,9 @@ import (
 //
 //	GET/HEAD {base}api, GET/HEAD /health, {base}login, {base}logout,
 //	GET/HEAD {base}static/login/… (served here: the login page's CSS)
-//	GET/HEAD {base}static/app/… (the web UI's assets: no secrets in them,
-//	and the sandboxed output frame loads its script without credentials)
+//	GET/HEAD {base}static/app/… (the web UI's assets, guard.IsPublicAsset:
+//	no secrets in them, and the sandboxed output frame loads its script
+//	without credentials)
 //
 // A request without credentials to a public route may send a body of at
 // most MaxUnauthBody bytes (413 otherwise, unread). Every request that
@@ -78,7 +78,7 @@ func (a *Auth) Middleware(next http.Handler) http.Handler {
 		if user.Method == MethodCookie {
 			if err := a.checkXSRF(r); err != nil {
 				a.log.Info("request refused", "client", a.o.ClientIP(r), "path", r.URL.Path, "reason", "xsrf")
-				httpapi.WriteError(w, r, a.log, err)
+				reply.WriteError(w, r, a.log, err)
 				return
 			}
 		}
@@ -143,7 +143,7 @@ func (a *Auth) tokenOK(t string) bool {
 func (a *Auth) tokenLogin(w http.ResponseWriter, r *http.Request) {
 	if _, _, _, ok := a.session(r); !ok {
 		if err := a.startSession(w, r, a.fpToken); err != nil {
-			httpapi.WriteError(w, r, a.log, err)
+			reply.WriteError(w, r, a.log, err)
 			return
 		}
 		a.log.Info("login", "client", a.o.ClientIP(r), "method", "token")
@@ -175,7 +175,7 @@ func (a *Auth) bodyTooLarge(w http.ResponseWriter, r *http.Request, limit int64)
 		msg += " for requests without credentials (--max-unauth-body)"
 	}
 	w.Header().Set("Connection", "close")
-	httpapi.WriteJSON(w, http.StatusRequestEntityTooLarge, map[string]any{"message": msg, "reason": nil})
+	reply.WriteMessage(w, http.StatusRequestEntityTooLarge, msg)
 }
 
 // deny answers an unauthenticated request to a non-public route.
@@ -187,7 +187,7 @@ func (a *Auth) deny(w http.ResponseWriter, r *http.Request) {
 		guard.Redirect(w, http.StatusFound, a.o.BaseURL+"login?next="+url.QueryEscape(pathAndQuery(r)), a.o.BaseURL)
 		return
 	}
-	httpapi.WriteError(w, r, a.log, errkind.New(errkind.Unauthenticated, "Forbidden", nil))
+	reply.WriteError(w, r, a.log, errkind.New(errkind.Unauthenticated, "Forbidden", nil))
 }
 
 // serveDisabled serves a request when auth is disabled (see Middleware).
@@ -195,7 +195,7 @@ func (a *Auth) serveDisabled(next http.Handler, w http.ResponseWriter, r *http.R
 	a.o.Authenticated(r)
 	if isSafe(r.Method) || hasBrowserMarks(r) {
 		if err := a.checkXSRF(r); err != nil {
-			httpapi.WriteError(w, r, a.log, err)
+			reply.WriteError(w, r, a.log, err)
 			return
 		}
 	}
@@ -305,7 +305,7 @@ func (a *Auth) isPublic(r *http.Request) bool {
 		return true
 	case read && (p == b+"api" || p == "/health"):
 		return true
-	case public.IsAsset(r, b):
+	case guard.IsPublicAsset(r, b):
 		return true
 	}
 	return false

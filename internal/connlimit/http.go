@@ -11,7 +11,7 @@ import (
 	"time"
 
 	"quire/internal/errkind"
-	"quire/internal/httpapi"
+	"quire/internal/reply"
 )
 
 // Handler is the outermost layer of the HTTP chain. It bounds the time each
@@ -58,7 +58,7 @@ func (l *Limiter) Gate(next http.Handler) http.Handler {
 		if rq != nil && rq.c != nil && !rq.isAuthenticated() && rq.c.onProbation() {
 			w.Header().Set("Connection", "close")
 			w.Header().Set("Retry-After", "5")
-			httpapi.WriteError(w, r, nil, errkind.New(errkind.Retry,
+			reply.WriteError(w, r, nil, errkind.New(errkind.Retry,
 				"The server has too many connections without credentials; try again later (--max-conns, --max-conns-per-client)", nil))
 			return
 		}

@@ -12,7 +12,7 @@ import (
 
 	"quire/internal/connlimit"
 	"quire/internal/errkind"
-	"quire/internal/httpapi"
+	"quire/internal/reply"
 )
 
 // serve runs a real http.Server with the Limiter's layers around a handler
@@ -33,7 +33,7 @@ func serveProto(t *testing.T, o connlimit.Options, protocols *http.Protocols) (*
 	api := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		b, err := io.ReadAll(r.Body)
 		if err != nil {
-			httpapi.WriteError(w, r, nil, errkind.New(errkind.Invalid, "could not read the request body", err))
+			reply.WriteError(w, r, nil, errkind.New(errkind.Invalid, "could not read the request body", err))
 			return
 		}
 		fmt.Fprint(w, len(b))

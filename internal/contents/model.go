@@ -8,6 +8,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"quire/internal/isotime"
 	"quire/internal/nbformat"
 )
 
@@ -68,7 +69,7 @@ func (c Checkpoint) MarshalJSON() ([]byte, error) {
 	b := []byte(`{"id":`)
 	b = appendString(b, c.ID)
 	b = append(b, `,"last_modified":`...)
-	b = appendString(b, FormatTime(c.LastModified))
+	b = appendString(b, isotime.Format(c.LastModified))
 	return append(b, '}'), nil
 }
 
@@ -152,9 +153,9 @@ func (m *Model) appendHead(b []byte) []byte {
 	b = append(b, `,"writable":`...)
 	b = strconv.AppendBool(b, m.Writable)
 	b = append(b, `,"created":`...)
-	b = appendString(b, FormatTime(m.Created))
+	b = appendString(b, isotime.Format(m.Created))
 	b = append(b, `,"last_modified":`...)
-	b = appendString(b, FormatTime(m.LastModified))
+	b = appendString(b, isotime.Format(m.LastModified))
 	b = append(b, `,"size":`...)
 	if m.Type == TypeDirectory {
 		b = append(b, "null"...)
@@ -232,14 +233,4 @@ func appendString(b []byte, s string) []byte {
 	}
 	b = append(b, s[start:]...)
 	return append(b, '"')
-}
-
-// FormatTime renders t as Jupyter does: UTC ISO 8601 with "Z", microseconds
-// only when non-zero.
-func FormatTime(t time.Time) string {
-	t = t.UTC().Truncate(time.Microsecond)
-	if t.Nanosecond() == 0 {
-		return t.Format("2006-01-02T15:04:05Z")
-	}
-	return t.Format("2006-01-02T15:04:05.000000Z")
 }

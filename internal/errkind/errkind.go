@@ -2,7 +2,7 @@
 //
 // A layer that knows why an operation failed wraps the cause in an *Error
 // carrying a Kind and a message that is safe to show a client (no OS paths,
-// no secrets). Only httpapi turns kinds into HTTP statuses; the wrapped cause
+// no secrets). Only package reply turns kinds into HTTP statuses; the wrapped cause
 // is only ever logged.
 package errkind
 

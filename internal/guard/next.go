@@ -12,6 +12,8 @@ import (
 	"strings"
 	"unicode"
 	"unicode/utf8"
+
+	"quire/internal/percent"
 )
 
 // maxDecode bounds how many layers of percent-encoding Location peels off
@@ -166,20 +168,7 @@ func resolveSegments(rawPath string) (string, bool) {
 // a path segment may hold literally. "/", "\", "%", "?", "#", spaces,
 // controls and non-ASCII bytes are always encoded.
 func escapeSegment(s string) string {
-	const hex = "0123456789ABCDEF"
-	var b strings.Builder
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' ||
-			strings.IndexByte("-._~!$&'()*+,;=:@", c) >= 0 {
-			b.WriteByte(c)
-			continue
-		}
-		b.WriteByte('%')
-		b.WriteByte(hex[c>>4])
-		b.WriteByte(hex[c&15])
-	}
-	return b.String()
+	return percent.Encode(s, "-._~!$&'()*+,;=:@")
 }
 
 // normBase makes base start and end with "/".
@@ -249,17 +238,7 @@ func under(p, base string) bool {
 // controls, spaces, non-ASCII, the WHATWG special-query set (" # ' < >),
 // backslash and backtick. So a browser reads the query exactly as sent.
 func escapeQuery(q string) string {
-	const hex = "0123456789ABCDEF"
-	var b strings.Builder
-	for i := 0; i < len(q); i++ {
-		c := q[i]
-		if c <= ' ' || c >= 0x7f || strings.IndexByte("\"#'<>\\`", c) >= 0 {
-			b.WriteByte('%')
-			b.WriteByte(hex[c>>4])
-			b.WriteByte(hex[c&15])
-			continue
-		}
-		b.WriteByte(c)
-	}
-	return b.String()
+	return percent.EncodeFunc(q, func(c byte) bool {
+		return c <= ' ' || c >= 0x7f || strings.IndexByte("\"#'<>\\`", c) >= 0
+	})
 }

@@ -1,11 +1,10 @@
 package guard
 
 import (
-	"encoding/json"
 	"net/http"
 	"strings"
 
-	"quire/internal/public"
+	"quire/internal/reply"
 )
 
 // CORS values sent to allowed origins.
@@ -14,12 +13,6 @@ const (
 	corsHeaders = "accept, content-type, authorization, x-xsrftoken, x-csrftoken, if-match, if-unmodified-since"
 	corsMaxAge  = "600"
 )
-
-// refusal is the JSON body of a 403, in Jupyter's {"message", "reason"} shape.
-type refusal struct {
-	Message string  `json:"message"`
-	Reason  *string `json:"reason"`
-}
 
 // HostOrigin wraps next with the DNS-rebinding Host check, the Origin
 // allow-list (plain requests, preflights and WebSocket upgrades alike, all
@@ -80,7 +73,7 @@ func (g *Guard) HostOrigin(next http.Handler) http.Handler {
 		if !cross && !allowed && !safeMethod(r.Method) && strings.EqualFold(r.Header.Get("Sec-Fetch-Site"), "cross-site") {
 			cross = true
 		}
-		if cross && public.IsAsset(r, g.base) && !isWebSocket(r) {
+		if cross && IsPublicAsset(r, g.base) && !isWebSocket(r) {
 			// Static assets are public and hold no secrets; the sandboxed
 			// output frame (opaque origin, "Origin: null") loads its script
 			// from here. Served without the Cookie header, so the request
@@ -158,15 +151,10 @@ func isWebSocket(r *http.Request) bool {
 	return strings.EqualFold(r.Header.Get("Upgrade"), "websocket")
 }
 
-// refuse answers 403 with a JSON refusal. It is written here rather than
-// by httpapi, which imports guard for Redirect; the body has the same shape
-// as httpapi's errors.
+// refuse answers 403 with Jupyter's JSON error body {"message", "reason"},
+// written by package reply like every other error.
 func (g *Guard) refuse(w http.ResponseWriter, msg string) {
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(http.StatusForbidden)
-	enc := json.NewEncoder(w)
-	enc.SetEscapeHTML(false)
-	_ = enc.Encode(refusal{Message: msg})
+	reply.WriteMessage(w, http.StatusForbidden, msg)
 }
 
 // shorten caps attacker-controlled strings before they reach a message or a

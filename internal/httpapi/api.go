@@ -1,7 +1,8 @@
-// Package httpapi is Quire's HTTP surface: the route table, the REST
-// handlers and the mapping from error kinds to statuses and Jupyter's JSON
-// error bodies. It knows domain services only through the small interfaces
-// it declares.
+// Package httpapi is Quire's HTTP surface: the route table and the REST
+// handlers. Their answers, and the mapping from error kinds to statuses and
+// Jupyter's JSON error bodies, are written by package reply, which the
+// guard and auth middleware share. It knows domain services only through
+// the small interfaces it declares.
 package httpapi
 
 import (

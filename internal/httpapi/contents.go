@@ -14,6 +14,7 @@ import (
 	"quire/internal/contents"
 	"quire/internal/errkind"
 	"quire/internal/guard"
+	"quire/internal/reply"
 )
 
 // Contents is what the contents and files handlers need from the contents
@@ -43,7 +44,7 @@ var checkpointRoute = regexp.MustCompile(`^(.+)/checkpoints/([\w-]+)$`)
 // reachable with the others.
 func (a *API) contents(w http.ResponseWriter, r *http.Request) {
 	if a.d.Contents == nil {
-		WriteError(w, r, a.d.Log, errkind.New(errkind.Unavailable, "contents are not available", nil))
+		reply.WriteError(w, r, a.d.Log, errkind.New(errkind.Unavailable, "contents are not available", nil))
 		return
 	}
 	p := r.PathValue("path")
@@ -71,13 +72,13 @@ func (a *API) contents(w http.ResponseWriter, r *http.Request) {
 		a.contentsPatch(w, r, p)
 	case http.MethodDelete:
 		if err := a.d.Contents.Delete(r.Context(), p); err != nil {
-			WriteError(w, r, a.d.Log, err)
+			reply.WriteError(w, r, a.d.Log, err)
 			return
 		}
-		WriteJSON(w, http.StatusNoContent, nil)
+		reply.WriteJSON(w, http.StatusNoContent, nil)
 	default:
 		w.Header().Set("Allow", "GET, PUT, POST, PATCH, DELETE")
-		WriteJSON(w, http.StatusMethodNotAllowed, errorBody{Message: "Method Not Allowed"})
+		reply.WriteMessage(w, http.StatusMethodNotAllowed, "Method Not Allowed")
 	}
 }
 
@@ -104,19 +105,19 @@ func (a *API) contentsGet(w http.ResponseWriter, r *http.Request, p string) {
 		opt.Hash, err = boolArg(r, "hash", false, "Hash argument")
 	}
 	if err != nil {
-		WriteError(w, r, a.d.Log, err)
+		reply.WriteError(w, r, a.d.Log, err)
 		return
 	}
 	m, err := a.d.Contents.Get(r.Context(), p, opt)
 	if err != nil {
-		WriteError(w, r, a.d.Log, err)
+		reply.WriteError(w, r, a.d.Log, err)
 		return
 	}
 	// WriteJSON copies the content out as it encodes it; its buffers can
 	// then serve the next large request.
 	defer m.Release()
 	setLastModified(w, m)
-	WriteJSON(w, http.StatusOK, m)
+	reply.WriteJSON(w, http.StatusOK, m)
 }
 
 func setLastModified(w http.ResponseWriter, m *contents.Model) {
@@ -129,7 +130,7 @@ func setLastModified(w http.ResponseWriter, m *contents.Model) {
 func (a *API) writeModel(w http.ResponseWriter, status int, m *contents.Model) {
 	guard.SetLocation(w.Header(), a.d.BaseURL+"api/contents/"+escapePath(m.Path), a.d.BaseURL)
 	setLastModified(w, m)
-	WriteJSON(w, status, m)
+	reply.WriteJSON(w, status, m)
 }
 
 // body is a decoded JSON object body, fields still raw. A nil body means
@@ -204,7 +205,7 @@ func truncate(s string, n int) string {
 func (a *API) contentsPut(w http.ResponseWriter, r *http.Request, p string) {
 	b, buf, err := readBodyBuf(r)
 	if err != nil {
-		WriteError(w, r, a.d.Log, err)
+		reply.WriteError(w, r, a.d.Log, err)
 		return
 	}
 	// Save copies what it keeps out of the body (the notebook decoder into
@@ -213,14 +214,14 @@ func (a *API) contentsPut(w http.ResponseWriter, r *http.Request, p string) {
 	if len(b) == 0 {
 		m, err := a.d.Contents.NewUntitled(r.Context(), p, "", "")
 		if err != nil {
-			WriteError(w, r, a.d.Log, err)
+			reply.WriteError(w, r, a.d.Log, err)
 			return
 		}
 		a.writeModel(w, http.StatusCreated, m)
 		return
 	}
 	if cf, err := b.str("copy_from"); err != nil || cf != "" {
-		WriteError(w, r, a.d.Log, errkind.New(errkind.Invalid, "Cannot copy with PUT, only POST", err))
+		reply.WriteError(w, r, a.d.Log, errkind.New(errkind.Invalid, "Cannot copy with PUT, only POST", err))
 		return
 	}
 	req := contents.SaveRequest{Content: b["content"]}
@@ -235,12 +236,12 @@ func (a *API) contentsPut(w http.ResponseWriter, r *http.Request, p string) {
 		}
 	}
 	if err != nil {
-		WriteError(w, r, a.d.Log, err)
+		reply.WriteError(w, r, a.d.Log, err)
 		return
 	}
 	req.Cond.IfMatch = r.Header.Get("If-Match")
 	if req.Hash, err = boolArg(r, "hash", false, "Hash argument"); err != nil {
-		WriteError(w, r, a.d.Log, err)
+		reply.WriteError(w, r, a.d.Log, err)
 		return
 	}
 	if ius := r.Header.Get("If-Unmodified-Since"); ius != "" {
@@ -250,7 +251,7 @@ func (a *API) contentsPut(w http.ResponseWriter, r *http.Request, p string) {
 	}
 	m, created, err := a.d.Contents.Save(r.Context(), p, req)
 	if err != nil {
-		WriteError(w, r, a.d.Log, err)
+		reply.WriteError(w, r, a.d.Log, err)
 		return
 	}
 	status := http.StatusOK
@@ -270,7 +271,7 @@ func (a *API) contentsPut(w http.ResponseWriter, r *http.Request, p string) {
 func (a *API) contentsPost(w http.ResponseWriter, r *http.Request, p string) {
 	b, err := readBody(r)
 	if err != nil {
-		WriteError(w, r, a.d.Log, err)
+		reply.WriteError(w, r, a.d.Log, err)
 		return
 	}
 	var req contents.NewRequest
@@ -280,12 +281,12 @@ func (a *API) contentsPost(w http.ResponseWriter, r *http.Request, p string) {
 		}
 	}
 	if err != nil {
-		WriteError(w, r, a.d.Log, err)
+		reply.WriteError(w, r, a.d.Log, err)
 		return
 	}
 	m, err := a.d.Contents.Create(r.Context(), p, req)
 	if err != nil {
-		WriteError(w, r, a.d.Log, err)
+		reply.WriteError(w, r, a.d.Log, err)
 		return
 	}
 	a.writeModel(w, http.StatusCreated, m)
@@ -294,11 +295,11 @@ func (a *API) contentsPost(w http.ResponseWriter, r *http.Request, p string) {
 func (a *API) contentsPatch(w http.ResponseWriter, r *http.Request, p string) {
 	b, err := readBody(r)
 	if err != nil {
-		WriteError(w, r, a.d.Log, err)
+		reply.WriteError(w, r, a.d.Log, err)
 		return
 	}
 	if b == nil {
-		WriteError(w, r, a.d.Log, errkind.New(errkind.Invalid, "JSON body missing", nil))
+		reply.WriteError(w, r, a.d.Log, errkind.New(errkind.Invalid, "JSON body missing", nil))
 		return
 	}
 	to, err := b.str("path")
@@ -306,12 +307,12 @@ func (a *API) contentsPatch(w http.ResponseWriter, r *http.Request, p string) {
 		err = errkind.New(errkind.Invalid, `"path" missing: give the new path`, nil)
 	}
 	if err != nil {
-		WriteError(w, r, a.d.Log, err)
+		reply.WriteError(w, r, a.d.Log, err)
 		return
 	}
 	m, err := a.d.Contents.Rename(r.Context(), p, to)
 	if err != nil {
-		WriteError(w, r, a.d.Log, err)
+		reply.WriteError(w, r, a.d.Log, err)
 		return
 	}
 	a.writeModel(w, http.StatusOK, m)
@@ -321,19 +322,19 @@ func (a *API) checkpoints(w http.ResponseWriter, r *http.Request, p string) {
 	if r.Method == http.MethodGet {
 		list, err := a.d.Contents.ListCheckpoints(r.Context(), p)
 		if err != nil {
-			WriteError(w, r, a.d.Log, err)
+			reply.WriteError(w, r, a.d.Log, err)
 			return
 		}
-		WriteJSON(w, http.StatusOK, list)
+		reply.WriteJSON(w, http.StatusOK, list)
 		return
 	}
 	cp, err := a.d.Contents.CreateCheckpoint(r.Context(), p)
 	if err != nil {
-		WriteError(w, r, a.d.Log, err)
+		reply.WriteError(w, r, a.d.Log, err)
 		return
 	}
 	guard.SetLocation(w.Header(), a.d.BaseURL+"api/contents/"+escapePath(strings.Trim(p, "/"))+"/checkpoints/"+url.PathEscape(cp.ID), a.d.BaseURL)
-	WriteJSON(w, http.StatusCreated, cp)
+	reply.WriteJSON(w, http.StatusCreated, cp)
 }
 
 func (a *API) checkpoint(w http.ResponseWriter, r *http.Request, p, id string) {
@@ -344,16 +345,16 @@ func (a *API) checkpoint(w http.ResponseWriter, r *http.Request, p, id string) {
 		err = a.d.Contents.DeleteCheckpoint(r.Context(), p, id)
 	}
 	if err != nil {
-		WriteError(w, r, a.d.Log, err)
+		reply.WriteError(w, r, a.d.Log, err)
 		return
 	}
-	WriteJSON(w, http.StatusNoContent, nil)
+	reply.WriteJSON(w, http.StatusNoContent, nil)
 }
 
 func (a *API) trust(w http.ResponseWriter, r *http.Request, p string) {
 	if err := a.d.Contents.Trust(r.Context(), p); err != nil {
-		WriteError(w, r, a.d.Log, err)
+		reply.WriteError(w, r, a.d.Log, err)
 		return
 	}
-	WriteJSON(w, http.StatusCreated, nil)
+	reply.WriteJSON(w, http.StatusCreated, nil)
 }

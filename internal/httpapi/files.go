@@ -6,6 +6,8 @@ import (
 
 	"quire/internal/contents"
 	"quire/internal/errkind"
+	"quire/internal/percent"
+	"quire/internal/reply"
 )
 
 // filesCSP keeps downloaded HTML and SVG from running script in our
@@ -24,12 +26,12 @@ func (a *API) files(w http.ResponseWriter, r *http.Request) {
 	h.Set("Cache-Control", "no-cache")
 	h.Set("X-Content-Type-Options", "nosniff")
 	if a.d.Contents == nil {
-		WriteError(w, r, a.d.Log, errkind.New(errkind.Unavailable, "contents are not available", nil))
+		reply.WriteError(w, r, a.d.Log, errkind.New(errkind.Unavailable, "contents are not available", nil))
 		return
 	}
 	d, err := a.d.Contents.Open(r.Context(), r.PathValue("path"))
 	if err != nil {
-		WriteError(w, r, a.d.Log, err)
+		reply.WriteError(w, r, a.d.Log, err)
 		return
 	}
 	defer d.Body.Close()
@@ -61,17 +63,5 @@ func (a *API) files(w http.ResponseWriter, r *http.Request) {
 
 // encodeRFC5987 percent-encodes s for a filename* parameter.
 func encodeRFC5987(s string) string {
-	const hex = "0123456789ABCDEF"
-	var b strings.Builder
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || strings.IndexByte("!#$&+-.^_`|~", c) >= 0 {
-			b.WriteByte(c)
-			continue
-		}
-		b.WriteByte('%')
-		b.WriteByte(hex[c>>4])
-		b.WriteByte(hex[c&15])
-	}
-	return b.String()
+	return percent.Encode(s, "!#$&+-.^_`|~")
 }

@@ -10,6 +10,7 @@ import (
 	"quire/internal/guard"
 	"quire/internal/kernel"
 	"quire/internal/kernel/wire"
+	"quire/internal/reply"
 	"quire/internal/wsbridge"
 )
 
@@ -40,38 +41,38 @@ func (a *API) kernel(w http.ResponseWriter, r *http.Request) (kernel.Model, bool
 		m, ok = a.d.Kernels.Get(id)
 	}
 	if !ok {
-		WriteError(w, r, a.d.Log, errkind.Newf(errkind.NotFound, "Kernel does not exist: %s", id))
+		reply.WriteError(w, r, a.d.Log, errkind.Newf(errkind.NotFound, "Kernel does not exist: %s", id))
 	}
 	return m, ok
 }
 
 func (a *API) listKernels(w http.ResponseWriter, r *http.Request) {
-	WriteJSON(w, http.StatusOK, a.d.Kernels.List())
+	reply.WriteJSON(w, http.StatusOK, a.d.Kernels.List())
 }
 
 func (a *API) startKernel(w http.ResponseWriter, r *http.Request) {
 	b, err := readBody(r)
 	if err != nil {
-		WriteError(w, r, a.d.Log, err)
+		reply.WriteError(w, r, a.d.Log, err)
 		return
 	}
 	name, err := b.str("name")
 	if err != nil {
-		WriteError(w, r, a.d.Log, err)
+		reply.WriteError(w, r, a.d.Log, err)
 		return
 	}
 	p, err := b.str("path")
 	if err != nil {
-		WriteError(w, r, a.d.Log, err)
+		reply.WriteError(w, r, a.d.Log, err)
 		return
 	}
 	m, err := a.d.Kernels.Start(r.Context(), name, p)
 	if err != nil {
-		WriteError(w, r, a.d.Log, err)
+		reply.WriteError(w, r, a.d.Log, err)
 		return
 	}
 	guard.SetLocation(w.Header(), a.d.BaseURL+"api/kernels/"+url.PathEscape(m.ID), a.d.BaseURL)
-	WriteJSON(w, http.StatusCreated, m)
+	reply.WriteJSON(w, http.StatusCreated, m)
 }
 
 func (a *API) getKernel(w http.ResponseWriter, r *http.Request) {
@@ -79,7 +80,7 @@ func (a *API) getKernel(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	WriteJSON(w, http.StatusOK, m)
+	reply.WriteJSON(w, http.StatusOK, m)
 }
 
 func (a *API) deleteKernel(w http.ResponseWriter, r *http.Request) {
@@ -89,10 +90,10 @@ func (a *API) deleteKernel(w http.ResponseWriter, r *http.Request) {
 	}
 	id := k.ID
 	if err := a.d.Kernels.Shutdown(r.Context(), id); err != nil {
-		WriteError(w, r, a.d.Log, err)
+		reply.WriteError(w, r, a.d.Log, err)
 		return
 	}
-	WriteJSON(w, http.StatusNoContent, nil)
+	reply.WriteJSON(w, http.StatusNoContent, nil)
 }
 
 func (a *API) interruptKernel(w http.ResponseWriter, r *http.Request) {
@@ -102,10 +103,10 @@ func (a *API) interruptKernel(w http.ResponseWriter, r *http.Request) {
 	}
 	id := k.ID
 	if err := a.d.Kernels.Interrupt(r.Context(), id); err != nil {
-		WriteError(w, r, a.d.Log, err)
+		reply.WriteError(w, r, a.d.Log, err)
 		return
 	}
-	WriteJSON(w, http.StatusNoContent, nil)
+	reply.WriteJSON(w, http.StatusNoContent, nil)
 }
 
 func (a *API) restartKernel(w http.ResponseWriter, r *http.Request) {
@@ -116,10 +117,10 @@ func (a *API) restartKernel(w http.ResponseWriter, r *http.Request) {
 	id := k.ID
 	m, err := a.d.Kernels.Restart(r.Context(), id)
 	if err != nil {
-		WriteError(w, r, a.d.Log, err)
+		reply.WriteError(w, r, a.d.Log, err)
 		return
 	}
-	WriteJSON(w, http.StatusOK, m)
+	reply.WriteJSON(w, http.StatusOK, m)
 }
 
 // channels is the kernel WebSocket. Authentication, Host and Origin were
@@ -137,7 +138,7 @@ func (a *API) channels(w http.ResponseWriter, r *http.Request) {
 	}
 	conn, err := a.d.Kernels.Connect(r.Context(), id, sessionID)
 	if err != nil {
-		WriteError(w, r, a.d.Log, err)
+		reply.WriteError(w, r, a.d.Log, err)
 		return
 	}
 	if err := wsbridge.Serve(w, r, conn, a.d.WebSocket); err != nil {

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"quire/internal/errkind"
+	"quire/internal/reply"
 )
 
 // KernelSpecs is what the kernelspec routes need.
@@ -23,17 +24,17 @@ type KernelSpecs interface {
 
 func (a *API) listKernelSpecs(w http.ResponseWriter, r *http.Request) {
 	def, models := a.d.KernelSpecs.Models(a.d.BaseURL)
-	WriteJSON(w, http.StatusOK, map[string]any{"default": def, "kernelspecs": models})
+	reply.WriteJSON(w, http.StatusOK, map[string]any{"default": def, "kernelspecs": models})
 }
 
 func (a *API) getKernelSpec(w http.ResponseWriter, r *http.Request) {
 	name := r.PathValue("name")
 	m, ok := a.d.KernelSpecs.Model(name, a.d.BaseURL)
 	if !ok {
-		WriteError(w, r, a.d.Log, errkind.Newf(errkind.NotFound, "Kernel spec %s not found", name))
+		reply.WriteError(w, r, a.d.Log, errkind.Newf(errkind.NotFound, "Kernel spec %s not found", name))
 		return
 	}
-	WriteJSON(w, http.StatusOK, m)
+	reply.WriteJSON(w, http.StatusOK, m)
 }
 
 // kernelSpecResource serves a kernelspec's logo or kernel.js.
@@ -41,7 +42,7 @@ func (a *API) kernelSpecResource(w http.ResponseWriter, r *http.Request) {
 	name, file := r.PathValue("name"), r.PathValue("file")
 	f, mod, err := a.d.KernelSpecs.Resource(name, file)
 	if err != nil {
-		WriteError(w, r, a.d.Log, err)
+		reply.WriteError(w, r, a.d.Log, err)
 		return
 	}
 	defer f.Close()

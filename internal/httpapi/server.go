@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"quire/internal/guard"
+	"quire/internal/isotime"
+	"quire/internal/reply"
 )
 
 // activity tracks the last authenticated API request, for /api/status.
@@ -46,7 +48,7 @@ func (a *API) api(h http.HandlerFunc) http.HandlerFunc {
 }
 
 func (a *API) version(w http.ResponseWriter, r *http.Request) {
-	WriteJSON(w, http.StatusOK, map[string]string{"version": a.d.Version})
+	reply.WriteJSON(w, http.StatusOK, map[string]string{"version": a.d.Version})
 }
 
 // health is a liveness probe: no detail, no auth.
@@ -66,21 +68,21 @@ func (a *API) status(w http.ResponseWriter, r *http.Request) {
 			last = kl
 		}
 	}
-	WriteJSON(w, http.StatusOK, map[string]any{
+	reply.WriteJSON(w, http.StatusOK, map[string]any{
 		"connections":   conns,
 		"kernels":       kernels,
-		"last_activity": FormatTime(last),
-		"started":       FormatTime(a.d.Started),
+		"last_activity": isotime.Format(last),
+		"started":       isotime.Format(a.d.Started),
 	})
 }
 
 func (a *API) shutdown(w http.ResponseWriter, r *http.Request) {
 	if a.d.Shutdown == nil {
-		WriteJSON(w, http.StatusNotImplemented, errorBody{Message: "shutdown is not available"})
+		reply.WriteMessage(w, http.StatusNotImplemented, "shutdown is not available")
 		return
 	}
 	a.d.Log.Info("shutdown requested through the API")
-	WriteJSON(w, http.StatusOK, map[string]string{})
+	reply.WriteJSON(w, http.StatusOK, map[string]string{})
 	if f, ok := w.(http.Flusher); ok {
 		f.Flush()
 	}
@@ -88,7 +90,7 @@ func (a *API) shutdown(w http.ResponseWriter, r *http.Request) {
 }
 
 func (a *API) notFound(w http.ResponseWriter, r *http.Request) {
-	WriteJSON(w, http.StatusNotFound, errorBody{Message: "Not Found: no such API route"})
+	reply.WriteMessage(w, http.StatusNotFound, "Not Found: no such API route")
 }
 
 // notebooksRedirect keeps the deprecated /api/notebooks/ prefix working.
@@ -110,8 +112,7 @@ var rootPage = sync.OnceValue(func() *template.Template {
 
 func (a *API) root(w http.ResponseWriter, r *http.Request) {
 	if r.Method != http.MethodGet && r.Method != http.MethodHead {
-		w.Header().Set("Allow", "GET, HEAD")
-		http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
+		reply.NotAllowed(w, "GET, HEAD")
 		return
 	}
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
@@ -139,7 +140,7 @@ func (a *API) canonical(mux *http.ServeMux) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.Method == http.MethodConnect {
 			w.Header().Set("Allow", "GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS")
-			WriteJSON(w, http.StatusMethodNotAllowed, errorBody{Message: "CONNECT is not supported"})
+			reply.WriteMessage(w, http.StatusMethodNotAllowed, "CONNECT is not supported")
 			return
 		}
 		esc := r.URL.EscapedPath()
@@ -164,7 +165,7 @@ func (a *API) canonical(mux *http.ServeMux) http.Handler {
 			target += "?" + r.URL.RawQuery
 		}
 		if _, ok := guard.Location(target, b); !ok {
-			WriteJSON(w, http.StatusNotFound, errorBody{Message: "Not Found"})
+			reply.WriteMessage(w, http.StatusNotFound, "Not Found")
 			return
 		}
 		guard.Redirect(w, code, target, b)

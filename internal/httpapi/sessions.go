@@ -8,6 +8,7 @@ import (
 
 	"quire/internal/errkind"
 	"quire/internal/guard"
+	"quire/internal/reply"
 	"quire/internal/session"
 )
 
@@ -93,13 +94,13 @@ func sessionRequest(r *http.Request) (session.Request, error) {
 // installing anything.
 func (a *API) writeSessionError(w http.ResponseWriter, r *http.Request, req session.Request, err error) {
 	if msg, reason := errkind.Message(err); errkind.Of(err) == errkind.Unavailable && reason != "" {
-		WriteJSON(w, http.StatusNotImplemented, map[string]any{
+		reply.WriteJSON(w, http.StatusNotImplemented, map[string]any{
 			"message":       msg + ": the kernel '" + req.KernelName + "' is not available. Choose another kernel, or install it (see jupyter kernelspec list).",
 			"short_message": reason,
 		})
 		return
 	}
-	WriteError(w, r, a.d.Log, err)
+	reply.WriteError(w, r, a.d.Log, err)
 }
 
 func (a *API) listSessions(w http.ResponseWriter, r *http.Request) {
@@ -108,13 +109,13 @@ func (a *API) listSessions(w http.ResponseWriter, r *http.Request) {
 	for _, s := range list {
 		out = append(out, a.sessionModel(s))
 	}
-	WriteJSON(w, http.StatusOK, out)
+	reply.WriteJSON(w, http.StatusOK, out)
 }
 
 func (a *API) createSession(w http.ResponseWriter, r *http.Request) {
 	req, err := sessionRequest(r)
 	if err != nil {
-		WriteError(w, r, a.d.Log, err)
+		reply.WriteError(w, r, a.d.Log, err)
 		return
 	}
 	s, err := a.d.Sessions.Create(r.Context(), req)
@@ -123,22 +124,22 @@ func (a *API) createSession(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	guard.SetLocation(w.Header(), a.d.BaseURL+"api/sessions/"+url.PathEscape(s.ID), a.d.BaseURL)
-	WriteJSON(w, http.StatusCreated, a.sessionModel(s))
+	reply.WriteJSON(w, http.StatusCreated, a.sessionModel(s))
 }
 
 func (a *API) getSession(w http.ResponseWriter, r *http.Request) {
 	s, err := a.d.Sessions.Get(r.PathValue("id"))
 	if err != nil {
-		WriteError(w, r, a.d.Log, err)
+		reply.WriteError(w, r, a.d.Log, err)
 		return
 	}
-	WriteJSON(w, http.StatusOK, a.sessionModel(s))
+	reply.WriteJSON(w, http.StatusOK, a.sessionModel(s))
 }
 
 func (a *API) updateSession(w http.ResponseWriter, r *http.Request) {
 	req, err := sessionRequest(r)
 	if err != nil {
-		WriteError(w, r, a.d.Log, err)
+		reply.WriteError(w, r, a.d.Log, err)
 		return
 	}
 	s, err := a.d.Sessions.Update(r.Context(), r.PathValue("id"), req)
@@ -146,13 +147,13 @@ func (a *API) updateSession(w http.ResponseWriter, r *http.Request) {
 		a.writeSessionError(w, r, req, err)
 		return
 	}
-	WriteJSON(w, http.StatusOK, a.sessionModel(s))
+	reply.WriteJSON(w, http.StatusOK, a.sessionModel(s))
 }
 
 func (a *API) deleteSession(w http.ResponseWriter, r *http.Request) {
 	if err := a.d.Sessions.Delete(r.Context(), r.PathValue("id")); err != nil {
-		WriteError(w, r, a.d.Log, err)
+		reply.WriteError(w, r, a.d.Log, err)
 		return
 	}
-	WriteJSON(w, http.StatusNoContent, nil)
+	reply.WriteJSON(w, http.StatusNoContent, nil)
 }

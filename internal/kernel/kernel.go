@@ -15,6 +15,7 @@ import (
 
 	"quire/internal/childwait"
 	"quire/internal/errkind"
+	"quire/internal/isotime"
 	"quire/internal/kernel/wire"
 )
 
@@ -117,23 +118,13 @@ func (k *Kernel) Model() Model {
 	k.mu.Lock()
 	defer k.mu.Unlock()
 	m := Model{
-		ID: k.id, Name: k.spec.Name, LastActivity: isoTime(k.lastActivity),
+		ID: k.id, Name: k.spec.Name, LastActivity: isotime.Format(k.lastActivity),
 		ExecutionState: k.state, Connections: k.conns, Reason: k.reason,
 	}
 	if k.unresponsiveLocked() {
 		m.Unresponsive, m.Reason = true, k.gen.hbReason
 	}
 	return m
-}
-
-// isoTime renders t as Jupyter does: UTC ISO 8601 with "Z", microseconds
-// only when non-zero.
-func isoTime(t time.Time) string {
-	t = t.UTC().Truncate(time.Microsecond)
-	if t.Nanosecond() == 0 {
-		return t.Format("2006-01-02T15:04:05Z")
-	}
-	return t.Format("2006-01-02T15:04:05.000000Z")
 }
 
 // startGen launches a new process and its goroutines.

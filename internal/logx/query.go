@@ -1,6 +1,10 @@
 package logx
 
-import "strings"
+import (
+	"strings"
+
+	"quire/internal/percent"
+)
 
 // secretWords are the substrings of a parameter name (case-insensitive,
 // percent-decoded) whose value is a secret. It is the one list behind
@@ -110,19 +114,7 @@ func redactNested(x string, depth int) string {
 // escape percent-encodes every byte of s except letters, digits and
 // -._~/:@!$'()*,[] (so "[secret]" and paths stay readable).
 func escape(s string) string {
-	const hexDigits = "0123456789ABCDEF"
-	var b strings.Builder
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || strings.IndexByte("-._~/:@!$'()*,[]", c) >= 0 {
-			b.WriteByte(c)
-			continue
-		}
-		b.WriteByte('%')
-		b.WriteByte(hexDigits[c>>4])
-		b.WriteByte(hexDigits[c&15])
-	}
-	return b.String()
+	return percent.Encode(s, "-._~/:@!$'()*,[]")
 }
 
 func sensitiveQueryKey(raw string) bool {

@@ -17,6 +17,8 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+
+	"quire/internal/reply"
 )
 
 // Content-Security-Policy of the app's pages: only Quire's own scripts,
@@ -94,8 +96,7 @@ func rewriteIndex(idx []byte, base, static string) []byte {
 // edit/…) with the app page; the app reads the view from the address.
 func (u *UI) ServePage(w http.ResponseWriter, r *http.Request) {
 	if r.Method != http.MethodGet && r.Method != http.MethodHead {
-		w.Header().Set("Allow", "GET, HEAD")
-		http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
+		reply.NotAllowed(w, "GET, HEAD")
 		return
 	}
 	h := w.Header()
@@ -115,8 +116,7 @@ func (u *UI) ServePage(w http.ResponseWriter, r *http.Request) {
 // be revalidated.
 func (u *UI) ServeStatic(w http.ResponseWriter, r *http.Request) {
 	if r.Method != http.MethodGet && r.Method != http.MethodHead {
-		w.Header().Set("Allow", "GET, HEAD")
-		http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
+		reply.NotAllowed(w, "GET, HEAD")
 		return
 	}
 	name := strings.TrimPrefix(r.URL.Path, u.static)

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"quire/internal/errkind"
+	"quire/internal/percent"
 )
 
 // Trash implements contents.Store: p moves to the freedesktop trash can
@@ -137,17 +138,5 @@ func topDir(dir string, dev uint64) string {
 // encodeTrashPath percent-encodes a path for a .trashinfo file (RFC 3986
 // unreserved characters and "/" stay).
 func encodeTrashPath(p string) string {
-	const hex = "0123456789ABCDEF"
-	var b strings.Builder
-	for i := 0; i < len(p); i++ {
-		c := p[i]
-		if 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || strings.IndexByte("-._~/", c) >= 0 {
-			b.WriteByte(c)
-			continue
-		}
-		b.WriteByte('%')
-		b.WriteByte(hex[c>>4])
-		b.WriteByte(hex[c&15])
-	}
-	return b.String()
+	return percent.Encode(p, "-._~/")
 }

@@ -1,11 +1,13 @@
-package public
+package guard_test
 
 import (
 	"net/http/httptest"
 	"testing"
+
+	"quire/internal/guard"
 )
 
-func TestIsAsset(t *testing.T) {
+func TestIsPublicAsset(t *testing.T) {
 	for _, tc := range []struct {
 		method, base, target string
 		want                 bool
@@ -30,8 +32,8 @@ func TestIsAsset(t *testing.T) {
 	} {
 		r := httptest.NewRequest(tc.method, "http://localhost"+tc.target, nil)
 		r.URL.Path = tc.target // keep dot segments as sent
-		if got := IsAsset(r, tc.base); got != tc.want {
-			t.Errorf("IsAsset(%s %s, base %s) = %v, want %v", tc.method, tc.target, tc.base, got, tc.want)
+		if got := guard.IsPublicAsset(r, tc.base); got != tc.want {
+			t.Errorf("IsPublicAsset(%s %s, base %s) = %v, want %v", tc.method, tc.target, tc.base, got, tc.want)
 		}
 	}
 }

@@ -1,4 +1,14 @@
-package httpapi
+// Package reply writes Quire's HTTP answers, for the REST handlers and for
+// the guard and auth middleware in front of them alike, so that every error
+// body has Jupyter's shape: JSON {"message", "reason"} (plus an empty
+// "traceback" on 5xx). It is also the one place where an error's errkind
+// kind becomes an HTTP status (StatusOf). Pages that are not API answers
+// get plain-text refusals (NotAllowed).
+//
+// reply imports only the standard library and errkind, so every layer of a
+// request's path (guard → auth → handler) can use it without pointing back
+// at a later one.
+package reply
 
 import (
 	"encoding/json"
@@ -46,7 +56,7 @@ func StatusOf(err error) int {
 	return http.StatusInternalServerError
 }
 
-// errorBody is Jupyter's API error shape.
+// errorBody is Jupyter's API error shape. A nil Reason is sent as null.
 type errorBody struct {
 	Message   string  `json:"message"`
 	Reason    *string `json:"reason"`
@@ -118,6 +128,22 @@ func (lw *lazyWriter) Write(p []byte) (int, error) {
 		lw.w.WriteHeader(lw.status)
 	}
 	return lw.w.Write(p)
+}
+
+// WriteMessage answers status with the JSON error body {"message": msg,
+// "reason": null}, for refusals decided by the caller rather than by an
+// error's kind (a Host or Origin the guard turns away, a method a route
+// does not take, an unknown API route).
+func WriteMessage(w http.ResponseWriter, status int, msg string) {
+	WriteJSON(w, status, errorBody{Message: msg})
+}
+
+// NotAllowed answers a page (not an API route) that does not take the
+// request's method: 405 with the plain-text body "method not allowed" and
+// allow ("GET, HEAD") as the Allow header.
+func NotAllowed(w http.ResponseWriter, allow string) {
+	w.Header().Set("Allow", allow)
+	http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
 }
 
 // WriteError answers err as a Jupyter JSON error: {"message", "reason"}.
