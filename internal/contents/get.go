@@ -172,11 +172,19 @@ func (s *Service) fileModel(ctx context.Context, p string, info Info, opt GetOpt
 	if !opt.Content {
 		return s.withHash(ctx, m, opt)
 	}
-	data, info, err := s.readAll(ctx, p)
+	release, err := s.charge(fileMemoryFactor * info.Size)
 	if err != nil {
 		return nil, err
 	}
-	defer bigbuf.Put(data) // the content below is a copy (string or base64)
+	// The content below is a copy (string or base64), held until the
+	// response is written.
+	m.release = release
+	data, info, err := s.readAll(ctx, p)
+	if err != nil {
+		release()
+		return nil, err
+	}
+	defer bigbuf.Put(data)
 	m.Size, m.LastModified = int64(len(data)), info.ModTime
 	if opt.Hash {
 		m.Hash, m.HashAlgorithm = hashBytes(data), HashAlgorithm
@@ -217,6 +225,13 @@ func (s *Service) notebookModel(ctx context.Context, p string, info Info, opt Ge
 	if err != nil {
 		return nil, err
 	}
+	// Charged once the file is read (its structure sets the cost), before
+	// it is decoded; given back by the model's Release.
+	release, err := s.charge(nbformat.Footprint(data))
+	if err != nil {
+		bigbuf.Put(data)
+		return nil, err
+	}
 	// The notebook's strings go into a reused buffer, released by the
 	// model's Release once the response is written.
 	arena := bigbuf.Get(len(data))
@@ -228,6 +243,7 @@ func (s *Service) notebookModel(ctx context.Context, p string, info Info, opt Ge
 		var rerr error
 		data, info, nb, rerr = s.recover(ctx, p)
 		if rerr != nil {
+			release()
 			s.log.Debug("notebook recovery failed", "path", p, "err", rerr)
 			return nil, errkind.New(errkind.Invalid, fmt.Sprintf("Unreadable Notebook: %s %s", p, clientErr(err)), err)
 		}
@@ -243,8 +259,9 @@ func (s *Service) notebookModel(ctx context.Context, p string, info Info, opt Ge
 	}
 	nb.SetTrusted(s.notary != nil && s.notary.Trusted(nb))
 	m.Content, m.Format = nb, "json"
+	m.release = release
 	if arena != nil {
-		m.release = func() { bigbuf.Put(arena) }
+		m.release = func() { bigbuf.Put(arena); release() }
 	}
 	return m, nil
 }

@@ -6,6 +6,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"strconv"
 
 	"quire/internal/errkind"
 )
@@ -41,6 +42,11 @@ func StatusOf(err error) int {
 	}
 	return http.StatusInternalServerError
 }
+
+// retryAfterSeconds is what a 503 tells the client to wait: long enough
+// for a large request in flight (holding the request memory budget) or a
+// restarting kernel to finish.
+const retryAfterSeconds = 2
 
 // errorBody is Jupyter's API error shape.
 type errorBody struct {
@@ -133,6 +139,10 @@ func WriteError(w http.ResponseWriter, r *http.Request, log *slog.Logger, err er
 	if status >= 500 {
 		empty := ""
 		body.Traceback = &empty
+	}
+	if status == http.StatusServiceUnavailable && w.Header().Get("Retry-After") == "" {
+		// Not possible now, possible later (errkind.Retry): a short wait.
+		w.Header().Set("Retry-After", strconv.Itoa(retryAfterSeconds))
 	}
 	switch {
 	case log == nil:
