@@ -76,6 +76,12 @@ func Footprint(typ string, content []byte) int64 {
 	return fileMemoryFactor * int64(len(content))
 }
 
+// FootprintFloor is the least Footprint of n bytes of content of any
+// type, for a charge made before they are read.
+func FootprintFloor(n int64) int64 {
+	return min(nbformat.FootprintFloor(n), fileMemoryFactor*n)
+}
+
 // charge charges n bytes to the memory budget, if any.
 func (s *Service) charge(n int64) (release func(), err error) {
 	if s.opt.Memory == nil {

@@ -221,17 +221,27 @@ func (s *Service) notebookModel(ctx context.Context, p string, info Info, opt Ge
 	if !opt.Content {
 		return s.withHash(ctx, m, opt)
 	}
-	data, info, err := s.readAll(ctx, p)
+	// Charged in two parts, given back by the model's Release: the least
+	// the file can cost before it is read, so that a refused request reads
+	// nothing; the rest once the bytes (whose structure sets the cost) are
+	// there, before they are decoded.
+	floor := nbformat.FootprintFloor(info.Size)
+	release1, err := s.charge(floor)
 	if err != nil {
 		return nil, err
 	}
-	// Charged once the file is read (its structure sets the cost), before
-	// it is decoded; given back by the model's Release.
-	release, err := s.charge(nbformat.Footprint(data))
+	data, info, err := s.readAll(ctx, p)
 	if err != nil {
+		release1()
+		return nil, err
+	}
+	release2, err := s.charge(nbformat.Footprint(data) - floor)
+	if err != nil {
+		release1()
 		bigbuf.Put(data)
 		return nil, err
 	}
+	release := func() { release1(); release2() }
 	// The notebook's strings go into a reused buffer, released by the
 	// model's Release once the response is written.
 	arena := bigbuf.Get(len(data))
@@ -257,7 +267,9 @@ func (s *Service) notebookModel(ctx context.Context, p string, info Info, opt Ge
 	if verr := nb.Validate(); verr != nil {
 		m.Message = "Notebook validation failed: " + clientErr(verr)
 	}
-	nb.SetTrusted(s.notary != nil && s.notary.Trusted(nb))
+	// Rendered as metadata.trusted of every code cell, without growing
+	// each cell's metadata in memory.
+	nb.MarkTrusted(s.notary != nil && s.notary.Trusted(nb))
 	m.Content, m.Format = nb, "json"
 	m.release = release
 	if arena != nil {

@@ -215,12 +215,15 @@ func truncate(s string, n int) string {
 }
 
 func (a *API) contentsPut(w http.ResponseWriter, r *http.Request, p string) {
-	// The request memory budget is charged twice: the body's announced
-	// length before it is read, then the estimated peak of handling its
-	// content (contents.Footprint) before it is parsed. A body announced
+	// The request memory budget is charged twice: the least the body's
+	// announced length can cost before it is read, then the rest of the
+	// estimated peak of handling its content (contents.Footprint) before
+	// it is parsed. A body announced
 	// over --max-body-size is left to fail with that limit's 413.
+	var floor int64
 	if r.ContentLength >= 0 && (a.d.MaxBodySize <= 0 || r.ContentLength <= a.d.MaxBodySize) {
-		release, ok := a.chargeMemory(w, r, r.ContentLength)
+		floor = contents.FootprintFloor(r.ContentLength)
+		release, ok := a.chargeMemory(w, r, floor)
 		if !ok {
 			return
 		}
@@ -236,7 +239,7 @@ func (a *API) contentsPut(w http.ResponseWriter, r *http.Request, p string) {
 		if typ == "" && raw[0] == '{' {
 			typ = contents.TypeNotebook
 		}
-		release, ok := a.chargeMemory(w, r, contents.Footprint(typ, raw)-int64(len(buf)))
+		release, ok := a.chargeMemory(w, r, contents.Footprint(typ, raw)-floor)
 		if !ok {
 			bigbuf.Put(buf)
 			return

@@ -20,11 +20,6 @@ package nbformat
 // large outputs, large images and deeply nested metadata (bench:
 // hugenotebook), with Go's default GC setting.
 func Footprint(data []byte) int64 {
-	const (
-		bytesFactor  = 4
-		perToken     = 128
-		indentFactor = 3
-	)
 	var tokens, indent int64
 	depth := int64(0)
 	for i := 0; i < len(data); i++ {
@@ -49,5 +44,16 @@ func Footprint(data []byte) int64 {
 			indent += depth
 		}
 	}
-	return bytesFactor*int64(len(data)) + perToken*tokens + indentFactor*indent
+	return FootprintFloor(int64(len(data))) + perToken*tokens + indentFactor*indent
 }
+
+const (
+	bytesFactor  = 4
+	perToken     = 128
+	indentFactor = 3
+)
+
+// FootprintFloor is the least Footprint of n bytes, known before they are
+// read: a caller charges it first, so that a request refused for want of
+// memory has not read anything, and the rest once the bytes are there.
+func FootprintFloor(n int64) int64 { return bytesFactor * n }
