@@ -199,6 +199,7 @@ func (s *Service) fileModel(ctx context.Context, p string, info Info, opt GetOpt
 	switch format {
 	case "text":
 		if !utf8.Valid(data) {
+			release()
 			return nil, errkind.WithReason(errkind.Invalid, fmt.Sprintf("%s is not UTF-8 encoded", p), "bad format", nil)
 		}
 		m.Content = string(data)

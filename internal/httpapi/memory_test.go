@@ -84,6 +84,11 @@ func TestMemoryBudget(t *testing.T) {
 	if m := decode(t, w)["message"].(string); !strings.Contains(m, "--max-request-memory") {
 		t.Errorf("message %q does not name the option", m)
 	}
+	// A request that fails after its charge gives it back.
+	e.write("bin.dat", strings.Repeat("\xff", 1<<20))
+	wantStatus(t, e.do("GET", "/api/contents/bin.dat?type=file&format=text", ""), http.StatusBadRequest)
+	e.write("broken.ipynb", strings.TrimSuffix(nb2, "}"))
+	wantStatus(t, e.do("GET", "/api/contents/broken.ipynb", ""), http.StatusBadRequest)
 	if u := budget.Used(); u != 0 {
 		t.Fatalf("at the end the budget still holds %d bytes", u)
 	}
