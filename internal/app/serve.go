@@ -33,6 +33,7 @@ import (
 	"quire/internal/httpapi"
 	"quire/internal/kernel"
 	"quire/internal/logx"
+	"quire/internal/membudget"
 	"quire/internal/safefile"
 	"quire/internal/session"
 	"quire/internal/tlsx"
@@ -96,6 +97,7 @@ func (s *server) run(ctx context.Context) error {
 	}()
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
+	setMemoryLimit(s.cfg.MemoryLimit)
 
 	// Kernels: the manager exists before the reaper so that, as PID 1,
 	// Quire never reaps a kernel its manager waits for.
@@ -370,13 +372,19 @@ func (s *server) handler(shutdown func()) (http.Handler, func(), error) {
 	if err != nil {
 		return nil, nil, fmt.Errorf("auth: %w", err)
 	}
-	svc, root, closeContents, err := s.contents()
+	// One request memory budget for the whole server, charged by the
+	// handlers (request bodies) and the contents service (files read).
+	var budget *membudget.Budget
+	if s.cfg.MaxRequestMemory > 0 {
+		budget = requestMemory(s.cfg.MaxRequestMemory, s.log)
+	}
+	svc, root, closeContents, err := s.contents(budget)
 	if err != nil {
 		authn.Close()
 		return nil, nil, err
 	}
 	ks := &kernels{m: s.kernels, root: root}
-	api := httpapi.New(httpapi.Deps{
+	deps := httpapi.Deps{
 		BaseURL:     s.cfg.BaseURL,
 		Log:         s.log,
 		Version:     APIVersion,
@@ -398,7 +406,11 @@ func (s *server) handler(shutdown func()) (http.Handler, func(), error) {
 		Login:    authn.Login(),
 		Logout:   authn.Logout(),
 		Shutdown: shutdown,
-	})
+	}
+	if budget != nil { // a nil *Budget in the interface would not be nil
+		deps.Memory = budget
+	}
+	api := httpapi.New(deps)
 	var h http.Handler = api
 	h = s.conns.Gate(h)     // a headroom connection must bring credentials
 	h = authn.Middleware(h) // identity, XSRF, public-route list
@@ -524,7 +536,7 @@ func (s *server) kernelSpecDirs() []string {
 // contents builds the contents service on the root directory, which it
 // returns too (kernels' working directories are resolved in it); the
 // function returned closes both.
-func (s *server) contents() (*contents.Service, *fsroot.Root, func(), error) {
+func (s *server) contents(budget *membudget.Budget) (*contents.Service, *fsroot.Root, func(), error) {
 	root, err := fsroot.Open(s.cfg.RootDir, fsroot.Options{FollowSymlinks: s.cfg.FollowSymlinks, Protected: s.stateDirs()})
 	if err != nil {
 		return nil, nil, nil, fmt.Errorf("open root directory: %w", err)
@@ -533,12 +545,16 @@ func (s *server) contents() (*contents.Service, *fsroot.Root, func(), error) {
 	// Notebook trust shares notebook_secret and nbsignatures.db with
 	// Jupyter, so a notebook trusted in one is trusted in the other.
 	notary := &lazyNotary{opts: trust.Options{DataDir: s.cfg.TrustDataDir, Log: s.log}, log: s.log}
-	svc := contents.New(store, notary, contents.Options{
+	opts := contents.Options{
 		AllowHidden:   s.cfg.AllowHidden,
 		DeleteToTrash: s.cfg.DeleteToTrash,
 		UploadExpiry:  cmp.Or(s.cfg.UploadExpiry, -1), // 0 = never
 		Outputs:       s.outputs,
-	}, s.log)
+	}
+	if budget != nil {
+		opts.Memory = budget
+	}
+	svc := contents.New(store, notary, opts, s.log)
 	bigbuf.SetLimit(int(min(s.cfg.BufferCache, 1<<40)))
 	sweepCtx, stopSweeper := context.WithCancel(context.Background())
 	var sweeper sync.WaitGroup
@@ -584,6 +600,8 @@ var (
 	_ contents.Notary       = (*lazyNotary)(nil)
 	_ contents.Outputs      = (*trust.Outputs)(nil)
 	_ kernel.OutputRecorder = (*trust.Outputs)(nil)
+	_ contents.Budget       = (*membudget.Budget)(nil)
+	_ httpapi.MemoryBudget  = (*membudget.Budget)(nil)
 )
 
 // deviceMaxAge maps --login-device-max-age (0 = off) to auth.Options

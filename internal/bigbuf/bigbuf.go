@@ -51,6 +51,9 @@ var std = New(DefaultLimit, Idle)
 // and drops buffers past it.
 func SetLimit(n int) { std.SetLimit(n) }
 
+// Drop drops every buffer the process-wide cache keeps (its limit stays).
+func Drop() { std.Drop() }
+
 // Get returns a buffer of length n from the process-wide cache.
 func Get(n int) []byte { return std.Get(n) }
 
@@ -63,6 +66,14 @@ func (c *Cache) SetLimit(n int) {
 	defer c.mu.Unlock()
 	c.limit = max(n, 0)
 	c.trimLocked(c.limit)
+}
+
+// Drop drops every kept buffer, as after a burst of large requests, when
+// the memory is better given back than kept for the next one.
+func (c *Cache) Drop() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.trimLocked(0)
 }
 
 // Get returns a buffer of length n. Its contents are undefined: the caller

@@ -112,3 +112,17 @@ func TestClassSize(t *testing.T) {
 		}
 	}
 }
+
+func TestDrop(t *testing.T) {
+	c := New(64<<20, time.Hour)
+	c.Put(make([]byte, 2<<20))
+	c.Put(make([]byte, 4<<20))
+	c.Drop()
+	if n, size := c.Kept(); n != 0 || size != 0 {
+		t.Errorf("after Drop: %d buffers, %d bytes kept", n, size)
+	}
+	c.Put(make([]byte, 2<<20))
+	if n, _ := c.Kept(); n != 1 {
+		t.Errorf("after Drop the limit still holds: %d buffers kept, want 1", n)
+	}
+}

@@ -145,6 +145,12 @@ type Config struct {
 	// BufferCache is how many bytes of large buffers are kept between
 	// requests for reuse (0 = none).
 	BufferCache int64
+	// MaxRequestMemory is the memory contents requests in flight may take
+	// together, by their estimated peaks (0 = no bound).
+	MaxRequestMemory int64
+	// MemoryLimit is the Go runtime's soft memory limit (0 = unset:
+	// GOMEMLIMIT, if set, applies).
+	MemoryLimit int64
 }
 
 // Defaults returns the built-in settings.
@@ -176,6 +182,8 @@ func Defaults() Config {
 
 		UploadExpiry: time.Hour,
 		BufferCache:  128 << 20,
+
+		MaxRequestMemory: 4 << 30,
 
 		HTTPHeaderTimeout: 10 * time.Second,
 		HTTPIdleTimeout:   2 * time.Minute,
@@ -309,6 +317,8 @@ func (c *Config) settings() []setting {
 		{name: "kernel-transport", kind: "string", str: &c.KernelTransport, usage: "how kernels' sockets are reached: tcp (ports on 127.0.0.1, open to every local user; messages stay signed) or ipc (Unix sockets in the runtime dir, open only to this user; the runtime dir's path must be at most 57 bytes)"},
 		{name: "upload-expiry", kind: "duration0", dur: &c.UploadExpiry, usage: "remove the chunks of an upload (e.g. a cancelled browser upload) after this long without a new chunk; 0 = never"},
 		{name: "buffer-cache", kind: "size0", size: &c.BufferCache, usage: "large buffers (request bodies, notebook files) kept for reuse by later requests, in total; dropped after 30s unused; 0 = none"},
+		{name: "max-request-memory", kind: "size0", size: &c.MaxRequestMemory, usage: "memory that contents requests in progress may take together, by their estimated peaks (a notebook's GET or PUT about 16 times its size, a file's GET 6 times); past it a request gets 503 with Retry-After, one needing more than all of it 413; 0 = no bound"},
+		{name: "memory-limit", kind: "size0", size: &c.MemoryLimit, usage: "soft memory limit of the Go runtime (it collects garbage harder as the heap nears it), e.g. 2GiB; 0 = none, or GOMEMLIMIT's when that is set"},
 		{name: "max-ws-message-size", kind: "size", size: &c.MaxWSMessageSize, usage: "largest message a client may send on a kernel WebSocket"},
 		{name: "kernel-ws-protocol", kind: "string", str: &c.KernelWSProtocol, usage: "kernel WebSocket protocol: empty = v1.kernel.websocket.jupyter.org when offered, legacy = always the JSON protocol"},
 		{name: "offline-buffer-size", kind: "size", size: &c.OfflineBufferSize, usage: "per kernel, how much output to keep for a disconnected client to replay"},
@@ -825,6 +835,12 @@ func (c *Config) normalise(getenv func(string) string) error {
 	}
 	if c.MaxUnauthBody < 1<<10 || c.MaxUnauthBody > 1<<20 {
 		return fmt.Errorf("--max-unauth-body %d is out of range (1KiB to 1MiB; a login form needs a few hundred bytes)", c.MaxUnauthBody)
+	}
+	if c.MaxRequestMemory != 0 && c.MaxRequestMemory < 16<<20 {
+		return fmt.Errorf("--max-request-memory %d is too small to serve a notebook (at least 16MiB, or 0 for no bound)", c.MaxRequestMemory)
+	}
+	if c.MemoryLimit != 0 && c.MemoryLimit < 64<<20 {
+		return fmt.Errorf("--memory-limit %d is too small for the server to run (at least 64MiB, or 0 for none)", c.MemoryLimit)
 	}
 	if c.ClientQueueMessages < 16 {
 		return fmt.Errorf("--client-queue-messages %d is too small (at least 16)", c.ClientQueueMessages)

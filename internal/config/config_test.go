@@ -112,6 +112,10 @@ func TestRejects(t *testing.T) {
 		{[]string{"--http-body-min-rate", "-5"}, "size"},
 		{[]string{"--max-unauth-body", "100"}, "out of range"},
 		{[]string{"--max-unauth-body", "2MiB"}, "out of range"},
+		{[]string{"--max-request-memory", "1MiB"}, "at least 16MiB"},
+		{[]string{"--max-request-memory", "-1GiB"}, "size"},
+		{[]string{"--memory-limit", "10MiB"}, "at least 64MiB"},
+		{[]string{"--memory-limit", "much"}, "size"},
 	} {
 		_, err := config.Load(tc.args, envOf(nil), io.Discard)
 		if err == nil || !strings.Contains(err.Error(), tc.want) {
@@ -447,6 +451,46 @@ func TestConnLimits(t *testing.T) {
 	for _, s := range []string{"(default 4096) [QUIRE_MAX_CONNS]", "(default 128) [QUIRE_MAX_CONNS_PER_CLIENT]", "(default 10s) [QUIRE_HTTP_BODY_TIMEOUT]", "(default 16KiB) [QUIRE_HTTP_BODY_MIN_RATE]", "(default 4KiB) [QUIRE_MAX_UNAUTH_BODY]"} {
 		if !strings.Contains(help.String(), s) {
 			t.Errorf("--help lacks %q", s)
+		}
+	}
+}
+
+func TestMemoryOptions(t *testing.T) {
+	dir := t.TempDir()
+	file := filepath.Join(dir, "c.json")
+	if err := os.WriteFile(file, []byte(`{"max_request_memory": "8GiB", "memory_limit": "3GiB"}`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		name          string
+		args          []string
+		env           map[string]string
+		budget, limit int64
+	}{
+		{"defaults", nil, nil, 4 << 30, 0},
+		{"flags", []string{"--max-request-memory", "1GiB", "--memory-limit=2GiB"}, nil, 1 << 30, 2 << 30},
+		{"off", []string{"--max-request-memory=0", "--memory-limit", "0"}, nil, 0, 0},
+		{"env", nil, map[string]string{"QUIRE_MAX_REQUEST_MEMORY": "512MiB", "QUIRE_MEMORY_LIMIT": "6GiB"}, 512 << 20, 6 << 30},
+		{"file", []string{"--config", file}, nil, 8 << 30, 3 << 30},
+		{"flag beats file", []string{"--config", file, "--memory-limit", "1GiB"}, nil, 8 << 30, 1 << 30},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			c, err := config.Load(tc.args, envOf(tc.env), io.Discard)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if c.MaxRequestMemory != tc.budget || c.MemoryLimit != tc.limit {
+				t.Errorf("max request memory %d, memory limit %d; want %d, %d", c.MaxRequestMemory, c.MemoryLimit, tc.budget, tc.limit)
+			}
+		})
+	}
+	var help strings.Builder
+	if _, err := config.Load([]string{"--help"}, envOf(nil), &help); !errors.Is(err, flag.ErrHelp) {
+		t.Fatalf("--help: %v", err)
+	}
+	for _, want := range []string{"(default 4GiB) [QUIRE_MAX_REQUEST_MEMORY]", "[QUIRE_MEMORY_LIMIT]"} {
+		if !strings.Contains(help.String(), want) {
+			t.Errorf("--help lacks %q", want)
 		}
 	}
 }

@@ -51,6 +51,46 @@ type Options struct {
 	// Outputs knows which rich outputs a save may sign (see Outputs). nil
 	// knows none: a save then signs only notebooks without rich output.
 	Outputs Outputs
+	// Memory is the server-wide request memory budget charged by reads of
+	// large files and notebooks before they allocate (see Footprint); nil
+	// means none.
+	Memory Budget
+}
+
+// Budget is a server-wide allowance of request memory
+// (*membudget.Budget): Acquire charges n bytes and returns the function
+// that gives them back, or an error (errkind.Retry while requests in
+// flight hold the budget, errkind.TooLarge if n exceeds all of it).
+type Budget interface {
+	Acquire(n int64) (release func(), err error)
+}
+
+// fileMemoryFactor estimates a file GET's peak as a multiple of the file:
+// its bytes, the string or base64 copy, the rendered response.
+const fileMemoryFactor = 6
+
+// Footprint estimates the peak memory, in bytes, of handling content of
+// type typ ("notebook", or a file's) in a request: nbformat.Footprint for
+// a notebook, a multiple of its size for a file.
+func Footprint(typ string, content []byte) int64 {
+	if typ == TypeNotebook {
+		return nbformat.Footprint(content)
+	}
+	return fileMemoryFactor * int64(len(content))
+}
+
+// FootprintFloor is the least Footprint of n bytes of content of any
+// type, for a charge made before they are read.
+func FootprintFloor(n int64) int64 {
+	return min(nbformat.FootprintFloor(n), fileMemoryFactor*n)
+}
+
+// charge charges n bytes to the memory budget, if any.
+func (s *Service) charge(n int64) (release func(), err error) {
+	if s.opt.Memory == nil {
+		return func() {}, nil
+	}
+	return s.opt.Memory.Acquire(n)
 }
 
 // Notary checks and signs notebooks (trust, spec §6). It is optional: with

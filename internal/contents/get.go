@@ -172,11 +172,19 @@ func (s *Service) fileModel(ctx context.Context, p string, info Info, opt GetOpt
 	if !opt.Content {
 		return s.withHash(ctx, m, opt)
 	}
-	data, info, err := s.readAll(ctx, p)
+	release, err := s.charge(fileMemoryFactor * info.Size)
 	if err != nil {
 		return nil, err
 	}
-	defer bigbuf.Put(data) // the content below is a copy (string or base64)
+	// The content below is a copy (string or base64), held until the
+	// response is written.
+	m.release = release
+	data, info, err := s.readAll(ctx, p)
+	if err != nil {
+		release()
+		return nil, err
+	}
+	defer bigbuf.Put(data)
 	m.Size, m.LastModified = int64(len(data)), info.ModTime
 	if opt.Hash {
 		m.Hash, m.HashAlgorithm = hashBytes(data), HashAlgorithm
@@ -191,6 +199,7 @@ func (s *Service) fileModel(ctx context.Context, p string, info Info, opt GetOpt
 	switch format {
 	case "text":
 		if !utf8.Valid(data) {
+			release()
 			return nil, errkind.WithReason(errkind.Invalid, fmt.Sprintf("%s is not UTF-8 encoded", p), "bad format", nil)
 		}
 		m.Content = string(data)
@@ -213,10 +222,27 @@ func (s *Service) notebookModel(ctx context.Context, p string, info Info, opt Ge
 	if !opt.Content {
 		return s.withHash(ctx, m, opt)
 	}
-	data, info, err := s.readAll(ctx, p)
+	// Charged in two parts, given back by the model's Release: the least
+	// the file can cost before it is read, so that a refused request reads
+	// nothing; the rest once the bytes (whose structure sets the cost) are
+	// there, before they are decoded.
+	floor := nbformat.FootprintFloor(info.Size)
+	release1, err := s.charge(floor)
 	if err != nil {
 		return nil, err
 	}
+	data, info, err := s.readAll(ctx, p)
+	if err != nil {
+		release1()
+		return nil, err
+	}
+	release2, err := s.charge(nbformat.Footprint(data) - floor)
+	if err != nil {
+		release1()
+		bigbuf.Put(data)
+		return nil, err
+	}
+	release := func() { release1(); release2() }
 	// The notebook's strings go into a reused buffer, released by the
 	// model's Release once the response is written.
 	arena := bigbuf.Get(len(data))
@@ -228,6 +254,7 @@ func (s *Service) notebookModel(ctx context.Context, p string, info Info, opt Ge
 		var rerr error
 		data, info, nb, rerr = s.recover(ctx, p)
 		if rerr != nil {
+			release()
 			s.log.Debug("notebook recovery failed", "path", p, "err", rerr)
 			return nil, errkind.New(errkind.Invalid, fmt.Sprintf("Unreadable Notebook: %s %s", p, clientErr(err)), err)
 		}
@@ -246,10 +273,13 @@ func (s *Service) notebookModel(ctx context.Context, p string, info Info, opt Ge
 		s.rememberOutputs(nb) // a save may keep them trusted (trust.go)
 	}
 	s.examined.mark(p, info)
-	nb.SetTrusted(trusted)
+	// Rendered as metadata.trusted of every code cell, without growing
+	// each cell's metadata in memory.
+	nb.MarkTrusted(trusted)
 	m.Content, m.Format = nb, "json"
+	m.release = release
 	if arena != nil {
-		m.release = func() { bigbuf.Put(arena) }
+		m.release = func() { bigbuf.Put(arena); release() }
 	}
 	return m, nil
 }

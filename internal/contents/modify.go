@@ -170,6 +170,7 @@ func (s *Service) Trust(ctx context.Context, p string) error {
 	if err != nil {
 		return err
 	}
+	defer m.Release() // nb is not kept past Sign
 	nb, ok := m.Content.(*nbformat.Notebook)
 	if !ok {
 		return errkind.Newf(errkind.Invalid, "%s is not a notebook", p)

@@ -87,9 +87,25 @@ func (r *trustRig) loaded(p string) bool {
 	if err != nil {
 		r.t.Fatal(err)
 	}
-	for _, c := range m.Content.(*nbformat.Notebook).Doc["cells"].([]any) {
-		if cell := c.(map[string]any); cell["cell_type"] == "code" {
-			return cell["metadata"].(map[string]any)["trusted"] == true
+	// As a client sees it: the model's JSON marks each code cell.
+	b, err := json.Marshal(m.Content.(*nbformat.Notebook))
+	if err != nil {
+		r.t.Fatal(err)
+	}
+	var doc struct {
+		Cells []struct {
+			CellType string `json:"cell_type"`
+			Metadata struct {
+				Trusted bool `json:"trusted"`
+			} `json:"metadata"`
+		} `json:"cells"`
+	}
+	if err := json.Unmarshal(b, &doc); err != nil {
+		r.t.Fatal(err)
+	}
+	for _, c := range doc.Cells {
+		if c.CellType == "code" {
+			return c.Metadata.Trusted
 		}
 	}
 	r.t.Fatal("no code cell")

@@ -26,6 +26,9 @@ type Deps struct {
 	MaxBodySize int64
 
 	Contents Contents
+	// Memory bounds the memory that contents requests in flight may take
+	// together (--max-request-memory); nil means no bound.
+	Memory MemoryBudget
 	// Kernels, Sessions and KernelSpecs serve the kernel side; when
 	// Kernels is nil those routes are not registered.
 	Kernels     Kernels
@@ -43,6 +46,15 @@ type Deps struct {
 	Login, Logout http.Handler
 	// Shutdown asks the server to stop gracefully (POST {base}api/shutdown).
 	Shutdown func()
+}
+
+// MemoryBudget is a server-wide allowance of request memory
+// (*membudget.Budget). Acquire charges n bytes, returning the function that
+// gives them back, or an errkind.Retry error when requests in flight hold
+// the budget (answered 503 with Retry-After) or errkind.TooLarge when n
+// exceeds all of it.
+type MemoryBudget interface {
+	Acquire(n int64) (release func(), err error)
 }
 
 // WebUI is the embedded web interface (internal/webui).

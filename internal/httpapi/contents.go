@@ -120,6 +120,21 @@ func (a *API) contentsGet(w http.ResponseWriter, r *http.Request, p string) {
 	reply.WriteJSON(w, http.StatusOK, m)
 }
 
+// chargeMemory charges n bytes to the request memory budget. When the
+// budget refuses, it answers the request (503 with Retry-After, or 413 for
+// a request bigger than the whole budget) and returns ok false.
+func (a *API) chargeMemory(w http.ResponseWriter, r *http.Request, n int64) (release func(), ok bool) {
+	if a.d.Memory == nil {
+		return func() {}, true
+	}
+	release, err := a.d.Memory.Acquire(n)
+	if err != nil {
+		reply.WriteError(w, r, a.d.Log, err)
+		return nil, false
+	}
+	return release, true
+}
+
 func setLastModified(w http.ResponseWriter, m *contents.Model) {
 	if !m.LastModified.IsZero() {
 		w.Header().Set("Last-Modified", m.LastModified.UTC().Format(http.TimeFormat))
@@ -203,10 +218,36 @@ func truncate(s string, n int) string {
 }
 
 func (a *API) contentsPut(w http.ResponseWriter, r *http.Request, p string) {
+	// The request memory budget is charged twice: the least the body's
+	// announced length can cost before it is read, then the rest of the
+	// estimated peak of handling its content (contents.Footprint) before
+	// it is parsed. A body announced
+	// over --max-body-size is left to fail with that limit's 413.
+	var floor int64
+	if r.ContentLength >= 0 && (a.d.MaxBodySize <= 0 || r.ContentLength <= a.d.MaxBodySize) {
+		floor = contents.FootprintFloor(r.ContentLength)
+		release, ok := a.chargeMemory(w, r, floor)
+		if !ok {
+			return
+		}
+		defer release()
+	}
 	b, buf, err := readBodyBuf(r)
 	if err != nil {
 		reply.WriteError(w, r, a.d.Log, err)
 		return
+	}
+	if raw := b["content"]; len(raw) > 0 {
+		typ, _ := b.str("type")
+		if typ == "" && raw[0] == '{' {
+			typ = contents.TypeNotebook
+		}
+		release, ok := a.chargeMemory(w, r, contents.Footprint(typ, raw)-floor)
+		if !ok {
+			bigbuf.Put(buf)
+			return
+		}
+		defer release()
 	}
 	// Save copies what it keeps out of the body (the notebook decoder into
 	// its own arena), so the buffer can serve the next large request.

@@ -35,6 +35,7 @@ type envOpt struct {
 	root     fsroot.Options
 	notary   contents.Notary
 	maxBody  int64
+	memory   httpapi.MemoryBudget
 }
 
 func newEnv(t *testing.T, o envOpt) *env {
@@ -45,11 +46,14 @@ func newEnv(t *testing.T, o envOpt) *env {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { root.Close() })
-	svc := contents.New(fsstore.New(root, fsstore.Options{TrashDir: trash}), o.notary, o.contents, nil)
 	if o.maxBody == 0 {
 		o.maxBody = 1 << 20
 	}
-	h := httpapi.New(httpapi.Deps{BaseURL: "/", MaxBodySize: o.maxBody, Contents: svc})
+	if o.memory != nil {
+		o.contents.Memory = o.memory
+	}
+	svc := contents.New(fsstore.New(root, fsstore.Options{TrashDir: trash}), o.notary, o.contents, nil)
+	h := httpapi.New(httpapi.Deps{BaseURL: "/", MaxBodySize: o.maxBody, Contents: svc, Memory: o.memory})
 	return &env{t: t, dir: dir, trash: trash, h: h}
 }
 

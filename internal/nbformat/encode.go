@@ -36,6 +36,10 @@ type encoder struct {
 	file   bool // nbformat file form: indent 1, python numbers, split, strip
 	indent int
 	keys   []string // scratch stack of the sorted keys of open objects
+	// trusted, if set (API form only), is written as metadata.trusted of
+	// every code cell, as SetTrusted would have put it there (see
+	// Notebook.MarkTrusted).
+	trusted *bool
 	// w, if set, receives buf each time it grows past flushSize; buf then
 	// starts over, so memory stays bounded however big the notebook.
 	w io.Writer
@@ -213,12 +217,18 @@ func skip(k kind, key string) bool {
 }
 
 func (e *encoder) object(m map[string]any, k kind) error {
+	// A code cell under MarkTrusted has a metadata object with "trusted",
+	// whatever it held; its metadata is written by cellMeta.
+	markCell := e.trusted != nil && k == kCell && m["cell_type"] == "code"
 	base := len(e.keys)
 	for key := range m {
 		if e.file && skip(k, key) {
 			continue
 		}
 		e.keys = append(e.keys, key)
+	}
+	if _, ok := m["metadata"]; markCell && !ok {
+		e.keys = append(e.keys, "metadata")
 	}
 	n := len(e.keys) - base
 	if n == 0 {
@@ -245,10 +255,16 @@ func (e *encoder) object(m map[string]any, k kind) error {
 			e.buf = append(e.buf, ':')
 		}
 		ck := kPlain
-		if e.file {
+		if e.file || e.trusted != nil {
 			ck = child(k, key, m)
 		}
-		if err := e.value(m[key], ck); err != nil {
+		var err error
+		if markCell && key == "metadata" {
+			err = e.cellMeta(m[key])
+		} else {
+			err = e.value(m[key], ck)
+		}
+		if err != nil {
 			return err
 		}
 		if err := e.flush(); err != nil {
@@ -261,6 +277,45 @@ func (e *encoder) object(m map[string]any, k kind) error {
 	if e.file {
 		e.newline()
 	}
+	e.buf = append(e.buf, '}')
+	return nil
+}
+
+// cellMeta writes a code cell's metadata under MarkTrusted: v with
+// "trusted" set, or {"trusted": …} alone if v is not an object (as
+// SetTrusted replaces it).
+func (e *encoder) cellMeta(v any) error {
+	m, _ := v.(map[string]any)
+	base := len(e.keys)
+	for key := range m {
+		if key != "trusted" {
+			e.keys = append(e.keys, key)
+		}
+	}
+	e.keys = append(e.keys, "trusted")
+	n := len(e.keys) - base
+	slices.Sort(e.keys[base:])
+	e.buf = append(e.buf, '{')
+	for i := range n {
+		key := e.keys[base+i]
+		if i > 0 {
+			e.buf = append(e.buf, ',')
+		}
+		e.buf = appendString(e.buf, key)
+		e.buf = append(e.buf, ':')
+		if key == "trusted" {
+			e.buf = strconv.AppendBool(e.buf, *e.trusted)
+			continue
+		}
+		if err := e.value(m[key], kPlain); err != nil {
+			return err
+		}
+		if err := e.flush(); err != nil {
+			return err
+		}
+	}
+	clear(e.keys[base:])
+	e.keys = e.keys[:base]
 	e.buf = append(e.buf, '}')
 	return nil
 }

@@ -41,6 +41,8 @@ type Notebook struct {
 	// Doc is the whole top-level object: cells, metadata, nbformat,
 	// nbformat_minor.
 	Doc map[string]any
+	// trusted is MarkTrusted's mark; nil when not marked.
+	trusted *bool
 }
 
 // SyntaxError reports bytes that are not a JSON notebook at all.
@@ -515,8 +517,12 @@ func (nb *Notebook) AppendJSON(dst []byte, w io.Writer) ([]byte, error) {
 	if nb == nil {
 		return append(dst, "null"...), nil
 	}
-	e := &encoder{buf: dst, w: w}
-	if err := e.value(nb.Doc, kPlain); err != nil {
+	e := &encoder{buf: dst, w: w, trusted: nb.trusted}
+	top := kPlain
+	if nb.trusted != nil {
+		top = kTop // the kinds lead the encoder to the cells' metadata
+	}
+	if err := e.value(nb.Doc, top); err != nil {
 		return e.buf, err
 	}
 	return e.buf, nil
@@ -570,6 +576,7 @@ func New() *Notebook {
 // SetTrusted sets metadata.trusted on every code cell (transient; Marshal
 // never writes it).
 func (nb *Notebook) SetTrusted(trusted bool) {
+	nb.trusted = nil
 	cells, _ := nb.Doc["cells"].([]any)
 	for _, c := range cells {
 		cell, ok := c.(map[string]any)
@@ -583,6 +590,15 @@ func (nb *Notebook) SetTrusted(trusted bool) {
 		}
 		meta["trusted"] = trusted
 	}
+}
+
+// MarkTrusted makes MarshalJSON and AppendJSON render the notebook as if
+// SetTrusted(trusted) had been called, without changing Doc: setting the
+// key in a million empty cell metadata objects would grow each of them
+// (about 280 bytes a cell), for a value that is only ever sent. Marshal
+// (the file form) never writes it either way. SetTrusted undoes it.
+func (nb *Notebook) MarkTrusted(trusted bool) {
+	nb.trusted = &trusted
 }
 
 // Clone returns a deep copy of nb.

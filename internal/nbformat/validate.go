@@ -233,26 +233,33 @@ func (v *validator) cell(i int, c any) {
 		}
 		return
 	}
-	required := []string{"cell_type", "metadata", "source"}
-	allowed := map[string]bool{"cell_type": true, "metadata": true, "source": true}
-	if v.minor >= 5 || v.relaxed {
-		required = append(required, "id")
-		allowed["id"] = true
+	// No slice or map per cell: a million cells would allocate them a
+	// million times.
+	withID, code := v.minor >= 5 || v.relaxed, ct == "code"
+	allowed := func(k string) bool {
+		switch k {
+		case "cell_type", "metadata", "source":
+			return true
+		case "id":
+			return withID
+		case "outputs", "execution_count":
+			return code
+		case "attachments":
+			return !code
+		}
+		return false
 	}
-	if ct == "code" {
-		required = append(required, "outputs", "execution_count")
-		allowed["outputs"], allowed["execution_count"] = true, true
-	} else {
-		allowed["attachments"] = true
-	}
-	for _, k := range required {
+	for _, k := range [...]string{"cell_type", "metadata", "source", "id", "outputs", "execution_count"} {
+		if !allowed(k) {
+			continue
+		}
 		if _, ok := cell[k]; !ok {
 			v.add("cell %d (%s): missing required key %q", i, ct, k)
 		}
 	}
 	if !v.relaxed {
 		for k := range cell {
-			if !allowed[k] {
+			if !allowed(k) {
 				if k == "id" {
 					v.add(`cell %d: "id" is not allowed before nbformat 4.5`, i)
 				} else {
@@ -261,7 +268,7 @@ func (v *validator) cell(i int, c any) {
 			}
 		}
 	}
-	if x, ok := cell["id"]; ok && allowed["id"] {
+	if x, ok := cell["id"]; ok && allowed("id") {
 		if s, ok := x.(string); !ok || !validCellID(s) {
 			v.add(`cell %d: "id" must be 1–64 characters of a-z A-Z 0-9 - _, not %s`, i, quoteValue(x))
 		}
@@ -272,7 +279,7 @@ func (v *validator) cell(i int, c any) {
 	if x, ok := cell["source"]; ok && !isMultiline(x) {
 		v.add(`cell %d: "source" must be a string or an array of strings`, i)
 	}
-	if x, ok := cell["attachments"]; ok && allowed["attachments"] {
+	if x, ok := cell["attachments"]; ok && allowed("attachments") {
 		if am, ok := x.(map[string]any); !ok {
 			v.add(`cell %d: "attachments" must be an object`, i)
 		} else {

@@ -17,6 +17,7 @@ import (
 	"log/slog"
 	"net/http"
 	"os"
+	"strconv"
 
 	"quire/internal/errkind"
 )
@@ -55,6 +56,11 @@ func StatusOf(err error) int {
 	}
 	return http.StatusInternalServerError
 }
+
+// retryAfterSeconds is what a 503 tells the client to wait: long enough
+// for a large request in flight (holding the request memory budget) or a
+// restarting kernel to finish.
+const retryAfterSeconds = 2
 
 // errorBody is Jupyter's API error shape. A nil Reason is sent as null.
 type errorBody struct {
@@ -165,6 +171,10 @@ func WriteError(w http.ResponseWriter, r *http.Request, log *slog.Logger, err er
 	if status >= 500 {
 		empty := ""
 		body.Traceback = &empty
+	}
+	if status == http.StatusServiceUnavailable && w.Header().Get("Retry-After") == "" {
+		// Not possible now, possible later (errkind.Retry): a short wait.
+		w.Header().Set("Retry-After", strconv.Itoa(retryAfterSeconds))
 	}
 	switch {
 	case log == nil:
