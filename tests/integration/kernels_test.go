@@ -457,14 +457,14 @@ func TestChannelMessages(t *testing.T) {
 			if status, body, _ := apiJSON(t, in, "POST", "api/kernels/"+k.ID+"/interrupt", nil); status != 204 {
 				t.Fatalf("interrupt: %d %s", status, body)
 			}
-			m, _ = w.waitFor(10*time.Second, "KeyboardInterrupt error", func(m kmsg) bool {
-				return m.Parent.MsgID == id && m.Header.MsgType == "error"
-			})
-			if m.str("ename") != "KeyboardInterrupt" {
-				t.Errorf("interrupt produced %s", m.Raw.Content)
+			// One collect for the error and the reply: they come on different
+			// channels (iopub, shell), in either order, and waiting for the
+			// error alone would throw away a reply that came first.
+			r = w.collect(id, 10*time.Second)
+			if len(r.Errors) != 1 || r.Errors[0].str("ename") != "KeyboardInterrupt" {
+				t.Errorf("interrupt produced errors %v, reply %s", r.Errors, r.Reply.Raw.Content)
 			}
 			t.Logf("interrupt took %s", time.Since(start))
-			w.collect(id, 10*time.Second)
 		})
 	}
 }
