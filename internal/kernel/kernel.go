@@ -1,3 +1,9 @@
+// Package kernel launches kernels from kernelspecs (package kernelspec
+// finds those), watches their processes and connects clients to their
+// ZeroMQ channels.
+//
+// The package never imports a ZeroMQ library: it declares Socket and takes a
+// Dialer in Options; the app package adapts zmqx to it.
 package kernel
 
 import (
@@ -16,12 +22,13 @@ import (
 	"quire/internal/childwait"
 	"quire/internal/errkind"
 	"quire/internal/kernel/wire"
+	"quire/internal/kernelspec"
 )
 
 // Kernel is one kernel: its spec, connection file and current process.
 type Kernel struct {
 	id       string
-	spec     *Spec
+	spec     *kernelspec.Spec
 	m        *Manager
 	log      *slog.Logger
 	info     connInfo
@@ -97,7 +104,7 @@ func (k *Kernel) ID() string { return k.id }
 func (k *Kernel) Name() string { return k.spec.Name }
 
 // Spec returns the kernelspec the kernel was started from.
-func (k *Kernel) Spec() *Spec { return k.spec }
+func (k *Kernel) Spec() *kernelspec.Spec { return k.spec }
 
 // ConnectionFile returns the path of the kernel's connection file.
 func (k *Kernel) ConnectionFile() string { return k.connFile }

@@ -22,6 +22,7 @@ import (
 	"syscall"
 
 	"quire/internal/errkind"
+	"quire/internal/kernelspec"
 	"quire/internal/safefile"
 )
 
@@ -332,7 +333,7 @@ func substitute(s string, lookup func(string) (string, bool)) string {
 // kernelEnv builds the kernel's environment: base, then extra (e.g.
 // JPY_SESSION_NAME), then the spec's env with $VAR substituted from the
 // first two, then JPY_PARENT_PID.
-func kernelEnv(base []string, extra map[string]string, sp *Spec, pid int) []string {
+func kernelEnv(base []string, extra map[string]string, sp *kernelspec.Spec, pid int) []string {
 	m := map[string]string{}
 	var order []string
 	set := func(k, v string) {

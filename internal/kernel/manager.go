@@ -18,6 +18,7 @@ import (
 
 	"quire/internal/errkind"
 	"quire/internal/kernel/wire"
+	"quire/internal/kernelspec"
 	"quire/internal/safefile"
 )
 
@@ -137,10 +138,17 @@ type OutputRecorder interface {
 	RecordOutput(msgType string, content []byte)
 }
 
+// Specs is what the manager needs of the kernelspecs (kernelspec.Specs):
+// a spec by name, and the name of the default one.
+type Specs interface {
+	Get(name string) (*kernelspec.Spec, bool)
+	Default() string
+}
+
 // Manager starts, tracks and stops kernels. Its zero value is not usable;
 // call NewManager. Close shuts every kernel down.
 type Manager struct {
-	specs *Specs
+	specs Specs
 	o     Options
 	log   *slog.Logger
 	ports portSet
@@ -152,7 +160,7 @@ type Manager struct {
 
 // NewManager returns a Manager starting kernels from specs. It starts no
 // goroutine; culling runs in RunCuller.
-func NewManager(specs *Specs, o Options) *Manager {
+func NewManager(specs Specs, o Options) *Manager {
 	if o.Log == nil {
 		o.Log = slog.New(slog.DiscardHandler)
 	}
@@ -204,12 +212,10 @@ func NewManager(specs *Specs, o Options) *Manager {
 	return &Manager{specs: specs, o: o, log: o.Log, ports: portSet{held: map[int]bool{}}, kernels: map[string]*Kernel{}}
 }
 
-// Specs returns the kernelspecs the manager starts kernels from.
-func (m *Manager) Specs() *Specs { return m.specs }
-
-// Start launches a kernel of spec name ("" = the default spec) with working
-// directory cwd (absolute; the caller has resolved it inside the root) and
-// extra environment env (e.g. JPY_SESSION_NAME). It returns once the
+// Start launches a kernel of spec name ("" = the default spec: callers
+// pass "" on, this is the one place that picks it) with working directory
+// cwd (absolute; the caller has resolved it inside the root) and extra
+// environment env (e.g. JPY_SESSION_NAME). It returns once the
 // process runs; Connect waits for the kernel to answer. An unknown spec is
 // errkind.Unavailable; ipc socket paths too long for a Unix socket (a
 // --runtime-dir too long) are errkind.Invalid.
