@@ -26,6 +26,9 @@ var ErrReplaced = errors.New("replaced by a newer connection with the same sessi
 type link struct {
 	session string
 
+	// mu guards socks. Rule: a leaf lock, held only to read or swap the
+	// map, never while taking another lock or while sending, dialling or
+	// closing a socket.
 	mu      sync.Mutex
 	socks   map[string]Socket // nil while (re)dialling
 	readers sync.WaitGroup
@@ -353,14 +356,11 @@ func (c *Conn) Send(channel string, msg *wire.Message) error {
 	c.l.mu.Unlock()
 	if s == nil || state == "restarting" {
 		// A restart is stopping the process or re-dialling this link. It
-		// holds opMu until the new process answers (or its kernel-info
-		// timeout passes), so waiting for opMu delivers the message to the
-		// new process instead of dropping it: a client that runs a cell
-		// right after clicking restart gets its reply.
-		c.k.opMu.Lock()
-		//lint:ignore SA2001 the empty critical section waits for the restart
-		c.k.opMu.Unlock()
-		if err := c.Err(); err != nil {
+		// ends once the new process answers (or its kernel-info timeout
+		// passes), so waiting for it delivers the message to the new
+		// process instead of dropping it: a client that runs a cell right
+		// after clicking restart gets its reply.
+		if err := c.waitRestart(); err != nil {
 			return fmt.Errorf("send: %w", err)
 		}
 		c.l.mu.Lock()
@@ -376,6 +376,22 @@ func (c *Conn) Send(channel string, msg *wire.Message) error {
 		return fmt.Errorf("send %s: %w", channel, err)
 	}
 	return nil
+}
+
+// waitRestart waits until the kernel's restart in progress, if any, has
+// ended, or until c ends (its error is then returned). With no restart
+// running it returns c.Err() at once.
+func (c *Conn) waitRestart() error {
+	c.k.mu.Lock()
+	done := c.k.restartDone
+	c.k.mu.Unlock()
+	if done != nil {
+		select {
+		case <-done:
+		case <-c.done:
+		}
+	}
+	return c.Err()
 }
 
 // Recv returns the next message from the kernel for this client: replies

@@ -39,10 +39,23 @@ type Kernel struct {
 	cwd      string
 	session  string // header session of requests the server makes itself
 
-	// opMu serialises restart, shutdown and the socket set-up of Connect.
+	// opMu serialises restart, shutdown and the socket set-up of Connect:
+	// one at a time changes the process or a link's sockets. Rule: take it
+	// before mu, never while holding mu (or a link's or queue's lock); it is
+	// held across slow work (stopping a process, dialling, waiting for
+	// kernel_info), so no hot path waits for it: Send waits for a restart
+	// through restartDone.
 	opMu sync.Mutex
 
+	// mu guards the fields below, the generation fields marked "Guarded by
+	// Kernel.mu", and each link's conn and detachedAt. Rule: held only for
+	// bookkeeping, never across a socket operation, a dial, a process wait
+	// or a channel wait (a warning may be logged under it); it may be taken while holding opMu; while holding it a Conn's
+	// queue lock (connQueue.mu) may be taken, never the other way round;
+	// Manager.mu and link.mu are never held while taking it, nor taken
+	// while holding it.
 	mu           sync.Mutex
+	restartDone  chan struct{} // non-nil while restart runs; closed when it ends
 	gen          *generation
 	state        string // starting, idle, busy, restarting, dead
 	reason       string
@@ -673,6 +686,11 @@ func (k *Kernel) restart(ctx context.Context) error {
 	// jupyter_server. Other clients keep their sockets and see the new
 	// process's statuses.
 	k.state = "restarting"
+	// Conns whose Send finds the link's sockets gone wait on done rather
+	// than on opMu: it is closed once the new process answers (or the
+	// restart fails), after the links are re-dialled.
+	done := k.beginRestartLocked()
+	defer k.endRestart(done)
 	links := make([]*link, 0, len(k.links))
 	for _, l := range k.links {
 		links = append(links, l)
@@ -707,6 +725,25 @@ func (k *Kernel) restart(ctx context.Context) error {
 		return fmt.Errorf("restart kernel: %w", err)
 	}
 	return nil
+}
+
+// beginRestartLocked marks a restart as running: Sends finding no socket
+// wait for the channel it returns, which endRestart closes. k.mu is held.
+func (k *Kernel) beginRestartLocked() chan struct{} {
+	done := make(chan struct{})
+	k.restartDone = done
+	return done
+}
+
+// endRestart marks the restart begun with done as over and wakes the Sends
+// waiting for it.
+func (k *Kernel) endRestart(done chan struct{}) {
+	k.mu.Lock()
+	if k.restartDone == done {
+		k.restartDone = nil
+	}
+	k.mu.Unlock()
+	close(done)
 }
 
 func (k *Kernel) shutdown(ctx context.Context) error {

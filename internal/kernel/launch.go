@@ -171,6 +171,9 @@ func ipcPorts(prefix string, n int) ([]int, error) {
 // each checked free by binding it; only when that range is too small is
 // port 0 used.
 type portSet struct {
+	// mu guards held. Rule: a leaf lock; take holds it while it binds
+	// candidate ports (brief local listens) so two kernels never draw the
+	// same one; nothing else is taken under it.
 	mu   sync.Mutex
 	held map[int]bool
 	// lo..hi is where ports are drawn from; lo == 0 means port 0.
@@ -428,6 +431,8 @@ func pumpLog(r io.Reader, log *slog.Logger, tail *outputTail) {
 // that fails to start says why there ("Address already in use", a
 // missing module), and its output is otherwise only logged at debug.
 type outputTail struct {
+	// mu guards lines and n. Rule: a leaf lock, held only to copy lines
+	// in or out.
 	mu    sync.Mutex
 	lines [tailLines]string
 	n     int // lines written in all

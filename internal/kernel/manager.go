@@ -153,6 +153,9 @@ type Manager struct {
 	log   *slog.Logger
 	ports portSet
 
+	// mu guards kernels and closed. Rule: a leaf lock: never held while
+	// taking a Kernel's locks or calling into a Kernel (collect, unlock,
+	// then act).
 	mu      sync.Mutex
 	kernels map[string]*Kernel
 	closed  bool

@@ -152,6 +152,8 @@ type Specs struct {
 	dirs []string
 	log  *slog.Logger
 
+	// mu guards warned. Rule: a leaf lock, held only to read and update
+	// the map, never while logging or reading the disk.
 	mu     sync.Mutex
 	warned map[string]int64 // path → mtime already warned about
 }
