@@ -50,7 +50,8 @@ type Kernel struct {
 	// mu guards the fields below, the generation fields marked "Guarded by
 	// Kernel.mu", and each link's conn and detachedAt. Rule: held only for
 	// bookkeeping, never across a socket operation, a dial, a process wait
-	// or a channel wait (a warning may be logged under it); it may be taken while holding opMu; while holding it a Conn's
+	// or a channel wait (a warning may be logged under it); it may be taken
+	// while holding opMu; while holding it a Conn's
 	// queue lock (connQueue.mu) may be taken, never the other way round;
 	// Manager.mu and link.mu are never held while taking it, nor taken
 	// while holding it.
