@@ -294,10 +294,10 @@ func (m *Manager) Start(ctx context.Context, name, cwd string, env map[string]st
 		id: id, spec: sp, m: m, log: m.log.With("kernel_id", id, "kernel_name", sp.Name),
 		info: info, connFile: connFile, signer: signer, argv: argv,
 		env: kernelEnv(m.o.Env, env, sp, os.Getpid()), cwd: cwd, session: wire.NewID(),
-		links: map[string]*link{}, state: "starting", lastActivity: m.o.Now(),
+		state: "starting", lastActivity: m.o.Now(),
 	}
-	k.offline.max = m.o.OfflineBufferBytes
-	k.budget = newOutputBudget(m.o.OutputBudget, m.o.OutputTail, func(parent json.RawMessage, text string) (*wire.Message, error) {
+	k.fan = fanout{o: &m.o, log: k.log, links: map[string]*link{}, offline: offlineBuf{max: m.o.OfflineBufferBytes}}
+	k.fan.budget = newOutputBudget(m.o.OutputBudget, m.o.OutputTail, func(parent json.RawMessage, text string) (*wire.Message, error) {
 		return wire.NewMessage("stream", k.session, m.o.Username, map[string]string{"name": "stderr", "text": text}, parent)
 	})
 	if err := k.startGen(); err != nil {
@@ -408,7 +408,9 @@ func (m *Manager) Counts() (kernels, connections int, lastActivity time.Time) {
 	for _, k := range m.List() {
 		kernels++
 		k.mu.Lock()
-		connections += k.conns
+		k.fan.mu.Lock()
+		connections += k.fan.conns
+		k.fan.mu.Unlock()
 		if k.lastActivity.After(lastActivity) {
 			lastActivity = k.lastActivity
 		}
