@@ -14,6 +14,7 @@ import (
 	"quire/internal/httpapi"
 	"quire/internal/kernel"
 	"quire/internal/kernel/wire"
+	"quire/internal/kernelspec"
 	"quire/internal/session"
 	"quire/internal/wsbridge"
 	"quire/internal/zmqx"
@@ -72,9 +73,6 @@ func (k *kernels) cwd(p string) string {
 }
 
 func (k *kernels) start(ctx context.Context, name, p string) (*kernel.Kernel, error) {
-	if name == "" {
-		name = k.m.Specs().Default()
-	}
 	if _, err := fsroot.Clean(p); errors.Is(err, fsroot.ErrNameTooLong) {
 		return nil, errkind.New(errkind.Invalid, fmt.Sprintf("path too long: a name may be at most %d bytes and a path at most %d bytes", fsroot.MaxName, fsroot.MaxPath), err)
 	}
@@ -82,8 +80,11 @@ func (k *kernels) start(ctx context.Context, name, p string) (*kernel.Kernel, er
 	if p != "" {
 		env["JPY_SESSION_NAME"] = p
 	}
-	kk, err := k.m.Start(ctx, name, k.cwd(p), env)
+	kk, err := k.m.Start(ctx, name, k.cwd(p), env) // "" = the manager's default spec
 	if err != nil {
+		if name == "" {
+			return nil, fmt.Errorf("start default kernel: %w", err)
+		}
 		return nil, fmt.Errorf("start kernel %q: %w", name, err)
 	}
 	return kk, nil
@@ -170,18 +171,18 @@ func (s sessionKernels) Exists(id string) bool {
 }
 
 // specs serves the kernelspec routes.
-type specs struct{ m *kernel.Manager }
+type specs struct{ s *kernelspec.Specs }
 
 func (s specs) Models(base string) (string, map[string]any) {
 	out := map[string]any{}
-	for _, sp := range s.m.Specs().List() {
+	for _, sp := range s.s.List() {
 		out[sp.Name] = sp.Model(base)
 	}
-	return s.m.Specs().Default(), out
+	return s.s.Default(), out
 }
 
 func (s specs) Model(name, base string) (any, bool) {
-	sp, ok := s.m.Specs().Get(name)
+	sp, ok := s.s.Get(name)
 	if !ok {
 		return nil, false
 	}
@@ -189,7 +190,7 @@ func (s specs) Model(name, base string) (any, bool) {
 }
 
 func (s specs) Resource(name, file string) (io.ReadSeekCloser, time.Time, error) {
-	sp, ok := s.m.Specs().Get(name)
+	sp, ok := s.s.Get(name)
 	if !ok {
 		return nil, time.Time{}, errkind.Newf(errkind.NotFound, "Kernel spec %s not found", name)
 	}

@@ -16,6 +16,7 @@ import (
 	"quire/internal/config"
 	"quire/internal/guard/guardtest"
 	"quire/internal/kernel"
+	"quire/internal/kernelspec"
 )
 
 // chainOrigin is where the chain under test pretends to listen.
@@ -54,7 +55,8 @@ func newChain(t testing.TB, base string) *chain {
 	}
 	log := slog.New(slog.DiscardHandler)
 	s := &server{cfg: cfg, env: env, log: log, stdout: io.Discard}
-	s.kernels = kernel.NewManager(kernel.LoadSpecs(nil, log), kernel.Options{RuntimeDir: cfg.RuntimeDir, Dial: dialZMQ, Log: log})
+	s.specs = kernelspec.Load(nil, log)
+	s.kernels = kernel.NewManager(s.specs, kernel.Options{RuntimeDir: cfg.RuntimeDir, Dial: dialZMQ, Log: log})
 	if err := s.credentials(); err != nil {
 		t.Fatal(err)
 	}

@@ -32,6 +32,7 @@ import (
 	"quire/internal/guard"
 	"quire/internal/httpapi"
 	"quire/internal/kernel"
+	"quire/internal/kernelspec"
 	"quire/internal/logx"
 	"quire/internal/membudget"
 	"quire/internal/safefile"
@@ -77,6 +78,7 @@ type server struct {
 	log    *slog.Logger
 	stdout io.Writer
 
+	specs   *kernelspec.Specs
 	kernels *kernel.Manager
 	// outputs are the rich outputs this server may sign: its kernels
 	// record what they produce, the contents service what it finds or
@@ -102,7 +104,8 @@ func (s *server) run(ctx context.Context) error {
 	// Kernels: the manager exists before the reaper so that, as PID 1,
 	// Quire never reaps a kernel its manager waits for.
 	s.outputs = trust.NewOutputs(s.cfg.TrustedOutputs)
-	s.kernels = kernel.NewManager(kernel.LoadSpecs(s.kernelSpecDirs(), s.log), kernel.Options{
+	s.specs = kernelspec.Load(s.kernelSpecDirs(), s.log)
+	s.kernels = kernel.NewManager(s.specs, kernel.Options{
 		RuntimeDir:         s.cfg.RuntimeDir,
 		Dial:               dialZMQ,
 		Transport:          s.cfg.KernelTransport,
@@ -393,7 +396,7 @@ func (s *server) handler(shutdown func()) (http.Handler, func(), error) {
 		Contents:    svc,
 		Kernels:     ks,
 		Sessions:    session.New(sessionKernels{ks}),
-		KernelSpecs: specs{s.kernels},
+		KernelSpecs: specs{s.specs},
 		Status:      s.kernels,
 		WebSocket: wsbridge.Options{
 			MaxMessageSize: s.cfg.MaxWSMessageSize,
@@ -528,7 +531,7 @@ func (s *server) banner(info serverInfo) {
 
 // kernelSpecDirs is --kernel-spec-path, then Jupyter's search path.
 func (s *server) kernelSpecDirs() []string {
-	return append(append([]string{}, s.cfg.KernelSpecPath...), kernel.SearchPath(s.env.get)...)
+	return append(append([]string{}, s.cfg.KernelSpecPath...), kernelspec.SearchPath(s.env.get)...)
 }
 
 // contents opens the root directory and builds the contents service on the

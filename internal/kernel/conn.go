@@ -4,8 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"log/slog"
-	"slices"
 	"sync"
 	"time"
 
@@ -26,11 +24,14 @@ var ErrReplaced = errors.New("replaced by a newer connection with the same sessi
 type link struct {
 	session string
 
+	// mu guards socks. Rule: a leaf lock, held only to read or swap the
+	// map, never while taking another lock or while sending, dialling or
+	// closing a socket.
 	mu      sync.Mutex
 	socks   map[string]Socket // nil while (re)dialling
 	readers sync.WaitGroup
 
-	// Guarded by Kernel.mu.
+	// Guarded by fanout.mu.
 	conn       *Conn     // nil = detached (buffering)
 	detachedAt time.Time // when conn last became nil
 }
@@ -80,11 +81,13 @@ func (k *Kernel) readLink(l *link, ch string, s Socket) {
 		if g := k.gen; g != nil {
 			k.reviveLocked(g, ch)
 		}
+		k.fan.mu.Lock()
 		if l.conn != nil {
-			k.pushLocked(l, ch, msg, nil)
-		} else if k.links[l.session] == l {
-			k.offline.add(l.session, ch, msg, k.log)
+			k.fan.pushLocked(l, ch, msg, nil)
+		} else if k.fan.links[l.session] == l {
+			k.fan.offline.add(l.session, ch, msg, k.log)
 		}
+		k.fan.mu.Unlock()
 		k.mu.Unlock()
 	}
 }
@@ -143,7 +146,9 @@ func (k *Kernel) Connect(ctx context.Context, sessionID string) (*Conn, error) {
 		return nil, errGone
 	}
 	g := k.gen
-	l := k.links[sessionID]
+	k.fan.mu.Lock()
+	l := k.fan.links[sessionID]
+	k.fan.mu.Unlock()
 	unresponsive := k.unresponsiveLocked()
 	lost := g.hbLostC
 	k.mu.Unlock()
@@ -200,15 +205,16 @@ func (k *Kernel) Connect(ctx context.Context, sessionID string) (*Conn, error) {
 			return nil, errkind.New(errkind.Retry, "cannot reach the kernel's sockets; try again, or restart the kernel", err)
 		}
 	}
-	k.mu.Lock()
-	k.links[sessionID] = l
-	evicted := k.evictDetachedLocked(sessionID)
+	f := &k.fan
+	f.mu.Lock()
+	f.links[sessionID] = l
+	evicted := f.evictDetachedLocked(sessionID)
 	if old := l.conn; old != nil {
 		l.conn = nil
-		k.conns--
+		f.conns--
 		old.finish(ErrReplaced)
 	}
-	replay := k.offline.take(sessionID)
+	replay := f.offline.take(sessionID)
 	// The replay does not eat into the caps for what comes next.
 	replayBytes := 0
 	for _, it := range replay {
@@ -227,59 +233,12 @@ func (k *Kernel) Connect(ctx context.Context, sessionID string) (*Conn, error) {
 		c.q.push(it, st, true)
 	}
 	l.conn = c
-	k.conns++
-	k.mu.Unlock()
+	f.conns++
+	f.mu.Unlock()
 	for _, l := range evicted {
 		l.closeSockets()
 	}
 	return c, nil
-}
-
-// maxDetached is how many sessions without a Conn a kernel keeps sockets
-// and offline messages for. JupyterLab uses a new session id per page load,
-// so without a cap every closed tab would keep three sockets open.
-const maxDetached = 4
-
-// evictDetachedLocked closes the sockets and drops the buffered messages of
-// the oldest detached sessions beyond maxDetached, sparing keep. k.mu is
-// held; the caller closes the returned links' sockets after unlocking.
-func (k *Kernel) evictDetachedLocked(keep string) []*link {
-	var detached []*link
-	for s, l := range k.links {
-		if l.conn == nil && s != keep {
-			detached = append(detached, l)
-		}
-	}
-	if len(detached) <= maxDetached {
-		return nil
-	}
-	slices.SortFunc(detached, func(a, b *link) int { return a.detachedAt.Compare(b.detachedAt) })
-	for _, l := range detached[:len(detached)-maxDetached] {
-		delete(k.links, l.session)
-		k.offline.take(l.session)
-	}
-	return detached[:len(detached)-maxDetached]
-}
-
-// pushLocked queues msg for l's Conn (st: parseStream of an iopub stream
-// message, else nil). A Conn whose queue is full is closed, its queue
-// released, and the message goes to the offline buffer instead: the
-// kernel and the other clients never wait for it. k.mu is held.
-func (k *Kernel) pushLocked(l *link, ch string, msg *wire.Message, st *streamText) {
-	c := l.conn
-	if c.q.push(item{ch, msg}, st, false) {
-		return
-	}
-	msgs, size := c.q.usage()
-	c.q.drop()
-	l.conn = nil
-	l.detachedAt = k.m.o.Now()
-	k.conns--
-	err := fmt.Errorf("client too slow: %d messages / %s queued", msgs, formatBytes(int64(size)))
-	k.log.Warn("closing kernel connection", "session", l.session, "reason", err.Error(),
-		"max_messages", k.m.o.MaxConnQueue, "max_bytes", k.m.o.MaxConnQueueBytes)
-	c.finish(err)
-	k.offline.add(l.session, ch, msg, k.log)
 }
 
 func (c *Conn) finish(err error) {
@@ -310,19 +269,19 @@ func (c *Conn) Err() error {
 // arrives for it is buffered for the next Connect with the same session id
 // (unless offline buffering is off).
 func (c *Conn) Close() error {
-	k := c.k
-	k.mu.Lock()
+	f := &c.k.fan
+	f.mu.Lock()
 	mine := c.l.conn == c
 	if mine {
 		c.l.conn = nil
-		c.l.detachedAt = k.m.o.Now()
-		k.conns--
+		c.l.detachedAt = f.o.Now()
+		f.conns--
 	}
-	discard := mine && k.m.o.OfflineBufferBytes < 0 && k.links[c.session] == c.l
+	discard := mine && f.o.OfflineBufferBytes < 0 && f.links[c.session] == c.l
 	if discard {
-		delete(k.links, c.session)
+		delete(f.links, c.session)
 	}
-	k.mu.Unlock()
+	f.mu.Unlock()
 	c.finish(ErrClosed)
 	if discard {
 		c.l.closeSockets()
@@ -353,14 +312,11 @@ func (c *Conn) Send(channel string, msg *wire.Message) error {
 	c.l.mu.Unlock()
 	if s == nil || state == "restarting" {
 		// A restart is stopping the process or re-dialling this link. It
-		// holds opMu until the new process answers (or its kernel-info
-		// timeout passes), so waiting for opMu delivers the message to the
-		// new process instead of dropping it: a client that runs a cell
-		// right after clicking restart gets its reply.
-		c.k.opMu.Lock()
-		//lint:ignore SA2001 the empty critical section waits for the restart
-		c.k.opMu.Unlock()
-		if err := c.Err(); err != nil {
+		// ends once the new process answers (or its kernel-info timeout
+		// passes), so waiting for it delivers the message to the new
+		// process instead of dropping it: a client that runs a cell right
+		// after clicking restart gets its reply.
+		if err := c.waitRestart(); err != nil {
 			return fmt.Errorf("send: %w", err)
 		}
 		c.l.mu.Lock()
@@ -376,6 +332,22 @@ func (c *Conn) Send(channel string, msg *wire.Message) error {
 		return fmt.Errorf("send %s: %w", channel, err)
 	}
 	return nil
+}
+
+// waitRestart waits until the kernel's restart in progress, if any, has
+// ended, or until c ends (its error is then returned). With no restart
+// running it returns c.Err() at once.
+func (c *Conn) waitRestart() error {
+	c.k.mu.Lock()
+	done := c.k.restartDone
+	c.k.mu.Unlock()
+	if done != nil {
+		select {
+		case <-done:
+		case <-c.done:
+		}
+	}
+	return c.Err()
 }
 
 // Recv returns the next message from the kernel for this client: replies
@@ -399,69 +371,10 @@ func (c *Conn) Recv(ctx context.Context) (string, *wire.Message, error) {
 	}
 }
 
-// offlineBuf keeps messages for detached sessions, oldest first, within
-// max bytes per kernel.
-type offlineBuf struct {
-	max     int
-	size    int
-	items   []offlineItem
-	dropped map[string]int
-}
-
-type offlineItem struct {
-	session string
-	item
-	size int
-}
-
 func msgSize(m *wire.Message) int {
 	n := len(m.Header) + len(m.ParentHeader) + len(m.Metadata) + len(m.Content)
 	for _, b := range m.Buffers {
 		n += len(b)
 	}
 	return n
-}
-
-func (b *offlineBuf) add(session, ch string, m *wire.Message, log *slog.Logger) {
-	if b.max < 0 {
-		return
-	}
-	n := msgSize(m)
-	b.items = append(b.items, offlineItem{session, item{ch, m}, n})
-	b.size += n
-	for b.size > b.max && len(b.items) > 0 {
-		old := b.items[0]
-		b.items[0] = offlineItem{}
-		b.items = b.items[1:]
-		b.size -= old.size
-		if b.dropped == nil {
-			b.dropped = map[string]int{}
-		}
-		if b.dropped[old.session] == 0 {
-			log.Warn("offline buffer full; dropping oldest messages", "session", old.session, "limit_bytes", b.max)
-		}
-		b.dropped[old.session]++
-	}
-}
-
-// take removes and returns session's buffered messages.
-func (b *offlineBuf) take(session string) []item {
-	var out []item
-	keep := b.items[:0]
-	for _, it := range b.items {
-		if it.session == session {
-			out = append(out, it.item)
-			b.size -= it.size
-		} else {
-			keep = append(keep, it)
-		}
-	}
-	clear(b.items[len(keep):])
-	b.items = keep
-	delete(b.dropped, session)
-	return out
-}
-
-func (b *offlineBuf) clear() {
-	b.items, b.size, b.dropped = nil, 0, nil
 }

@@ -31,7 +31,10 @@ func (m *Manager) CullOnce(ctx context.Context) {
 			timeout = time.Duration(v * float64(time.Second))
 		}
 		k.mu.Lock()
-		state, conns, last := k.state, k.conns, k.lastActivity
+		state, last := k.state, k.lastActivity
+		k.fan.mu.Lock()
+		conns := k.fan.conns
+		k.fan.mu.Unlock()
 		k.mu.Unlock()
 		// One that only stopped answering heartbeats keeps its state (its
 		// process runs and may answer again): only the idle rule applies.

@@ -14,6 +14,7 @@ import (
 
 	"quire/internal/errkind"
 	"quire/internal/kernel"
+	"quire/internal/kernelspec"
 )
 
 // hbCounter wraps dial and counts, per endpoint, sockets dialled and
@@ -466,7 +467,7 @@ func TestHeartbeatSlowStart(t *testing.T) {
 		{"never answered", 500 * time.Millisecond, true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			m := kernel.NewManager(kernel.LoadSpecs([]string{specDir}, nil), kernel.Options{
+			m := kernel.NewManager(kernelspec.Load([]string{specDir}, nil), kernel.Options{
 				RuntimeDir: t.TempDir(), Dial: dial, Log: testLog(t), ShutdownWait: 200 * time.Millisecond,
 				KernelInfoTimeout: tc.timeout, HeartbeatInterval: 100 * time.Millisecond, HeartbeatMisses: 3,
 			})

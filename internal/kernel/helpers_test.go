@@ -7,12 +7,14 @@ import (
 	"log/slog"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"syscall"
 	"testing"
 	"time"
 
 	"quire/internal/kernel"
 	"quire/internal/kernel/wire"
+	"quire/internal/kernelspec"
 	"quire/internal/zmqx"
 )
 
@@ -53,7 +55,7 @@ func newManager(t *testing.T, tweak func(*kernel.Options)) *kernel.Manager {
 	if tweak != nil {
 		tweak(&o)
 	}
-	m := kernel.NewManager(kernel.LoadSpecs([]string{"/usr/share/jupyter/kernels"}, o.Log), o)
+	m := kernel.NewManager(kernelspec.Load([]string{"/usr/share/jupyter/kernels"}, o.Log), o)
 	t.Cleanup(func() {
 		if err := m.Close(context.Background()); err != nil {
 			t.Errorf("Close: %v", err)
@@ -189,4 +191,22 @@ func waitState(t *testing.T, k *kernel.Kernel, want string) {
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
+}
+
+// writeSpec writes dir/name/kernel.json (raw JSON) plus extra files.
+func writeSpec(t *testing.T, dir, name, kj string, files ...string) string {
+	t.Helper()
+	d := filepath.Join(dir, name)
+	if err := os.MkdirAll(d, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(d, "kernel.json"), []byte(kj), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range files {
+		if err := os.WriteFile(filepath.Join(d, f), []byte("data of "+f), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return d
 }

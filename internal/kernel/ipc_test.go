@@ -17,6 +17,7 @@ import (
 
 	"quire/internal/errkind"
 	"quire/internal/kernel"
+	"quire/internal/kernelspec"
 )
 
 // shortDir returns a new directory, symlinks resolved, whose path leaves
@@ -282,7 +283,7 @@ func TestIPCPathLimit(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			runtime := filepath.Join(base, tc.name)
 			runtime += strings.Repeat("x", tc.len-len(runtime))
-			m := kernel.NewManager(kernel.LoadSpecs([]string{specDir}, nil), kernel.Options{
+			m := kernel.NewManager(kernelspec.Load([]string{specDir}, nil), kernel.Options{
 				RuntimeDir: runtime, Transport: "ipc", Dial: dial, Log: testLog(t), ShutdownWait: 200 * time.Millisecond,
 			})
 			defer m.Close(context.Background())

@@ -1,3 +1,9 @@
+// Package kernel launches kernels from kernelspecs (package kernelspec
+// finds those), watches their processes and connects clients to their
+// ZeroMQ channels.
+//
+// The package never imports a ZeroMQ library: it declares Socket and takes a
+// Dialer in Options; the app package adapts zmqx to it.
 package kernel
 
 import (
@@ -17,12 +23,13 @@ import (
 	"quire/internal/errkind"
 	"quire/internal/isotime"
 	"quire/internal/kernel/wire"
+	"quire/internal/kernelspec"
 )
 
 // Kernel is one kernel: its spec, connection file and current process.
 type Kernel struct {
 	id       string
-	spec     *Spec
+	spec     *kernelspec.Spec
 	m        *Manager
 	log      *slog.Logger
 	info     connInfo
@@ -33,19 +40,33 @@ type Kernel struct {
 	cwd      string
 	session  string // header session of requests the server makes itself
 
-	// opMu serialises restart, shutdown and the socket set-up of Connect.
+	// opMu serialises restart, shutdown and the socket set-up of Connect:
+	// one at a time changes the process or a link's sockets. Rule: take it
+	// before mu, never while holding mu, fan.mu, a link's or a queue's
+	// lock; it is held across slow work (stopping a process, dialling,
+	// waiting for kernel_info), so no hot path waits for it: Send waits for
+	// a restart through restartDone.
 	opMu sync.Mutex
 
+	// mu guards the process state below (all but fan) and the generation
+	// fields marked "Guarded by Kernel.mu". Rule: held only for
+	// bookkeeping, never across a socket operation, a dial, a process wait
+	// or a channel wait (a warning may be logged under it); it may be taken
+	// while holding opMu; fan.mu may be taken while holding it (a state
+	// change and the messages that announce it are one step), never the
+	// other way round; Manager.mu and link.mu are never held while taking
+	// it, nor taken while holding it.
 	mu           sync.Mutex
+	restartDone  chan struct{} // non-nil while restart runs; closed when it ends
 	gen          *generation
 	state        string // starting, idle, busy, restarting, dead
 	reason       string
 	lastActivity time.Time
-	links        map[string]*link // by client session id
-	conns        int
-	offline      offlineBuf
-	budget       *outputBudget // iopub output per cell
 	removed      bool
+
+	// fan holds the clients: links, Conns, the offline buffer and the
+	// output budget, under a lock of its own (fanout.mu).
+	fan fanout
 }
 
 // generation is one process of a kernel and the goroutines serving it:
@@ -98,7 +119,7 @@ func (k *Kernel) ID() string { return k.id }
 func (k *Kernel) Name() string { return k.spec.Name }
 
 // Spec returns the kernelspec the kernel was started from.
-func (k *Kernel) Spec() *Spec { return k.spec }
+func (k *Kernel) Spec() *kernelspec.Spec { return k.spec }
 
 // ConnectionFile returns the path of the kernel's connection file.
 func (k *Kernel) ConnectionFile() string { return k.connFile }
@@ -119,8 +140,11 @@ func (k *Kernel) Model() Model {
 	defer k.mu.Unlock()
 	m := Model{
 		ID: k.id, Name: k.spec.Name, LastActivity: isotime.Format(k.lastActivity),
-		ExecutionState: k.state, Connections: k.conns, Reason: k.reason,
+		ExecutionState: k.state, Reason: k.reason,
 	}
+	k.fan.mu.Lock()
+	m.Connections = k.fan.conns
+	k.fan.mu.Unlock()
 	if k.unresponsiveLocked() {
 		m.Unresponsive, m.Reason = true, k.gen.hbReason
 	}
@@ -190,7 +214,9 @@ func (k *Kernel) exited(g *generation, err error) {
 	k.log.Warn("kernel died", "pid", g.pid, "status", exitReason(err), "last_output", g.output.String())
 	k.mu.Lock()
 	if k.gen == g {
-		k.broadcastStatusLocked("dead")
+		k.fan.mu.Lock()
+		k.fan.broadcastStatusLocked("dead")
+		k.fan.mu.Unlock()
 	}
 	k.mu.Unlock()
 }
@@ -324,56 +350,13 @@ func (k *Kernel) onIOPub(g *generation, msg *wire.Message) {
 			*state = "idle"
 		}
 	}
-	for _, m := range k.budget.filter(msg, typ, parentID, typ == "status" && st.ExecutionState == "idle") {
+	k.fan.mu.Lock()
+	defer k.fan.mu.Unlock()
+	for _, m := range k.fan.budget.filter(msg, typ, parentID, typ == "status" && st.ExecutionState == "idle") {
 		if m == msg {
-			k.fanOutLocked(msg, typ, parentSession, stream)
+			k.fan.fanOutLocked(msg, typ, parentSession, stream)
 		} else {
-			k.fanOutMadeLocked(m)
-		}
-	}
-}
-
-// fanOutLocked queues an iopub message for every Conn, and in the offline
-// buffer of detached sessions it concerns. k.mu is held.
-func (k *Kernel) fanOutLocked(msg *wire.Message, typ, parentSession string, stream *streamText) {
-	for _, l := range k.links {
-		if l.conn != nil {
-			k.pushLocked(l, "iopub", msg, stream)
-		} else if typ == "status" || parentSession == l.session {
-			k.offline.add(l.session, "iopub", msg, k.log)
-		}
-	}
-}
-
-// fanOutMadeLocked fans out an iopub message the output budget made or
-// held back. k.mu is held.
-func (k *Kernel) fanOutMadeLocked(m *wire.Message) {
-	typ := m.Type()
-	p, _ := m.ParseParent()
-	var stream *streamText
-	if typ == "stream" {
-		stream = parseStream(m)
-	}
-	k.fanOutLocked(m, typ, p.Session, stream)
-}
-
-// broadcastStatusLocked sends a server-made iopub status to every session,
-// after the notices and tails of executions that went past the output
-// budget (they will not see their idle status).
-func (k *Kernel) broadcastStatusLocked(state string) {
-	for _, m := range k.budget.flushAll() {
-		k.fanOutMadeLocked(m)
-	}
-	for _, l := range k.links {
-		msg, err := wire.NewMessage("status", l.session, k.m.o.Username,
-			map[string]string{"execution_state": state}, nil)
-		if err != nil {
-			continue
-		}
-		if l.conn != nil {
-			k.pushLocked(l, "iopub", msg, nil)
-		} else {
-			k.offline.add(l.session, "iopub", msg, k.log)
+			k.fan.fanOutMadeLocked(m)
 		}
 	}
 }
@@ -657,10 +640,17 @@ func (k *Kernel) restart(ctx context.Context) error {
 	// jupyter_server. Other clients keep their sockets and see the new
 	// process's statuses.
 	k.state = "restarting"
-	links := make([]*link, 0, len(k.links))
-	for _, l := range k.links {
+	// Conns whose Send finds the link's sockets gone wait on done rather
+	// than on opMu: it is closed once the new process answers (or the
+	// restart fails), after the links are re-dialled.
+	done := k.beginRestartLocked()
+	defer k.endRestart(done)
+	k.fan.mu.Lock()
+	links := make([]*link, 0, len(k.fan.links))
+	for _, l := range k.fan.links {
 		links = append(links, l)
 	}
+	k.fan.mu.Unlock()
 	k.mu.Unlock()
 	k.log.Info("restarting kernel")
 	k.stopProcess(ctx, true)
@@ -693,6 +683,25 @@ func (k *Kernel) restart(ctx context.Context) error {
 	return nil
 }
 
+// beginRestartLocked marks a restart as running: Sends finding no socket
+// wait for the channel it returns, which endRestart closes. k.mu is held.
+func (k *Kernel) beginRestartLocked() chan struct{} {
+	done := make(chan struct{})
+	k.restartDone = done
+	return done
+}
+
+// endRestart marks the restart begun with done as over and wakes the Sends
+// waiting for it.
+func (k *Kernel) endRestart(done chan struct{}) {
+	k.mu.Lock()
+	if k.restartDone == done {
+		k.restartDone = nil
+	}
+	k.mu.Unlock()
+	close(done)
+}
+
 func (k *Kernel) shutdown(ctx context.Context) error {
 	k.opMu.Lock()
 	defer k.opMu.Unlock()
@@ -706,17 +715,19 @@ func (k *Kernel) shutdown(ctx context.Context) error {
 	k.log.Info("shutting down kernel")
 	k.stopProcess(ctx, false)
 	k.mu.Lock()
-	links := k.links
-	k.links = map[string]*link{}
+	k.fan.mu.Lock()
+	links := k.fan.links
+	k.fan.links = map[string]*link{}
 	for _, l := range links {
 		if l.conn != nil {
 			l.conn.finish(errors.New("kernel shut down"))
 			l.conn = nil
 		}
 	}
-	k.conns = 0
+	k.fan.conns = 0
+	k.fan.offline.clear()
+	k.fan.mu.Unlock()
 	k.state = "dead"
-	k.offline.clear()
 	k.mu.Unlock()
 	for _, l := range links {
 		l.closeSockets()

@@ -17,6 +17,7 @@ import (
 	"quire/internal/errkind"
 	"quire/internal/kernel"
 	"quire/internal/kernel/wire"
+	"quire/internal/kernelspec"
 )
 
 // TestLaunch starts a fake kernel (a shell script) and checks what it was
@@ -32,7 +33,7 @@ func TestLaunch(t *testing.T) {
 	})
 	d := writeSpec(t, specDir, "fake", string(spec))
 	runtime := filepath.Join(t.TempDir(), "runtime")
-	m := kernel.NewManager(kernel.LoadSpecs([]string{specDir}, nil), kernel.Options{
+	m := kernel.NewManager(kernelspec.Load([]string{specDir}, nil), kernel.Options{
 		RuntimeDir: runtime, Dial: dial, Log: testLog(t), ShutdownWait: 200 * time.Millisecond,
 		Env: []string{"PATH=/usr/bin:/bin", "FAKE_BASE=base"},
 	})
@@ -231,7 +232,7 @@ func TestInterruptMode(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	m := kernel.NewManager(kernel.LoadSpecs([]string{specDir}, nil), kernel.Options{
+	m := kernel.NewManager(kernelspec.Load([]string{specDir}, nil), kernel.Options{
 		RuntimeDir: t.TempDir(), Dial: dial, Log: testLog(t), ShutdownWait: 2 * time.Second, KernelInfoTimeout: 30 * time.Second,
 	})
 	t.Cleanup(func() { m.Close(context.Background()) })
@@ -564,7 +565,7 @@ func TestOfflineReplay(t *testing.T) {
 
 func TestCloseStopsEveryKernel(t *testing.T) {
 	needIPyKernel(t)
-	m := kernel.NewManager(kernel.LoadSpecs([]string{"/usr/share/jupyter/kernels"}, nil), kernel.Options{
+	m := kernel.NewManager(kernelspec.Load([]string{"/usr/share/jupyter/kernels"}, nil), kernel.Options{
 		RuntimeDir: t.TempDir(), Dial: dial, Log: testLog(t), ShutdownWait: 2 * time.Second,
 	})
 	var pids []int

@@ -22,6 +22,7 @@ import (
 	"syscall"
 
 	"quire/internal/errkind"
+	"quire/internal/kernelspec"
 	"quire/internal/safefile"
 )
 
@@ -170,6 +171,9 @@ func ipcPorts(prefix string, n int) ([]int, error) {
 // each checked free by binding it; only when that range is too small is
 // port 0 used.
 type portSet struct {
+	// mu guards held. Rule: a leaf lock; take holds it while it binds
+	// candidate ports (brief local listens) so two kernels never draw the
+	// same one; nothing else is taken under it.
 	mu   sync.Mutex
 	held map[int]bool
 	// lo..hi is where ports are drawn from; lo == 0 means port 0.
@@ -332,7 +336,7 @@ func substitute(s string, lookup func(string) (string, bool)) string {
 // kernelEnv builds the kernel's environment: base, then extra (e.g.
 // JPY_SESSION_NAME), then the spec's env with $VAR substituted from the
 // first two, then JPY_PARENT_PID.
-func kernelEnv(base []string, extra map[string]string, sp *Spec, pid int) []string {
+func kernelEnv(base []string, extra map[string]string, sp *kernelspec.Spec, pid int) []string {
 	m := map[string]string{}
 	var order []string
 	set := func(k, v string) {
@@ -427,6 +431,8 @@ func pumpLog(r io.Reader, log *slog.Logger, tail *outputTail) {
 // that fails to start says why there ("Address already in use", a
 // missing module), and its output is otherwise only logged at debug.
 type outputTail struct {
+	// mu guards lines and n. Rule: a leaf lock, held only to copy lines
+	// in or out.
 	mu    sync.Mutex
 	lines [tailLines]string
 	n     int // lines written in all

@@ -18,6 +18,7 @@ import (
 
 	"quire/internal/errkind"
 	"quire/internal/kernel/wire"
+	"quire/internal/kernelspec"
 	"quire/internal/safefile"
 )
 
@@ -137,14 +138,24 @@ type OutputRecorder interface {
 	RecordOutput(msgType string, content []byte)
 }
 
+// Specs is what the manager needs of the kernelspecs (kernelspec.Specs):
+// a spec by name, and the name of the default one.
+type Specs interface {
+	Get(name string) (*kernelspec.Spec, bool)
+	Default() string
+}
+
 // Manager starts, tracks and stops kernels. Its zero value is not usable;
 // call NewManager. Close shuts every kernel down.
 type Manager struct {
-	specs *Specs
+	specs Specs
 	o     Options
 	log   *slog.Logger
 	ports portSet
 
+	// mu guards kernels and closed. Rule: a leaf lock: never held while
+	// taking a Kernel's locks or calling into a Kernel (collect, unlock,
+	// then act).
 	mu      sync.Mutex
 	kernels map[string]*Kernel
 	closed  bool
@@ -152,7 +163,7 @@ type Manager struct {
 
 // NewManager returns a Manager starting kernels from specs. It starts no
 // goroutine; culling runs in RunCuller.
-func NewManager(specs *Specs, o Options) *Manager {
+func NewManager(specs Specs, o Options) *Manager {
 	if o.Log == nil {
 		o.Log = slog.New(slog.DiscardHandler)
 	}
@@ -204,12 +215,10 @@ func NewManager(specs *Specs, o Options) *Manager {
 	return &Manager{specs: specs, o: o, log: o.Log, ports: portSet{held: map[int]bool{}}, kernels: map[string]*Kernel{}}
 }
 
-// Specs returns the kernelspecs the manager starts kernels from.
-func (m *Manager) Specs() *Specs { return m.specs }
-
-// Start launches a kernel of spec name ("" = the default spec) with working
-// directory cwd (absolute; the caller has resolved it inside the root) and
-// extra environment env (e.g. JPY_SESSION_NAME). It returns once the
+// Start launches a kernel of spec name ("" = the default spec: callers
+// pass "" on, this is the one place that picks it) with working directory
+// cwd (absolute; the caller has resolved it inside the root) and extra
+// environment env (e.g. JPY_SESSION_NAME). It returns once the
 // process runs; Connect waits for the kernel to answer. An unknown spec is
 // errkind.Unavailable; ipc socket paths too long for a Unix socket (a
 // --runtime-dir too long) are errkind.Invalid.
@@ -285,10 +294,10 @@ func (m *Manager) Start(ctx context.Context, name, cwd string, env map[string]st
 		id: id, spec: sp, m: m, log: m.log.With("kernel_id", id, "kernel_name", sp.Name),
 		info: info, connFile: connFile, signer: signer, argv: argv,
 		env: kernelEnv(m.o.Env, env, sp, os.Getpid()), cwd: cwd, session: wire.NewID(),
-		links: map[string]*link{}, state: "starting", lastActivity: m.o.Now(),
+		state: "starting", lastActivity: m.o.Now(),
 	}
-	k.offline.max = m.o.OfflineBufferBytes
-	k.budget = newOutputBudget(m.o.OutputBudget, m.o.OutputTail, func(parent json.RawMessage, text string) (*wire.Message, error) {
+	k.fan = fanout{o: &m.o, log: k.log, links: map[string]*link{}, offline: offlineBuf{max: m.o.OfflineBufferBytes}}
+	k.fan.budget = newOutputBudget(m.o.OutputBudget, m.o.OutputTail, func(parent json.RawMessage, text string) (*wire.Message, error) {
 		return wire.NewMessage("stream", k.session, m.o.Username, map[string]string{"name": "stderr", "text": text}, parent)
 	})
 	if err := k.startGen(); err != nil {
@@ -399,7 +408,9 @@ func (m *Manager) Counts() (kernels, connections int, lastActivity time.Time) {
 	for _, k := range m.List() {
 		kernels++
 		k.mu.Lock()
-		connections += k.conns
+		k.fan.mu.Lock()
+		connections += k.fan.conns
+		k.fan.mu.Unlock()
 		if k.lastActivity.After(lastActivity) {
 			lastActivity = k.lastActivity
 		}

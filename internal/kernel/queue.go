@@ -156,6 +156,9 @@ func (q *qitem) message() *wire.Message {
 // stream message counts each message merged into it) and their bytes; push
 // refuses a message that would pass either cap, unless the queue is empty.
 type connQueue struct {
+	// mu guards the fields below but avail. Rule: innermost lock: it may
+	// be taken while holding fanout.mu (the fan-out pushes under it), and
+	// nothing else is taken, and nothing blocks, while it is held.
 	mu       sync.Mutex
 	items    []qitem
 	msgs     int // kernel messages queued, merged ones included

@@ -12,6 +12,7 @@ import (
 
 	"quire/internal/errkind"
 	"quire/internal/kernel"
+	"quire/internal/kernelspec"
 )
 
 // TestKernelFailsAtStart: a kernel process that exits while starting (as
@@ -29,7 +30,7 @@ func TestKernelFailsAtStart(t *testing.T) {
 	}
 	defer logFile.Close()
 	log := slog.New(slog.NewTextHandler(logFile, &slog.HandlerOptions{Level: slog.LevelInfo}))
-	m := kernel.NewManager(kernel.LoadSpecs([]string{specDir}, nil), kernel.Options{
+	m := kernel.NewManager(kernelspec.Load([]string{specDir}, nil), kernel.Options{
 		RuntimeDir: t.TempDir(), Dial: dial, Log: log, ShutdownWait: 200 * time.Millisecond,
 		KernelInfoTimeout: 30 * time.Second,
 	})
@@ -87,7 +88,7 @@ func TestKernelProgramCannotRun(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			writeSpec(t, specDir, tc.name, `{"argv": [`+strconv.Quote(tc.argv0)+`, "{connection_file}"], "display_name": "X", "language": "x"}`)
 			runtime := t.TempDir()
-			m := kernel.NewManager(kernel.LoadSpecs([]string{specDir}, nil), kernel.Options{
+			m := kernel.NewManager(kernelspec.Load([]string{specDir}, nil), kernel.Options{
 				RuntimeDir: runtime, Dial: dial, Log: testLog(t), ShutdownWait: 200 * time.Millisecond,
 			})
 			defer m.Close(context.Background())

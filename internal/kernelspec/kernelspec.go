@@ -1,9 +1,8 @@
-// Package kernel finds kernelspecs, launches kernels, watches their
-// processes and connects clients to their ZeroMQ channels.
-//
-// The package never imports a ZeroMQ library: it declares Socket and takes a
-// Dialer in Options; the app package adapts zmqx to it.
-package kernel
+// Package kernelspec finds kernelspecs (kernel.json and its resource
+// directory) on Jupyter's search path, serves their REST model and opens
+// their resource files. It chooses the default kernelspec; package kernel
+// starts kernels from what it finds.
+package kernelspec
 
 import (
 	"encoding/json"
@@ -70,15 +69,15 @@ type Spec struct {
 	Resources map[string]string
 }
 
-// SpecModel is the REST shape of a kernelspec (api/kernelspecs).
-type SpecModel struct {
+// Model is the REST shape of a kernelspec (api/kernelspecs).
+type Model struct {
 	Name      string            `json:"name"`
-	Spec      SpecJSON          `json:"spec"`
+	Spec      ModelSpec         `json:"spec"`
 	Resources map[string]string `json:"resources"`
 }
 
-// SpecJSON is the "spec" member of SpecModel.
-type SpecJSON struct {
+// ModelSpec is the "spec" member of Model.
+type ModelSpec struct {
 	Argv                  []string          `json:"argv"`
 	Env                   map[string]string `json:"env"`
 	DisplayName           string            `json:"display_name"`
@@ -90,7 +89,7 @@ type SpecJSON struct {
 
 // Model returns the REST model; base is the server's base URL ("/" or
 // "/prefix/"), to which resource URLs are relative.
-func (s *Spec) Model(base string) SpecModel {
+func (s *Spec) Model(base string) Model {
 	if !strings.HasSuffix(base, "/") {
 		base += "/"
 	}
@@ -106,9 +105,9 @@ func (s *Spec) Model(base string) SpecModel {
 	if md == nil {
 		md = map[string]any{}
 	}
-	return SpecModel{
+	return Model{
 		Name: s.Name,
-		Spec: SpecJSON{
+		Spec: ModelSpec{
 			Argv: s.Argv, Env: env, DisplayName: s.DisplayName, Language: s.Language,
 			InterruptMode: s.InterruptMode, Metadata: md, KernelProtocolVersion: s.KernelProtocolVersion,
 		},
@@ -153,13 +152,15 @@ type Specs struct {
 	dirs []string
 	log  *slog.Logger
 
+	// mu guards warned. Rule: a leaf lock, held only to read and update
+	// the map, never while logging or reading the disk.
 	mu     sync.Mutex
 	warned map[string]int64 // path → mtime already warned about
 }
 
-// LoadSpecs returns the kernelspecs found under dirs, earlier directories
+// Load returns the kernelspecs found under dirs, earlier directories
 // winning. log receives warnings about skipped specs.
-func LoadSpecs(dirs []string, log *slog.Logger) *Specs {
+func Load(dirs []string, log *slog.Logger) *Specs {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}

@@ -1,4 +1,4 @@
-package kernel_test
+package kernelspec_test
 
 import (
 	"bytes"
@@ -14,7 +14,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
-	"quire/internal/kernel"
+	"quire/internal/kernelspec"
 )
 
 // writeSpec writes dir/name/kernel.json (raw JSON) plus extra files.
@@ -56,7 +56,7 @@ func TestSearchPath(t *testing.T) {
 			[]string{"/a/kernels", "/b/kernels", "/usr/share/jupyter/kernels", "/h/.local/share/jupyter/kernels", "/usr/local/share/jupyter/kernels"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			got := kernel.SearchPath(func(k string) string { return tc.env[k] })
+			got := kernelspec.SearchPath(func(k string) string { return tc.env[k] })
 			if diff := cmp.Diff(tc.want, got); diff != "" {
 				t.Errorf("SearchPath (-want +got):\n%s", diff)
 			}
@@ -78,7 +78,7 @@ func TestLoadSpecs(t *testing.T) {
 	}
 	var logs bytes.Buffer
 	log := slog.New(slog.NewTextHandler(&logs, nil))
-	specs := kernel.LoadSpecs([]string{first, filepath.Join(t.TempDir(), "missing"), second}, log)
+	specs := kernelspec.Load([]string{first, filepath.Join(t.TempDir(), "missing"), second}, log)
 
 	var names []string
 	for _, sp := range specs.List() {
@@ -127,9 +127,9 @@ func TestLoadSpecs(t *testing.T) {
 		t.Errorf("InterruptMode = %q, want signal", sp.InterruptMode)
 	}
 	got := sp.Model("/base/")
-	want := kernel.SpecModel{
+	want := kernelspec.Model{
 		Name: "python3",
-		Spec: kernel.SpecJSON{
+		Spec: kernelspec.ModelSpec{
 			Argv: []string{"/bin/true", "{connection_file}"}, Env: map[string]string{}, DisplayName: "first",
 			Language: "python", InterruptMode: "signal", Metadata: map[string]any{},
 		},
@@ -152,10 +152,10 @@ func TestDefaultWithoutPython3(t *testing.T) {
 	dir := t.TempDir()
 	writeSpec(t, dir, "zeta", specJSON("z"))
 	writeSpec(t, dir, "alpha", specJSON("a"))
-	if got := kernel.LoadSpecs([]string{dir}, nil).Default(); got != "alpha" {
+	if got := kernelspec.Load([]string{dir}, nil).Default(); got != "alpha" {
 		t.Errorf("Default = %q, want alpha", got)
 	}
-	if got := kernel.LoadSpecs(nil, nil).Default(); got != "" {
+	if got := kernelspec.Load(nil, nil).Default(); got != "" {
 		t.Errorf("Default of nothing = %q, want empty", got)
 	}
 }
@@ -176,7 +176,7 @@ func TestSpecOpen(t *testing.T) {
 	if err := syscall.Mkfifo(filepath.Join(d, "pipe.png"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	sp, ok := kernel.LoadSpecs([]string{dir}, nil).Get("k")
+	sp, ok := kernelspec.Load([]string{dir}, nil).Get("k")
 	if !ok {
 		t.Fatal("spec k not found")
 	}
