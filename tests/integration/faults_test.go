@@ -20,6 +20,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"quire/internal/kernel/wire"
 )
 
 func sha(b []byte) string {
@@ -469,4 +471,110 @@ func TestDiskFull(t *testing.T) {
 		t.Error("after freeing space the notebook or its checkpoint is not the new version")
 	}
 	noParts("at the end")
+}
+
+// numbered checks that text is the lines "0", "1", … "n-1" (the last one
+// possibly cut short, as a kill can land mid-write) and returns n.
+func numbered(t *testing.T, who, text string) int {
+	t.Helper()
+	lines := strings.Split(text, "\n")
+	if len(lines) > 0 && !strings.HasSuffix(text, "\n") {
+		lines = lines[:len(lines)-1] // a partial last line
+	} else if len(lines) > 0 {
+		lines = lines[:len(lines)-1]
+	}
+	for i, l := range lines {
+		if l != strconv.Itoa(i) {
+			t.Fatalf("%s: line %d is %.40q, want %d (output lost or reordered)", who, i, l, i)
+		}
+	}
+	return len(lines)
+}
+
+// TestKernelKilledMidOutput kills a kernel (SIGKILL, as the OOM killer
+// does, or SIGSEGV) while a cell prints numbered lines: a watching client
+// gets status dead and every line printed before the kill, in order; the
+// client that ran the cell and was away meanwhile gets the lines it missed
+// replayed when it comes back after the restart; the restart works and a
+// new cell runs.
+func TestKernelKilledMidOutput(t *testing.T) {
+	needIPyKernel(t)
+	slow := "import time\nfor i in range(10**6):\n    print(i, flush=True)\n    time.sleep(0.002)"
+	burst := "for i in range(10**8):\n    print(i)"
+	for _, tc := range []struct {
+		name string
+		code string
+		sig  syscall.Signal
+		min  int // lines the client waits for before the kill
+	}{
+		{"SIGKILL while printing", slow, syscall.SIGKILL, 200},
+		{"SIGKILL during a burst, as the OOM killer", burst, syscall.SIGKILL, 200_000},
+		{"SIGSEGV during a burst", burst, syscall.SIGSEGV, 200_000},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			in := startQuire(t, opts{})
+			k := startKernel(t, in)
+			a := mustDial(t, in, k.ID, wire.NewID(), false)
+			bSession := wire.NewID()
+			b := mustDial(t, in, k.ID, bSession, false)
+			pid := kernelPID(t, in, k.ID)
+			// B runs the cell (a notebook page), A watches (another page).
+			id := b.send("shell", "execute_request", executeContent(tc.code, false))
+
+			stdout := func(m kmsg) string {
+				if m.Parent.MsgID == id && m.Channel == "iopub" && m.Header.MsgType == "stream" && m.str("name") == "stdout" {
+					return m.str("text")
+				}
+				return ""
+			}
+			// B sees the first lines, then goes away (a reload): the output
+			// of its execution is kept in its session's offline buffer.
+			var bOut strings.Builder
+			b.waitFor(60*time.Second, "B: the first lines", func(m kmsg) bool {
+				bOut.WriteString(stdout(m))
+				return strings.Count(bOut.String(), "\n") >= 5
+			})
+			b.close()
+
+			var aOut strings.Builder
+			a.waitFor(120*time.Second, fmt.Sprintf("A: %d lines", tc.min), func(m kmsg) bool {
+				aOut.WriteString(stdout(m))
+				return strings.Count(aOut.String(), "\n") >= tc.min
+			})
+			if err := syscall.Kill(pid, tc.sig); err != nil {
+				t.Fatal(err)
+			}
+			a.waitFor(60*time.Second, "A: iopub status dead", func(m kmsg) bool {
+				aOut.WriteString(stdout(m))
+				return m.Channel == "iopub" && m.Header.MsgType == "status" && m.str("execution_state") == "dead"
+			})
+			n := numbered(t, "A", aOut.String())
+			t.Logf("A got %d lines before the kill", n)
+			if status, m, body := getKernel(t, in, k.ID); status != 200 || m.ExecutionState != "dead" {
+				t.Errorf("REST model after the kill: %d %s, want execution_state dead", status, body)
+			}
+
+			status, body, _ := apiJSON(t, in, "POST", "api/kernels/"+k.ID+"/restart", nil)
+			if status != 200 {
+				t.Fatalf("restart: %d %s", status, body)
+			}
+			// B comes back with its session: the lines it missed are
+			// replayed, in order, up to the last one A saw at least.
+			b2 := mustDial(t, in, k.ID, bSession, false)
+			deadline := time.Now().Add(60 * time.Second)
+			for strings.Count(bOut.String(), "\n") < n && time.Now().Before(deadline) {
+				m, ok := b2.next(time.Until(deadline))
+				if !ok {
+					break
+				}
+				bOut.WriteString(stdout(m))
+			}
+			if got := numbered(t, "B after reconnecting", bOut.String()); got < n {
+				t.Errorf("B has %d lines after reconnecting, A had %d before the kill: the replay lost output", got, n)
+			}
+			if r := b2.execute("print('back')", 60*time.Second); r.Stdout != "back\n" {
+				t.Errorf("a cell after the restart printed %q", r.Stdout)
+			}
+		})
+	}
 }
