@@ -679,6 +679,7 @@ func (k *Kernel) restart(ctx context.Context) error {
 	}
 	k.mu.Lock()
 	g := k.gen
+	k.offline.dropDead() // the process they reported is gone
 	k.mu.Unlock()
 	dctx, cancel := context.WithTimeout(ctx, k.m.o.KernelInfoTimeout)
 	defer cancel()

@@ -559,15 +559,24 @@ func TestKernelKilledMidOutput(t *testing.T) {
 				t.Fatalf("restart: %d %s", status, body)
 			}
 			// B comes back with its session: the lines it missed are
-			// replayed, in order, up to the last one A saw at least.
+			// replayed, in order, up to the last one A saw at least; the
+			// dead status of the old process is not (Jupyter clients take
+			// it as final, and the kernel runs again).
 			b2 := mustDial(t, in, k.ID, bSession, false)
 			deadline := time.Now().Add(60 * time.Second)
-			for strings.Count(bOut.String(), "\n") < n && time.Now().Before(deadline) {
-				m, ok := b2.next(time.Until(deadline))
+			for time.Now().Before(deadline) {
+				wait := time.Until(deadline)
+				if strings.Count(bOut.String(), "\n") >= n {
+					wait = 2 * time.Second // then only what else is replayed
+				}
+				m, ok := b2.next(wait)
 				if !ok {
 					break
 				}
 				bOut.WriteString(stdout(m))
+				if m.Channel == "iopub" && m.Header.MsgType == "status" && m.str("execution_state") == "dead" {
+					t.Errorf("B was replayed the dead status of the killed process after the restart")
+				}
 			}
 			if got := numbered(t, "B after reconnecting", bOut.String()); got < n {
 				t.Errorf("B has %d lines after reconnecting, A had %d before the kill: the replay lost output", got, n)
