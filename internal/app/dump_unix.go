@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"runtime/debug"
 	"runtime/pprof"
 	"sync"
 	"syscall"
@@ -15,10 +16,17 @@ import (
 // goroutineDumps writes the goroutine profile in pprof's text form (its
 // first line reads "goroutine profile: total N") to path each time the
 // process gets SIGUSR1, until stop is called. It is the benchmark
-// harness's view of goroutine leaks (bench's soak scenario), asked for by
+// harness's view of leaks (bench's soak scenario), asked for by
 // QUIRE_GOROUTINE_DUMP=file: a signal and a 0600 file need no route, so
 // nothing about the process is exposed over HTTP, even by mistake. The
 // file is replaced atomically, so a reader never sees half a dump.
+//
+// Before writing, it collects garbage and returns free memory to the
+// system (debug.FreeOSMemory), so the RSS read once the dump is there is
+// what the server holds, not what the Go runtime keeps from the last
+// burst of allocations until its next collection (one argon2 password
+// check alone allocates 10 MiB, and an idle process collects only every
+// two minutes).
 func goroutineDumps(path string, stderr io.Writer) (stop func()) {
 	sigs := make(chan os.Signal, 1)
 	signal.Notify(sigs, syscall.SIGUSR1)
@@ -44,6 +52,7 @@ func goroutineDumps(path string, stderr io.Writer) (stop func()) {
 }
 
 func writeGoroutines(path string) error {
+	debug.FreeOSMemory()
 	tmp := path + ".tmp"
 	f, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
 	if err != nil {
