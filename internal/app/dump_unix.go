@@ -19,7 +19,8 @@ import (
 // harness's view of leaks (bench's soak scenario), asked for by
 // QUIRE_GOROUTINE_DUMP=file: a signal and a 0600 file need no route, so
 // nothing about the process is exposed over HTTP, even by mistake. The
-// file is replaced atomically, so a reader never sees half a dump.
+// file is replaced atomically, so a reader never sees half a dump; the
+// heap profile goes to file.heap first.
 //
 // Before writing, it collects garbage and returns free memory to the
 // system (debug.FreeOSMemory), so the RSS read once the dump is there is
@@ -63,10 +64,28 @@ func writeGoroutines(path string) error {
 		err = cerr
 	}
 	if err == nil {
+		err = writeHeap(path + ".heap")
+	}
+	if err == nil {
 		err = os.Rename(tmp, path)
 	}
 	if err != nil {
 		os.Remove(tmp)
+	}
+	return err
+}
+
+// writeHeap writes the heap profile (pprof format) beside the dump, for
+// looking into what a leak check found: after FreeOSMemory, its in-use
+// figures are what is live.
+func writeHeap(path string) error {
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
+	if err != nil {
+		return err
+	}
+	err = pprof.Lookup("heap").WriteTo(f, 0)
+	if cerr := f.Close(); err == nil {
+		err = cerr
 	}
 	return err
 }

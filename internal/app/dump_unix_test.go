@@ -13,7 +13,8 @@ import (
 )
 
 // TestGoroutineDumpOnSignal: with QUIRE_GOROUTINE_DUMP set, SIGUSR1 writes
-// a 0600 goroutine profile whose first line holds the count.
+// a 0600 goroutine profile whose first line holds the count, and a heap
+// profile beside it.
 func TestGoroutineDumpOnSignal(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "goroutines.txt")
 	env := envFunc(func(k string) (string, bool) {
@@ -42,6 +43,9 @@ func TestGoroutineDumpOnSignal(t *testing.T) {
 	}
 	if fi, err := os.Stat(path); err != nil || fi.Mode().Perm() != 0o600 {
 		t.Errorf("dump file mode %v, %v; want 0600", fi.Mode(), err)
+	}
+	if fi, err := os.Stat(path + ".heap"); err != nil || fi.Size() == 0 || fi.Mode().Perm() != 0o600 {
+		t.Errorf("no 0600 heap profile beside the dump: %v", err)
 	}
 	if _, err := os.Stat(path + ".tmp"); !os.IsNotExist(err) {
 		t.Errorf("the temp file of the dump is left: %v", err)
