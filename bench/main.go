@@ -70,6 +70,10 @@ type config struct {
 	floodClients  int
 	scaleKernels  []int // kernel counts in kernel-scale
 	scaleFor      time.Duration
+
+	soakFor    time.Duration // soak: how long the load runs
+	soakSettle time.Duration // soak: wait after the load before reading levels
+	soakIdle   time.Duration // soak: the server's --http-idle-timeout
 }
 
 // defaults returns the counts for a full or a quick run.
@@ -81,7 +85,8 @@ func defaults(quick bool) config {
 			iopubRounds: 1, iopubMB: 5, iopubLines: 10_000,
 			concRounds: 1, concKernels: 2, concFor: time.Second,
 			fanClients: 5, fanRuns: 2, rssKernels: []int{1, 2},
-			floodAttempts: 40, floodClients: 2, scaleKernels: []int{1, 2}, scaleFor: 2 * time.Second}
+			floodAttempts: 40, floodClients: 2, scaleKernels: []int{1, 2}, scaleFor: 2 * time.Second,
+			soakFor: 25 * time.Second, soakSettle: 40 * time.Second, soakIdle: 5 * time.Second}
 	}
 	return config{startRuns: 7, idleWait: 2 * time.Second, nbBytes: 20_000_000, nbRuns: 5,
 		listFiles: 2000, listRuns: 10, smallFiles: 100,
@@ -89,7 +94,8 @@ func defaults(quick bool) config {
 		iopubRounds: 2, iopubMB: 50, iopubLines: 200_000,
 		concRounds: 1, concKernels: 8, concFor: 10 * time.Second,
 		fanClients: 50, fanRuns: 5, rssKernels: []int{1, 8, 32},
-		floodAttempts: 1000, floodClients: 8, scaleKernels: []int{1, 8, 32, 64}, scaleFor: 10 * time.Second}
+		floodAttempts: 1000, floodClients: 8, scaleKernels: []int{1, 8, 32, 64}, scaleFor: 10 * time.Second,
+		soakFor: 30 * time.Minute, soakSettle: 40 * time.Second, soakIdle: 5 * time.Second}
 }
 
 func parseFlags(args []string, stderr io.Writer) (config, error) {
@@ -114,6 +120,8 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	scaleKernels := fs.String("scale-kernels", "", "kernel counts for kernel-scale, comma-separated (default 1,8,32,64; quick 1,2)")
 	scaleFor := fs.Duration("scale-for", 0, "how long kernel-scale executes at each count (default 10s; quick 2s)")
 	floodAttempts := fs.Int("flood-attempts", 0, "wrong-password logins in login-flood (default 1000; quick 40)")
+	soakFor := fs.Duration("soak-duration", 0, "how long the soak scenario's load runs (default 30m; quick 25s)")
+	soakSettle := fs.Duration("soak-settle", 0, "soak: wait after the load before the levels are read (default 40s: idle connections close, the buffer cache drops what is unused for 30s)")
 	profile := fs.String("profile", "", "directory for Quire's CPU and heap profiles (one pair per server start; pprof format)")
 	only := fs.String("scenarios", "", "comma-separated scenarios to run (default: all of "+strings.Join(scenarioNames(), ",")+")")
 	if err := fs.Parse(args); err != nil {
@@ -176,6 +184,12 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	}
 	if *scaleFor > 0 {
 		cfg.scaleFor = *scaleFor
+	}
+	if *soakFor > 0 {
+		cfg.soakFor = *soakFor
+	}
+	if *soakSettle > 0 {
+		cfg.soakSettle = *soakSettle
 	}
 	for _, o := range []struct {
 		name string
@@ -269,7 +283,7 @@ func scenarios(cfg config) []scenario {
 	all := []scenario{startScenario(cfg), contentsScenario(cfg),
 		kernelStartScenario(cfg), execScenario(cfg), iopubScenario(cfg),
 		concurrentScenario(cfg), fanoutScenario(cfg), kernelRSSScenario(cfg),
-		loginFloodScenario(cfg), slowBodyScenario(cfg), kernelScaleScenario(cfg), uiScenario(cfg), hugeScenario(cfg)}
+		loginFloodScenario(cfg), slowBodyScenario(cfg), kernelScaleScenario(cfg), uiScenario(cfg), hugeScenario(cfg), soakScenario(cfg)}
 	if len(cfg.only) == 0 {
 		return all
 	}

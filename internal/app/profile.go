@@ -11,11 +11,16 @@ import (
 // startProfiles starts the profiles the environment asks for, for
 // benchmarking: QUIRE_CPUPROFILE=file records a CPU profile from start to
 // exit, QUIRE_MEMPROFILE=file writes a heap profile (in-use and allocated
-// since start) at exit. The returned stop writes them; it is a no-op when
-// neither is set. Files are created 0600.
+// since start) at exit, QUIRE_GOROUTINE_DUMP=file writes the goroutines
+// there on each SIGUSR1. The returned stop writes the profiles; it is a
+// no-op when none is set. Files are created 0600.
 func startProfiles(env envFunc, stderr io.Writer) (stop func()) {
 	cpuPath, _ := env("QUIRE_CPUPROFILE")
 	memPath, _ := env("QUIRE_MEMPROFILE")
+	stopDumps := func() {}
+	if p, _ := env("QUIRE_GOROUTINE_DUMP"); p != "" {
+		stopDumps = goroutineDumps(p, stderr)
+	}
 	var cpu *os.File
 	if cpuPath != "" {
 		f, err := os.OpenFile(cpuPath, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
@@ -35,6 +40,7 @@ func startProfiles(env envFunc, stderr io.Writer) (stop func()) {
 		runtime.MemProfileRate = 64 << 10 // finer than the default 512 KiB for short runs
 	}
 	return func() {
+		stopDumps()
 		if cpu != nil {
 			pprof.StopCPUProfile()
 			if err := cpu.Close(); err != nil {

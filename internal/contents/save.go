@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"strings"
@@ -188,6 +189,8 @@ func (s *Service) writeErr(p string, err error) error {
 	case errkind.NotFound:
 		dir, _ := split(p)
 		return errkind.New(errkind.NotFound, "No such parent directory: "+dir, err)
+	case errkind.Storage:
+		return errkind.New(errkind.Storage, "Cannot save "+p+": the disk is full (or the disk quota is used up); free some space and save again", err)
 	case errkind.Internal:
 		return errkind.New(errkind.Internal, "Unexpected error while saving file: "+p, err)
 	}
@@ -343,7 +346,7 @@ func (s *Service) saveChunk(ctx context.Context, p string, req SaveRequest, info
 			return nil, false, err
 		}
 		if upInfo, err = s.store.Write(ctx, up, bytes.NewReader(data)); err != nil {
-			return nil, false, s.writeErr(p, err)
+			return nil, false, s.abandonUpload(ctx, p, err)
 		}
 	} else {
 		if _, err := s.store.Stat(ctx, up); err != nil {
@@ -353,7 +356,9 @@ func (s *Service) saveChunk(ctx context.Context, p string, req SaveRequest, info
 			return nil, false, fmt.Errorf("stat upload: %w", err)
 		}
 		if upInfo, err = s.store.Append(ctx, up, bytes.NewReader(data)); err != nil {
-			return nil, false, s.writeErr(p, err)
+			// The append may have written part of the chunk: the upload
+			// can only go on wrong, so it ends here.
+			return nil, false, s.abandonUpload(ctx, p, err)
 		}
 	}
 	s.uploads.touch(p, s.opt.Now())
@@ -370,6 +375,23 @@ func (s *Service) saveChunk(ctx context.Context, p string, req SaveRequest, info
 	m := baseModel(p, upInfo)
 	m.Type, m.Mimetype = TypeFile, MimeType(name)
 	return m, req.Chunk == 1 && !exists, nil
+}
+
+// abandonUpload removes the chunks collected for p after a chunk could not
+// be written (the disk is full, most likely: the space is given back) and
+// returns the write error, telling the client to start the upload again.
+// The caller holds p's lock.
+func (s *Service) abandonUpload(ctx context.Context, p string, err error) error {
+	if rerr := s.store.Remove(ctx, uploadPath(p)); rerr != nil && !errkind.Is(rerr, errkind.NotFound) {
+		s.log.Warn("cannot remove a failed chunked upload", "path", p, "err", rerr)
+	}
+	s.uploads.done(p)
+	err = s.writeErr(p, err)
+	var e *errkind.Error
+	if errors.As(err, &e) {
+		return &errkind.Error{Kind: e.Kind, Msg: e.Msg + " (the chunks uploaded so far were discarded: start the upload again)", Reason: e.Reason, Err: e.Err}
+	}
+	return err
 }
 
 // copyFile copies file from to to through the store.

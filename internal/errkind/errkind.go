@@ -29,6 +29,9 @@ const (
 	TooMany                     // 429: throttled
 	Unavailable                 // 501: a needed component is missing or cannot run
 	Retry                       // 503: not possible now; the same request may succeed later
+	// Storage: 507, the disk (or the user's quota) is full; the request may
+	// succeed once space is freed. Its message says so and names no OS path.
+	Storage
 )
 
 var names = [...]string{
@@ -44,6 +47,7 @@ var names = [...]string{
 	TooMany:         "too many",
 	Unavailable:     "unavailable",
 	Retry:           "retry",
+	Storage:         "insufficient storage",
 }
 
 func (k Kind) String() string {

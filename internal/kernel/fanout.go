@@ -1,6 +1,7 @@
 package kernel
 
 import (
+	"encoding/json"
 	"fmt"
 	"log/slog"
 	"slices"
@@ -179,4 +180,30 @@ func (b *offlineBuf) take(session string) []item {
 
 func (b *offlineBuf) clear() {
 	b.items, b.size, b.dropped = nil, 0, nil
+}
+
+// dropDead removes the "dead" statuses of a process that has since been
+// replaced by a restart: replayed to a session that comes back after the
+// restart, they would tell its client the new kernel is dead (Jupyter
+// clients take "dead" as final). The output before the death stays.
+func (b *offlineBuf) dropDead() {
+	keep := b.items[:0]
+	for _, it := range b.items {
+		if it.channel == "iopub" && it.msg.Type() == "status" && statusOf(it.msg) == "dead" {
+			b.size -= it.size
+			continue
+		}
+		keep = append(keep, it)
+	}
+	clear(b.items[len(keep):])
+	b.items = keep
+}
+
+// statusOf returns the execution_state of a status message.
+func statusOf(m *wire.Message) string {
+	var c struct {
+		State string `json:"execution_state"`
+	}
+	_ = json.Unmarshal(m.Content, &c)
+	return c.State
 }

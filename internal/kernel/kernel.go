@@ -665,6 +665,9 @@ func (k *Kernel) restart(ctx context.Context) error {
 	}
 	k.mu.Lock()
 	g := k.gen
+	k.fan.mu.Lock()
+	k.fan.offline.dropDead() // the process they reported is gone
+	k.fan.mu.Unlock()
 	k.mu.Unlock()
 	dctx, cancel := context.WithTimeout(ctx, k.m.o.KernelInfoTimeout)
 	defer cancel()

@@ -53,6 +53,8 @@ func StatusOf(err error) int {
 		return http.StatusNotImplemented
 	case errkind.Retry:
 		return http.StatusServiceUnavailable
+	case errkind.Storage:
+		return http.StatusInsufficientStorage
 	}
 	return http.StatusInternalServerError
 }

@@ -47,6 +47,9 @@ type opts struct {
 	args []string
 	env  []string
 	root string
+	// home, if set, is the HOME (with the runtime and data dirs inside),
+	// so a restarted server finds its predecessor's secrets and sessions.
+	home string
 	// noWait skips waiting for the runtime file (for servers expected to fail).
 	noWait bool
 }
@@ -55,7 +58,10 @@ type opts struct {
 // and data dirs, and waits until it answers.
 func startQuire(t *testing.T, o opts) *instance {
 	t.Helper()
-	home := t.TempDir()
+	home := o.home
+	if home == "" {
+		home = t.TempDir()
+	}
 	root := o.root
 	if root == "" {
 		root = t.TempDir()

@@ -34,15 +34,25 @@ type Options struct {
 type Store struct {
 	root *fsroot.Root
 	opt  Options
+	// instance starts the random part of this store's temp names, so a
+	// save can tell the temps a crashed process left behind (removed)
+	// from its own in-flight ones (kept).
+	instance string
 }
 
 // New returns a store over root. The caller keeps ownership of root.
 func New(root *fsroot.Root, opt Options) *Store {
-	return &Store{root: root, opt: opt}
+	return &Store{root: root, opt: opt, instance: rand.Text()[:tmpInstanceLen]}
 }
 
-// tmpMarker is in the names of in-flight atomic writes.
-const tmpMarker = ".quire-tmp-"
+// tmpMarker is in the names of in-flight atomic writes:
+// "." + name + tmpMarker + instance + random, the last two of
+// tmpInstanceLen and tmpRandomLen base32 letters.
+const (
+	tmpMarker      = ".quire-tmp-"
+	tmpInstanceLen = 8
+	tmpRandomLen   = 12
+)
 
 // internal reports whether name is one of the store's own temp files.
 func internal(name string) bool {
@@ -69,6 +79,8 @@ func kindErr(p string, err error) error {
 		return nil
 	case errors.Is(err, fsroot.ErrNameTooLong), errors.Is(err, syscall.ENAMETOOLONG):
 		return nameTooLong(err)
+	case errors.Is(err, syscall.ENOSPC), errors.Is(err, syscall.EDQUOT):
+		return errkind.New(errkind.Storage, "Cannot write "+p+": the disk is full (or the disk quota is used up)", err)
 	case errors.Is(err, fsroot.ErrInvalidPath):
 		return errkind.New(errkind.NotFound, p+" is outside root contents directory", err)
 	case errors.Is(err, fsroot.ErrProtected):
@@ -215,7 +227,7 @@ func (s *Store) Write(ctx context.Context, p string, r io.Reader) (contents.Info
 		return contents.Info{}, kindErr(p, &fs.PathError{Op: "write", Path: p, Err: fsroot.ErrNotRegular})
 	}
 	dir := parent(p)
-	tmp := join(dir, "."+base(p)+tmpMarker+rand.Text()[:12])
+	tmp := join(dir, "."+base(p)+tmpMarker+s.instance+rand.Text()[:tmpRandomLen])
 	f, err := s.root.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o666)
 	if err != nil {
 		return contents.Info{}, kindErr(p, err)
@@ -244,8 +256,36 @@ func (s *Store) Write(ctx context.Context, p string, r io.Reader) (contents.Info
 		_ = s.root.Remove(tmp)
 		return contents.Info{}, kindErr(p, err)
 	}
-	s.syncDir(dir)
+	s.syncDirDropTemps(dir, base(p))
 	return s.Stat(ctx, p)
+}
+
+// syncDirDropTemps makes the rename of name in dir durable and removes the
+// temps of name that an earlier, killed process left there (hidden from
+// listings, but taking space). Temps of this store are in-flight writes
+// and stay. Best effort: a failure only leaves the leftovers for the next
+// save. The names come from the directory handle the sync needs anyway.
+func (s *Store) syncDirDropTemps(dir, name string) {
+	d, err := s.root.Open(dir)
+	if err != nil {
+		return
+	}
+	defer d.Close()
+	names, _ := d.Readdirnames(-1)
+	for _, n := range names {
+		if staleTemp(n, name, s.instance) {
+			_ = s.root.Remove(join(dir, n))
+		}
+	}
+	_ = d.Sync()
+}
+
+// staleTemp reports whether n is a temp of name's atomic writes made by
+// another store instance than instance (a process that died mid-save).
+func staleTemp(n, name, instance string) bool {
+	prefix := "." + name + tmpMarker
+	rest, ok := strings.CutPrefix(n, prefix)
+	return ok && len(rest) == tmpInstanceLen+tmpRandomLen && !strings.Contains(rest, ".") && !strings.HasPrefix(rest, instance)
 }
 
 func (s *Store) writeInPlace(p string, r io.Reader) (contents.Info, error) {

@@ -116,3 +116,45 @@ func TestTrashDefaultLocation(t *testing.T) {
 		t.Errorf("not in $XDG_DATA_HOME/Trash: %v", err)
 	}
 }
+
+// TestWriteDropsTempsOfDeadProcesses: the temps a killed server left
+// beside a file are hidden from listings and removed by the next write of
+// that file; other names that merely look alike stay.
+func TestWriteDropsTempsOfDeadProcesses(t *testing.T) {
+	dir := t.TempDir()
+	stale := []string{".a.ipynb.quire-tmp-ABCDEFGH234567ABCDEF", ".a.ipynb.quire-tmp-ZZZZZZZZ234567ABCDEF"}
+	kept := []string{
+		".b.ipynb.quire-tmp-ABCDEFGH234567ABCDEF",  // another file's temp
+		".a.ipynb.quire-tmp-SHORT",                 // not a temp name Quire makes
+		".a.ipynb.quire-tmp-x.quire-tmp-ABCDEFGH2", // a temp of "a.ipynb.quire-tmp-x"
+		"a.ipynb.quire-tmp-ABCDEFGH234567ABCDEF",   // not hidden: a user's file
+	}
+	for _, n := range append(append([]string{"a.ipynb"}, stale...), kept...) {
+		if err := os.WriteFile(filepath.Join(dir, n), []byte("partial"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	s := fsstore.New(mustOpenRoot(t, dir), fsstore.Options{})
+	list, err := s.List(context.Background(), "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range list {
+		if strings.Contains(e.Name, ".quire-tmp-") && strings.HasPrefix(e.Name, ".") {
+			t.Errorf("listing shows the temp %s", e.Name)
+		}
+	}
+	if _, err := s.Write(context.Background(), "a.ipynb", strings.NewReader("new")); err != nil {
+		t.Fatal(err)
+	}
+	for _, n := range stale {
+		if _, err := os.Stat(filepath.Join(dir, n)); !os.IsNotExist(err) {
+			t.Errorf("%s survived the next write of a.ipynb: %v", n, err)
+		}
+	}
+	for _, n := range kept {
+		if _, err := os.Stat(filepath.Join(dir, n)); err != nil {
+			t.Errorf("%s was removed: %v", n, err)
+		}
+	}
+}
