@@ -89,7 +89,12 @@ func redactPair(part string, depth int) string {
 	if sensitiveQueryKey(k) {
 		return k + "=" + Secret
 	}
-	return redactNested(k, depth) + "=" + redactNested(v, depth)
+	// A key that hid a secret (or nested too deep to tell) may pair with
+	// one: its value goes too.
+	if rk := redactNested(k, depth); rk != k {
+		return rk + "=" + Secret
+	}
+	return k + "=" + redactNested(v, depth)
 }
 
 // redactNested redacts x, a key or value that may itself be a URL or query,
