@@ -80,6 +80,21 @@ func SafeNext(next, base string) string {
 // a browser resolves it to the same path on the same origin.
 func Location(target, base string) (string, bool) {
 	base = normBase(base)
+	out, ok := location(target, base)
+	if !ok {
+		return "", false
+	}
+	// The result must be a target this function accepts as it is: resolving
+	// dot segments can bring an encoded slash to the front ("/./%2F" →
+	// "/%2F"), a form refused when it comes first.
+	if again, ok := location(out, base); !ok || again != out {
+		return "", false
+	}
+	return out, true
+}
+
+// location is Location without the fixed-point check; base is normalised.
+func location(target, base string) (string, bool) {
 	if target == "" || len(target) > 4096 {
 		return "", false
 	}
