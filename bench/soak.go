@@ -43,8 +43,12 @@ type soakLevels struct {
 	rawRSS     float64 // MiB, as found
 	anon, file float64 // MiB: the anonymous (heap, stacks) and file-backed (the binary's pages) parts of rss
 	rss        float64 // MiB, after a garbage collection that returned free memory
-	fds        int
-	goroutines int
+	// From the Go runtime's memory classes (the dump's .mem file), MiB:
+	// live heap objects, and all the runtime holds (total less released).
+	// RSS beyond goHeld is memory the Go runtime does not manage.
+	goObjects, goHeld float64
+	fds               int
+	goroutines        int
 }
 
 // soakScenario drives a mixed load (contents, kernels, WebSockets, logins)
@@ -103,6 +107,7 @@ func soakScenario(cfg config) scenario {
 				return nil, err
 			}
 			fmt.Fprintf(e.log, "bench: soak     levels before: %s\n", before)
+			keepHeap(e, cfg.profile, dump, "before")
 			peak := before
 			ops, err := load.run(ctx, cfg.soakFor, func() error {
 				l, err := soakRead(ctx, srv, dump)
@@ -125,6 +130,7 @@ func soakScenario(cfg config) scenario {
 				return nil, err
 			}
 			fmt.Fprintf(e.log, "bench: soak     levels after:  %s (%d operations)\n", after, ops)
+			keepHeap(e, cfg.profile, dump, "after")
 			s := make(samples)
 			s.add(mRaw0.name, before.rawRSS)
 			s.add(mRawMax.name, peak.rawRSS)
@@ -147,6 +153,27 @@ func soakScenario(cfg config) scenario {
 	}
 }
 
+// keepHeap copies the heap profile and the runtime's memory classes of
+// the last reading (written beside the goroutine dump) into the -profile
+// directory as soak-<when>.heap and soak-<when>.mem, so that a level that
+// did not come back can be looked into (`go tool pprof -diff_base
+// soak-before.heap soak-after.heap`; RSS beyond the .mem total is memory
+// the Go runtime does not manage).
+func keepHeap(e *env, dir, dump, when string) {
+	if dir == "" {
+		return
+	}
+	for _, ext := range []string{".heap", ".mem"} {
+		b, err := os.ReadFile(dump + ext)
+		if err == nil {
+			err = os.WriteFile(filepath.Join(dir, "soak-"+when+ext), b, 0o600)
+		}
+		if err != nil {
+			fmt.Fprintf(e.log, "bench: soak     keeping the %s of the levels %q: %v\n", ext, when, err)
+		}
+	}
+}
+
 // soakWarmup is how long the load runs before the levels "before": a
 // tenth of the soak, between 10 s and 2 minutes, so that code paths the
 // load touches have been paged in and caches filled before the levels
@@ -156,7 +183,8 @@ func soakWarmup(d time.Duration) time.Duration {
 }
 
 func (l soakLevels) String() string {
-	return fmt.Sprintf("RSS %.1f MiB (anonymous %.1f, file %.1f; %.1f MiB as found), %d open files, %d goroutines", l.rss, l.anon, l.file, l.rawRSS, l.fds, l.goroutines)
+	return fmt.Sprintf("RSS %.1f MiB (anonymous %.1f, file %.1f; %.1f MiB as found; Go runtime holds %.1f, live objects %.1f), %d open files, %d goroutines",
+		l.rss, l.anon, l.file, l.rawRSS, l.goHeld, l.goObjects, l.fds, l.goroutines)
 }
 
 // soakCheck fails when a level did not come back.
@@ -195,7 +223,7 @@ func soakFloor(ctx context.Context, srv *server, dump string) (soakLevels, error
 			return low, err
 		}
 		if i == 0 || l.rss < low.rss {
-			low.rss, low.anon, low.file = l.rss, l.anon, l.file
+			low.rss, low.anon, low.file, low.goObjects, low.goHeld = l.rss, l.anon, l.file, l.goObjects, l.goHeld
 		}
 		if i == 0 {
 			low.rawRSS, low.fds, low.goroutines = l.rawRSS, l.fds, l.goroutines
@@ -251,12 +279,37 @@ func soakRead(ctx context.Context, srv *server, dump string) (soakLevels, error)
 	if l.file, err = srv.mib("RssFile"); err != nil {
 		return l, err
 	}
+	if l.goObjects, l.goHeld, err = readMemClasses(dump + ".mem"); err != nil {
+		return l, err
+	}
 	fds, err := os.ReadDir(fmt.Sprintf("/proc/%d/fd", srv.pid))
 	if err != nil {
 		return l, err
 	}
 	l.fds = len(fds)
 	return l, nil
+}
+
+// readMemClasses reads the runtime's memory classes Quire writes beside
+// its goroutine dump ("name bytes" lines) and returns the live heap
+// objects and what the runtime holds (total less released), in MiB.
+func readMemClasses(path string) (objects, held float64, err error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return 0, 0, err
+	}
+	v := map[string]float64{}
+	for line := range strings.Lines(string(b)) {
+		name, n, ok := strings.Cut(strings.TrimSpace(line), " ")
+		if f, err := strconv.ParseUint(n, 10, 64); ok && err == nil {
+			v[name] = float64(f) / (1 << 20)
+		}
+	}
+	total, ok := v["/memory/classes/total:bytes"]
+	if !ok {
+		return 0, 0, fmt.Errorf("%s: no /memory/classes/total:bytes", path)
+	}
+	return v["/memory/classes/heap/objects:bytes"], total - v["/memory/classes/heap/released:bytes"], nil
 }
 
 // withEnv returns sp with env entries added to its environment.

@@ -7,8 +7,11 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"runtime"
 	"runtime/debug"
+	"runtime/metrics"
 	"runtime/pprof"
+	"strings"
 	"sync"
 	"syscall"
 )
@@ -20,10 +23,11 @@ import (
 // QUIRE_GOROUTINE_DUMP=file: a signal and a 0600 file need no route, so
 // nothing about the process is exposed over HTTP, even by mistake. The
 // file is replaced atomically, so a reader never sees half a dump; the
-// heap profile goes to file.heap first.
+// heap profile goes to file.heap and the runtime's memory classes to
+// file.mem first.
 //
-// Before writing, it collects garbage and returns free memory to the
-// system (debug.FreeOSMemory), so the RSS read once the dump is there is
+// Before the dump appears, it collects garbage and returns free memory to
+// the system (debug.FreeOSMemory), so the RSS read once the dump is there is
 // what the server holds, not what the Go runtime keeps from the last
 // burst of allocations until its next collection (one argon2 password
 // check alone allocates 10 MiB, and an idle process collects only every
@@ -52,8 +56,14 @@ func goroutineDumps(path string, stderr io.Writer) (stop func()) {
 	}
 }
 
+// writeGoroutines writes the dump and its companions. Writing profiles
+// allocates (the heap profile's cost grows with the number of distinct
+// allocation stacks the process has seen, so it grows with uptime), so
+// the collection that returns free memory runs after them and just before
+// the dump appears: a reader who takes RSS once the dump is there must not
+// see the dump's own garbage.
 func writeGoroutines(path string) error {
-	debug.FreeOSMemory()
+	runtime.GC() // the heap profile shows what is live now
 	tmp := path + ".tmp"
 	f, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
 	if err != nil {
@@ -67,12 +77,38 @@ func writeGoroutines(path string) error {
 		err = writeHeap(path + ".heap")
 	}
 	if err == nil {
+		debug.FreeOSMemory()
+		err = writeMemClasses(path + ".mem")
+	}
+	if err == nil {
 		err = os.Rename(tmp, path)
 	}
 	if err != nil {
 		os.Remove(tmp)
 	}
 	return err
+}
+
+// writeMemClasses writes the Go runtime's memory classes (runtime/metrics
+// /memory/classes/..., one "name bytes" line each) beside the dump: what
+// the runtime itself maps, heap or not (stacks, GC metadata, free pages not
+// yet returned), so that RSS the runtime does not account for (SQLite's
+// allocator, say) shows as the difference.
+func writeMemClasses(path string) error {
+	var samples []metrics.Sample
+	for _, d := range metrics.All() {
+		if strings.HasPrefix(d.Name, "/memory/classes/") {
+			samples = append(samples, metrics.Sample{Name: d.Name})
+		}
+	}
+	metrics.Read(samples)
+	var b strings.Builder
+	for _, s := range samples {
+		if s.Value.Kind() == metrics.KindUint64 {
+			fmt.Fprintf(&b, "%s %d\n", s.Name, s.Value.Uint64())
+		}
+	}
+	return os.WriteFile(path, []byte(b.String()), 0o600)
 }
 
 // writeHeap writes the heap profile (pprof format) beside the dump, for

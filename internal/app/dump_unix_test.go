@@ -6,6 +6,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -14,7 +15,7 @@ import (
 
 // TestGoroutineDumpOnSignal: with QUIRE_GOROUTINE_DUMP set, SIGUSR1 writes
 // a 0600 goroutine profile whose first line holds the count, and a heap
-// profile beside it.
+// profile and the runtime's memory classes beside it.
 func TestGoroutineDumpOnSignal(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "goroutines.txt")
 	env := envFunc(func(k string) (string, bool) {
@@ -46,6 +47,19 @@ func TestGoroutineDumpOnSignal(t *testing.T) {
 	}
 	if fi, err := os.Stat(path + ".heap"); err != nil || fi.Size() == 0 || fi.Mode().Perm() != 0o600 {
 		t.Errorf("no 0600 heap profile beside the dump: %v", err)
+	}
+	mem, err := os.ReadFile(path + ".mem")
+	if err != nil {
+		t.Fatalf("no memory classes beside the dump: %v", err)
+	}
+	total := ""
+	for line := range strings.Lines(string(mem)) {
+		if v, ok := strings.CutPrefix(strings.TrimSpace(line), "/memory/classes/total:bytes "); ok {
+			total = v
+		}
+	}
+	if n, err := strconv.ParseUint(total, 10, 64); err != nil || n == 0 {
+		t.Errorf("memory classes have no total (%q): %s", total, mem)
 	}
 	if _, err := os.Stat(path + ".tmp"); !os.IsNotExist(err) {
 		t.Errorf("the temp file of the dump is left: %v", err)
