@@ -419,6 +419,15 @@ func (n *Notary) adopt(db *sql.DB) error {
 	return nil
 }
 
+// pageCacheKiB bounds SQLite's page cache for the signature database
+// (its default is 2 MiB per connection). The cache lives outside the Go
+// heap and fills as the database grows (a row per signed save, up to
+// CacheSize rows), so left at the default it is resident memory that only
+// grows for the first hours of a busy server. Lookups go by one index
+// (algorithm, signature), whose upper levels fit in far less; a miss costs
+// a read of a page the OS most likely still caches.
+const pageCacheKiB = 256
+
 // connect opens path with one connection (so ":memory:" persists and the
 // Notary's statements never race each other) and creates nbformat's table
 // and index if missing.
@@ -431,7 +440,8 @@ func (n *Notary) connect(path string) (*sql.DB, error) {
 			return nil, err
 		}
 	}
-	dsn := path + "?_busy_timeout=" + strconv.FormatInt(n.opt.BusyTimeout.Milliseconds(), 10) + "&_txlock=immediate"
+	dsn := path + "?_busy_timeout=" + strconv.FormatInt(n.opt.BusyTimeout.Milliseconds(), 10) + "&_txlock=immediate" +
+		"&_pragma=cache_size(-" + strconv.Itoa(pageCacheKiB) + ")"
 	db, err := sql.Open("sqlite", dsn)
 	if err != nil {
 		return nil, fmt.Errorf("trust: open signature database: %w", err)

@@ -424,3 +424,25 @@ func TestConcurrentUse(t *testing.T) {
 		t.Errorf("%d rows, want 80", got)
 	}
 }
+
+// The signature database's page cache is bounded below SQLite's 2 MiB
+// default, also after the database is reopened because its file was
+// replaced.
+func TestPageCacheBounded(t *testing.T) {
+	n := openWithSecret(t, "", trust.Options{})
+	check := func(when string) {
+		t.Helper()
+		v, err := trust.PageCacheKiB(n)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if v != -256 {
+			t.Errorf("%s: PRAGMA cache_size = %d, want -256 (256 KiB)", when, v)
+		}
+	}
+	check("opened")
+	if err := os.Remove(n.DatabasePath()); err != nil {
+		t.Fatal(err)
+	}
+	check("reopened")
+}
