@@ -223,9 +223,10 @@ type env struct {
 	tmp     string   // removed at exit
 	cleanup *cleanup // every started process and temp dir
 	log     io.Writer
-	nb      *notebook // generated once; the same bytes for every server
-	seen    []string  // facts observed during the run, for the header
-	pwHash  string    // login-flood's argon2 hash, made once per run
+	nb      *notebook  // generated once; the same bytes for every server
+	seen    []string   // facts observed during the run, for the header
+	pwHash  string     // login-flood's argon2 hash, made once per run
+	hello   helloFloor // start's floor server, built once per run
 }
 
 // observe records a fact about a server for the results header, once.

@@ -7,17 +7,28 @@ import (
 	"time"
 )
 
+// Goals over the floor Go itself sets (issue #15's decision): a start and
+// an idle RSS each at most this many times a net/http hello-world's.
+const floorGoal = 2.5
+
 // startScenario measures process start → first 200 from /api/status, and
-// the resident memory of the idle server shortly after.
+// the resident memory of the idle server shortly after; each round also
+// measures a net/http hello-world server the same way (the floor).
 func startScenario(cfg config) scenario {
 	mStart := metric{name: "start (process → first 200 from /api/status)", unit: millis, p90: true, goal: 0.05}
 	mIdle := metric{name: fmt.Sprintf("idle RSS (%v after ready)", cfg.idleWait), unit: mebis, goal: 0.2}
+	mFloorStart := metric{name: "start, Go net/http hello-world floor (same round)", unit: millis}
+	mStartX := metric{name: "start ÷ hello-world floor", unit: factor, goal: floorGoal, own: true}
+	mFloorIdle := metric{name: fmt.Sprintf("idle RSS (%v after ready), Go net/http hello-world floor", cfg.idleWait), unit: mebis}
+	mIdleX := metric{name: "idle RSS ÷ hello-world floor", unit: factor, goal: floorGoal, own: true}
 	return scenario{
 		name: "start",
 		about: fmt.Sprintf("%d starts per server after one uncounted warm-up start; /api/status polled every %v; "+
-			"VmRSS of the server process %v after ready; each start serves an empty directory",
-			cfg.startRuns, readyPoll, cfg.idleWait),
-		metrics: []metric{mStart, mIdle},
+			"VmRSS of the server process %v after ready; each start serves an empty directory; after each start, the floor: "+
+			"a net/http hello-world server built by the same Go toolchain (answers every request with a small JSON body) started "+
+			"and measured the same way; ÷ floor rows are per-round ratios (medians shown), Quire's own goal ≤ %.1f",
+			cfg.startRuns, readyPoll, cfg.idleWait, floorGoal),
+		metrics: []metric{mStart, mIdle, mFloorStart, mStartX, mFloorIdle, mIdleX},
 		rounds:  cfg.startRuns,
 		warmup:  true, // page cache, Python bytecode
 		run: func(ctx context.Context, e *env, sp spec) (samples, error) {
@@ -39,9 +50,48 @@ func startScenario(cfg config) scenario {
 				return s, fmt.Errorf("idle RSS: %w", err)
 			}
 			s.add(mIdle.name, rss)
-			return s, srv.stop()
+			if err := srv.stop(); err != nil {
+				return s, err
+			}
+			floor, err := measureStart(ctx, e, root)
+			if err != nil {
+				return s, err
+			}
+			s.add(mFloorStart.name, ms(floor.ready))
+			s.add(mStartX.name, float64(srv.ready)/float64(floor.ready))
+			s.add(mFloorIdle.name, floor.rss)
+			s.add(mIdleX.name, rss/floor.rss)
+			return s, nil
 		},
 	}
+}
+
+// startFigures are one start's time to ready and idle RSS (MiB).
+type startFigures struct {
+	ready time.Duration
+	rss   float64
+}
+
+// measureStart starts the hello-world floor once, as the scenario starts a
+// server, and reads its time to ready and its RSS after the idle wait.
+func measureStart(ctx context.Context, e *env, root string) (startFigures, error) {
+	sp, err := e.hello.spec(ctx, e)
+	if err != nil {
+		return startFigures{}, err
+	}
+	srv, err := startServer(ctx, e, sp, root)
+	if err != nil {
+		return startFigures{}, fmt.Errorf("hello-world floor: %w", err)
+	}
+	defer srv.stop()
+	if err := sleep(ctx, e.cfg.idleWait); err != nil {
+		return startFigures{}, err
+	}
+	rss, err := srv.rssMiB()
+	if err != nil {
+		return startFigures{}, fmt.Errorf("hello-world floor: idle RSS: %w", err)
+	}
+	return startFigures{ready: srv.ready, rss: rss}, srv.stop()
 }
 
 // sleep waits for d or until ctx is done.
