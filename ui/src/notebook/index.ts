@@ -6,6 +6,7 @@ import type { Extension } from "@codemirror/state";
 import { ApiError, contents, kernels, kernelspecs, pageUrl, sessions, type KernelSpecs, type SessionModel } from "../api";
 import { h } from "../dom";
 import { confirmDialog, notify, promptDialog, showDialog } from "../dialog";
+import { joinPath, splitPath } from "../paths";
 import { mountShell, type Shell } from "../shell";
 import type { MimeBundle, Output, OutputArea } from "../outputs/index";
 import type { Cell, CellHost } from "./cell";
@@ -142,15 +143,6 @@ function cancelIdle(id: number): void {
 
 function errText(e: unknown): string {
   return e instanceof Error ? e.message : String(e);
-}
-
-function splitPath(p: string): { dir: string; name: string } {
-  const i = p.lastIndexOf("/");
-  return i < 0 ? { dir: "", name: p } : { dir: p.slice(0, i), name: p.slice(i + 1) };
-}
-
-function joinPath(dir: string, name: string): string {
-  return dir ? dir + "/" + name : name;
 }
 
 class NotebookView implements CellHost {
