@@ -11,7 +11,7 @@
 import "./notebook.css";
 import type { Extension } from "@codemirror/state";
 import { contents, pageUrl } from "../api";
-import { confirmDialog, errText, notify, promptDialog, showDialog } from "../dialog";
+import { confirmDialog, errText, notify, promptDialog } from "../dialog";
 import { h } from "../dom";
 import { joinPath, splitPath } from "../paths";
 import { mountShell, type Shell } from "../shell";
@@ -26,7 +26,7 @@ import { KernelSession } from "./kernelsession";
 import { KernelStatusView } from "./kernelstatus";
 import { infoLanguage, newCell, parseNotebook, serialiseCell, wantsIds, type CellData, type CellType, type Json, type NotebookData } from "./model";
 import { CellRunner } from "./runner";
-import { SaveController, saveAsCopy, saveIndicator, type ConflictChoice } from "./save";
+import { SaveController, conflictDialog, saveAsCopy, saveIndicator } from "./save";
 import { Selection } from "./selection";
 import { isMac, showShortcuts } from "./shortcuts";
 import { Toolbar, type ToolbarActions } from "./toolbar";
@@ -60,8 +60,6 @@ class NotebookView implements CellHost {
   private trust: TrustControl;
 
   constructor(root: HTMLElement, path: string) {
-    // The parts read the path through view: a rename changes it.
-    const view = this;
     this.notebookPath = path;
     const { name } = splitPath(path);
     this.shell = mountShell(root, name);
@@ -77,9 +75,7 @@ class NotebookView implements CellHost {
     });
     this.kernel = new KernelSession(
       {
-        get notebookPath() {
-          return view.notebookPath;
-        },
+        notebookPath: () => this.notebookPath,
         metadata: () => this.nb.metadata,
         changed: () => this.saves.changed(),
         clearRunning: () => this.runner.clearRunning(),
@@ -95,7 +91,7 @@ class NotebookView implements CellHost {
       checkpoint: async () => {
         await contents.createCheckpoint(this.notebookPath);
       },
-      askConflict: () => this.askConflict(),
+      askConflict: () => conflictDialog(this.notebookPath),
       reload: () => this.load(),
       saveCopy: () => this.saveCopy(),
       notify: (text, kind) => notify(text, kind),
@@ -104,9 +100,7 @@ class NotebookView implements CellHost {
     this.shell.tools.append(indicator.el, this.status.nameEl, this.status.stateEl);
 
     this.trust = new TrustControl({
-      get notebookPath() {
-        return view.notebookPath;
-      },
+      notebookPath: () => this.notebookPath,
       cells: () => this.list.cells,
       saveIfDirty: async () => {
         if (this.saves.isDirty) await this.saves.save(false);
@@ -133,9 +127,7 @@ class NotebookView implements CellHost {
       updateTrust: () => this.trust.update(),
     });
     this.runner = new CellRunner({
-      get notebookPath() {
-        return view.notebookPath;
-      },
+      notebookPath: () => this.notebookPath,
       cells: () => this.list.cells,
       kernel: () => this.kernel.connection,
       waitConnected: (ms) => this.kernel.waitConnected(ms),
@@ -160,7 +152,7 @@ class NotebookView implements CellHost {
       const t = ev.target as HTMLElement;
       const el = t.closest?.(".nb-cell");
       const c = el ? this.list.cellOf(el) : undefined;
-      if (c) this.cellMouseDown(c, ev, c.onSource(t));
+      if (c) this.sel.mouseDown(c, ev, c.onSource(t));
     });
     listEl.addEventListener("focusin", (ev) => {
       const t = ev.target as HTMLElement;
@@ -172,7 +164,7 @@ class NotebookView implements CellHost {
       const t = ev.target as HTMLElement;
       const el = t.closest?.(".nb-cell");
       const c = el ? this.list.cellOf(el) : undefined;
-      if (c && c.onRendered(t)) this.cellDoubleClick(c);
+      if (c && c.onRendered(t)) this.sel.doubleClick(c);
     });
     this.saves.watchPage(() => this.loaded);
     restoreClipboard();
@@ -270,20 +262,6 @@ class NotebookView implements CellHost {
     this.languageName = key;
     this.language = ext;
     for (const c of this.list.cells) c.setLanguage(ext);
-  }
-
-  private async askConflict(): Promise<ConflictChoice> {
-    const r = await showDialog<"mine" | "theirs" | "copy">({
-      testid: "conflict-dialog",
-      title: "The notebook changed on disk",
-      body: `${this.notebookPath} was changed by someone or something else since you opened it. Keep your version (overwrite the file), load the version on disk (your unsaved changes are lost), or save yours as a copy?`,
-      buttons: [
-        { label: "Keep mine", value: "mine", primary: true },
-        { label: "Load theirs", value: "theirs", danger: true },
-        { label: "Save as copy", value: "copy" },
-      ],
-    });
-    return r.value;
   }
 
   private async saveCopy(): Promise<void> {
@@ -403,39 +381,6 @@ class NotebookView implements CellHost {
         return true;
       },
     };
-  }
-
-  private cellMouseDown(cell: Cell, ev: MouseEvent, onSource: boolean): void {
-    const t = ev.target as HTMLElement;
-    if (ev.button !== 0) return;
-    if (onSource) {
-      if (ev.shiftKey && !cell.editor) {
-        ev.preventDefault();
-        this.sel.select(cell.index, true);
-        this.sel.commandMode();
-        return;
-      }
-      this.sel.select(cell.index);
-      if (!cell.editor || (cell.type === "markdown" && cell.rendered)) {
-        ev.preventDefault();
-        const coords = { x: ev.clientX, y: ev.clientY };
-        cell.focusEditor("keep", coords);
-      }
-      this.sel.setMode("edit");
-      return;
-    }
-    if (t.closest("input, textarea, select, button, a, iframe, summary, [contenteditable]")) {
-      this.sel.select(cell.index, ev.shiftKey);
-      return;
-    }
-    this.sel.select(cell.index, ev.shiftKey);
-    if (this.sel.mode === "edit") this.sel.commandMode();
-  }
-
-  private cellDoubleClick(cell: Cell): void {
-    if (cell.type !== "markdown") return;
-    this.sel.select(cell.index);
-    this.sel.editMode("end");
   }
 
   // ---- keyboard and running -------------------------------------------------------

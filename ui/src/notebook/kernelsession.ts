@@ -9,7 +9,8 @@ import { infoLanguage, type Json } from "./model";
 import { clientIdFor, forgetRuns } from "./runstore";
 
 export interface KernelSessionHost {
-  readonly notebookPath: string;
+  /** notebookPath is where the notebook is now (a rename moves it). */
+  notebookPath(): string;
   /** metadata is the notebook's metadata: kernelspec is read and set there, language_info set. */
   metadata(): Json;
   changed(): void;
@@ -138,7 +139,7 @@ export class KernelSession {
     this.status.setState("starting");
     this.status.setName(this.displayName(name));
     try {
-      this.session = await sessions.create(this.host.notebookPath, name);
+      this.session = await sessions.create(this.host.notebookPath(), name);
     } catch (e) {
       notify("The kernel did not start: " + errText(e), "error");
       this.status.setState("dead");

@@ -17,7 +17,8 @@ interface RunBatch {
 }
 
 export interface RunnerHost {
-  readonly notebookPath: string;
+  /** notebookPath is where the notebook is now (a rename moves it). */
+  notebookPath(): string;
   cells(): readonly Cell[];
   /** kernel is the connection runs go to, if any. */
   kernel(): KernelConnection | null;
@@ -100,7 +101,7 @@ export class CellRunner {
       notify(errText(e) + " The cell was not run.", "error");
       return false;
     }
-    rememberRun(k.kernelId, msgId, this.host.notebookPath, cellKey(cell));
+    rememberRun(k.kernelId, msgId, this.host.notebookPath(), cellKey(cell));
     batch.ids.set(cell, msgId);
     this.runIds.set(cell, msgId);
     cell.setRunning(true);
@@ -121,7 +122,7 @@ export class CellRunner {
     const k = this.host.kernel();
     if (!k) return undefined;
     const r = lookupRun(k.kernelId, msgId);
-    if (!r || r.path !== this.host.notebookPath) return undefined;
+    if (!r || r.path !== this.host.notebookPath()) return undefined;
     if (msg.channel === "iopub" && msg.header.msg_type === "status" && msg.content.execution_state === "idle") {
       forgetRuns(k.kernelId, [msgId]);
       return undefined;

@@ -3,7 +3,7 @@
 // since it was read (the server answers 412 to the If-Match of the hash
 // last read or written).
 import { ApiError, contents } from "../api";
-import { errText } from "../dialog";
+import { errText, showDialog } from "../dialog";
 import { h } from "../dom";
 import { joinPath, splitPath } from "../paths";
 import { copyName, type Json } from "./model";
@@ -157,6 +157,21 @@ export function saveIndicator(): { el: HTMLElement; show: (state: SaveState, det
       el.title = detail;
     },
   };
+}
+
+/** conflictDialog asks what to do about the notebook at path changed on disk. */
+export async function conflictDialog(path: string): Promise<ConflictChoice> {
+  const r = await showDialog<"mine" | "theirs" | "copy">({
+    testid: "conflict-dialog",
+    title: "The notebook changed on disk",
+    body: `${path} was changed by someone or something else since you opened it. Keep your version (overwrite the file), load the version on disk (your unsaved changes are lost), or save yours as a copy?`,
+    buttons: [
+      { label: "Keep mine", value: "mine", primary: true },
+      { label: "Load theirs", value: "theirs", danger: true },
+      { label: "Save as copy", value: "copy" },
+    ],
+  });
+  return r.value;
 }
 
 /** saveAsCopy writes the notebook next to path under the first free copy

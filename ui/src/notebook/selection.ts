@@ -217,4 +217,41 @@ export class Selection {
     if (this.current === "edit") this.commandMode();
     else this.focusActive();
   }
+
+  /** mouseDown: a press on cell, onSource when on its source text: select
+   *  it (shift extends), and enter edit mode on the source, command mode
+   *  elsewhere. */
+  mouseDown(cell: Cell, ev: MouseEvent, onSource: boolean): void {
+    const t = ev.target as HTMLElement;
+    if (ev.button !== 0) return;
+    if (onSource) {
+      if (ev.shiftKey && !cell.editor) {
+        ev.preventDefault();
+        this.select(cell.index, true);
+        this.commandMode();
+        return;
+      }
+      this.select(cell.index);
+      if (!cell.editor || (cell.type === "markdown" && cell.rendered)) {
+        ev.preventDefault();
+        const coords = { x: ev.clientX, y: ev.clientY };
+        cell.focusEditor("keep", coords);
+      }
+      this.setMode("edit");
+      return;
+    }
+    if (t.closest("input, textarea, select, button, a, iframe, summary, [contenteditable]")) {
+      this.select(cell.index, ev.shiftKey);
+      return;
+    }
+    this.select(cell.index, ev.shiftKey);
+    if (this.current === "edit") this.commandMode();
+  }
+
+  /** doubleClick on rendered markdown edits it. */
+  doubleClick(cell: Cell): void {
+    if (cell.type !== "markdown") return;
+    this.select(cell.index);
+    this.editMode("end");
+  }
 }

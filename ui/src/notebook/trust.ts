@@ -20,7 +20,8 @@ export function notebookTrusted(cells: readonly TrustCell[]): boolean {
 }
 
 export interface TrustHost {
-  readonly notebookPath: string;
+  /** notebookPath is where the notebook is now (a rename moves it). */
+  notebookPath(): string;
   cells(): readonly TrustCell[];
   /** saveIfDirty saves unsaved changes first, so what is trusted is what the user sees. */
   saveIfDirty(): Promise<void>;
@@ -59,7 +60,7 @@ export class TrustControl {
     // (pasted or uploaded outputs included) is what gets trusted.
     await this.host.saveIfDirty();
     try {
-      await contents.trust(this.host.notebookPath);
+      await contents.trust(this.host.notebookPath());
     } catch (e) {
       // An empty 201 body is fine; anything the server refused is not.
       if (e instanceof ApiError) {
