@@ -121,3 +121,8 @@ export function notify(message: string, kind: "info" | "error" = "info", ms = 40
   noticeBox.appendChild(n);
   if (kind !== "error") setTimeout(() => n.remove(), ms);
 }
+
+/** errText is an error's message, for a notice. */
+export function errText(e: unknown): string {
+  return e instanceof Error ? e.message : String(e);
+}

@@ -1,6 +1,6 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { notebookUploadBody } from "../src/files/util";
+import { notebookUploadBody } from "../src/files/uploadbody";
 
 // An uploaded notebook must arrive untrusted: the body the upload PUTs
 // carries no trust marker, whatever the file claimed (issue #14, hole 6).

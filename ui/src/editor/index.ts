@@ -6,6 +6,7 @@ import { ApiError, contents, encodePath, filesUrl, pageUrl, request } from "../a
 import type { ContentsModel } from "../api";
 import { notify, showDialog } from "../dialog";
 import { h } from "../dom";
+import { splitPath } from "../paths";
 import { mountShell } from "../shell";
 import { closeBrackets, closeBracketsKeymap } from "@codemirror/autocomplete";
 import { defaultKeymap, history, historyKeymap, indentWithTab } from "@codemirror/commands";
@@ -41,11 +42,6 @@ type SaveState = "saved" | "unsaved" | "saving" | "error";
 
 function errMsg(e: unknown): string {
   return e instanceof ApiError ? e.message : String((e as Error)?.message || e);
-}
-
-function splitPath(path: string): { dir: string; name: string } {
-  const i = path.lastIndexOf("/");
-  return i < 0 ? { dir: "", name: path } : { dir: path.slice(0, i), name: path.slice(i + 1) };
 }
 
 /** Colours of the editor follow the page theme through CSS variables. */

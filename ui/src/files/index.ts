@@ -12,8 +12,8 @@ import type { Shell } from "../shell";
 import { RunningPanel, loadRunning, shutdownKernel } from "./running";
 import type { RunningData } from "./running";
 import { uploadFiles } from "./upload";
-import { baseName, compareEntries, isBinary, joinPath, stemLength } from "./util";
-import type { SortKey } from "./util";
+import { baseName, joinPath, stemLength } from "../paths";
+import { compareEntries, isBinary, type SortKey } from "./entries";
 
 /** POLL_MS is how often a visible page refreshes the listing and kernels. */
 const POLL_MS = 10_000;

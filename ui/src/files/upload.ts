@@ -4,7 +4,8 @@
 import { ApiError, encodePath, request } from "../api";
 import { confirmDialog, notify } from "../dialog";
 import { formatSize, h } from "../dom";
-import { bytesToBase64, joinPath, notebookUploadBody } from "./util";
+import { joinPath } from "../paths";
+import { bytesToBase64, notebookUploadBody } from "./uploadbody";
 
 /** CHUNK is the raw bytes per PUT; files up to this size go in one PUT. */
 export const CHUNK = 1024 * 1024;

@@ -154,3 +154,11 @@ export function copyName(name: string, n: number): string {
   const ext = name.slice(dot) || ".ipynb";
   return `${stem}-copy${n > 1 ? "-" + n : ""}${ext}`;
 }
+
+/** infoLanguage is the language a language_info (notebook metadata or
+ *  kernel_info_reply) names for the editor: its codemirror_mode (a name or
+ *  { name }), else its name; undefined when it names none. */
+export function infoLanguage(li: Json | undefined): unknown {
+  const mode = li?.codemirror_mode;
+  return (typeof mode === "string" ? mode : (mode as Json | undefined)?.name) ?? li?.name;
+}

@@ -1,0 +1,198 @@
+// The notebook's cells in order and their place in the page. A large
+// notebook is put into the page in chunks (the first at once, the rest when
+// the browser is idle), and each cell builds its editor and outputs only
+// when it comes near the viewport (hydrate).
+import type { Cell } from "./cell";
+import { cloneCell, type CellData } from "./model";
+
+/** Cells put into the page at once on load; the rest follow in chunks. */
+const FIRST_CHUNK = 40;
+const LATER_CHUNK = 250;
+
+/** idle runs fn when the browser is idle (soon in any case). */
+export function idle(fn: () => void): number {
+  if (typeof window.requestIdleCallback === "function") return window.requestIdleCallback(fn, { timeout: 400 });
+  return setTimeout(fn, 16) as unknown as number;
+}
+
+function cancelIdle(id: number): void {
+  if (typeof window.cancelIdleCallback === "function") window.cancelIdleCallback(id);
+  else clearTimeout(id);
+}
+
+export class CellList {
+  private all: Cell[] = [];
+  private byEl = new WeakMap<Element, Cell>();
+  private observer: IntersectionObserver | null = null;
+  /** attached: cells 0…attached-1 are in the page. */
+  private attached = 0;
+  private attachTimer: number | null = null;
+
+  /** el holds the cells; make builds a cell's view; blank is the cell an emptied notebook gets. */
+  constructor(
+    readonly el: HTMLElement,
+    private make: (d: CellData) => Cell,
+    private blank: () => CellData,
+  ) {
+    if ("IntersectionObserver" in window) {
+      this.observer = new IntersectionObserver(
+        (entries) => {
+          for (const e of entries) {
+            if (!e.isIntersecting) continue;
+            const c = this.byEl.get(e.target);
+            this.observer?.unobserve(e.target);
+            c?.hydrate();
+          }
+        },
+        { rootMargin: "600px 0px" },
+      );
+    }
+  }
+
+  get cells(): readonly Cell[] {
+    return this.all;
+  }
+
+  get length(): number {
+    return this.all.length;
+  }
+
+  /** cellOf is the cell whose element el is. */
+  cellOf(el: Element): Cell | undefined {
+    return this.byEl.get(el);
+  }
+
+  /** isAttached: cell i is in the page already. */
+  isAttached(i: number): boolean {
+    return i < this.attached;
+  }
+
+  private makeCell(d: CellData): Cell {
+    const c = this.make(d);
+    this.byEl.set(c.el, c);
+    return c;
+  }
+
+  /** load replaces every cell by cells made of datas (a blank one when there are none). */
+  load(datas: CellData[]): void {
+    for (const c of this.all) c.destroy();
+    this.observer?.disconnect();
+    this.all = datas.map((d) => this.makeCell(d));
+    if (this.all.length === 0) this.all.push(this.makeCell(this.blank()));
+    this.attached = 0;
+    this.el.replaceChildren();
+    this.attachMore(FIRST_CHUNK);
+    if (this.attached < this.all.length) this.scheduleAttach();
+  }
+
+  /** attachMore puts up to n more of the loaded cells into the page. */
+  private attachMore(n: number): void {
+    const end = Math.min(this.all.length, this.attached + n);
+    if (end <= this.attached) return;
+    const frag = document.createDocumentFragment();
+    for (let i = this.attached; i < end; i++) {
+      const c = this.all[i];
+      c.setIndex(i);
+      frag.appendChild(c.el);
+    }
+    this.el.appendChild(frag);
+    for (let i = this.attached; i < end; i++) this.observe(this.all[i]);
+    this.attached = end;
+  }
+
+  private scheduleAttach(): void {
+    if (this.attachTimer !== null) return;
+    // When the page is idle, so clicks and typing go first.
+    this.attachTimer = idle(() => {
+      this.attachTimer = null;
+      this.attachMore(LATER_CHUNK);
+      if (this.attached < this.all.length) this.scheduleAttach();
+    });
+  }
+
+  /** attachAll finishes attaching before anything changes the cell list. */
+  attachAll(): void {
+    if (this.attachTimer !== null) {
+      cancelIdle(this.attachTimer);
+      this.attachTimer = null;
+    }
+    this.attachMore(this.all.length);
+  }
+
+  private observe(c: Cell): void {
+    if (this.observer) this.observer.observe(c.el);
+    else c.hydrate();
+  }
+
+  private renumber(from = 0): void {
+    for (let i = from; i < this.all.length; i++) this.all[i].setIndex(i);
+  }
+
+  /** insert puts cells made of datas at index and returns them. */
+  insert(index: number, datas: CellData[]): Cell[] {
+    this.attachAll();
+    const made = datas.map((d) => this.makeCell(d));
+    const before = this.all[index]?.el ?? null;
+    const frag = document.createDocumentFragment();
+    for (const c of made) frag.appendChild(c.el);
+    this.el.insertBefore(frag, before);
+    this.all.splice(index, 0, ...made);
+    this.renumber(index);
+    for (const c of made) c.hydrate();
+    return made;
+  }
+
+  /** remove takes cells lo…hi out (a blank cell stays when none would) and
+   *  returns the removed cells' views (destroyed) and copies of their data. */
+  remove(lo: number, hi: number): { gone: Cell[]; datas: CellData[] } {
+    this.attachAll();
+    const gone = this.all.slice(lo, hi + 1);
+    const datas = gone.map((c) => cloneCell(c.data, c.outputs()));
+    for (const c of gone) {
+      c.el.remove();
+      c.destroy();
+    }
+    this.all.splice(lo, gone.length);
+    if (this.all.length === 0) {
+      const c = this.makeCell(this.blank());
+      this.el.appendChild(c.el);
+      this.all.push(c);
+      c.hydrate();
+    }
+    this.renumber(lo);
+    return { gone, datas };
+  }
+
+  /** move moves cells lo…hi one place up (-1) or down (1); false when they are at that end already. */
+  move(lo: number, hi: number, dir: -1 | 1): boolean {
+    this.attachAll();
+    if (dir < 0 && lo === 0) return false;
+    if (dir > 0 && hi >= this.all.length - 1) return false;
+    if (dir < 0) {
+      const other = this.all[lo - 1];
+      this.el.insertBefore(other.el, this.all[hi].el.nextSibling);
+      this.all.splice(lo - 1, 1);
+      this.all.splice(hi, 0, other);
+      this.renumber(lo - 1);
+    } else {
+      const other = this.all[hi + 1];
+      this.el.insertBefore(other.el, this.all[lo].el);
+      this.all.splice(hi + 1, 1);
+      this.all.splice(lo, 0, other);
+      this.renumber(lo);
+    }
+    return true;
+  }
+
+  /** replace puts a cell made of data in old's place and destroys old. */
+  replace(old: Cell, data: CellData): Cell {
+    const c = this.makeCell(data);
+    this.el.replaceChild(c.el, old.el);
+    old.destroy();
+    const i = old.index;
+    this.all[i] = c;
+    c.setIndex(i);
+    c.hydrate();
+    return c;
+  }
+}

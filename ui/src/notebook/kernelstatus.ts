@@ -1,0 +1,146 @@
+// What the page shows of the kernel: its name and state in the header, and
+// the banners for a lost or taken-over connection, a kernel that stopped
+// responding and a dead one, each with its way out.
+import { notify } from "../dialog";
+import { h } from "../dom";
+import type { KernelState } from "./kernel";
+
+const stateText: Record<KernelState, string> = {
+  starting: "Starting",
+  idle: "Idle",
+  busy: "Busy",
+  restarting: "Restarting",
+  disconnected: "Disconnected",
+  dead: "Dead",
+  unresponsive: "Not responding",
+};
+
+/** The buttons of the banners. */
+export interface KernelStatusActions {
+  reconnectNow(): void;
+  restart(): void;
+  restartDead(): void;
+}
+
+export interface ConnectionDetail {
+  replaced?: boolean;
+  attempt?: number;
+  delay?: number;
+}
+
+export class KernelStatusView {
+  /** nameEl and stateEl go into the header. */
+  readonly nameEl: HTMLElement;
+  readonly stateEl: HTMLElement;
+  private lostBanner: HTMLElement | null = null;
+  private deadBanner: HTMLElement | null = null;
+  private unresponsiveBanner: HTMLElement | null = null;
+  private replacedBanner: HTMLElement | null = null;
+
+  /** banners is where the banners go. */
+  constructor(
+    private banners: HTMLElement,
+    private actions: KernelStatusActions,
+  ) {
+    this.nameEl = h("span", { class: "nb-kname", "data-testid": "kernel-name", text: "No kernel" });
+    this.stateEl = h(
+      "span",
+      { class: "nb-kstatus", "data-testid": "kernel-status", "data-state": "starting", title: "Kernel starting" },
+      h("span", { class: "nb-dot", "aria-hidden": "true" }),
+      h("span", { class: "nb-kstatus-text", text: stateText.starting }),
+    );
+  }
+
+  setName(name: string): void {
+    this.nameEl.textContent = name;
+  }
+
+  setState(s: KernelState): void {
+    if (s !== "unresponsive" && this.unresponsiveBanner) {
+      this.unresponsiveBanner.remove();
+      this.unresponsiveBanner = null;
+      if (s === "idle" || s === "busy" || s === "starting") notify("The kernel is responding again.");
+    }
+    this.stateEl.setAttribute("data-state", s);
+    const text = this.stateEl.querySelector(".nb-kstatus-text");
+    if (text) text.textContent = stateText[s];
+    this.stateEl.title = "Kernel " + stateText[s].toLowerCase();
+    this.stateEl.setAttribute("aria-label", "Kernel status: " + stateText[s]);
+  }
+
+  /** noKernel: the notebook could not be opened, so no kernel starts. */
+  noKernel(): void {
+    this.setState("dead");
+    this.stateEl.querySelector(".nb-kstatus-text")!.textContent = "No kernel";
+  }
+
+  /** connection shows the WebSocket coming back (up) or lost: replaced by another page, or retried after d.delay. */
+  connection(up: boolean, d: ConnectionDetail): void {
+    if (up) {
+      this.hideLost();
+      this.replacedBanner?.remove();
+      this.replacedBanner = null;
+      return;
+    }
+    if (d.replaced) {
+      this.hideLost();
+      if (!this.replacedBanner) {
+        const again = h("button", { type: "button", class: "q-btn", text: "Reconnect here" });
+        again.addEventListener("click", () => this.actions.reconnectNow());
+        this.replacedBanner = h(
+          "div",
+          { class: "nb-banner warn", "data-testid": "connection-replaced", role: "alert" },
+          h("span", { text: "This notebook's kernel connection was taken over by another window or tab, so this page stopped listening." }),
+          again,
+        );
+        this.banners.appendChild(this.replacedBanner);
+      }
+      notify("The kernel connection was replaced by another tab or window.", "error");
+      return;
+    }
+    const secs = Math.max(1, Math.round((d.delay ?? 0) / 1000));
+    const text = `Connection to the kernel lost. Reconnecting in ${secs} s (attempt ${d.attempt ?? 1})… Your edits and outputs are kept.`;
+    if (!this.lostBanner) {
+      const now = h("button", { type: "button", class: "q-btn", text: "Reconnect now" });
+      now.addEventListener("click", () => this.actions.reconnectNow());
+      this.lostBanner = h("div", { class: "nb-banner warn", "data-testid": "connection-lost", role: "alert" }, h("span", { class: "nb-banner-text", text }), now);
+      this.banners.appendChild(this.lostBanner);
+    } else {
+      const span = this.lostBanner.querySelector(".nb-banner-text");
+      if (span) span.textContent = text;
+    }
+  }
+
+  hideLost(): void {
+    this.lostBanner?.remove();
+    this.lostBanner = null;
+  }
+
+  /** showUnresponsive: the kernel stopped answering; running cells stay, as it may come back. */
+  showUnresponsive(reason: string): void {
+    this.unresponsiveBanner?.remove();
+    const b = h("button", { type: "button", class: "q-btn", "data-testid": "kernel-unresponsive-restart", text: "Restart kernel" });
+    b.addEventListener("click", () => this.actions.restart());
+    const why = reason ? `: ${reason}` : "";
+    this.unresponsiveBanner = h(
+      "div",
+      { class: "nb-banner warn", "data-testid": "kernel-unresponsive", role: "alert" },
+      h("span", { text: `The kernel is not responding${why}. It may recover by itself: running cells then continue, and cells run meanwhile wait for it. Restarting it loses its variables.` }),
+      b,
+    );
+    this.banners.appendChild(this.unresponsiveBanner);
+  }
+
+  showDead(): void {
+    if (this.deadBanner) return;
+    const b = h("button", { type: "button", class: "q-btn primary", "data-testid": "kernel-dead-restart", text: "Restart kernel" });
+    b.addEventListener("click", () => this.actions.restartDead());
+    this.deadBanner = h("div", { class: "nb-banner error", "data-testid": "kernel-dead", role: "alert" }, h("span", { text: "The kernel has died." }), b);
+    this.banners.appendChild(this.deadBanner);
+  }
+
+  hideDead(): void {
+    this.deadBanner?.remove();
+    this.deadBanner = null;
+  }
+}
