@@ -11,7 +11,8 @@ import (
 // TestLayering checks the import graph against the house layout: a request
 // walks guard → auth → handler, never back, so neither guard nor auth may
 // reach httpapi (they write answers through reply), and the leaf packages
-// every layer shares import no other Quire package but errkind.
+// every layer shares import no other Quire package but errkind and
+// bytesize.
 func TestLayering(t *testing.T) {
 	for _, tc := range []struct {
 		pkg   string
@@ -21,7 +22,9 @@ func TestLayering(t *testing.T) {
 		{pkg: "guard", never: []string{"httpapi", "auth", "webui"}},
 		{pkg: "auth", never: []string{"httpapi", "webui"}},
 		{pkg: "webui", never: []string{"httpapi", "auth", "guard"}},
-		{pkg: "reply", only: []string{"errkind"}},
+		{pkg: "reply", only: []string{"errkind", "bytesize"}},
+		{pkg: "bytesize", only: []string{}},
+		{pkg: "outputbudget", only: []string{"bytesize", "kernel/wire"}},
 		{pkg: "isotime", only: []string{}},
 		{pkg: "percent", only: []string{}},
 	} {

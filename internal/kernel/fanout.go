@@ -7,7 +7,9 @@ import (
 	"slices"
 	"sync"
 
+	"quire/internal/bytesize"
 	"quire/internal/kernel/wire"
+	"quire/internal/outputbudget"
 )
 
 // fanout is a kernel's client side: the link of each client session, the
@@ -28,7 +30,7 @@ type fanout struct {
 	links   map[string]*link // by client session id
 	conns   int
 	offline offlineBuf
-	budget  *outputBudget // iopub output per cell
+	budget  *outputbudget.Budget // iopub output per cell
 }
 
 // maxDetached is how many sessions without a Conn a kernel keeps sockets
@@ -71,7 +73,7 @@ func (f *fanout) pushLocked(l *link, ch string, msg *wire.Message, st *streamTex
 	l.conn = nil
 	l.detachedAt = f.o.Now()
 	f.conns--
-	err := fmt.Errorf("client too slow: %d messages / %s queued", msgs, formatBytes(int64(size)))
+	err := fmt.Errorf("client too slow: %d messages / %s queued", msgs, bytesize.Format(int64(size)))
 	f.log.Warn("closing kernel connection", "session", l.session, "reason", err.Error(),
 		"max_messages", f.o.MaxConnQueue, "max_bytes", f.o.MaxConnQueueBytes)
 	c.finish(err)
@@ -106,7 +108,7 @@ func (f *fanout) fanOutMadeLocked(m *wire.Message) {
 // after the notices and tails of executions that went past the output
 // budget (they will not see their idle status).
 func (f *fanout) broadcastStatusLocked(state string) {
-	for _, m := range f.budget.flushAll() {
+	for _, m := range f.budget.FlushAll() {
 		f.fanOutMadeLocked(m)
 	}
 	for _, l := range f.links {

@@ -352,7 +352,7 @@ func (k *Kernel) onIOPub(g *generation, msg *wire.Message) {
 	}
 	k.fan.mu.Lock()
 	defer k.fan.mu.Unlock()
-	for _, m := range k.fan.budget.filter(msg, typ, parentID, typ == "status" && st.ExecutionState == "idle") {
+	for _, m := range k.fan.budget.Filter(msg, typ, parentID, typ == "status" && st.ExecutionState == "idle") {
 		if m == msg {
 			k.fan.fanOutLocked(msg, typ, parentSession, stream)
 		} else {

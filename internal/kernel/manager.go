@@ -19,6 +19,7 @@ import (
 	"quire/internal/errkind"
 	"quire/internal/kernel/wire"
 	"quire/internal/kernelspec"
+	"quire/internal/outputbudget"
 	"quire/internal/safefile"
 )
 
@@ -297,7 +298,7 @@ func (m *Manager) Start(ctx context.Context, name, cwd string, env map[string]st
 		state: "starting", lastActivity: m.o.Now(),
 	}
 	k.fan = fanout{o: &m.o, log: k.log, links: map[string]*link{}, offline: offlineBuf{max: m.o.OfflineBufferBytes}}
-	k.fan.budget = newOutputBudget(m.o.OutputBudget, m.o.OutputTail, func(parent json.RawMessage, text string) (*wire.Message, error) {
+	k.fan.budget = outputbudget.New(m.o.OutputBudget, m.o.OutputTail, func(parent json.RawMessage, text string) (*wire.Message, error) {
 		return wire.NewMessage("stream", k.session, m.o.Username, map[string]string{"name": "stderr", "text": text}, parent)
 	})
 	if err := k.startGen(); err != nil {

@@ -8,6 +8,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"quire/internal/kernel/wire"
+	"quire/internal/kernel/wire/wiretest"
 )
 
 // pushAll pushes msgs (iopub unless on shell) and reports which were refused.
@@ -36,7 +37,7 @@ func drain(t *testing.T, q *connQueue) []string {
 		if !ok {
 			return got
 		}
-		got = append(got, it.channel+" "+describe(t, it.message()))
+		got = append(got, it.channel+" "+wiretest.Describe(t, it.message()))
 	}
 }
 
@@ -47,18 +48,18 @@ func TestConnQueueCoalesces(t *testing.T) {
 		want []string
 	}{{
 		name: "same name and parent merge",
-		in:   []*wire.Message{fakeStream("A", "stdout", "1\n"), fakeStream("A", "stdout", "2\n"), fakeStream("A", "stdout", "3\n")},
+		in:   []*wire.Message{wiretest.Stream("A", "stdout", "1\n"), wiretest.Stream("A", "stdout", "2\n"), wiretest.Stream("A", "stdout", "3\n")},
 		want: []string{`iopub stream A stdout "1\n2\n3\n"`},
 	}, {
 		name: "escapes and unicode survive",
-		in:   []*wire.Message{fakeStream("A", "stdout", "a\"b\\"), fakeStream("A", "stdout", "\t€😀\u0001</")},
+		in:   []*wire.Message{wiretest.Stream("A", "stdout", "a\"b\\"), wiretest.Stream("A", "stdout", "\t€😀\u0001</")},
 		want: []string{`iopub stream A stdout "a\"b\\\t€😀\x01</"`},
 	}, {
 		name: "other name, parent or message in between keep order",
 		in: []*wire.Message{
-			fakeStream("A", "stdout", "1"), fakeStream("A", "stderr", "2"), fakeStream("B", "stderr", "3"),
-			fakeStatus("B", "idle"), fakeStream("B", "stderr", "4"), fakeMsg("execute_reply", "B", map[string]any{}),
-			fakeStream("B", "stderr", "5"),
+			wiretest.Stream("A", "stdout", "1"), wiretest.Stream("A", "stderr", "2"), wiretest.Stream("B", "stderr", "3"),
+			wiretest.Status("B", "idle"), wiretest.Stream("B", "stderr", "4"), wiretest.Msg("execute_reply", "B", map[string]any{}),
+			wiretest.Stream("B", "stderr", "5"),
 		},
 		want: []string{
 			`iopub stream A stdout "1"`, `iopub stream A stderr "2"`, `iopub stream B stderr "3"`,
@@ -67,8 +68,8 @@ func TestConnQueueCoalesces(t *testing.T) {
 	}, {
 		name: "other content shapes are not merged",
 		in: []*wire.Message{
-			fakeStream("A", "stdout", "1"),
-			fakeMsg("stream", "A", map[string]any{"name": "stdout", "text": "2", "extra": 1}),
+			wiretest.Stream("A", "stdout", "1"),
+			wiretest.Msg("stream", "A", map[string]any{"name": "stdout", "text": "2", "extra": 1}),
 		},
 		want: []string{`iopub stream A stdout "1"`, `iopub stream A stdout "2"`},
 	}}
@@ -93,7 +94,7 @@ func TestConnQueueCoalesces(t *testing.T) {
 
 func TestConnQueueMergedIsValidJSON(t *testing.T) {
 	q := newConnQueue(0, 0)
-	pushAll(q, []*wire.Message{fakeStream("A", "stdout", "x\n"), fakeStream("A", "stdout", "y\n")})
+	pushAll(q, []*wire.Message{wiretest.Stream("A", "stdout", "x\n"), wiretest.Stream("A", "stdout", "y\n")})
 	it, _ := q.pop()
 	var c map[string]string
 	if err := json.Unmarshal(it.message().Content, &c); err != nil || c["text"] != "x\ny\n" || c["name"] != "stdout" || len(c) != 2 {
@@ -102,9 +103,9 @@ func TestConnQueueMergedIsValidJSON(t *testing.T) {
 }
 
 func TestConnQueueCaps(t *testing.T) {
-	small := fakeStream("A", "stdout", "x")
+	small := wiretest.Stream("A", "stdout", "x")
 	n := msgSize(small)
-	big := fakeStream("B", "stdout", strings.Repeat("b", 10*n))
+	big := wiretest.Stream("B", "stdout", strings.Repeat("b", 10*n))
 	tests := []struct {
 		name             string
 		maxMsgs, maxByte int
@@ -129,7 +130,7 @@ func TestConnQueueCaps(t *testing.T) {
 func TestConnQueueMergeBound(t *testing.T) {
 	q := newConnQueue(0, 0)
 	line := strings.Repeat("a", maxCoalesce/2-10)
-	pushAll(q, []*wire.Message{fakeStream("A", "stdout", line), fakeStream("A", "stdout", line), fakeStream("A", "stdout", line)})
+	pushAll(q, []*wire.Message{wiretest.Stream("A", "stdout", line), wiretest.Stream("A", "stdout", line), wiretest.Stream("A", "stdout", line)})
 	if got := len(drain(t, q)); got != 2 {
 		t.Errorf("%d messages, want 2 (merging stops at maxCoalesce)", got)
 	}

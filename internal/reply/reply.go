@@ -5,7 +5,7 @@
 // kind becomes an HTTP status (StatusOf). Pages that are not API answers
 // get plain-text refusals (NotAllowed).
 //
-// reply imports only the standard library and errkind, so every layer of a
+// reply imports only the standard library, errkind and bytesize, so every layer of a
 // request's path (guard → auth → handler) can use it without pointing back
 // at a later one.
 package reply
@@ -19,6 +19,7 @@ import (
 	"os"
 	"strconv"
 
+	"quire/internal/bytesize"
 	"quire/internal/errkind"
 )
 
@@ -162,7 +163,7 @@ func WriteError(w http.ResponseWriter, r *http.Request, log *slog.Logger, err er
 	msg, reason := errkind.Message(err)
 	var mbe *http.MaxBytesError
 	if errors.As(err, &mbe) {
-		msg = "request body too large: the limit is " + formatBytes(mbe.Limit) + " (--max-body-size)"
+		msg = "request body too large: the limit is " + bytesize.Format(mbe.Limit) + " (--max-body-size)"
 	} else if status == http.StatusRequestTimeout {
 		msg = "request body not received in time (--http-body-timeout)"
 	}

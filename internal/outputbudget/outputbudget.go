@@ -1,4 +1,8 @@
-package kernel
+// Package outputbudget applies Quire's per-cell output budget to a
+// kernel's iopub stream (--output-budget, --output-tail): past the budget,
+// an execution's bulky output is held back to its last bytes and delivered
+// at its idle status after one notice saying how much was omitted.
+package outputbudget
 
 import (
 	"encoding/json"
@@ -6,16 +10,17 @@ import (
 	"strconv"
 	"unicode/utf8"
 
+	"quire/internal/bytesize"
 	"quire/internal/kernel/wire"
 )
 
-// maxCells bounds how many executions' output an outputBudget tracks at
+// maxCells bounds how many executions' output a Budget tracks at
 // once. A cell is forgotten at its idle status; beyond the cap the least
 // recently active one is finished early (its notice and tail delivered).
 const maxCells = 16
 
-// outputBudget applies the per-cell output budget to one kernel's iopub
-// stream, so every client and the offline buffer see the same thing.
+// Budget applies the per-cell output budget to one kernel's iopub stream,
+// so every client and the offline buffer see the same thing.
 // Output of one execution (messages sharing a parent msg_id) passes
 // unchanged until its size passes max. After that its bulky output (stream,
 // display_data, execute_result, update_display_data) is held back: only the
@@ -23,7 +28,7 @@ const maxCells = 16
 // status after one stderr notice saying how much was omitted. Other message
 // types (status, execute_input, error, clear_output, comm_*, ...) always
 // pass. It is not safe for concurrent use.
-type outputBudget struct {
+type Budget struct {
 	max    int64 // bytes per cell; negative = unlimited
 	tail   int   // bytes of output kept once past max
 	notice func(parent json.RawMessage, text string) (*wire.Message, error)
@@ -57,8 +62,12 @@ type tailEntry struct {
 	edited bool          // merged or trimmed: content must be rebuilt
 }
 
-func newOutputBudget(limit int64, tail int, notice func(json.RawMessage, string) (*wire.Message, error)) *outputBudget {
-	return &outputBudget{max: limit, tail: max(tail, 0), notice: notice, cells: map[string]*cellOutput{}}
+// New returns a budget of limit bytes per execution (negative: unlimited)
+// keeping the last tail bytes of what it holds back; notice builds the
+// stderr stream message that reports an omission, as a child of the
+// request whose header is parent.
+func New(limit int64, tail int, notice func(parent json.RawMessage, text string) (*wire.Message, error)) *Budget {
+	return &Budget{max: limit, tail: max(tail, 0), notice: notice, cells: map[string]*cellOutput{}}
 }
 
 // outputSize is what a message counts against the budget: its raw content
@@ -71,10 +80,10 @@ func outputSize(m *wire.Message) int {
 	return n
 }
 
-// filter takes the next iopub message (type typ, parent msg_id parentID;
+// Filter takes the next iopub message (type typ, parent msg_id parentID;
 // idle if it is a status "idle") and returns what to deliver in its place,
 // in order: nothing, the message itself, or held-back output followed by it.
-func (b *outputBudget) filter(m *wire.Message, typ, parentID string, idle bool) []*wire.Message {
+func (b *Budget) Filter(m *wire.Message, typ, parentID string, idle bool) []*wire.Message {
 	if b.max < 0 || parentID == "" {
 		return []*wire.Message{m}
 	}
@@ -122,9 +131,9 @@ func (b *outputBudget) filter(m *wire.Message, typ, parentID string, idle bool) 
 	return out
 }
 
-// flushAll finishes every tracked cell (the kernel died or restarts) and
+// FlushAll finishes every tracked cell (the kernel died or restarts) and
 // returns their notices and tails.
-func (b *outputBudget) flushAll() []*wire.Message {
+func (b *Budget) FlushAll() []*wire.Message {
 	var out []*wire.Message
 	for len(b.cells) > 0 {
 		out = append(out, b.evictOldest()...)
@@ -132,7 +141,7 @@ func (b *outputBudget) flushAll() []*wire.Message {
 	return out
 }
 
-func (b *outputBudget) evictOldest() []*wire.Message {
+func (b *Budget) evictOldest() []*wire.Message {
 	var oldID string
 	var old *cellOutput
 	for id, c := range b.cells {
@@ -146,7 +155,7 @@ func (b *outputBudget) evictOldest() []*wire.Message {
 
 // hold keeps m in c's ring, dropping the oldest held-back output beyond
 // the tail size.
-func (b *outputBudget) hold(c *cellOutput, m *wire.Message, typ string) {
+func (b *Budget) hold(c *cellOutput, m *wire.Message, typ string) {
 	e := tailEntry{msg: m, size: outputSize(m)}
 	if typ == "stream" {
 		var sc struct {
@@ -210,14 +219,14 @@ func (c *cellOutput) dropFirst() {
 }
 
 // finish returns c's notice and tail if it went past the budget.
-func (b *outputBudget) finish(c *cellOutput) []*wire.Message {
+func (b *Budget) finish(c *cellOutput) []*wire.Message {
 	if !c.over {
 		return nil
 	}
 	text := fmt.Sprintf("[Quire: output limit of %s for this cell reached; %s (%s messages) omitted",
-		formatBytes(b.max), formatBytes(c.omitBytes), formatCount(c.omitMsgs))
+		bytesize.Format(b.max), bytesize.Format(c.omitBytes), formatCount(c.omitMsgs))
 	if c.ringBytes > 0 {
-		text += "; the last " + formatBytes(int64(c.ringBytes)) + " follows"
+		text += "; the last " + bytesize.Format(int64(c.ringBytes)) + " follows"
 	}
 	text += ". Raise it with --output-budget.]\n"
 	var out []*wire.Message
@@ -239,24 +248,6 @@ func (b *outputBudget) finish(c *cellOutput) []*wire.Message {
 	}
 	c.ring = nil
 	return out
-}
-
-// formatBytes renders n bytes for people: "512 B", "1 MiB", "1.2 GiB".
-func formatBytes(n int64) string {
-	const units = "KMGTPE"
-	if n < 1024 {
-		return strconv.FormatInt(n, 10) + " B"
-	}
-	v, i := float64(n)/1024, 0
-	for v >= 1024 && i < len(units)-1 {
-		v /= 1024
-		i++
-	}
-	s := strconv.FormatFloat(v, 'f', 1, 64)
-	if len(s) > 2 && s[len(s)-2:] == ".0" {
-		s = s[:len(s)-2]
-	}
-	return s + " " + units[i:i+1] + "iB"
 }
 
 // formatCount renders n with thousands separators: 345,678.
