@@ -9,10 +9,13 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
+	"math"
 	"net/http"
 	"net/url"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -47,6 +50,7 @@ type soakLevels struct {
 	// live heap objects, and all the runtime holds (total less released).
 	// RSS beyond goHeld is memory the Go runtime does not manage.
 	goObjects, goHeld float64
+	classes           map[string]float64 // every memory class, MiB
 	fds               int
 	goroutines        int
 }
@@ -130,6 +134,7 @@ func soakScenario(cfg config) scenario {
 				return nil, err
 			}
 			fmt.Fprintf(e.log, "bench: soak     levels after:  %s (%d operations)\n", after, ops)
+			fmt.Fprintf(e.log, "bench: soak     Go memory classes that moved (MiB): %s\n", classDiff(before.classes, after.classes))
 			keepHeap(e, cfg.profile, dump, "after")
 			s := make(samples)
 			s.add(mRaw0.name, before.rawRSS)
@@ -196,6 +201,9 @@ func soakCheck(before, after soakLevels) error {
 		}
 	}
 	back("RSS MiB", before.rss, after.rss, soakSlackRSS)
+	if len(bad) == 1 { // RSS: say where it went
+		bad[0] += fmt.Sprintf(" (Go runtime's memory classes that moved, MiB: %s)", classDiff(before.classes, after.classes))
+	}
 	back("open files", float64(before.fds), float64(after.fds), soakSlackFDs)
 	back("goroutines", float64(before.goroutines), float64(after.goroutines), soakSlackGorout)
 	if len(bad) > 0 {
@@ -223,7 +231,7 @@ func soakFloor(ctx context.Context, srv *server, dump string) (soakLevels, error
 			return low, err
 		}
 		if i == 0 || l.rss < low.rss {
-			low.rss, low.anon, low.file, low.goObjects, low.goHeld = l.rss, l.anon, l.file, l.goObjects, l.goHeld
+			low.rss, low.anon, low.file, low.goObjects, low.goHeld, low.classes = l.rss, l.anon, l.file, l.goObjects, l.goHeld, l.classes
 		}
 		if i == 0 {
 			low.rawRSS, low.fds, low.goroutines = l.rawRSS, l.fds, l.goroutines
@@ -279,9 +287,11 @@ func soakRead(ctx context.Context, srv *server, dump string) (soakLevels, error)
 	if l.file, err = srv.mib("RssFile"); err != nil {
 		return l, err
 	}
-	if l.goObjects, l.goHeld, err = readMemClasses(dump + ".mem"); err != nil {
+	if l.classes, err = readMemClasses(dump + ".mem"); err != nil {
 		return l, err
 	}
+	l.goObjects = l.classes["/memory/classes/heap/objects:bytes"]
+	l.goHeld = l.classes["/memory/classes/total:bytes"] - l.classes["/memory/classes/heap/released:bytes"]
 	fds, err := os.ReadDir(fmt.Sprintf("/proc/%d/fd", srv.pid))
 	if err != nil {
 		return l, err
@@ -291,12 +301,11 @@ func soakRead(ctx context.Context, srv *server, dump string) (soakLevels, error)
 }
 
 // readMemClasses reads the runtime's memory classes Quire writes beside
-// its goroutine dump ("name bytes" lines) and returns the live heap
-// objects and what the runtime holds (total less released), in MiB.
-func readMemClasses(path string) (objects, held float64, err error) {
+// its goroutine dump ("name bytes" lines), in MiB.
+func readMemClasses(path string) (map[string]float64, error) {
 	b, err := os.ReadFile(path)
 	if err != nil {
-		return 0, 0, err
+		return nil, err
 	}
 	v := map[string]float64{}
 	for line := range strings.Lines(string(b)) {
@@ -305,11 +314,22 @@ func readMemClasses(path string) (objects, held float64, err error) {
 			v[name] = float64(f) / (1 << 20)
 		}
 	}
-	total, ok := v["/memory/classes/total:bytes"]
-	if !ok {
-		return 0, 0, fmt.Errorf("%s: no /memory/classes/total:bytes", path)
+	if _, ok := v["/memory/classes/total:bytes"]; !ok {
+		return nil, fmt.Errorf("%s: no /memory/classes/total:bytes", path)
 	}
-	return v["/memory/classes/heap/objects:bytes"], total - v["/memory/classes/heap/released:bytes"], nil
+	return v, nil
+}
+
+// classDiff lists the memory classes that moved by 0.1 MiB or more
+// between two readings, for a failure message.
+func classDiff(before, after map[string]float64) string {
+	var d []string
+	for _, k := range slices.Sorted(maps.Keys(after)) {
+		if delta := after[k] - before[k]; math.Abs(delta) >= 0.1 {
+			d = append(d, fmt.Sprintf("%s %+.1f", strings.TrimSuffix(strings.TrimPrefix(k, "/memory/classes/"), ":bytes"), delta))
+		}
+	}
+	return strings.Join(d, ", ")
 }
 
 // withEnv returns sp with env entries added to its environment.
