@@ -17,9 +17,12 @@ import (
 // HashAlgorithm is the only hash Quire computes for hash=1 and If-Match.
 const HashAlgorithm = "sha256"
 
-// DefaultHideGlobs are the names left out of directory listings unless
-// Options.HideGlobs says otherwise (jupyter_server's defaults).
-var DefaultHideGlobs = []string{"__pycache__", "*.pyc", "*.pyo", ".DS_Store", "*~"}
+// DefaultHideGlobs returns the names left out of directory listings
+// unless Options.HideGlobs says otherwise (jupyter_server's defaults): a
+// new slice each time, so no caller can change another's.
+func DefaultHideGlobs() []string {
+	return []string{"__pycache__", "*.pyc", "*.pyo", ".DS_Store", "*~"}
+}
 
 // DefaultMaxCopyDirSize caps directory copies (jupyter_server's 500 MB).
 const DefaultMaxCopyDirSize = 500 << 20
@@ -37,7 +40,7 @@ type Options struct {
 	// non-empty directory is refused unless it holds only checkpoints.
 	DeleteToTrash bool
 	// HideGlobs are path.Match patterns for names skipped in listings. nil
-	// means DefaultHideGlobs; an empty non-nil slice hides nothing.
+	// means DefaultHideGlobs(); an empty non-nil slice hides nothing.
 	HideGlobs []string
 	// MaxCopyDirSize caps the total size of a directory copy in bytes;
 	// 0 means DefaultMaxCopyDirSize.
@@ -183,7 +186,7 @@ type Service struct {
 // be nil (discard).
 func New(store Store, notary Notary, opt Options, log *slog.Logger) *Service {
 	if opt.HideGlobs == nil {
-		opt.HideGlobs = DefaultHideGlobs
+		opt.HideGlobs = DefaultHideGlobs()
 	}
 	if opt.MaxCopyDirSize <= 0 {
 		opt.MaxCopyDirSize = DefaultMaxCopyDirSize
