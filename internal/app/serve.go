@@ -547,7 +547,7 @@ func (s *server) contents(budget *membudget.Budget) (*contents.Service, *fsroot.
 	store := fsstore.New(root, fsstore.Options{})
 	// Notebook trust shares notebook_secret and nbsignatures.db with
 	// Jupyter, so a notebook trusted in one is trusted in the other.
-	notary := &lazyNotary{opts: trust.Options{DataDir: s.cfg.TrustDataDir, Log: s.log}, log: s.log}
+	notary := trust.OpenLazy(trust.Options{DataDir: s.cfg.TrustDataDir, Log: s.log})
 	opts := contents.Options{
 		AllowHidden:   s.cfg.AllowHidden,
 		DeleteToTrash: s.cfg.DeleteToTrash,
@@ -600,7 +600,7 @@ var (
 	_ httpapi.Contents      = (*contents.Service)(nil)
 	_ contents.Store        = (*fsstore.Store)(nil)
 	_ contents.Notary       = (*trust.Notary)(nil)
-	_ contents.Notary       = (*lazyNotary)(nil)
+	_ contents.Notary       = (*trust.Lazy)(nil)
 	_ contents.Outputs      = (*trust.Outputs)(nil)
 	_ kernel.OutputRecorder = (*trust.Outputs)(nil)
 	_ contents.Budget       = (*membudget.Budget)(nil)

@@ -472,7 +472,7 @@ func TestHeartbeatSlowStart(t *testing.T) {
 				KernelInfoTimeout: tc.timeout, HeartbeatInterval: 100 * time.Millisecond, HeartbeatMisses: 3,
 			})
 			t.Cleanup(func() { m.Close(context.Background()) })
-			k, err := m.Start(t.Context(), "mute", t.TempDir(), nil)
+			k, err := m.Start(t.Context(), "mute", kernel.StartOptions{Dir: t.TempDir()})
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -72,7 +72,7 @@ func ctxT(t *testing.T, d time.Duration) context.Context {
 
 func start(t *testing.T, m *kernel.Manager) *kernel.Kernel {
 	t.Helper()
-	k, err := m.Start(ctxT(t, 10*time.Second), "python3", t.TempDir(), nil)
+	k, err := m.Start(ctxT(t, 10*time.Second), "python3", kernel.StartOptions{Dir: t.TempDir()})
 	if err != nil {
 		t.Fatalf("Start: %v", err)
 	}
