@@ -3,11 +3,13 @@ package kernel_test
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"os"
 	"slices"
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -425,16 +427,42 @@ func TestHeartbeatOff(t *testing.T) {
 	}
 }
 
+// frozenDialer dials as the test dialer does, but holds a dial to the
+// caller's deadline only while the frozen process exists: other dials
+// (of a process starting, slowly on a loaded machine) may take up to 30 s,
+// still ending at once if the caller's context is cancelled.
+type frozenDialer struct{ frozen atomic.Int64 } // a pid; 0: none yet
+
+func (f *frozenDialer) dial(ctx context.Context, kind kernel.SocketKind, endpoint string, identity []byte) (kernel.Socket, error) {
+	if pid := int(f.frozen.Load()); pid == 0 || !alive(pid) {
+		pctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
+		defer cancel()
+		stop := context.AfterFunc(ctx, func() {
+			if errors.Is(ctx.Err(), context.Canceled) {
+				cancel()
+			}
+		})
+		defer stop()
+		ctx = pctx
+	}
+	return dial(ctx, kind, endpoint, identity)
+}
+
 // With the heartbeat off, a new session's dial of a frozen kernel still
 // ends, after KernelInfoTimeout, and restart is not held up behind it.
 func TestHeartbeatOffConnectFrozen(t *testing.T) {
 	needIPyKernel(t)
+	// The kernel's start, and the new process's in the restart, may take
+	// longer than 2 s under load: only dials of the frozen process are
+	// held to KernelInfoTimeout.
+	var d frozenDialer
 	m := newManager(t, func(o *kernel.Options) {
-		o.HeartbeatInterval, o.KernelInfoTimeout = -1, 2*time.Second
+		o.HeartbeatInterval, o.KernelInfoTimeout, o.Dial = -1, 2*time.Second, d.dial
 	})
 	k := start(t, m)
 	connect(t, k, "s1")
 	pid := k.PID()
+	d.frozen.Store(int64(pid))
 	sigstop(t, pid)
 	t0 := time.Now()
 	if _, err := k.Connect(ctxT(t, time.Minute), "s2"); errkind.Of(err) != errkind.Retry {
