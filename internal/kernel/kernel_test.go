@@ -178,9 +178,9 @@ func TestInterrupt(t *testing.T) {
 	m := newManager(t, nil)
 	k := start(t, m)
 	c := connect(t, k, "s1")
-	id := execute(t, c, "import time; time.sleep(30)")
+	id := execute(t, c, "import time; print('sleeping', flush=True); time.sleep(30)")
 	waitState(t, k, "busy")
-	time.Sleep(200 * time.Millisecond) // let it reach the sleep
+	waitStdout(t, c, id, "sleeping\n", 20*time.Second) // the cell runs: the interrupt raises in it
 	began := time.Now()
 	if err := m.Interrupt(t.Context(), k.ID()); err != nil {
 		t.Fatal(err)
