@@ -62,7 +62,7 @@ func TestWaitExitableAlreadyExited(t *testing.T) {
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	time.Sleep(200 * time.Millisecond) // a zombie by now
+	waitZombie(t, cmd.Process.Pid)
 	done := waitInBackground(cmd.Process.Pid)
 	select {
 	case <-done:
@@ -105,6 +105,26 @@ func TestWaitExitableHoldsNoThread(t *testing.T) {
 		case <-done:
 		case <-time.After(10 * time.Second):
 			t.Fatal("a wait did not return after its process was killed")
+		}
+	}
+}
+
+// waitZombie waits until pid has exited and awaits its reaping (state Z
+// in /proc/<pid>/stat).
+func waitZombie(t *testing.T, pid int) {
+	t.Helper()
+	path := "/proc/" + strconv.Itoa(pid) + "/stat"
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(5 * time.Millisecond) {
+		b, err := os.ReadFile(path)
+		if err != nil {
+			t.Fatalf("process %d: %v", pid, err)
+		}
+		// pid (comm) state ...: comm may hold spaces and parentheses.
+		if i := strings.LastIndexByte(string(b), ')'); i > 0 && strings.HasPrefix(string(b[i:]), ") Z") {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("process %d did not exit in 10 s: %s", pid, b)
 		}
 	}
 }
