@@ -512,8 +512,18 @@ func TestHeartbeatSlowStart(t *testing.T) {
 		{"never answered", 500 * time.Millisecond, true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
+			// Every heartbeat round without a socket tries to dial one:
+			// the attempts count the rounds.
+			var mu sync.Mutex
+			attempts := map[string]int{}
+			counting := func(ctx context.Context, kind kernel.SocketKind, endpoint string, identity []byte) (kernel.Socket, error) {
+				mu.Lock()
+				attempts[endpoint]++
+				mu.Unlock()
+				return dial(ctx, kind, endpoint, identity)
+			}
 			m := kernel.NewManager(kernelspec.Load([]string{specDir}, nil), kernel.Options{
-				RuntimeDir: t.TempDir(), Dial: dial, Log: testLog(t), ShutdownWait: 200 * time.Millisecond,
+				RuntimeDir: t.TempDir(), Dial: counting, Log: testLog(t), ShutdownWait: 200 * time.Millisecond,
 				KernelInfoTimeout: tc.timeout, HeartbeatInterval: 100 * time.Millisecond, HeartbeatMisses: 3,
 			})
 			t.Cleanup(func() { m.Close(context.Background()) })
@@ -522,9 +532,22 @@ func TestHeartbeatSlowStart(t *testing.T) {
 				t.Fatal(err)
 			}
 			if !tc.wantUnresponsive {
-				time.Sleep(2 * time.Second)
-				if got := k.Model(); got.ExecutionState != "starting" || got.Unresponsive {
-					t.Errorf("silent kernel within KernelInfoTimeout: %+v", got)
+				// 10 rounds unanswered, where 3 would mark a kernel that
+				// had answered once, and it is still only starting.
+				ep := hbEndpoint(t, k)
+				for deadline := time.Now().Add(20 * time.Second); ; time.Sleep(20 * time.Millisecond) {
+					if got := k.Model(); got.ExecutionState != "starting" || got.Unresponsive {
+						t.Fatalf("silent kernel within KernelInfoTimeout: %+v", got)
+					}
+					mu.Lock()
+					n := attempts[ep]
+					mu.Unlock()
+					if n >= 10 {
+						break
+					}
+					if time.Now().After(deadline) {
+						t.Fatalf("%d heartbeat rounds in 20 s; the interval is 100 ms", n)
+					}
 				}
 				return
 			}
