@@ -24,14 +24,16 @@ func Run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	return run(ctx, args, os.LookupEnv, os.Stdin, stdout, stderr)
 }
 
-func run(ctx context.Context, args []string, env envFunc, stdin io.Reader, stdout, stderr io.Writer) int {
+// run executes the command line in args with the process's environment,
+// standard streams and, for serve, the options opts (none in production).
+func run(ctx context.Context, args []string, env envFunc, stdin io.Reader, stdout, stderr io.Writer, opts ...serveOption) int {
 	cmd := "serve"
 	if len(args) > 0 && len(args[0]) > 0 && args[0][0] != '-' {
 		cmd, args = args[0], args[1:]
 	}
 	switch cmd {
 	case "serve":
-		return runServe(ctx, args, env, stdout, stderr)
+		return runServe(ctx, args, env, stdout, stderr, opts...)
 	case "password":
 		return runPassword(args, env, stdin, stdout, stderr)
 	case "list":
@@ -44,7 +46,7 @@ func run(ctx context.Context, args []string, env envFunc, stdin io.Reader, stdou
 		fmt.Fprintln(stdout, "quire", Version)
 		return 0
 	case "help":
-		return runServe(ctx, []string{"--help"}, env, stdout, stderr)
+		return runServe(ctx, []string{"--help"}, env, stdout, stderr, opts...)
 	default:
 		fmt.Fprintf(stderr, "quire: unknown command %q; commands: serve, password, list, stop, trust, version (quire --help)\n", cmd)
 		return 2

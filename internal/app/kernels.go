@@ -5,8 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"path"
-	"path/filepath"
 	"time"
 
 	"quire/internal/errkind"
@@ -41,46 +39,19 @@ func dialZMQ(ctx context.Context, kind kernel.SocketKind, endpoint string, ident
 }
 
 // kernels serves the REST kernel routes, the sessions' kernel needs and
-// the kernelspec routes from one kernel manager, turning API paths into
-// working directories inside the root.
+// the kernelspec routes from one kernel manager, starting each kernel where
+// kernel.StartIn puts it inside the root.
 type kernels struct {
 	m    *kernel.Manager
 	root *fsroot.Root
 }
 
-// cwd is the directory a kernel for the notebook at API path p starts in:
-// the notebook's directory inside the root, or the nearest existing one
-// above it, resolved by fsroot like every contents path (so a symlink
-// leaving the root does not take the kernel out of it unless
-// --follow-symlinks lets the contents API follow it too).
-func (k *kernels) cwd(p string) string {
-	dir, err := fsroot.Clean(p)
-	if err != nil {
-		return k.root.Dir()
-	}
-	for {
-		if fi, err := k.root.Stat(dir); err == nil && fi.IsDir() {
-			return filepath.Join(k.root.Dir(), filepath.FromSlash(dir))
-		}
-		if dir == "" {
-			return k.root.Dir()
-		}
-		dir = path.Dir(dir)
-		if dir == "." {
-			dir = ""
-		}
-	}
-}
-
 func (k *kernels) start(ctx context.Context, name, p string) (*kernel.Kernel, error) {
-	if _, err := fsroot.Clean(p); errors.Is(err, fsroot.ErrNameTooLong) {
-		return nil, errkind.New(errkind.Invalid, fmt.Sprintf("path too long: a name may be at most %d bytes and a path at most %d bytes", fsroot.MaxName, fsroot.MaxPath), err)
+	o, err := kernel.StartIn(k.root, p)
+	if err != nil {
+		return nil, err
 	}
-	env := map[string]string{}
-	if p != "" {
-		env["JPY_SESSION_NAME"] = p
-	}
-	kk, err := k.m.Start(ctx, name, k.cwd(p), env) // "" = the manager's default spec
+	kk, err := k.m.Start(ctx, name, o) // "" = the manager's default spec
 	if err != nil {
 		if name == "" {
 			return nil, fmt.Errorf("start default kernel: %w", err)

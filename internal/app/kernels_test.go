@@ -8,57 +8,8 @@ import (
 
 	"quire/internal/config"
 	"quire/internal/fsroot"
+	"quire/internal/kernel"
 )
-
-// A kernel starts in its notebook's directory, or the nearest existing one
-// above it, never outside the root unless symlinks may be followed.
-func TestKernelCwd(t *testing.T) {
-	base := t.TempDir()
-	rootDir := filepath.Join(base, "root")
-	outside := filepath.Join(base, "outside")
-	for _, d := range []string{filepath.Join(rootDir, "a", "b"), outside} {
-		if err := os.MkdirAll(d, 0o755); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if err := os.WriteFile(filepath.Join(rootDir, "a", "nb.ipynb"), nil, 0o644); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.Symlink(outside, filepath.Join(rootDir, "out")); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.Symlink("a/b", filepath.Join(rootDir, "in")); err != nil {
-		t.Fatal(err)
-	}
-	for _, follow := range []bool{false, true} {
-		root, err := fsroot.Open(rootDir, fsroot.Options{FollowSymlinks: follow})
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer root.Close()
-		k := &kernels{root: root}
-		outWant := rootDir
-		if follow {
-			outWant = filepath.Join(rootDir, "out")
-		}
-		for _, tc := range []struct{ path, want string }{
-			{"", rootDir},
-			{"top.ipynb", rootDir},
-			{"a/nb.ipynb", filepath.Join(rootDir, "a")},
-			{"a/b/new.ipynb", filepath.Join(rootDir, "a", "b")},
-			{"a/b/c/d/deep.ipynb", filepath.Join(rootDir, "a", "b")},
-			{"a/b", filepath.Join(rootDir, "a", "b")},
-			{"in/x.ipynb", filepath.Join(rootDir, "in")},
-			{"out/x.ipynb", outWant},
-			{"../outside/x.ipynb", rootDir},
-			{"/etc/x.ipynb", rootDir},
-		} {
-			if got := k.cwd(tc.path); got != tc.want {
-				t.Errorf("follow=%v cwd(%q) = %s, want %s", follow, tc.path, got, tc.want)
-			}
-		}
-	}
-}
 
 // A kernel for a notebook path inside Quire's state (the runtime, data or
 // trust files, served when the root contains them) starts in the nearest
@@ -85,7 +36,6 @@ func TestKernelCwdStateDirs(t *testing.T) {
 			t.Fatal(err)
 		}
 		defer root.Close()
-		k := &kernels{root: root}
 		for _, tc := range []struct{ path, want string }{
 			{"run/x.ipynb", rootDir},
 			{"run/sub/x.ipynb", rootDir},
@@ -94,8 +44,9 @@ func TestKernelCwdStateDirs(t *testing.T) {
 			{"notebook_secret/x.ipynb", rootDir},
 			{"notes/x.ipynb", filepath.Join(rootDir, "notes")},
 		} {
-			if got := k.cwd(tc.path); got != tc.want {
-				t.Errorf("follow=%v cwd(%q) = %s, want %s", follow, tc.path, got, tc.want)
+			o, err := kernel.StartIn(root, tc.path)
+			if got := o.Dir; err != nil || got != tc.want {
+				t.Errorf("follow=%v StartIn(%q) = %s, %v; want %s", follow, tc.path, got, err, tc.want)
 			}
 		}
 	}

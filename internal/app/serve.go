@@ -44,7 +44,18 @@ import (
 	"quire/ui"
 )
 
-func runServe(ctx context.Context, args []string, env envFunc, stdout, stderr io.Writer) int {
+// serveOption adjusts a server run in-process (tests); production passes
+// none.
+type serveOption func(*server)
+
+// onReady has f called once the server accepts connections, with what its
+// runtime file says of it (where it listens, its token), before the server
+// waits for the end of ctx. f must not block.
+func onReady(f func(serverInfo)) serveOption {
+	return func(s *server) { s.ready = f }
+}
+
+func runServe(ctx context.Context, args []string, env envFunc, stdout, stderr io.Writer, opts ...serveOption) int {
 	cfg, err := config.Load(args, env, stderr)
 	if err != nil {
 		if !errors.Is(err, flag.ErrHelp) {
@@ -61,6 +72,9 @@ func runServe(ctx context.Context, args []string, env envFunc, stdout, stderr io
 	stopProfiles := startProfiles(env, stderr)
 	defer stopProfiles()
 	s := &server{cfg: cfg, env: env, log: log, stdout: stdout}
+	for _, o := range opts {
+		o(s)
+	}
 	if err := s.run(ctx); err != nil {
 		// Said once, plainly: a refusal to start is the user's to read,
 		// and the log line would only repeat it.
@@ -77,6 +91,7 @@ type server struct {
 	env    envFunc
 	log    *slog.Logger
 	stdout io.Writer
+	ready  func(serverInfo) // nil: nobody in-process is waiting (onReady)
 
 	specs   *kernelspec.Specs
 	kernels *kernel.Manager
@@ -212,6 +227,9 @@ func (s *server) run(ctx context.Context) error {
 	}
 	if !s.cfg.NoBrowser {
 		s.openBrowser(info)
+	}
+	if s.ready != nil {
+		s.ready(info)
 	}
 
 	select {
@@ -547,7 +565,7 @@ func (s *server) contents(budget *membudget.Budget) (*contents.Service, *fsroot.
 	store := fsstore.New(root, fsstore.Options{})
 	// Notebook trust shares notebook_secret and nbsignatures.db with
 	// Jupyter, so a notebook trusted in one is trusted in the other.
-	notary := &lazyNotary{opts: trust.Options{DataDir: s.cfg.TrustDataDir, Log: s.log}, log: s.log}
+	notary := trust.OpenLazy(trust.Options{DataDir: s.cfg.TrustDataDir, Log: s.log})
 	opts := contents.Options{
 		AllowHidden:   s.cfg.AllowHidden,
 		DeleteToTrash: s.cfg.DeleteToTrash,
@@ -600,7 +618,7 @@ var (
 	_ httpapi.Contents      = (*contents.Service)(nil)
 	_ contents.Store        = (*fsstore.Store)(nil)
 	_ contents.Notary       = (*trust.Notary)(nil)
-	_ contents.Notary       = (*lazyNotary)(nil)
+	_ contents.Notary       = (*trust.Lazy)(nil)
 	_ contents.Outputs      = (*trust.Outputs)(nil)
 	_ kernel.OutputRecorder = (*trust.Outputs)(nil)
 	_ contents.Budget       = (*membudget.Budget)(nil)

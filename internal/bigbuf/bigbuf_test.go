@@ -2,6 +2,7 @@ package bigbuf
 
 import (
 	"testing"
+	"testing/synctest"
 	"time"
 )
 
@@ -54,28 +55,33 @@ func TestReuse(t *testing.T) {
 	}
 }
 
+// A kept buffer is dropped once unused for the idle time, not before. The
+// test runs in a synctest bubble, whose clock time.Sleep moves on at once.
 func TestExpire(t *testing.T) {
-	c := New(64<<20, 20*time.Millisecond)
-	c.Put(make([]byte, 2<<20))
-	if n, size := c.Kept(); n != 1 || size != 2<<20 {
-		t.Fatalf("Kept() = %d, %d after Put", n, size)
-	}
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		if n, size := c.Kept(); n == 0 && size == 0 {
-			break
+	synctest.Test(t, func(t *testing.T) {
+		const idle = 20 * time.Millisecond
+		c := New(64<<20, idle)
+		c.Put(make([]byte, 2<<20))
+		if n, size := c.Kept(); n != 1 || size != 2<<20 {
+			t.Fatalf("Kept() = %d, %d after Put", n, size)
 		}
-		if time.Now().After(deadline) {
-			t.Fatal("the kept buffer was never dropped")
+		time.Sleep(idle - time.Millisecond)
+		synctest.Wait()
+		if n, _ := c.Kept(); n != 1 {
+			t.Fatalf("Kept() = %d buffers before the idle time passed, want 1", n)
 		}
-		time.Sleep(5 * time.Millisecond)
-	}
-	// The cache keeps working after it emptied.
-	b := make([]byte, 2<<20)
-	c.Put(b)
-	if got := c.Get(2 << 20); !same(got, b) {
-		t.Error("a buffer put after expiry was not reused")
-	}
+		time.Sleep(time.Millisecond)
+		synctest.Wait()
+		if n, size := c.Kept(); n != 0 || size != 0 {
+			t.Fatalf("Kept() = %d, %d once idle; want the buffer dropped", n, size)
+		}
+		// The cache keeps working after it emptied.
+		b := make([]byte, 2<<20)
+		c.Put(b)
+		if got := c.Get(2 << 20); !same(got, b) {
+			t.Error("a buffer put after expiry was not reused")
+		}
+	})
 }
 
 func TestSetLimit(t *testing.T) {

@@ -3,6 +3,7 @@ package childwait
 import (
 	"os"
 	"os/exec"
+	"runtime"
 	"strconv"
 	"strings"
 	"syscall"
@@ -62,7 +63,7 @@ func TestWaitExitableAlreadyExited(t *testing.T) {
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	time.Sleep(200 * time.Millisecond) // a zombie by now
+	waitZombie(t, cmd.Process.Pid)
 	done := waitInBackground(cmd.Process.Pid)
 	select {
 	case <-done:
@@ -93,7 +94,7 @@ func TestWaitExitableHoldsNoThread(t *testing.T) {
 	for i, c := range cmds {
 		dones[i] = waitInBackground(c.Process.Pid)
 	}
-	time.Sleep(300 * time.Millisecond)
+	waitParked(t, n)
 	if after := threads(t); after >= before+n/2 {
 		t.Errorf("threads %d → %d while %d waits run", before, after, n)
 	}
@@ -105,6 +106,47 @@ func TestWaitExitableHoldsNoThread(t *testing.T) {
 		case <-done:
 		case <-time.After(10 * time.Second):
 			t.Fatal("a wait did not return after its process was killed")
+		}
+	}
+}
+
+// waitParked waits until n goroutines wait in WaitExitable for the poller
+// ("IO wait"), rather than run or sit in a system call.
+func waitParked(t *testing.T, n int) {
+	t.Helper()
+	buf := make([]byte, 1<<20)
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(5 * time.Millisecond) {
+		parked := 0
+		for _, g := range strings.Split(string(buf[:runtime.Stack(buf, true)]), "\n\n") {
+			if strings.Contains(g, " [IO wait") && strings.Contains(g, "childwait.WaitExitable(") {
+				parked++
+			}
+		}
+		if parked >= n {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%d of %d waits parked in the poller after 10 s", parked, n)
+		}
+	}
+}
+
+// waitZombie waits until pid has exited and awaits its reaping (state Z
+// in /proc/<pid>/stat).
+func waitZombie(t *testing.T, pid int) {
+	t.Helper()
+	path := "/proc/" + strconv.Itoa(pid) + "/stat"
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(5 * time.Millisecond) {
+		b, err := os.ReadFile(path)
+		if err != nil {
+			t.Fatalf("process %d: %v", pid, err)
+		}
+		// pid (comm) state ...: comm may hold spaces and parentheses.
+		if i := strings.LastIndexByte(string(b), ')'); i > 0 && strings.HasPrefix(string(b[i:]), ") Z") {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("process %d did not exit in 10 s: %s", pid, b)
 		}
 	}
 }

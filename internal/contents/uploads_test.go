@@ -5,6 +5,7 @@ import (
 	"path/filepath"
 	"sync"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"quire/internal/contents"
@@ -97,26 +98,33 @@ func TestSweepUploads(t *testing.T) {
 }
 
 // TestSweepUploadsKeepsTarget checks that sweeping an abandoned upload of an
-// existing file leaves that file as it was.
+// existing file leaves that file as it was. It runs in a synctest bubble,
+// whose clock time.Sleep moves on at once.
 func TestSweepUploadsKeepsTarget(t *testing.T) {
-	svc, dir := newService(t, contents.Options{UploadExpiry: time.Nanosecond})
-	target := filepath.Join(dir, "keep.txt")
-	if err := os.WriteFile(target, []byte("original"), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	if _, _, err := svc.Save(ctx, "keep.txt", chunkReq(1, []byte("partial new content"))); err != nil {
-		t.Fatal(err)
-	}
-	time.Sleep(time.Millisecond)
-	if got := svc.SweepUploads(ctx); got != 1 {
-		t.Fatalf("SweepUploads = %d, want 1", got)
-	}
-	b, err := os.ReadFile(target)
-	if err != nil || string(b) != "original" {
-		t.Fatalf("target after sweep = %q, %v; want the original", b, err)
-	}
-	entries, _ := os.ReadDir(dir)
-	if len(entries) != 1 {
-		t.Errorf("directory holds %d entries after the sweep, want only keep.txt", len(entries))
-	}
+	synctest.Test(t, func(t *testing.T) {
+		svc, dir := newService(t, contents.Options{UploadExpiry: time.Minute})
+		target := filepath.Join(dir, "keep.txt")
+		if err := os.WriteFile(target, []byte("original"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		if _, _, err := svc.Save(ctx, "keep.txt", chunkReq(1, []byte("partial new content"))); err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(time.Minute)
+		if got := svc.SweepUploads(ctx); got != 0 {
+			t.Fatalf("SweepUploads after exactly the expiry = %d, want 0", got)
+		}
+		time.Sleep(time.Nanosecond)
+		if got := svc.SweepUploads(ctx); got != 1 {
+			t.Fatalf("SweepUploads = %d, want 1", got)
+		}
+		b, err := os.ReadFile(target)
+		if err != nil || string(b) != "original" {
+			t.Fatalf("target after sweep = %q, %v; want the original", b, err)
+		}
+		entries, _ := os.ReadDir(dir)
+		if len(entries) != 1 {
+			t.Errorf("directory holds %d entries after the sweep, want only keep.txt", len(entries))
+		}
+	})
 }

@@ -3,11 +3,13 @@ package kernel_test
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"os"
 	"slices"
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -232,13 +234,21 @@ func statuses(t *testing.T, c *kernel.Conn, d time.Duration) []string {
 func TestHeartbeatHealthy(t *testing.T) {
 	s := hbKernel(t, 200*time.Millisecond)
 	hb, k, c, ep := s.hb, s.k, s.c, s.ep
-	for end := time.Now().Add(3 * time.Second); time.Now().Before(end); time.Sleep(50 * time.Millisecond) {
+	// Through 10 rounds of pings (3 misses in a row would mark it), it
+	// stays idle, on the one heartbeat socket.
+	for deadline := time.Now().Add(20 * time.Second); ; time.Sleep(20 * time.Millisecond) {
 		if got := k.Model(); got.ExecutionState != "idle" || got.Reason != "" {
 			t.Fatalf("healthy kernel: %+v", got)
 		}
+		if _, _, recvs := hb.counts(ep); recvs >= 10 {
+			break
+		}
+		if time.Now().After(deadline) {
+			break // the counts below say what happened
+		}
 	}
-	if dials, sends, recvs := hb.counts(ep); dials != 1 || sends < 5 || recvs < 5 {
-		t.Errorf("heartbeat: %d dials, %d pings, %d echoes in 3s; want 1 dial, about 15 pings and echoes", dials, sends, recvs)
+	if dials, sends, recvs := hb.counts(ep); dials != 1 || sends < 10 || recvs < 10 {
+		t.Errorf("heartbeat: %d dials, %d pings, %d echoes; want 1 dial, at least 10 pings and echoes", dials, sends, recvs)
 	}
 	if r := collect(t, c, execute(t, c, "print(6*7)"), 20*time.Second, nil); r.stdout != "42\n" {
 		t.Errorf("execute: %+v", r)
@@ -333,10 +343,19 @@ func TestHeartbeatRevivedByOutput(t *testing.T) {
 		t.Errorf("execute after the revival: %+v", r)
 	}
 	// Echoes still do not arrive, yet the working kernel is not marked
-	// again (no flapping): only an echo re-arms it.
-	time.Sleep(time.Second)
-	if got := k.Model(); got.Unresponsive {
-		t.Errorf("marked unresponsive again while working: %+v", got)
+	// again (no flapping) through 10 more unanswered pings, more than the 3
+	// misses that mark it: only an echo re-arms it.
+	_, pings, _ := s.hb.counts(s.ep)
+	for deadline := time.Now().Add(20 * time.Second); ; time.Sleep(20 * time.Millisecond) {
+		if got := k.Model(); got.Unresponsive {
+			t.Fatalf("marked unresponsive again while working: %+v", got)
+		}
+		if _, n, _ := s.hb.counts(s.ep); n >= pings+10 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("fewer than 10 pings in 20 s after the revival (%d before)", pings)
+		}
 	}
 }
 
@@ -425,16 +444,42 @@ func TestHeartbeatOff(t *testing.T) {
 	}
 }
 
+// frozenDialer dials as the test dialer does, but holds a dial to the
+// caller's deadline only while the frozen process exists: other dials
+// (of a process starting, slowly on a loaded machine) may take up to 30 s,
+// still ending at once if the caller's context is cancelled.
+type frozenDialer struct{ frozen atomic.Int64 } // a pid; 0: none yet
+
+func (f *frozenDialer) dial(ctx context.Context, kind kernel.SocketKind, endpoint string, identity []byte) (kernel.Socket, error) {
+	if pid := int(f.frozen.Load()); pid == 0 || !alive(pid) {
+		pctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
+		defer cancel()
+		stop := context.AfterFunc(ctx, func() {
+			if errors.Is(ctx.Err(), context.Canceled) {
+				cancel()
+			}
+		})
+		defer stop()
+		ctx = pctx
+	}
+	return dial(ctx, kind, endpoint, identity)
+}
+
 // With the heartbeat off, a new session's dial of a frozen kernel still
 // ends, after KernelInfoTimeout, and restart is not held up behind it.
 func TestHeartbeatOffConnectFrozen(t *testing.T) {
 	needIPyKernel(t)
+	// The kernel's start, and the new process's in the restart, may take
+	// longer than 2 s under load: only dials of the frozen process are
+	// held to KernelInfoTimeout.
+	var d frozenDialer
 	m := newManager(t, func(o *kernel.Options) {
-		o.HeartbeatInterval, o.KernelInfoTimeout = -1, 2*time.Second
+		o.HeartbeatInterval, o.KernelInfoTimeout, o.Dial = -1, 2*time.Second, d.dial
 	})
 	k := start(t, m)
 	connect(t, k, "s1")
 	pid := k.PID()
+	d.frozen.Store(int64(pid))
 	sigstop(t, pid)
 	t0 := time.Now()
 	if _, err := k.Connect(ctxT(t, time.Minute), "s2"); errkind.Of(err) != errkind.Retry {
@@ -467,19 +512,42 @@ func TestHeartbeatSlowStart(t *testing.T) {
 		{"never answered", 500 * time.Millisecond, true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
+			// Every heartbeat round without a socket tries to dial one:
+			// the attempts count the rounds.
+			var mu sync.Mutex
+			attempts := map[string]int{}
+			counting := func(ctx context.Context, kind kernel.SocketKind, endpoint string, identity []byte) (kernel.Socket, error) {
+				mu.Lock()
+				attempts[endpoint]++
+				mu.Unlock()
+				return dial(ctx, kind, endpoint, identity)
+			}
 			m := kernel.NewManager(kernelspec.Load([]string{specDir}, nil), kernel.Options{
-				RuntimeDir: t.TempDir(), Dial: dial, Log: testLog(t), ShutdownWait: 200 * time.Millisecond,
+				RuntimeDir: t.TempDir(), Dial: counting, Log: testLog(t), ShutdownWait: 200 * time.Millisecond,
 				KernelInfoTimeout: tc.timeout, HeartbeatInterval: 100 * time.Millisecond, HeartbeatMisses: 3,
 			})
 			t.Cleanup(func() { m.Close(context.Background()) })
-			k, err := m.Start(t.Context(), "mute", t.TempDir(), nil)
+			k, err := m.Start(t.Context(), "mute", kernel.StartOptions{Dir: t.TempDir()})
 			if err != nil {
 				t.Fatal(err)
 			}
 			if !tc.wantUnresponsive {
-				time.Sleep(2 * time.Second)
-				if got := k.Model(); got.ExecutionState != "starting" || got.Unresponsive {
-					t.Errorf("silent kernel within KernelInfoTimeout: %+v", got)
+				// 10 rounds unanswered, where 3 would mark a kernel that
+				// had answered once, and it is still only starting.
+				ep := hbEndpoint(t, k)
+				for deadline := time.Now().Add(20 * time.Second); ; time.Sleep(20 * time.Millisecond) {
+					if got := k.Model(); got.ExecutionState != "starting" || got.Unresponsive {
+						t.Fatalf("silent kernel within KernelInfoTimeout: %+v", got)
+					}
+					mu.Lock()
+					n := attempts[ep]
+					mu.Unlock()
+					if n >= 10 {
+						break
+					}
+					if time.Now().After(deadline) {
+						t.Fatalf("%d heartbeat rounds in 20 s; the interval is 100 ms", n)
+					}
 				}
 				return
 			}

@@ -72,7 +72,7 @@ func ctxT(t *testing.T, d time.Duration) context.Context {
 
 func start(t *testing.T, m *kernel.Manager) *kernel.Kernel {
 	t.Helper()
-	k, err := m.Start(ctxT(t, 10*time.Second), "python3", t.TempDir(), nil)
+	k, err := m.Start(ctxT(t, 10*time.Second), "python3", kernel.StartOptions{Dir: t.TempDir()})
 	if err != nil {
 		t.Fatalf("Start: %v", err)
 	}
@@ -163,6 +163,24 @@ func collect(t *testing.T, c *kernel.Conn, msgID string, d time.Duration, onInpu
 		}
 	}
 	return r
+}
+
+// waitStdout reads c until the execution msgID has printed want on stdout
+// (in one stream message).
+func waitStdout(t *testing.T, c *kernel.Conn, msgID, want string, d time.Duration) {
+	t.Helper()
+	ctx := ctxT(t, d)
+	for {
+		ch, m, err := c.Recv(ctx)
+		if err != nil {
+			t.Fatalf("waiting for %q on stdout: %v", want, err)
+		}
+		p, _ := m.ParseParent()
+		var st struct{ Name, Text string }
+		if ch == "iopub" && m.Type() == "stream" && p.MsgID == msgID && json.Unmarshal(m.Content, &st) == nil && st.Name == "stdout" && st.Text == want {
+			return
+		}
+	}
 }
 
 func alive(pid int) bool {

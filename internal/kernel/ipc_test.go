@@ -287,7 +287,7 @@ func TestIPCPathLimit(t *testing.T) {
 				RuntimeDir: runtime, Transport: "ipc", Dial: dial, Log: testLog(t), ShutdownWait: 200 * time.Millisecond,
 			})
 			defer m.Close(context.Background())
-			k, err := m.Start(t.Context(), "fake", t.TempDir(), nil)
+			k, err := m.Start(t.Context(), "fake", kernel.StartOptions{Dir: t.TempDir()})
 			if tc.ok {
 				if err != nil {
 					t.Fatalf("Start with a %d-byte runtime dir: %v", len(runtime), err)

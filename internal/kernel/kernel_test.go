@@ -39,11 +39,11 @@ func TestLaunch(t *testing.T) {
 	})
 	defer m.Close(context.Background())
 
-	if _, err := m.Start(t.Context(), "nope", "/", nil); errkind.Of(err) != errkind.Unavailable {
+	if _, err := m.Start(t.Context(), "nope", kernel.StartOptions{Dir: "/"}); errkind.Of(err) != errkind.Unavailable {
 		t.Errorf("Start(unknown spec) = %v, want kind Unavailable", err)
 	}
 	cwd := t.TempDir()
-	k, err := m.Start(t.Context(), "FAKE", cwd, map[string]string{"JPY_SESSION_NAME": "/nb/a.ipynb"})
+	k, err := m.Start(t.Context(), "FAKE", kernel.StartOptions{Dir: cwd, Path: "/nb/a.ipynb"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -178,9 +178,9 @@ func TestInterrupt(t *testing.T) {
 	m := newManager(t, nil)
 	k := start(t, m)
 	c := connect(t, k, "s1")
-	id := execute(t, c, "import time; time.sleep(30)")
+	id := execute(t, c, "import time; print('sleeping', flush=True); time.sleep(30)")
 	waitState(t, k, "busy")
-	time.Sleep(200 * time.Millisecond) // let it reach the sleep
+	waitStdout(t, c, id, "sleeping\n", 20*time.Second) // the cell runs: the interrupt raises in it
 	began := time.Now()
 	if err := m.Interrupt(t.Context(), k.ID()); err != nil {
 		t.Fatal(err)
@@ -245,7 +245,7 @@ func TestInterruptMode(t *testing.T) {
 		{"signal", false},
 	} {
 		t.Run(tc.mode, func(t *testing.T) {
-			k, err := m.Start(ctxT(t, 10*time.Second), "wrapped-"+tc.mode, t.TempDir(), nil)
+			k, err := m.Start(ctxT(t, 10*time.Second), "wrapped-"+tc.mode, kernel.StartOptions{Dir: t.TempDir()})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -570,7 +570,7 @@ func TestCloseStopsEveryKernel(t *testing.T) {
 	})
 	var pids []int
 	for range 2 {
-		k, err := m.Start(t.Context(), "", t.TempDir(), nil)
+		k, err := m.Start(t.Context(), "", kernel.StartOptions{Dir: t.TempDir()})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -582,7 +582,7 @@ func TestCloseStopsEveryKernel(t *testing.T) {
 	for _, pid := range pids {
 		waitGone(t, pid)
 	}
-	if _, err := m.Start(t.Context(), "", t.TempDir(), nil); err == nil {
+	if _, err := m.Start(t.Context(), "", kernel.StartOptions{Dir: t.TempDir()}); err == nil {
 		t.Error("Start after Close succeeded")
 	}
 }

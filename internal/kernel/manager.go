@@ -217,13 +217,12 @@ func NewManager(specs Specs, o Options) *Manager {
 }
 
 // Start launches a kernel of spec name ("" = the default spec: callers
-// pass "" on, this is the one place that picks it) with working directory
-// cwd (absolute; the caller has resolved it inside the root) and extra
-// environment env (e.g. JPY_SESSION_NAME). It returns once the
-// process runs; Connect waits for the kernel to answer. An unknown spec is
-// errkind.Unavailable; ipc socket paths too long for a Unix socket (a
-// --runtime-dir too long) are errkind.Invalid.
-func (m *Manager) Start(ctx context.Context, name, cwd string, env map[string]string) (*Kernel, error) {
+// pass "" on, this is the one place that picks it) as o says: in o.Dir
+// (absolute; StartIn resolves it inside the root), for the notebook at
+// o.Path. It returns once the process runs; Connect waits for the kernel
+// to answer. An unknown spec is errkind.Unavailable; ipc socket paths too
+// long for a Unix socket (a --runtime-dir too long) are errkind.Invalid.
+func (m *Manager) Start(ctx context.Context, name string, o StartOptions) (*Kernel, error) {
 	if name == "" {
 		name = m.specs.Default()
 	}
@@ -231,6 +230,7 @@ func (m *Manager) Start(ctx context.Context, name, cwd string, env map[string]st
 	if !ok {
 		return nil, errkind.WithReason(errkind.Unavailable, "Kernel spec "+name+" not found", name+" not found", nil)
 	}
+	cwd := o.Dir
 	if !filepath.IsAbs(cwd) {
 		return nil, fmt.Errorf("start kernel: cwd %q is not absolute", cwd)
 	}
@@ -251,7 +251,7 @@ func (m *Manager) Start(ctx context.Context, name, cwd string, env map[string]st
 	connFile := connFilePath(dir, id)
 	info := connInfo{
 		IP: "127.0.0.1", Key: randomKey(), Transport: m.o.Transport, SignatureScheme: "hmac-sha256",
-		KernelName: sp.Name, JupyterSession: env["JPY_SESSION_NAME"],
+		KernelName: sp.Name, JupyterSession: o.Path,
 	}
 	var ports []int
 	release := func() {}
@@ -294,7 +294,7 @@ func (m *Manager) Start(ctx context.Context, name, cwd string, env map[string]st
 	k := &Kernel{
 		id: id, spec: sp, m: m, log: m.log.With("kernel_id", id, "kernel_name", sp.Name),
 		info: info, connFile: connFile, signer: signer, argv: argv,
-		env: kernelEnv(m.o.Env, env, sp, os.Getpid()), cwd: cwd, session: wire.NewID(),
+		env: kernelEnv(m.o.Env, o.env(), sp, os.Getpid()), cwd: cwd, session: wire.NewID(),
 		state: "starting", lastActivity: m.o.Now(),
 	}
 	k.fan = fanout{o: &m.o, log: k.log, links: map[string]*link{}, offline: offlineBuf{max: m.o.OfflineBufferBytes}}

@@ -41,7 +41,7 @@ func TestSendWaitsForRestart(t *testing.T) {
 	t.Cleanup(func() { _ = m.Close(context.Background()) })
 	ctx, cancel := context.WithTimeout(t.Context(), 60*time.Second)
 	defer cancel()
-	k, err := m.Start(ctx, "python3", t.TempDir(), nil)
+	k, err := m.Start(ctx, "python3", StartOptions{Dir: t.TempDir()})
 	if err != nil {
 		t.Fatalf("Start: %v", err)
 	}

@@ -35,7 +35,7 @@ func TestKernelFailsAtStart(t *testing.T) {
 		KernelInfoTimeout: 30 * time.Second,
 	})
 	defer m.Close(context.Background())
-	k, err := m.Start(t.Context(), "failing", t.TempDir(), nil)
+	k, err := m.Start(t.Context(), "failing", kernel.StartOptions{Dir: t.TempDir()})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -92,7 +92,7 @@ func TestKernelProgramCannotRun(t *testing.T) {
 				RuntimeDir: runtime, Dial: dial, Log: testLog(t), ShutdownWait: 200 * time.Millisecond,
 			})
 			defer m.Close(context.Background())
-			_, err := m.Start(t.Context(), tc.name, t.TempDir(), nil)
+			_, err := m.Start(t.Context(), tc.name, kernel.StartOptions{Dir: t.TempDir()})
 			if errkind.Of(err) != errkind.Unavailable {
 				t.Fatalf("Start = %v, want kind Unavailable", err)
 			}

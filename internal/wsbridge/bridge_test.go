@@ -424,12 +424,36 @@ func TestServePingTimeout(t *testing.T) {
 	}
 }
 
-// A client that answers pings stays connected.
+// A client that answers pings stays connected, here through 10 pings
+// (two unanswered intervals would end it).
 func TestServePingAnswered(t *testing.T) {
 	h := start(t, wsbridge.Options{PingInterval: 10 * time.Millisecond})
-	c := h.dial(t)
-	ctx := c.CloseRead(context.Background()) // answers pings
-	time.Sleep(100 * time.Millisecond)
+	pings := make(chan struct{}, 100)
+	dctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	c, _, err := websocket.Dial(dctx, h.url, &websocket.DialOptions{
+		OnPingReceived: func(context.Context, []byte) bool {
+			select {
+			case pings <- struct{}{}:
+			default:
+			}
+			return true // answer it
+		},
+	})
+	if err != nil {
+		t.Fatalf("dial: %v", err)
+	}
+	t.Cleanup(func() { c.CloseNow() })
+	ctx := c.CloseRead(context.Background()) // reads, so answers pings
+	for i := range 10 {
+		select {
+		case <-pings:
+		case <-h.closed:
+			t.Fatalf("bridge ended after %d pings while the client answered them", i)
+		case <-time.After(5 * time.Second):
+			t.Fatalf("%d pings in 5 s; the interval is 10 ms", i)
+		}
+	}
 	select {
 	case <-h.closed:
 		t.Fatal("bridge ended while the client answered pings")

@@ -231,7 +231,12 @@ func TestGracefulShutdownFinishesInflightWrite(t *testing.T) {
 	if err := in.cmd.Process.Signal(syscall.SIGTERM); err != nil {
 		t.Fatal(err)
 	}
-	time.Sleep(300 * time.Millisecond)
+	// The rest of the body comes once the server is shutting down.
+	for deadline := time.Now().Add(10 * time.Second); !strings.Contains(in.Stderr.String(), "shutting down"); time.Sleep(20 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("no shutdown logged within 10 s of SIGTERM:\n%s", in.Stderr)
+		}
+	}
 	io.WriteString(pw, strings.Repeat("x", 1000)+`"}`)
 	pw.Close()
 	r := <-done

@@ -448,11 +448,14 @@ func TestChannelMessages(t *testing.T) {
 			}
 
 			// interrupt over REST
-			id = w.send("shell", "execute_request", executeContent("import time; time.sleep(30)", false))
+			id = w.send("shell", "execute_request", executeContent("import time; print('sleeping', flush=True); time.sleep(30)", false))
 			w.waitFor(30*time.Second, "busy for the sleep", func(m kmsg) bool {
 				return m.Parent.MsgID == id && m.Header.MsgType == "status" && m.str("execution_state") == "busy"
 			})
-			time.Sleep(300 * time.Millisecond) // let the cell enter time.sleep
+			// The cell runs (the interrupt raises in it, not before).
+			w.waitFor(30*time.Second, "the cell's print before its sleep", func(m kmsg) bool {
+				return m.Parent.MsgID == id && m.Header.MsgType == "stream" && m.str("text") == "sleeping\n"
+			})
 			start := time.Now()
 			if status, body, _ := apiJSON(t, in, "POST", "api/kernels/"+k.ID+"/interrupt", nil); status != 204 {
 				t.Fatalf("interrupt: %d %s", status, body)
@@ -505,9 +508,21 @@ func TestChannelTwoClientsAndReplay(t *testing.T) {
 	// Output while no client is connected is replayed to the same session.
 	sess := wire.NewID()
 	c := mustDial(t, in, k.ID, sess, false)
+	sent := time.Now()
 	id = c.send("shell", "execute_request", executeContent("import time\nfor i in range(3): print(i); time.sleep(0.3)", false))
 	c.close()
-	time.Sleep(2 * time.Second) // the cell ends while nobody listens
+	// The cell ends while nobody listens: the kernel is idle again with
+	// activity later than the cell's last print (0.6 s in).
+	for deadline := time.Now().Add(20 * time.Second); ; time.Sleep(50 * time.Millisecond) {
+		_, m, b := getKernel(t, in, k.ID)
+		last, err := time.Parse(time.RFC3339Nano, m.LastActivity)
+		if m.ExecutionState == "idle" && err == nil && last.After(sent.Add(600*time.Millisecond)) {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the offline cell did not end within 20 s: %s", b)
+		}
+	}
 	c2 := mustDial(t, in, k.ID, sess, false)
 	var out string
 	c2.waitFor(15*time.Second, "replayed idle status of the offline execution", func(m kmsg) bool {

@@ -113,8 +113,11 @@ func TestReapsOrphansAsPID1(t *testing.T) {
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
-	// Wait for the orphan to finish, then look for zombies under Quire.
-	time.Sleep(1500 * time.Millisecond)
+	// Wait for the orphan to finish and be reaped, then look for zombies
+	// under Quire: one left is one it did not reap.
+	for deadline := time.Now().Add(10 * time.Second); len(childrenOf(quirePID)) > 0 && time.Now().Before(deadline); {
+		time.Sleep(20 * time.Millisecond)
+	}
 	for _, pid := range childrenOf(quirePID) {
 		if state, _ := procStatus(pid); strings.HasPrefix(state, "Z") {
 			t.Errorf("zombie child %d of quire (PID 1) was not reaped", pid)
