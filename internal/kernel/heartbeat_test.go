@@ -17,6 +17,8 @@ import (
 	"quire/internal/errkind"
 	"quire/internal/kernel"
 	"quire/internal/kernelspec"
+
+	"quire/internal/kernelspec/kernelspectest"
 )
 
 // hbCounter wraps dial and counts, per endpoint, sockets dialled and
@@ -502,7 +504,7 @@ func TestHeartbeatSlowStart(t *testing.T) {
 		t.Skip("waits for heartbeats")
 	}
 	specDir := t.TempDir()
-	writeSpec(t, specDir, "mute", `{"argv": ["/bin/sh", "-c", "exec sleep 60", "{connection_file}"], "display_name": "Mute", "language": "shell"}`)
+	kernelspectest.Write(t, specDir, "mute", `{"argv": ["/bin/sh", "-c", "exec sleep 60", "{connection_file}"], "display_name": "Mute", "language": "shell"}`)
 	for _, tc := range []struct {
 		name             string
 		timeout          time.Duration

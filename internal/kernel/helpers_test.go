@@ -7,7 +7,6 @@ import (
 	"log/slog"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"syscall"
 	"testing"
 	"time"
@@ -209,22 +208,4 @@ func waitState(t *testing.T, k *kernel.Kernel, want string) {
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
-}
-
-// writeSpec writes dir/name/kernel.json (raw JSON) plus extra files.
-func writeSpec(t *testing.T, dir, name, kj string, files ...string) string {
-	t.Helper()
-	d := filepath.Join(dir, name)
-	if err := os.MkdirAll(d, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(filepath.Join(d, "kernel.json"), []byte(kj), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	for _, f := range files {
-		if err := os.WriteFile(filepath.Join(d, f), []byte("data of "+f), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	return d
 }

@@ -18,6 +18,8 @@ import (
 	"quire/internal/errkind"
 	"quire/internal/kernel"
 	"quire/internal/kernelspec"
+
+	"quire/internal/kernelspec/kernelspectest"
 )
 
 // shortDir returns a new directory, symlinks resolved, whose path leaves
@@ -267,7 +269,7 @@ func TestIPCTransport(t *testing.T) {
 // before anything is written or launched.
 func TestIPCPathLimit(t *testing.T) {
 	specDir := t.TempDir()
-	writeSpec(t, specDir, "fake", `{"argv": ["/bin/sh", "-c", "exec sleep 60", "{connection_file}"], "display_name": "Fake", "language": "shell"}`)
+	kernelspectest.Write(t, specDir, "fake", `{"argv": ["/bin/sh", "-c", "exec sleep 60", "{connection_file}"], "display_name": "Fake", "language": "shell"}`)
 	base := shortDir(t)
 	// <runtime>/kernel-<36-byte id>-ipc-<n>: 50 bytes after the runtime dir.
 	const maxRuntime = 107 - 50

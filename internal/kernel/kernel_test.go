@@ -18,6 +18,8 @@ import (
 	"quire/internal/kernel"
 	"quire/internal/kernel/wire"
 	"quire/internal/kernelspec"
+
+	"quire/internal/kernelspec/kernelspectest"
 )
 
 // TestLaunch starts a fake kernel (a shell script) and checks what it was
@@ -31,7 +33,7 @@ func TestLaunch(t *testing.T) {
 		"display_name": "Fake", "language": "shell",
 		"env": map[string]string{"FAKE_A": "${FAKE_BASE}/x", "FAKE_B": "$FAKE_BASE-$UNKNOWN_VAR-$$", "FAKE_C": "$JPY_SESSION_NAME"},
 	})
-	d := writeSpec(t, specDir, "fake", string(spec))
+	d := kernelspectest.Write(t, specDir, "fake", string(spec))
 	runtime := filepath.Join(t.TempDir(), "runtime")
 	m := kernel.NewManager(kernelspec.Load([]string{specDir}, nil), kernel.Options{
 		RuntimeDir: runtime, Dial: dial, Log: testLog(t), ShutdownWait: 200 * time.Millisecond,
@@ -227,7 +229,7 @@ func TestInterruptMode(t *testing.T) {
 			"argv":         []string{"/usr/bin/python3", "{resource_dir}/wrapper.py", "{connection_file}"},
 			"display_name": "Wrapped (" + mode + ")", "language": "python", "interrupt_mode": mode,
 		})
-		d := writeSpec(t, specDir, "wrapped-"+mode, string(spec))
+		d := kernelspectest.Write(t, specDir, "wrapped-"+mode, string(spec))
 		if err := os.WriteFile(filepath.Join(d, "wrapper.py"), []byte(wrapperPy), 0o644); err != nil {
 			t.Fatal(err)
 		}

@@ -13,6 +13,8 @@ import (
 	"quire/internal/errkind"
 	"quire/internal/kernel"
 	"quire/internal/kernelspec"
+
+	"quire/internal/kernelspec/kernelspectest"
 )
 
 // TestKernelFailsAtStart: a kernel process that exits while starting (as
@@ -21,7 +23,7 @@ import (
 // at debug.
 func TestKernelFailsAtStart(t *testing.T) {
 	specDir := t.TempDir()
-	writeSpec(t, specDir, "failing", `{"argv": ["/bin/sh", "-c",
+	kernelspectest.Write(t, specDir, "failing", `{"argv": ["/bin/sh", "-c",
 		"echo starting; echo 'zmq.error.ZMQError: Address already in use (addr=tcp://127.0.0.1:1)' >&2; sleep 0.3; exit 1",
 		"{connection_file}"], "display_name": "Failing", "language": "shell"}`)
 	logFile, err := os.Create(filepath.Join(t.TempDir(), "server.log"))
@@ -86,7 +88,7 @@ func TestKernelProgramCannotRun(t *testing.T) {
 		{"not-executable", notExec, "its program plainfile may not be run (permission denied)"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			writeSpec(t, specDir, tc.name, `{"argv": [`+strconv.Quote(tc.argv0)+`, "{connection_file}"], "display_name": "X", "language": "x"}`)
+			kernelspectest.Write(t, specDir, tc.name, `{"argv": [`+strconv.Quote(tc.argv0)+`, "{connection_file}"], "display_name": "X", "language": "x"}`)
 			runtime := t.TempDir()
 			m := kernel.NewManager(kernelspec.Load([]string{specDir}, nil), kernel.Options{
 				RuntimeDir: runtime, Dial: dial, Log: testLog(t), ShutdownWait: 200 * time.Millisecond,

@@ -15,25 +15,9 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"quire/internal/kernelspec"
-)
 
-// writeSpec writes dir/name/kernel.json (raw JSON) plus extra files.
-func writeSpec(t *testing.T, dir, name, kj string, files ...string) string {
-	t.Helper()
-	d := filepath.Join(dir, name)
-	if err := os.MkdirAll(d, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(filepath.Join(d, "kernel.json"), []byte(kj), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	for _, f := range files {
-		if err := os.WriteFile(filepath.Join(d, f), []byte("data of "+f), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	return d
-}
+	"quire/internal/kernelspec/kernelspectest"
+)
 
 func specJSON(display string) string {
 	b, _ := json.Marshal(map[string]any{"argv": []string{"/bin/true", "{connection_file}"}, "display_name": display, "language": "python"})
@@ -66,13 +50,13 @@ func TestSearchPath(t *testing.T) {
 
 func TestLoadSpecs(t *testing.T) {
 	first, second := t.TempDir(), t.TempDir()
-	writeSpec(t, first, "python3", specJSON("first"), "logo-64x64.png", "logo-svg.svg", "kernel.js", "other.txt")
-	writeSpec(t, second, "python3", specJSON("second"))
-	writeSpec(t, second, "Julia", specJSON("Julia"), "kernel.css")
-	writeSpec(t, second, "broken", `{"argv": [`)
-	writeSpec(t, second, "noargv", `{"display_name": "x", "language": "x"}`)
-	writeSpec(t, second, "bad name!", specJSON("bad"))
-	writeSpec(t, second, "badmode", `{"argv": ["x"], "display_name": "x", "interrupt_mode": "poke"}`)
+	kernelspectest.Write(t, first, "python3", specJSON("first"), "logo-64x64.png", "logo-svg.svg", "kernel.js", "other.txt")
+	kernelspectest.Write(t, second, "python3", specJSON("second"))
+	kernelspectest.Write(t, second, "Julia", specJSON("Julia"), "kernel.css")
+	kernelspectest.Write(t, second, "broken", `{"argv": [`)
+	kernelspectest.Write(t, second, "noargv", `{"display_name": "x", "language": "x"}`)
+	kernelspectest.Write(t, second, "bad name!", specJSON("bad"))
+	kernelspectest.Write(t, second, "badmode", `{"argv": ["x"], "display_name": "x", "interrupt_mode": "poke"}`)
 	if err := os.MkdirAll(filepath.Join(second, "empty"), 0o755); err != nil {
 		t.Fatal(err)
 	}
@@ -150,8 +134,8 @@ func TestLoadSpecs(t *testing.T) {
 
 func TestDefaultWithoutPython3(t *testing.T) {
 	dir := t.TempDir()
-	writeSpec(t, dir, "zeta", specJSON("z"))
-	writeSpec(t, dir, "alpha", specJSON("a"))
+	kernelspectest.Write(t, dir, "zeta", specJSON("z"))
+	kernelspectest.Write(t, dir, "alpha", specJSON("a"))
 	if got := kernelspec.Load([]string{dir}, nil).Default(); got != "alpha" {
 		t.Errorf("Default = %q, want alpha", got)
 	}
@@ -162,7 +146,7 @@ func TestDefaultWithoutPython3(t *testing.T) {
 
 func TestSpecOpen(t *testing.T) {
 	dir := t.TempDir()
-	d := writeSpec(t, dir, "k", specJSON("k"), "logo-64x64.png")
+	d := kernelspectest.Write(t, dir, "k", specJSON("k"), "logo-64x64.png")
 	if err := os.WriteFile(filepath.Join(dir, "secret"), []byte("secret"), 0o644); err != nil {
 		t.Fatal(err)
 	}
