@@ -1,7 +1,6 @@
 package auth
 
 import (
-	"container/list"
 	"crypto/hmac"
 	"crypto/rand"
 	"encoding/base64"
@@ -67,11 +66,9 @@ type devices struct {
 	maxAge  time.Duration // <= 0: device cookies are off
 	limit   int           // failures …
 	lockout time.Duration // … within this long lock a cookie out for as long
-	max     int
 
-	mu      sync.Mutex
-	entries map[string]*list.Element // of *deviceState, by raw nonce
-	order   *list.List               // front = least recently used
+	mu   sync.Mutex
+	devs *recencyMap[*deviceState] // by raw nonce
 }
 
 type deviceState struct {
@@ -98,8 +95,8 @@ func newDevices(secret []byte, o *Options) *devices {
 		// cookies of servers on one host apart, and stays across restarts
 		// and port changes.
 		name:   "quire-device-" + hex.EncodeToString(mac(key, "cookie name")[:4]),
-		maxAge: o.DeviceMaxAge, limit: o.DeviceFailures, lockout: o.DeviceLockout, max: o.MaxDevices,
-		entries: map[string]*list.Element{}, order: list.New(),
+		maxAge: o.DeviceMaxAge, limit: o.DeviceFailures, lockout: o.DeviceLockout,
+		devs: newRecencyMap[*deviceState](o.MaxDevices),
 	}
 }
 
@@ -165,7 +162,7 @@ func (d *devices) begin(dev device, now time.Time) (trusted, busy bool) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	st := d.state(dev, now, true)
-	d.order.MoveToBack(d.entries[st.nonce])
+	d.devs.touch(st.nonce)
 	switch {
 	case st.retired || now.Before(st.locked):
 		return false, false
@@ -225,24 +222,14 @@ func (d *devices) locked(dev device, now time.Time) bool {
 // entry when full).
 func (d *devices) state(dev device, now time.Time, create bool) *deviceState {
 	key := string(dev.nonce)
-	if e, ok := d.entries[key]; ok {
-		st := e.Value.(*deviceState)
-		if !d.stale(st, now) {
-			return st
-		}
-		d.order.Remove(e)
-		delete(d.entries, key)
+	if st, ok := d.devs.lookup(key, func(st *deviceState) bool { return !d.stale(st, now) }); ok {
+		return st
 	}
 	if !create {
 		return nil
 	}
-	for len(d.entries) >= d.max {
-		front := d.order.Front()
-		d.order.Remove(front)
-		delete(d.entries, front.Value.(*deviceState).nonce)
-	}
 	st := &deviceState{nonce: key, expires: dev.expires}
-	d.entries[key] = d.order.PushBack(st)
+	d.devs.add(key, st)
 	return st
 }
 
@@ -263,7 +250,7 @@ func (d *devices) stale(st *deviceState, now time.Time) bool {
 func (d *devices) size() int {
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	return len(d.entries)
+	return d.devs.len()
 }
 
 // loginGate is the throttling decision for one login attempt: a trusted

@@ -1,7 +1,6 @@
 package auth
 
 import (
-	"container/list"
 	"net/netip"
 	"sync"
 	"time"
@@ -20,19 +19,17 @@ import (
 //   - an address has at most one check in progress.
 //
 // While throttled a login is answered 429 without running the hash. Token
-// and cookie requests never reach the throttle. At most maxEntries addresses
-// are tracked; the least recently failed is forgotten first.
+// and cookie requests never reach the throttle. At most Options.MaxThrottled
+// addresses are tracked; the least recently failed is forgotten first.
 type throttle struct {
 	free            int
 	delay, maxDelay time.Duration
 	memory          time.Duration
 	globalLimit     int
 	globalMax       time.Duration
-	maxEntries      int
 
-	mu      sync.Mutex
-	entries map[string]*list.Element // of *addrState
-	order   *list.List               // front = least recently failed
+	mu    sync.Mutex
+	addrs *recencyMap[*addrState] // least recently failed first
 	// failures per second over the last minute, as a ring.
 	buckets    [60]int
 	bucketSecs [60]int64
@@ -41,7 +38,6 @@ type throttle struct {
 }
 
 type addrState struct {
-	key      string
 	failures int
 	last     time.Time
 	next     time.Time // no check before this
@@ -52,8 +48,7 @@ func newThrottle(o *Options) *throttle {
 	return &throttle{
 		free: o.FreeFailures, delay: o.FailureDelay, maxDelay: o.MaxFailureDelay,
 		memory: o.FailureMemory, globalLimit: o.GlobalFailures, globalMax: o.GlobalMaxDelay,
-		maxEntries: o.MaxThrottled,
-		entries:    map[string]*list.Element{}, order: list.New(),
+		addrs: newRecencyMap[*addrState](o.MaxThrottled),
 	}
 }
 
@@ -104,8 +99,7 @@ func (t *throttle) end(key string, now time.Time, ok bool) {
 	st := t.state(key, now, false)
 	if ok {
 		if st != nil {
-			t.order.Remove(t.entries[key])
-			delete(t.entries, key)
+			t.addrs.remove(key)
 		}
 		return
 	}
@@ -115,7 +109,7 @@ func (t *throttle) end(key string, now time.Time, ok bool) {
 	st.busy = false
 	st.failures++
 	st.last = now
-	t.order.MoveToBack(t.entries[key])
+	t.addrs.touch(key)
 	if n := st.failures - t.free; n >= 0 {
 		st.next = now.Add(grow(t.delay, n, t.maxDelay))
 	}
@@ -131,24 +125,15 @@ func (t *throttle) end(key string, now time.Time, ok bool) {
 // state returns key's state, forgetting it if it is stale, and creating it
 // when create is set (evicting the oldest entry when full).
 func (t *throttle) state(key string, now time.Time, create bool) *addrState {
-	if e, ok := t.entries[key]; ok {
-		st := e.Value.(*addrState)
-		if st.busy || now.Sub(st.last) < t.memory || now.Before(st.next) {
-			return st
-		}
-		t.order.Remove(e)
-		delete(t.entries, key)
+	live := func(st *addrState) bool { return st.busy || now.Sub(st.last) < t.memory || now.Before(st.next) }
+	if st, ok := t.addrs.lookup(key, live); ok {
+		return st
 	}
 	if !create {
 		return nil
 	}
-	for len(t.entries) >= t.maxEntries {
-		front := t.order.Front()
-		t.order.Remove(front)
-		delete(t.entries, front.Value.(*addrState).key)
-	}
-	st := &addrState{key: key, last: now}
-	t.entries[key] = t.order.PushBack(st)
+	st := &addrState{last: now}
+	t.addrs.add(key, st)
 	return st
 }
 
@@ -175,7 +160,7 @@ func (t *throttle) recentFailures(now time.Time) int {
 func (t *throttle) size() int {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	return len(t.entries)
+	return t.addrs.len()
 }
 
 // grow returns base·2ⁿ, at most max.
