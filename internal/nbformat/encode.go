@@ -43,6 +43,9 @@ type encoder struct {
 	// w, if set, receives buf each time it grows past flushSize; buf then
 	// starts over, so memory stays bounded however big the notebook.
 	w io.Writer
+	// cells, if set, are the cells of the notebook object (kTop), which
+	// has no "cells" key of its own.
+	cells *cellList
 }
 
 // flushSize is how much the encoder collects before writing to its w.
@@ -230,6 +233,10 @@ func (e *encoder) object(m map[string]any, k kind) error {
 	if _, ok := m["metadata"]; markCell && !ok {
 		e.keys = append(e.keys, "metadata")
 	}
+	apart := k == kTop && e.cells != nil
+	if apart {
+		e.keys = append(e.keys, "cells")
+	}
 	n := len(e.keys) - base
 	if n == 0 {
 		e.buf = append(e.buf, "{}"...)
@@ -259,9 +266,12 @@ func (e *encoder) object(m map[string]any, k kind) error {
 			ck = child(k, key, m)
 		}
 		var err error
-		if markCell && key == "metadata" {
+		switch {
+		case apart && key == "cells":
+			err = e.cellList(ck)
+		case markCell && key == "metadata":
 			err = e.cellMeta(m[key])
-		} else {
+		default:
 			err = e.value(m[key], ck)
 		}
 		if err != nil {
@@ -342,6 +352,46 @@ func (e *encoder) array(a []any, k kind) error {
 			e.newline()
 		}
 		if err := e.value(v, ck); err != nil {
+			return err
+		}
+		if err := e.flush(); err != nil {
+			return err
+		}
+	}
+	e.indent--
+	if e.file {
+		e.newline()
+	}
+	e.buf = append(e.buf, ']')
+	return nil
+}
+
+// cellList writes e.cells as array writes a list of kind k, decoding one
+// cell at a time.
+func (e *encoder) cellList(k kind) error {
+	l := e.cells
+	if len(l.spans) == 0 {
+		e.buf = append(e.buf, "[]"...)
+		return nil
+	}
+	ck := kPlain
+	if k == kCells {
+		ck = kCell
+	}
+	e.buf = append(e.buf, '[')
+	e.indent++
+	for i := range l.spans {
+		if i > 0 {
+			e.buf = append(e.buf, ',')
+		}
+		if e.file {
+			e.newline()
+		}
+		c, err := l.decode(i)
+		if err != nil {
+			return err
+		}
+		if err := e.value(c, ck); err != nil {
 			return err
 		}
 		if err := e.flush(); err != nil {
