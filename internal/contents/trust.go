@@ -36,47 +36,12 @@ import (
 // the same signature already vouches for it). POST …/trust still signs:
 // it is the user's decision.
 
-// rich reports whether out is an output nbformat's check_cells distrusts:
-// an execute_result or display_data with a key beyond output_type,
-// execution_count and metadata.
-func rich(out map[string]any) bool {
-	if t := out["output_type"]; t != "execute_result" && t != "display_data" {
-		return false
-	}
-	for k := range out {
-		if k != "output_type" && k != "execution_count" && k != "metadata" {
-			return true
-		}
-	}
-	return false
-}
-
-// richOutputs calls f for each rich output of nb's code cells until f
-// returns false; it reports whether every call returned true.
-func richOutputs(nb *nbformat.Notebook, f func(out map[string]any) bool) bool {
-	cells, _ := nb.Doc["cells"].([]any)
-	for _, c := range cells {
-		cell, _ := c.(map[string]any)
-		if cell == nil || cell["cell_type"] != "code" {
-			continue
-		}
-		outputs, _ := cell["outputs"].([]any)
-		for _, o := range outputs {
-			out, _ := o.(map[string]any)
-			if out != nil && rich(out) && !f(out) {
-				return false
-			}
-		}
-	}
-	return true
-}
-
 // signable reports whether a save may sign nb: every rich output in it is
 // known to Options.Outputs. An output with keys the kernel messages
 // clients build outputs from cannot carry (anything beyond data,
 // metadata, output_type and execution_count) is never known.
 func (s *Service) signable(nb *nbformat.Notebook) bool {
-	return richOutputs(nb, func(out map[string]any) bool {
+	return nb.RichOutputs(func(out map[string]any) bool {
 		if s.opt.Outputs == nil {
 			return false
 		}
@@ -97,7 +62,7 @@ func (s *Service) rememberOutputs(nb *nbformat.Notebook) {
 	if s.opt.Outputs == nil {
 		return
 	}
-	richOutputs(nb, func(out map[string]any) bool {
+	nb.RichOutputs(func(out map[string]any) bool {
 		s.opt.Outputs.Remember(out["data"], out["metadata"])
 		return true
 	})
@@ -119,15 +84,13 @@ func (s *Service) learnOnDisk(ctx context.Context, p string, size int) {
 	if err != nil || info.Dir || info.Size > int64(size)+1<<20 || s.examined.has(p, info) {
 		return
 	}
-	data, info, err := s.readAll(ctx, p)
+	f, err := s.readNotebook(ctx, p, false)
 	if err != nil {
 		return
 	}
-	arena := bigbuf.Get(len(data))
-	defer bigbuf.Put(arena)
-	nb, err := nbformat.ReadArena(data, arena)
-	bigbuf.Put(data)
-	s.examined.mark(p, info)
+	defer bigbuf.Put(f.data)
+	nb, err := nbformat.ReadStreaming(f.data)
+	s.examined.mark(p, f.info)
 	if err == nil && s.notary.Trusted(nb) {
 		s.rememberOutputs(nb)
 	}

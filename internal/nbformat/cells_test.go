@@ -2,6 +2,7 @@ package nbformat_test
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"regexp"
 	"slices"
@@ -146,5 +147,79 @@ func FuzzStreaming(f *testing.F) {
 	f.Fuzz(func(t *testing.T, data []byte) {
 		sameStreaming(t, data, false)
 		sameStreaming(t, data, true)
+		sameCompacted(t, data)
 	})
+}
+
+func compact(data []byte, piece int) []byte {
+	var c nbformat.Compactor
+	var out []byte
+	for len(data) > 0 {
+		n := min(piece, len(data))
+		out = c.Append(out, data[:n])
+		data = data[n:]
+	}
+	return out
+}
+
+// sameCompacted fails t unless data compacted in pieces reads as data
+// does: refused both (a syntax error may be elsewhere) or accepted both,
+// to the same file.
+func sameCompacted(t *testing.T, data []byte) {
+	t.Helper()
+	for _, piece := range []int{1, 3, 64 << 10} {
+		c := compact(data, piece)
+		if len(c) > len(data) {
+			t.Fatalf("compacted is longer: %q → %q", data, c)
+		}
+		a, aerr := nbformat.Read(data)
+		b, berr := nbformat.ReadStreaming(c)
+		if (aerr == nil) != (berr == nil) {
+			t.Fatalf("piece %d: Read: %v; compacted: %v\n%q\n%q", piece, aerr, berr, data, c)
+		}
+		var se *nbformat.SyntaxError
+		if aerr != nil && !errors.As(aerr, &se) && aerr.Error() != berr.Error() {
+			t.Fatalf("piece %d: errors differ: %v vs %v", piece, aerr, berr)
+		}
+		if aerr != nil {
+			continue
+		}
+		am, _ := nbformat.Marshal(a)
+		bm, _ := nbformat.Marshal(b)
+		if maskIDs(am) != maskIDs(bm) {
+			t.Fatalf("piece %d: Marshal differs:\n%s\n---\n%s", piece, am, bm)
+		}
+	}
+}
+
+func TestCompactor(t *testing.T) {
+	for _, tc := range []struct{ in, want string }{
+		{"", ""},
+		{" { \"a\" : [ 1 , 2 ] }\n", `{"a":[1,2]}`},
+		{"[1 2]", "[1 2]"},
+		{"[tr\nue]", "[tr ue]"},
+		{"[\"a b\\\" c\" , \"\\\\\" ]", `["a b\" c","\\"]`},
+		{"[-\t1, 1. 5, 1 e5]", "[- 1,1. 5,1 e5]"},
+		{"{\"x\":\"\n\"}", "{\"x\":\"\n\"}"},
+		{"\xef\xbb\xbf {}", "\xef\xbb\xbf{}"},
+	} {
+		for _, piece := range []int{1, 2, 100} {
+			if got := string(compact([]byte(tc.in), piece)); got != tc.want {
+				t.Errorf("Compact(%q) by %d = %q, want %q", tc.in, piece, got, tc.want)
+			}
+		}
+	}
+	var cases []string
+	cases = append(cases, corpus(300)...)
+	for _, s := range corpus(300) {
+		file, err := nbformat.Read([]byte(s))
+		if err == nil {
+			if b, err := nbformat.Marshal(file); err == nil {
+				cases = append(cases, string(b))
+			}
+		}
+	}
+	for i, c := range cases {
+		t.Run(fmt.Sprint(i), func(t *testing.T) { sameCompacted(t, []byte(c)) })
+	}
 }
