@@ -222,12 +222,12 @@ func (s *Service) notebookModel(ctx context.Context, p string, info Info, opt Ge
 	if !opt.Content {
 		return s.withHash(ctx, m, opt)
 	}
-	// Charged in two parts, given back by the model's Release: the least
-	// the file can cost before it is read, so that a refused request reads
-	// nothing; then, once the bytes (whose structure sets the cost) are
-	// there, their estimate in its place.
-	floor := nbformat.FootprintFloor(info.Size)
-	release, err := s.charge(floor)
+	// Charged in two steps, given back by the model's Release: the file's
+	// size before it is read, so that a request refused for want of memory
+	// reads nothing (nbformat.FootprintFloor would overcharge an indented
+	// file, which is read compacted); then, once the JSON (whose structure
+	// sets the cost) is there, its estimate in place of the first charge.
+	release, err := s.charge(info.Size)
 	if err != nil {
 		return nil, err
 	}
@@ -236,7 +236,7 @@ func (s *Service) notebookModel(ctx context.Context, p string, info Info, opt Ge
 		release()
 		return nil, err
 	}
-	if release, err = s.recharge(release, floor, nbformat.Footprint(f.data)); err != nil {
+	if release, err = s.recharge(release, nbformat.Footprint(f.data)); err != nil {
 		bigbuf.Put(f.data)
 		return nil, err
 	}
@@ -274,20 +274,12 @@ func (s *Service) notebookModel(ctx context.Context, p string, info Info, opt Ge
 	return m, nil
 }
 
-// recharge replaces a charge of floor bytes (given back by release) with
-// one of need bytes, returning the function that gives the new charge
-// back; on error nothing is charged any more.
-func (s *Service) recharge(release func(), floor, need int64) (func(), error) {
-	if need > floor {
-		more, err := s.charge(need - floor)
-		if err != nil {
-			release()
-			return nil, err
-		}
-		return func() { release(); more() }, nil
-	}
-	// Less than the floor (the file was mostly indentation): give the
-	// floor back and charge what the notebook needs.
+// recharge replaces a charge (given back by release) with one of need
+// bytes, returning the function that gives the new charge back; on error
+// nothing is charged any more. The first charge goes back before the
+// second is made, so that a need over the whole budget is refused as too
+// large (413), not as busy (503) because of the first.
+func (s *Service) recharge(release func(), need int64) (func(), error) {
 	release()
 	return s.charge(need)
 }

@@ -3,6 +3,8 @@ package nbformat
 import (
 	"errors"
 	"fmt"
+	"hash/maphash"
+	"slices"
 	"unsafe"
 )
 
@@ -214,10 +216,16 @@ func shrink(s []cellSpan) []cellSpan {
 // notebook), gives each cell without an id, or with one an earlier cell
 // has, a fresh one, as normalizeIDs does for a tree. As for a tree, a
 // structural error comes before an id error, whichever cell comes first.
+//
+// Repeated ids are found from a 64-bit hash of each (8 bytes a cell, where
+// a set of the ids would cost some 50): only cells whose hash repeats are
+// compared exactly, in a second pass.
 func (l *cellList) prepare(ids bool) error {
-	var seen map[string]struct{}
+	var hashes []uint64
+	var h idHasher
 	if ids {
-		seen = make(map[string]struct{}, len(l.spans))
+		h.seed = maphash.MakeSeed()
+		hashes = make([]uint64, 0, len(l.spans))
 	}
 	var idErr error
 	for i := range l.spans {
@@ -233,17 +241,69 @@ func (l *cellList) prepare(ids bool) error {
 		if !has {
 			id = l.newID(i)
 		}
-		key, ok := idKey(id) // a copy: nothing of the cell is kept
+		sum, ok := h.sum(id)
 		if !ok {
 			idErr = invalidf(`cell %d: "id" must be a string, not %s`, i, describe(id))
 			continue
 		}
-		if _, dup := seen[key]; dup {
+		hashes = append(hashes, sum)
+	}
+	if idErr != nil || !ids {
+		return idErr
+	}
+	slices.Sort(hashes)
+	var twice map[uint64]bool
+	for i := 1; i < len(hashes); i++ {
+		if hashes[i] == hashes[i-1] {
+			if twice == nil {
+				twice = map[uint64]bool{}
+			}
+			twice[hashes[i]] = true
+		}
+	}
+	hashes = nil
+	if twice == nil {
+		return nil
+	}
+	seen := map[string]bool{}
+	for i := range l.spans {
+		c, err := l.decode(i) // with the ids given above
+		if err != nil {
+			return err
+		}
+		id := c.(map[string]any)["id"]
+		if sum, _ := h.sum(id); !twice[sum] {
+			continue
+		}
+		key, _ := idKey(id) // a copy: nothing of the cell is kept
+		if seen[key] {
 			key = "s" + l.newID(i)
 		}
-		seen[key] = struct{}{}
+		seen[key] = true
 	}
-	return idErr
+	return nil
+}
+
+// idHasher hashes cell ids so that ids equal in Python (idKey) hash alike.
+type idHasher struct {
+	seed maphash.Seed
+	h    maphash.Hash
+}
+
+// sum hashes id, or returns false for an id of a type Python cannot hash.
+func (h *idHasher) sum(id any) (uint64, bool) {
+	h.h.SetSeed(h.seed)
+	if s, ok := id.(string); ok {
+		h.h.WriteByte('s') // as idKey, without building its string
+		h.h.WriteString(s)
+		return h.h.Sum64(), true
+	}
+	key, ok := idKey(id)
+	if !ok {
+		return 0, false
+	}
+	h.h.WriteString(key)
+	return h.h.Sum64(), true
 }
 
 // newID gives cell i a fresh id.
