@@ -231,7 +231,7 @@ func (s *Service) notebookModel(ctx context.Context, p string, info Info, opt Ge
 	if err != nil {
 		return nil, err
 	}
-	f, err := s.readNotebook(ctx, p, opt.Hash)
+	f, err := s.readNotebook(ctx, p, opt.Hash, 0)
 	if err != nil {
 		release()
 		return nil, err
@@ -300,8 +300,9 @@ const readChunk = 64 << 10
 // with nbformat's indentation is up to many times the JSON it holds. It
 // reads the file twice, first to learn the compacted size (so the buffer
 // is allocated once at its final size), then to fill the buffer; hash
-// asks for the sha256 of the file's bytes.
-func (s *Service) readNotebook(ctx context.Context, p string, hash bool) (notebookFile, error) {
+// asks for the sha256 of the file's bytes. With limit > 0, a file whose
+// JSON is longer is not read a second time: errTooLong.
+func (s *Service) readNotebook(ctx context.Context, p string, hash bool, limit int) (notebookFile, error) {
 	f, info, err := s.store.Open(ctx, p)
 	if err != nil {
 		if errkind.Is(err, errkind.NotFound) {
@@ -316,6 +317,9 @@ func (s *Service) readNotebook(ctx context.Context, p string, hash bool) (notebo
 	n := 0
 	if err := readPieces(f, chunk, func(b []byte) { n += len(c.Append(scratch, b)) }); err != nil {
 		return notebookFile{}, fmt.Errorf("read %s: %w", p, err)
+	}
+	if limit > 0 && n > limit {
+		return notebookFile{}, errTooLong
 	}
 	if _, err := f.Seek(0, io.SeekStart); err != nil {
 		return notebookFile{}, fmt.Errorf("read %s: %w", p, err)
@@ -340,6 +344,9 @@ func (s *Service) readNotebook(ctx context.Context, p string, hash bool) (notebo
 	}
 	return nf, nil
 }
+
+// errTooLong is readNotebook's refusal of a notebook over its limit.
+var errTooLong = errors.New("notebook too long")
 
 // readPieces calls f with each piece of r read into buf, until EOF.
 func readPieces(r io.Reader, buf []byte, f func([]byte)) error {
@@ -396,7 +403,7 @@ func clientErr(err error) string {
 func (s *Service) recover(ctx context.Context, p string, hash bool) (notebookFile, *nbformat.Notebook, error) {
 	dir, name := split(p)
 	backup := join(dir, ".~"+name)
-	f, err := s.readNotebook(ctx, backup, hash)
+	f, err := s.readNotebook(ctx, backup, hash, 0)
 	if err != nil {
 		return notebookFile{}, nil, err
 	}

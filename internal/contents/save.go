@@ -274,7 +274,6 @@ func (s *Service) saveNotebook(ctx context.Context, p string, raw json.RawMessag
 	if len(raw) == 0 || raw[0] != '{' {
 		return saved{}, errkind.Newf(errkind.Invalid, "Unreadable notebook content for %s: content must be a JSON object", p)
 	}
-	s.learnOnDisk(ctx, p, len(raw))
 	nb, err := nbformat.FromJSONStreaming(raw)
 	if err != nil {
 		return saved{}, errkind.New(errkind.Invalid, fmt.Sprintf("Unreadable notebook content for %s: %s", p, clientErr(err)), err)
@@ -287,8 +286,13 @@ func (s *Service) saveNotebook(ctx context.Context, p string, raw json.RawMessag
 		res.message = "Notebook validation failed: " + clientErr(verr)
 	}
 	// The cells' trust flags prove nothing (trust.go): sign only what the
-	// server can vouch for.
-	if s.notary != nil && s.signable(nb) {
+	// server can vouch for, having learnt what the version on disk vouches
+	// for if that can make a difference.
+	sign := s.notary != nil && s.signable(nb)
+	if !sign && s.learnOnDisk(ctx, p, len(raw)) {
+		sign = s.signable(nb)
+	}
+	if sign {
 		if err := s.notary.Sign(nb); err != nil {
 			s.log.Warn("could not sign notebook", "path", p, "err", err)
 		}

@@ -71,29 +71,32 @@ func (s *Service) rememberOutputs(nb *nbformat.Notebook) {
 // learnOnDisk reads the notebook at p, unless this server already read or
 // wrote that version, and remembers its outputs if it is trusted: the
 // version a save replaces vouches for the outputs the new one keeps (after
-// a server restart, say, when no GET has shown it to this server). It runs
-// before the new content (size bytes of JSON) is decoded, so the two are
-// never in memory together, and skips a file over 1 MiB larger than the
-// new content, so that it never costs more memory than the save itself.
-// Errors just mean nothing is learnt.
-func (s *Service) learnOnDisk(ctx context.Context, p string, size int) {
+// a server restart, say, when no GET has shown it to this server). It
+// reports whether it remembered any. A save calls it only when what it
+// knows already does not let it sign the new content (size bytes of
+// JSON), and it skips a file whose JSON is over 1 MiB longer than that,
+// so that it never costs more memory than the save itself. Errors just
+// mean nothing is learnt.
+func (s *Service) learnOnDisk(ctx context.Context, p string, size int) bool {
 	if s.notary == nil || s.opt.Outputs == nil {
-		return
+		return false
 	}
 	info, err := s.store.Stat(ctx, p)
-	if err != nil || info.Dir || info.Size > int64(size)+1<<20 || s.examined.has(p, info) {
-		return
+	if err != nil || info.Dir || s.examined.has(p, info) {
+		return false
 	}
-	f, err := s.readNotebook(ctx, p, false)
+	f, err := s.readNotebook(ctx, p, false, size+1<<20)
 	if err != nil {
-		return
+		return false
 	}
 	defer bigbuf.Put(f.data)
 	nb, err := nbformat.ReadStreaming(f.data)
 	s.examined.mark(p, f.info)
-	if err == nil && s.notary.Trusted(nb) {
-		s.rememberOutputs(nb)
+	if err != nil || !s.notary.Trusted(nb) {
+		return false
 	}
+	s.rememberOutputs(nb)
+	return true
 }
 
 // maxExamined bounds the examined set; past it the set starts over, which

@@ -67,7 +67,7 @@ const (
 	perCell         = 48
 	cellBytesFactor = 2
 	perToken        = 256
-	fixed           = 4 << 20
+	fixed           = 8 << 20
 )
 
 // FootprintFloor is the least Footprint of n bytes of JSON, known before

@@ -30,11 +30,11 @@ func tinyCells(n int) string {
 func TestRequestMemoryBudget(t *testing.T) {
 	in := startQuire(t, opts{args: []string{"--max-request-memory", "16MiB"}})
 	// About 5 MiB of tiny cells: estimated at over 16 MiB (3× its bytes,
-	// 48 bytes a cell, 4 MiB).
+	// 48 bytes a cell, 8 MiB).
 	if err := os.WriteFile(filepath.Join(in.Root, "huge.ipynb"), []byte(tinyCells(50000)), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	// About 300 KiB: estimated at about 5 MiB, so fits.
+	// About 300 KiB: estimated at about 9 MiB, so fits.
 	small := tinyCells(3000)
 	if err := os.WriteFile(filepath.Join(in.Root, "small.ipynb"), []byte(small), 0o644); err != nil {
 		t.Fatal(err)
@@ -56,7 +56,7 @@ func TestRequestMemoryBudget(t *testing.T) {
 		t.Fatalf("GET content=0 is not charged, yet: %d %s", status, body)
 	}
 
-	// Requests within the budget pass; once a burst of them (here 50 × ~5
+	// Requests within the budget pass; once a burst of them (here 50 × ~9
 	// MiB charged, over the 256 MiB that makes a burst) is over, memory is
 	// given back to the OS.
 	for i := range 50 {
