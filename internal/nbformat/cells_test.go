@@ -127,9 +127,7 @@ func TestStreamingMatchesRead(t *testing.T) {
 		v3Notebook,
 		string(bigNotebook(1)),
 	}
-	for _, s := range corpus(1500) {
-		cases = append(cases, s)
-	}
+	cases = append(cases, corpus(1500)...)
 	for i, c := range cases {
 		for _, fromJSON := range []bool{false, true} {
 			t.Run(fmt.Sprintf("%d/%v", i, fromJSON), func(t *testing.T) { sameStreaming(t, []byte(c), fromJSON) })
