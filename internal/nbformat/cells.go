@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"hash/maphash"
 	"slices"
+	"strings"
 	"unsafe"
 )
 
@@ -399,7 +400,7 @@ func cloneDeep(v any) any {
 	case map[string]any:
 		m := make(map[string]any, len(v))
 		for k, x := range v {
-			m[string([]byte(k))] = cloneDeep(x)
+			m[strings.Clone(k)] = cloneDeep(x)
 		}
 		return m
 	case []any:
@@ -409,9 +410,9 @@ func cloneDeep(v any) any {
 		}
 		return a
 	case string:
-		return string([]byte(v))
+		return strings.Clone(v)
 	case Number:
-		return Number([]byte(v))
+		return Number(strings.Clone(string(v)))
 	}
 	return v
 }

@@ -6,6 +6,11 @@
 // []any, string, Number (the original numeric lexeme, never reformatted),
 // bool and nil. In memory, multiline strings are joined (the "in-memory"
 // form the REST API sends); Marshal splits them again as nbformat does.
+// ReadStreaming and FromJSONStreaming keep the cells apart, as ranges of
+// the JSON they came from, decoded one cell at a time whenever they are
+// walked (Cells, Validate, Marshal, Write, AppendJSON): a server's memory
+// per request then follows the notebook's bytes, not its number of
+// values. Write renders the file form in bounded memory.
 //
 // Differences from nbformat 5.x, all on inputs Jupyter itself never writes:
 // nbformat 1 and 2 and a missing "nbformat" key are refused rather than
@@ -36,7 +41,9 @@ type Number string
 // The strings of a notebook from Read or FromJSON are views of one buffer
 // the size of the input: keeping any one of them (a cell id, say) keeps the
 // whole buffer alive, so copy with strings.Clone what must outlive the
-// notebook.
+// notebook. A notebook from ReadStreaming or FromJSONStreaming has its
+// cells outside Doc (CellsApart): they are reached through Cells, and what
+// a cell holds is valid only until the next cell is decoded.
 type Notebook struct {
 	// Doc is the whole top-level object: cells, metadata, nbformat,
 	// nbformat_minor.
