@@ -89,8 +89,7 @@ func (e *encoder) value(v any, k kind) error {
 		}
 	case string:
 		if k == kSplit && e.file {
-			e.lines(v)
-			return nil
+			return e.lines(v)
 		}
 		if e.w != nil && len(v) > flushSize {
 			return e.longString(v)
@@ -407,11 +406,13 @@ func (e *encoder) cellList(k kind) error {
 }
 
 // lines writes s as the list str.splitlines(keepends=True) returns, in
-// one pass that both finds the line breaks and escapes.
-func (e *encoder) lines(s string) {
+// one pass that both finds the line breaks and escapes. With a writer, it
+// flushes between lines, so that a multi-megabyte output does not make
+// buf that large.
+func (e *encoder) lines(s string) error {
 	if s == "" {
 		e.buf = append(e.buf, "[]"...)
-		return
+		return nil
 	}
 	e.buf = append(e.buf, '[')
 	e.indent++
@@ -460,6 +461,9 @@ func (e *encoder) lines(s string) {
 			// End this line and start the next.
 			buf = append(buf, '"', ',')
 			e.buf = buf
+			if err := e.flush(); err != nil {
+				return err
+			}
 			e.newline()
 			buf = append(e.buf, '"')
 		}
@@ -469,6 +473,7 @@ func (e *encoder) lines(s string) {
 	e.indent--
 	e.newline()
 	e.buf = append(e.buf, ']')
+	return nil
 }
 
 // lineBreak marks the ASCII characters str.splitlines breaks after.
