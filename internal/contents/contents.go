@@ -114,6 +114,8 @@ type Notary interface {
 type Outputs interface {
 	// Known reports whether an output with this mimebundle and metadata
 	// (as nbformat decodes them; nil for a missing one) was remembered.
+	// Neither method may keep data or metadata, or a string in them, past
+	// the call: they point into a buffer the next cell is decoded into.
 	Known(data, metadata any) bool
 	// Remember records an output as one the server may sign.
 	Remember(data, metadata any)

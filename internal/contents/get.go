@@ -222,49 +222,39 @@ func (s *Service) notebookModel(ctx context.Context, p string, info Info, opt Ge
 	if !opt.Content {
 		return s.withHash(ctx, m, opt)
 	}
-	// Charged in two parts, given back by the model's Release: the least
-	// the file can cost before it is read, so that a refused request reads
-	// nothing; the rest once the bytes (whose structure sets the cost) are
-	// there, before they are decoded.
-	floor := nbformat.FootprintFloor(info.Size)
-	release1, err := s.charge(floor)
+	// Charged in two steps, given back by the model's Release: the file's
+	// size before it is read, so that a request refused for want of memory
+	// reads nothing (nbformat.FootprintFloor would overcharge an indented
+	// file, which is read compacted); then, once the JSON (whose structure
+	// sets the cost) is there, its estimate in place of the first charge.
+	release, err := s.charge(info.Size)
 	if err != nil {
 		return nil, err
 	}
-	data, info, err := s.readAll(ctx, p)
+	f, err := s.readNotebook(ctx, p, opt.Hash, 0)
 	if err != nil {
-		release1()
+		release()
 		return nil, err
 	}
-	release2, err := s.charge(nbformat.Footprint(data) - floor)
-	if err != nil {
-		release1()
-		bigbuf.Put(data)
+	if release, err = s.recharge(release, nbformat.Footprint(f.data)); err != nil {
+		bigbuf.Put(f.data)
 		return nil, err
 	}
-	release := func() { release1(); release2() }
-	// The notebook's strings go into a reused buffer, released by the
-	// model's Release once the response is written.
-	arena := bigbuf.Get(len(data))
-	nb, err := nbformat.ReadArena(data, arena)
+	nb, err := nbformat.ReadStreaming(f.data)
 	if err != nil {
-		bigbuf.Put(arena) // a failed decode keeps nothing of either
-		bigbuf.Put(data)
-		arena = nil
+		bigbuf.Put(f.data)
+		err = s.rawError(ctx, p, err)
 		var rerr error
-		data, info, nb, rerr = s.recover(ctx, p)
-		if rerr != nil {
+		if f, nb, rerr = s.recover(ctx, p, opt.Hash); rerr != nil {
 			release()
 			s.log.Debug("notebook recovery failed", "path", p, "err", rerr)
 			return nil, errkind.New(errkind.Invalid, fmt.Sprintf("Unreadable Notebook: %s %s", p, clientErr(err)), err)
 		}
 	}
-	m.Size, m.LastModified, m.Created = int64(len(data)), info.ModTime, info.Created
+	m.Size, m.LastModified, m.Created = f.size, f.info.ModTime, f.info.Created
 	if opt.Hash {
-		m.Hash, m.HashAlgorithm = hashBytes(data), HashAlgorithm
+		m.Hash, m.HashAlgorithm = f.hash, HashAlgorithm
 	}
-	// The notebook holds copies of what it needs (its own string arena).
-	bigbuf.Put(data)
 	if verr := nb.Validate(); verr != nil {
 		m.Message = "Notebook validation failed: " + clientErr(verr)
 	}
@@ -272,16 +262,125 @@ func (s *Service) notebookModel(ctx context.Context, p string, info Info, opt Ge
 	if trusted {
 		s.rememberOutputs(nb) // a save may keep them trusted (trust.go)
 	}
-	s.examined.mark(p, info)
+	s.examined.mark(p, f.info)
 	// Rendered as metadata.trusted of every code cell, without growing
 	// each cell's metadata in memory.
 	nb.MarkTrusted(trusted)
 	m.Content, m.Format = nb, "json"
-	m.release = release
-	if arena != nil {
-		m.release = func() { bigbuf.Put(arena); release() }
-	}
+	// The notebook's cells are ranges of data, decoded as the response is
+	// written: data goes back to bigbuf only then.
+	data := f.data
+	m.release = func() { bigbuf.Put(data); release() }
 	return m, nil
+}
+
+// recharge replaces a charge (given back by release) with one of need
+// bytes, returning the function that gives the new charge back; on error
+// nothing is charged any more. The first charge goes back before the
+// second is made, so that a need over the whole budget is refused as too
+// large (413), not as busy (503) because of the first.
+func (s *Service) recharge(release func(), need int64) (func(), error) {
+	release()
+	return s.charge(need)
+}
+
+// notebookFile is a notebook file read by readNotebook.
+type notebookFile struct {
+	data []byte // compacted JSON, from bigbuf
+	info Info
+	size int64  // bytes in the file
+	hash string // of the file's bytes, if asked for
+}
+
+// readChunk is how much of a notebook file readNotebook reads at a time.
+const readChunk = 64 << 10
+
+// readNotebook reads notebook file p into a buffer from bigbuf without the
+// whitespace between its JSON tokens (nbformat.Compactor): a file written
+// with nbformat's indentation is up to many times the JSON it holds. It
+// reads the file twice, first to learn the compacted size (so the buffer
+// is allocated once at its final size), then to fill the buffer; hash
+// asks for the sha256 of the file's bytes. With limit > 0, a file whose
+// JSON is longer is not read a second time: errTooLong.
+func (s *Service) readNotebook(ctx context.Context, p string, hash bool, limit int) (notebookFile, error) {
+	f, info, err := s.store.Open(ctx, p)
+	if err != nil {
+		if errkind.Is(err, errkind.NotFound) {
+			return notebookFile{}, notFound(p, err)
+		}
+		return notebookFile{}, fmt.Errorf("open %s: %w", p, err)
+	}
+	defer f.Close()
+	chunk := make([]byte, readChunk)
+	scratch := make([]byte, 0, readChunk)
+	var c nbformat.Compactor
+	n := 0
+	if err := readPieces(f, chunk, func(b []byte) { n += len(c.Append(scratch, b)) }); err != nil {
+		return notebookFile{}, fmt.Errorf("read %s: %w", p, err)
+	}
+	if limit > 0 && n > limit {
+		return notebookFile{}, errTooLong
+	}
+	if _, err := f.Seek(0, io.SeekStart); err != nil {
+		return notebookFile{}, fmt.Errorf("read %s: %w", p, err)
+	}
+	// Should the file change between the reads, the buffer just grows.
+	nf := notebookFile{data: bigbuf.Get(n)[:0], info: info}
+	c = nbformat.Compactor{}
+	h := sha256.New()
+	err = readPieces(f, chunk, func(b []byte) {
+		nf.data = c.Append(nf.data, b)
+		nf.size += int64(len(b))
+		if hash {
+			h.Write(b)
+		}
+	})
+	if err != nil {
+		bigbuf.Put(nf.data)
+		return notebookFile{}, fmt.Errorf("read %s: %w", p, err)
+	}
+	if hash {
+		nf.hash = hex.EncodeToString(h.Sum(nil))
+	}
+	return nf, nil
+}
+
+// errTooLong is readNotebook's refusal of a notebook over its limit.
+var errTooLong = errors.New("notebook too long")
+
+// readPieces calls f with each piece of r read into buf, until EOF.
+func readPieces(r io.Reader, buf []byte, f func([]byte)) error {
+	for {
+		n, err := r.Read(buf)
+		if n > 0 {
+			f(buf[:n])
+		}
+		if err == io.EOF {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+	}
+}
+
+// rawError returns err, a failure to read the compacted form of notebook
+// p, as reading the file's own bytes reports it: a syntax error's line and
+// column are those of the file. Other errors are the same either way.
+func (s *Service) rawError(ctx context.Context, p string, err error) error {
+	var se *nbformat.SyntaxError
+	if !errors.As(err, &se) {
+		return err
+	}
+	data, _, rerr := s.readAll(ctx, p)
+	if rerr != nil {
+		return err
+	}
+	defer bigbuf.Put(data)
+	if _, rerr = nbformat.ReadStreaming(data); rerr != nil {
+		return rerr // the messages hold no byte of data
+	}
+	return err
 }
 
 // clientErr renders a parse or validation error for a client: nbformat's
@@ -301,29 +400,41 @@ func clientErr(err error) string {
 // recover tries Jupyter's atomic-write leftover: if ".~<name>" exists and
 // parses, the unreadable file is moved to "<name>.invalid" and the backup
 // takes its place.
-func (s *Service) recover(ctx context.Context, p string) ([]byte, Info, *nbformat.Notebook, error) {
+func (s *Service) recover(ctx context.Context, p string, hash bool) (notebookFile, *nbformat.Notebook, error) {
 	dir, name := split(p)
 	backup := join(dir, ".~"+name)
-	data, _, err := s.readAll(ctx, backup)
+	f, err := s.readNotebook(ctx, backup, hash, 0)
 	if err != nil {
-		return nil, Info{}, nil, err
+		return notebookFile{}, nil, err
 	}
-	nb, err := nbformat.Read(data)
+	nb, err := nbformat.ReadStreaming(f.data)
+	if err == nil {
+		err = s.restore(ctx, p, backup, &f)
+	}
 	if err != nil {
-		return nil, Info{}, nil, err
+		bigbuf.Put(f.data)
+		return notebookFile{}, nil, err
 	}
+	return f, nb, nil
+}
+
+// restore moves the unreadable notebook p aside and its backup in its
+// place, describing the result in f.
+func (s *Service) restore(ctx context.Context, p, backup string, f *notebookFile) error {
+	dir, name := split(p)
 	unlock := s.locks.lock(p)
 	defer unlock()
 	if err := s.store.Rename(ctx, p, join(dir, name+".invalid")); err != nil {
-		return nil, Info{}, nil, err
+		return err
 	}
 	if err := s.store.Rename(ctx, backup, p); err != nil {
-		return nil, Info{}, nil, err
+		return err
 	}
 	info, err := s.store.Stat(ctx, p)
 	if err != nil {
-		return nil, Info{}, nil, err
+		return err
 	}
+	f.info = info
 	s.log.Warn("restored notebook from its backup", "path", p)
-	return data, info, nb, nil
+	return nil
 }

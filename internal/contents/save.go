@@ -3,6 +3,8 @@ package contents
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -10,7 +12,6 @@ import (
 	"strings"
 	"time"
 
-	"quire/internal/bigbuf"
 	"quire/internal/errkind"
 	"quire/internal/nbformat"
 )
@@ -84,13 +85,8 @@ func (s *Service) check(ctx context.Context, p string, c Precondition, info Info
 // (created false) or creates p (created true), and returns the content-less
 // model.
 func (s *Service) Save(ctx context.Context, p string, req SaveRequest) (m *Model, created bool, err error) {
-	p, err = s.cleanPath(p)
-	if err != nil {
+	if p, err = s.savePath(p, req.Path); err != nil {
 		return nil, false, err
-	}
-	bodyPath, _ := s.cleanPath(req.Path)
-	if p == "" || s.hidden(p) || s.hidden(bodyPath) {
-		return nil, false, errkind.Newf(errkind.Invalid, "Cannot create file or directory '%s'", p)
 	}
 	// Finish the save even if the client goes away mid-write.
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Minute)
@@ -99,19 +95,69 @@ func (s *Service) Save(ctx context.Context, p string, req SaveRequest) (m *Model
 	unlock := s.locks.lock(p)
 	defer unlock()
 
-	info, err := s.store.Stat(ctx, p)
-	exists := err == nil
-	if err != nil && !errkind.Is(err, errkind.NotFound) {
-		return nil, false, fmt.Errorf("stat %s: %w", p, err)
+	info, exists, err := s.statTarget(ctx, p)
+	if err != nil {
+		return nil, false, err
 	}
-	isFile := exists && !info.Dir
-	_, name := split(p)
-
 	if req.Chunk != 0 {
 		return s.saveChunk(ctx, p, req, info, exists)
 	}
-	if !isFile { // Jupyter's new(): defaults for a create
+	isFile := exists && !info.Dir
+	if err := completeSave(p, &req, info, exists); err != nil {
+		return nil, false, err
+	}
+	if err := s.check(ctx, p, req.Cond, info, exists); err != nil {
+		return nil, false, err
+	}
+	res, err := s.saveContent(ctx, p, req, isFile, exists)
+	if err != nil {
+		return nil, false, err
+	}
+	m = res.model
+	if m == nil {
+		m = baseModel(p, res.info) // as Get describes what the store just wrote
+	}
+	if res.hash != "" {
+		m.Hash, m.HashAlgorithm = res.hash, HashAlgorithm
+	}
+	m.Message = res.message
+	return m, !isFile, nil
+}
+
+// savePath cleans a save's target p and refuses it, or the body's path,
+// when hidden.
+func (s *Service) savePath(p, bodyPath string) (string, error) {
+	p, err := s.cleanPath(p)
+	if err != nil {
+		return "", err
+	}
+	bodyPath, _ = s.cleanPath(bodyPath)
+	if p == "" || s.hidden(p) || s.hidden(bodyPath) {
+		return "", errkind.Newf(errkind.Invalid, "Cannot create file or directory '%s'", p)
+	}
+	return p, nil
+}
+
+// statTarget describes p before a save; exists is false when it is
+// missing.
+func (s *Service) statTarget(ctx context.Context, p string) (info Info, exists bool, err error) {
+	info, err = s.store.Stat(ctx, p)
+	if err != nil {
+		if errkind.Is(err, errkind.NotFound) {
+			return Info{}, false, nil
+		}
+		return Info{}, false, fmt.Errorf("stat %s: %w", p, err)
+	}
+	return info, true, nil
+}
+
+// completeSave fills in the defaults of a whole save that creates p
+// (Jupyter's new()) and refuses requests that name no type or content, or
+// that would write a file over a directory.
+func completeSave(p string, req *SaveRequest, info Info, exists bool) error {
+	if !exists || info.Dir {
 		if req.Type == "" {
+			_, name := split(p)
 			req.Type = typeOf(name)
 		}
 		if req.Content == nil && req.Type != TypeDirectory {
@@ -124,61 +170,60 @@ func (s *Service) Save(ctx context.Context, p string, req SaveRequest) (m *Model
 	}
 	switch req.Type {
 	case "":
-		return nil, false, errkind.New(errkind.Invalid, "No file type provided", nil)
+		return errkind.New(errkind.Invalid, "No file type provided", nil)
 	case TypeDirectory, TypeNotebook, TypeFile:
 	default:
 		req.Type = TypeFile
 	}
 	if req.Content == nil && req.Type != TypeDirectory {
-		return nil, false, errkind.New(errkind.Invalid, "No file content provided", nil)
+		return errkind.New(errkind.Invalid, "No file content provided", nil)
 	}
 	if exists && info.Dir && req.Type != TypeDirectory {
-		return nil, false, errkind.Newf(errkind.Invalid, "%s is a directory", p)
+		return errkind.Newf(errkind.Invalid, "%s is a directory", p)
 	}
-	if err := s.check(ctx, p, req.Cond, info, exists); err != nil {
-		return nil, false, err
-	}
+	return nil
+}
 
-	// hash is that of the bytes now on disk, when asked for: hashed from
-	// memory, not by reading the file back, as the store wrote exactly
-	// those bytes and p's lock is still held.
-	var message, hash string
+// saved is what a save wrote.
+type saved struct {
+	info    Info   // the store's description of the file written
+	model   *Model // set instead of info for a directory
+	message string // the notebook validation message, if any
+	hash    string // of the bytes written, if asked for
+}
+
+// saveContent writes req's content to p as its type says. The hash of a
+// file is that of the bytes written, computed as they go to the store,
+// not by reading the file back: p's lock is still held.
+func (s *Service) saveContent(ctx context.Context, p string, req SaveRequest, isFile, exists bool) (saved, error) {
 	switch req.Type {
 	case TypeDirectory:
 		if isFile {
-			return nil, false, errkind.Newf(errkind.Invalid, "%s is not a directory", p)
+			return saved{}, errkind.Newf(errkind.Invalid, "%s is not a directory", p)
 		}
 		if !exists {
 			if err := s.store.Mkdir(ctx, p); err != nil {
-				return nil, false, s.writeErr(p, err)
+				return saved{}, s.writeErr(p, err)
 			}
 		}
+		m, err := s.Get(ctx, p, GetOptions{})
+		return saved{model: m}, err
 	case TypeNotebook:
-		message, hash, err = s.saveNotebook(ctx, p, req.Content, req.Hash)
-		if err != nil {
-			return nil, false, err
-		}
-	default:
-		data, err := decodeFileContent(p, req.Format, req.Content)
-		if err != nil {
-			return nil, false, err
-		}
-		if _, err := s.store.Write(ctx, p, bytes.NewReader(data)); err != nil {
-			return nil, false, s.writeErr(p, err)
-		}
-		if req.Hash {
-			hash = hashBytes(data)
-		}
+		return s.saveNotebook(ctx, p, req.Content, req.Hash)
 	}
-	m, err = s.Get(ctx, p, GetOptions{})
+	data, err := decodeFileContent(p, req.Format, req.Content)
 	if err != nil {
-		return nil, false, err
+		return saved{}, err
 	}
-	if hash != "" {
-		m.Hash, m.HashAlgorithm = hash, HashAlgorithm
+	info, err := s.store.Write(ctx, p, bytes.NewReader(data))
+	if err != nil {
+		return saved{}, s.writeErr(p, err)
 	}
-	m.Message = message
-	return m, !isFile, nil
+	res := saved{info: info}
+	if req.Hash {
+		res.hash = hashBytes(data)
+	}
+	return res, nil
 }
 
 // writeErr gives write failures their client message.
@@ -217,89 +262,90 @@ func decodeFileContent(p, format string, raw json.RawMessage) ([]byte, error) {
 }
 
 // saveNotebook parses, signs (if the server can vouch for its rich
-// outputs: trust.go) and writes a notebook; it returns the validation
-// message ("" if valid) and, if withHash, the hash of the bytes
-// written.
-func (s *Service) saveNotebook(ctx context.Context, p string, raw json.RawMessage, withHash bool) (string, string, error) {
+// outputs: trust.go) and writes a notebook; it returns, with what the
+// store wrote, the validation message ("" if valid) and, if withHash, the
+// hash of the bytes written.
+//
+// The notebook is read cell by cell from raw (nbformat.FromJSONStreaming)
+// and written as it is rendered, so the save holds little more than raw
+// whatever the notebook's shape.
+func (s *Service) saveNotebook(ctx context.Context, p string, raw json.RawMessage, withHash bool) (saved, error) {
 	raw = bytes.TrimSpace(raw)
 	if len(raw) == 0 || raw[0] != '{' {
-		return "", "", errkind.Newf(errkind.Invalid, "Unreadable notebook content for %s: content must be a JSON object", p)
+		return saved{}, errkind.Newf(errkind.Invalid, "Unreadable notebook content for %s: content must be a JSON object", p)
 	}
-	s.learnOnDisk(ctx, p, len(raw))
-	// nb lives only in this function (what leaves it is copied: the file's
-	// bytes, the signature, messages), so its string arena goes back to
-	// bigbuf on return: fresh memory for every large save costs more in
-	// page faults than the decoding.
-	arena := bigbuf.Get(len(raw))
-	defer bigbuf.Put(arena)
-	nb, err := nbformat.FromJSONArena(raw, arena)
+	nb, err := nbformat.FromJSONStreaming(raw)
 	if err != nil {
-		return "", "", errkind.New(errkind.Invalid, fmt.Sprintf("Unreadable notebook content for %s: %s", p, clientErr(err)), err)
+		return saved{}, errkind.New(errkind.Invalid, fmt.Sprintf("Unreadable notebook content for %s: %s", p, clientErr(err)), err)
 	}
-	if err := checkCells(nb); err != nil {
-		return "", "", errkind.New(errkind.Invalid, fmt.Sprintf("Unreadable notebook content for %s: %v", p, err), err)
+	if err := nb.CheckCells(); err != nil {
+		return saved{}, errkind.New(errkind.Invalid, fmt.Sprintf("Unreadable notebook content for %s: %v", p, err), err)
 	}
-	var message string
+	var res saved
 	if verr := nb.Validate(); verr != nil {
-		message = "Notebook validation failed: " + clientErr(verr)
+		res.message = "Notebook validation failed: " + clientErr(verr)
 	}
 	// The cells' trust flags prove nothing (trust.go): sign only what the
-	// server can vouch for.
-	if s.notary != nil && s.signable(nb) {
+	// server can vouch for, having learnt what the version on disk vouches
+	// for if that can make a difference.
+	sign := s.notary != nil && s.signable(nb)
+	if !sign && s.learnOnDisk(ctx, p, len(raw)) {
+		sign = s.signable(nb)
+	}
+	if sign {
 		if err := s.notary.Sign(nb); err != nil {
 			s.log.Warn("could not sign notebook", "path", p, "err", err)
 		}
 	}
-	data, err := nbformat.MarshalAppend(bigbuf.Get(nb.FileSize())[:0], nb)
-	if err != nil {
-		return "", "", errkind.New(errkind.Invalid, fmt.Sprintf("Cannot write notebook %s: %s", p, clientErr(err)), err)
+	if res.info, res.hash, err = s.writeNotebook(ctx, p, nb, withHash); err != nil {
+		return saved{}, err
 	}
-	defer bigbuf.Put(data)
-	written, err := s.store.Write(ctx, p, bytes.NewReader(data))
-	if err != nil {
-		return "", "", s.writeErr(p, err)
-	}
-	s.examined.mark(p, written)
-	var hash string
-	if withHash {
-		hash = hashBytes(data)
-	}
+	s.examined.mark(p, res.info)
 	if _, err := s.store.Stat(ctx, checkpointPath(p)); errkind.Is(err, errkind.NotFound) {
 		if _, err := s.createCheckpoint(ctx, p); err != nil {
 			s.log.Warn("could not create checkpoint", "path", p, "err", err)
 		}
 	}
-	return message, hash, nil
+	return res, nil
 }
 
-// checkCells refuses cells a v4.0–4.5 notebook cannot hold: non-objects
-// and unknown cell types (newer minors may carry unknown types, which are
-// kept). Jupyter would save these with a validation message; Quire refuses
-// them so a buggy client cannot write a notebook Jupyter then rejects.
-func checkCells(nb *nbformat.Notebook) error {
-	cells, ok := nb.Doc["cells"].([]any)
-	if !ok {
-		return fmt.Errorf(`"cells" must be a list`)
+// writeNotebook renders nb in nbformat's file form straight into the
+// store (the store's atomic write: a failure leaves the old file), and
+// returns what the store wrote and, if withHash, the hash of the bytes.
+func (s *Service) writeNotebook(ctx context.Context, p string, nb *nbformat.Notebook, withHash bool) (Info, string, error) {
+	pr, pw := io.Pipe()
+	h := sha256.New()
+	var w io.Writer = pw
+	if withHash {
+		w = io.MultiWriter(pw, h)
 	}
-	if _, minor := nb.Version(); minor > 5 {
-		return nil
+	encErr := make(chan error, 1)
+	go func() {
+		err := nbformat.Write(w, nb)
+		pw.CloseWithError(err)
+		encErr <- err
+	}()
+	info, err := s.store.Write(ctx, p, pr)
+	// Unblock the encoder if the store stopped reading (a full disk), and
+	// wait for it: nb and the bytes behind it are not to be used once
+	// this returns.
+	pr.CloseWithError(errStoreStopped)
+	if eerr := <-encErr; eerr != nil && !errors.Is(eerr, errStoreStopped) {
+		return Info{}, "", errkind.New(errkind.Invalid, fmt.Sprintf("Cannot write notebook %s: %s", p, clientErr(eerr)), eerr)
 	}
-	for i, c := range cells {
-		cell, ok := c.(map[string]any)
-		if !ok {
-			return fmt.Errorf("cell %d is not an object", i)
-		}
-		switch ct := cell["cell_type"].(type) {
-		case string:
-			if ct != "code" && ct != "markdown" && ct != "raw" {
-				return fmt.Errorf("cell %d has unknown cell_type %q", i, ct)
-			}
-		default:
-			return fmt.Errorf("cell %d has no string cell_type", i)
-		}
+	if err != nil {
+		return Info{}, "", s.writeErr(p, err)
 	}
-	return nil
+	var hash string
+	if withHash {
+		hash = hex.EncodeToString(h.Sum(nil))
+	}
+	return info, hash, nil
 }
+
+// errStoreStopped ends a notebook's rendering when the store has stopped
+// reading it.
+var errStoreStopped = errors.New("the store stopped reading")
 
 // uploadPath is where a chunked upload of p collects until its last chunk.
 func uploadPath(p string) string {

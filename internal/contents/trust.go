@@ -36,47 +36,12 @@ import (
 // the same signature already vouches for it). POST …/trust still signs:
 // it is the user's decision.
 
-// rich reports whether out is an output nbformat's check_cells distrusts:
-// an execute_result or display_data with a key beyond output_type,
-// execution_count and metadata.
-func rich(out map[string]any) bool {
-	if t := out["output_type"]; t != "execute_result" && t != "display_data" {
-		return false
-	}
-	for k := range out {
-		if k != "output_type" && k != "execution_count" && k != "metadata" {
-			return true
-		}
-	}
-	return false
-}
-
-// richOutputs calls f for each rich output of nb's code cells until f
-// returns false; it reports whether every call returned true.
-func richOutputs(nb *nbformat.Notebook, f func(out map[string]any) bool) bool {
-	cells, _ := nb.Doc["cells"].([]any)
-	for _, c := range cells {
-		cell, _ := c.(map[string]any)
-		if cell == nil || cell["cell_type"] != "code" {
-			continue
-		}
-		outputs, _ := cell["outputs"].([]any)
-		for _, o := range outputs {
-			out, _ := o.(map[string]any)
-			if out != nil && rich(out) && !f(out) {
-				return false
-			}
-		}
-	}
-	return true
-}
-
 // signable reports whether a save may sign nb: every rich output in it is
 // known to Options.Outputs. An output with keys the kernel messages
 // clients build outputs from cannot carry (anything beyond data,
 // metadata, output_type and execution_count) is never known.
 func (s *Service) signable(nb *nbformat.Notebook) bool {
-	return richOutputs(nb, func(out map[string]any) bool {
+	return nb.RichOutputs(func(out map[string]any) bool {
 		if s.opt.Outputs == nil {
 			return false
 		}
@@ -97,7 +62,7 @@ func (s *Service) rememberOutputs(nb *nbformat.Notebook) {
 	if s.opt.Outputs == nil {
 		return
 	}
-	richOutputs(nb, func(out map[string]any) bool {
+	nb.RichOutputs(func(out map[string]any) bool {
 		s.opt.Outputs.Remember(out["data"], out["metadata"])
 		return true
 	})
@@ -106,31 +71,32 @@ func (s *Service) rememberOutputs(nb *nbformat.Notebook) {
 // learnOnDisk reads the notebook at p, unless this server already read or
 // wrote that version, and remembers its outputs if it is trusted: the
 // version a save replaces vouches for the outputs the new one keeps (after
-// a server restart, say, when no GET has shown it to this server). It runs
-// before the new content (size bytes of JSON) is decoded, so the two are
-// never in memory together, and skips a file over 1 MiB larger than the
-// new content, so that it never costs more memory than the save itself.
-// Errors just mean nothing is learnt.
-func (s *Service) learnOnDisk(ctx context.Context, p string, size int) {
+// a server restart, say, when no GET has shown it to this server). It
+// reports whether it remembered any. A save calls it only when what it
+// knows already does not let it sign the new content (size bytes of
+// JSON), and it skips a file whose JSON is over 1 MiB longer than that,
+// so that it never costs more memory than the save itself. Errors just
+// mean nothing is learnt.
+func (s *Service) learnOnDisk(ctx context.Context, p string, size int) bool {
 	if s.notary == nil || s.opt.Outputs == nil {
-		return
+		return false
 	}
 	info, err := s.store.Stat(ctx, p)
-	if err != nil || info.Dir || info.Size > int64(size)+1<<20 || s.examined.has(p, info) {
-		return
+	if err != nil || info.Dir || s.examined.has(p, info) {
+		return false
 	}
-	data, info, err := s.readAll(ctx, p)
+	f, err := s.readNotebook(ctx, p, false, size+1<<20)
 	if err != nil {
-		return
+		return false
 	}
-	arena := bigbuf.Get(len(data))
-	defer bigbuf.Put(arena)
-	nb, err := nbformat.ReadArena(data, arena)
-	bigbuf.Put(data)
-	s.examined.mark(p, info)
-	if err == nil && s.notary.Trusted(nb) {
-		s.rememberOutputs(nb)
+	defer bigbuf.Put(f.data)
+	nb, err := nbformat.ReadStreaming(f.data)
+	s.examined.mark(p, f.info)
+	if err != nil || !s.notary.Trusted(nb) {
+		return false
 	}
+	s.rememberOutputs(nb)
+	return true
 }
 
 // maxExamined bounds the examined set; past it the set starts over, which

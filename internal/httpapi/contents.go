@@ -219,17 +219,17 @@ func truncate(s string, n int) string {
 
 func (a *API) contentsPut(w http.ResponseWriter, r *http.Request, p string) {
 	// The request memory budget is charged twice: the least the body's
-	// announced length can cost before it is read, then the rest of the
-	// estimated peak of handling its content (contents.Footprint) before
-	// it is parsed. A body announced
-	// over --max-body-size is left to fail with that limit's 413.
-	var floor int64
+	// announced length can cost before it is read, then, in its place,
+	// the estimated peak of handling its content (contents.Footprint)
+	// before it is parsed. A body announced over --max-body-size is left
+	// to fail with that limit's 413.
+	releaseFloor := func() {}
 	if r.ContentLength >= 0 && (a.d.MaxBodySize <= 0 || r.ContentLength <= a.d.MaxBodySize) {
-		floor = contents.FootprintFloor(r.ContentLength)
-		release, ok := a.chargeMemory(w, r, floor)
+		release, ok := a.chargeMemory(w, r, contents.FootprintFloor(r.ContentLength))
 		if !ok {
 			return
 		}
+		releaseFloor = release
 		defer release()
 	}
 	b, buf, err := readBodyBuf(r)
@@ -242,7 +242,10 @@ func (a *API) contentsPut(w http.ResponseWriter, r *http.Request, p string) {
 		if typ == "" && raw[0] == '{' {
 			typ = contents.TypeNotebook
 		}
-		release, ok := a.chargeMemory(w, r, contents.Footprint(typ, raw)-floor)
+		// The floor goes back first, so that a need over the whole budget
+		// is refused as too large (413), not as busy because of the floor.
+		releaseFloor()
+		release, ok := a.chargeMemory(w, r, contents.Footprint(typ, raw))
 		if !ok {
 			bigbuf.Put(buf)
 			return

@@ -78,7 +78,7 @@ func TestMemoryBudget(t *testing.T) {
 	release()
 
 	// A notebook that could never fit: 413 naming the option.
-	e.write("three.ipynb", bigNotebook(4<<20))
+	e.write("three.ipynb", bigNotebook(8<<20)) // 3× its bytes alone is over 1.5× the two-MiB notebook's need
 	w = e.do("GET", "/api/contents/three.ipynb", "")
 	wantStatus(t, w, http.StatusRequestEntityTooLarge)
 	if m := decode(t, w)["message"].(string); !strings.Contains(m, "--max-request-memory") {

@@ -49,6 +49,9 @@ type decoder struct {
 	// decoded, so each gets one allocation of its final size.
 	vals    []any
 	members []member
+	// discard checks the syntax without building values: objects and
+	// arrays decode to nil, so nothing but the arena is written.
+	discard bool
 }
 
 type member struct {
@@ -175,6 +178,9 @@ func (d *decoder) object() (any, error) {
 	if d.pos < len(d.data) && d.data[d.pos] == '}' {
 		d.pos++
 		d.depth--
+		if d.discard {
+			return nil, nil
+		}
 		return map[string]any{}, nil
 	}
 	base := len(d.members)
@@ -196,7 +202,9 @@ func (d *decoder) object() (any, error) {
 		if err != nil {
 			return nil, err
 		}
-		d.members = append(d.members, member{k, v})
+		if !d.discard {
+			d.members = append(d.members, member{k, v})
+		}
 		d.skipSpace()
 		if d.pos >= len(d.data) {
 			return nil, d.errorf(d.pos, "expecting ',' delimiter")
@@ -208,6 +216,9 @@ func (d *decoder) object() (any, error) {
 		case '}':
 			d.pos++
 			d.depth--
+			if d.discard {
+				return nil, nil
+			}
 			ms := d.members[base:]
 			m := make(map[string]any, len(ms))
 			for _, kv := range ms {
@@ -239,7 +250,9 @@ func (d *decoder) array() (any, error) {
 		if err != nil {
 			return nil, err
 		}
-		d.vals = append(d.vals, v)
+		if !d.discard {
+			d.vals = append(d.vals, v)
+		}
 		d.skipSpace()
 		if d.pos >= len(d.data) {
 			return nil, d.errorf(d.pos, "expecting ',' delimiter")
@@ -251,6 +264,9 @@ func (d *decoder) array() (any, error) {
 		case ']':
 			d.pos++
 			d.depth--
+			if d.discard {
+				return nil, nil
+			}
 			a := make([]any, len(d.vals)-base)
 			copy(a, d.vals[base:])
 			clear(d.vals[base:])

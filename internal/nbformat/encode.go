@@ -43,6 +43,9 @@ type encoder struct {
 	// w, if set, receives buf each time it grows past flushSize; buf then
 	// starts over, so memory stays bounded however big the notebook.
 	w io.Writer
+	// cells, if set, are the cells of the notebook object (kTop), which
+	// has no "cells" key of its own.
+	cells *cellList
 }
 
 // flushSize is how much the encoder collects before writing to its w.
@@ -86,8 +89,7 @@ func (e *encoder) value(v any, k kind) error {
 		}
 	case string:
 		if k == kSplit && e.file {
-			e.lines(v)
-			return nil
+			return e.lines(v)
 		}
 		if e.w != nil && len(v) > flushSize {
 			return e.longString(v)
@@ -230,6 +232,10 @@ func (e *encoder) object(m map[string]any, k kind) error {
 	if _, ok := m["metadata"]; markCell && !ok {
 		e.keys = append(e.keys, "metadata")
 	}
+	apart := k == kTop && e.cells != nil
+	if apart {
+		e.keys = append(e.keys, "cells")
+	}
 	n := len(e.keys) - base
 	if n == 0 {
 		e.buf = append(e.buf, "{}"...)
@@ -259,9 +265,12 @@ func (e *encoder) object(m map[string]any, k kind) error {
 			ck = child(k, key, m)
 		}
 		var err error
-		if markCell && key == "metadata" {
+		switch {
+		case apart && key == "cells":
+			err = e.cellList(ck)
+		case markCell && key == "metadata":
 			err = e.cellMeta(m[key])
-		} else {
+		default:
 			err = e.value(m[key], ck)
 		}
 		if err != nil {
@@ -356,12 +365,54 @@ func (e *encoder) array(a []any, k kind) error {
 	return nil
 }
 
+// cellList writes e.cells as array writes a list of kind k, decoding one
+// cell at a time.
+func (e *encoder) cellList(k kind) error {
+	l := e.cells
+	if len(l.spans) == 0 {
+		e.buf = append(e.buf, "[]"...)
+		return nil
+	}
+	ck := kPlain
+	if k == kCells {
+		ck = kCell
+	}
+	e.buf = append(e.buf, '[')
+	e.indent++
+	for i := range l.spans {
+		if i > 0 {
+			e.buf = append(e.buf, ',')
+		}
+		if e.file {
+			e.newline()
+		}
+		c, err := l.decode(i)
+		if err != nil {
+			return err
+		}
+		if err := e.value(c, ck); err != nil {
+			return err
+		}
+		if err := e.flush(); err != nil {
+			return err
+		}
+	}
+	e.indent--
+	if e.file {
+		e.newline()
+	}
+	e.buf = append(e.buf, ']')
+	return nil
+}
+
 // lines writes s as the list str.splitlines(keepends=True) returns, in
-// one pass that both finds the line breaks and escapes.
-func (e *encoder) lines(s string) {
+// one pass that both finds the line breaks and escapes. With a writer, it
+// flushes between lines, so that a multi-megabyte output does not make
+// buf that large.
+func (e *encoder) lines(s string) error {
 	if s == "" {
 		e.buf = append(e.buf, "[]"...)
-		return
+		return nil
 	}
 	e.buf = append(e.buf, '[')
 	e.indent++
@@ -410,6 +461,9 @@ func (e *encoder) lines(s string) {
 			// End this line and start the next.
 			buf = append(buf, '"', ',')
 			e.buf = buf
+			if err := e.flush(); err != nil {
+				return err
+			}
 			e.newline()
 			buf = append(e.buf, '"')
 		}
@@ -419,6 +473,7 @@ func (e *encoder) lines(s string) {
 	e.indent--
 	e.newline()
 	e.buf = append(e.buf, ']')
+	return nil
 }
 
 // lineBreak marks the ASCII characters str.splitlines breaks after.

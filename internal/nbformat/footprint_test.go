@@ -6,33 +6,45 @@ import (
 )
 
 func TestFootprint(t *testing.T) {
+	base := func(data []byte) int64 { return bytesFactor*int64(len(data)) + fixed }
 	// Structure inside strings does not count.
-	plain := []byte(`{"a":"` + strings.Repeat("x", 1000) + `"}`)
-	tricky := []byte(`{"a":"` + strings.Repeat(`{[,:\"`, 1000/6) + `"}`)
-	if f := Footprint(plain); f != 4*int64(len(plain))+128*2+3*2 {
-		t.Errorf("Footprint(plain) = %d", f)
+	plain := []byte(`{"cells":[{"a":"` + strings.Repeat("x", 1000) + `"}]}`)
+	tricky := []byte(`{"cells":[{"a":"` + strings.Repeat(`{[,:\"`, 1000/6) + `"}]}`)
+	cell := int64(len(plain) - len(`{"cells":[]}`))
+	if f, want := Footprint(plain), base(plain)+perCell+cellBytesFactor*cell+perToken*2; f != want {
+		t.Errorf("Footprint(plain) = %d, want %d", f, want)
 	}
-	if f, g := Footprint(tricky), 4*int64(len(tricky))+128*2+3*2; f != g {
-		t.Errorf("Footprint(tricky) = %d, want %d: structure inside a string was counted", f, g)
+	cell = int64(len(tricky) - len(`{"cells":[]}`))
+	if f, want := Footprint(tricky), base(tricky)+perCell+cellBytesFactor*cell+perToken*2; f != want {
+		t.Errorf("Footprint(tricky) = %d, want %d: structure inside a string was counted", f, want)
 	}
-	// Many small values cost more than the same bytes in one string.
-	var many strings.Builder
+	if f := Footprint(nil); f != fixed {
+		t.Errorf("Footprint(nil) = %d, want %d", f, fixed)
+	}
+	// One cell is decoded at a time: a thousand outputs in one cell cost
+	// more than a thousand cells of one output each.
+	out := `{"output_type":"stream","name":"stdout","text":"x"}`
+	var many, one strings.Builder
 	many.WriteString(`{"cells":[`)
+	one.WriteString(`{"cells":[{"cell_type":"code","metadata":{},"source":"","outputs":[`)
 	for i := range 1000 {
 		if i > 0 {
 			many.WriteByte(',')
+			one.WriteByte(',')
 		}
-		many.WriteString(`{"cell_type":"raw","metadata":{},"source":""}`)
+		many.WriteString(`{"cell_type":"code","metadata":{},"source":"","outputs":[` + out + `]}`)
+		one.WriteString(out)
 	}
 	many.WriteString(`]}`)
-	one := `{"cells":[{"cell_type":"raw","metadata":{},"source":"` + strings.Repeat("y", many.Len()-60) + `"}]}`
-	if a, b := Footprint([]byte(many.String())), Footprint([]byte(one)); a < 2*b {
-		t.Errorf("a thousand cells: %d, one cell of the same size: %d; want the first far larger", a, b)
+	one.WriteString(`]}]}`)
+	a, b := Footprint([]byte(many.String())), Footprint([]byte(one.String()))
+	if b-base([]byte(one.String())) < 4*(a-base([]byte(many.String()))) {
+		t.Errorf("a thousand cells: %d, one cell of a thousand outputs: %d; want the second's tree to count far more", a, b)
 	}
-	// Deeper values cost more (indentation when written).
-	flat := []byte(`[1,1,1,1,1,1,1,1]`)
-	deep := []byte(`[[[[[[[[1]]]]]]]]`)
-	if Footprint(deep) <= Footprint(flat) {
-		t.Errorf("deep %d ≤ flat %d", Footprint(deep), Footprint(flat))
+	// Every byte counts at least bytesFactor times: the floor holds.
+	for _, s := range []string{many.String(), one.String(), `[[[[1]]]]`, `{}`} {
+		if f := Footprint([]byte(s)); f < FootprintFloor(int64(len(s))) {
+			t.Errorf("Footprint(%.20q) = %d under the floor %d", s, f, FootprintFloor(int64(len(s))))
+		}
 	}
 }

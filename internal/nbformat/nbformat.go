@@ -6,6 +6,11 @@
 // []any, string, Number (the original numeric lexeme, never reformatted),
 // bool and nil. In memory, multiline strings are joined (the "in-memory"
 // form the REST API sends); Marshal splits them again as nbformat does.
+// ReadStreaming and FromJSONStreaming keep the cells apart, as ranges of
+// the JSON they came from, decoded one cell at a time whenever they are
+// walked (Cells, Validate, Marshal, Write, AppendJSON): a server's memory
+// per request then follows the notebook's bytes, not its number of
+// values. Write renders the file form in bounded memory.
 //
 // Differences from nbformat 5.x, all on inputs Jupyter itself never writes:
 // nbformat 1 and 2 and a missing "nbformat" key are refused rather than
@@ -36,13 +41,17 @@ type Number string
 // The strings of a notebook from Read or FromJSON are views of one buffer
 // the size of the input: keeping any one of them (a cell id, say) keeps the
 // whole buffer alive, so copy with strings.Clone what must outlive the
-// notebook.
+// notebook. A notebook from ReadStreaming or FromJSONStreaming has its
+// cells outside Doc (CellsApart): they are reached through Cells, and what
+// a cell holds is valid only until the next cell is decoded.
 type Notebook struct {
 	// Doc is the whole top-level object: cells, metadata, nbformat,
 	// nbformat_minor.
 	Doc map[string]any
 	// trusted is MarkTrusted's mark; nil when not marked.
 	trusted *bool
+	// cells, if set, holds the cells instead of Doc (ReadStreaming).
+	cells *cellList
 }
 
 // SyntaxError reports bytes that are not a JSON notebook at all.
@@ -301,6 +310,22 @@ func knownOutput(t string) bool {
 // multiline strings (nbformat's rejoin_lines) and, when strip is set, drops
 // transient keys (strip_transient).
 func prepare(doc map[string]any, minor int, strip bool, arena string) error {
+	if err := prepareTop(doc, strip, true); err != nil {
+		return err
+	}
+	cells := doc["cells"].([]any) // prepareTop checked
+	for i, c := range cells {
+		if err := prepareCell(i, c, minor, strip, arena); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// prepareTop is prepare's part for the top-level object; hasCells says
+// whether doc must hold the cells list (not when they are kept apart, as
+// raw JSON: see cellList).
+func prepareTop(doc map[string]any, strip, hasCells bool) error {
 	meta, ok := doc["metadata"].(map[string]any)
 	if !ok {
 		if _, present := doc["metadata"]; !present {
@@ -308,106 +333,110 @@ func prepare(doc map[string]any, minor int, strip bool, arena string) error {
 		}
 		return invalidf(`notebook "metadata" must be an object, not %s`, describe(doc["metadata"]))
 	}
-	cells, ok := doc["cells"].([]any)
-	if !ok {
-		if _, present := doc["cells"]; !present {
-			return invalidf(`notebook has no "cells"`)
+	if hasCells {
+		if _, ok := doc["cells"].([]any); !ok {
+			if _, present := doc["cells"]; !present {
+				return invalidf(`notebook has no "cells"`)
+			}
+			return invalidf(`notebook "cells" must be an array, not %s`, describe(doc["cells"]))
 		}
-		return invalidf(`notebook "cells" must be an array, not %s`, describe(doc["cells"]))
 	}
 	if strip {
 		delete(meta, "orig_nbformat")
 		delete(meta, "orig_nbformat_minor")
 		delete(meta, "signature")
 	}
+	return nil
+}
+
+// prepareCell is prepare's part for cell i.
+func prepareCell(i int, c any, minor int, strip bool, arena string) error {
 	future := minor > 5 // newer minors may hold cell and output types we do not know
-	for i, c := range cells {
-		cell, ok := c.(map[string]any)
+	cell, ok := c.(map[string]any)
+	if !ok {
+		return invalidf("cell %d must be an object, not %s", i, describe(c))
+	}
+	cm, ok := cell["metadata"].(map[string]any)
+	if !ok {
+		return invalidf(`cell %d: "metadata" must be an object, not %s`, i, describe(cell["metadata"]))
+	}
+	if strip {
+		delete(cm, "trusted")
+	}
+	ct, ok := cell["cell_type"].(string)
+	if !ok {
+		return invalidf(`cell %d: "cell_type" must be a string, not %s`, i, describe(cell["cell_type"]))
+	}
+	known := knownCell(ct)
+	if !known && !future {
+		return invalidf(`cell %d: unknown "cell_type" %q`, i, ct)
+	}
+	if src, present := cell["source"]; present {
+		s, ok := multiline(src, arena)
 		if !ok {
-			return invalidf("cell %d must be an object, not %s", i, describe(c))
-		}
-		cm, ok := cell["metadata"].(map[string]any)
-		if !ok {
-			return invalidf(`cell %d: "metadata" must be an object, not %s`, i, describe(cell["metadata"]))
-		}
-		if strip {
-			delete(cm, "trusted")
-		}
-		ct, ok := cell["cell_type"].(string)
-		if !ok {
-			return invalidf(`cell %d: "cell_type" must be a string, not %s`, i, describe(cell["cell_type"]))
-		}
-		known := knownCell(ct)
-		if !known && !future {
-			return invalidf(`cell %d: unknown "cell_type" %q`, i, ct)
-		}
-		if src, present := cell["source"]; present {
-			s, ok := multiline(src, arena)
-			if !ok {
-				if _, isList := src.([]any); isList || known {
-					return invalidf(`cell %d: "source" must be a string or an array of strings`, i)
-				}
+			if _, isList := src.([]any); isList || known {
+				return invalidf(`cell %d: "source" must be a string or an array of strings`, i)
 			}
-			cell["source"] = s
 		}
-		if att, present := cell["attachments"]; present {
-			am, ok := att.(map[string]any)
+		cell["source"] = s
+	}
+	if att, present := cell["attachments"]; present {
+		am, ok := att.(map[string]any)
+		if !ok {
+			return invalidf(`cell %d: "attachments" must be an object, not %s`, i, describe(att))
+		}
+		for name, b := range am {
+			bm, ok := b.(map[string]any)
 			if !ok {
-				return invalidf(`cell %d: "attachments" must be an object, not %s`, i, describe(att))
+				return invalidf("cell %d: attachment %q must be an object, not %s", i, name, describe(b))
 			}
-			for name, b := range am {
-				bm, ok := b.(map[string]any)
+			rejoinBundle(bm, arena)
+		}
+	}
+	if ct != "code" {
+		return nil
+	}
+	outs, ok := cell["outputs"].([]any)
+	if !ok {
+		return invalidf(`cell %d: "outputs" must be an array, not %s`, i, describe(cell["outputs"]))
+	}
+	for j, o := range outs {
+		out, ok := o.(map[string]any)
+		if !ok {
+			return invalidf("cell %d output %d must be an object, not %s", i, j, describe(o))
+		}
+		ot, ok := out["output_type"].(string)
+		if !ok {
+			return invalidf(`cell %d output %d: "output_type" must be a string, not %s`, i, j, describe(out["output_type"]))
+		}
+		if !knownOutput(ot) && !future {
+			return invalidf(`cell %d output %d: unknown "output_type" %q`, i, j, ot)
+		}
+		switch ot {
+		case "execute_result", "display_data":
+			if d, present := out["data"]; present {
+				dm, ok := d.(map[string]any)
 				if !ok {
-					return invalidf("cell %d: attachment %q must be an object, not %s", i, name, describe(b))
+					return invalidf(`cell %d output %d: "data" must be an object, not %s`, i, j, describe(d))
 				}
-				rejoinBundle(bm, arena)
+				rejoinBundle(dm, arena)
 			}
-		}
-		if ct != "code" {
-			continue
-		}
-		outs, ok := cell["outputs"].([]any)
-		if !ok {
-			return invalidf(`cell %d: "outputs" must be an array, not %s`, i, describe(cell["outputs"]))
-		}
-		for j, o := range outs {
-			out, ok := o.(map[string]any)
+		case "":
+		default:
+			t, present := out["text"]
+			if !present {
+				if ot == "stream" {
+					return invalidf(`cell %d output %d: stream output has no "text"`, i, j)
+				}
+				continue
+			}
+			s, ok := multiline(t, arena)
 			if !ok {
-				return invalidf("cell %d output %d must be an object, not %s", i, j, describe(o))
-			}
-			ot, ok := out["output_type"].(string)
-			if !ok {
-				return invalidf(`cell %d output %d: "output_type" must be a string, not %s`, i, j, describe(out["output_type"]))
-			}
-			if !knownOutput(ot) && !future {
-				return invalidf(`cell %d output %d: unknown "output_type" %q`, i, j, ot)
-			}
-			switch ot {
-			case "execute_result", "display_data":
-				if d, present := out["data"]; present {
-					dm, ok := d.(map[string]any)
-					if !ok {
-						return invalidf(`cell %d output %d: "data" must be an object, not %s`, i, j, describe(d))
-					}
-					rejoinBundle(dm, arena)
+				if _, isList := t.([]any); isList || ot == "stream" {
+					return invalidf(`cell %d output %d: "text" must be a string or an array of strings`, i, j)
 				}
-			case "":
-			default:
-				t, present := out["text"]
-				if !present {
-					if ot == "stream" {
-						return invalidf(`cell %d output %d: stream output has no "text"`, i, j)
-					}
-					continue
-				}
-				s, ok := multiline(t, arena)
-				if !ok {
-					if _, isList := t.([]any); isList || ot == "stream" {
-						return invalidf(`cell %d output %d: "text" must be a string or an array of strings`, i, j)
-					}
-				}
-				out["text"] = s
 			}
+			out["text"] = s
 		}
 	}
 	return nil
@@ -494,7 +523,7 @@ func (nb *Notebook) MarshalJSON() ([]byte, error) {
 	if nb == nil {
 		return []byte("null"), nil
 	}
-	return nb.AppendJSON(make([]byte, 0, sizeHint(nb.Doc, false)), nil)
+	return nb.AppendJSON(make([]byte, 0, nb.SizeHint()), nil)
 }
 
 // SizeHint estimates the length of MarshalJSON's output, for sizing a
@@ -503,7 +532,13 @@ func (nb *Notebook) SizeHint() int {
 	if nb == nil {
 		return 4
 	}
-	return sizeHint(nb.Doc, false)
+	n := sizeHint(nb.Doc, false)
+	if nb.cells != nil {
+		// The cells go out about as compact as they came in (closer to
+		// it than not, from an indented file).
+		n += nb.cells.size() + nb.cells.size()/16 + 16*len(nb.cells.spans)
+	}
+	return n
 }
 
 // AppendJSON appends what MarshalJSON renders to dst. If w is not nil,
@@ -517,10 +552,10 @@ func (nb *Notebook) AppendJSON(dst []byte, w io.Writer) ([]byte, error) {
 	if nb == nil {
 		return append(dst, "null"...), nil
 	}
-	e := &encoder{buf: dst, w: w, trusted: nb.trusted}
+	e := &encoder{buf: dst, w: w, trusted: nb.trusted, cells: nb.cells}
 	top := kPlain
-	if nb.trusted != nil {
-		top = kTop // the kinds lead the encoder to the cells' metadata
+	if nb.trusted != nil || nb.cells != nil {
+		top = kTop // the kinds lead the encoder to the cells (and their metadata)
 	}
 	if err := e.value(nb.Doc, top); err != nil {
 		return e.buf, err
@@ -537,7 +572,7 @@ func Marshal(nb *Notebook) ([]byte, error) {
 	if nb == nil || nb.Doc == nil {
 		return nil, fmt.Errorf("nbformat: marshal of a nil notebook")
 	}
-	return MarshalAppend(make([]byte, 0, sizeHint(nb.Doc, true)), nb)
+	return MarshalAppend(make([]byte, 0, nb.FileSize()), nb)
 }
 
 // MarshalAppend is Marshal appending to dst, for a caller that brings a
@@ -549,11 +584,30 @@ func MarshalAppend(dst []byte, nb *Notebook) ([]byte, error) {
 	if err := nb.normalizeIDs(); err != nil {
 		return nil, err
 	}
-	e := &encoder{buf: dst, file: true}
+	e := &encoder{buf: dst, file: true, cells: nb.cells}
 	if err := e.value(nb.Doc, kTop); err != nil {
 		return nil, err
 	}
 	return append(e.buf, '\n'), nil
+}
+
+// Write writes to w what Marshal returns, in pieces of about 128 KiB as
+// it renders them, so that a notebook of any size (and a file indented
+// many times larger than its JSON) is written in bounded memory. Part of
+// the file may be written when an error is returned.
+func Write(w io.Writer, nb *Notebook) error {
+	if nb == nil || nb.Doc == nil {
+		return fmt.Errorf("nbformat: write of a nil notebook")
+	}
+	if err := nb.normalizeIDs(); err != nil {
+		return err
+	}
+	e := &encoder{buf: make([]byte, 0, flushSize+flushSize/4), file: true, cells: nb.cells, w: w}
+	if err := e.value(nb.Doc, kTop); err != nil {
+		return err
+	}
+	_, err := w.Write(append(e.buf, '\n'))
+	return err
 }
 
 // FileSize estimates, from above for notebooks read or decoded here, the
@@ -562,7 +616,11 @@ func (nb *Notebook) FileSize() int {
 	if nb == nil || nb.Doc == nil {
 		return 0
 	}
-	return sizeHint(nb.Doc, true)
+	n := sizeHint(nb.Doc, true)
+	if nb.cells != nil {
+		n += 2*nb.cells.size() + 16*len(nb.cells.spans) // indentation: a guess
+	}
+	return n
 }
 
 // New returns an empty v4.5 notebook.
@@ -575,7 +633,14 @@ func New() *Notebook {
 
 // SetTrusted sets metadata.trusted on every code cell (transient; Marshal
 // never writes it).
+//
+// A notebook from ReadStreaming cannot change its cells: SetTrusted is
+// MarkTrusted for it.
 func (nb *Notebook) SetTrusted(trusted bool) {
+	if nb.cells != nil {
+		nb.MarkTrusted(trusted)
+		return
+	}
 	nb.trusted = nil
 	cells, _ := nb.Doc["cells"].([]any)
 	for _, c := range cells {
@@ -601,9 +666,21 @@ func (nb *Notebook) MarkTrusted(trusted bool) {
 	nb.trusted = &trusted
 }
 
-// Clone returns a deep copy of nb.
+// Clone returns a deep copy of nb, holding its cells in Doc even when nb
+// keeps them apart (ReadStreaming), and without MarkTrusted's mark.
 func (nb *Notebook) Clone() *Notebook {
-	return &Notebook{Doc: cloneValue(nb.Doc).(map[string]any)}
+	if nb.cells == nil {
+		return &Notebook{Doc: cloneValue(nb.Doc).(map[string]any)}
+	}
+	doc := cloneValue(nb.Doc).(map[string]any)
+	cells := make([]any, 0, len(nb.cells.spans))
+	// decode cannot fail after a successful load.
+	_ = nb.Cells(func(_ int, c any) error {
+		cells = append(cells, cloneDeep(c))
+		return nil
+	})
+	doc["cells"] = cells
+	return &Notebook{Doc: doc}
 }
 
 func cloneValue(v any) any {

@@ -97,16 +97,22 @@ func runOracle(t *testing.T, inputs []string) []verdict {
 // randomID matches the ids nbformat and Quire invent (8 hex digits).
 var randomID = regexp.MustCompile(`"id": "[0-9a-f]{8}"`)
 
+// TestOracle compares Read, and ReadStreaming, with Python's nbformat.
 func TestOracle(t *testing.T) {
 	inputs := corpus(1500)
 	want := runOracle(t, inputs)
+	t.Run("Read", func(t *testing.T) { oracleCompare(t, inputs, want, nbformat.Read) })
+	t.Run("ReadStreaming", func(t *testing.T) { oracleCompare(t, inputs, want, nbformat.ReadStreaming) })
+}
+
+func oracleCompare(t *testing.T, inputs []string, want []verdict, read func([]byte) (*nbformat.Notebook, error)) {
 	var nRefused, nInvalid, nValid int
 	defer func() {
 		t.Logf("%d inputs: %d refused by Read, %d soft-invalid, %d valid", len(inputs), nRefused, nInvalid, nValid)
 	}()
 	for i, in := range inputs {
 		w := want[i]
-		nb, rerr := nbformat.Read([]byte(in))
+		nb, rerr := read([]byte(in))
 		var got []byte
 		var verr, merr error
 		if rerr == nil {

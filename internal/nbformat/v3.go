@@ -210,6 +210,11 @@ func upgradeV3Cell(cell map[string]any, i int) error {
 		cell["source"] = strings.Repeat("#", level) + " " + strings.Join(lines, " ")
 	case "html":
 		cell["cell_type"] = "markdown"
+	case "markdown", "raw":
+	default:
+		// Upgraded to 4.5, whose schema (and so Read of the file written)
+		// knows no other cell type.
+		return invalidf(`cell %d: unknown "cell_type" %q`, i, ct)
 	}
 	return nil
 }

@@ -22,7 +22,7 @@ func (nb *Notebook) Validate() error {
 	if err := nb.normalizeIDs(); err != nil {
 		v.add("%v", err)
 	}
-	v.notebook(nb.Doc)
+	v.notebook(nb)
 	if len(v.problems) == 0 {
 		return nil
 	}
@@ -106,7 +106,8 @@ func validCellID(s string) bool {
 	return true
 }
 
-func (v *validator) notebook(doc map[string]any) {
+func (v *validator) notebook(nb *Notebook) {
+	doc := nb.Doc
 	major, ok := asNumber(doc["nbformat"])
 	if mv, _ := major.Int64(); !ok || !major.IsInt() || mv != 4 {
 		v.add(`"nbformat" must be 4, not %s`, describe(doc["nbformat"]))
@@ -127,7 +128,7 @@ func (v *validator) notebook(doc map[string]any) {
 	v.minor, v.relaxed = min(minor, 5), minor > 5
 
 	for _, k := range []string{"metadata", "nbformat_minor", "nbformat", "cells"} {
-		if _, ok := doc[k]; !ok && k != "nbformat_minor" {
+		if _, ok := doc[k]; !ok && k != "nbformat_minor" && (k != "cells" || nb.cells == nil) {
 			v.add("missing required key %q", k)
 		}
 	}
@@ -142,6 +143,14 @@ func (v *validator) notebook(doc map[string]any) {
 	}
 	if m, ok := doc["metadata"]; ok {
 		v.notebookMeta(m)
+	}
+	if nb.cells != nil {
+		// decode cannot fail after a successful load.
+		_ = nb.Cells(func(i int, cell any) error {
+			v.cell(i, cell)
+			return nil
+		})
+		return
 	}
 	if c, ok := doc["cells"]; ok {
 		cells, ok := c.([]any)

@@ -50,6 +50,20 @@ func FuzzSignature(f *testing.F) {
 		if s2, _ := n.Signature(nb); s1 != s2 {
 			t.Fatalf("Signature not deterministic: %s, %s", s1, s2)
 		}
+		// Read cell by cell, the file as written (with the ids a read may
+		// have invented) signs as read whole.
+		if file, err := nbformat.Marshal(nb); err == nil {
+			whole, err1 := nbformat.Read(file)
+			streamed, err2 := nbformat.ReadStreaming(file)
+			if err1 != nil || err2 != nil {
+				t.Fatalf("reading the written file: %v, %v", err1, err2)
+			}
+			w, err1 := n.Signature(whole)
+			s, err2 := n.Signature(streamed)
+			if w != s || (err1 == nil) != (err2 == nil) {
+				t.Fatalf("streamed signature %s (%v), whole %s (%v)", s, err2, w, err1)
+			}
+		}
 		if !mutateOutput(nb) {
 			return
 		}

@@ -129,6 +129,14 @@ func TestSignatureMatchesNbformat(t *testing.T) {
 		if got != r.Sig {
 			t.Fatalf("notebook %d: Quire %s, nbformat %s\n%.2000s", i, got, r.Sig, text)
 		}
+		// The same notebook read cell by cell signs the same.
+		snb, err := nbformat.ReadStreaming([]byte(text))
+		if err != nil {
+			t.Fatalf("notebook %d: ReadStreaming: %v", i, err)
+		}
+		if sgot, err := n.Signature(snb); err != nil || sgot != r.Sig {
+			t.Fatalf("notebook %d: streamed: Quire %s (%v), nbformat %s", i, sgot, err, r.Sig)
+		}
 	}
 }
 

@@ -44,7 +44,13 @@ func signature(key []byte, nb *nbformat.Notebook) (string, error) {
 		return "", fmt.Errorf("trust: signature of a nil notebook")
 	}
 	w := streamer{h: hmac.New(sha256.New, key), buf: make([]byte, 0, bufSize)}
-	if err := w.value(nb.Doc, levelTop); err != nil {
+	var err error
+	if nb.CellsApart() {
+		err = w.top(nb)
+	} else {
+		err = w.value(nb.Doc, levelTop)
+	}
+	if err != nil {
 		return "", err
 	}
 	w.flush()
@@ -181,6 +187,36 @@ func (w *streamer) value(v any, at level) error {
 		w.write(s)
 	default:
 		return fmt.Errorf("trust: cannot sign a notebook holding a %T", v)
+	}
+	return nil
+}
+
+// top streams a notebook that keeps its cells apart from Doc, as value
+// streams one holding them: "cells" takes its place among the sorted keys,
+// and each cell is streamed as it is decoded.
+func (w *streamer) top(nb *nbformat.Notebook) error {
+	keys := slices.Sorted(maps.Keys(nb.Doc))
+	i, _ := slices.BinarySearch(keys, "cells")
+	keys = slices.Insert(keys, i, "cells")
+	for _, k := range keys {
+		if k != "cells" {
+			next := levelAny
+			if k == "metadata" {
+				next = levelTopMeta
+			}
+			if err := w.text(k); err != nil {
+				return err
+			}
+			if err := w.value(nb.Doc[k], next); err != nil {
+				return err
+			}
+			continue
+		}
+		w.write(k)
+		err := nb.Cells(func(_ int, c any) error { return w.value(c, levelCell) })
+		if err != nil {
+			return err
+		}
 	}
 	return nil
 }

@@ -29,11 +29,12 @@ func tinyCells(n int) string {
 
 func TestRequestMemoryBudget(t *testing.T) {
 	in := startQuire(t, opts{args: []string{"--max-request-memory", "16MiB"}})
-	// About 1 MiB of tiny cells: estimated at over 16 MiB.
-	if err := os.WriteFile(filepath.Join(in.Root, "huge.ipynb"), []byte(tinyCells(10000)), 0o644); err != nil {
+	// About 5 MiB of tiny cells: estimated at over 16 MiB (3× its bytes,
+	// 48 bytes a cell, 8 MiB).
+	if err := os.WriteFile(filepath.Join(in.Root, "huge.ipynb"), []byte(tinyCells(50000)), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	// About 300 KiB: estimated at about 6 MiB, so fits.
+	// About 300 KiB: estimated at about 9 MiB, so fits.
 	small := tinyCells(3000)
 	if err := os.WriteFile(filepath.Join(in.Root, "small.ipynb"), []byte(small), 0o644); err != nil {
 		t.Fatal(err)
@@ -43,7 +44,7 @@ func TestRequestMemoryBudget(t *testing.T) {
 	if status != http.StatusRequestEntityTooLarge || !strings.Contains(messageOf(body), "--max-request-memory") {
 		t.Fatalf("GET of a notebook over the whole budget: %d %s; want 413 naming --max-request-memory", status, body)
 	}
-	status, body, _ = in.do(in.req("PUT", "api/contents/copy.ipynb", strings.NewReader(`{"type":"notebook","content":`+tinyCells(10000)+`}`)))
+	status, body, _ = in.do(in.req("PUT", "api/contents/copy.ipynb", strings.NewReader(`{"type":"notebook","content":`+tinyCells(50000)+`}`)))
 	if status != http.StatusRequestEntityTooLarge || !strings.Contains(messageOf(body), "--max-request-memory") {
 		t.Fatalf("PUT of a notebook over the whole budget: %d %s; want 413 naming --max-request-memory", status, body)
 	}
@@ -55,7 +56,7 @@ func TestRequestMemoryBudget(t *testing.T) {
 		t.Fatalf("GET content=0 is not charged, yet: %d %s", status, body)
 	}
 
-	// Requests within the budget pass; once a burst of them (here 50 × ~6
+	// Requests within the budget pass; once a burst of them (here 50 × ~9
 	// MiB charged, over the 256 MiB that makes a burst) is over, memory is
 	// given back to the OS.
 	for i := range 50 {
@@ -73,7 +74,7 @@ func TestRequestMemoryBudget(t *testing.T) {
 
 	// With the budget off, the same notebook is served.
 	off := startQuire(t, opts{args: []string{"--max-request-memory", "0"}})
-	if err := os.WriteFile(filepath.Join(off.Root, "huge.ipynb"), []byte(tinyCells(10000)), 0o644); err != nil {
+	if err := os.WriteFile(filepath.Join(off.Root, "huge.ipynb"), []byte(tinyCells(50000)), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	if status, body, _ := off.do(off.req("GET", "api/contents/huge.ipynb", nil)); status != http.StatusOK {

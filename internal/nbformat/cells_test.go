@@ -1,0 +1,223 @@
+package nbformat_test
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"regexp"
+	"slices"
+	"strings"
+	"testing"
+
+	"quire/internal/nbformat"
+)
+
+// compactID matches an 8-hex-digit id in the API form (MarshalJSON).
+var compactID = regexp.MustCompile(`"id":"[0-9a-f]{8}"`)
+
+func maskIDs(b []byte) string {
+	s := randomID.ReplaceAllString(string(b), `"id": "RANDOM"`)
+	return compactID.ReplaceAllString(s, `"id":"RANDOM"`)
+}
+
+// sameStreaming fails t unless the streaming reader gives for data what
+// the tree reader gives: the same error, or a notebook that validates,
+// marshals, writes and renders the same (ids the readers invented aside:
+// they are random).
+func sameStreaming(t *testing.T, data []byte, fromJSON bool) {
+	t.Helper()
+	read, stream := nbformat.Read, nbformat.ReadStreaming
+	if fromJSON {
+		read, stream = nbformat.FromJSON, nbformat.FromJSONStreaming
+	}
+	a, aerr := read(data)
+	b, berr := stream(data)
+	if fmt.Sprint(aerr) != fmt.Sprint(berr) {
+		t.Fatalf("errors differ:\ntree:   %v\nstream: %v\n%.300s", aerr, berr, data)
+	}
+	if aerr != nil {
+		return
+	}
+	if am, an := a.Version(); true {
+		if bm, bn := b.Version(); am != bm || an != bn {
+			t.Fatalf("Version: %d.%d vs %d.%d", am, an, bm, bn)
+		}
+	}
+	if a.NumCells() != b.NumCells() {
+		t.Fatalf("NumCells: %d vs %d", a.NumCells(), b.NumCells())
+	}
+	// The problems within one cell come in map order: compare them sorted.
+	problems := func(err error) string {
+		p := strings.Split(strings.TrimPrefix(fmt.Sprint(err), "notebook does not match the nbformat schema: "), "; ")
+		slices.Sort(p)
+		return strings.Join(p, "; ")
+	}
+	if av, bv := problems(a.Validate()), problems(b.Validate()); av != bv {
+		t.Fatalf("Validate differs:\ntree:   %s\nstream: %s", av, bv)
+	}
+	if ac, bc := fmt.Sprint(a.CheckCells()), fmt.Sprint(b.CheckCells()); ac != bc {
+		t.Fatalf("CheckCells differs: %s vs %s", ac, bc)
+	}
+	count := func(nb *nbformat.Notebook) (n int) {
+		nb.RichOutputs(func(map[string]any) bool { n++; return true })
+		return n
+	}
+	if count(a) != count(b) {
+		t.Fatalf("RichOutputs: %d vs %d", count(a), count(b))
+	}
+	am, aerr := nbformat.Marshal(a)
+	bm, berr := nbformat.Marshal(b)
+	if fmt.Sprint(aerr) != fmt.Sprint(berr) {
+		t.Fatalf("Marshal errors differ: %v vs %v", aerr, berr)
+	}
+	if maskIDs(am) != maskIDs(bm) {
+		t.Fatalf("Marshal differs:\n%s\n---\n%s", am, bm)
+	}
+	var w bytes.Buffer
+	if err := nbformat.Write(&w, b); fmt.Sprint(err) != fmt.Sprint(berr) {
+		t.Fatalf("Write error %v, Marshal's %v", err, berr)
+	} else if err == nil && !bytes.Equal(w.Bytes(), bm) {
+		t.Fatalf("Write differs from Marshal:\n%s\n---\n%s", w.Bytes(), bm)
+	}
+	for _, mark := range []int{0, 1, 2} {
+		if mark > 0 {
+			a.MarkTrusted(mark == 1)
+			b.MarkTrusted(mark == 1)
+		}
+		aj, aerr := a.MarshalJSON()
+		bj, berr := b.MarshalJSON()
+		if fmt.Sprint(aerr) != fmt.Sprint(berr) || maskIDs(aj) != maskIDs(bj) {
+			t.Fatalf("MarshalJSON (mark %d) differs (%v, %v):\n%s\n---\n%s", mark, aerr, berr, aj, bj)
+		}
+		var s bytes.Buffer
+		rest, err := b.AppendJSON(nil, &s)
+		if err == nil {
+			s.Write(rest)
+			if !bytes.Equal(s.Bytes(), bj) {
+				t.Fatalf("AppendJSON to a writer differs from MarshalJSON")
+			}
+		}
+	}
+	if aj, bj := maskIDs(must(a.Clone().MarshalJSON())), maskIDs(must(b.Clone().MarshalJSON())); aj != bj {
+		t.Fatalf("Clone differs:\n%s\n---\n%s", aj, bj)
+	}
+}
+
+func must(b []byte, err error) []byte {
+	if err != nil {
+		return []byte("error: " + err.Error())
+	}
+	return b
+}
+
+func TestStreamingMatchesRead(t *testing.T) {
+	cases := []string{
+		``, `[]`, `{}`, `{"cells":[]}`, "\xef\xbb\xbf{}", `{"cells":[],"metadata":{},"nbformat":4,"nbformat_minor":5}`,
+		`{"cells":[1],"metadata":{},"nbformat":4,"nbformat_minor":5}`,
+		`{"cells":[{"cell_type":"code"}],"metadata":{},"nbformat":4,"nbformat_minor":5}`,
+		`{"cells":[{"cell_type":"code","metadata":{},"outputs":[],"source":"x","id":"a"},{"cell_type":"code","metadata":{},"outputs":[],"source":"x","id":"a"}],"metadata":{},"nbformat":4,"nbformat_minor":5}`,
+		`{"cells":[{"cell_type":"markdown","metadata":{},"source":"x","id":1},{"cell_type":"markdown","metadata":{},"source":"x","id":1.0}],"metadata":{},"nbformat":4,"nbformat_minor":5}`,
+		`{"cells":[{"cell_type":"markdown","metadata":{},"source":"x","id":[1]},{"cell_type":"bogus","metadata":{},"source":"x"}],"metadata":{},"nbformat":4,"nbformat_minor":5}`,
+		`{"cells":[{"cell_type":"markdown","metadata":{},"source":"x"}],"cells":{},"metadata":{},"nbformat":4,"nbformat_minor":4}`,
+		`{"cells":{},"cells":[{"cell_type":"markdown","metadata":{"trusted":true},"source":["a\n","b"]}],"metadata":{"signature":"x"},"nbformat":4,"nbformat_minor":4}`,
+		`{"cells":[{"cell_type":"markdown","metadata":{},"source":"x"} 1],"metadata":{},"nbformat":4}`,
+		`{"cells":[{"cell_type":"markdown","metadata":{},"source":"x"}],"metadata":{},"nbformat":4} x`,
+		`{"metadata":{"a":"b"},"cells":[{"cell_type":"markdown","metadata":{},"source":"x\u0000"}],"nbformat":4,"nbformat_minor":2}`,
+		`{"cells":[{"cell_type":"code","metadata":{},"source":"x","outputs":[{"output_type":"display_data","data":{"text/html":["<b>","</b>"]},"metadata":{}}]}],"metadata":{},"nbformat":3,"nbformat_minor":0}`,
+		v3Notebook,
+		string(bigNotebook(1)),
+	}
+	cases = append(cases, corpus(1500)...)
+	for i, c := range cases {
+		for _, fromJSON := range []bool{false, true} {
+			t.Run(fmt.Sprintf("%d/%v", i, fromJSON), func(t *testing.T) { sameStreaming(t, []byte(c), fromJSON) })
+		}
+	}
+}
+
+// FuzzStreaming: ReadStreaming and FromJSONStreaming never panic and give
+// what Read and FromJSON give.
+func FuzzStreaming(f *testing.F) {
+	for _, s := range corpus(40) {
+		f.Add([]byte(s))
+	}
+	f.Add([]byte(v3Notebook))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		sameStreaming(t, data, false)
+		sameStreaming(t, data, true)
+		sameCompacted(t, data)
+	})
+}
+
+func compact(data []byte, piece int) []byte {
+	var c nbformat.Compactor
+	var out []byte
+	for len(data) > 0 {
+		n := min(piece, len(data))
+		out = c.Append(out, data[:n])
+		data = data[n:]
+	}
+	return out
+}
+
+// sameCompacted fails t unless data compacted in pieces reads as data
+// does: refused both (a syntax error may be elsewhere) or accepted both,
+// to the same file.
+func sameCompacted(t *testing.T, data []byte) {
+	t.Helper()
+	for _, piece := range []int{1, 3, 64 << 10} {
+		c := compact(data, piece)
+		if len(c) > len(data) {
+			t.Fatalf("compacted is longer: %q → %q", data, c)
+		}
+		a, aerr := nbformat.Read(data)
+		b, berr := nbformat.ReadStreaming(c)
+		if (aerr == nil) != (berr == nil) {
+			t.Fatalf("piece %d: Read: %v; compacted: %v\n%q\n%q", piece, aerr, berr, data, c)
+		}
+		var se *nbformat.SyntaxError
+		if aerr != nil && !errors.As(aerr, &se) && aerr.Error() != berr.Error() {
+			t.Fatalf("piece %d: errors differ: %v vs %v", piece, aerr, berr)
+		}
+		if aerr != nil {
+			continue
+		}
+		am, _ := nbformat.Marshal(a)
+		bm, _ := nbformat.Marshal(b)
+		if maskIDs(am) != maskIDs(bm) {
+			t.Fatalf("piece %d: Marshal differs:\n%s\n---\n%s", piece, am, bm)
+		}
+	}
+}
+
+func TestCompactor(t *testing.T) {
+	for _, tc := range []struct{ in, want string }{
+		{"", ""},
+		{" { \"a\" : [ 1 , 2 ] }\n", `{"a":[1,2]}`},
+		{"[1 2]", "[1 2]"},
+		{"[tr\nue]", "[tr ue]"},
+		{"[\"a b\\\" c\" , \"\\\\\" ]", `["a b\" c","\\"]`},
+		{"[-\t1, 1. 5, 1 e5]", "[- 1,1. 5,1 e5]"},
+		{"{\"x\":\"\n\"}", "{\"x\":\"\n\"}"},
+		{"\xef\xbb\xbf {}", "\xef\xbb\xbf{}"},
+	} {
+		for _, piece := range []int{1, 2, 100} {
+			if got := string(compact([]byte(tc.in), piece)); got != tc.want {
+				t.Errorf("Compact(%q) by %d = %q, want %q", tc.in, piece, got, tc.want)
+			}
+		}
+	}
+	var cases []string
+	cases = append(cases, corpus(300)...)
+	for _, s := range corpus(300) {
+		file, err := nbformat.Read([]byte(s))
+		if err == nil {
+			if b, err := nbformat.Marshal(file); err == nil {
+				cases = append(cases, string(b))
+			}
+		}
+	}
+	for i, c := range cases {
+		t.Run(fmt.Sprint(i), func(t *testing.T) { sameCompacted(t, []byte(c)) })
+	}
+}
