@@ -77,6 +77,9 @@ func writeGoroutines(path string) error {
 		err = writeHeap(path + ".heap")
 	}
 	if err == nil {
+		// Twice: pages the first collection's sweep frees after its
+		// scavenge would otherwise read as held.
+		debug.FreeOSMemory()
 		debug.FreeOSMemory()
 		err = writeMemClasses(path + ".mem")
 	}
