@@ -9,7 +9,7 @@
 // popup closed) are dropped; a busy kernel answers when it can (the shell
 // channel queues), with a small spinner in the editor meanwhile.
 import { EditorState, Prec, countColumn, StateEffect, StateField, type Extension, type Text } from "@codemirror/state";
-import { EditorView, keymap, showTooltip, type Tooltip } from "@codemirror/view";
+import { EditorView, keymap, showTooltip, tooltips, type Tooltip } from "@codemirror/view";
 import {
   acceptCompletion,
   autocompletion,
@@ -332,6 +332,8 @@ export function assist(ask: KernelAsk): Extension {
   return [
     keys,
     inspection,
+    // Cells clip what overflows them (content-visibility): tooltips live in the body.
+    tooltips({ parent: document.body }),
     autocompletion({
       override: [completionSource(ask)],
       activateOnTyping: false,
