@@ -150,6 +150,29 @@ describe("completion and inspection", () => {
     assert.equal(await editorText(page, 1), "os.get");
   });
 
+  test("a busy kernel still completes, with a spinner meanwhile; typing goes on and the stale reply is dropped", async () => {
+    await dumpOnFail(page, "complete-busy", async () => {
+      await runCell(page, 2, "import time; time.sleep(4)", { wait: false });
+      await waitKernel(page, "busy");
+      await setSource(page, 1, "import os; os.pa");
+      await page.evaluate(() => performance.clearMarks("quire:complete-reply"));
+      await page.keyboard.press("Tab");
+      const editor = cell(page, 1).locator(".cm-editor");
+      await poll(async () => (await editor.getAttribute("class")).includes("nb-completing"), "the spinner shows while the kernel is busy");
+      assert.equal(await editor.getAttribute("aria-busy"), "true");
+      // Typing is not blocked; the reply for "os.pa" is for text that changed, so it is dropped and "import os; os.pat" asked.
+      await page.keyboard.type("t");
+      assert.equal(await editorText(page, 1), "import os; os.pat");
+      await options(page).first().waitFor({ timeout: T.kernel });
+      const labels = await popup(page).locator(".cm-completionLabel").allTextContents();
+      assert.ok(labels.includes("path") && !labels.includes("pardir"), `only the answer for os.pat: ${labels.join(" ")}`);
+      await poll(async () => !(await editor.getAttribute("class")).includes("nb-completing"), "the spinner goes");
+      await page.keyboard.press("Escape");
+      await waitKernel(page, "idle");
+      assert.equal(await page.evaluate(() => performance.getEntriesByName("quire:complete-reply").length), 1, "one reply used: the one for os.pa was dropped");
+    });
+  });
+
   test("Tab at the start of a line or after a space indents, and asks the kernel nothing", async () => {
     await setSource(page, 1, "pass");
     await page.evaluate(() => performance.clearMarks("quire:complete-reply"));
