@@ -271,6 +271,7 @@ test("exit() shuts the kernel down (ask_exit) and the page says so", async () =>
       await setSource(page, 0, "exit()");
       await page.keyboard.press("Control+Enter");
       await waitKernel(page, "dead", T.kernel);
+      await tid(page, "kernel-dead").waitFor({ timeout: T.short });
       await poll(async () => !(await api("api/kernels")).some((k) => k.id === id), "the kernel is shut down");
     });
     assert.deepEqual(log.pageErrors, []);
