@@ -17,6 +17,7 @@ import { python } from "@codemirror/lang-python";
 import { markdown } from "@codemirror/lang-markdown";
 import { tags as t, tagHighlighter, highlightCode } from "@lezer/highlight";
 import { loadLanguage as loadModeByName } from "../languages";
+import { assist, type KernelAsk } from "./assist";
 
 export interface EditorHooks {
   change(text: string): void;
@@ -30,6 +31,8 @@ export interface EditorHooks {
   up(): boolean;
   down(): boolean;
   save(): boolean;
+  /** ask, for code cells: completion and inspection by the kernel (see assist.ts) */
+  ask?: KernelAsk;
 }
 
 // Token classes (colours in notebook.css), shared by editors and by the
@@ -156,6 +159,8 @@ export function createEditor(parent: HTMLElement, text: string, language: Extens
     ]),
   );
   const exts: Extension[] = [
+    // First: its keys (Tab, Escape, arrows in the completion list) go before the cell's.
+    hooks.ask ? assist(hooks.ask) : [],
     cellKeys,
     history(),
     indentOnInput(),

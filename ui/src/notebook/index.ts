@@ -17,6 +17,7 @@ import { joinPath, splitPath } from "../paths";
 import { mountShell, type Shell } from "../shell";
 import type { OutputArea } from "../outputs/index";
 import type { Cell, CellHost } from "./cell";
+import type { Pager } from "./pager";
 import { CellEdits } from "./celledits";
 import { CellList } from "./celllist";
 import { restoreClipboard } from "./clipboard";
@@ -58,6 +59,7 @@ class NotebookView implements CellHost {
   private kernel: KernelSession;
   private runner: CellRunner;
   private trust: TrustControl;
+  private pagerView: Pager | null = null;
 
   constructor(root: HTMLElement, path: string) {
     this.notebookPath = path;
@@ -137,6 +139,9 @@ class NotebookView implements CellHost {
       refocus: (cell) => {
         if (this.sel.activeCell() === cell) this.sel.focusActive();
       },
+      page: (data, start) => this.pager().show(data, start),
+      setNextInput: (cell, text, replace) => this.setNextInput(cell, text, replace),
+      askExit: (keep) => void this.kernel.exitRequested(keep),
     });
 
     this.shell.main.classList.add("nb-main");
@@ -380,7 +385,43 @@ class NotebookView implements CellHost {
         void this.saves.save(true);
         return true;
       },
+      ask: cell.type === "code" ? (type, content) => this.kernel.ask(type, content) : undefined,
     };
+  }
+
+  // ---- what the kernel sends besides outputs ---------------------------------------
+
+  /** pager is the bottom panel for paged help, made when first needed. */
+  private pager(): Pager {
+    if (!this.pagerView) {
+      this.pagerView = new V!.Pager(() => {
+        if (this.sel.mode === "edit") this.sel.focusActive();
+        else this.list.cells[this.sel.active]?.el.focus();
+      });
+      this.shell.main.after(this.pagerView.el);
+    }
+    return this.pagerView;
+  }
+
+  /**
+   * setNextInput puts code the kernel proposes (%load, set_next_input) where
+   * Jupyter does: into cell itself when replace, else into the next cell
+   * when that is an empty code cell (Shift-Enter at the end made one), else
+   * into a new code cell below it.
+   */
+  private setNextInput(cell: Cell, text: string, replace: boolean): void {
+    const i = cell.index;
+    if (i < 0 || this.list.cells[i] !== cell) return;
+    if (replace) {
+      cell.setSource(text);
+      this.saves.changed();
+      return;
+    }
+    const next = this.list.cells[i + 1];
+    if (next && next.type === "code" && next.data.source === "") {
+      next.setSource(text);
+      this.saves.changed();
+    } else this.edits.insertCells(i + 1, [this.fresh("code", text)]);
   }
 
   // ---- keyboard and running -------------------------------------------------------
@@ -395,6 +436,11 @@ class NotebookView implements CellHost {
       return;
     }
     if (inDialog || this.sel.mode !== "command") return;
+    if (ev.key === "Escape" && this.pagerView?.isOpen && !ev.ctrlKey && !ev.metaKey && !ev.altKey && !ev.shiftKey) {
+      ev.preventDefault();
+      this.pagerView.close();
+      return;
+    }
     if (!keyIsForNotebook(ev.target as HTMLElement | null, ev.key)) return;
     const cmd = this.keys.press(ev, Date.now());
     if (cmd === null) return;

@@ -23,6 +23,8 @@ export interface KernelSessionHost {
 }
 
 export class KernelSession {
+  /** asks: the outstanding ask() requests, answered null when the kernel is lost */
+  private asks = new Set<(v: Record<string, unknown> | null) => void>();
   private kernel: KernelConnection | null = null;
   private session: SessionModel | null = null;
   private specs: KernelSpecs | null = null;
@@ -85,7 +87,7 @@ export class KernelSession {
         if (!cur || cur.name !== li.name) md.language_info = li;
       },
       restarted: () => {
-        this.host.clearRunning();
+        this.lost();
         if (this.kernel) forgetRuns(this.kernel.kernelId, null);
       },
       clientId: (kernelId) => clientIdFor(kernelId),
@@ -155,7 +157,7 @@ export class KernelSession {
   }
 
   private onDead(): void {
-    this.host.clearRunning();
+    this.lost();
     this.status.hideLost();
     this.status.showDead();
   }
@@ -209,7 +211,7 @@ export class KernelSession {
       true,
     );
     if (!ok) return;
-    this.host.clearRunning();
+    this.lost();
     forgetRuns(k.kernelId, null);
     // Off the old connection first: its sockets point at the old process.
     k.suspend();
@@ -241,7 +243,7 @@ export class KernelSession {
     }
     const name = await this.pickKernel("Change kernel", "Start which kernel for this notebook? The current kernel's state is lost.");
     if (!name) return;
-    this.host.clearRunning();
+    this.lost();
     if (!this.session) {
       this.setKernelSpecMeta(name);
       this.host.changed();
@@ -274,6 +276,58 @@ export class KernelSession {
       this.session = await sessions.setPath(this.session.id, path);
     } catch (e) {
       notify("Renamed, but the kernel session was not updated: " + errText(e), "error");
+    }
+  }
+
+  /** lost: the runs and requests in flight are lost (restart, dead kernel, kernel change). */
+  private lost(): void {
+    this.host.clearRunning();
+    const waiting = [...this.asks];
+    this.asks.clear();
+    for (const w of waiting) w(null);
+  }
+
+  /**
+   * ask sends one shell request (completion, inspection) and resolves with
+   * its reply's content; null when there is no connection, or when the
+   * kernel restarts or goes before it answers. A busy kernel answers when
+   * it is done (the shell channel queues).
+   */
+  ask(msgType: string, content: Record<string, unknown>): Promise<Record<string, unknown> | null> {
+    const k = this.kernel;
+    if (!k || !k.connected) return Promise.resolve(null);
+    return new Promise((resolve) => {
+      const done = (v: Record<string, unknown> | null) => {
+        this.asks.delete(done);
+        resolve(v);
+      };
+      this.asks.add(done);
+      try {
+        k.send("shell", msgType, content, { reply: (msg) => done(msg.content) });
+      } catch {
+        done(null);
+      }
+    });
+  }
+
+  /**
+   * exitRequested honours an ask_exit payload (exit() or quit() in the
+   * kernel): as Jupyter's consoles do, the kernel is shut down unless the
+   * code asked to keep it; the page then shows the kernel as gone, with
+   * its offer to start it again.
+   */
+  async exitRequested(keepKernel: boolean): Promise<void> {
+    const k = this.kernel;
+    if (!k) return;
+    if (keepKernel) {
+      notify("The code asked to exit but to keep the kernel: it keeps running.");
+      return;
+    }
+    notify("The code asked the kernel to exit: it is shut down. Start it again from the banner.");
+    try {
+      await kernels.shutdown(k.kernelId);
+    } catch (e) {
+      if (!(e instanceof ApiError && e.status === 404)) notify("Shutting the kernel down failed: " + errText(e), "error");
     }
   }
 

@@ -29,6 +29,12 @@ export interface RunnerHost {
   inEditMode(): boolean;
   /** refocus gives the focus back to cell if it is the active one (after an input() prompt). */
   refocus(cell: Cell): void;
+  /** page shows a "page" payload's bundle in the pager, scrolled to line start. */
+  page(data: MimeBundle, start: number): void;
+  /** setNextInput puts text into the cell after cell, or into cell itself when replace. */
+  setNextInput(cell: Cell, text: string, replace: boolean): void;
+  /** askExit: the code asked the kernel to exit (keepKernel: but to keep it running). */
+  askExit(keepKernel: boolean): void;
 }
 
 /** cellKey names a cell for a run remembered across page loads. */
@@ -232,17 +238,31 @@ export class CellRunner {
         }
       }
     }
-    if (status === "ok" && Array.isArray(c.payload)) {
-      for (const p of c.payload as Json[]) {
-        if (p.source === "page" && p.data && typeof p.data === "object") {
-          const data = p.data as MimeBundle;
-          cell.ensureArea().add({ output_type: "display_data", data, metadata: {} });
-          cell.showOutputs();
-        }
-      }
-    }
+    if (status === "ok" && Array.isArray(c.payload)) this.payloads(cell, c.payload as Json[]);
     if (batch.cells.every((x) => !x.running || this.runIds.get(x) !== batch.ids.get(x))) this.batches.delete(batch);
     this.host.changed();
+  }
+
+  /**
+   * payloads does what an execute_reply's payloads ask: "page" shows text in
+   * the pager (not as an output), "set_next_input" fills the next cell (or
+   * replaces this one's source), "ask_exit" ends the kernel.
+   */
+  private payloads(cell: Cell, payloads: Json[]): void {
+    for (const p of payloads) {
+      if (!p || typeof p !== "object") continue;
+      switch (p.source) {
+        case "page":
+          if (p.data && typeof p.data === "object") this.host.page(p.data as MimeBundle, typeof p.start === "number" ? p.start : 0);
+          break;
+        case "set_next_input":
+          if (typeof p.text === "string") this.host.setNextInput(cell, p.text, p.replace === true);
+          break;
+        case "ask_exit":
+          this.host.askExit(p.keepkernel === true);
+          break;
+      }
+    }
   }
 
   /** clearRunning: every run in flight is lost (restart, dead kernel, kernel change). */

@@ -42,7 +42,11 @@ export const editShortcuts: [string, string][] = [
   ["Down (last line)", "Move into the cell below"],
   [`${mod}-Z / ${mod}-Shift-Z`, "Undo / redo typing"],
   [`${mod}-F`, "Find in the cell"],
-  ["Tab / Shift-Tab", "Indent / dedent (Esc, then Tab, leaves the editor)"],
+  ["Tab", "Complete after a name, a dot or in a string; indent elsewhere (Esc, then Tab, leaves the editor)"],
+  ["Ctrl-Space", "Complete (ask the kernel)"],
+  ["Shift-Tab", "Show the kernel's help for the name at the cursor; again to expand it (dedent: Shift-Tab over a selection)"],
+  ["Esc (list or help shown)", "Close the completion list or help first"],
+  [`${mod}-[ / ${mod}-]`, "Dedent / indent"],
   [`${mod}-S`, "Save"],
 ];
 

@@ -2,3 +2,4 @@
 // markdown), loaded in parallel with the notebook's contents.
 export { Cell } from "./cell";
 export { loadLanguage, pythonLanguage } from "./editor";
+export { Pager } from "./pager";
