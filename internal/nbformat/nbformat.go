@@ -601,6 +601,12 @@ func (nb *Notebook) MarkTrusted(trusted bool) {
 	nb.trusted = &trusted
 }
 
+// MarkedTrusted reports whether MarkTrusted(true) was the last word on nb:
+// the contents service found its signature valid when it read it.
+func (nb *Notebook) MarkedTrusted() bool {
+	return nb != nil && nb.trusted != nil && *nb.trusted
+}
+
 // Clone returns a deep copy of nb.
 func (nb *Notebook) Clone() *Notebook {
 	return &Notebook{Doc: cloneValue(nb.Doc).(map[string]any)}
