@@ -15,6 +15,7 @@ package export
 
 import (
 	"bufio"
+	"encoding/base64"
 	"fmt"
 	"io"
 	"path"
@@ -227,8 +228,8 @@ func imageExt(mime string) (string, bool) {
 	return "", false
 }
 
-// cleanBase64 returns s without whitespace if what is left is base64, or
-// false.
+// cleanBase64 returns s without whitespace if what is left is valid
+// base64, or false.
 func cleanBase64(s string) (string, bool) {
 	var b strings.Builder
 	b.Grow(len(s))
@@ -242,5 +243,13 @@ func cleanBase64(s string) (string, bool) {
 			return "", false
 		}
 	}
-	return b.String(), b.Len() > 0
+	clean := b.String()
+	if clean == "" {
+		return "", false
+	}
+	// Decoded to nowhere, in small pieces: padding and length must hold.
+	if _, err := io.Copy(io.Discard, base64.NewDecoder(base64.StdEncoding, strings.NewReader(clean))); err != nil {
+		return "", false
+	}
+	return clean, true
 }
