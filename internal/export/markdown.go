@@ -160,7 +160,7 @@ func fenced(w *bufio.Writer, info, s string) {
 // writeMarkdown writes the document; dir is where the zip keeps images ("":
 // no images).
 func writeMarkdown(w *bufio.Writer, nb *nbformat.Notebook, opt Options, dir string) {
-	files := map[[2]int]string{}     // (cell, output) → file
+	files := map[[2]int]string{}    // (cell, output) → file
 	attached := map[string]string{} // "cell/name" → file
 	if dir != "" {
 		images(nb, dir, func(ci, oi int, att string, img image) {
