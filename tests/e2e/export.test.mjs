@@ -134,3 +134,19 @@ test("a page never gets the export without logging in", async () => {
   await p.context().close();
   assert.deepEqual(log.pageErrors, []);
 });
+
+test("the notebook page's Download menu saves and downloads each export", async () => {
+  const { page: p } = await newPage(browser, page.context());
+  await p.goto(`${server.url}notebooks/untrusted.ipynb`);
+  const menu = p.locator('[data-testid="download-menu"]');
+  await menu.waitFor({ timeout: 20_000 });
+  for (const [format, name] of [["html", "untrusted.html"], ["script", "untrusted.py"], ["notebook", "untrusted.ipynb"], ["markdown", "untrusted.zip"]]) {
+    await menu.locator("summary").click();
+    const [dl] = await Promise.all([p.waitForEvent("download"), menu.locator(`[data-format="${format}"]`).click()]);
+    assert.equal(dl.suggestedFilename(), name, format);
+    const path = join(dir, "menu-" + name);
+    await dl.saveAs(path);
+    if (format === "html") assert.ok(readFileSync(path, "utf8").includes("Export untrusted"));
+  }
+  await p.close();
+});
