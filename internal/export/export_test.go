@@ -148,6 +148,21 @@ func TestHTML(t *testing.T) {
 	}
 }
 
+func TestRenderMarkdownMath(t *testing.T) {
+	tests := []struct{ in, want string }{
+		{"$a_1 + b_2$ and *em*", `<p><span class="math">$a_1 + b_2$</span> and <em>em</em></p>`},
+		{"$$\nx_i * y_j < z\n$$", `<p><span class="math">$$` + "\n" + `x_i * y_j &lt; z` + "\n" + `$$</span></p>`},
+		{"costs $ 5 and _x_", "<p>costs $ 5 and <em>x</em></p>"},
+		{"$<script>alert(1)</script>$", `<p><span class="math">$&lt;script&gt;alert(1)&lt;/script&gt;$</span></p>`},
+		{"qxMATHxq7x stays", "<p>qxMATHxq7x stays</p>"},
+	}
+	for _, tt := range tests {
+		if got := strings.TrimSpace(RenderMarkdown(tt.in)); got != tt.want {
+			t.Errorf("RenderMarkdown(%q) =\n%s\nwant\n%s", tt.in, got, tt.want)
+		}
+	}
+}
+
 func TestHTMLAttachment(t *testing.T) {
 	cell := `{"cell_type":"markdown","id":"a","metadata":{},"source":"![pic](attachment:my%20pic.png) ![gone](attachment:none.png)","attachments":{"my pic.png":{"image/png":"` + png1 + `"}}}`
 	_, out := run(t, read(t, notebook(`{}`, cell)), "html", Options{Name: "a.ipynb"})

@@ -42,7 +42,8 @@ pre{margin:0;padding:8px 10px;overflow-x:auto;white-space:pre-wrap;word-break:br
 .markdown table,.output table{border-collapse:collapse}
 .markdown td,.markdown th,.output td,.output th{border:1px solid #d0d7de;padding:3px 8px}
 .markdown pre{background:#f6f8fa;border-radius:4px}
-.raw pre{color:#57606a}`
+.raw pre{color:#57606a}
+.math{white-space:pre-wrap}`
 
 // writeHTML writes one self-contained page: markdown rendered and
 // sanitised, code shown, outputs shown (sanitised unless trusted), images

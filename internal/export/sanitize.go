@@ -2,6 +2,10 @@ package export
 
 import (
 	"bytes"
+	"html"
+	"regexp"
+	"strconv"
+	"strings"
 	"sync"
 
 	"github.com/microcosm-cc/bluemonday"
@@ -33,13 +37,43 @@ func Sanitize(src string) string {
 	return policy().Sanitize(src)
 }
 
-// RenderMarkdown renders markdown source to sanitised HTML.
+// mathSpan matches $$…$$ (across lines) and $…$ (on one line, not
+// starting with a space), the math delimiters of Jupyter's markdown.
+var mathSpan = regexp.MustCompile(`\$\$[\s\S]+?\$\$|\$[^\s$][^$\n]*?\$`)
+
+// mathToken marks where a math span was taken out; only letters and
+// digits, so markdown leaves it alone.
+const mathToken = "qxMATHxq"
+
+// RenderMarkdown renders markdown source to sanitised HTML. Math stays as
+// its source text: it is taken out before rendering, so that markdown does
+// not read its _ and * as emphasis, and put back, escaped, after
+// sanitising.
 func RenderMarkdown(src string) string {
+	var spans []string
+	if strings.Contains(src, "$") {
+		src = mathSpan.ReplaceAllStringFunc(src, func(m string) string {
+			spans = append(spans, m)
+			return mathToken + strconv.Itoa(len(spans)-1) + "x"
+		})
+	}
 	var buf bytes.Buffer
 	buf.Grow(len(src) + len(src)/2)
 	if err := markdown.Convert([]byte(src), &buf); err != nil {
 		// goldmark fails only when its writer does; a bytes.Buffer does not.
 		return "<pre>" + escape(src) + "</pre>"
 	}
-	return policy().SanitizeReader(&buf).String()
+	out := policy().SanitizeReader(&buf).String()
+	if len(spans) == 0 || !strings.Contains(out, mathToken) {
+		return out
+	}
+	return mathTokens.ReplaceAllStringFunc(out, func(tok string) string {
+		i, err := strconv.Atoi(tok[len(mathToken) : len(tok)-1])
+		if err != nil || i >= len(spans) {
+			return tok
+		}
+		return `<span class="math">` + html.EscapeString(spans[i]) + "</span>"
+	})
 }
+
+var mathTokens = regexp.MustCompile(mathToken + `[0-9]+x`)
