@@ -51,7 +51,7 @@ export const downloadFormats: [string, string][] = [
 /** downloadMenu is the File group's "Download as" menu; download(format)
  * fetches the export. */
 function downloadMenu(download: (format: string) => void): HTMLDetailsElement {
-  const menu = h("details", { class: "nb-menu", "data-testid": "download-menu" }, h("summary", { class: "q-btn nb-tb", "aria-label": "Download as", text: "Download ▾" }));
+  const menu = h("details", { class: "nb-menu", "data-testid": "download-menu" }, h("summary", { class: "q-btn nb-tb", "aria-label": "Download as", title: "Download as", text: "⤓" }));
   const list = h("div", { class: "nb-menu-list", role: "menu" });
   for (const [label, format] of downloadFormats) {
     const b = h("button", { type: "button", class: "nb-menu-item", role: "menuitem", "data-format": format, text: label });
