@@ -22,7 +22,7 @@ const (
 
 // requestMemory builds the server-wide request memory budget
 // (--max-request-memory).
-func requestMemory(limit int64, log *slog.Logger) *membudget.Budget {
+func requestMemory(limit int64, bufs *bigbuf.Cache, log *slog.Logger) *membudget.Budget {
 	return membudget.New(limit, membudget.Options{
 		Option:    "--max-request-memory",
 		Free:      1 << 20,
@@ -30,7 +30,7 @@ func requestMemory(limit int64, log *slog.Logger) *membudget.Budget {
 		IdleMin:   idleMin,
 		OnIdle: func() {
 			t0 := time.Now()
-			bigbuf.Drop()
+			bufs.Drop()
 			debug.FreeOSMemory()
 			log.Debug("returned memory to the OS after a burst of large requests", "took", time.Since(t0))
 		},

@@ -99,6 +99,7 @@ type server struct {
 	// record what they produce, the contents service what it finds or
 	// makes trusted, and a save signs only notebooks made of them.
 	outputs      *trust.Outputs
+	bufs         *bigbuf.Cache // large buffers kept for reuse (--buffer-cache), this server's own
 	token        string
 	passwordHash string
 	generated    bool // the token was generated at start
@@ -118,7 +119,8 @@ func (s *server) run(ctx context.Context) error {
 
 	// Kernels: the manager exists before the reaper so that, as PID 1,
 	// Quire never reaps a kernel its manager waits for.
-	s.outputs = trust.NewOutputs(s.cfg.TrustedOutputs)
+	s.bufs = bigbuf.New(int(min(s.cfg.BufferCache, 1<<40)), bigbuf.Idle)
+	s.outputs = trust.NewOutputs(s.cfg.TrustedOutputs, s.bufs)
 	s.specs = kernelspec.Load(s.kernelSpecDirs(), s.log)
 	s.kernels = kernel.NewManager(s.specs, kernel.Options{
 		RuntimeDir:         s.cfg.RuntimeDir,
@@ -397,7 +399,7 @@ func (s *server) handler(shutdown func()) (http.Handler, func(), error) {
 	// handlers (request bodies) and the contents service (files read).
 	var budget *membudget.Budget
 	if s.cfg.MaxRequestMemory > 0 {
-		budget = requestMemory(s.cfg.MaxRequestMemory, s.log)
+		budget = requestMemory(s.cfg.MaxRequestMemory, s.bufs, s.log)
 	}
 	svc, root, closeContents, err := s.contents(budget)
 	if err != nil {
@@ -407,6 +409,7 @@ func (s *server) handler(shutdown func()) (http.Handler, func(), error) {
 	ks := &kernels{m: s.kernels, root: root}
 	deps := httpapi.Deps{
 		BaseURL:     s.cfg.BaseURL,
+		Buffers:     s.bufs,
 		Log:         s.log,
 		Version:     APIVersion,
 		Started:     time.Now(),
@@ -571,12 +574,12 @@ func (s *server) contents(budget *membudget.Budget) (*contents.Service, *fsroot.
 		DeleteToTrash: s.cfg.DeleteToTrash,
 		UploadExpiry:  cmp.Or(s.cfg.UploadExpiry, -1), // 0 = never
 		Outputs:       s.outputs,
+		Buffers:       s.bufs,
 	}
 	if budget != nil {
 		opts.Memory = budget
 	}
 	svc := contents.New(store, notary, opts, s.log)
-	bigbuf.SetLimit(int(min(s.cfg.BufferCache, 1<<40)))
 	sweepCtx, stopSweeper := context.WithCancel(context.Background())
 	var sweeper sync.WaitGroup
 	sweeper.Go(func() { svc.RunUploadSweeper(sweepCtx) })

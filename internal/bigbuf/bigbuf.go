@@ -7,6 +7,10 @@
 // are kept, up to a total size, and handed out again by Get; whatever has
 // not been reused for Idle is dropped, so an idle server goes back to its
 // small footprint.
+//
+// There is no process-wide cache: the server builds one Cache and hands it
+// to the parts that use it (app wires it), so two servers in one process
+// share nothing. A nil *Cache keeps nothing: Get allocates, Put drops.
 package bigbuf
 
 import (
@@ -17,8 +21,8 @@ import (
 const (
 	// MinSize is the smallest buffer worth keeping.
 	MinSize = 1 << 20
-	// DefaultLimit is the total size of kept buffers unless SetLimit says
-	// otherwise.
+	// DefaultLimit is the total size of kept buffers a server keeps unless
+	// configured otherwise (--buffer-cache).
 	DefaultLimit = 128 << 20
 	// Idle is how long a kept buffer may go unused before it is dropped.
 	Idle = 30 * time.Second
@@ -45,23 +49,11 @@ func New(limit int, idle time.Duration) *Cache {
 	return &Cache{limit: limit, idle: idle, now: time.Now}
 }
 
-var std = New(DefaultLimit, Idle)
-
-// SetLimit sets the total size the process-wide cache keeps (0 = none)
-// and drops buffers past it.
-func SetLimit(n int) { std.SetLimit(n) }
-
-// Drop drops every buffer the process-wide cache keeps (its limit stays).
-func Drop() { std.Drop() }
-
-// Get returns a buffer of length n from the process-wide cache.
-func Get(n int) []byte { return std.Get(n) }
-
-// Put gives b back to the process-wide cache.
-func Put(b []byte) { std.Put(b) }
-
 // SetLimit sets the total size kept (0 = none) and drops buffers past it.
 func (c *Cache) SetLimit(n int) {
+	if c == nil {
+		return
+	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.limit = max(n, 0)
@@ -71,6 +63,9 @@ func (c *Cache) SetLimit(n int) {
 // Drop drops every kept buffer, as after a burst of large requests, when
 // the memory is better given back than kept for the next one.
 func (c *Cache) Drop() {
+	if c == nil {
+		return
+	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.trimLocked(0)
@@ -79,7 +74,7 @@ func (c *Cache) Drop() {
 // Get returns a buffer of length n. Its contents are undefined: the caller
 // overwrites them. Buffers under MinSize are always fresh.
 func (c *Cache) Get(n int) []byte {
-	if n < MinSize {
+	if c == nil || n < MinSize {
 		return make([]byte, n)
 	}
 	c.mu.Lock()
@@ -105,7 +100,7 @@ func (c *Cache) Get(n int) []byte {
 // Buffers under MinSize, or that would take the total past the limit once
 // older buffers are dropped, are left to the garbage collector.
 func (c *Cache) Put(b []byte) {
-	if cap(b) < MinSize {
+	if c == nil || cap(b) < MinSize {
 		return
 	}
 	c.mu.Lock()
@@ -171,6 +166,9 @@ func (c *Cache) expire() {
 // Kept returns how many buffers and bytes are kept (for tests and
 // diagnostics).
 func (c *Cache) Kept() (buffers, bytes int) {
+	if c == nil {
+		return 0, 0
+	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	return len(c.kept), c.total

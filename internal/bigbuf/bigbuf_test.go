@@ -132,3 +132,19 @@ func TestDrop(t *testing.T) {
 		t.Errorf("after Drop the limit still holds: %d buffers kept, want 1", n)
 	}
 }
+
+// A nil cache keeps nothing and never fails: Get allocates, Put, Drop and
+// SetLimit do nothing (a service built without a cache, as in tests).
+func TestNilCache(t *testing.T) {
+	var c *Cache
+	b := c.Get(2 * MinSize)
+	if len(b) != 2*MinSize {
+		t.Fatalf("Get gave %d bytes, want %d", len(b), 2*MinSize)
+	}
+	c.Put(b)
+	c.Drop()
+	c.SetLimit(1 << 30)
+	if n, size := c.Kept(); n != 0 || size != 0 {
+		t.Errorf("a nil cache keeps %d buffers, %d bytes", n, size)
+	}
+}

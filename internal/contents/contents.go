@@ -9,6 +9,7 @@ import (
 	"context"
 	"io"
 	"log/slog"
+	"quire/internal/bigbuf"
 	"time"
 
 	"quire/internal/nbformat"
@@ -58,6 +59,10 @@ type Options struct {
 	// large files and notebooks before they allocate (see Footprint); nil
 	// means none.
 	Memory Budget
+	// Buffers keeps the large buffers the service reads files into for
+	// reuse (nil keeps none). The service owns every buffer it takes from
+	// it: one that backs a returned Model goes back at Model.Release.
+	Buffers *bigbuf.Cache
 }
 
 // Budget is a server-wide allowance of request memory

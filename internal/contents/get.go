@@ -12,7 +12,6 @@ import (
 	"strings"
 	"unicode/utf8"
 
-	"quire/internal/bigbuf"
 	"quire/internal/errkind"
 	"quire/internal/nbformat"
 )
@@ -115,8 +114,9 @@ func (s *Service) dirModel(ctx context.Context, p string, info Info, content boo
 	return m, nil
 }
 
-// readAll reads file p whole into a buffer from bigbuf, which a caller
-// done with it (holding copies only) gives back with bigbuf.Put.
+// readAll reads file p whole into a buffer from the service's cache
+// (Options.Buffers), which a caller done with it (holding copies only)
+// gives back with s.opt.Buffers.Put.
 func (s *Service) readAll(ctx context.Context, p string) ([]byte, Info, error) {
 	f, info, err := s.store.Open(ctx, p)
 	if err != nil {
@@ -126,7 +126,7 @@ func (s *Service) readAll(ctx context.Context, p string) ([]byte, Info, error) {
 		return nil, info, fmt.Errorf("open %s: %w", p, err)
 	}
 	defer f.Close()
-	buf := bytes.NewBuffer(bigbuf.Get(int(info.Size) + bytes.MinRead)[:0])
+	buf := bytes.NewBuffer(s.opt.Buffers.Get(int(info.Size) + bytes.MinRead)[:0])
 	if _, err := buf.ReadFrom(f); err != nil {
 		return nil, info, fmt.Errorf("read %s: %w", p, err)
 	}
@@ -184,7 +184,7 @@ func (s *Service) fileModel(ctx context.Context, p string, info Info, opt GetOpt
 		release()
 		return nil, err
 	}
-	defer bigbuf.Put(data)
+	defer s.opt.Buffers.Put(data)
 	m.Size, m.LastModified = int64(len(data)), info.ModTime
 	if opt.Hash {
 		m.Hash, m.HashAlgorithm = hashBytes(data), HashAlgorithm
@@ -237,12 +237,12 @@ func (s *Service) notebookModel(ctx context.Context, p string, info Info, opt Ge
 		return nil, err
 	}
 	if release, err = s.recharge(release, nbformat.Footprint(f.data)); err != nil {
-		bigbuf.Put(f.data)
+		s.opt.Buffers.Put(f.data)
 		return nil, err
 	}
 	nb, err := nbformat.ReadStreaming(f.data)
 	if err != nil {
-		bigbuf.Put(f.data)
+		s.opt.Buffers.Put(f.data)
 		err = s.rawError(ctx, p, err)
 		var rerr error
 		if f, nb, rerr = s.recover(ctx, p, opt.Hash); rerr != nil {
@@ -268,9 +268,9 @@ func (s *Service) notebookModel(ctx context.Context, p string, info Info, opt Ge
 	nb.MarkTrusted(trusted)
 	m.Content, m.Format = nb, "json"
 	// The notebook's cells are ranges of data, decoded as the response is
-	// written: data goes back to bigbuf only then.
+	// written: data goes back to the cache only then.
 	data := f.data
-	m.release = func() { bigbuf.Put(data); release() }
+	m.release = func() { s.opt.Buffers.Put(data); release() }
 	return m, nil
 }
 
@@ -286,7 +286,7 @@ func (s *Service) recharge(release func(), need int64) (func(), error) {
 
 // notebookFile is a notebook file read by readNotebook.
 type notebookFile struct {
-	data []byte // compacted JSON, from bigbuf
+	data []byte // compacted JSON, from the service's buffer cache
 	info Info
 	size int64  // bytes in the file
 	hash string // of the file's bytes, if asked for
@@ -295,7 +295,7 @@ type notebookFile struct {
 // readChunk is how much of a notebook file readNotebook reads at a time.
 const readChunk = 64 << 10
 
-// readNotebook reads notebook file p into a buffer from bigbuf without the
+// readNotebook reads notebook file p into a buffer from the cache without the
 // whitespace between its JSON tokens (nbformat.Compactor): a file written
 // with nbformat's indentation is up to many times the JSON it holds. It
 // reads the file twice, first to learn the compacted size (so the buffer
@@ -325,7 +325,7 @@ func (s *Service) readNotebook(ctx context.Context, p string, hash bool, limit i
 		return notebookFile{}, fmt.Errorf("read %s: %w", p, err)
 	}
 	// Should the file change between the reads, the buffer just grows.
-	nf := notebookFile{data: bigbuf.Get(n)[:0], info: info}
+	nf := notebookFile{data: s.opt.Buffers.Get(n)[:0], info: info}
 	c = nbformat.Compactor{}
 	h := sha256.New()
 	err = readPieces(f, chunk, func(b []byte) {
@@ -336,7 +336,7 @@ func (s *Service) readNotebook(ctx context.Context, p string, hash bool, limit i
 		}
 	})
 	if err != nil {
-		bigbuf.Put(nf.data)
+		s.opt.Buffers.Put(nf.data)
 		return notebookFile{}, fmt.Errorf("read %s: %w", p, err)
 	}
 	if hash {
@@ -376,7 +376,7 @@ func (s *Service) rawError(ctx context.Context, p string, err error) error {
 	if rerr != nil {
 		return err
 	}
-	defer bigbuf.Put(data)
+	defer s.opt.Buffers.Put(data)
 	if _, rerr = nbformat.ReadStreaming(data); rerr != nil {
 		return rerr // the messages hold no byte of data
 	}
@@ -412,7 +412,7 @@ func (s *Service) recover(ctx context.Context, p string, hash bool) (notebookFil
 		err = s.restore(ctx, p, backup, &f)
 	}
 	if err != nil {
-		bigbuf.Put(f.data)
+		s.opt.Buffers.Put(f.data)
 		return notebookFile{}, nil, err
 	}
 	return f, nb, nil

@@ -21,6 +21,12 @@ const (
 
 // Model is a contents model (spec §2.3.1). Its JSON form has exactly the
 // keys Jupyter sends, with nulls where Jupyter has None.
+//
+// Ownership: the Content of a Model from Get may live in a buffer of the
+// Service's cache (Options.Buffers), and a notebook's strings point into
+// it. The caller holds that buffer until it calls Release, which gives it
+// back; from then on neither Content nor any string taken from it may be
+// used. A caller that keeps something past Release copies it first.
 type Model struct {
 	Name         string
 	Path         string

@@ -6,16 +6,20 @@ import (
 	"strings"
 	"testing"
 
+	"quire/internal/bigbuf"
 	"quire/internal/contents"
 	"quire/internal/nbformat"
 )
 
 // TestBufferReuse saves and loads two different notebooks of a few MB in
 // turn, so that request bodies, files, arenas and rendered files go
-// through bigbuf and come back for the other notebook; every load must
-// still give exactly its own notebook, also after the model is released.
+// through the service's buffer cache and come back for the other notebook;
+// every load must still give exactly its own notebook, also after the
+// model is released.
 func TestBufferReuse(t *testing.T) {
-	svc, _ := newService(t, contents.Options{})
+	cache := bigbuf.New(bigbuf.DefaultLimit, bigbuf.Idle)
+	svc, _ := newService(t, contents.Options{Buffers: cache})
+	reused := 0
 	want := map[string][]byte{}
 	for i, name := range []string{"a.ipynb", "b.ipynb"} {
 		raw := bigNotebook((3 + i) << 20)
@@ -48,7 +52,11 @@ func TestBufferReuse(t *testing.T) {
 				t.Fatalf("round %d: %s does not hold its notebook", round, name)
 			}
 			if round%2 == 0 {
+				before, _ := cache.Kept()
 				m.Release()
+				if after, _ := cache.Kept(); after > before {
+					reused++
+				}
 				m.Release() // twice is harmless
 				if m.Content != nil {
 					t.Fatal("Release left the content in the model")
@@ -61,6 +69,9 @@ func TestBufferReuse(t *testing.T) {
 		if _, _, err := svc.Save(ctx, "c.ipynb", contents.SaveRequest{Type: "notebook", Content: bigNotebook(2 << 20)}); err != nil {
 			t.Fatal(err)
 		}
+	}
+	if reused == 0 {
+		t.Fatal("no released model gave a buffer back to the cache: the test checked no reuse")
 	}
 	// Models never released still hold their own notebooks.
 	for _, m := range kept {

@@ -5,7 +5,6 @@ import (
 	"sync"
 	"time"
 
-	"quire/internal/bigbuf"
 	"quire/internal/nbformat"
 )
 
@@ -89,7 +88,7 @@ func (s *Service) learnOnDisk(ctx context.Context, p string, size int) bool {
 	if err != nil {
 		return false
 	}
-	defer bigbuf.Put(f.data)
+	defer s.opt.Buffers.Put(f.data)
 	nb, err := nbformat.ReadStreaming(f.data)
 	s.examined.mark(p, f.info)
 	if err != nil || !s.notary.Trusted(nb) {

@@ -43,7 +43,7 @@ func (r *trustRig) restart() {
 		r.t.Fatal(err)
 	}
 	r.t.Cleanup(func() { root.Close() })
-	r.outputs = trust.NewOutputs(0)
+	r.outputs = trust.NewOutputs(0, nil)
 	r.svc = contents.New(fsstore.New(root, fsstore.Options{TrashDir: r.t.TempDir()}), r.notary, contents.Options{Outputs: r.outputs}, nil)
 }
 

@@ -105,7 +105,7 @@ func BenchmarkTrustRich20MB(b *testing.B) {
 		b.Fatal(err)
 	}
 	defer n.Close()
-	svc := contents.New(fsstore.New(root, fsstore.Options{TrashDir: b.TempDir()}), n, contents.Options{Outputs: trust.NewOutputs(0)}, nil)
+	svc := contents.New(fsstore.New(root, fsstore.Options{TrashDir: b.TempDir()}), n, contents.Options{Outputs: trust.NewOutputs(0, nil)}, nil)
 	if _, _, err := svc.Save(ctx, "rich.ipynb", contents.SaveRequest{Type: "notebook", Content: nb}); err != nil {
 		b.Fatal(err)
 	}

@@ -7,16 +7,20 @@ package httpapi
 
 import (
 	"log/slog"
-
 	"net/http"
-	"quire/internal/wsbridge"
 	"time"
+
+	"quire/internal/bigbuf"
+	"quire/internal/wsbridge"
 )
 
 // Deps is everything the HTTP layer needs. app fills it in.
 type Deps struct {
 	// BaseURL is normalised: it starts and ends with "/".
 	BaseURL string
+	// Buffers keeps large request-body buffers for reuse (the server's
+	// one cache, shared with the contents service); nil keeps none.
+	Buffers *bigbuf.Cache
 	Log     *slog.Logger
 	// Version is reported by GET {base}api.
 	Version string

@@ -153,23 +153,23 @@ func (a *API) writeModel(w http.ResponseWriter, status int, m *contents.Model) {
 type body map[string]json.RawMessage
 
 func readBody(r *http.Request) (body, error) {
-	b, _, err := readBodyBuf(r)
+	b, _, err := readBodyBuf(r, nil) // small bodies: nothing to reuse
 	return b, err
 }
 
 // readBodyBuf is readBody that also returns the buffer the body was read
-// into, taken from bigbuf for large bodies: a caller that is done with
-// every value of the body (they alias the buffer) may give it back with
-// bigbuf.Put.
-func readBodyBuf(r *http.Request) (body, []byte, error) {
+// into, taken from bufs for large bodies: the caller owns it, and once it
+// is done with every value of the body (they alias the buffer) gives it
+// back with bufs.Put.
+func readBodyBuf(r *http.Request, bufs *bigbuf.Cache) (body, []byte, error) {
 	if r.Body == nil {
 		return nil, nil, nil
 	}
 	// One read into a buffer of the announced size, then one structural
 	// scan: no reflective decode of a 20 MB notebook.
-	buf := bytes.NewBuffer(bigbuf.Get(int(max(min(r.ContentLength, 1<<30), 0)) + 512)[:0])
+	buf := bytes.NewBuffer(bufs.Get(int(max(min(r.ContentLength, 1<<30), 0)) + 512)[:0])
 	if _, err := buf.ReadFrom(r.Body); err != nil {
-		bigbuf.Put(buf.Bytes())
+		bufs.Put(buf.Bytes())
 		var mbe *http.MaxBytesError
 		if errors.As(err, &mbe) {
 			return nil, nil, err
@@ -178,7 +178,7 @@ func readBodyBuf(r *http.Request) (body, []byte, error) {
 	}
 	b, err := splitObject(buf.Bytes())
 	if err != nil {
-		bigbuf.Put(buf.Bytes())
+		bufs.Put(buf.Bytes())
 		return nil, nil, errkind.New(errkind.Invalid, "Invalid JSON in body of request: "+err.Error(), err)
 	}
 	return b, buf.Bytes(), nil
@@ -232,7 +232,7 @@ func (a *API) contentsPut(w http.ResponseWriter, r *http.Request, p string) {
 		releaseFloor = release
 		defer release()
 	}
-	b, buf, err := readBodyBuf(r)
+	b, buf, err := readBodyBuf(r, a.d.Buffers)
 	if err != nil {
 		reply.WriteError(w, r, a.d.Log, err)
 		return
@@ -247,14 +247,14 @@ func (a *API) contentsPut(w http.ResponseWriter, r *http.Request, p string) {
 		releaseFloor()
 		release, ok := a.chargeMemory(w, r, contents.Footprint(typ, raw))
 		if !ok {
-			bigbuf.Put(buf)
+			a.d.Buffers.Put(buf)
 			return
 		}
 		defer release()
 	}
 	// Save copies what it keeps out of the body (the notebook decoder into
 	// its own arena), so the buffer can serve the next large request.
-	defer bigbuf.Put(buf)
+	defer a.d.Buffers.Put(buf)
 	if len(b) == 0 {
 		m, err := a.d.Contents.NewUntitled(r.Context(), p, "", "")
 		if err != nil {

@@ -42,6 +42,7 @@ const DefaultOutputEntries = 65536
 // recently used outputs are forgotten first. A forgotten output makes a
 // save unsigned, never the reverse. Methods are safe for concurrent use.
 type Outputs struct {
+	bufs     *bigbuf.Cache // RecordOutput's decoding arenas
 	mu       sync.Mutex
 	half     int
 	cur, old map[Digest]struct{}
@@ -51,12 +52,13 @@ type Outputs struct {
 type Digest [sha256.Size]byte
 
 // NewOutputs returns an empty store keeping at most n digests; n <= 0
-// means DefaultOutputEntries. Each server builds its own.
-func NewOutputs(n int) *Outputs {
+// means DefaultOutputEntries. RecordOutput decodes large messages into
+// buffers of bufs (nil: fresh ones). Each server builds its own.
+func NewOutputs(n int, bufs *bigbuf.Cache) *Outputs {
 	if n <= 0 {
 		n = DefaultOutputEntries
 	}
-	return &Outputs{half: max(n/2, 1), cur: map[Digest]struct{}{}}
+	return &Outputs{bufs: bufs, half: max(n/2, 1), cur: map[Digest]struct{}{}}
 }
 
 // Len is how many digests the store holds.
@@ -120,8 +122,8 @@ func (o *Outputs) RecordOutput(msgType string, content []byte) {
 	if msgType == "execute_reply" && !bytes.Contains(content, []byte(`"page"`)) {
 		return // the usual reply: no payload worth decoding
 	}
-	arena := bigbuf.Get(len(content))
-	defer bigbuf.Put(arena)
+	arena := o.bufs.Get(len(content))
+	defer o.bufs.Put(arena)
 	v, err := nbformat.DecodeValue(content, arena)
 	c, _ := v.(map[string]any)
 	if err != nil || c == nil {

@@ -37,20 +37,20 @@ func TestOutputDigest(t *testing.T) {
 		{"mime type added", `{"output_type":"display_data","data":{"text/html":"<b>a</b>\n<i>é</i>","application/json":{"a":[1,2]},"text/plain":"x","application/javascript":""},"metadata":{"text/html":{"isolated":true},"w":1,"z":0}}`, false},
 		{"string moved across keys", `{"output_type":"display_data","data":{"text/html":"<b>a</b>\n<i>é</i>x","application/json":{"a":[1,2]},"text/plain":""},"metadata":{"text/html":{"isolated":true},"w":1,"z":0}}`, false},
 	} {
-		o := trust.NewOutputs(0)
+		o := trust.NewOutputs(0, nil)
 		o.RecordOutput("display_data", []byte(kernel))
 		if got := o.Known(outputOf(t, tc.out)); got != tc.same {
 			t.Errorf("%s: Known = %v, want %v", tc.name, got, tc.same)
 		}
 	}
 	// A missing bundle or metadata is an empty one.
-	o := trust.NewOutputs(0)
+	o := trust.NewOutputs(0, nil)
 	o.RecordOutput("execute_result", []byte(`{"execution_count":1}`))
 	if !o.Known(map[string]any{}, map[string]any{}) || o.Known(map[string]any{"text/plain": ""}, nil) {
 		t.Error("a missing data/metadata is not the empty object")
 	}
 	// Types that carry no output, and unreadable content, record nothing.
-	o = trust.NewOutputs(0)
+	o = trust.NewOutputs(0, nil)
 	for _, m := range [][2]string{
 		{"stream", `{"name":"stdout","text":"x"}`},
 		{"error", `{"ename":"E","evalue":"","traceback":[]}`},
@@ -68,7 +68,7 @@ func TestOutputDigest(t *testing.T) {
 // the least recently used first, and each store is separate.
 func TestOutputsBound(t *testing.T) {
 	const n = 100
-	o := trust.NewOutputs(n)
+	o := trust.NewOutputs(n, nil)
 	bundle := func(i int) map[string]any { return map[string]any{"text/html": fmt.Sprint(i)} }
 	o.Remember(bundle(0), nil)
 	for i := 1; i < 10*n; i++ {
@@ -86,7 +86,7 @@ func TestOutputsBound(t *testing.T) {
 	if !o.Known(bundle(10*n-1), nil) {
 		t.Error("the latest output is forgotten")
 	}
-	if other := trust.NewOutputs(n); other.Known(bundle(0), nil) || other.Len() != 0 {
+	if other := trust.NewOutputs(n, nil); other.Known(bundle(0), nil) || other.Len() != 0 {
 		t.Error("a new store knows another store's outputs")
 	}
 	// Works with the page's numbers for nbformat's types too.
@@ -103,7 +103,7 @@ func TestOutputsMemory(t *testing.T) {
 	var before, after runtime.MemStats
 	runtime.GC()
 	runtime.ReadMemStats(&before)
-	o := trust.NewOutputs(n)
+	o := trust.NewOutputs(n, nil)
 	for i := range 4 * n {
 		o.Remember(map[string]any{"text/plain": fmt.Sprint(i)}, nil)
 	}
@@ -125,7 +125,7 @@ func BenchmarkRecordOutput10MB(b *testing.B) {
 		png[i] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"[i%64]
 	}
 	content, _ := json.Marshal(map[string]any{"data": map[string]any{"image/png": string(png), "text/plain": "<Figure>"}, "metadata": map[string]any{"image/png": map[string]any{"width": 640}}})
-	o := trust.NewOutputs(0)
+	o := trust.NewOutputs(0, nil)
 	b.SetBytes(int64(len(content)))
 	for b.Loop() {
 		o.RecordOutput("display_data", content)
@@ -141,7 +141,7 @@ func FuzzRecordOutput(f *testing.F) {
 	f.Add([]byte(`{"data":{"text/plain":"\ud800"},"metadata":{"n":1e400,"z":-0.0,"big":123456789012345678901234567890}}`))
 	f.Add([]byte(`{"data":{},"metadata":null}`))
 	f.Fuzz(func(t *testing.T, content []byte) {
-		o := trust.NewOutputs(0)
+		o := trust.NewOutputs(0, nil)
 		o.RecordOutput("display_data", content)
 		o.RecordOutput("execute_reply", content)
 		var c map[string]json.RawMessage // keys exactly, as nbformat reads them
