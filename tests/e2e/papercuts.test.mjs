@@ -241,6 +241,33 @@ test("a kernel nobody connected to reports idle", async () => {
   }
 });
 
+test("the cells show as text while the editors' code is still loading", async () => {
+  await eachView("preview", async (page, v) => {
+    // Hold back the view chunk (CodeMirror, renderers) until told.
+    let release;
+    const held = new Promise((r) => (release = r));
+    let heldBack = 0;
+    await page.route(/\/static\/app\/assets\/view-[^/]*\.js$/, async (route) => {
+      heldBack++;
+      await held;
+      await route.continue();
+    });
+    await page.goto(notebookUrl(server, "latex.ipynb"));
+    const preview = page.locator(".nb-preview");
+    await preview.first().waitFor({ timeout: T.short });
+    assert.ok(heldBack >= 1, "the view chunk was requested");
+    assert.equal(await preview.count(), 3, "every cell previewed");
+    assert.equal(await cells(page).count(), 0, "no real cell before the code");
+    assert.match(await preview.first().textContent(), /display\(Latex/);
+    assert.match(await preview.nth(0).textContent(), /IPython\.core\.display\.Latex object/, "text outputs previewed");
+    await screenshot(page, `papercut-preview-held-${v.scheme}-${v.width}.png`);
+    release();
+    await cells(page).first().waitFor({ timeout: T.short });
+    await poll(async () => (await preview.count()) === 0, "the preview is replaced by the cells");
+    assert.equal(await cells(page).count(), 3);
+  });
+});
+
 test("a notebook's cells show, and editors come after", async () => {
   await eachView("warm-load", async (page) => {
     await openCells(page, "latex.ipynb");
