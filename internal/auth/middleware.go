@@ -20,9 +20,9 @@ import (
 //
 //	GET/HEAD {base}api, GET/HEAD /health, {base}login, {base}logout,
 //	GET/HEAD {base}static/login/… (served here: the login page's CSS)
-//	GET/HEAD {base}static/app/… (the web UI's assets, guard.IsPublicAsset:
-//	no secrets in them, and the sandboxed output frame loads its script
-//	without credentials)
+//	GET/HEAD {base}static/app/… and {base}favicon.ico (the web UI's assets,
+//	guard.IsPublicAsset: no secrets in them, and the sandboxed output frame
+//	loads its script without credentials)
 //
 // A request without credentials to a public route may send a body of at
 // most MaxUnauthBody bytes (413 otherwise, unread). Every request that

@@ -29,6 +29,13 @@ func TestIsPublicAsset(t *testing.T) {
 		{"GET", "/x/", "/static/app/a.js", false},
 		{"GET", "/", "/api/contents/static/app/a.js", false},
 		{"GET", "/", "/staticx/a.js", false},
+		{"GET", "/", "/favicon.ico", true},
+		{"HEAD", "/x/", "/x/favicon.ico", true},
+		{"GET", "/x/", "/favicon.ico", false},
+		{"POST", "/", "/favicon.ico", false},
+		{"GET", "/", "/favicon.ico/", false},
+		{"GET", "/", "/api/favicon.ico", false},
+		{"GET", "/", "/favicon.svg", false},
 	} {
 		r := httptest.NewRequest(tc.method, "http://localhost"+tc.target, nil)
 		r.URL.Path = tc.target // keep dot segments as sent

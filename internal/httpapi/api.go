@@ -65,7 +65,8 @@ type MemoryBudget interface {
 type WebUI interface {
 	// ServePage answers a UI address ({base}, tree/…, notebooks/…, edit/…).
 	ServePage(w http.ResponseWriter, r *http.Request)
-	// ServeStatic answers {base}static/app/…, a public route.
+	// ServeStatic answers {base}static/app/… and {base}favicon.ico, public
+	// routes.
 	ServeStatic(w http.ResponseWriter, r *http.Request)
 }
 

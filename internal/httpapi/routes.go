@@ -58,6 +58,7 @@ func (a *API) routes() http.Handler {
 	if ui := a.d.UI; ui != nil {
 		root = ui.ServePage
 		mux.HandleFunc("GET "+b+"static/app/{file...}", ui.ServeStatic)
+		mux.HandleFunc("GET "+b+"favicon.ico", ui.ServeStatic)
 		for _, view := range []string{"tree", "notebooks", "edit"} {
 			mux.HandleFunc("GET "+b+view, ui.ServePage)
 			mux.HandleFunc("GET "+b+view+"/{path...}", ui.ServePage)

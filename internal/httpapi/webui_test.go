@@ -29,6 +29,8 @@ func TestUIRoutes(t *testing.T) {
 			{"GET", base + "edit/x.py", "page", 200},
 			{"GET", base + "static/app/assets/a.js", "static", 200},
 			{"HEAD", base + "static/app/sandbox.html", "static", 200},
+			{"GET", base + "favicon.ico", "static", 200},
+			{"HEAD", base + "favicon.ico", "static", 200},
 			{"POST", base + "tree", "", 405},
 			{"GET", base + "api/nope", "", 404},
 			{"GET", base + "treex", "", 404},

@@ -190,6 +190,17 @@ func (k *Kernel) startGen() error {
 	if k.m.o.HeartbeatInterval > 0 {
 		g.wg.Go(func() { k.heartbeat(g) })
 	}
+	// Ask for kernel_info now rather than at the first client's connect:
+	// its reply and statuses take the kernel out of "starting", so the
+	// REST model says "idle" once the kernel is ready, client or not (as
+	// jupyter_server does). Connect then finds g.ready and waits no more.
+	k.mu.Lock()
+	if g.probe == nil {
+		p := make(chan struct{})
+		g.probe = p
+		g.wg.Go(func() { k.runProbe(g, p) })
+	}
+	k.mu.Unlock()
 	return nil
 }
 
@@ -472,6 +483,11 @@ func (k *Kernel) runProbe(g *generation, done chan struct{}) {
 		k.mu.Lock()
 		g.ready = ok
 		g.probe = nil
+		if ok && k.gen == g && k.state == "starting" {
+			// It answered kernel_info, so it is idle even if the SUB
+			// joined too late to see the statuses of that request.
+			k.state = "idle"
+		}
 		k.mu.Unlock()
 		close(done)
 	}()

@@ -110,16 +110,19 @@ func (u *UI) ServePage(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
-// ServeStatic answers GET/HEAD {base}static/app/<file>. These routes are
-// public (the files hold no secrets, and the sandbox frame fetches them
-// without credentials). Hashed assets are cached for a year; the rest must
-// be revalidated.
+// ServeStatic answers GET/HEAD {base}static/app/<file>, and {base}favicon.ico
+// with the build's favicon.ico. These routes are public (the files hold no
+// secrets, and the sandbox frame fetches them without credentials). Hashed
+// assets are cached for a year; the rest must be revalidated.
 func (u *UI) ServeStatic(w http.ResponseWriter, r *http.Request) {
 	if r.Method != http.MethodGet && r.Method != http.MethodHead {
 		reply.NotAllowed(w, "GET, HEAD")
 		return
 	}
 	name := strings.TrimPrefix(r.URL.Path, u.static)
+	if r.URL.Path == u.base+"favicon.ico" {
+		name = "favicon.ico"
+	}
 	if name == r.URL.Path || name == "" || name == "index.html" || !fs.ValidPath(name) {
 		http.NotFound(w, r)
 		return
@@ -137,6 +140,9 @@ func (u *UI) ServeStatic(w http.ResponseWriter, r *http.Request) {
 	}
 	h := w.Header()
 	ctype := mime.TypeByExtension(path.Ext(name))
+	if path.Ext(name) == ".ico" {
+		ctype = "image/x-icon" // not in Go's table; the system's may say otherwise
+	}
 	if ctype == "" {
 		ctype = "application/octet-stream"
 	}

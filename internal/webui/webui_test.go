@@ -27,6 +27,7 @@ func built() fstest.MapFS {
 		"app/index.html":           {Data: []byte(viteIndex)},
 		"app/sandbox.html":         {Data: []byte(`<!doctype html><script src="sandbox.js"></script>`)},
 		"app/sandbox.js":           {Data: []byte(`// frame`)},
+		"app/favicon.ico":          {Data: []byte("\x00\x00\x01\x00icon")},
 		"app/assets/index-abc.js":  {Data: bytes.Repeat([]byte("console.log('quire');\n"), 200)},
 		"app/assets/index-def.css": {Data: []byte("body{}")},
 		"README":                   {Data: []byte("x")},
@@ -146,6 +147,10 @@ func TestStatic(t *testing.T) {
 		{"/b/static/app//sandbox.js", "", 404, "", "", "", false},
 		{"/b/static/app/assets", "", 404, "", "", "", false},
 		{"/other/static/app/sandbox.js", "", 404, "", "", "", false},
+		{"/b/favicon.ico", "", 200, "image/x-icon", "no-cache", "", false},
+		{"/b/static/app/favicon.ico", "", 200, "image/x-icon", "no-cache", "", false},
+		{"/favicon.ico", "", 404, "", "", "", false},
+		{"/b/favicon.svg", "", 404, "", "", "", false},
 	}
 	for _, c := range cases {
 		r := httptest.NewRequest("GET", "/", nil)
@@ -184,7 +189,11 @@ func TestStatic(t *testing.T) {
 			}
 			body, _ = io.ReadAll(zr)
 		}
-		want := built()["app/"+strings.TrimPrefix(c.path, "/b/static/app/")].Data
+		name := strings.TrimPrefix(c.path, "/b/static/app/")
+		if c.path == "/b/favicon.ico" {
+			name = "favicon.ico"
+		}
+		want := built()["app/"+name].Data
 		if !bytes.Equal(body, want) {
 			t.Errorf("%s: body differs", c.path)
 		}

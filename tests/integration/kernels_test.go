@@ -322,6 +322,38 @@ func TestKernelsREST(t *testing.T) {
 	}
 }
 
+// TestKernelIdleWithoutClient: a kernel that has started and answered
+// kernel_info is "idle" in the REST model although no WebSocket was ever
+// opened to it, both after a start and after a restart.
+func TestKernelIdleWithoutClient(t *testing.T) {
+	needIPyKernel(t)
+	in := startQuire(t, opts{})
+	k := startKernel(t, in)
+	waitIdle := func(when string) {
+		t.Helper()
+		var last kernelModel
+		for deadline := time.Now().Add(60 * time.Second); time.Now().Before(deadline); time.Sleep(100 * time.Millisecond) {
+			status, got, body := getKernel(t, in, k.ID)
+			if status != 200 {
+				t.Fatalf("%s: GET api/kernels/%s: %d %s", when, k.ID, status, body)
+			}
+			last = got
+			if got.ExecutionState == "idle" {
+				if got.Connections == nil || *got.Connections != 0 {
+					t.Errorf("%s: connections = %v, want 0", when, got.Connections)
+				}
+				return
+			}
+		}
+		t.Fatalf("%s: execution_state still %q after 60 s with no client", when, last.ExecutionState)
+	}
+	waitIdle("after start")
+	if status, body, _ := apiJSON(t, in, "POST", "api/kernels/"+k.ID+"/restart", nil); status != 200 {
+		t.Fatalf("restart: %d %s", status, body)
+	}
+	waitIdle("after restart")
+}
+
 // --- 3. channels WebSocket --------------------------------------------------
 
 func TestChannelHandshake(t *testing.T) {

@@ -8,6 +8,7 @@
 // notebook's folder, "attachment:" images become data: URLs.
 import "katex/dist/katex.min.css";
 import "./outputs/outputs.css";
+import "./outputs/palettecss";
 import { Marked } from "marked";
 import { filesUrl, pageUrl } from "./api";
 import { extractMath, restoreMath, escapeHtml, slug, type MathItem } from "./outputs/math";

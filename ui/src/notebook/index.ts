@@ -10,7 +10,7 @@
 // kernelstatus.ts), running cells (runner.ts) and trust (trust.ts).
 import "./notebook.css";
 import type { Extension } from "@codemirror/state";
-import { contents, pageUrl } from "../api";
+import { contents, pageUrl, type ContentsModel } from "../api";
 import { confirmDialog, errText, notify, promptDialog } from "../dialog";
 import { h } from "../dom";
 import { joinPath, splitPath } from "../paths";
@@ -21,6 +21,7 @@ import type { Pager } from "./pager";
 import { CellEdits } from "./celledits";
 import { CellList } from "./celllist";
 import { restoreClipboard } from "./clipboard";
+import { renderPreview } from "./preview";
 import { CommandKeys, PENDING, isSaveKey, keyIsForNotebook, type Command } from "./commands";
 import type { EditorHooks } from "./editor";
 import { KernelSession } from "./kernelsession";
@@ -33,8 +34,15 @@ import { isMac, showShortcuts } from "./shortcuts";
 import { Toolbar, type ToolbarActions } from "./toolbar";
 import { TrustControl } from "./trust";
 
-export function mount(root: HTMLElement, path: string): void {
-  const view = new NotebookView(root, path);
+/** Early is what main.ts started before this module loaded: the
+ *  notebook's contents and the heavy half of the view, fetched in parallel. */
+export interface Early {
+  contents: Promise<ContentsModel>;
+  view: Promise<ViewModule>;
+}
+
+export function mount(root: HTMLElement, path: string, early?: Early): void {
+  const view = new NotebookView(root, path, early);
   void view.start();
 }
 
@@ -61,7 +69,11 @@ class NotebookView implements CellHost {
   private trust: TrustControl;
   private pagerView: Pager | null = null;
 
-  constructor(root: HTMLElement, path: string) {
+  constructor(
+    root: HTMLElement,
+    path: string,
+    private early?: Early,
+  ) {
     this.notebookPath = path;
     const { name } = splitPath(path);
     this.shell = mountShell(root, name);
@@ -221,16 +233,26 @@ class NotebookView implements CellHost {
 
   private async load(): Promise<void> {
     performance.mark("quire:nb-fetch");
-    const viewP = V ? Promise.resolve(V) : import("./view");
-    const [m, view] = await Promise.all([contents.get(this.notebookPath, { type: "notebook", hash: true }), viewP]);
-    if (!V) {
-      V = view;
-      this.language = view.pythonLanguage;
-    }
+    // The contents and the view's code load in parallel (main.ts starts
+    // both before this module arrives, the first time). The cells show as
+    // text as soon as the contents are here, and become real cells once
+    // the code is.
+    const early = this.early;
+    this.early = undefined;
+    const viewP = V ? Promise.resolve(V) : (early?.view ?? import("./view"));
+    viewP.catch(() => {}); // reported below, once awaited
+    const m = await (early?.contents ?? contents.get(this.notebookPath, { type: "notebook", hash: true }));
     performance.mark("quire:nb-fetched");
     this.saves.setHash(m.hash ?? undefined);
     this.nb = parseNotebook(m.content);
     performance.mark("quire:nb-parsed");
+    if (!V) {
+      renderPreview(this.list.el, this.nb.cells);
+      performance.mark("quire:nb-preview");
+      const view = await viewP;
+      V = view;
+      this.language = view.pythonLanguage;
+    }
     this.runner.forgetDisplays();
     this.list.load(this.nb.cells);
     this.sel.reset();

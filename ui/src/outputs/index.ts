@@ -14,6 +14,7 @@
 //   no markdown/KaTeX work; heavy MIME types loaded from a file render when
 //   they come near the viewport (or when the browser is idle).
 import "./outputs.css";
+import "./palettecss";
 import { url } from "../api";
 import { renderMarkdown } from "../markdown";
 import { Terminal, stripAnsi } from "./ansi";

@@ -5,6 +5,7 @@
 // animation frame. Completed lines never change, so an update only appends
 // new lines, drops lines that left the window and redraws the current line.
 import { Terminal, lineLength, styleClasses, styleColors, type Line } from "./ansi";
+import { themedColor } from "./palette";
 
 export const DEFAULT_MAX_LINES = 2000;
 export const DEFAULT_MAX_CHARS = 256 * 1024;
@@ -167,7 +168,14 @@ export function renderLine(line: Line, newline: boolean): HTMLElement {
     const cls = styleClasses(seg.style);
     if (cls.length) s.className = cls.join(" ");
     const col = styleColors(seg.style);
-    if (col.color) s.style.color = col.color;
+    if (col.color) {
+      // Each theme's variant, made readable on the background it sits on.
+      const bg = seg.style.inverse ? seg.style.fg : seg.style.bg;
+      const themed = themedColor(col.color, bg);
+      s.classList.add("q-ansi-fg-x");
+      s.style.setProperty("--q-fg-light", themed.light);
+      s.style.setProperty("--q-fg-dark", themed.dark);
+    }
     if (col.background) s.style.backgroundColor = col.background;
     s.textContent = t;
     span.append(s);
