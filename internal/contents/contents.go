@@ -78,11 +78,11 @@ type Budget interface {
 const fileMemoryFactor = 6
 
 // Footprint estimates the peak memory, in bytes, of handling content of
-// type typ ("notebook", or a file's) in a request: nbformat.Footprint for
+// type typ ("notebook", or a file's) in a request: nbformat.FootprintFor for
 // a notebook, a multiple of its size for a file.
 func Footprint(typ string, content []byte) int64 {
 	if typ == TypeNotebook {
-		return nbformat.Footprint(content)
+		return nbformat.FootprintFor(content)
 	}
 	return fileMemoryFactor * int64(len(content))
 }

@@ -236,11 +236,11 @@ func (s *Service) notebookModel(ctx context.Context, p string, info Info, opt Ge
 		release()
 		return nil, err
 	}
-	if release, err = s.recharge(release, nbformat.Footprint(f.data)); err != nil {
+	if release, err = s.recharge(release, nbformat.FootprintFor(f.data)); err != nil {
 		s.opt.Buffers.Put(f.data)
 		return nil, err
 	}
-	nb, err := nbformat.ReadStreaming(f.data)
+	nb, err := nbformat.ReadFor(f.data)
 	if err != nil {
 		s.opt.Buffers.Put(f.data)
 		err = s.rawError(ctx, p, err)
@@ -286,7 +286,7 @@ func (s *Service) recharge(release func(), need int64) (func(), error) {
 
 // notebookFile is a notebook file read by readNotebook.
 type notebookFile struct {
-	data []byte // compacted JSON, from the service's buffer cache
+	data []byte // the JSON (compacted from StreamMin bytes), from the service's buffer cache
 	info Info
 	size int64  // bytes in the file
 	hash string // of the file's bytes, if asked for
@@ -295,9 +295,11 @@ type notebookFile struct {
 // readChunk is how much of a notebook file readNotebook reads at a time.
 const readChunk = 64 << 10
 
-// readNotebook reads notebook file p into a buffer from the cache without the
-// whitespace between its JSON tokens (nbformat.Compactor): a file written
-// with nbformat's indentation is up to many times the JSON it holds. It
+// readNotebook reads notebook file p into a buffer from the cache. A file
+// of StreamMin bytes or more (read cell by cell, nbformat.ReadFor) is read
+// without the whitespace between its JSON tokens (nbformat.Compactor): a
+// file written with nbformat's indentation is up to many times the JSON it
+// holds. It
 // reads the file twice, first to learn the compacted size (so the buffer
 // is allocated once at its final size), then to fill the buffer; hash
 // asks for the sha256 of the file's bytes. With limit > 0, a file whose
@@ -312,6 +314,27 @@ func (s *Service) readNotebook(ctx context.Context, p string, hash bool, limit i
 	}
 	defer f.Close()
 	chunk := make([]byte, readChunk)
+	if info.Size < nbformat.StreamMin && (limit <= 0 || info.Size <= int64(limit)) {
+		// Read whole as a tree (nbformat.ReadFor): compacting first would
+		// cost a second read of the file for memory a tree spends anyway.
+		nf := notebookFile{data: s.opt.Buffers.Get(int(info.Size))[:0], info: info}
+		h := sha256.New()
+		err := readPieces(f, chunk, func(b []byte) {
+			nf.data = append(nf.data, b...)
+			if hash {
+				h.Write(b)
+			}
+		})
+		if err != nil {
+			s.opt.Buffers.Put(nf.data)
+			return notebookFile{}, fmt.Errorf("read %s: %w", p, err)
+		}
+		nf.size = int64(len(nf.data))
+		if hash {
+			nf.hash = hex.EncodeToString(h.Sum(nil))
+		}
+		return nf, nil
+	}
 	scratch := make([]byte, 0, readChunk)
 	var c nbformat.Compactor
 	n := 0
@@ -407,7 +430,7 @@ func (s *Service) recover(ctx context.Context, p string, hash bool) (notebookFil
 	if err != nil {
 		return notebookFile{}, nil, err
 	}
-	nb, err := nbformat.ReadStreaming(f.data)
+	nb, err := nbformat.ReadFor(f.data)
 	if err == nil {
 		err = s.restore(ctx, p, backup, &f)
 	}

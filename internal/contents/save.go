@@ -266,7 +266,7 @@ func decodeFileContent(p, format string, raw json.RawMessage) ([]byte, error) {
 // store wrote, the validation message ("" if valid) and, if withHash, the
 // hash of the bytes written.
 //
-// The notebook is read cell by cell from raw (nbformat.FromJSONStreaming)
+// A large notebook is read cell by cell from raw (nbformat.FromJSONFor)
 // and written as it is rendered, so the save holds little more than raw
 // whatever the notebook's shape.
 func (s *Service) saveNotebook(ctx context.Context, p string, raw json.RawMessage, withHash bool) (saved, error) {
@@ -274,7 +274,7 @@ func (s *Service) saveNotebook(ctx context.Context, p string, raw json.RawMessag
 	if len(raw) == 0 || raw[0] != '{' {
 		return saved{}, errkind.Newf(errkind.Invalid, "Unreadable notebook content for %s: content must be a JSON object", p)
 	}
-	nb, err := nbformat.FromJSONStreaming(raw)
+	nb, err := nbformat.FromJSONFor(raw)
 	if err != nil {
 		return saved{}, errkind.New(errkind.Invalid, fmt.Sprintf("Unreadable notebook content for %s: %s", p, clientErr(err)), err)
 	}

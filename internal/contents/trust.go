@@ -89,7 +89,7 @@ func (s *Service) learnOnDisk(ctx context.Context, p string, size int) bool {
 		return false
 	}
 	defer s.opt.Buffers.Put(f.data)
-	nb, err := nbformat.ReadStreaming(f.data)
+	nb, err := nbformat.ReadFor(f.data)
 	s.examined.mark(p, f.info)
 	if err != nil || !s.notary.Trusted(nb) {
 		return false

@@ -75,3 +75,83 @@ const (
 // want of memory has not read anything, and the rest once the bytes are
 // there.
 func FootprintFloor(n int64) int64 { return bytesFactor * n }
+
+// StreamMin is the size from which ReadFor and FromJSONFor read a notebook
+// cell by cell (ReadStreaming); below it they read it whole as a tree
+// (Read, FromJSON), which decodes every cell once instead of once per
+// walk (a GET checks, signs and renders the notebook) and so is two to
+// three times faster. A tree costs up to some fifteen times its JSON (a
+// notebook of tiny cells), so a request on a notebook under StreamMin
+// takes at most about 60 MiB; past it, the memory of a request stays
+// within four times the notebook's size, whatever its shape.
+const StreamMin = 4 << 20
+
+// ReadFor reads notebook file bytes as a tree under StreamMin bytes, cell
+// by cell from there on.
+func ReadFor(data []byte) (*Notebook, error) {
+	if len(data) < StreamMin {
+		return Read(data)
+	}
+	return ReadStreaming(data)
+}
+
+// FromJSONFor reads a REST "content" value as a tree under StreamMin
+// bytes, cell by cell from there on.
+func FromJSONFor(raw []byte) (*Notebook, error) {
+	if len(raw) < StreamMin {
+		return FromJSON(raw)
+	}
+	return FromJSONStreaming(raw)
+}
+
+// FootprintFor is the Footprint of reading data with ReadFor or
+// FromJSONFor: FootprintTree under StreamMin, Footprint from there on.
+func FootprintFor(data []byte) int64 {
+	if len(data) < StreamMin {
+		return FootprintTree(data)
+	}
+	return Footprint(data)
+}
+
+// FootprintTree estimates, from above, the peak memory of reading data
+// whole as a tree (Read or FromJSON) and checking, signing and rendering
+// it: a tree's cost follows the number of JSON values more than the
+// number of bytes, and a file written with indentation grows with the
+// nesting depth of every value, so it counts
+//
+//	treeBytesFactor × len(data) + treePerToken × tokens + treeIndentFactor × Σ depth
+//
+// where tokens are the structural characters ({ [ , :) outside strings
+// and Σ depth sums the nesting depth at each (constants measured with
+// the bench's hugenotebook shapes when every notebook was read as a tree).
+func FootprintTree(data []byte) int64 {
+	var tokens, indent, depth int64
+	for i := 0; i < len(data); i++ {
+		switch data[i] {
+		case '"':
+			for i++; i < len(data); i++ {
+				if c := data[i]; c == '\\' {
+					i++
+				} else if c == '"' {
+					break
+				}
+			}
+		case '{', '[':
+			depth++
+			tokens++
+			indent += depth
+		case '}', ']':
+			depth = max(depth-1, 0)
+		case ',', ':':
+			tokens++
+			indent += depth
+		}
+	}
+	return treeBytesFactor*int64(len(data)) + treePerToken*tokens + treeIndentFactor*indent
+}
+
+const (
+	treeBytesFactor  = 4
+	treePerToken     = 128
+	treeIndentFactor = 3
+)

@@ -1,6 +1,7 @@
 package nbformat
 
 import (
+	"strconv"
 	"strings"
 	"testing"
 )
@@ -48,3 +49,56 @@ func TestFootprint(t *testing.T) {
 		}
 	}
 }
+
+// ReadFor reads a notebook under StreamMin whole and one from StreamMin on
+// cell by cell, and FootprintFor charges each what its reader costs.
+func TestReadForChoosesByStreamMin(t *testing.T) {
+	cell := `{"cell_type":"code","execution_count":1,"id":"%s","metadata":{},"outputs":[],"source":"x = 0"},`
+	build := func(size int) []byte {
+		var b strings.Builder
+		b.WriteString(`{"cells":[`)
+		for i := 0; b.Len() < size; i++ {
+			b.WriteString(strings.Replace(cell, "%s", "c"+strings.Repeat("0", 8-len(itoa(i)))+itoa(i), 1))
+		}
+		s := strings.TrimSuffix(b.String(), ",") + `],"metadata":{},"nbformat":4,"nbformat_minor":5}`
+		return []byte(s)
+	}
+	for _, tt := range []struct {
+		name   string
+		data   []byte
+		stream bool
+	}{
+		{"small", build(64 << 10), false},
+		{"just under", build(StreamMin - 200), false},
+		{"large", build(StreamMin + 100), true},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := len(tt.data) >= StreamMin; got != tt.stream {
+				t.Fatalf("test notebook of %d bytes is on the wrong side of StreamMin", len(tt.data))
+			}
+			nb, err := ReadFor(tt.data)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if nb.CellsApart() != tt.stream {
+				t.Errorf("ReadFor of %d bytes: cells apart %v, want %v", len(tt.data), nb.CellsApart(), tt.stream)
+			}
+			nb2, err := FromJSONFor(tt.data)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if nb2.CellsApart() != tt.stream {
+				t.Errorf("FromJSONFor of %d bytes: cells apart %v, want %v", len(tt.data), nb2.CellsApart(), tt.stream)
+			}
+			want := FootprintTree(tt.data)
+			if tt.stream {
+				want = Footprint(tt.data)
+			}
+			if got := FootprintFor(tt.data); got != want {
+				t.Errorf("FootprintFor = %d, want %d", got, want)
+			}
+		})
+	}
+}
+
+func itoa(i int) string { return strconv.Itoa(i) }
