@@ -29,14 +29,7 @@ func Footprint(data []byte) int64 {
 	for i := 0; i < len(data); i++ {
 		switch data[i] {
 		case '"':
-			// Skip the string: to the next unescaped quote.
-			for i++; i < len(data); i++ {
-				if c := data[i]; c == '\\' {
-					i++
-				} else if c == '"' {
-					break
-				}
-			}
+			i = stringEnd(data, i)
 		case '{', '[':
 			depth++
 			if depth == 3 {
@@ -129,13 +122,7 @@ func FootprintTree(data []byte) int64 {
 	for i := 0; i < len(data); i++ {
 		switch data[i] {
 		case '"':
-			for i++; i < len(data); i++ {
-				if c := data[i]; c == '\\' {
-					i++
-				} else if c == '"' {
-					break
-				}
-			}
+			i = stringEnd(data, i)
 		case '{', '[':
 			depth++
 			tokens++
@@ -155,3 +142,16 @@ const (
 	treePerToken     = 128
 	treeIndentFactor = 3
 )
+
+// stringEnd returns the index of the quote that closes the string opening
+// at data[i] (len(data) if none): structure inside strings never counts.
+func stringEnd(data []byte, i int) int {
+	for i++; i < len(data); i++ {
+		if c := data[i]; c == '\\' {
+			i++
+		} else if c == '"' {
+			return i
+		}
+	}
+	return len(data)
+}
