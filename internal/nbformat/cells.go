@@ -66,7 +66,8 @@ func loadStreaming(data []byte, strip bool) (*Notebook, error) {
 		return load(data, strip, nil) // not an object: Read's error
 	}
 	l := &cellList{data: data, strip: strip}
-	v, err := d.top(l)
+	d.cells = l // the top level's "cells" go to l as ranges
+	v, err := d.value()
 	if err != nil {
 		return nil, err
 	}
@@ -102,63 +103,6 @@ func loadStreaming(data []byte, strip bool) (*Notebook, error) {
 
 func hasBOM(data []byte) bool {
 	return len(data) >= 3 && data[0] == 0xEF && data[1] == 0xBB && data[2] == 0xBF
-}
-
-// top decodes the top-level object as object does, except that a "cells"
-// array directly in it is only checked, its elements' ranges going to l,
-// and stands as cellsMark in the result.
-func (d *decoder) top(l *cellList) (any, error) {
-	if err := d.enter(); err != nil {
-		return nil, err
-	}
-	d.pos++ // {
-	d.skipSpace()
-	if d.pos < len(d.data) && d.data[d.pos] == '}' {
-		d.pos++
-		d.depth--
-		return map[string]any{}, nil
-	}
-	m := map[string]any{}
-	for {
-		if d.pos >= len(d.data) || d.data[d.pos] != '"' {
-			return nil, d.errorf(d.pos, "expecting property name enclosed in double quotes")
-		}
-		k, err := d.str()
-		if err != nil {
-			return nil, err
-		}
-		d.skipSpace()
-		if d.pos >= len(d.data) || d.data[d.pos] != ':' {
-			return nil, d.errorf(d.pos, "expecting ':' delimiter")
-		}
-		d.pos++
-		d.skipSpace()
-		var v any
-		if k == "cells" && d.pos < len(d.data) && d.data[d.pos] == '[' {
-			v, err = d.scanCells(l)
-		} else {
-			v, err = d.value()
-		}
-		if err != nil {
-			return nil, err
-		}
-		m[k] = v // a duplicate key: the last one wins, as in Python
-		d.skipSpace()
-		if d.pos >= len(d.data) {
-			return nil, d.errorf(d.pos, "expecting ',' delimiter")
-		}
-		switch d.data[d.pos] {
-		case ',':
-			d.pos++
-			d.skipSpace()
-		case '}':
-			d.pos++
-			d.depth--
-			return m, nil
-		default:
-			return nil, d.errorf(d.pos, "expecting ',' delimiter")
-		}
-	}
 }
 
 // scanCells checks the syntax of the cells array at d.pos as array would

@@ -52,6 +52,10 @@ type decoder struct {
 	// discard checks the syntax without building values: objects and
 	// arrays decode to nil, so nothing but the arena is written.
 	discard bool
+	// cells, when set, receives the element ranges of a "cells" array
+	// directly in the top-level object, which is then only checked
+	// (scanCells) and stands as cellsMark in the result (ReadStreaming).
+	cells *cellList
 }
 
 type member struct {
@@ -198,7 +202,12 @@ func (d *decoder) object() (any, error) {
 		}
 		d.pos++
 		d.skipSpace()
-		v, err := d.value()
+		var v any
+		if d.cells != nil && d.depth == 1 && k == "cells" && d.pos < len(d.data) && d.data[d.pos] == '[' {
+			v, err = d.scanCells(d.cells)
+		} else {
+			v, err = d.value()
+		}
 		if err != nil {
 			return nil, err
 		}
