@@ -330,7 +330,18 @@ func (e *encoder) cellMeta(v any) error {
 }
 
 func (e *encoder) array(a []any, k kind) error {
-	if len(a) == 0 {
+	return e.list(len(a), k, func(i int) (any, error) { return a[i], nil })
+}
+
+// cellList writes e.cells as array writes a list of kind k, decoding one
+// cell at a time.
+func (e *encoder) cellList(k kind) error {
+	return e.list(len(e.cells.spans), k, e.cells.decode)
+}
+
+// list writes n elements, element i given by elem, as a list of kind k.
+func (e *encoder) list(n int, k kind, elem func(i int) (any, error)) error {
+	if n == 0 {
 		e.buf = append(e.buf, "[]"...)
 		return nil
 	}
@@ -343,54 +354,18 @@ func (e *encoder) array(a []any, k kind) error {
 	}
 	e.buf = append(e.buf, '[')
 	e.indent++
-	for i, v := range a {
+	for i := range n {
 		if i > 0 {
 			e.buf = append(e.buf, ',')
 		}
 		if e.file {
 			e.newline()
 		}
-		if err := e.value(v, ck); err != nil {
-			return err
-		}
-		if err := e.flush(); err != nil {
-			return err
-		}
-	}
-	e.indent--
-	if e.file {
-		e.newline()
-	}
-	e.buf = append(e.buf, ']')
-	return nil
-}
-
-// cellList writes e.cells as array writes a list of kind k, decoding one
-// cell at a time.
-func (e *encoder) cellList(k kind) error {
-	l := e.cells
-	if len(l.spans) == 0 {
-		e.buf = append(e.buf, "[]"...)
-		return nil
-	}
-	ck := kPlain
-	if k == kCells {
-		ck = kCell
-	}
-	e.buf = append(e.buf, '[')
-	e.indent++
-	for i := range l.spans {
-		if i > 0 {
-			e.buf = append(e.buf, ',')
-		}
-		if e.file {
-			e.newline()
-		}
-		c, err := l.decode(i)
+		v, err := elem(i)
 		if err != nil {
 			return err
 		}
-		if err := e.value(c, ck); err != nil {
+		if err := e.value(v, ck); err != nil {
 			return err
 		}
 		if err := e.flush(); err != nil {
