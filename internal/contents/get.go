@@ -314,45 +314,35 @@ func (s *Service) readNotebook(ctx context.Context, p string, hash bool, limit i
 	}
 	defer f.Close()
 	chunk := make([]byte, readChunk)
-	if info.Size < nbformat.StreamMin && (limit <= 0 || info.Size <= int64(limit)) {
-		// Read whole as a tree (nbformat.ReadFor): compacting first would
-		// cost a second read of the file for memory a tree spends anyway.
-		nf := notebookFile{data: s.opt.Buffers.Get(int(info.Size))[:0], info: info}
-		h := sha256.New()
-		err := readPieces(f, chunk, func(b []byte) {
-			nf.data = append(nf.data, b...)
-			if hash {
-				h.Write(b)
-			}
-		})
-		if err != nil {
-			s.opt.Buffers.Put(nf.data)
+	// A file read whole as a tree (nbformat.ReadFor) is not compacted:
+	// that would cost a first read of the file for memory a tree spends
+	// anyway.
+	compact := info.Size >= nbformat.StreamMin || (limit > 0 && info.Size > int64(limit))
+	n := int(info.Size)
+	if compact {
+		scratch := make([]byte, 0, readChunk)
+		var c nbformat.Compactor
+		n = 0
+		if err := readPieces(f, chunk, func(b []byte) { n += len(c.Append(scratch, b)) }); err != nil {
 			return notebookFile{}, fmt.Errorf("read %s: %w", p, err)
 		}
-		nf.size = int64(len(nf.data))
-		if hash {
-			nf.hash = hex.EncodeToString(h.Sum(nil))
+		if limit > 0 && n > limit {
+			return notebookFile{}, errTooLong
 		}
-		return nf, nil
-	}
-	scratch := make([]byte, 0, readChunk)
-	var c nbformat.Compactor
-	n := 0
-	if err := readPieces(f, chunk, func(b []byte) { n += len(c.Append(scratch, b)) }); err != nil {
-		return notebookFile{}, fmt.Errorf("read %s: %w", p, err)
-	}
-	if limit > 0 && n > limit {
-		return notebookFile{}, errTooLong
-	}
-	if _, err := f.Seek(0, io.SeekStart); err != nil {
-		return notebookFile{}, fmt.Errorf("read %s: %w", p, err)
+		if _, err := f.Seek(0, io.SeekStart); err != nil {
+			return notebookFile{}, fmt.Errorf("read %s: %w", p, err)
+		}
 	}
 	// Should the file change between the reads, the buffer just grows.
 	nf := notebookFile{data: s.opt.Buffers.Get(n)[:0], info: info}
-	c = nbformat.Compactor{}
+	var c nbformat.Compactor
 	h := sha256.New()
 	err = readPieces(f, chunk, func(b []byte) {
-		nf.data = c.Append(nf.data, b)
+		if compact {
+			nf.data = c.Append(nf.data, b)
+		} else {
+			nf.data = append(nf.data, b...)
+		}
 		nf.size += int64(len(b))
 		if hash {
 			h.Write(b)
