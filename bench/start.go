@@ -37,31 +37,23 @@ func startScenario(cfg config) scenario {
 			if err != nil {
 				return nil, err
 			}
-			srv, err := startServer(ctx, e, sp, root)
+			got, err := measureStart(ctx, e, sp, root)
 			if err != nil {
 				return nil, err
 			}
-			defer srv.stop()
-			s := samples{mStart.name: {ms(srv.ready)}}
-			if err := sleep(ctx, e.cfg.idleWait); err != nil {
-				return s, err
-			}
-			rss, err := srv.rssMiB()
-			if err != nil {
-				return s, fmt.Errorf("idle RSS: %w", err)
-			}
-			s.add(mIdle.name, rss)
-			if err := srv.stop(); err != nil {
-				return s, err
-			}
-			floor, err := measureStart(ctx, e, root)
+			s := samples{mStart.name: {ms(got.ready)}, mIdle.name: {got.rss}}
+			fsp, err := e.hello.spec(ctx, e)
 			if err != nil {
 				return s, err
+			}
+			floor, err := measureStart(ctx, e, fsp, root)
+			if err != nil {
+				return s, fmt.Errorf("hello-world floor: %w", err)
 			}
 			s.add(mFloorStart.name, ms(floor.ready))
-			s.add(mStartX.name, float64(srv.ready)/float64(floor.ready))
+			s.add(mStartX.name, float64(got.ready)/float64(floor.ready))
 			s.add(mFloorIdle.name, floor.rss)
-			s.add(mIdleX.name, rss/floor.rss)
+			s.add(mIdleX.name, got.rss/floor.rss)
 			return s, nil
 		},
 	}
@@ -73,16 +65,12 @@ type startFigures struct {
 	rss   float64
 }
 
-// measureStart starts the hello-world floor once, as the scenario starts a
-// server, and reads its time to ready and its RSS after the idle wait.
-func measureStart(ctx context.Context, e *env, root string) (startFigures, error) {
-	sp, err := e.hello.spec(ctx, e)
-	if err != nil {
-		return startFigures{}, err
-	}
+// measureStart starts sp once on root and reads its time to ready and its
+// RSS after the idle wait.
+func measureStart(ctx context.Context, e *env, sp spec, root string) (startFigures, error) {
 	srv, err := startServer(ctx, e, sp, root)
 	if err != nil {
-		return startFigures{}, fmt.Errorf("hello-world floor: %w", err)
+		return startFigures{}, err
 	}
 	defer srv.stop()
 	if err := sleep(ctx, e.cfg.idleWait); err != nil {
@@ -90,7 +78,7 @@ func measureStart(ctx context.Context, e *env, root string) (startFigures, error
 	}
 	rss, err := srv.rssMiB()
 	if err != nil {
-		return startFigures{}, fmt.Errorf("hello-world floor: idle RSS: %w", err)
+		return startFigures{}, fmt.Errorf("idle RSS: %w", err)
 	}
 	return startFigures{ready: srv.ready, rss: rss}, srv.stop()
 }
