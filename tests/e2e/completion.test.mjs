@@ -8,7 +8,7 @@ import assert from "node:assert/strict";
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import {
-  T, cell, code, dumpOnFail, expectText, launchBrowser, loggedIn, login, newPage, notebook, openNotebook, outputs, poll,
+  T, cell, cells, code, dumpOnFail, expectText, launchBrowser, loggedIn, login, newPage, notebook, openNotebook, outputs, poll,
   runCell, screenshot, setSource, startServer, tid, waitKernel, writeNotebook,
 } from "./harness.mjs";
 
@@ -126,6 +126,28 @@ describe("completion and inspection", () => {
       assert.ok(labels.includes("path") && labels.includes("pathsep"), `path and pathsep are offered: ${labels.join(" ")}`);
       await pick(page, "path");
       await poll(async () => (await editorText(page, 1)) === "os.path", "the cell reads `os.path`");
+    });
+  });
+
+  test("keys pressed the moment the list opens go to the list, not to the cell", async () => {
+    await dumpOnFail(page, "complete-quick-keys", async () => {
+      await runCell(page, 0, "import os");
+      await setSource(page, 1, "os.pa");
+      const n = await cells(page).count();
+      await page.keyboard.press("Tab");
+      await options(page).first().waitFor({ timeout: T.kernel });
+      // No pause: the list takes ArrowDown at once (it used to refuse keys
+      // for 75 ms, and the key moved the cursor out of the cell instead).
+      await page.keyboard.press("ArrowDown");
+      await page.keyboard.press("ArrowDown");
+      assert.equal(await popup(page).count(), 1, "the list is still open");
+      const labels = await popup(page).locator(".cm-completionLabel").allTextContents();
+      const selected = await popup(page).locator("li[aria-selected] .cm-completionLabel").textContent();
+      assert.equal(selected, labels[2], "two ArrowDowns selected the third option");
+      await page.keyboard.press("Enter");
+      await poll(async () => (await editorText(page, 1)) === `os.${labels[2]}`, `Enter put os.${labels[2]} in the cell`);
+      assert.equal(await cells(page).count(), n, "Enter added no cell");
+      assert.equal(await tid(page, "notebook").getAttribute("data-mode"), "edit", "still editing");
     });
   });
 

@@ -301,7 +301,7 @@ export function assist(ask: KernelAsk): Extension {
       {
         key: "Tab",
         run: (v) => {
-          if (active(v.state)) return acceptCompletion(v);
+          if (active(v.state)) return acceptCompletion(v) || true;
           if (tabCompletes(v.state)) return startCompletion(v);
           return tabIndent(v);
         },
@@ -322,11 +322,14 @@ export function assist(ask: KernelAsk): Extension {
           return false;
         },
       },
-      { key: "ArrowDown", run: (v) => active(v.state) && moveCompletionSelection(true)(v) },
-      { key: "ArrowUp", run: (v) => active(v.state) && moveCompletionSelection(false)(v) },
-      { key: "PageDown", run: (v) => active(v.state) && moveCompletionSelection(true, "page")(v) },
-      { key: "PageUp", run: (v) => active(v.state) && moveCompletionSelection(false, "page")(v) },
-      { key: "Enter", run: (v) => active(v.state) && acceptCompletion(v) },
+      // While the list is open these keys belong to it, whatever the
+      // commands answer: a key that fell through would move the cursor out
+      // of the cell or insert a newline under the list.
+      { key: "ArrowDown", run: (v) => active(v.state) && (moveCompletionSelection(true)(v) || true) },
+      { key: "ArrowUp", run: (v) => active(v.state) && (moveCompletionSelection(false)(v) || true) },
+      { key: "PageDown", run: (v) => active(v.state) && (moveCompletionSelection(true, "page")(v) || true) },
+      { key: "PageUp", run: (v) => active(v.state) && (moveCompletionSelection(false, "page")(v) || true) },
+      { key: "Enter", run: (v) => active(v.state) && (acceptCompletion(v) || true) },
     ]),
   );
   return [
@@ -340,6 +343,11 @@ export function assist(ask: KernelAsk): Extension {
       defaultKeymap: false,
       closeOnBlur: true,
       maxRenderedOptions: 200,
+      // The list opens only when asked for (Tab, Ctrl-Space), never under
+      // typing, so keys pressed right after it opens are meant for it:
+      // CodeMirror's default 75 ms during which they are refused would let
+      // a quick ArrowDown leave the cell.
+      interactionDelay: 0,
       tooltipClass: () => "nb-complete",
     }),
   ];
