@@ -31,6 +31,7 @@ import { CellRunner } from "./runner";
 import { SaveController, conflictDialog, saveAsCopy, saveIndicator } from "./save";
 import { Selection } from "./selection";
 import { isMac, showShortcuts } from "./shortcuts";
+import { CommandRegistry } from "./registry";
 import { Toolbar, type ToolbarActions } from "./toolbar";
 import { TrustControl } from "./trust";
 
@@ -68,6 +69,8 @@ class NotebookView implements CellHost {
   private runner: CellRunner;
   private trust: TrustControl;
   private pagerView: Pager | null = null;
+  /** commands is every action of the page (registry.ts): the menu bar, the palette and the keyboard help read it. */
+  readonly commands = new CommandRegistry();
 
   constructor(
     root: HTMLElement,
