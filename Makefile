@@ -16,7 +16,7 @@ FUZZTIME     ?= 10s
 APT_PACKAGES := python3-jupyter-server python3-ipykernel python3-nbformat python3-websocket chromium
 UI_SOURCES   := $(shell find ui/src ui/public -type f 2>/dev/null) ui/index.html ui/vite.config.ts ui/tsconfig.json ui/package.json
 
-.PHONY: all build ui run install test deps deps-apt deps-npm lint unit ui-test integration fuzz npm-test e2e bench bench-go bench-quick clean
+.PHONY: all build ui run install test deps deps-apt deps-npm deps-widgets lint unit ui-test integration fuzz npm-test e2e bench bench-go bench-quick clean
 
 all: build
 
@@ -46,7 +46,18 @@ install: build
 
 # ---- test dependencies: installed by the Makefile, never by hand ---------
 
-deps: deps-apt deps-npm $(STATICCHECK)
+deps: deps-apt deps-npm deps-widgets $(STATICCHECK)
+
+# ipywidgets 8 and comm from Debian 13 for the widget tests, unpacked under
+# .tools (never installed into the system); the kernel gets them through
+# PYTHONPATH=$(PYWIDGETS).
+PYWIDGETS    := $(TOOLS)/pywidgets/usr/lib/python3/dist-packages
+deps-widgets: $(PYWIDGETS)/ipywidgets/__init__.py
+
+$(PYWIDGETS)/ipywidgets/__init__.py: tests/deps/trixie-python.sh
+	rm -rf $(TOOLS)/pywidgets
+	tests/deps/trixie-python.sh $(TOOLS)/pywidgets python3-ipywidgets python3-comm
+	PYTHONPATH=$(PYWIDGETS) /usr/bin/python3 -c 'import ipywidgets; assert ipywidgets.__version__.startswith("8."), ipywidgets.__version__'
 
 deps-apt:
 	@missing=""; for p in $(APT_PACKAGES); do \
