@@ -32,7 +32,7 @@ import { SaveController, conflictDialog, saveAsCopy, saveIndicator } from "./sav
 import { Selection } from "./selection";
 import { isMac, showShortcuts } from "./shortcuts";
 import { CommandRegistry } from "./registry";
-import { Toolbar, type ToolbarActions } from "./toolbar";
+import { Toolbar, downloadFormats, type ToolbarActions } from "./toolbar";
 import { TrustControl } from "./trust";
 
 /** Early is what main.ts started before this module loaded: the
@@ -124,6 +124,15 @@ class NotebookView implements CellHost {
       },
     });
     this.toolbar = new Toolbar(this.toolbarActions(), this.trust.button, (format) => void this.downloadAs(format));
+    this.commands.add(
+      ...downloadFormats.map(([label, format]) => ({
+        id: `file:download-${format}`,
+        label: `Download as ${label}`,
+        menu: "File" as const,
+        group: "download",
+        run: () => void this.downloadAs(format),
+      })),
+    );
     const listEl = h("div", {
       class: "nb-cells",
       "data-testid": "notebook",
