@@ -61,10 +61,11 @@ func allowedAttrs(el string) ([]string, bool) {
 	return nil, false
 }
 
-// global are the attributes every kept element may carry. No id or name:
-// they could clobber the page's globals.
+// global are the attributes every kept element may carry. An id is kept
+// (in-page links to headings need it) when it is a plain name (safeID);
+// no name attribute.
 func global(key string) bool {
-	return key == "title" || key == "lang" || key == "dir" || key == "class"
+	return key == "title" || key == "lang" || key == "dir" || key == "class" || key == "id"
 }
 
 // void elements have no end tag.
@@ -216,6 +217,8 @@ func attrValue(el, key, val string) (string, bool) {
 	case "dir":
 		v := strings.ToLower(strings.TrimSpace(val))
 		return v, v == "ltr" || v == "rtl" || v == "auto"
+	case "id":
+		return val, safeID(val)
 	}
 	return val, true
 }
@@ -275,4 +278,21 @@ func SafeImage(u string) bool {
 		}
 	}
 	return false
+}
+
+// safeID reports whether an id is a plain name: 1–128 letters, digits,
+// "-", "_", ":" or ".", starting with a letter. An id cannot then name a
+// property of the page's document or window a script would read, beyond
+// what a heading anchor needs.
+func safeID(id string) bool {
+	if id == "" || len(id) > 128 || !isLetter(id[0]) {
+		return false
+	}
+	for i := 0; i < len(id); i++ {
+		c := id[i]
+		if !isLetter(c) && !('0' <= c && c <= '9') && c != '-' && c != '_' && c != ':' && c != '.' {
+			return false
+		}
+	}
+	return true
 }

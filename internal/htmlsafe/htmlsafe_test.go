@@ -36,7 +36,8 @@ func TestClean(t *testing.T) {
 		{"comments go", `a<!-- <script>alert(1)</script> -->b<!--->c`, `abc`},
 		{"conditional comment", `<!--[if IE]><script>alert(1)</script><![endif]-->t`, `t`},
 		{"cdata outside foreign content is a bogus comment", `<![CDATA[<script>alert(1)</script>]]>t`, `alert(1)]]&gt;t`},
-		{"id and name go (clobbering)", `<p id="body" name="x" class="c">p</p>`, `<p class="c">p</p>`},
+		{"plain ids stay, name goes", `<h2 id="sec-1.2" name="x" class="c">p</h2>`, `<h2 id="sec-1.2" class="c">p</h2>`},
+		{"odd ids go", `<p id="a b">1</p><p id="1x">2</p><p id="">3</p><p id="x&quot;y">4</p>`, `<p>1</p><p>2</p><p>3</p><p>4</p>`},
 		{"style attribute goes", `<span style="background:url(javascript:x)">s</span>`, `<span>s</span>`},
 		{"bad dir goes", `<p dir="x">a</p><p dir="RTL">b</p>`, `<p>a</p><p dir="rtl">b</p>`},
 		{"unclosed elements closed", `<div><b>x`, `<div><b>x</b></div>`},
@@ -103,7 +104,7 @@ func checkSafe(t *testing.T, out string) {
 				if a.Namespace != "" || !(global(a.Key) || contains(extra, a.Key) || (name == "a" && a.Key == "rel")) {
 					t.Fatalf("attribute %s on %s in the output: %q", a.Key, name, out)
 				}
-				if a.Key == "href" && !SafeLink(a.Val) || a.Key == "src" && !SafeImage(a.Val) {
+				if a.Key == "href" && !SafeLink(a.Val) || a.Key == "src" && !SafeImage(a.Val) || a.Key == "id" && !safeID(a.Val) {
 					t.Fatalf("unsafe URL %q in the output: %q", a.Val, out)
 				}
 			}
