@@ -79,6 +79,11 @@ type parser struct {
 	partiallyConsumedTab bool
 
 	refs map[string]linkRef
+
+	blocks  slab[block]
+	inlines slab[inline]
+	delims  slab[delim]
+	ip      inlineParser // reused for every leaf block
 	// budget bounds output that does not come from input bytes one to one
 	// (reference expansion, padding cells of short table rows), so output
 	// size stays linear in input size.
@@ -202,7 +207,9 @@ func (p *parser) addChild(kind blockKind) *block {
 	for !canContain(p.tip.kind, kind) {
 		p.finalize(p.tip)
 	}
-	b := &block{kind: kind, open: true, parent: p.tip, depth: p.tip.depth + 1, startLine: p.lineNum}
+	b := p.blocks.new()
+	b.kind, b.open, b.parent = kind, true, p.tip
+	b.depth, b.startLine = p.tip.depth+1, p.lineNum
 	p.tip.children = append(p.tip.children, b)
 	p.tip = b
 	return b
@@ -657,10 +664,10 @@ func (p *parser) finalize(b *block) {
 	case bParagraph:
 		p.takeRefDefs(b)
 		b.lines = nil
-		if b.content == "" {
+		if b.content == "" { // only definitions: the paragraph goes
 			par := b.parent
-			for i, c := range par.children {
-				if c == b {
+			for i := len(par.children) - 1; i >= 0; i-- { // it is nearly always last
+				if par.children[i] == b {
 					par.children = append(par.children[:i], par.children[i+1:]...)
 					break
 				}

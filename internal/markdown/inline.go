@@ -93,10 +93,14 @@ type bracket struct {
 }
 
 type inlineParser struct {
-	p         *parser
-	src       string
-	pos       int
-	root      *inline
+	p    *parser
+	src  string
+	pos  int
+	root *inline
+	// lastText is the node text() made last, ending at textEnd in src;
+	// text() extends it when the next run follows on directly.
+	lastText  *inline
+	textEnd   int
 	delims    *delim
 	brackets  *bracket
 	nbrackets int
@@ -116,16 +120,28 @@ type inlineParser struct {
 
 // parseInlines turns the text of a leaf block into an inline tree.
 func (p *parser) parseInlines(src string) *inline {
-	ip := &inlineParser{p: p, src: src, root: &inline{kind: iEmph}}
+	ip := &p.ip
+	ticks := ip.tickLast
+	clear(ticks)
+	*ip = inlineParser{p: p, src: src, root: p.newInline(iEmph), tickLast: ticks}
 	ip.run()
 	return ip.root
 }
 
-func (ip *inlineParser) addText(s string) *inline {
-	n := &inline{kind: iText, text: s}
+func (p *parser) newInline(kind inlineKind) *inline {
+	n := p.inlines.new()
+	n.kind = kind
+	return n
+}
+
+func (ip *inlineParser) add(kind inlineKind, text string) *inline {
+	n := ip.p.newInline(kind)
+	n.text = text
 	ip.root.appendChild(n)
 	return n
 }
+
+func (ip *inlineParser) addText(s string) *inline { return ip.add(iText, s) }
 
 func (ip *inlineParser) run() {
 	for ip.pos < len(ip.src) {
@@ -181,8 +197,13 @@ loop:
 			}
 		}
 	}
-	ip.addText(s[ip.pos:i])
+	if last := ip.root.last; last != nil && last == ip.lastText && ip.textEnd == ip.pos {
+		last.text = s[ip.pos-len(last.text) : i] // extend the run before
+	} else {
+		ip.lastText = ip.addText(s[ip.pos:i])
+	}
 	ip.pos = i
+	ip.textEnd = i
 }
 
 func urlBoundary(c byte) bool {
@@ -209,7 +230,7 @@ func (ip *inlineParser) newline() {
 		}
 		last.text = t
 	}
-	ip.root.appendChild(&inline{kind: kind})
+	ip.add(kind, "")
 	ip.skipLineStart()
 }
 
@@ -219,7 +240,7 @@ func (ip *inlineParser) backslash() {
 		c := s[ip.pos+1]
 		if c == '\n' {
 			ip.pos += 2
-			ip.root.appendChild(&inline{kind: iHardBreak})
+			ip.add(iHardBreak, "")
 			ip.skipLineStart()
 			return
 		}
@@ -247,7 +268,7 @@ func (ip *inlineParser) codeSpan() {
 	if len(code) >= 2 && code[0] == ' ' && code[len(code)-1] == ' ' && strings.Trim(code, " ") != "" {
 		code = code[1 : len(code)-1]
 	}
-	ip.root.appendChild(&inline{kind: iCode, text: code})
+	ip.add(iCode, code)
 	ip.pos = end + n
 }
 
@@ -316,7 +337,9 @@ func (ip *inlineParser) delimRun(c byte) {
 		return // GFM strikethrough takes exactly two tildes here
 	}
 	if canOpen || canClose {
-		d := &delim{node: node, char: c, num: n, orig: n, canOpen: canOpen, canClose: canClose, prev: ip.delims}
+		d := ip.p.delims.new()
+		d.node, d.char, d.num, d.orig = node, c, n, n
+		d.canOpen, d.canClose, d.prev = canOpen, canClose, ip.delims
 		if d.prev != nil {
 			d.prev.next = d
 		}
@@ -408,7 +431,7 @@ func (ip *inlineParser) processEmphasis(bottom *delim) {
 		on, cn := opener.node, closer.node
 		on.text = on.text[:len(on.text)-use]
 		cn.text = cn.text[:len(cn.text)-use]
-		emph := &inline{kind: kind}
+		emph := ip.p.newInline(kind)
 		for x := on.next; x != nil && x != cn; {
 			next := x.next
 			x.unlink()
@@ -501,7 +524,8 @@ func (ip *inlineParser) closeBracket() {
 	if op.image {
 		kind = iImage
 	}
-	link := &inline{kind: kind, text: dest, title: title}
+	link := ip.p.newInline(kind)
+	link.text, link.title = dest, title
 	for x := op.node.next; x != nil; {
 		next := x.next
 		x.unlink()
@@ -726,7 +750,7 @@ func (ip *inlineParser) angle() bool {
 		return true
 	}
 	if n := ip.inlineHTMLLen(s); n > 0 {
-		ip.root.appendChild(&inline{kind: iHTML, text: s[:n]})
+		ip.add(iHTML, s[:n])
 		ip.pos += n
 		return true
 	}
@@ -734,9 +758,11 @@ func (ip *inlineParser) angle() bool {
 }
 
 func (ip *inlineParser) addAutolink(dest, text string, n int, bare bool) {
-	link := &inline{kind: iLink, text: dest, bare: bare}
-	link.appendChild(&inline{kind: iText, text: text})
-	ip.root.appendChild(link)
+	link := ip.add(iLink, dest)
+	link.bare = bare
+	t := ip.p.newInline(iText)
+	t.text = text
+	link.appendChild(t)
 	ip.pos += n
 }
 

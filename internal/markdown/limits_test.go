@@ -1,0 +1,135 @@
+package markdown_test
+
+import (
+	"strings"
+	"testing"
+	"time"
+	"unicode/utf8"
+
+	"quire/internal/markdown"
+)
+
+// maxOutput bounds the output for an input of n bytes. The largest
+// amplifier is nested block quotes: one ">" becomes 27 bytes of tags.
+func maxOutput(n int) int { return 32*n + 32<<10 }
+
+// hostile are inputs that make naive parsers quadratic or recurse deeply.
+func hostile() map[string]string {
+	const n = 100_000
+	rep := strings.Repeat
+	var lists, ticks, table strings.Builder
+	for i := range 300 {
+		lists.WriteString(rep("  ", i) + "- x\n")
+	}
+	for i := 1; i < 450; i++ {
+		ticks.WriteString(rep("`", i) + " a ")
+	}
+	table.WriteString(rep("|a", 2000) + "|\n" + rep("|-", 2000) + "|\n")
+	table.WriteString(rep("|\n", n/4))
+	return map[string]string{
+		"open brackets":       rep("[", n),
+		"close brackets":      rep("]", n),
+		"nested brackets":     rep("[", n/2) + rep("]", n/2),
+		"images":              rep("![", n/2),
+		"link openers":        rep("[a](", n/4),
+		"link angle openers":  rep("[a](<", n/5),
+		"link titles":         rep("[a](b \"", n/7),
+		"links in brackets":   rep("[", n/2) + rep("[a](b)", n/12),
+		"stars":               rep("*", n),
+		"star words":          rep("*a ", n/3),
+		"underscores":         rep("_a", n/2),
+		"mixed delimiters":    rep("*_**_a", n/6),
+		"closers":             rep("a*", n/2),
+		"nested emphasis":     rep("*", n/2) + "a" + rep("*", n/2),
+		"nested em words":     rep("*a ", n/6) + rep("a* ", n/6),
+		"tildes":              rep("~~a", n/3),
+		"quotes":              rep(">", n),
+		"quote lines":         rep("> ", n/4) + "\n" + rep(">\n", n/4),
+		"one-line lists":      rep("- ", n/2) + "x",
+		"ordered lists":       rep("1. ", n/3) + "x",
+		"indented lists":      lists.String(),
+		"backticks":           rep("`", n),
+		"tick runs":           ticks.String(),
+		"comments":            rep("a <!--", n/6),
+		"processing":          rep("a <?", n/4),
+		"cdata":               rep("a <![CDATA[", n/11),
+		"declarations":        rep("a <!X", n/5),
+		"attributes":          rep("<a b='", n/6),
+		"entities":            rep("&#", n/2),
+		"ref blowup":          "[a]: /" + rep("x", n/2) + "\n\n" + rep("[a]", n/6),
+		"table padding":       table.String(),
+		"ref defs":            rep("[a]: b\n\n", n/8),
+		"labels":              rep("[x][", n/4),
+		"urls":                rep("www.a.b(", n/8),
+		"url parens":          "www.a.b/" + rep(")", n),
+		"html block lines":    rep("<div>\n", n/6),
+		"setext":              rep("a\n=\n", n/4),
+		"fences":              rep("```\n", n/4),
+		"tabs":                rep("\t", n),
+		"lazy":                "> a\n" + rep("b\n", n/2),
+		"hard breaks":         rep("a  \n", n/4),
+		"backslashes":         rep("\\", n),
+		"ref label too long":  "[" + rep("a", 2000) + "]: /u\n\n[" + rep("a", 2000) + "]",
+		"deep quotes in list": rep("- > ", n/4) + "x",
+	}
+}
+
+// TestHostile checks that pathological inputs finish quickly, with output
+// of linear size. Quadratic work on 10⁵ bytes takes many seconds.
+func TestHostile(t *testing.T) {
+	for name, in := range hostile() {
+		start := time.Now()
+		out := markdown.ToHTML(in)
+		d := time.Since(start)
+		if testing.Verbose() {
+			t.Logf("%s: %d bytes in, %d out, %v", name, len(in), len(out), d)
+		}
+		if d > time.Second {
+			t.Errorf("%s: %d bytes took %v", name, len(in), d)
+		}
+		if len(out) > maxOutput(len(in)) {
+			t.Errorf("%s: %d bytes of output for %d of input", name, len(out), len(in))
+		}
+		if !utf8.ValidString(out) {
+			t.Errorf("%s: output is not UTF-8", name)
+		}
+	}
+}
+
+// TestLimits pins what happens beyond the documented nesting limits.
+func TestLimits(t *testing.T) {
+	deep := markdown.ToHTML(strings.Repeat(">", 70) + " x")
+	if got := strings.Count(deep, "<blockquote>"); got != 64 {
+		t.Errorf("70 nested quotes gave %d blockquotes, want 64", got)
+	}
+	if !strings.Contains(deep, "<p>&gt;&gt;&gt;&gt;&gt;&gt; x</p>") {
+		t.Errorf("quote markers past the limit are not text: %q", deep[len(deep)-200:])
+	}
+	brackets := markdown.ToHTML(strings.Repeat("[", 70) + "a" + strings.Repeat("](/u)", 70))
+	if got := strings.Count(brackets, "<a href"); got != 1 {
+		t.Errorf("70 nested links gave %d links, want 1 (links do not nest)", got)
+	}
+	const refs = "[a]: /0123456789\n\n"
+	uses := strings.Repeat("[a] ", 10_000)
+	out := markdown.ToHTML(refs + uses)
+	n := strings.Count(out, "<a href")
+	if n == 0 || n == 10_000 {
+		t.Errorf("%d of 10000 reference uses expanded; want some, not all (budget)", n)
+	}
+}
+
+func FuzzToHTML(f *testing.F) {
+	for _, tc := range cases {
+		f.Add(tc.in)
+	}
+	f.Add(strings.Repeat("> - ", 70) + "x\n" + strings.Repeat("  ", 70) + "y")
+	f.Fuzz(func(t *testing.T, in string) {
+		out := markdown.ToHTML(in)
+		if utf8.ValidString(in) && !utf8.ValidString(out) {
+			t.Fatalf("ToHTML(%q) = %q: not UTF-8", in, out)
+		}
+		if len(out) > maxOutput(len(in)) {
+			t.Fatalf("ToHTML(%q): %d bytes of output for %d of input", in, len(out), len(in))
+		}
+	})
+}
