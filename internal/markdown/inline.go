@@ -890,6 +890,11 @@ func (ip *inlineParser) bareURL() bool {
 	}
 	end := host + d
 	for end < len(s) && !isSpaceOrTab(s[end]) && s[end] != '\n' && s[end] != '<' {
+		// GFM finds these links after links are parsed, so in the text of
+		// a link, as in [https://x.org](https://x.org), "]" ends the URL.
+		if s[end] == ']' && ip.brackets != nil {
+			break
+		}
 		end++
 	}
 	u := trimURLTail(s[:end])
