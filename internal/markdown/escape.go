@@ -176,8 +176,11 @@ func unescape(s string) string {
 }
 
 // normalizeLabel turns a link label into its lookup key: Unicode case fold
-// (approximated by upper then lower case) and internal whitespace collapsed.
+// (simple upper then lower case, plus ß → ss) and internal whitespace collapsed.
 func normalizeLabel(s string) string {
-	s = strings.Join(strings.Fields(s), " ")
-	return strings.ToLower(strings.ToUpper(s))
+	s = strings.ToLower(strings.ToUpper(strings.Join(strings.Fields(s), " ")))
+	if strings.Contains(s, "ß") { // the one full folding simple mappings miss
+		s = strings.ReplaceAll(s, "ß", "ss")
+	}
+	return s
 }

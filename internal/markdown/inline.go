@@ -27,8 +27,10 @@ type inline struct {
 	kind    inlineKind
 	bare    bool // a GFM autolink found in plain text
 	literal bool // text from an escape or entity: never a hard-break space
-	text    string
-	title   string
+	// untagged marks a bare link the renderer wrote as text (inside a link).
+	untagged bool
+	text     string
+	title    string
 
 	parent, first, last, prev, next *inline
 }

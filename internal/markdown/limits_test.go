@@ -98,6 +98,11 @@ func TestHostile(t *testing.T) {
 
 // TestLimits pins what happens beyond the documented nesting limits.
 func TestLimits(t *testing.T) {
+	// Nested emphasis has no limit; rendering walks it without recursion.
+	em := markdown.ToHTML(strings.Repeat("*", 1<<17) + "a" + strings.Repeat("*", 1<<17))
+	if got := strings.Count(em, "<strong>"); got != 1<<16 {
+		t.Errorf("2^17 stars around a gave %d strong elements, want 2^16", got)
+	}
 	deep := markdown.ToHTML(strings.Repeat(">", 70) + " x")
 	if got := strings.Count(deep, "<blockquote>"); got != 64 {
 		t.Errorf("70 nested quotes gave %d blockquotes, want 64", got)

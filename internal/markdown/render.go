@@ -149,76 +149,126 @@ func (r *renderer) inlines(src string) {
 	if src == "" {
 		return
 	}
-	r.inline(r.p.parseInlines(src), false)
+	r.inline(r.p.parseInlines(src))
 }
 
-func (r *renderer) inline(n *inline, inLink bool) {
+// inline writes the content of root. It walks the tree through parent
+// and sibling links instead of recursing, so that emphasis nested a
+// million deep cannot overflow the stack.
+func (r *renderer) inline(root *inline) {
 	b := r.b
-	for c := n.first; c != nil; c = c.next {
-		switch c.kind {
+	inLink := 0
+	n := root.first
+	for n != nil {
+		open := false
+		switch n.kind {
 		case iText:
-			escapeHTML(b, c.text)
+			escapeHTML(b, n.text)
 		case iSoftBreak:
 			b.WriteByte('\n')
 		case iHardBreak:
 			b.WriteString("<br />\n")
 		case iCode:
 			b.WriteString("<code>")
-			escapeHTML(b, c.text)
+			escapeHTML(b, n.text)
 			b.WriteString("</code>")
 		case iHTML:
-			b.WriteString(c.text)
+			b.WriteString(n.text)
 		case iEmph:
 			b.WriteString("<em>")
-			r.inline(c, inLink)
-			b.WriteString("</em>")
+			open = true
 		case iStrong:
 			b.WriteString("<strong>")
-			r.inline(c, inLink)
-			b.WriteString("</strong>")
+			open = true
 		case iDel:
 			b.WriteString("<del>")
-			r.inline(c, inLink)
-			b.WriteString("</del>")
+			open = true
 		case iLink:
-			if c.bare && inLink {
-				r.inline(c, inLink) // GFM never links a URL inside link text
-				continue
+			open = true
+			if n.bare && inLink > 0 {
+				n.untagged = true // GFM never links a URL inside link text
+				break
 			}
+			inLink++
 			b.WriteString(`<a href="`)
-			writeURL(b, c.text)
-			if c.title != "" {
+			writeURL(b, n.text)
+			if n.title != "" {
 				b.WriteString(`" title="`)
-				escapeHTML(b, c.title)
+				escapeHTML(b, n.title)
 			}
 			b.WriteString(`">`)
-			r.inline(c, true)
-			b.WriteString("</a>")
 		case iImage:
 			b.WriteString(`<img src="`)
-			writeURL(b, c.text)
+			writeURL(b, n.text)
 			b.WriteString(`" alt="`)
-			r.plain(c)
-			if c.title != "" {
+			r.plain(n)
+			if n.title != "" {
 				b.WriteString(`" title="`)
-				escapeHTML(b, c.title)
+				escapeHTML(b, n.title)
 			}
 			b.WriteString(`" />`)
+		}
+		if open && n.first != nil {
+			n = n.first
+			continue
+		}
+		if open {
+			r.closeTag(n, &inLink)
+		}
+		for n != nil && n.next == nil {
+			n = n.parent
+			if n == root {
+				return
+			}
+			r.closeTag(n, &inLink)
+		}
+		if n != nil {
+			n = n.next
 		}
 	}
 }
 
-// plain writes the text of n's content without tags, for an image's alt.
-func (r *renderer) plain(n *inline) {
-	for c := n.first; c != nil; c = c.next {
-		switch c.kind {
+func (r *renderer) closeTag(n *inline, inLink *int) {
+	switch n.kind {
+	case iEmph:
+		r.b.WriteString("</em>")
+	case iStrong:
+		r.b.WriteString("</strong>")
+	case iDel:
+		r.b.WriteString("</del>")
+	case iLink:
+		if !n.untagged {
+			r.b.WriteString("</a>")
+			*inLink--
+		}
+	}
+}
+
+// plain writes the text of root's content without tags, for an image's
+// alt attribute; like inline, it does not recurse.
+func (r *renderer) plain(root *inline) {
+	n := root.first
+	for n != nil {
+		switch n.kind {
 		case iText, iCode:
-			escapeHTML(r.b, c.text)
+			escapeHTML(r.b, n.text)
 		case iSoftBreak, iHardBreak:
 			r.b.WriteByte('\n')
 		case iHTML:
 		default:
-			r.plain(c)
+			if n.first != nil {
+				n = n.first
+				continue
+			}
+		}
+		for n != nil && n.next == nil {
+			n = n.parent
+			if n == root {
+				return
+			}
+		}
+		if n != nil {
+			n = n.next
 		}
 	}
 }
