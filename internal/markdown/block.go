@@ -483,7 +483,9 @@ func (p *parser) startBlock(container *block) int {
 
 	// HTML block.
 	if c == '<' {
-		if k := htmlBlockStart(rest); k > 0 && (k < 7 || container.kind != bParagraph) {
+		// Kind 7 cannot interrupt a paragraph, not even a lazy one.
+		lazy := !p.allClosed && !p.blank && p.tip.kind == bParagraph
+		if k := htmlBlockStart(rest); k > 0 && (k < 7 || container.kind != bParagraph && !lazy) {
 			p.closeUnmatched()
 			b := p.addChild(bHTML)
 			b.htmlKind = k

@@ -119,6 +119,7 @@ var cases = []struct{ name, in, want string }{
 	{"html cdata", "<![CDATA[\na\n]]>\nx", "<![CDATA[\na\n]]>\n<p>x</p>\n"},
 	{"html kind 7", "<span class=\"a\">\n*x*\n\n*y*", "<span class=\"a\">\n*x*\n<p><em>y</em></p>\n"},
 	{"html kind 7 no interrupt", "a\n<span>\nb", "<p>a\n<span>\nb</p>\n"},
+	{"html kind 7 no lazy interrupt", "> a\n<span>", "<blockquote>\n<p>a\n<span></p>\n</blockquote>\n"},
 	{"html kind 6 interrupts", "a\n<div>\nb", "<p>a</p>\n<div>\nb\n"},
 	{"html indented kept", "  <div>\n  x", "  <div>\n  x\n"},
 	{"html not a tag", "<notatag x", "<p>&lt;notatag x</p>\n"},
