@@ -15,6 +15,15 @@
 // not judged. Math is not interpreted: callers swap $…$ for placeholder
 // words of letters and digits, which pass through as text.
 //
+// Known differences from CommonMark 0.31 and GFM: every CommonMark spec
+// example renders as the spec says except that GFM's extended autolinks
+// apply (so "https://x.org" in text becomes a link); extended autolinks
+// cover www., http:// and https://, not ftp:// or bare e-mail addresses;
+// strikethrough takes exactly two tildes; a table ends at the first line
+// without a pipe (GFM would read it as a one-cell row); task list items
+// render as "☐ " and "☑ " text rather than <input> elements, which the
+// sanitiser removes.
+//
 // Limits that keep time and output linear in the input on hostile text:
 // container blocks (block quotes, lists) nest at most 64 deep and link
 // brackets at most 64 deep, deeper markers are text; link labels are at

@@ -283,6 +283,19 @@ var cases = []struct{ name, in, want string }{
 	{"code beats link", "[a`](/u)`", "<p>[a<code>](/u)</code></p>\n"},
 	{"html attribute beats emphasis", "*<img src=\"a*\">", "<p>*<img src=\"a*\"></p>\n"},
 
+	// Escaping: text and attributes are escaped, URLs percent-encoded,
+	// schemes left to the sanitiser.
+	{"esc angle dest quote", "[a](<a b\"c>)", "<p><a href=\"a%20b%22c\">a</a></p>\n"},
+	{"esc image src and alt", "![x\"y](a\"b)", "<p><img src=\"a%22b\" alt=\"x&quot;y\" /></p>\n"},
+	{"esc javascript kept", "[a](javascript:alert(1))", "<p><a href=\"javascript:alert(1)\">a</a></p>\n"},
+	{"esc title quote", "[a](/u 'ti\"t<le>')", "<p><a href=\"/u\" title=\"ti&quot;t&lt;le&gt;\">a</a></p>\n"},
+	{"esc autolink quote", "<https://a.b/\"x>", "<p><a href=\"https://a.b/%22x\">https://a.b/&quot;x</a></p>\n"},
+	{"esc bare url quote", "www.a.com/\"x", "<p><a href=\"http://www.a.com/%22x\">www.a.com/&quot;x</a></p>\n"},
+	{"esc table cell", "|a&b|\n|-|\n|<x|", "<table>\n<thead>\n<tr>\n<th>a&amp;b</th>\n</tr>\n</thead>\n<tbody>\n<tr>\n<td>&lt;x</td>\n</tr>\n</tbody>\n</table>\n"},
+	{"esc heading", "# a & \"b\"", "<h1>a &amp; &quot;b&quot;</h1>\n"},
+	{"esc raw html passes", "x <script>alert(1)</script>", "<p>x <script>alert(1)</script></p>\n"},
+	{"esc url non-ascii and space entity", "[a](/é&#32;x)", "<p><a href=\"/%C3%A9%20x\">a</a></p>\n"},
+
 	// Math placeholders pass through.
 	{"math placeholder", "see qxMATHxq12x and qxMATHxq3x.", "<p>see qxMATHxq12x and qxMATHxq3x.</p>\n"},
 	{"math placeholder in emphasis", "*qxMATHxq0x*", "<p><em>qxMATHxq0x</em></p>\n"},
