@@ -123,9 +123,7 @@ type inlineParser struct {
 // parseInlines turns the text of a leaf block into an inline tree.
 func (p *parser) parseInlines(src string) *inline {
 	ip := &p.ip
-	ticks := ip.tickLast
-	clear(ticks)
-	*ip = inlineParser{p: p, src: src, root: p.newInline(iEmph), tickLast: ticks}
+	*ip = inlineParser{p: p, src: src, root: p.newInline(iEmph)}
 	ip.run()
 	return ip.root
 }
