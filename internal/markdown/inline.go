@@ -171,8 +171,12 @@ func (ip *inlineParser) run() {
 			}
 		case '&':
 			ip.entity()
-		case 'h', 'w':
+		case 'h', 'w', 'f':
 			if !ip.bareURL() {
+				ip.text()
+			}
+		case '@':
+			if !ip.email() {
 				ip.text()
 			}
 		default:
@@ -189,9 +193,9 @@ func (ip *inlineParser) text() {
 loop:
 	for ; i < len(s); i++ {
 		switch s[i] {
-		case '\n', '\\', '`', '*', '_', '~', '[', '!', ']', '<', '&':
+		case '\n', '\\', '`', '*', '_', '~', '[', '!', ']', '<', '&', '@':
 			break loop
-		case 'h', 'w':
+		case 'h', 'w', 'f':
 			if urlBoundary(s[i-1]) {
 				break loop
 			}
@@ -866,8 +870,8 @@ func (ip *inlineParser) entity() {
 	ip.pos++
 }
 
-// bareURL handles a GFM extended autolink (www., http://, https://)
-// starting at pos.
+// bareURL handles a GFM extended autolink (www., http://, https://,
+// ftp://) starting at pos.
 func (ip *inlineParser) bareURL() bool {
 	if ip.pos > 0 && !urlBoundary(ip.src[ip.pos-1]) {
 		return false
@@ -881,6 +885,8 @@ func (ip *inlineParser) bareURL() bool {
 		host = 8
 	case strings.HasPrefix(s, "http://"):
 		host = 7
+	case strings.HasPrefix(s, "ftp://"):
+		host = 6
 	default:
 		return false
 	}
@@ -903,6 +909,49 @@ func (ip *inlineParser) bareURL() bool {
 	}
 	ip.addAutolink(prefix+u, u, len(u), true)
 	return true
+}
+
+// email handles "@" at pos: a GFM extended e-mail autolink, whose local
+// part is the tail of the text run just before.
+func (ip *inlineParser) email() bool {
+	last := ip.root.last
+	if last == nil || last != ip.lastText || ip.textEnd != ip.pos {
+		return false
+	}
+	t := last.text
+	i := len(t)
+	for i > 0 && isLocalPart(t[i-1]) {
+		i--
+	}
+	if i == len(t) {
+		return false
+	}
+	// The address must start in this run: "first_last@x.org" has "_" in a
+	// node of its own, and linking only "last@x.org" would be wrong.
+	if start := ip.pos - (len(t) - i); start > 0 && isLocalPart(ip.src[start-1]) {
+		return false
+	}
+	s := ip.src[ip.pos+1:]
+	j := 0
+	for j < len(s) && (isAlnum(s[j]) || s[j] == '-' || s[j] == '_' || s[j] == '.') {
+		j++
+	}
+	domain := strings.TrimRight(s[:j], ".") // a final '.' ends the sentence
+	if domain == "" || strings.IndexByte(domain, '.') < 0 {
+		return false
+	}
+	if c := domain[len(domain)-1]; c == '-' || c == '_' {
+		return false
+	}
+	addr := t[i:] + "@" + domain
+	last.text = t[:i]
+	ip.lastText = nil
+	ip.addAutolink("mailto:"+addr, addr, 1+len(domain), true)
+	return true
+}
+
+func isLocalPart(c byte) bool {
+	return isAlnum(c) || c == '.' || c == '-' || c == '_' || c == '+'
 }
 
 // domainLen returns the length of a GFM "valid domain" at the start of s:

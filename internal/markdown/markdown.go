@@ -17,8 +17,8 @@
 //
 // Known differences from CommonMark 0.31 and GFM: every CommonMark spec
 // example renders as the spec says except that GFM's extended autolinks
-// apply (so "https://x.org" in text becomes a link); extended autolinks
-// cover www., http:// and https://, not ftp:// or bare e-mail addresses;
+// apply (so "https://x.org" in text becomes a link); an e-mail address
+// whose local part holds a "_" or an entity is not autolinked;
 // strikethrough takes exactly two tildes; a table ends at the first line
 // without a pipe (GFM would read it as a one-cell row); task list items
 // render as "☐ " and "☑ " text rather than <input> elements, which the

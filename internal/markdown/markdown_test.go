@@ -237,6 +237,13 @@ var cases = []struct{ name, in, want string }{
 
 	{"bare url as link text", "[https://x.org/a](https://x.org/a)", "<p><a href=\"https://x.org/a\">https://x.org/a</a></p>\n"},
 	{"bare url bracket without link", "a] https://x.org/a]b", "<p>a] <a href=\"https://x.org/a%5Db\">https://x.org/a]b</a></p>\n"},
+	{"bare ftp", "at ftp://foo.bar.baz.", "<p>at <a href=\"ftp://foo.bar.baz\">ftp://foo.bar.baz</a>.</p>\n"},
+	{"bare email", "mail foo@bar.baz.", "<p>mail <a href=\"mailto:foo@bar.baz\">foo@bar.baz</a>.</p>\n"},
+	{"bare email plus", "hello@mail+xyz.example no, hello+xyz@mail.example yes", "<p>hello@mail+xyz.example no, <a href=\"mailto:hello+xyz@mail.example\">hello+xyz@mail.example</a> yes</p>\n"},
+	{"bare email underscore not linked", "first_last@x.org", "<p>first_last@x.org</p>\n"}, // GFM links it
+	{"bare email bad end", "a.b-c_d@a.b- a.b-c_d@a.b_", "<p>a.b-c_d@a.b- a.b-c_d@a.b_</p>\n"},
+	{"bare email no local", "@user.name and x @b.c", "<p>@user.name and x @b.c</p>\n"},
+	{"bare email in link text", "[a@b.c](/u)", "<p><a href=\"/u\">a@b.c</a></p>\n"},
 	// Raw inline HTML.
 	{"inline html", "a <span class=\"x\">b</span> c", "<p>a <span class=\"x\">b</span> c</p>\n"},
 	{"inline html comment", "a <!-- *c* --> b", "<p>a <!-- *c* --> b</p>\n"},
