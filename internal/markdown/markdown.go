@@ -16,8 +16,8 @@
 // words of letters and digits, which pass through as text.
 //
 // Known differences from CommonMark 0.31 and GFM: every CommonMark spec
-// example renders as the spec says except that GFM's extended autolinks
-// apply (so "https://x.org" in text becomes a link); an e-mail address
+// example renders as the spec says (TestSpec) except that GFM's extended
+// autolinks apply (so "https://x.org" in text becomes a link); an e-mail address
 // whose local part holds a "_" or an entity is not autolinked;
 // strikethrough takes exactly two tildes; a table ends at the first line
 // without a pipe (GFM would read it as a one-cell row); task list items
@@ -42,7 +42,8 @@ func ToHTML(src string) string {
 	return b.String()
 }
 
-// Write renders markdown src to HTML, appending to b.
+// Write renders markdown src to HTML, appending to b; if b holds text that
+// does not end in a newline, one is written first.
 func Write(b *strings.Builder, src string) {
 	p := &parser{budget: len(src) + 4096}
 	p.parse(src)
