@@ -78,7 +78,7 @@ func hostile() map[string]string {
 }
 
 // TestHostile checks that pathological inputs finish quickly, with output
-// of linear size. Quadratic work on 10⁵ bytes takes many seconds.
+// of linear size. Quadratic work on 10⁵ bytes takes minutes.
 func TestHostile(t *testing.T) {
 	for name, in := range hostile() {
 		start := time.Now()
@@ -87,7 +87,7 @@ func TestHostile(t *testing.T) {
 		if testing.Verbose() {
 			t.Logf("%s: %d bytes in, %d out, %v", name, len(in), len(out), d)
 		}
-		if d > time.Second {
+		if d > 3*time.Second { // generous for loaded CI; quadratic work takes minutes
 			t.Errorf("%s: %d bytes took %v", name, len(in), d)
 		}
 		if len(out) > maxOutput(len(in)) {
