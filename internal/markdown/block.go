@@ -403,12 +403,37 @@ func (p *parser) continueBlock(b *block) int {
 		}
 		return contMatched
 	case bTable:
-		if p.blank || strings.IndexByte(p.line[p.offset:], '|') < 0 {
+		rest := p.line[p.nextNonspace:]
+		if p.blank || strings.IndexByte(rest, '|') < 0 || !p.indented && startsBlock(rest) {
 			return contFailed
 		}
 		return contMatched
 	}
 	return contFailed
+}
+
+// startsBlock reports whether a line (indentation removed) opens a block
+// that ends a table even though the line holds a pipe.
+func startsBlock(s string) bool {
+	switch c := s[0]; c {
+	case '>':
+		return true
+	case '#':
+		n := runLen(s, '#')
+		return n <= 6 && (n == len(s) || isSpaceOrTab(s[n]))
+	case '`', '~':
+		return runLen(s, c) >= 3
+	case '<':
+		k := htmlBlockStart(s)
+		return k > 0 && k < 7
+	case '*', '-', '_', '+':
+		return isThematicBreak(s) || c != '_' && (len(s) == 1 || isSpaceOrTab(s[1]))
+	}
+	i := 0
+	for i < len(s) && i < 9 && '0' <= s[i] && s[i] <= '9' {
+		i++
+	}
+	return i > 0 && i < len(s) && (s[i] == '.' || s[i] == ')') && (i+1 == len(s) || isSpaceOrTab(s[i+1]))
 }
 
 func runLen(s string, c byte) int {

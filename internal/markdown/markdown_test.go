@@ -145,6 +145,9 @@ var cases = []struct{ name, in, want string }{
 	{"table inline", "|*a*|\n|-|\n|[l](/u)|", "<table>\n<thead>\n<tr>\n<th><em>a</em></th>\n</tr>\n</thead>\n<tbody>\n<tr>\n<td><a href=\"/u\">l</a></td>\n</tr>\n</tbody>\n</table>\n"},
 	// GFM would keep "x" as a row; rows here need a pipe.
 	{"table ends at line without pipe", "|a|\n|-|\n|1|\nx", "<table>\n<thead>\n<tr>\n<th>a</th>\n</tr>\n</thead>\n<tbody>\n<tr>\n<td>1</td>\n</tr>\n</tbody>\n</table>\n<p>x</p>\n"},
+	{"table ends at block start", "|a|\n|-|\n> q | x", "<table>\n<thead>\n<tr>\n<th>a</th>\n</tr>\n</thead>\n</table>\n<blockquote>\n<p>q | x</p>\n</blockquote>\n"},
+	{"table ends at list", "|a|\n|-|\n|1|\n- b|c", "<table>\n<thead>\n<tr>\n<th>a</th>\n</tr>\n</thead>\n<tbody>\n<tr>\n<td>1</td>\n</tr>\n</tbody>\n</table>\n<ul>\n<li>b|c</li>\n</ul>\n"},
+	{"table row starting with dash", "|a|\n|-|\n-1 | 2", "<table>\n<thead>\n<tr>\n<th>a</th>\n</tr>\n</thead>\n<tbody>\n<tr>\n<td>-1</td>\n</tr>\n</tbody>\n</table>\n"},
 	{"table ends at blank", "|a|\n|-|\n\n|1|", "<table>\n<thead>\n<tr>\n<th>a</th>\n</tr>\n</thead>\n</table>\n<p>|1|</p>\n"},
 	{"table cell count mismatch", "|a|b|\n|-|", "<p>|a|b|\n|-|</p>\n"},
 	{"table after paragraph lines", "p\n|a|\n|-|", "<p>p</p>\n<table>\n<thead>\n<tr>\n<th>a</th>\n</tr>\n</thead>\n</table>\n"},
