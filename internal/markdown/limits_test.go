@@ -1,6 +1,7 @@
 package markdown_test
 
 import (
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -139,5 +140,44 @@ func FuzzToHTML(f *testing.F) {
 		if len(out) > maxOutput(len(in)) {
 			t.Fatalf("ToHTML(%q): %d bytes of output for %d of input", in, len(out), len(in))
 		}
+		// Without "<" in the input there is no raw HTML, so every tag and
+		// entity in the output is the renderer's own: text is escaped.
+		if !strings.Contains(in, "<") {
+			if err := ownMarkup(out); err != "" {
+				t.Fatalf("ToHTML(%q) = %q: %s", in, out, err)
+			}
+		}
 	})
+}
+
+// ownMarkup checks that every "<" in s opens a tag the renderer makes and
+// every "&" starts one of the four entities it writes.
+func ownMarkup(s string) string {
+	for i := 0; i < len(s); i++ {
+		switch s[i] {
+		case '<':
+			j := i + 1
+			if j < len(s) && s[j] == '/' {
+				j++
+			}
+			k := j
+			for k < len(s) && ('a' <= s[k] && s[k] <= 'z' || '1' <= s[k] && s[k] <= '6') {
+				k++
+			}
+			switch s[j:k] {
+			case "p", "h1", "h2", "h3", "h4", "h5", "h6", "hr", "pre", "code", "blockquote",
+				"ul", "ol", "li", "table", "thead", "tbody", "tr", "th", "td",
+				"em", "strong", "del", "a", "img", "br":
+			default:
+				return "foreign tag at " + strconv.Itoa(i)
+			}
+		case '&':
+			r := s[i:]
+			if !strings.HasPrefix(r, "&amp;") && !strings.HasPrefix(r, "&lt;") &&
+				!strings.HasPrefix(r, "&gt;") && !strings.HasPrefix(r, "&quot;") {
+				return "unescaped & at " + strconv.Itoa(i)
+			}
+		}
+	}
+	return ""
 }
