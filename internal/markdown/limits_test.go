@@ -171,6 +171,24 @@ func ownMarkup(s string) string {
 			default:
 				return "foreign tag at " + strconv.Itoa(i)
 			}
+			// Attributes: ` name="value"` with no quote or "<" in value.
+			for k < len(s) && s[k] == ' ' && k+1 < len(s) && s[k+1] != '/' {
+				n := k + 1
+				for n < len(s) && ('a' <= s[n] && s[n] <= 'z' || s[n] == '-') {
+					n++
+				}
+				if n == k+1 || !strings.HasPrefix(s[n:], "=\"") {
+					return "bad attribute at " + strconv.Itoa(k)
+				}
+				e := strings.IndexAny(s[n+2:], "\"<")
+				if e < 0 || s[n+2+e] != '"' {
+					return "bad attribute value at " + strconv.Itoa(k)
+				}
+				k = n + 2 + e + 1
+			}
+			if !strings.HasPrefix(s[k:], ">") && !strings.HasPrefix(s[k:], " />") {
+				return "bad tag end at " + strconv.Itoa(k)
+			}
 		case '&':
 			r := s[i:]
 			if !strings.HasPrefix(r, "&amp;") && !strings.HasPrefix(r, "&lt;") &&
