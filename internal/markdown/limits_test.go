@@ -132,6 +132,7 @@ func FuzzToHTML(f *testing.F) {
 		f.Add(tc.in)
 	}
 	f.Add(strings.Repeat("> - ", 70) + "x\n" + strings.Repeat("  ", 70) + "y")
+	f.Add("a &lt;b&gt; &quot;c&quot; [x](/&lt; \"&lt;t\") ![&lt;](&gt;) `&lt;`\n\n``` &lt;\n&gt;\n```")
 	f.Fuzz(func(t *testing.T, in string) {
 		out := markdown.ToHTML(in)
 		if utf8.ValidString(in) && !utf8.ValidString(out) {
