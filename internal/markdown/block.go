@@ -105,8 +105,11 @@ func (p *parser) parse(src string) {
 	p.lastMatched = p.doc
 	p.allClosed = true
 	for len(src) > 0 {
-		i := strings.IndexAny(src, "\r\n")
-		if i < 0 {
+		i := 0
+		for i < len(src) && src[i] != '\n' && src[i] != '\r' {
+			i++
+		}
+		if i == len(src) {
 			p.incorporate(src)
 			break
 		}

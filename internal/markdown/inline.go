@@ -123,7 +123,7 @@ type inlineParser struct {
 // parseInlines turns the text of a leaf block into an inline tree.
 func (p *parser) parseInlines(src string) *inline {
 	ip := &p.ip
-	*ip = inlineParser{p: p, src: src, root: p.newInline(iEmph)}
+	*ip = inlineParser{p: p, src: src, root: p.newInline(iEmph)} // root's kind is never rendered
 	ip.run()
 	return ip.root
 }
