@@ -1,30 +1,15 @@
 package export
 
 import (
-	"bytes"
 	"html"
 	"regexp"
 	"strconv"
 	"strings"
 	"sync"
 
-	"github.com/yuin/goldmark"
-	"github.com/yuin/goldmark/extension"
-	gmhtml "github.com/yuin/goldmark/renderer/html"
-
 	"quire/internal/htmlsafe"
+	"quire/internal/markdown"
 )
-
-// markdown renders CommonMark with GitHub's tables, strikethrough,
-// autolinks and task lists. Raw HTML is kept (notebooks use it) because
-// every rendering is sanitised afterwards. It is built on first use: a
-// server that never exports never pays for it.
-var markdown = sync.OnceValue(func() goldmark.Markdown {
-	return goldmark.New(
-		goldmark.WithExtensions(extension.GFM),
-		goldmark.WithRendererOptions(gmhtml.WithUnsafe()),
-	)
-})
 
 // Sanitize returns the HTML in src that may be shown in a page whose
 // script must not run (htmlsafe.Clean: no script, event handler, style,
@@ -56,13 +41,7 @@ func RenderMarkdown(src string) string {
 			return mathToken + strconv.Itoa(len(spans)-1) + "x"
 		})
 	}
-	var buf bytes.Buffer
-	buf.Grow(len(src) + len(src)/2)
-	if err := markdown().Convert([]byte(src), &buf); err != nil {
-		// goldmark fails only when its writer does; a bytes.Buffer does not.
-		return "<pre>" + escape(src) + "</pre>"
-	}
-	out := htmlsafe.Clean(buf.String())
+	out := htmlsafe.Clean(markdown.ToHTML(src))
 	if len(spans) == 0 || !strings.Contains(out, mathToken) {
 		return out
 	}
