@@ -20,11 +20,7 @@ const filesCSP = "sandbox; default-src 'none'; img-src 'self' data:; media-src '
 // (XSSI, CVE-2019-9644 and CVE-2023-40170) even in browsers that send no
 // Sec-Fetch-Site, on which auth's cross-site refusal relies.
 func (a *API) files(w http.ResponseWriter, r *http.Request) {
-	h := w.Header()
-	h.Set("Content-Security-Policy", filesCSP)
-	h.Set("Cross-Origin-Resource-Policy", "same-origin")
-	h.Set("Cache-Control", "no-cache")
-	h.Set("X-Content-Type-Options", "nosniff")
+	setUserFileHeaders(w.Header(), filesCSP)
 	if a.d.Contents == nil {
 		reply.WriteError(w, r, a.d.Log, errkind.New(errkind.Unavailable, "contents are not available", nil))
 		return
@@ -36,14 +32,7 @@ func (a *API) files(w http.ResponseWriter, r *http.Request) {
 	}
 	defer d.Body.Close()
 
-	download := false
-	if v, ok := r.URL.Query()["download"]; ok {
-		switch strings.ToLower(v[0]) {
-		case "", "0", "false", "no":
-		default:
-			download = true
-		}
-	}
+	download := downloadArg(r)
 	ctype := contents.MimeType(d.Name)
 	if strings.HasSuffix(d.Name, ".ipynb") {
 		ctype, download = "application/x-ipynb+json", true
@@ -54,11 +43,41 @@ func (a *API) files(w http.ResponseWriter, r *http.Request) {
 	case "text/plain":
 		ctype = "text/plain; charset=UTF-8"
 	}
-	h.Set("Content-Type", ctype)
+	w.Header().Set("Content-Type", ctype)
 	if download {
-		h.Set("Content-Disposition", "attachment; filename*=UTF-8''"+encodeRFC5987(d.Name))
+		attachment(w.Header(), d.Name)
 	}
 	http.ServeContent(w, r, d.Name, d.Info.ModTime, d.Body)
+}
+
+// setUserFileHeaders sets the headers of every response that carries a
+// user file or a document made from one ({base}files/, {base}nbconvert/):
+// csp (filesCSP, or nbconvertScriptCSP for a trusted notebook's HTML),
+// no cross-origin embedding, no sniffing, revalidation on every use.
+func setUserFileHeaders(h http.Header, csp string) {
+	h.Set("Content-Security-Policy", csp)
+	h.Set("Cross-Origin-Resource-Policy", "same-origin")
+	h.Set("Cache-Control", "no-cache")
+	h.Set("X-Content-Type-Options", "nosniff")
+}
+
+// downloadArg reports whether the query asks for an attachment: download
+// present and not "", "0", "false" or "no".
+func downloadArg(r *http.Request) bool {
+	v, ok := r.URL.Query()["download"]
+	if !ok {
+		return false
+	}
+	switch strings.ToLower(v[0]) {
+	case "", "0", "false", "no":
+		return false
+	}
+	return true
+}
+
+// attachment sets Content-Disposition to attachment with filename name.
+func attachment(h http.Header, name string) {
+	h.Set("Content-Disposition", "attachment; filename*=UTF-8''"+encodeRFC5987(name))
 }
 
 // encodeRFC5987 percent-encodes s for a filename* parameter.

@@ -32,6 +32,10 @@ func (a *API) routes() http.Handler {
 	mux.HandleFunc(b+"api/notebooks/{path...}", a.notebooksRedirect)
 	mux.HandleFunc("GET "+b+"files/{path...}", a.files)
 	mux.HandleFunc("HEAD "+b+"files/{path...}", a.files)
+	// Exports read notebooks as /files/ reads files, with its headers.
+	mux.HandleFunc("GET "+b+"api/nbconvert", a.api(a.exportFormats))
+	mux.HandleFunc("GET "+b+"nbconvert/{format}/{path...}", a.export)
+	mux.HandleFunc("HEAD "+b+"nbconvert/{format}/{path...}", a.export)
 
 	// Kernels, sessions, kernelspecs and the kernel WebSocket.
 	if a.d.Kernels != nil {

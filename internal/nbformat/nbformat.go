@@ -666,6 +666,12 @@ func (nb *Notebook) MarkTrusted(trusted bool) {
 	nb.trusted = &trusted
 }
 
+// MarkedTrusted reports whether MarkTrusted(true) was the last word on nb:
+// the contents service found its signature valid when it read it.
+func (nb *Notebook) MarkedTrusted() bool {
+	return nb != nil && nb.trusted != nil && *nb.trusted
+}
+
 // Clone returns a deep copy of nb, holding its cells in Doc even when nb
 // keeps them apart (ReadStreaming), and without MarkTrusted's mark.
 func (nb *Notebook) Clone() *Notebook {

@@ -895,11 +895,12 @@ func TestCVE_2021_41247_LogoutRevokesSession(t *testing.T) {
 
 // TestAdvisories_NoNbconvertNoProxy covers routes Quire does not have and
 // whose advisories therefore cannot apply, so that adding one is a
-// conscious change: nbconvert output served in the server origin
-// (CVE-2018-19351, CVE-2026-44727 stored XSS in /nbconvert/html),
-// jupyter-server-proxy SSRF (CVE-2022-21697) and marimo's unauthenticated
-// proxy (GHSA-xjv7-6w92-42r7). Each answers 404 with the token, and no
-// connection is made to a local service named in the path.
+// conscious change: the notebook viewer, jupyter-server-proxy SSRF
+// (CVE-2022-21697) and marimo's unauthenticated proxy
+// (GHSA-xjv7-6w92-42r7). Each answers 404 with the token, and no
+// connection is made to a local service named in the path. The nbconvert
+// routes exist since issue #16: TestAdvisories_NbconvertSandboxed covers
+// their advisories.
 func TestAdvisories_NoNbconvertNoProxy(t *testing.T) {
 	in := startQuire(t, opts{})
 	os.WriteFile(filepath.Join(in.Root, "n.ipynb"), []byte(`{"cells":[],"metadata":{},"nbformat":4,"nbformat_minor":5}`), 0o644)
@@ -917,7 +918,6 @@ func TestAdvisories_NoNbconvertNoProxy(t *testing.T) {
 	}()
 	lport := strconv.Itoa(l.Addr().(*net.TCPAddr).Port)
 	for _, p := range []string{
-		"nbconvert/html/n.ipynb", "nbconvert/html/n.ipynb?download=false", "nbconvert/script/n.ipynb", "api/nbconvert",
 		"view/n.ipynb", "proxy/" + lport + "/", "proxy/127.0.0.1:" + lport + "/", "proxy/absolute/" + lport + "/",
 		"api/proxy/" + lport, "marimo/proxy/" + lport, "server-proxy/" + lport,
 	} {
@@ -936,6 +936,43 @@ func TestAdvisories_NoNbconvertNoProxy(t *testing.T) {
 	case <-accepted:
 		t.Error("a proxy-shaped path made Quire connect to a local service")
 	case <-time.After(200 * time.Millisecond):
+	}
+}
+
+// TestAdvisories_NbconvertSandboxed covers the advisories of exported
+// HTML: nbconvert output running in the server's origin (CVE-2018-19351),
+// stored XSS in /nbconvert/html for want of a CSP sandbox (CVE-2026-44727,
+// GHSA-fcw5-x6j4-ccmp) and HTML injection through a notebook's contents
+// (CVE-2021-32862). The HTML export of an untrusted notebook carrying
+// script in markdown, in an HTML output and as an application/javascript
+// output has the /files/ CSP (sandbox, no allow-scripts) and no script or
+// event handler in its body; every other format has the same CSP. The POST
+// form of nbconvert is not a route.
+func TestAdvisories_NbconvertSandboxed(t *testing.T) {
+	in := startQuire(t, opts{})
+	writeFile(t, filepath.Join(in.Root, "n.ipynb"), exportNotebook(false))
+	for _, f := range []string{"html", "script", "markdown", "notebook"} {
+		for _, q := range []string{"", "?download=false", "?download=true"} {
+			status, body, h := in.do(in.req("GET", "nbconvert/"+f+"/n.ipynb"+q, nil))
+			if status != 200 {
+				t.Errorf("%s%s: %d", f, q, status)
+				continue
+			}
+			if csp := h.Get("Content-Security-Policy"); csp != filesCSPWant {
+				t.Errorf("CVE-2026-44727: %s%s CSP %q, want %q", f, q, csp, filesCSPWant)
+			}
+			if f == "html" {
+				b := strings.ToLower(string(body))
+				if strings.Contains(b, "<script") || strings.Contains(b, "onerror") {
+					t.Errorf("CVE-2021-32862: untrusted HTML export keeps script:\n%s", body)
+				}
+			}
+		}
+	}
+	for _, m := range []string{"POST", "PUT", "DELETE"} {
+		if status, _, _ := in.do(in.req(m, "nbconvert/html/n.ipynb", strings.NewReader(exportNotebook(false)))); status != 405 && status != 404 {
+			t.Errorf("%s nbconvert/html: %d, want 404 or 405", m, status)
+		}
 	}
 }
 

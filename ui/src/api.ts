@@ -112,6 +112,12 @@ export function filesUrl(path: string, download = false): string {
   return url("files/" + encodePath(path)) + (download ? "?download=1" : "");
 }
 
+/** exportUrl is where {base}nbconvert exports the notebook at path as
+ * format ("notebook", "script", "html", "markdown"), as an attachment. */
+export function exportUrl(format: string, path: string): string {
+  return url(`nbconvert/${encodeURIComponent(format)}/` + encodePath(path)) + "?download=true";
+}
+
 export function xsrfToken(): string {
   for (const part of document.cookie.split(";")) {
     const [k, ...v] = part.trim().split("=");

@@ -10,7 +10,7 @@
 // kernelstatus.ts), running cells (runner.ts) and trust (trust.ts).
 import "./notebook.css";
 import type { Extension } from "@codemirror/state";
-import { contents, pageUrl, type ContentsModel } from "../api";
+import { contents, exportUrl, pageUrl, type ContentsModel } from "../api";
 import { confirmDialog, errText, notify, promptDialog } from "../dialog";
 import { h } from "../dom";
 import { joinPath, splitPath } from "../paths";
@@ -32,7 +32,7 @@ import { SaveController, conflictDialog, saveAsCopy, saveIndicator } from "./sav
 import { Selection } from "./selection";
 import { isMac, showShortcuts } from "./shortcuts";
 import { CommandRegistry } from "./registry";
-import { Toolbar, type ToolbarActions } from "./toolbar";
+import { Toolbar, downloadFormats, type ToolbarActions } from "./toolbar";
 import { TrustControl } from "./trust";
 
 /** Early is what main.ts started before this module loaded: the
@@ -123,7 +123,16 @@ class NotebookView implements CellHost {
         if (this.saves.isDirty) await this.saves.save(false);
       },
     });
-    this.toolbar = new Toolbar(this.toolbarActions(), this.trust.button);
+    this.toolbar = new Toolbar(this.toolbarActions(), this.trust.button, (format) => void this.downloadAs(format));
+    this.commands.add(
+      ...downloadFormats.map(([label, format]) => ({
+        id: `file:download-${format}`,
+        label: `Download as ${label}`,
+        menu: "File" as const,
+        group: "download",
+        run: () => void this.downloadAs(format),
+      })),
+    );
     const listEl = h("div", {
       class: "nb-cells",
       "data-testid": "notebook",
@@ -292,6 +301,17 @@ class NotebookView implements CellHost {
     this.languageName = key;
     this.language = ext;
     for (const c of this.list.cells) c.setLanguage(ext);
+  }
+
+  /** downloadAs saves unsaved edits (exports read the file) and downloads
+   * the notebook exported as format through {base}nbconvert. */
+  private async downloadAs(format: string): Promise<void> {
+    if (this.saves.isDirty) await this.saves.save(false); // reports its own failure
+    if (this.saves.isDirty) notify("Downloading the last saved version: the latest edits are not in it.");
+    const a = h("a", { href: exportUrl(format, this.notebookPath), download: "" });
+    document.body.appendChild(a);
+    a.click();
+    a.remove();
   }
 
   private async saveCopy(): Promise<void> {

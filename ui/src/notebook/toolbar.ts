@@ -40,12 +40,45 @@ export function toolButton(testid: string, label: string, text: string, fn: () =
   return b;
 }
 
+/** downloadFormats are the "Download as" entries: label and export format. */
+export const downloadFormats: [string, string][] = [
+  ["Notebook (.ipynb)", "notebook"],
+  ["Script (kernel language)", "script"],
+  ["HTML (.html)", "html"],
+  ["Markdown (.md, or .zip with images)", "markdown"],
+];
+
+/** downloadMenu is the File group's "Download as" menu; download(format)
+ * fetches the export. */
+function downloadMenu(download: (format: string) => void): HTMLDetailsElement {
+  const menu = h("details", { class: "nb-menu", "data-testid": "download-menu" }, h("summary", { class: "q-btn nb-tb", "aria-label": "Download as", title: "Download as", text: "⤓" }));
+  const list = h("div", { class: "nb-menu-list", role: "menu" });
+  for (const [label, format] of downloadFormats) {
+    const b = h("button", { type: "button", class: "nb-menu-item", role: "menuitem", "data-format": format, text: label });
+    b.addEventListener("click", () => {
+      menu.open = false;
+      download(format);
+    });
+    list.appendChild(b);
+  }
+  menu.appendChild(list);
+  menu.addEventListener("keydown", (ev) => {
+    if (ev.key === "Escape" && menu.open) {
+      ev.stopPropagation();
+      menu.open = false;
+      (menu.querySelector("summary") as HTMLElement).focus();
+    }
+  });
+  return menu;
+}
+
 export class Toolbar {
   readonly el: HTMLElement;
   private typeSelect: HTMLSelectElement;
 
-  /** trustButton is placed with the kernel controls. */
-  constructor(a: ToolbarActions, trustButton: HTMLButtonElement) {
+  /** trustButton is placed with the kernel controls; download(format), if
+   * given, backs the File group's "Download as" menu. */
+  constructor(a: ToolbarActions, trustButton: HTMLButtonElement, download?: (format: string) => void) {
     const btn = toolButton;
     // Edits leave the focus on the active cell, so keys go on working.
     const refocus = (fn: () => void) => () => {
@@ -95,7 +128,12 @@ export class Toolbar {
     this.el = h(
       "div",
       { class: "nb-toolbar", role: "toolbar", "aria-label": "Notebook actions" },
-      group("File", btn("save", "Save and checkpoint", "Save", () => a.save()), btn("revert", "Revert to checkpoint", "Revert", () => a.revert())),
+      group(
+        "File",
+        btn("save", "Save and checkpoint", "Save", () => a.save()),
+        btn("revert", "Revert to checkpoint", "Revert", () => a.revert()),
+        ...(download ? [downloadMenu(download)] : []),
+      ),
       group(
         "Edit cells",
         btn("insert-below", "Insert cell below", "+", refocus(() => a.insertBelow())),
