@@ -109,7 +109,7 @@ npm-test: build deps-npm
 
 # Playwright (playwright-core) driving Debian's chromium against the real
 # binary and a real ipykernel; screenshots land in tests/e2e/artifacts.
-e2e: build deps-apt deps-npm
+e2e: build deps-apt deps-npm deps-widgets
 	cd tests/e2e && QUIRE_BIN=$(CURDIR)/bin/quire CHROMIUM=/usr/bin/chromium node --test --test-concurrency=1
 
 # Go micro-benchmarks of the hot paths, then Quire against jupyter_server

@@ -1,3 +1,4 @@
+import { fileURLToPath } from "node:url";
 import { defineConfig } from "vite";
 
 // The build lands in dist/app, which ui/embed.go embeds into the binary.
@@ -8,6 +9,11 @@ import { defineConfig } from "vite";
 // classic one (module scripts need CORS).
 export default defineConfig({
   base: "./",
+  resolve: {
+    // @jupyter-widgets/base-manager's HTML sanitiser is replaced by the
+    // page's own (src/widgets/sanitize-html.ts).
+    alias: { "sanitize-html": fileURLToPath(new URL("./src/widgets/sanitize-html.ts", import.meta.url)) },
+  },
   build: {
     outDir: "dist/app",
     emptyOutDir: true,

@@ -64,6 +64,7 @@ export async function startServer(opts = {}) {
     JUPYTER_CONFIG_DIR: join(home, ".jupyter"),
     IPYTHONDIR: join(home, ".ipython"),
   };
+  if (opts.env) Object.assign(env, opts.env);
   if (password) env.QUIRE_PASSWORD = password;
   // One log per server name, overwritten by the next run (a second server
   // of the same name in one process gets -2, -3…).

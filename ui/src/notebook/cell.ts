@@ -3,7 +3,7 @@
 // notebooks open fast; outputs and markdown render lazily the same way.
 import type { Extension } from "@codemirror/state";
 import { h } from "../dom";
-import { OutputArea, type Output } from "../outputs/index";
+import { OutputArea, type Output, type WidgetRenderer } from "../outputs/index";
 import { renderMarkdown } from "../markdown";
 import type { CellData } from "./model";
 import { createEditor, highlightInto, languageOf, markdownLanguage, type CellEditor, type EditorHooks } from "./editor";
@@ -14,6 +14,8 @@ export interface CellHost {
   editorHooks(cell: Cell): EditorHooks;
   /** registerDisplays records the display ids an area shows. */
   registerDisplays(area: OutputArea): void;
+  /** widgets draws widget outputs (widgets/host.ts). */
+  readonly widgets?: WidgetRenderer;
 }
 
 export class Cell {
@@ -102,7 +104,7 @@ export class Cell {
 
   ensureArea(): OutputArea {
     if (!this.area) {
-      const area = new OutputArea({ trusted: this.trusted, notebookPath: this.host.notebookPath });
+      const area = new OutputArea({ trusted: this.trusted, notebookPath: this.host.notebookPath, widgets: this.host.widgets });
       area.setOutputs(this.data.outputs);
       this.output.prepend(area.element);
       this.area = area;

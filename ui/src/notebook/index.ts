@@ -32,6 +32,7 @@ import { SaveController, conflictDialog, saveAsCopy, saveIndicator } from "./sav
 import { Selection } from "./selection";
 import { isMac, showShortcuts } from "./shortcuts";
 import { CommandRegistry } from "./registry";
+import { WidgetHost, WIDGET_STATE_MIME } from "../widgets/host";
 import { Toolbar, downloadFormats, type ToolbarActions } from "./toolbar";
 import { TrustControl } from "./trust";
 
@@ -71,6 +72,12 @@ class NotebookView implements CellHost {
   private pagerView: Pager | null = null;
   /** commands is every action of the page (registry.ts): the menu bar, the palette and the keyboard help read it. */
   readonly commands = new CommandRegistry();
+  /** widgets: ipywidgets on this page (the libraries load only when a widget shows up) */
+  readonly widgets = new WidgetHost(() => {
+    const k = this.kernel.connection;
+    if (!k?.connected) return null;
+    return { send: (type, content, handlers, metadata, buffers) => k.send("shell", type, content, handlers, undefined, { metadata, buffers }) };
+  });
 
   constructor(
     root: HTMLElement,
@@ -99,12 +106,17 @@ class NotebookView implements CellHost {
         runAll: () => this.runner.runCells(this.list.cells),
         setLanguage: (lang) => void this.setLanguage(lang),
         adopt: (msgId, msg) => this.runner.adopt(msgId, msg),
+        comm: (msg) => this.widgets.comm(msg),
+        kernelLost: () => this.widgets.kernelLost(),
       },
       this.status,
     );
     const indicator = saveIndicator();
     this.saves = new SaveController({
-      write: async (ifMatch) => (await contents.save(this.notebookPath, { type: "notebook", format: "json", content: this.toJSON() }, ifMatch)).hash ?? undefined,
+      write: async (ifMatch) => {
+        await this.saveWidgetState();
+        return (await contents.save(this.notebookPath, { type: "notebook", format: "json", content: this.toJSON() }, ifMatch)).hash ?? undefined;
+      },
       checkpoint: async () => {
         await contents.createCheckpoint(this.notebookPath);
       },
@@ -166,6 +178,7 @@ class NotebookView implements CellHost {
       page: (data, start) => this.pager().show(data, start),
       setNextInput: (cell, text, replace) => this.setNextInput(cell, text, replace),
       askExit: (keep) => void this.kernel.exitRequested(keep),
+      capture: (msg) => this.widgets.capture(String(msg.parent_header?.msg_id ?? ""), msg),
     });
 
     this.shell.main.classList.add("nb-main");
@@ -266,6 +279,12 @@ class NotebookView implements CellHost {
       this.language = view.pythonLanguage;
     }
     this.runner.forgetDisplays();
+    // Saved widget state first, so that widget outputs find their models.
+    // A notebook whose signature did not check out gets its widgets' HTML sanitised.
+    if (this.nb.metadata.widgets) {
+      const trusted = this.nb.cells.length > 0 && this.nb.cells.every((c) => c.cell_type !== "code" || c.metadata.trusted === true);
+      await this.widgets.loadSaved(this.nb.metadata, trusted).catch((e) => notify("Could not show the saved widgets: " + errText(e), "error"));
+    }
     this.list.load(this.nb.cells);
     this.sel.reset();
     this.trust.update();
@@ -278,6 +297,19 @@ class NotebookView implements CellHost {
     const name = infoLanguage(lang) ?? ks?.language;
     if (typeof name === "string") void this.setLanguage(name);
     if (m.writable === false) notify("This notebook is read-only: changes cannot be saved here.", "error");
+  }
+
+  /** saveWidgetState puts the widgets' state in the notebook's metadata, as
+   *  JupyterLab's "save widget state" does (or drops a stale one). */
+  private async saveWidgetState(): Promise<void> {
+    if (!this.widgets.used) return;
+    const state = await this.widgets.state().catch(() => null);
+    const md = this.nb.metadata;
+    const w = { ...((md.widgets as Json | undefined) ?? {}) };
+    if (state) w[WIDGET_STATE_MIME] = state as Json;
+    else delete w[WIDGET_STATE_MIME];
+    if (Object.keys(w).length) md.widgets = w;
+    else delete md.widgets;
   }
 
   toJSON(): Json {

@@ -39,6 +39,10 @@ export interface RequestHandlers {
   iopub?(msg: KernelMessage): void;
   stdin?(msg: KernelMessage): void;
   reply?(msg: KernelMessage): void;
+  /** idle: the kernel's idle status for the request (it is done with it) */
+  idle?(msg: KernelMessage): void;
+  /** noReply: the request has no reply (comm messages): it is settled by its idle status alone */
+  noReply?: boolean;
 }
 
 interface Pending {
@@ -66,6 +70,8 @@ export interface ConnectionEvents {
   adopt(parentMsgId: string, msg: KernelMessage): RequestHandlers | undefined;
   /** settled: a request got both its reply and its idle status */
   settled(msgId: string): void;
+  /** comm: a comm_open, comm_msg or comm_close from the kernel, whatever request caused it */
+  comm?(msg: KernelMessage): void;
 }
 
 /**
@@ -92,6 +98,29 @@ function parseBinary(buf: ArrayBuffer): KernelMessage | null {
   }
   msg.buffers = buffers;
   return msg;
+}
+
+/** serializeBinary lays a message with buffers out as parseBinary reads
+ *  it: the part count, each part's offset (big-endian uint32), the JSON
+ *  (without buffers), then the buffers. */
+export function serializeBinary(msg: KernelMessage, buffers: (ArrayBuffer | ArrayBufferView)[]): ArrayBuffer {
+  const json = new TextEncoder().encode(JSON.stringify({ ...msg, buffers: undefined }));
+  const parts: Uint8Array[] = [
+    json,
+    ...buffers.map((b) => (b instanceof ArrayBuffer ? new Uint8Array(b) : new Uint8Array(b.buffer, b.byteOffset, b.byteLength))),
+  ];
+  const head = 4 * (parts.length + 1);
+  const total = head + parts.reduce((n, p) => n + p.byteLength, 0);
+  const out = new Uint8Array(total);
+  const dv = new DataView(out.buffer);
+  dv.setUint32(0, parts.length);
+  let off = head;
+  parts.forEach((p, i) => {
+    dv.setUint32(4 + 4 * i, off);
+    out.set(p, off);
+    off += p.byteLength;
+  });
+  return out.buffer;
 }
 
 export class KernelConnection {
@@ -436,6 +465,7 @@ export class KernelConnection {
         return;
       }
     }
+    if (msg.channel === "iopub" && (type === "comm_open" || type === "comm_msg" || type === "comm_close")) this.events.comm?.(msg);
     if (!parentId) return;
     let p = this.pending.get(parentId);
     if (!p) {
@@ -446,8 +476,10 @@ export class KernelConnection {
       this.syncPoll();
     }
     if (msg.channel === "iopub") {
-      if (type === "status" && msg.content.execution_state === "idle") p.idle = true;
-      else p.handlers.iopub?.(msg);
+      if (type === "status" && msg.content.execution_state === "idle") {
+        p.idle = true;
+        p.handlers.idle?.(msg);
+      } else p.handlers.iopub?.(msg);
     } else if (msg.channel === "stdin") {
       p.handlers.stdin?.(msg);
     } else if (msg.channel === "shell" || msg.channel === "control") {
@@ -456,7 +488,7 @@ export class KernelConnection {
         p.handlers.reply?.(msg);
       }
     }
-    if (p.replied && p.idle) {
+    if ((p.replied || p.handlers.noReply) && p.idle) {
       this.pending.delete(parentId);
       this.syncPoll();
       this.events.settled(parentId);
@@ -481,14 +513,25 @@ export class KernelConnection {
     };
   }
 
-  /** send sends one message; throws when not connected (never drops silently). */
-  send(channel: Channel, msgType: string, content: Record<string, unknown>, handlers?: RequestHandlers, parent?: Partial<MsgHeader>): string {
+  /** send sends one message; throws when not connected (never drops silently).
+   *  With buffers it goes as a binary frame (the legacy protocol's layout). */
+  send(
+    channel: Channel,
+    msgType: string,
+    content: Record<string, unknown>,
+    handlers?: RequestHandlers,
+    parent?: Partial<MsgHeader>,
+    opts: { metadata?: Record<string, unknown>; buffers?: (ArrayBuffer | ArrayBufferView)[] } = {},
+  ): string {
     if (!this.ws || this.ws.readyState !== WebSocket.OPEN) {
       throw new Error("Not connected to the kernel.");
     }
     const msg = this.makeMessage(channel, msgType, content, parent);
+    if (opts.metadata) msg.metadata = opts.metadata;
     if (handlers) this.pending.set(msg.header.msg_id, { handlers, replied: false, idle: false });
-    this.ws.send(JSON.stringify(msg));
+    const buffers = opts.buffers ?? [];
+    if (buffers.length) this.ws.send(serializeBinary(msg, buffers));
+    else this.ws.send(JSON.stringify(msg));
     this.syncPoll();
     return msg.header.msg_id;
   }

@@ -20,6 +20,10 @@ export interface KernelSessionHost {
   setLanguage(name: string): void;
   /** adopt may claim replayed output of a run an earlier page started. */
   adopt(msgId: string, msg: KernelMessage): RequestHandlers | undefined;
+  /** comm takes the kernel's comm messages (widgets). */
+  comm?(msg: KernelMessage): void;
+  /** kernelLost: the kernel restarted, died or was changed; its comms are gone. */
+  kernelLost?(): void;
 }
 
 export class KernelSession {
@@ -87,11 +91,13 @@ export class KernelSession {
         if (!cur || cur.name !== li.name) md.language_info = li;
       },
       restarted: () => {
+        this.host.kernelLost?.();
         this.lost();
         if (this.kernel) forgetRuns(this.kernel.kernelId, null);
       },
       clientId: (kernelId) => clientIdFor(kernelId),
       adopt: (msgId, msg) => this.host.adopt(msgId, msg),
+      comm: (msg) => this.host.comm?.(msg),
       settled: (msgId) => {
         if (this.kernel) forgetRuns(this.kernel.kernelId, [msgId]);
       },

@@ -29,6 +29,8 @@ export interface RunnerHost {
   inEditMode(): boolean;
   /** refocus gives the focus back to cell if it is the active one (after an input() prompt). */
   refocus(cell: Cell): void;
+  /** capture gives an Output widget the output of the request it captures; true when one took it. */
+  capture?(msg: KernelMessage): boolean;
   /** page shows a "page" payload's bundle in the pager, scrolled to line start. */
   page(data: MimeBundle, start: number): void;
   /** setNextInput puts text into the cell after cell, or into cell itself when replace. */
@@ -145,6 +147,7 @@ export class CellRunner {
   }
 
   private onIopub(cell: Cell, area: OutputArea, msg: KernelMessage): void {
+    if (this.host.capture?.(msg)) return;
     const c = msg.content;
     const type = msg.header.msg_type;
     let out: Output | null = null;

@@ -42,7 +42,17 @@ export interface OutputOptions {
   trusted: boolean;
   /** notebookPath resolves relative links and images in markdown. */
   notebookPath: string;
+  /** widgets draws widget views (application/vnd.jupyter.widget-view+json); without it they show their text fallback. */
+  widgets?: WidgetRenderer;
 }
+
+/** A WidgetRenderer draws the view of a widget model into el; false when
+ *  there is no such model (the text fallback is shown then). */
+export interface WidgetRenderer {
+  render(data: unknown, el: HTMLElement): Promise<boolean>;
+}
+
+const WIDGET_VIEW = "application/vnd.jupyter.widget-view+json";
 
 type RichOutput = Extract<Output, { output_type: "display_data" | "execute_result" }>;
 type ErrorOutput = Extract<Output, { output_type: "error" }>;
@@ -82,11 +92,13 @@ export class OutputArea {
   private entries: Entry[] = [];
   private trusted: boolean;
   private readonly notebookPath: string;
+  private readonly widgets: WidgetRenderer | undefined;
   private clearPending = false;
 
   constructor(opts: OutputOptions) {
     this.trusted = !!opts.trusted;
     this.notebookPath = opts.notebookPath || "";
+    this.widgets = opts.widgets;
     this.element = document.createElement("div");
     this.element.className = "q-outputs";
   }
@@ -245,12 +257,30 @@ export class OutputArea {
   }
 
   /** renderRich (re)draws a display_data / execute_result in place. */
-  private renderRich(e: RichEntry, lazy: boolean): void {
+  private renderRich(e: RichEntry, lazy: boolean, noWidget = false): void {
     const el = e.el;
     forget(el);
     el.replaceChildren();
     el.className = "q-output q-rich";
     const data = (e.out.data && typeof e.out.data === "object" ? e.out.data : {}) as MimeBundle;
+    if (!noWidget && this.widgets && data[WIDGET_VIEW] !== undefined) {
+      // The widget's view, when its model exists (a live kernel's, or the
+      // notebook's saved state); its text fallback otherwise.
+      el.setAttribute("data-mime", WIDGET_VIEW);
+      const box = document.createElement("div");
+      el.append(box);
+      this.widgets.render(data[WIDGET_VIEW], box).then(
+        (ok) => {
+          if (!ok && box.isConnected) this.renderRich(e, false, true);
+        },
+        (err) => {
+          if (!box.isConnected) return;
+          this.renderRich(e, false, true);
+          el.append(note(`Could not show the widget: ${String((err as Error)?.message ?? err)}`, true));
+        },
+      );
+      return;
+    }
     const choice = chooseMime(data, this.trusted);
     if (!choice.mime) {
       el.removeAttribute("data-mime");
