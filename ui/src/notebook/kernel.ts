@@ -446,8 +446,9 @@ export class KernelConnection {
       this.syncPoll();
     }
     if (msg.channel === "iopub") {
+      // The handlers see the idle status too (its date ends a run's timing).
       if (type === "status" && msg.content.execution_state === "idle") p.idle = true;
-      else p.handlers.iopub?.(msg);
+      p.handlers.iopub?.(msg);
     } else if (msg.channel === "stdin") {
       p.handlers.stdin?.(msg);
     } else if (msg.channel === "shell" || msg.channel === "control") {

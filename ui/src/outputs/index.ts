@@ -42,6 +42,10 @@ export interface OutputOptions {
   trusted: boolean;
   /** notebookPath resolves relative links and images in markdown. */
   notebookPath: string;
+  /** prompts: an execute_result gets an "Out[n]:" prompt (class
+   *  q-out-prompt, placed by the page's CSS) just before its output, so the
+   *  prompt is no part of the output's own text. */
+  prompts?: boolean;
 }
 
 type RichOutput = Extract<Output, { output_type: "display_data" | "execute_result" }>;
@@ -82,11 +86,13 @@ export class OutputArea {
   private entries: Entry[] = [];
   private trusted: boolean;
   private readonly notebookPath: string;
+  private readonly prompts: boolean;
   private clearPending = false;
 
   constructor(opts: OutputOptions) {
     this.trusted = !!opts.trusted;
     this.notebookPath = opts.notebookPath || "";
+    this.prompts = !!opts.prompts;
     this.element = document.createElement("div");
     this.element.className = "q-outputs";
   }
@@ -113,7 +119,7 @@ export class OutputArea {
       }
       const e = this.createEntry(o, true);
       this.entries.push(e);
-      frag.append(e.el);
+      this.place(frag, e);
     }
     this.element.append(frag);
     for (const e of this.entries) if (e.kind === "stream") e.view.flush();
@@ -132,7 +138,7 @@ export class OutputArea {
     }
     const e = this.createEntry(output, false);
     this.entries.push(e);
-    this.element.append(e.el);
+    this.place(this.element, e);
     if (e.kind === "stream") e.view.flush();
   }
 
@@ -193,6 +199,24 @@ export class OutputArea {
   }
 
   // ---- internals ---------------------------------------------------------
+
+  /** place appends an entry's element to parent, after its prompt when it has one. */
+  private place(parent: ParentNode, e: Entry): void {
+    if (this.prompts && e.kind === "rich" && e.out.output_type === "execute_result") {
+      const n = e.out.execution_count;
+      const p = document.createElement("div");
+      p.className = "q-out-prompt";
+      p.setAttribute("data-testid", "output-prompt");
+      p.setAttribute("aria-hidden", "true");
+      // "Out" is a word of its own: narrow pages drop it (the prompt column is small).
+      const word = document.createElement("span");
+      word.className = "q-out-word";
+      word.textContent = "Out";
+      p.append(word, `[${typeof n === "number" ? n : " "}]:`);
+      parent.append(p);
+    }
+    parent.append(e.el);
+  }
 
   private reset(): void {
     for (const e of this.entries) forget(e.el);
