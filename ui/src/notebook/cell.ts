@@ -39,6 +39,19 @@ function watchSize(el: Element, c: Cell): void {
   sizes.observe(el);
 }
 
+function placeholder(testid: string, label: string, fn: () => void): HTMLButtonElement {
+  const b = h("button", { type: "button", class: "nb-placeholder", "data-testid": testid, title: label });
+  b.addEventListener("click", fn);
+  return b;
+}
+
+/** labelBar says what a collapse bar does now. */
+function labelBar(bar: HTMLElement, expanded: boolean, label: string): void {
+  bar.setAttribute("aria-expanded", String(expanded));
+  bar.setAttribute("aria-label", label);
+  bar.title = label;
+}
+
 export class Cell {
   readonly el: HTMLElement;
   readonly prompt: HTMLElement;
@@ -51,10 +64,12 @@ export class Cell {
   private stdinBox: HTMLElement | null = null;
   private inCollapser: HTMLButtonElement;
   private outCollapser: HTMLButtonElement;
-  private inPlaceholder: HTMLButtonElement;
-  private outPlaceholder: HTMLButtonElement;
-  private scrollToggle: HTMLButtonElement;
-  private timing: HTMLElement;
+  private outPrompt: HTMLElement;
+  // Made when first needed (most cells never collapse, scroll or get timed).
+  private inPlaceholder: HTMLButtonElement | null = null;
+  private outPlaceholder: HTMLButtonElement | null = null;
+  private scrollToggle: HTMLButtonElement | null = null;
+  private timing: HTMLElement | null = null;
   private gutter: HTMLElement | null = null;
   private tall = false;
   /** numbered: the editor (or the static text) shows line numbers */
@@ -77,23 +92,12 @@ export class Cell {
     this.outCollapser = bar("collapse-output");
     this.inCollapser.addEventListener("click", () => this.setInputCollapsed(!this.inputCollapsed));
     this.outCollapser.addEventListener("click", () => this.setOutputsCollapsed(!this.outputsCollapsed));
-    const placeholder = (testid: string, fn: () => void) => {
-      const b = h("button", { type: "button", class: "nb-placeholder", "data-testid": testid, hidden: "" });
-      b.addEventListener("click", fn);
-      return b;
-    };
-    this.inPlaceholder = placeholder("input-placeholder", () => this.setInputCollapsed(false));
-    this.outPlaceholder = placeholder("output-placeholder", () => this.setOutputsCollapsed(false));
-    this.output.append(this.outPlaceholder);
-    this.scrollToggle = h("button", { type: "button", class: "nb-scroll-toggle", "data-testid": "output-scroll", hidden: "" });
-    this.scrollToggle.addEventListener("click", () => this.setScrolled(!this.scrolled));
-    this.timing = h("div", { class: "nb-timing", "data-testid": "cell-timing", hidden: "" });
+    this.outPrompt = h("div", { class: "nb-prompt nb-out-prompt" });
     this.el = h(
       "div",
       { class: "nb-cell", "data-testid": "cell", "data-cell-type": data.cell_type, tabindex: "-1", role: "group" },
-      h("div", { class: "nb-cell-row" }, this.inCollapser, this.prompt, this.input, this.inPlaceholder),
-      h("div", { class: "nb-output-row" }, this.outCollapser, h("div", { class: "nb-prompt nb-out-prompt" }, this.scrollToggle), this.output),
-      this.timing,
+      h("div", { class: "nb-cell-row" }, this.inCollapser, this.prompt, this.input),
+      h("div", { class: "nb-output-row" }, this.outCollapser, this.outPrompt, this.output),
     );
     this.numbered = host.lineNumbers();
     this.buildInput();
@@ -145,24 +149,38 @@ export class Cell {
     this.el.classList.toggle("nb-input-collapsed", inHidden);
     this.el.classList.toggle("nb-outputs-collapsed", outHidden);
     this.el.classList.toggle("nb-scrolled", scrolled);
-    this.inPlaceholder.hidden = !inHidden;
-    if (inHidden) this.inPlaceholder.textContent = inputSummary(this.data.source);
-    this.inPlaceholder.title = "Show the input";
-    this.inCollapser.setAttribute("aria-expanded", String(!inHidden));
-    this.inCollapser.setAttribute("aria-label", inHidden ? "Show the input" : "Collapse the input");
-    this.inCollapser.title = inHidden ? "Show the input" : "Collapse the input";
-    this.outPlaceholder.hidden = !outHidden;
-    if (outHidden) this.outPlaceholder.textContent = outputsSummary(this.outputCount());
-    this.outPlaceholder.title = "Show the outputs";
-    this.outCollapser.setAttribute("aria-expanded", String(!outHidden));
-    this.outCollapser.setAttribute("aria-label", outHidden ? "Show the outputs" : "Collapse the outputs");
-    this.outCollapser.title = outHidden ? "Show the outputs" : "Collapse the outputs";
-    this.scrollToggle.hidden = outHidden || !(scrolled || this.tall);
-    this.scrollToggle.textContent = scrolled ? "⤢" : "⇕";
-    const scrollLabel = scrolled ? "Show the outputs at full height" : "Scroll the outputs in a box";
-    this.scrollToggle.setAttribute("aria-label", scrollLabel);
-    this.scrollToggle.title = scrollLabel;
-    this.scrollToggle.setAttribute("aria-pressed", String(scrolled));
+    labelBar(this.inCollapser, !inHidden, inHidden ? "Show the input" : "Collapse the input");
+    labelBar(this.outCollapser, !outHidden, outHidden ? "Show the outputs" : "Collapse the outputs");
+    if (inHidden && !this.inPlaceholder) {
+      this.inPlaceholder = placeholder("input-placeholder", "Show the input", () => this.setInputCollapsed(false));
+      this.input.after(this.inPlaceholder);
+    }
+    if (this.inPlaceholder) {
+      this.inPlaceholder.hidden = !inHidden;
+      if (inHidden) this.inPlaceholder.textContent = inputSummary(this.data.source);
+    }
+    if (outHidden && !this.outPlaceholder) {
+      this.outPlaceholder = placeholder("output-placeholder", "Show the outputs", () => this.setOutputsCollapsed(false));
+      this.output.prepend(this.outPlaceholder);
+    }
+    if (this.outPlaceholder) {
+      this.outPlaceholder.hidden = !outHidden;
+      if (outHidden) this.outPlaceholder.textContent = outputsSummary(this.outputCount());
+    }
+    const wantScroll = !outHidden && (scrolled || this.tall);
+    if (wantScroll && !this.scrollToggle) {
+      this.scrollToggle = h("button", { type: "button", class: "nb-scroll-toggle", "data-testid": "output-scroll" });
+      this.scrollToggle.addEventListener("click", () => this.setScrolled(!this.scrolled));
+      this.outPrompt.append(this.scrollToggle);
+    }
+    if (this.scrollToggle) {
+      this.scrollToggle.hidden = !wantScroll;
+      this.scrollToggle.textContent = scrolled ? "⤢" : "⇕";
+      const label = scrolled ? "Show the outputs at full height" : "Scroll the outputs in a box";
+      this.scrollToggle.setAttribute("aria-label", label);
+      this.scrollToggle.title = label;
+      this.scrollToggle.setAttribute("aria-pressed", String(scrolled));
+    }
   }
 
   private outputCount(): number {
@@ -182,6 +200,11 @@ export class Cell {
   /** showTiming shows how long the last run took and when it ended, as its metadata records. */
   showTiming(): void {
     const text = this.type === "code" ? timingText(this.data.metadata, new Date()) : "";
+    if (!text && !this.timing) return;
+    if (!this.timing) {
+      this.timing = h("div", { class: "nb-timing", "data-testid": "cell-timing" });
+      this.el.append(this.timing);
+    }
     this.timing.hidden = !text;
     this.timing.textContent = text;
     const r = text ? runOf(this.data.metadata) : null;
@@ -432,7 +455,7 @@ export class Cell {
   /** showOutputs: an output arrived. */
   showOutputs(): void {
     this.output.hidden = false;
-    if (this.outputsCollapsed) this.outPlaceholder.textContent = outputsSummary(this.outputCount());
+    if (this.outputsCollapsed && this.outPlaceholder) this.outPlaceholder.textContent = outputsSummary(this.outputCount());
   }
 
   // ---- stdin ------------------------------------------------------------------
