@@ -206,6 +206,26 @@ describe("running", () => {
     });
   });
 
+  test("with timing switched off (View menu, kept in localStorage) a run records none and drops the old", async () => {
+    await dumpOnFail(page, "cellview-timing-off", async () => {
+      assert.ok(readNotebook(server.root, "run.ipynb").cells[0].metadata.execution, "the last test left a timing");
+      await page.evaluate(() => localStorage.setItem("quire:record-timing", "0"));
+      await page.reload();
+      await cells(page).first().waitFor();
+      await tid(page, "kernel-status").and(page.locator('[data-state="idle"]')).waitFor({ timeout: T.kernel });
+      await runCell(page, 0, "2+3");
+      await expectText(outputs(page, 0), "5", T.kernel);
+      assert.equal(await cell(page, 0).locator('[data-testid="cell-timing"]').isVisible(), false, "no timing line");
+      await commandMode(page, 0);
+      await save(page);
+      assert.equal("execution" in readNotebook(server.root, "run.ipynb").cells[0].metadata, false);
+      await page.evaluate(() => localStorage.removeItem("quire:record-timing"));
+      await page.reload();
+      await cells(page).first().waitFor();
+      await tid(page, "kernel-status").and(page.locator('[data-state="idle"]')).waitFor({ timeout: T.kernel });
+    });
+  });
+
   test("1+1 shows Out[n]: beside its result, and a print has no Out prompt", async () => {
     await dumpOnFail(page, "cellview-out", async () => {
       await runCell(page, 0, "1+1");
