@@ -33,7 +33,10 @@ const host: CellHost = {
     save: () => false,
   }),
   registerDisplays: () => {},
+  viewChanged: () => viewChanges++,
+  lineNumbers: () => false,
 };
+let viewChanges = 0;
 
 function fixture(sources: string[], types: CellType[] = []): Fixture {
   const el = document.createElement("div");
@@ -198,4 +201,40 @@ domTest("clearing outputs touches code cells only", () => {
   eq(f.list.cells[0].data.execution_count, null, "execution count");
   eq(f.list.cells[0].data.metadata.trusted, true, "a cleared cell is trusted again");
   eq(f.trustUpdates(), 1, "trust is shown again");
+});
+
+domTest("moveRange moves a block of cells to a gap, in the model and the page", () => {
+  const f = fixture(["a", "b", "c", "d"]);
+  eq(f.list.moveRange(2, 2, 0), 0, "cell 3 above cell 1");
+  eq(sources(f), ["c", "a", "b", "d"], "cells");
+  eq(f.list.moveRange(1, 2, 4), 2, "a block to the end");
+  eq(sources(f), ["c", "d", "a", "b"], "cells");
+  eq(f.list.moveRange(1, 2, 3), -1, "a drop onto itself");
+  eq(sources(f), ["c", "d", "a", "b"], "unchanged");
+});
+
+domTest("collapsing writes Jupyter's keys, shows placeholders and marks the notebook changed", () => {
+  const data = newCell("code", "import os\nos.getcwd()", true);
+  data.outputs = [{ output_type: "stream", name: "stdout", text: "/\n" }];
+  data.metadata = { collapsed: true };
+  const c = new Cell(data, host);
+  document.body.append(c.el);
+  const q = (id: string) => c.el.querySelector(`[data-testid="${id}"]`) as HTMLElement;
+  eq(q("output-placeholder").hidden, false, "Notebook 6's collapsed: true is honoured");
+  eq(q("output-placeholder").textContent, "1 output hidden", "output placeholder");
+  eq(q("input-placeholder"), null, "the input shows (its placeholder is made when first needed)");
+  const before = viewChanges;
+  q("collapse-input").click();
+  eq(q("input-placeholder").textContent, "import os …", "input placeholder");
+  eq(c.el.classList.contains("nb-input-collapsed"), true, "the cell hides its source (notebook.css)");
+  eq(data.metadata, { collapsed: true, jupyter: { source_hidden: true } }, "metadata");
+  q("output-placeholder").click();
+  q("input-placeholder").click();
+  eq(data.metadata, {}, "both removed when shown again");
+  eq(viewChanges - before, 3, "each change marks the notebook changed");
+  c.focusEditor("end");
+  c.setInputCollapsed(true);
+  c.focusEditor("end");
+  eq(c.inputCollapsed, false, "editing shows the source");
+  c.el.remove();
 });

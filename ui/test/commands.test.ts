@@ -84,3 +84,14 @@ test("Ctrl-S / Cmd-S save", () => {
   assert.equal(isSaveKey(k("s", { ctrlKey: true, shiftKey: true }), false), false);
   assert.equal(isSaveKey(k("s"), false), false);
 });
+
+test("cell view keys: O, Shift-O, L, Shift-L and the heading levels 1–6", () => {
+  const keys = new CommandKeys();
+  assert.equal(keys.press(k("o"), 0), "toggle-outputs");
+  assert.equal(keys.press(k("O", { shiftKey: true }), 0), "toggle-scroll");
+  assert.equal(keys.press(k("l"), 0), "line-numbers-cell");
+  assert.equal(keys.press(k("L", { shiftKey: true }), 0), "line-numbers-all");
+  for (let n = 1; n <= 6; n++) assert.equal(keys.press(k(String(n)), 0), `heading-${n}`);
+  assert.equal(keys.press(k("7"), 0), null);
+  assert.equal(keys.press(k("0"), 0), PENDING, "0 0 still restarts");
+});

@@ -84,3 +84,14 @@ test("marks leave cells that were dropped alone", () => {
   assert.equal(a.calls, 0, "a dropped (destroyed) cell is not touched");
   assert.equal(a.selected, true);
 });
+
+test("moveTarget: where a dragged block of cells lands", async () => {
+  const { moveTarget } = await import("../src/notebook/celllist");
+  assert.equal(moveTarget(2, 2, 0, 5), 0, "cell 3 above cell 1");
+  assert.equal(moveTarget(0, 0, 5, 5), 4, "the first cell to the end");
+  assert.equal(moveTarget(1, 2, 4, 5), 2, "a block of two before the old cell 4");
+  assert.equal(moveTarget(1, 2, 1, 5), -1, "just above itself: no move");
+  assert.equal(moveTarget(1, 2, 3, 5), -1, "just below itself: no move");
+  assert.equal(moveTarget(1, 2, 2, 5), -1, "inside itself: no move");
+  assert.equal(moveTarget(0, 1, 6, 5), -1, "no gap past the end");
+});

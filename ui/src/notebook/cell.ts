@@ -6,7 +6,11 @@ import { h } from "../dom";
 import { OutputArea, type Output, type WidgetRenderer } from "../outputs/index";
 import { renderMarkdown } from "../markdown";
 import type { CellData } from "./model";
-import { createEditor, highlightInto, languageOf, markdownLanguage, type CellEditor, type EditorHooks } from "./editor";
+import { createEditor, highlightInto, languageOf, markdownLanguage, setLineNumbers, type CellEditor, type EditorHooks } from "./editor";
+import {
+  inputHidden, inputSummary, outputsHidden, outputsScrolled, outputsSummary, setInputHidden, setOutputsHidden, setOutputsScrolled,
+} from "./cellmeta";
+import { runOf, timingText } from "./timing";
 
 export interface CellHost {
   readonly notebookPath: string;
@@ -16,6 +20,38 @@ export interface CellHost {
   registerDisplays(area: OutputArea): void;
   /** widgets draws widget outputs (widgets/host.ts). */
   readonly widgets?: WidgetRenderer;
+  /** viewChanged: the cell's metadata changed (collapsed, scrolled): the notebook has unsaved changes. */
+  viewChanged(cell: Cell): void;
+  /** lineNumbers: new editors show line numbers (the notebook-wide setting). */
+  lineNumbers(): boolean;
+}
+
+/** Outputs taller than this (px) get a toggle that puts them into a scrolled box. */
+const LONG_OUTPUT = 600;
+
+/** One ResizeObserver for every output area: it shows the scroll toggle on long ones. */
+let sizes: ResizeObserver | null = null;
+const sized = new WeakMap<Element, Cell>();
+function watchSize(el: Element, c: Cell): void {
+  if (typeof ResizeObserver === "undefined") return;
+  sizes ??= new ResizeObserver((entries) => {
+    for (const e of entries) sized.get(e.target)?.sizeChanged(e.contentRect.height);
+  });
+  sized.set(el, c);
+  sizes.observe(el);
+}
+
+function placeholder(testid: string, label: string, fn: () => void): HTMLButtonElement {
+  const b = h("button", { type: "button", class: "nb-placeholder", "data-testid": testid, title: label });
+  b.addEventListener("click", fn);
+  return b;
+}
+
+/** labelBar says what a collapse bar does now. */
+function labelBar(bar: HTMLElement, expanded: boolean, label: string): void {
+  bar.setAttribute("aria-expanded", String(expanded));
+  bar.setAttribute("aria-label", label);
+  bar.title = label;
 }
 
 export class Cell {
@@ -28,6 +64,18 @@ export class Cell {
   private pre: HTMLElement | null = null;
   private md: HTMLElement | null = null;
   private stdinBox: HTMLElement | null = null;
+  private inCollapser: HTMLButtonElement;
+  private outCollapser: HTMLButtonElement;
+  private outPrompt: HTMLElement;
+  // Made when first needed (most cells never collapse, scroll or get timed).
+  private inPlaceholder: HTMLButtonElement | null = null;
+  private outPlaceholder: HTMLButtonElement | null = null;
+  private scrollToggle: HTMLButtonElement | null = null;
+  private timing: HTMLElement | null = null;
+  private gutter: HTMLElement | null = null;
+  private tall = false;
+  /** numbered: the editor (or the static text) shows line numbers */
+  numbered: boolean;
   /** markdown: showing the rendered form (else the editor) */
   rendered = true;
   running = false;
@@ -41,15 +89,154 @@ export class Cell {
     this.prompt = h("div", { class: "nb-prompt", "data-testid": "cell-prompt", "aria-hidden": "false" });
     this.input = h("div", { class: "nb-input", "data-testid": "cell-input" });
     this.output = h("div", { class: "nb-output", "data-testid": "cell-output" });
+    const bar = (testid: string) => h("button", { type: "button", class: "nb-collapser", "data-testid": testid, tabindex: "-1" });
+    this.inCollapser = bar("collapse-input");
+    this.outCollapser = bar("collapse-output");
+    this.inCollapser.addEventListener("click", () => this.setInputCollapsed(!this.inputCollapsed));
+    this.outCollapser.addEventListener("click", () => this.setOutputsCollapsed(!this.outputsCollapsed));
+    this.outPrompt = h("div", { class: "nb-prompt nb-out-prompt" });
     this.el = h(
       "div",
       { class: "nb-cell", "data-testid": "cell", "data-cell-type": data.cell_type, tabindex: "-1", role: "group" },
-      h("div", { class: "nb-cell-row" }, this.prompt, this.input),
-      h("div", { class: "nb-output-row" }, h("div", { class: "nb-prompt nb-out-prompt", "aria-hidden": "true" }), this.output),
+      h("div", { class: "nb-cell-row" }, this.inCollapser, this.prompt, this.input),
+      h("div", { class: "nb-output-row" }, this.outCollapser, this.outPrompt, this.output),
     );
+    this.numbered = host.lineNumbers();
     this.buildInput();
     this.updatePrompt();
     this.output.hidden = data.cell_type !== "code" || data.outputs.length === 0;
+    this.showCollapsed();
+    this.showTiming();
+  }
+
+  // ---- collapsed inputs and outputs, scrolled outputs (cellmeta.ts) ----------
+
+  get inputCollapsed(): boolean {
+    return inputHidden(this.data.metadata);
+  }
+
+  get outputsCollapsed(): boolean {
+    return this.type === "code" && outputsHidden(this.data.metadata);
+  }
+
+  get scrolled(): boolean {
+    return this.type === "code" && outputsScrolled(this.data.metadata);
+  }
+
+  /** setInputCollapsed hides the source behind a one-line placeholder, or shows it again. */
+  setInputCollapsed(on: boolean): void {
+    if (setInputHidden(this.data.metadata, on)) this.host.viewChanged(this);
+    this.showCollapsed();
+  }
+
+  /** setOutputsCollapsed hides the outputs behind an "n outputs hidden" strip, or shows them again. */
+  setOutputsCollapsed(on: boolean): void {
+    if (this.type !== "code") return;
+    if (setOutputsHidden(this.data.metadata, on)) this.host.viewChanged(this);
+    this.showCollapsed();
+  }
+
+  /** setScrolled puts the outputs into a scrolled box, or back to their full height. */
+  setScrolled(on: boolean): void {
+    if (this.type !== "code") return;
+    if (setOutputsScrolled(this.data.metadata, on)) this.host.viewChanged(this);
+    this.showCollapsed();
+  }
+
+  /** showCollapsed makes the page show what the metadata says. */
+  private showCollapsed(): void {
+    const inHidden = this.inputCollapsed;
+    const outHidden = this.outputsCollapsed;
+    const scrolled = this.scrolled;
+    this.el.classList.toggle("nb-input-collapsed", inHidden);
+    this.el.classList.toggle("nb-outputs-collapsed", outHidden);
+    this.el.classList.toggle("nb-scrolled", scrolled);
+    labelBar(this.inCollapser, !inHidden, inHidden ? "Show the input" : "Collapse the input");
+    labelBar(this.outCollapser, !outHidden, outHidden ? "Show the outputs" : "Collapse the outputs");
+    if (inHidden && !this.inPlaceholder) {
+      this.inPlaceholder = placeholder("input-placeholder", "Show the input", () => this.setInputCollapsed(false));
+      this.input.after(this.inPlaceholder);
+    }
+    if (this.inPlaceholder) {
+      this.inPlaceholder.hidden = !inHidden;
+      if (inHidden) this.inPlaceholder.textContent = inputSummary(this.data.source);
+    }
+    if (outHidden && !this.outPlaceholder) {
+      this.outPlaceholder = placeholder("output-placeholder", "Show the outputs", () => this.setOutputsCollapsed(false));
+      this.output.prepend(this.outPlaceholder);
+    }
+    if (this.outPlaceholder) {
+      this.outPlaceholder.hidden = !outHidden;
+      if (outHidden) this.outPlaceholder.textContent = outputsSummary(this.outputCount());
+    }
+    const wantScroll = !outHidden && (scrolled || this.tall);
+    if (wantScroll && !this.scrollToggle) {
+      this.scrollToggle = h("button", { type: "button", class: "nb-scroll-toggle", "data-testid": "output-scroll" });
+      this.scrollToggle.addEventListener("click", () => this.setScrolled(!this.scrolled));
+      this.outPrompt.append(this.scrollToggle);
+    }
+    if (this.scrollToggle) {
+      this.scrollToggle.hidden = !wantScroll;
+      this.scrollToggle.textContent = scrolled ? "⤢" : "⇕";
+      const label = scrolled ? "Show the outputs at full height" : "Scroll the outputs in a box";
+      this.scrollToggle.setAttribute("aria-label", label);
+      this.scrollToggle.title = label;
+      this.scrollToggle.setAttribute("aria-pressed", String(scrolled));
+    }
+  }
+
+  private outputCount(): number {
+    return this.area ? this.area.length : this.data.outputs.length;
+  }
+
+  /** sizeChanged: the output area is now height px tall (the scroll toggle shows on long outputs). */
+  sizeChanged(height: number): void {
+    const tall = height > LONG_OUTPUT;
+    if (tall === this.tall) return;
+    this.tall = tall;
+    this.showCollapsed();
+  }
+
+  // ---- execution timing (timing.ts) -------------------------------------------
+
+  /** showTiming shows how long the last run took and when it ended, as its metadata records. */
+  showTiming(): void {
+    const text = this.type === "code" ? timingText(this.data.metadata, new Date()) : "";
+    if (!text && !this.timing) return;
+    if (!this.timing) {
+      this.timing = h("div", { class: "nb-timing", "data-testid": "cell-timing" });
+      this.el.append(this.timing);
+    }
+    this.timing.hidden = !text;
+    this.timing.textContent = text;
+    const r = text ? runOf(this.data.metadata) : null;
+    this.timing.title = r ? `Ran from ${new Date(r.start).toLocaleString()} to ${new Date(r.end).toLocaleString()}` : "";
+  }
+
+  // ---- line numbers --------------------------------------------------------------
+
+  /** setLineNumbers shows or hides line numbers in this cell's editor (or static text). */
+  setLineNumbers(on: boolean): void {
+    this.numbered = on;
+    if (this.editor) setLineNumbers(this.editor, on);
+    else this.showGutter();
+  }
+
+  /** showGutter numbers the static text's lines (cells without an editor yet). */
+  private showGutter(): void {
+    if (!this.pre || !this.numbered) {
+      this.gutter?.remove();
+      this.gutter = null;
+      this.input.classList.remove("nb-numbered");
+      return;
+    }
+    if (!this.gutter) {
+      this.gutter = h("pre", { class: "nb-gutter", "aria-hidden": "true" });
+      this.input.prepend(this.gutter);
+      this.input.classList.add("nb-numbered");
+    }
+    const n = this.data.source.split("\n").length;
+    this.gutter.textContent = Array.from({ length: n }, (_, i) => String(i + 1)).join("\n");
   }
 
   /** onSource: t is the cell's source (static text or editor). */
@@ -80,6 +267,7 @@ export class Cell {
       this.pre = h("pre", { class: "nb-static" });
       this.pre.textContent = this.data.source.endsWith("\n") ? this.data.source + " " : this.data.source || " ";
       this.input.replaceChildren(this.pre);
+      this.showGutter();
     }
   }
 
@@ -104,10 +292,11 @@ export class Cell {
 
   ensureArea(): OutputArea {
     if (!this.area) {
-      const area = new OutputArea({ trusted: this.trusted, notebookPath: this.host.notebookPath, widgets: this.host.widgets });
+      const area = new OutputArea({ trusted: this.trusted, notebookPath: this.host.notebookPath, prompts: true, widgets: this.host.widgets });
       area.setOutputs(this.data.outputs);
       this.output.prepend(area.element);
       this.area = area;
+      watchSize(area.element, this);
       this.host.registerDisplays(area);
     }
     return this.area;
@@ -124,12 +313,14 @@ export class Cell {
     const lang = this.type === "code" ? this.host.codeLanguage() : this.type === "markdown" ? markdownLanguage : [];
     const label = this.type === "code" ? "Code cell source" : this.type === "markdown" ? "Markdown cell source" : "Raw cell source";
     const host = h("div", { class: "nb-editor" });
-    this.editor = createEditor(host, this.data.source, lang, this.type !== "code", label, this.host.editorHooks(this));
+    this.editor = createEditor(host, this.data.source, lang, this.type !== "code", label, this.host.editorHooks(this), this.numbered);
     if (this.type === "markdown") {
       host.hidden = this.rendered;
       this.input.appendChild(host);
     } else {
       this.input.replaceChildren(host);
+      this.input.classList.remove("nb-numbered");
+      this.gutter = null;
       this.pre = null;
     }
     return this.editor;
@@ -150,7 +341,9 @@ export class Cell {
     } else if (this.pre) {
       this.pre.textContent = text || " ";
       if (this.hydrated) this.highlightStatic();
+      this.showGutter();
     }
+    if (this.inputCollapsed) this.showCollapsed();
     if (this.type === "markdown" && this.rendered) this.renderMd();
   }
 
@@ -160,6 +353,8 @@ export class Cell {
   }
 
   focusEditor(where: "start" | "end" | "keep" = "keep", coords?: { x: number; y: number }): void {
+    // Editing needs the source in sight.
+    if (this.inputCollapsed) this.setInputCollapsed(false);
     if (this.type === "markdown" && this.rendered) this.unrender();
     const ed = this.ensureEditor();
     const v = ed.view;
@@ -256,10 +451,13 @@ export class Cell {
     this.area?.clear(false);
     this.removeStdin();
     this.output.hidden = true;
+    if (this.outputsCollapsed) this.showCollapsed();
   }
 
+  /** showOutputs: an output arrived. */
   showOutputs(): void {
     this.output.hidden = false;
+    if (this.outputsCollapsed && this.outPlaceholder) this.outPlaceholder.textContent = outputsSummary(this.outputCount());
   }
 
   // ---- stdin ------------------------------------------------------------------

@@ -20,6 +20,15 @@ function cancelIdle(id: number): void {
   else clearTimeout(id);
 }
 
+/** moveTarget is where cells lo…hi of n start after moving them to gap
+ *  (0…n, the place between cells, counted before the move); -1 when that
+ *  leaves them where they are. */
+export function moveTarget(lo: number, hi: number, gap: number, n: number): number {
+  if (lo < 0 || hi < lo || hi >= n || gap < 0 || gap > n) return -1;
+  if (gap >= lo && gap <= hi + 1) return -1;
+  return gap > hi ? gap - (hi - lo + 1) : gap;
+}
+
 export class CellList {
   private all: Cell[] = [];
   private byEl = new WeakMap<Element, Cell>();
@@ -182,6 +191,22 @@ export class CellList {
       this.renumber(lo);
     }
     return true;
+  }
+
+  /** moveRange moves cells lo…hi to gap (0…length: before the cell at gap,
+   *  or to the end) and returns their new first index; -1 when they stay. */
+  moveRange(lo: number, hi: number, gap: number): number {
+    const at = moveTarget(lo, hi, gap, this.all.length);
+    if (at < 0) return -1;
+    this.attachAll();
+    const block = this.all.splice(lo, hi - lo + 1);
+    const before = this.all[at]?.el ?? null;
+    const frag = document.createDocumentFragment();
+    for (const c of block) frag.appendChild(c.el);
+    this.el.insertBefore(frag, before);
+    this.all.splice(at, 0, ...block);
+    this.renumber(Math.min(lo, at));
+    return at;
   }
 
   /** replace puts a cell made of data in old's place and destroys old. */

@@ -26,7 +26,12 @@ export type Command =
   | "save"
   | "shortcuts"
   | "interrupt"
-  | "restart";
+  | "restart"
+  | "toggle-outputs"
+  | "toggle-scroll"
+  | "line-numbers-cell"
+  | "line-numbers-all"
+  | `heading-${1 | 2 | 3 | 4 | 5 | 6}`;
 
 /** KeyPress is what a keymap reads of a KeyboardEvent. */
 export interface KeyPress {
@@ -70,6 +75,14 @@ const single = new Map<string, Command>([
   ["r", "to-raw"],
   ["s", "save"],
   ["h", "shortcuts"],
+  ["o", "toggle-outputs"],
+  ["l", "line-numbers-cell"],
+  ["1", "heading-1"],
+  ["2", "heading-2"],
+  ["3", "heading-3"],
+  ["4", "heading-4"],
+  ["5", "heading-5"],
+  ["6", "heading-6"],
 ]);
 
 const double = new Map<string, Command>([
@@ -113,6 +126,8 @@ export class CommandKeys {
     if (ev.shiftKey) {
       if (key === "V") return "paste-above";
       if (key === "M") return "merge";
+      if (key === "O") return "toggle-scroll";
+      if (key === "L") return "line-numbers-all";
       return null;
     }
     const twice = double.get(key);

@@ -1,7 +1,7 @@
 // CodeMirror 6 for notebook cells: one EditorView per cell, created only
 // when a cell needs it. Languages other than Python and Markdown load lazily.
 import { EditorState, Compartment, Prec, type Extension } from "@codemirror/state";
-import { EditorView, keymap } from "@codemirror/view";
+import { EditorView, keymap, lineNumbers } from "@codemirror/view";
 import { defaultKeymap, history, historyKeymap, indentWithTab } from "@codemirror/commands";
 import {
   bracketMatching,
@@ -104,6 +104,9 @@ const theme = EditorView.theme({
   ".cm-selectionMatch": { backgroundColor: "var(--cm-match)" },
   ".cm-panels": { backgroundColor: "var(--bg-alt)", color: "var(--fg)" },
   ".cm-searchMatch": { backgroundColor: "var(--cm-match)" },
+  // Matches the static gutter of cells without an editor (notebook.css .nb-gutter).
+  ".cm-gutters": { backgroundColor: "var(--code-bg)", color: "var(--fg-muted)", borderRight: "1px solid var(--border)" },
+  ".cm-lineNumbers .cm-gutterElement": { padding: "0 6px 0 8px", minWidth: "3ch" },
 });
 
 // ---- languages -------------------------------------------------------------
@@ -123,6 +126,13 @@ export const markdownLanguage: Extension = markdown();
 export interface CellEditor {
   view: EditorView;
   language: Compartment;
+  /** gutter holds the line numbers, when shown (setLineNumbers) */
+  gutter: Compartment;
+}
+
+/** setLineNumbers shows or hides an editor's line numbers. */
+export function setLineNumbers(ed: CellEditor, on: boolean): void {
+  ed.view.dispatch({ effects: ed.gutter.reconfigure(on ? lineNumbers() : []) });
 }
 
 function atFirstVisualLine(view: EditorView): boolean {
@@ -144,8 +154,17 @@ function atLastVisualLine(view: EditorView): boolean {
   return !a || !b || Math.abs(a.top - b.top) < 2;
 }
 
-export function createEditor(parent: HTMLElement, text: string, language: Extension, wrap: boolean, label: string, hooks: EditorHooks): CellEditor {
+export function createEditor(
+  parent: HTMLElement,
+  text: string,
+  language: Extension,
+  wrap: boolean,
+  label: string,
+  hooks: EditorHooks,
+  numbered = false,
+): CellEditor {
   const lang = new Compartment();
+  const gutter = new Compartment();
   const cellKeys = Prec.highest(
     keymap.of([
       { key: "Shift-Enter", run: () => hooks.shiftEnter() },
@@ -173,6 +192,7 @@ export function createEditor(parent: HTMLElement, text: string, language: Extens
     keymap.of([...closeBracketsKeymap, ...defaultKeymap, ...searchKeymap, ...historyKeymap, indentWithTab]),
     theme,
     lang.of(language),
+    gutter.of(numbered ? lineNumbers() : []),
     EditorView.contentAttributes.of({ "aria-label": label, spellcheck: "false", autocorrect: "off", autocapitalize: "off" }),
     EditorView.updateListener.of((u) => {
       if (u.docChanged) hooks.change(u.state.doc.toString());
@@ -181,5 +201,5 @@ export function createEditor(parent: HTMLElement, text: string, language: Extens
   ];
   if (wrap) exts.push(EditorView.lineWrapping);
   const view = new EditorView({ parent, state: EditorState.create({ doc: text, extensions: exts }) });
-  return { view, language: lang };
+  return { view, language: lang, gutter };
 }

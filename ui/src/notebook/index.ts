@@ -18,8 +18,10 @@ import { mountShell, type Shell } from "../shell";
 import type { OutputArea } from "../outputs/index";
 import type { Cell, CellHost } from "./cell";
 import type { Pager } from "./pager";
+import { CellDrag } from "./celldrag";
 import { CellEdits } from "./celledits";
 import { CellList } from "./celllist";
+import { CELL_VIEW_KEYS, CellView } from "./cellview";
 import { restoreClipboard } from "./clipboard";
 import { renderPreview } from "./preview";
 import { CommandKeys, PENDING, isSaveKey, keyIsForNotebook, type Command } from "./commands";
@@ -70,6 +72,7 @@ class NotebookView implements CellHost {
   private runner: CellRunner;
   private trust: TrustControl;
   private pagerView: Pager | null = null;
+  private cellView: CellView;
   /** commands is every action of the page (registry.ts): the menu bar, the palette and the keyboard help read it. */
   readonly commands = new CommandRegistry();
   /** widgets: ipywidgets on this page (the libraries load only when a widget shows up) */
@@ -164,6 +167,14 @@ class NotebookView implements CellHost {
       changed: () => this.saves.changed(),
       updateTrust: () => this.trust.update(),
     });
+    this.cellView = new CellView({
+      cells: () => this.list.cells,
+      selected: () => this.sel.selected(),
+      setType: (t) => this.edits.setType(t),
+      changed: () => this.saves.changed(),
+    });
+    this.cellView.register(this.commands);
+    new CellDrag(this.list, this.sel, { moved: () => this.saves.changed() });
     this.runner = new CellRunner({
       notebookPath: () => this.notebookPath,
       cells: () => this.list.cells,
@@ -179,6 +190,7 @@ class NotebookView implements CellHost {
       setNextInput: (cell, text, replace) => this.setNextInput(cell, text, replace),
       askExit: (keep) => void this.kernel.exitRequested(keep),
       capture: (msg) => this.widgets.capture(String(msg.parent_header?.msg_id ?? ""), msg),
+      recordTiming: () => this.cellView.recordTiming,
     });
 
     this.shell.main.classList.add("nb-main");
@@ -416,6 +428,14 @@ class NotebookView implements CellHost {
     this.runner.registerDisplays(area);
   }
 
+  viewChanged(): void {
+    this.saves.changed();
+  }
+
+  lineNumbers(): boolean {
+    return this.cellView.lineNumbers;
+  }
+
   editorHooks(cell: Cell): EditorHooks {
     return {
       change: (text) => {
@@ -528,6 +548,8 @@ class NotebookView implements CellHost {
 
   /** command does what a command-mode shortcut means. */
   private command(cmd: Command): void {
+    const viewId = CELL_VIEW_KEYS[cmd];
+    if (viewId) return void this.commands.run(viewId);
     const s = this.sel;
     const e = this.edits;
     switch (cmd) {

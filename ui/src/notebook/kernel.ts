@@ -39,8 +39,6 @@ export interface RequestHandlers {
   iopub?(msg: KernelMessage): void;
   stdin?(msg: KernelMessage): void;
   reply?(msg: KernelMessage): void;
-  /** idle: the kernel's idle status for the request (it is done with it) */
-  idle?(msg: KernelMessage): void;
   /** noReply: the request has no reply (comm messages): it is settled by its idle status alone */
   noReply?: boolean;
 }
@@ -476,10 +474,9 @@ export class KernelConnection {
       this.syncPoll();
     }
     if (msg.channel === "iopub") {
-      if (type === "status" && msg.content.execution_state === "idle") {
-        p.idle = true;
-        p.handlers.idle?.(msg);
-      } else p.handlers.iopub?.(msg);
+      // The handlers see the idle status too (its date ends a run's timing).
+      if (type === "status" && msg.content.execution_state === "idle") p.idle = true;
+      p.handlers.iopub?.(msg);
     } else if (msg.channel === "stdin") {
       p.handlers.stdin?.(msg);
     } else if (msg.channel === "shell" || msg.channel === "control") {

@@ -7,6 +7,7 @@ import { h } from "../dom";
 import { stripAnsi } from "../outputs/ansi";
 import type { Output } from "../outputs/index";
 import type { CellData } from "./model";
+import { inputHidden, inputSummary, outputsHidden, outputsSummary } from "./cellmeta";
 
 /** Cells previewed: about a screenful and more; the real list follows soon. */
 const PREVIEW_CELLS = 40;
@@ -35,8 +36,10 @@ export function renderPreview(el: HTMLElement, cells: readonly CellData[]): void
   const frag = document.createDocumentFragment();
   for (const d of cells.slice(0, PREVIEW_CELLS)) {
     const prompt = d.cell_type === "code" ? `[${d.execution_count ?? " "}]:` : "";
-    const input =
-      d.cell_type === "markdown"
+    // Collapsed parts show collapsed here too, so nothing jumps when the real cells come.
+    const input = inputHidden(d.metadata)
+      ? h("div", { class: "nb-placeholder", text: inputSummary(d.source) })
+      : d.cell_type === "markdown"
         ? h("div", { class: "nb-md", text: d.source })
         : h("pre", { class: "nb-static", text: d.source.endsWith("\n") ? d.source + " " : d.source || " " });
     const cell = h(
@@ -45,7 +48,10 @@ export function renderPreview(el: HTMLElement, cells: readonly CellData[]): void
       h("div", { class: "nb-cell-row" }, h("div", { class: "nb-prompt", text: prompt }), h("div", { class: "nb-input" }, input)),
     );
     const texts = d.cell_type === "code" ? d.outputs.map(outputText).filter((t): t is string => t !== null && t !== "") : [];
-    if (texts.length) {
+    if (d.cell_type === "code" && d.outputs.length && outputsHidden(d.metadata)) {
+      const out = h("div", { class: "nb-output" }, h("div", { class: "nb-placeholder", text: outputsSummary(d.outputs.length) }));
+      cell.append(h("div", { class: "nb-output-row" }, h("div", { class: "nb-prompt nb-out-prompt" }), out));
+    } else if (texts.length) {
       const out = h("div", { class: "nb-output" });
       for (const t of texts) out.append(h("pre", { class: "q-text nb-preview-output", text: t }));
       cell.append(h("div", { class: "nb-output-row" }, h("div", { class: "nb-prompt nb-out-prompt" }), out));

@@ -8,6 +8,7 @@ import type { Cell } from "./cell";
 import type { KernelConnection, KernelMessage, RequestHandlers } from "./kernel";
 import type { Json } from "./model";
 import { forgetRuns, lookupRun, rememberRun } from "./runstore";
+import { recordTiming } from "./timing";
 
 /** A RunBatch is the cells one run command queued: an error stops the rest. */
 interface RunBatch {
@@ -37,6 +38,8 @@ export interface RunnerHost {
   setNextInput(cell: Cell, text: string, replace: boolean): void;
   /** askExit: the code asked the kernel to exit (keepKernel: but to keep it running). */
   askExit(keepKernel: boolean): void;
+  /** recordTiming: runs record their messages' dates in metadata.execution (timing.ts). */
+  recordTiming(): boolean;
 }
 
 /** cellKey names a cell for a run remembered across page loads. */
@@ -109,6 +112,9 @@ export class CellRunner {
       notify(errText(e) + " The cell was not run.", "error");
       return false;
     }
+    // A run's timing starts afresh; without recording, an old one goes (it would be stale).
+    delete cell.data.metadata.execution;
+    cell.showTiming();
     rememberRun(k.kernelId, msgId, this.host.notebookPath(), cellKey(cell));
     batch.ids.set(cell, msgId);
     this.runIds.set(cell, msgId);
@@ -150,6 +156,11 @@ export class CellRunner {
     if (this.host.capture?.(msg)) return;
     const c = msg.content;
     const type = msg.header.msg_type;
+    const current = this.runIds.get(cell) === msg.parent_header.msg_id;
+    if (current && this.host.recordTiming() && recordTiming(cell.data.metadata, msg) && type === "status") {
+      cell.showTiming();
+      this.host.changed();
+    }
     let out: Output | null = null;
     switch (type) {
       case "execute_input":
@@ -221,6 +232,7 @@ export class CellRunner {
     if (msg.header.msg_type !== "execute_reply") return;
     const c = msg.content;
     const mine = this.runIds.get(cell) === msgId;
+    if (mine && this.host.recordTiming() && recordTiming(cell.data.metadata, msg)) cell.showTiming();
     if (mine) {
       if (typeof c.execution_count === "number") cell.data.execution_count = c.execution_count;
       cell.setRunning(false);

@@ -44,6 +44,10 @@ export interface OutputOptions {
   notebookPath: string;
   /** widgets draws widget views (application/vnd.jupyter.widget-view+json); without it they show their text fallback. */
   widgets?: WidgetRenderer;
+  /** prompts: an execute_result gets an "Out[n]:" prompt (class
+   *  q-out-prompt, placed by the page's CSS) just before its output, so the
+   *  prompt is no part of the output's own text. */
+  prompts?: boolean;
 }
 
 /** A WidgetRenderer draws the view of a widget model into el; false when
@@ -93,12 +97,14 @@ export class OutputArea {
   private trusted: boolean;
   private readonly notebookPath: string;
   private readonly widgets: WidgetRenderer | undefined;
+  private readonly prompts: boolean;
   private clearPending = false;
 
   constructor(opts: OutputOptions) {
     this.trusted = !!opts.trusted;
     this.notebookPath = opts.notebookPath || "";
     this.widgets = opts.widgets;
+    this.prompts = !!opts.prompts;
     this.element = document.createElement("div");
     this.element.className = "q-outputs";
   }
@@ -125,7 +131,7 @@ export class OutputArea {
       }
       const e = this.createEntry(o, true);
       this.entries.push(e);
-      frag.append(e.el);
+      this.place(frag, e);
     }
     this.element.append(frag);
     for (const e of this.entries) if (e.kind === "stream") e.view.flush();
@@ -144,7 +150,7 @@ export class OutputArea {
     }
     const e = this.createEntry(output, false);
     this.entries.push(e);
-    this.element.append(e.el);
+    this.place(this.element, e);
     if (e.kind === "stream") e.view.flush();
   }
 
@@ -205,6 +211,24 @@ export class OutputArea {
   }
 
   // ---- internals ---------------------------------------------------------
+
+  /** place appends an entry's element to parent, after its prompt when it has one. */
+  private place(parent: ParentNode, e: Entry): void {
+    if (this.prompts && e.kind === "rich" && e.out.output_type === "execute_result") {
+      const n = e.out.execution_count;
+      const p = document.createElement("div");
+      p.className = "q-out-prompt";
+      p.setAttribute("data-testid", "output-prompt");
+      p.setAttribute("aria-hidden", "true");
+      // "Out" is a word of its own: narrow pages drop it (the prompt column is small).
+      const word = document.createElement("span");
+      word.className = "q-out-word";
+      word.textContent = "Out";
+      p.append(word, `[${typeof n === "number" ? n : " "}]:`);
+      parent.append(p);
+    }
+    parent.append(e.el);
+  }
 
   private reset(): void {
     for (const e of this.entries) forget(e.el);

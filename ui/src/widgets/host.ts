@@ -17,7 +17,7 @@ export interface CommSender {
   send(
     msgType: "comm_open" | "comm_msg" | "comm_close" | "comm_info_request",
     content: Record<string, unknown>,
-    handlers: { iopub?(msg: KernelMessage): void; idle?(msg: KernelMessage): void; reply?(msg: KernelMessage): void; noReply?: boolean },
+    handlers: { iopub?(msg: KernelMessage): void; reply?(msg: KernelMessage): void; noReply?: boolean },
     metadata?: Record<string, unknown>,
     buffers?: (ArrayBuffer | ArrayBufferView)[],
   ): string;

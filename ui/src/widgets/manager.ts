@@ -52,7 +52,6 @@ class Comm implements IClassicComm {
           else if (t === "clear_output") callbacks?.iopub?.clear_output?.(msg as never);
           else callbacks?.iopub?.output?.(msg as never);
         },
-        idle: (msg) => callbacks?.iopub?.status?.(msg as never),
       },
       metadata as Record<string, unknown> | undefined,
       buffers as (ArrayBuffer | ArrayBufferView)[] | undefined,
