@@ -26,7 +26,8 @@ export type Command =
   | "save"
   | "shortcuts"
   | "interrupt"
-  | "restart";
+  | "restart"
+  | "find-replace";
 
 /** KeyPress is what a keymap reads of a KeyboardEvent. */
 export interface KeyPress {
@@ -70,6 +71,7 @@ const single = new Map<string, Command>([
   ["r", "to-raw"],
   ["s", "save"],
   ["h", "shortcuts"],
+  ["f", "find-replace"],
 ]);
 
 const double = new Map<string, Command>([
