@@ -15,8 +15,7 @@ import { StateEffect, StateField, type Range as CmRange } from "@codemirror/stat
 import { Decoration, EditorView, type DecorationSet } from "@codemirror/view";
 import { h } from "../dom";
 import type { Cell } from "./cell";
-import type { NavHost } from "./nav";
-import { isMac } from "./shortcuts";
+import { isMac, type NavHost } from "./nav";
 import { reveal, topInset, type Box } from "./reveal";
 import { applyEdits, compile, findAll, outputText, replaceAllEdits, replacementAt, type Edit, type FindOptions, type Span } from "./search";
 

@@ -7,6 +7,10 @@ import type { CellList } from "./celllist";
 import type { CommandRegistry } from "./registry";
 import type { Selection } from "./selection";
 import { isMac } from "./shortcuts";
+
+// The panels take isMac from here: imported from shortcuts.ts by a lazy
+// chunk, it became a chunk of its own that the page loaded before the cells.
+export { isMac };
 import type { FindBar } from "./find";
 import type { Toc } from "./toc";
 
