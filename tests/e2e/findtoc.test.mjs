@@ -301,6 +301,18 @@ describe("find and replace", () => {
       assert.equal(src(1), "gadget = 1\nprint('made')");
       assert.equal(src(120), "total = gadget * 2\nTotal = total");
       assert.equal([].concat(nb.cells[1].outputs[0].text).join(""), "widget made\n", "outputs are never replaced");
+      // Replace all is one step to undo, in cells with an editor and without.
+      await query("gadget");
+      await poll(async () => /of 3$/.test(await count()), "three gadgets");
+      await tid(page, "replace-input").fill("thing");
+      await tid(page, "replace-all").click();
+      await expectText(tid(page, "find-status"), "Replaced 3 matches in 3 cells.");
+      await expectText(cell(page, 0).locator('[data-testid="markdown"]'), "The thing count");
+      await tid(page, "find-undo").click();
+      await expectText(tid(page, "find-status"), "Replace all undone.");
+      await poll(async () => /of 3$/.test(await count()), "the three gadgets are back");
+      await expectText(cell(page, 0).locator('[data-testid="markdown"]'), "The gadget count");
+      assert.equal(await tid(page, "find-undo").isVisible(), false);
     });
   });
 

@@ -101,6 +101,10 @@ export class FindBar {
   private count: HTMLElement;
   private error: HTMLElement;
   private status: HTMLElement;
+  private statusText: HTMLElement;
+  private undoBtn: HTMLButtonElement;
+  /** undoable: what the last replace all changed, while it can still be undone. */
+  private undoable: { cell: Cell; before: string; after: string }[] = [];
   private prevBtn: HTMLButtonElement;
   private nextBtn: HTMLButtonElement;
   private replaceBtn: HTMLButtonElement;
@@ -149,7 +153,9 @@ export class FindBar {
     this.toggleReplace.setAttribute("aria-expanded", "false");
     this.error = h("div", { class: "nb-find-error", "data-testid": "find-error", role: "alert" });
     this.error.hidden = true;
-    this.status = h("div", { class: "nb-find-status", "data-testid": "find-status", role: "status" });
+    this.statusText = h("span", { "data-testid": "find-status" });
+    this.undoBtn = btn("find-undo", "Undo the replace all", "Undo", () => this.undoAll(), "nb-find-link");
+    this.status = h("div", { class: "nb-find-status", role: "status" }, this.statusText, " ", this.undoBtn);
     this.status.hidden = true;
     this.replaceRow = h("div", { class: "nb-find-row" }, this.replaceInput, this.replaceBtn, this.replaceAllBtn);
     this.replaceRow.hidden = true;
@@ -287,7 +293,7 @@ export class FindBar {
 
   /** search compiles the query and counts; typing moves to the first match from the active cell on. */
   private search(reveal: boolean): void {
-    this.status.hidden = true;
+    this.hideStatus();
     const c = compile(this.opts);
     this.input.toggleAttribute("aria-invalid", !!c?.error);
     this.error.hidden = !c?.error;
@@ -344,7 +350,7 @@ export class FindBar {
   step(dir: 1 | -1): void {
     const n = this.matches.length;
     if (n === 0) return;
-    this.status.hidden = true;
+    this.hideStatus();
     this.current = this.current < 0 ? 0 : (this.current + dir + n) % n;
     this.showCount();
     this.goTo(this.current, true);
@@ -425,21 +431,55 @@ export class FindBar {
     const re = this.re;
     if (!re) return;
     let count = 0;
-    let cells = 0;
+    const done: { cell: Cell; before: string; after: string }[] = [];
     for (const cell of this.host.list.cells) {
       const edits = replaceAllEdits(cell.data.source, re, this.replaceInput.value, this.opts.regex);
       if (edits.length === 0) continue;
+      const before = cell.data.source;
       this.apply(cell, edits);
+      done.push({ cell, before, after: cell.data.source });
       count += edits.length;
-      cells++;
     }
+    const cells = done.length;
     const where = this.whereCurrent();
     this.recount(where);
     const left = this.matches.filter((m) => m.inOutput).length;
-    this.status.textContent =
+    this.statusText.textContent =
       (count === 0 ? "Nothing to replace in cell sources." : `Replaced ${count} ${count === 1 ? "match" : "matches"} in ${cells} ${cells === 1 ? "cell" : "cells"}.`) +
       (left ? ` ${left} in outputs ${left === 1 ? "was" : "were"} left as ${left === 1 ? "it is" : "they are"}.` : "");
     this.status.hidden = false;
+    this.undoable = done;
+    this.undoBtn.hidden = done.length === 0;
+  }
+
+  /**
+   * undoAll puts back what the last replace all changed, in one step (the
+   * page has no undo across cells; an editor's own undo covers only its
+   * cell). A cell edited since keeps its text.
+   */
+  private undoAll(): void {
+    const list = this.host.list.cells;
+    let kept = 0;
+    for (const u of this.undoable) {
+      if (list[u.cell.index] !== u.cell || u.cell.data.source !== u.after) {
+        kept++;
+        continue;
+      }
+      const v = u.cell.editor?.view;
+      u.cell.setSource(u.before); // through the editor when there is one, which marks the notebook changed
+      if (!v) this.host.changed();
+    }
+    this.undoable = [];
+    this.recount(this.whereCurrent());
+    this.statusText.textContent = kept ? `Undone, except in ${kept} ${kept === 1 ? "cell" : "cells"} edited since.` : "Replace all undone.";
+    this.undoBtn.hidden = true;
+    this.status.hidden = false;
+    this.input.focus();
+  }
+
+  private hideStatus(): void {
+    this.status.hidden = true;
+    this.undoable = [];
   }
 
   // ---- drawing the marks ------------------------------------------------------------
