@@ -120,6 +120,9 @@ export class FindBar {
   private currentRange: Range | null = null;
   private observer: MutationObserver;
   private paintFrame: number | null = null;
+  private dirty: Set<Cell> | "all" = new Set();
+  /** cellRanges: the marks drawn outside editors, per cell (source, outputs). */
+  private cellRanges = new Map<Cell, { src: Range[]; out: Range[] }>();
   private recountTimer: number | null = null;
   private returnTo: HTMLElement | null = null;
   private activeAtOpen: Cell | undefined;
@@ -186,7 +189,7 @@ export class FindBar {
       this.search(true);
     });
     this.el.addEventListener("keydown", (ev) => this.onKey(ev));
-    this.observer = new MutationObserver(() => this.schedulePaint());
+    this.observer = new MutationObserver((records) => this.onMutations(records));
     host.main.after(this.el);
   }
 
@@ -484,16 +487,35 @@ export class FindBar {
 
   // ---- drawing the marks ------------------------------------------------------------
 
-  private schedulePaint(): void {
+  /** dirty collects the mutations: the cells whose DOM changed, or all ("all"). */
+  private onMutations(records: MutationRecord[]): void {
+    if (this.dirty !== "all") {
+      for (const r of records) {
+        const el = r.target instanceof Element ? r.target : r.target.parentElement;
+        const c = el?.closest(".nb-cell");
+        const cell = c ? this.host.list.cellOf(c) : undefined;
+        if (!cell) {
+          this.dirty = "all";
+          break;
+        }
+        this.dirty.add(cell);
+      }
+    }
     if (this.paintFrame !== null) return;
     this.paintFrame = requestAnimationFrame(() => {
       this.paintFrame = null;
-      if (this.isOpen) this.paint();
+      const only = this.dirty;
+      this.dirty = new Set();
+      if (this.isOpen) this.paint(only === "all" ? undefined : only);
     });
   }
 
-  /** paint marks every match: decorations in editors, highlights elsewhere. */
-  private paint(): void {
+  /**
+   * paint marks the matches: decorations in editors, highlights elsewhere.
+   * Only the cells in only are looked at again (typing in one cell must not
+   * walk the text of every other); without it, every cell is.
+   */
+  private paint(only?: Set<Cell>): void {
     const re = this.re;
     const byCell = new Map<Cell, Match[]>();
     for (const m of this.matches) {
@@ -502,37 +524,41 @@ export class FindBar {
       l.push(m);
     }
     const cur = this.matches[this.current];
+    if (!only) this.cellRanges.clear();
+    const cells = only ? [...only] : [...byCell.keys()];
     const seen = new Set<EditorView>();
-    const ranges: Range[] = [];
-    this.currentRange = null;
-    for (const [cell, ms] of byCell) {
-      if (!re) break;
+    for (const cell of cells) {
+      this.cellRanges.delete(cell);
+      const ms = (re && byCell.get(cell)) || [];
       const v = cell.editor?.view;
       const editorShown = !!v && !(cell.type === "markdown" && cell.rendered);
+      const src: Range[] = [];
+      const out: Range[] = [];
       if (v && editorShown) {
         const spans = ms.filter((m) => !m.inOutput);
         const current = cur && cur.cell === cell && !cur.inOutput ? spans.indexOf(cur) : -1;
         seen.add(v);
         this.mark(v, spans, current);
-      } else if (ranges.length < MAX_MARKS) {
+      } else if (v) this.mark(v, [], -1);
+      if (!re || ms.length === 0) continue;
+      if (!editorShown && ms.some((m) => !m.inOutput)) {
         // Static code, or rendered markdown: its visible text (for markdown, not the source).
         const root = cell.type === "markdown" ? cell.input.querySelector(".nb-md") : cell.input.querySelector(".nb-static");
-        if (root) {
-          const rs = textRanges(root, re, MAX_MARKS - ranges.length);
-          if (cur && cur.cell === cell && !cur.inOutput && rs[cur.nth]) this.currentRange = rs[cur.nth];
-          ranges.push(...rs);
-        }
+        if (root) src.push(...textRanges(root, re, MAX_MARKS));
       }
-      if (cell.type === "code" && ms.some((m) => m.inOutput) && ranges.length < MAX_MARKS) {
-        const rs: Range[] = [];
-        for (const o of cell.output.querySelectorAll('[data-testid="output"]')) rs.push(...textRanges(o, re, MAX_MARKS - ranges.length - rs.length));
-        if (cur && cur.cell === cell && cur.inOutput && rs[cur.nth]) this.currentRange = rs[cur.nth];
-        ranges.push(...rs);
+      if (cell.type === "code" && ms.some((m) => m.inOutput)) {
+        for (const o of cell.output.querySelectorAll('[data-testid="output"]')) out.push(...textRanges(o, re, MAX_MARKS - out.length));
       }
+      if (src.length || out.length) this.cellRanges.set(cell, { src, out });
     }
-    for (const v of [...this.marked.keys()]) if (!seen.has(v)) this.mark(v, [], -1);
+    if (!only) for (const v of [...this.marked.keys()]) if (!seen.has(v)) this.mark(v, [], -1);
+    const mine = cur && this.cellRanges.get(cur.cell);
+    this.currentRange = (mine && (cur.inOutput ? mine.out : mine.src)[cur.nth]) || null;
     if (!canHighlight) return;
-    const others = this.currentRange ? ranges.filter((r) => r !== this.currentRange) : ranges;
+    const others: Range[] = [];
+    for (const { src, out } of this.cellRanges.values()) {
+      for (const r of [...src, ...out]) if (r !== this.currentRange && others.length < MAX_MARKS) others.push(r);
+    }
     CSS.highlights.set("nb-find", new Highlight(...others));
     if (this.currentRange) CSS.highlights.set("nb-find-current", new Highlight(this.currentRange));
     else CSS.highlights.delete("nb-find-current");
@@ -552,6 +578,7 @@ export class FindBar {
   private unpaint(): void {
     for (const v of [...this.marked.keys()]) this.mark(v, [], -1);
     this.marked.clear();
+    this.cellRanges.clear();
     this.currentRange = null;
     if (canHighlight) {
       CSS.highlights.delete("nb-find");

@@ -47,6 +47,9 @@ export class Toc {
   private timer: number | null = null;
   private frame: number | null = null;
   private current = -1;
+  /** rendered watches the cells render (lazily) while numbers are shown in their headings. */
+  private rendered = new MutationObserver(() => this.numberHeadingsSoon());
+  private numberFrame: number | null = null;
   numbered: boolean;
 
   constructor(
@@ -108,6 +111,7 @@ export class Toc {
     document.addEventListener("keyup", this.onMove);
     this.host.list.el.addEventListener("mouseup", this.onMove);
     document.addEventListener("pointerdown", this.onPointer, true);
+    this.watchRendering();
     this.refresh();
     this.events.shown(true, byUser);
     if (byUser && this.isOverlay()) (this.buttons[Math.max(0, this.current)] ?? this.el.querySelector("button"))?.focus();
@@ -122,6 +126,7 @@ export class Toc {
     document.removeEventListener("keyup", this.onMove);
     this.host.list.el.removeEventListener("mouseup", this.onMove);
     document.removeEventListener("pointerdown", this.onPointer, true);
+    this.watchRendering();
     this.events.shown(false, byUser);
   }
 
@@ -134,6 +139,34 @@ export class Toc {
       /* not remembered */
     }
     this.el.classList.toggle("nb-toc-numbered", on);
+    this.watchRendering();
+  }
+
+  /** watchRendering numbers the rendered headings while the contents are open and numbered, and takes the numbers away otherwise. */
+  private watchRendering(): void {
+    this.rendered.disconnect();
+    if (this.isOpen && this.numbered) {
+      this.rendered.observe(this.host.list.el, { childList: true, subtree: true });
+      this.numberHeadings();
+    } else {
+      for (const el of this.host.list.el.querySelectorAll("[data-toc-number]")) el.removeAttribute("data-toc-number");
+    }
+  }
+
+  private numberHeadingsSoon(): void {
+    if (this.numberFrame !== null) return;
+    this.numberFrame = requestAnimationFrame(() => {
+      this.numberFrame = null;
+      if (this.isOpen && this.numbered) this.numberHeadings();
+    });
+  }
+
+  /** numberHeadings puts each entry's number on its rendered heading (notebook.css shows it before the text). */
+  private numberHeadings(): void {
+    for (const e of this.entries) {
+      const el = this.target(e);
+      if (el !== e.cell.el && el.getAttribute("data-toc-number") !== e.number) el.setAttribute("data-toc-number", e.number);
+    }
   }
 
   /** changed: the notebook changed; the headings are read again after a pause. */
@@ -185,6 +218,7 @@ export class Toc {
       this.current = -1;
     }
     this.el.classList.toggle("nb-toc-numbered", this.numbered);
+    if (this.numbered) this.numberHeadings();
     this.markCurrent();
   }
 
