@@ -27,11 +27,14 @@ export interface NavHost {
   changed(): void;
 }
 
+/** What the browser remembers: the contents open (wide screens only), numbered headings. */
 const TOC_KEY = "quire.toc.open";
+export const NUMBERED_KEY = "quire.toc.numbered";
 /** Below this width the contents are an overlay (notebook.css agrees). */
 export const NARROW = "(max-width: 760px)";
 
-function stored(key: string): boolean {
+/** stored: the browser remembers key as on ("1"); false where storage is refused. */
+export function stored(key: string): boolean {
   try {
     return localStorage.getItem(key) === "1";
   } catch {
@@ -76,7 +79,7 @@ export class Navigation {
         label: "Numbered headings in the contents",
         menu: "View",
         group: "panels",
-        checked: () => stored("quire.toc.numbered"),
+        checked: () => stored(NUMBERED_KEY),
         run: () => void this.tocReady().then((t) => t.setNumbered(!t.numbered)),
       },
       { id: "edit:find", label: "Find in notebook…", menu: "Edit", group: "find", keys: [`${mod}-F`], mode: "command", run: () => void this.openFind(false) },

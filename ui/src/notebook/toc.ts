@@ -11,12 +11,11 @@ import "./toc.css";
 import { h } from "../dom";
 import type { Cell } from "./cell";
 import { headingsOf, outline, type Heading } from "./headings";
-import { NARROW, type NavHost } from "./nav";
+import { NARROW, NUMBERED_KEY, stored, type NavHost } from "./nav";
 import { reveal, topInset, type Box } from "./reveal";
 
 /** After the last edit, the contents wait this long before reading the headings again. */
 const REFRESH_MS = 300;
-const NUMBERED_KEY = "quire.toc.numbered";
 
 interface Entry extends Heading {
   cell: Cell;
@@ -56,7 +55,7 @@ export class Toc {
     private host: NavHost,
     private events: TocEvents,
   ) {
-    this.numbered = localStorage.getItem(NUMBERED_KEY) === "1";
+    this.numbered = stored(NUMBERED_KEY);
     this.numberBox = h("input", { type: "checkbox", "data-testid": "toc-numbered" });
     this.numberBox.checked = this.numbered;
     this.numberBox.addEventListener("change", () => this.setNumbered(this.numberBox.checked));
