@@ -40,6 +40,7 @@ test("single letters, shifted ones, and keys that are not shortcuts", () => {
     ["r", "to-raw"],
     ["s", "save"],
     ["h", "shortcuts"],
+    ["f", "find-replace"],
   ];
   for (const [key, cmd] of want) assert.equal(keys.press(k(key), 0), cmd, key);
   assert.equal(keys.press(k("V", { shiftKey: true }), 0), "paste-above");

@@ -31,7 +31,8 @@ export type Command =
   | "toggle-scroll"
   | "line-numbers-cell"
   | "line-numbers-all"
-  | `heading-${1 | 2 | 3 | 4 | 5 | 6}`;
+  | `heading-${1 | 2 | 3 | 4 | 5 | 6}`
+  | "find-replace";
 
 /** KeyPress is what a keymap reads of a KeyboardEvent. */
 export interface KeyPress {
@@ -83,6 +84,7 @@ const single = new Map<string, Command>([
   ["4", "heading-4"],
   ["5", "heading-5"],
   ["6", "heading-6"],
+  ["f", "find-replace"],
 ]);
 
 const double = new Map<string, Command>([

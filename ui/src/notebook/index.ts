@@ -32,6 +32,7 @@ import { infoLanguage, newCell, parseNotebook, serialiseCell, wantsIds, type Cel
 import { CellRunner } from "./runner";
 import { SaveController, conflictDialog, saveAsCopy, saveIndicator } from "./save";
 import { Selection } from "./selection";
+import { Navigation } from "./nav";
 import { isMac, showShortcuts } from "./shortcuts";
 import { CommandRegistry } from "./registry";
 import { WidgetHost, WIDGET_STATE_MIME } from "../widgets/host";
@@ -73,6 +74,8 @@ class NotebookView implements CellHost {
   private trust: TrustControl;
   private pagerView: Pager | null = null;
   private cellView: CellView;
+  /** nav: the table of contents and the find bar (nav.ts). */
+  private nav: Navigation;
   /** commands is every action of the page (registry.ts): the menu bar, the palette and the keyboard help read it. */
   readonly commands = new CommandRegistry();
   /** widgets: ipywidgets on this page (the libraries load only when a widget shows up) */
@@ -128,6 +131,7 @@ class NotebookView implements CellHost {
       saveCopy: () => this.saveCopy(),
       notify: (text, kind) => notify(text, kind),
       show: indicator.show,
+      edited: () => this.nav.changed(),
     });
     this.shell.tools.append(indicator.el, this.status.nameEl, this.status.stateEl);
 
@@ -192,6 +196,17 @@ class NotebookView implements CellHost {
       capture: (msg) => this.widgets.capture(String(msg.parent_header?.msg_id ?? ""), msg),
       recordTiming: () => this.cellView.recordTiming,
     });
+
+    this.nav = new Navigation({
+      list: this.list,
+      sel: this.sel,
+      header: this.shell.header,
+      toolbar: this.toolbar.el,
+      main: this.shell.main,
+      changed: () => this.saves.changed(),
+    });
+    this.nav.register(this.commands);
+    this.shell.tools.prepend(this.nav.tocButton);
 
     this.shell.main.classList.add("nb-main");
     // The toolbar sticks just below the (sticky, wrapping) header.
@@ -299,6 +314,7 @@ class NotebookView implements CellHost {
     }
     this.list.load(this.nb.cells);
     this.sel.reset();
+    this.nav.loaded();
     this.trust.update();
     performance.mark("quire:nb-built");
     this.nb.cells = [];
@@ -539,6 +555,11 @@ class NotebookView implements CellHost {
       return;
     }
     if (!keyIsForNotebook(ev.target as HTMLElement | null, ev.key)) return;
+    if (this.nav.key(ev)) {
+      ev.preventDefault();
+      ev.stopPropagation();
+      return;
+    }
     const cmd = this.keys.press(ev, Date.now());
     if (cmd === null) return;
     if (cmd !== PENDING) this.command(cmd);
@@ -601,6 +622,8 @@ class NotebookView implements CellHost {
         return void this.kernel.interrupt();
       case "restart":
         return void this.kernel.restart(false);
+      case "find-replace":
+        return void this.commands.run("edit:find-replace");
     }
   }
 

@@ -30,6 +30,8 @@ export interface SaveIO {
   notify(text: string, kind?: "error"): void;
   /** show displays the save state; detail is its longer form. */
   show(state: SaveState, detail: string): void;
+  /** edited, if given, hears of every change (changed()). */
+  edited?(): void;
 }
 
 const stateText: Record<SaveState, string> = { saved: "Saved", unsaved: "Unsaved changes", saving: "Saving…", error: "Save failed" };
@@ -63,6 +65,7 @@ export class SaveController {
   /** changed marks the notebook dirty (every model edit calls it). */
   changed(): void {
     this.setDirty(true);
+    this.io.edited?.();
   }
 
   /** abandon forgets the unsaved changes without showing it (the page is being left). */

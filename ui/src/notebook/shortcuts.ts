@@ -29,6 +29,8 @@ export const commandShortcuts: [string, string][] = [
   ["I, I", "Interrupt the kernel"],
   ["0, 0", "Restart the kernel (asks first)"],
   ["H", "Show this list"],
+  [`F / ${mod}-F`, "Find and replace / find in the notebook"],
+  ["F3 / Shift-F3", "Next / previous match (Esc closes the find bar)"],
   [`${mod}-S`, "Save (in either mode)"],
 ];
 
