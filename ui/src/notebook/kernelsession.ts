@@ -3,7 +3,6 @@
 // pick, change, interrupt, restart). KernelStatusView shows the result.
 import { ApiError, kernels, kernelspecs, sessions, type KernelSpecs, type SessionModel } from "../api";
 import { confirmDialog, errText, notify } from "../dialog";
-import { pickKernel, preselect } from "../kernelpicker";
 import { KernelConnection, type ConnectionEvents, type KernelMessage, type RequestHandlers } from "./kernel";
 import type { KernelStatusView } from "./kernelstatus";
 import { infoLanguage, type Json } from "./model";
@@ -70,6 +69,15 @@ export class KernelSession {
     }
     const ks = this.host.metadata().kernelspec as Json | undefined;
     const current = this.session?.kernel.name ?? (typeof ks?.name === "string" ? ks.name : null);
+    // The picker is only needed when asked for: it loads then.
+    let picker: typeof import("../kernelpicker");
+    try {
+      picker = await import("../kernelpicker");
+    } catch (e) {
+      notify("The kernel picker failed to load: " + errText(e), "error");
+      return null;
+    }
+    const { pickKernel, preselect } = picker;
     const picked = await pickKernel(this.specs, { title, message, ok: "Select", selected: preselect(this.specs, current, false), allowNone: false });
     return picked || null;
   }
