@@ -9,7 +9,7 @@ import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import {
   T, answerDialog, cell, cells, code, dumpOnFail, expectText, launchBrowser, loggedIn, login, makePng, notebook,
-  notebookUrl, openNotebook, outputs, poll, runCell, screenshot, startServer, tid, treeUrl, waitKernel, watch, writeNotebook,
+  notebookUrl, openNotebook, outputs, poll, readNotebook, runCell, screenshot, setSource, startServer, tid, treeUrl, waitKernel, watch, writeNotebook,
 } from "./harness.mjs";
 
 let browser, server;
@@ -225,12 +225,17 @@ test("File → Close and shut down stops the kernel and goes back to the file br
       assert.ok(sess, "the notebook has a session");
       const id = sess.kernel.id;
       assert.ok((await apiGet(page, "api/kernels")).some((k) => k.id === id));
+      // Unsaved edits: it asks, and "Save" saves them before closing.
+      await setSource(page, 0, "closing = True");
+      await commandMode(page);
       await tid(page, "menu-file").click();
       await page.locator('[data-command="file:close"]').click();
+      await answerDialog(page, "Save");
       await page.waitForURL((u) => u.pathname.endsWith("/tree") || u.pathname.endsWith("/tree/"), { timeout: T.short });
       await tid(page, "file-list").waitFor({ timeout: T.short });
       await poll(async () => !(await apiGet(page, "api/kernels")).some((k) => k.id === id), "the kernel is gone from /api/kernels");
       assert.ok(!(await apiGet(page, "api/sessions")).some((s) => s.path === "close.ipynb"), "and its session too");
+      assert.deepEqual(readNotebook(server.root, "close.ipynb").cells[0].source, ["closing = True"], "the edit was saved first");
     });
     assert.deepEqual(log.pageErrors, []);
   } finally {
@@ -287,6 +292,8 @@ test("New notebook asks for the kernel: the second spec, No kernel, and remember
       await tid(page, "menu-kernel").click();
       assert.equal(await page.locator('[data-command="kernel:restart"]').getAttribute("aria-disabled"), "true", "no kernel to restart");
       await page.keyboard.press("Escape");
+      await tid(page, "restart").click();
+      await expectText(tid(page, "notice"), "There is no kernel");
 
       // A reload keeps it kernel-less; Change kernel then starts one.
       await page.reload();

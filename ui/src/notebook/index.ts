@@ -266,7 +266,9 @@ class NotebookView implements CellHost {
   /** runCommand runs a command of the menus, palette or toolbar; in command
    *  mode the focus then goes back to the active cell, so keys go on working. */
   private runCommand(id: string): void {
-    this.commands.run(id);
+    // The menus and the palette run no disabled command, a toolbar button
+    // may try: without a kernel, say why nothing happens.
+    if (!this.commands.run(id) && id.startsWith("kernel:")) notify("There is no kernel: pick one with Kernel → Change kernel.");
     if (this.sel.mode === "command" && !document.querySelector("dialog[open]")) this.sel.focusActive();
   }
 
