@@ -135,14 +135,16 @@ test("a page never gets the export without logging in", async () => {
   assert.deepEqual(log.pageErrors, []);
 });
 
-test("the notebook page's Download menu saves and downloads each export", async () => {
+test("the File menu's Download as entries save and download each export", async () => {
   const { page: p } = await newPage(browser, page.context());
   await p.goto(`${server.url}notebooks/untrusted.ipynb`);
-  const menu = p.locator('[data-testid="download-menu"]');
-  await menu.waitFor({ timeout: 20_000 });
+  const file = p.locator('[data-testid="menu-file"]');
+  await file.waitFor({ timeout: 20_000 });
+  const list = p.locator('[data-testid="menu-list"][data-menu="File"]');
   for (const [format, name] of [["html", "untrusted.html"], ["script", "untrusted.py"], ["notebook", "untrusted.ipynb"], ["markdown", "untrusted.zip"]]) {
-    await menu.locator("summary").click();
-    const [dl] = await Promise.all([p.waitForEvent("download"), menu.locator(`[data-format="${format}"]`).click()]);
+    await file.click();
+    await list.waitFor({ timeout: 5_000 });
+    const [dl] = await Promise.all([p.waitForEvent("download"), list.locator(`[data-command="file:download-${format}"]`).click()]);
     assert.equal(dl.suggestedFilename(), name, format);
     const path = join(dir, "menu-" + name);
     await dl.saveAs(path);

@@ -2,8 +2,9 @@
 // mouse selection, file actions, uploads and the running-kernels panel.
 // Every name shown comes from the server and goes in as text.
 import "./files.css";
-import { ApiError, baseUrl, contents, filesUrl, pageUrl, sessions } from "../api";
-import type { ContentsModel, SessionModel } from "../api";
+import { ApiError, baseUrl, contents, filesUrl, kernelspecs, pageUrl, sessions } from "../api";
+import type { ContentsModel, KernelSpecs, SessionModel } from "../api";
+import { NO_KERNEL, lastKernel, pickKernel, preselect, rememberKernel } from "../kernelpicker";
 import { notify, promptDialog, showDialog } from "../dialog";
 import { formatSize, formatTime, h } from "../dom";
 import { splitAddress } from "../route";
@@ -641,10 +642,38 @@ class FileBrowser {
     for (const e of sel) this.open(e, true);
   }
 
+  /** newNotebook makes an untitled notebook; with more than one kernelspec
+   *  it first asks which kernel (or none), offering the last choice. */
   private async newNotebook(): Promise<void> {
+    let kernel: string | null = null; // null: the server's default, as the page picks it
+    let specs: KernelSpecs | null = null;
+    try {
+      specs = await kernelspecs.list();
+    } catch {
+      /* the notebook page reports it */
+    }
+    if (specs && Object.keys(specs.kernelspecs).length > 1) {
+      kernel = await pickKernel(specs, {
+        title: "New notebook",
+        message: "Which kernel should the new notebook run?",
+        ok: "Create",
+        selected: preselect(specs, lastKernel(), true),
+        allowNone: true,
+      });
+      if (kernel === null) return;
+      rememberKernel(kernel);
+    }
     try {
       const m = await contents.create(this.dir, "notebook");
-      location.assign(pageUrl("notebooks", m.path));
+      const spec = kernel ? specs?.kernelspecs[kernel] : undefined;
+      if (spec) {
+        // The choice goes into the file, so it holds wherever it is opened.
+        const nb = await contents.get(m.path, { type: "notebook" });
+        const content = nb.content as { metadata?: Record<string, unknown> };
+        content.metadata = { ...content.metadata, kernelspec: { name: spec.name, display_name: spec.spec.display_name, language: spec.spec.language } };
+        await contents.save(m.path, { type: "notebook", format: "json", content });
+      }
+      location.assign(pageUrl("notebooks", m.path) + (kernel === NO_KERNEL ? "?kernel=none" : ""));
     } catch (e) {
       notify("Cannot create a notebook: " + errMsg(e), "error");
     }

@@ -67,6 +67,11 @@ export class CellEdits {
     this.sel.commandModeIfNotEditing();
   }
 
+  /** canUndoDelete: a deletion can be undone. */
+  get canUndoDelete(): boolean {
+    return this.deleted.length > 0;
+  }
+
   undoDelete(): void {
     const d = this.deleted.pop();
     if (!d) return;

@@ -5,13 +5,14 @@
 // NotebookView owns the page and the notebook document and composes the
 // parts, each in its own module: the cells in the page (celllist.ts), the
 // selection and mode (selection.ts), edits of the cell list (celledits.ts),
-// keyboard commands (commands.ts), the toolbar (toolbar.ts), saving and
-// conflicts (save.ts), the kernel (kernelsession.ts, shown by
+// keyboard commands (commands.ts), the commands the menu bar, palette and
+// toolbar offer (notebookcommands.ts, menubar.ts, palette.ts, toolbar.ts),
+// saving and conflicts (save.ts), the kernel (kernelsession.ts, shown by
 // kernelstatus.ts), running cells (runner.ts) and trust (trust.ts).
 import "./notebook.css";
 import type { Extension } from "@codemirror/state";
 import { contents, exportUrl, pageUrl, type ContentsModel } from "../api";
-import { confirmDialog, errText, notify, promptDialog } from "../dialog";
+import { confirmDialog, errText, notify, promptDialog, showDialog } from "../dialog";
 import { h } from "../dom";
 import { joinPath, splitPath } from "../paths";
 import { mountShell, type Shell } from "../shell";
@@ -36,8 +37,18 @@ import { Navigation } from "./nav";
 import { isMac, showShortcuts } from "./shortcuts";
 import { CommandRegistry } from "./registry";
 import { WidgetHost, WIDGET_STATE_MIME } from "../widgets/host";
-import { Toolbar, downloadFormats, type ToolbarActions } from "./toolbar";
+import { MenuBar } from "./menubar";
+import { isPaletteKey, registerPageCommands, type PageActions } from "./notebookcommands";
+import { Toolbar } from "./toolbar";
 import { TrustControl } from "./trust";
+
+/** downloadFormats are the "Download as" entries of the File menu: label and export format ({base}nbconvert). */
+const downloadFormats: [string, string][] = [
+  ["Notebook (.ipynb)", "notebook"],
+  ["Script (kernel language)", "script"],
+  ["HTML (.html)", "html"],
+  ["Markdown (.md, or .zip with images)", "markdown"],
+];
 
 /** Early is what main.ts started before this module loaded: the
  *  notebook's contents and the heavy half of the view, fetched in parallel. */
@@ -52,6 +63,8 @@ export function mount(root: HTMLElement, path: string, early?: Early): void {
 }
 
 type ViewModule = typeof import("./view");
+/** TOOLBAR_KEY remembers (in this browser) whether the toolbar is hidden. */
+const TOOLBAR_KEY = "quire-notebook-toolbar";
 let V: ViewModule | null = null;
 
 class NotebookView implements CellHost {
@@ -114,6 +127,8 @@ class NotebookView implements CellHost {
         adopt: (msgId, msg) => this.runner.adopt(msgId, msg),
         comm: (msg) => this.widgets.comm(msg),
         kernelLost: () => this.widgets.kernelLost(),
+        noKernel: () => new URLSearchParams(location.search).get("kernel") === "none",
+        kernelChosen: () => history.replaceState(null, "", pageUrl("notebooks", this.notebookPath)),
       },
       this.status,
     );
@@ -142,7 +157,10 @@ class NotebookView implements CellHost {
         if (this.saves.isDirty) await this.saves.save(false);
       },
     });
-    this.toolbar = new Toolbar(this.toolbarActions(), this.trust.button, (format) => void this.downloadAs(format));
+    registerPageCommands(this.commands, this.pageActions());
+    const run = (id: string) => this.runCommand(id);
+    this.toolbar = new Toolbar(this.commands, { setType: (t) => this.edits.setType(t), focusActive: () => this.sel.focusActive() }, this.trust.button, run);
+    this.toolbar.el.hidden = localStorage.getItem(TOOLBAR_KEY) === "hidden";
     this.commands.add(
       ...downloadFormats.map(([label, format]) => ({
         id: `file:download-${format}`,
@@ -152,6 +170,7 @@ class NotebookView implements CellHost {
         run: () => void this.downloadAs(format),
       })),
     );
+    const menubar = new MenuBar(this.commands, { run, focusNotebook: () => this.sel.focusActive() });
     const listEl = h("div", {
       class: "nb-cells",
       "data-testid": "notebook",
@@ -215,7 +234,7 @@ class NotebookView implements CellHost {
         document.documentElement.style.setProperty("--nb-header-h", this.shell.header.offsetHeight + "px");
       }).observe(this.shell.header);
     }
-    this.shell.main.append(this.toolbar.el, banners, listEl);
+    this.shell.main.append(h("div", { class: "nb-top" }, menubar.el, this.toolbar.el), banners, listEl);
     document.addEventListener("keydown", (ev) => this.onKey(ev));
     listEl.addEventListener("mousedown", (ev) => {
       const t = ev.target as HTMLElement;
@@ -250,35 +269,101 @@ class NotebookView implements CellHost {
     await this.kernel.start();
   }
 
-  private toolbarActions(): ToolbarActions {
+  private pageActions(): PageActions {
     const s = () => this.sel;
     const e = () => this.edits;
     return {
       save: () => void this.saves.save(true),
+      rename: () => void this.rename(),
+      saveCopy: () => void this.saveCopy(),
       revert: () => void this.revert(),
+      trust: () => void this.trust.trust(),
+      trusted: () => this.trust.button.getAttribute("data-trusted") === "true",
+      closeAndShutdown: () => void this.closeAndShutdown(),
+      edit: () => s().editMode("keep"),
+      select: (dir, extend) => {
+        s().select(s().active + dir, extend);
+        s().focusActive();
+      },
+      insertAbove: () => e().insertAt(s().lo, "code"),
       insertBelow: () => e().insertBelow("code"),
-      insertAbove: () => e().insertAt(s().active, "code"),
       deleteSelected: () => e().deleteSelected(),
+      undoDelete: () => e().undoDelete(),
+      canUndoDelete: () => e().canUndoDelete,
       cut: () => e().cut(),
       copy: () => e().copy(),
-      paste: () => e().paste(false),
-      move: (dir: -1 | 1) => e().move(dir),
+      paste: (above) => e().paste(above),
+      move: (dir) => e().move(dir),
+      canMove: (dir) => (dir < 0 ? s().lo > 0 : s().hi < this.list.length - 1),
+      split: () => e().split(),
+      merge: () => e().merge(),
+      setType: (type) => e().setType(type),
+      clearSelectedOutputs: () => e().clearOutputs(s().selected()),
+      clearAllOutputs: () => e().clearOutputs(this.list.cells),
+      palette: () => void this.palette(),
+      toolbarShown: () => !this.toolbar.el.hidden,
+      toggleToolbar: () => {
+        this.toolbar.el.hidden = !this.toolbar.el.hidden;
+        localStorage.setItem(TOOLBAR_KEY, this.toolbar.el.hidden ? "hidden" : "shown");
+      },
       runAndAdvance: () => this.runAndAdvance(),
+      runInPlace: () => this.runInPlace(),
+      runAndInsert: () => this.runAndInsert(),
       runAll: () => void this.runner.runCells(this.list.cells),
       runAbove: () => void this.runner.runCells(this.list.cells.slice(0, s().active)),
       runBelow: () => void this.runner.runCells(this.list.cells.slice(s().active)),
+      hasKernel: () => !!this.kernel.connection,
       interrupt: () => void this.kernel.interrupt(),
-      restart: (runAll: boolean) => void this.kernel.restart(runAll),
-      clearSelectedOutputs: () => e().clearOutputs(s().selected()),
-      clearAllOutputs: () => e().clearOutputs(this.list.cells),
-      split: () => e().split(),
-      merge: () => e().merge(),
-      setType: (type: CellType) => e().setType(type),
+      restart: (runAll) => void this.kernel.restart(runAll),
       changeKernel: () => void this.kernel.changeKernel(),
-      shortcuts: () => showShortcuts(),
-      focusActive: () => s().focusActive(),
-      inCommandMode: () => s().mode === "command",
+      shortcuts: () => showShortcuts(this.commands.list()),
     };
+  }
+
+  /** runCommand runs a command of the menus, palette or toolbar; in command
+   *  mode the focus then goes back to the active cell, so keys go on working. */
+  private runCommand(id: string): void {
+    // The menus and the palette run no disabled command, a toolbar button
+    // may try: without a kernel, say why nothing happens.
+    if (!this.commands.run(id) && id.startsWith("kernel:")) notify("There is no kernel: pick one with Kernel → Change kernel.");
+    if (this.sel.mode === "command" && !document.querySelector("dialog[open]")) this.sel.focusActive();
+  }
+
+  private async palette(): Promise<void> {
+    try {
+      const { openPalette } = await import("./palette");
+      openPalette(this.commands, { run: (id) => this.runCommand(id) });
+    } catch (err) {
+      notify("The command palette failed to load: " + errText(err), "error");
+    }
+  }
+
+  /** closeAndShutdown shuts the notebook's kernel down and goes back to its folder (saving first, if asked). */
+  private async closeAndShutdown(): Promise<void> {
+    if (this.saves.isDirty) {
+      const r = await showDialog<"save" | "discard" | "cancel">({
+        title: "Close and shut down",
+        body: "This notebook has unsaved changes. Save them before closing?",
+        buttons: [
+          { label: "Cancel", value: "cancel" },
+          { label: "Discard", value: "discard", danger: true },
+          { label: "Save", value: "save", primary: true },
+        ],
+      });
+      if (r.value === null || r.value === "cancel") return;
+      if (r.value === "save") {
+        await this.saves.save(true);
+        if (this.saves.isDirty) return; // the save failed and said why
+      }
+    }
+    try {
+      await this.kernel.shutdown();
+    } catch (err) {
+      notify("Shutting the kernel down failed: " + errText(err), "error");
+      return;
+    }
+    this.saves.abandon();
+    location.assign(pageUrl("tree", splitPath(this.notebookPath).dir));
   }
 
   // ---- the document -------------------------------------------------------------
@@ -548,6 +633,12 @@ class NotebookView implements CellHost {
       void this.saves.save(true);
       return;
     }
+    if (isPaletteKey(ev, isMac)) {
+      if (inDialog) return;
+      ev.preventDefault();
+      void this.palette();
+      return;
+    }
     if (inDialog || this.sel.mode !== "command") return;
     if (ev.key === "Escape" && this.pagerView?.isOpen && !ev.ctrlKey && !ev.metaKey && !ev.altKey && !ev.shiftKey) {
       ev.preventDefault();
@@ -617,7 +708,7 @@ class NotebookView implements CellHost {
       case "save":
         return void this.saves.save(true);
       case "shortcuts":
-        return showShortcuts();
+        return showShortcuts(this.commands.list());
       case "interrupt":
         return void this.kernel.interrupt();
       case "restart":

@@ -2,7 +2,7 @@
 // to a kernel, the connection to it, and the user's actions on it (start,
 // pick, change, interrupt, restart). KernelStatusView shows the result.
 import { ApiError, kernels, kernelspecs, sessions, type KernelSpecs, type SessionModel } from "../api";
-import { confirmDialog, errText, notify, showDialog } from "../dialog";
+import { confirmDialog, errText, notify } from "../dialog";
 import { KernelConnection, type ConnectionEvents, type KernelMessage, type RequestHandlers } from "./kernel";
 import type { KernelStatusView } from "./kernelstatus";
 import { infoLanguage, type Json } from "./model";
@@ -18,6 +18,10 @@ export interface KernelSessionHost {
   clearRunning(): void;
   runAll(): Promise<void>;
   setLanguage(name: string): void;
+  /** noKernel: the notebook was opened to run no kernel ("No kernel" chosen for it). */
+  noKernel(): boolean;
+  /** kernelChosen: a kernel was picked for a notebook that had none. */
+  kernelChosen(): void;
   /** adopt may claim replayed output of a run an earlier page started. */
   adopt(msgId: string, msg: KernelMessage): RequestHandlers | undefined;
   /** comm takes the kernel's comm messages (widgets). */
@@ -57,22 +61,29 @@ export class KernelSession {
     return this.specs?.kernelspecs[name]?.spec.display_name ?? name;
   }
 
+  /** showName shows kernelspec name's display name and logo in the header. */
+  private showName(name: string): void {
+    this.status.setName(this.displayName(name), this.specs?.kernelspecs[name]?.resources?.["logo-64x64"]);
+  }
+
   private async pickKernel(title: string, message: string): Promise<string | null> {
-    const specs = this.specs?.kernelspecs ?? {};
-    const names = Object.keys(specs).sort();
-    if (names.length === 0) {
+    if (!this.specs || Object.keys(this.specs.kernelspecs).length === 0) {
       notify("No kernels are installed on the server.", "error");
       return null;
     }
-    const r = await showDialog<string>({
-      title,
-      body: message,
-      buttons: [
-        ...names.map((n) => ({ label: specs[n].spec.display_name || n, value: n, primary: n === this.specs?.default })),
-        { label: "Cancel", value: "" },
-      ],
-    });
-    return r.value || null;
+    const ks = this.host.metadata().kernelspec as Json | undefined;
+    const current = this.session?.kernel.name ?? (typeof ks?.name === "string" ? ks.name : null);
+    // The picker is only needed when asked for: it loads then.
+    let picker: typeof import("../kernelpicker");
+    try {
+      picker = await import("../kernelpicker");
+    } catch (e) {
+      notify("The kernel picker failed to load: " + errText(e), "error");
+      return null;
+    }
+    const { pickKernel, preselect } = picker;
+    const picked = await pickKernel(this.specs, { title, message, ok: "Select", selected: preselect(this.specs, current, false), allowNone: false });
+    return picked || null;
   }
 
   private events(): ConnectionEvents {
@@ -113,6 +124,10 @@ export class KernelSession {
       this.status.setState("disconnected");
       return;
     }
+    if (this.host.noKernel()) {
+      this.status.withoutKernel();
+      return;
+    }
     const ks = this.host.metadata().kernelspec as Json | undefined;
     let name = typeof ks?.name === "string" ? ks.name : "";
     if (!name) name = this.specs.default;
@@ -145,7 +160,7 @@ export class KernelSession {
 
   private async openSession(name: string): Promise<void> {
     this.status.setState("starting");
-    this.status.setName(this.displayName(name));
+    this.showName(name);
     try {
       this.session = await sessions.create(this.host.notebookPath(), name);
     } catch (e) {
@@ -155,7 +170,7 @@ export class KernelSession {
       return;
     }
     const kname = this.session.kernel.name || name;
-    this.status.setName(this.displayName(kname));
+    this.showName(kname);
     if (!this.host.metadata().kernelspec) this.setKernelSpecMeta(kname);
     const lang = this.specs?.kernelspecs[kname]?.spec.language;
     if (lang) this.host.setLanguage(lang);
@@ -253,6 +268,7 @@ export class KernelSession {
     if (!this.session) {
       this.setKernelSpecMeta(name);
       this.host.changed();
+      this.host.kernelChosen();
       await this.openSession(name);
       return;
     }
@@ -268,7 +284,7 @@ export class KernelSession {
     }
     this.setKernelSpecMeta(name);
     this.host.changed();
-    this.status.setName(this.displayName(name));
+    this.showName(name);
     const lang = this.specs.kernelspecs[name]?.spec.language;
     if (lang) this.host.setLanguage(lang);
     this.status.hideDead();
@@ -335,6 +351,20 @@ export class KernelSession {
     } catch (e) {
       if (!(e instanceof ApiError && e.status === 404)) notify("Shutting the kernel down failed: " + errText(e), "error");
     }
+  }
+
+  /** shutdown ends the notebook's session, which shuts its kernel down. */
+  async shutdown(): Promise<void> {
+    const s = this.session;
+    this.lost();
+    this.kernel?.close();
+    if (!s) return;
+    try {
+      await sessions.remove(s.id);
+    } catch (e) {
+      if (!(e instanceof ApiError && e.status === 404)) throw e;
+    }
+    this.session = null;
   }
 
   /** close closes the connection (the page is being left). */

@@ -42,7 +42,7 @@ export class KernelStatusView {
     private banners: HTMLElement,
     private actions: KernelStatusActions,
   ) {
-    this.nameEl = h("span", { class: "nb-kname", "data-testid": "kernel-name", text: "No kernel" });
+    this.nameEl = h("span", { class: "nb-kname", "data-testid": "kernel-name" }, h("span", { class: "nb-kname-text", text: "No kernel" }));
     this.stateEl = h(
       "span",
       { class: "nb-kstatus", "data-testid": "kernel-status", "data-state": "starting", title: "Kernel starting" },
@@ -51,8 +51,18 @@ export class KernelStatusView {
     );
   }
 
-  setName(name: string): void {
-    this.nameEl.textContent = name;
+  /** setName shows the kernel's display name, with its kernelspec's logo when it has one. */
+  setName(name: string, logo?: string): void {
+    this.nameEl.querySelector(".nb-kname-text")!.textContent = name;
+    let img = this.nameEl.querySelector("img");
+    if (!logo) img?.remove();
+    else {
+      if (!img) {
+        img = h("img", { class: "q-klogo", alt: "", width: "16", height: "16", "data-testid": "kernel-logo" });
+        this.nameEl.prepend(img);
+      }
+      if (img.getAttribute("src") !== logo) img.src = logo;
+    }
   }
 
   setState(s: KernelState): void {
@@ -66,6 +76,15 @@ export class KernelStatusView {
     if (text) text.textContent = stateText[s];
     this.stateEl.title = "Kernel " + stateText[s].toLowerCase();
     this.stateEl.setAttribute("aria-label", "Kernel status: " + stateText[s]);
+  }
+
+  /** withoutKernel: the notebook runs no kernel, by choice (state "none"). */
+  withoutKernel(): void {
+    this.setName("No kernel");
+    this.stateEl.setAttribute("data-state", "none");
+    this.stateEl.querySelector(".nb-kstatus-text")!.textContent = "No kernel";
+    this.stateEl.title = "No kernel: pick one with Kernel → Change kernel";
+    this.stateEl.setAttribute("aria-label", "Kernel status: no kernel");
   }
 
   /** noKernel: the notebook could not be opened, so no kernel starts. */

@@ -1,89 +1,49 @@
-// The notebook's toolbar: file, cell editing, running, cell type and the
-// "Cell" menu, kernel and trust. It only lays out controls; what they do is
-// the ToolbarActions the view passes.
+// The notebook's toolbar: file, cell editing, running, cell type, kernel
+// and trust. Each button runs a command of the page's registry and takes
+// its name and shortcut from there, so the toolbar, the menus and the
+// keyboard help agree; the icons are icons.ts's.
 import { h } from "../dom";
+import { icon, type IconName } from "./icons";
 import type { CellType } from "./model";
+import type { CommandRegistry } from "./registry";
 
-export interface ToolbarActions {
-  save(): void;
-  revert(): void;
-  insertBelow(): void;
-  insertAbove(): void;
-  deleteSelected(): void;
-  cut(): void;
-  copy(): void;
-  paste(): void;
-  move(dir: -1 | 1): void;
-  runAndAdvance(): void;
-  runAll(): void;
-  runAbove(): void;
-  runBelow(): void;
-  interrupt(): void;
-  restart(runAll: boolean): void;
-  clearSelectedOutputs(): void;
-  clearAllOutputs(): void;
-  split(): void;
-  merge(): void;
+/** ToolbarHost is what the toolbar needs besides the commands. */
+export interface ToolbarHost {
   setType(type: CellType): void;
-  changeKernel(): void;
-  shortcuts(): void;
   /** focusActive puts the focus back on the active cell. */
   focusActive(): void;
-  /** inCommandMode: no cell editor has the focus. */
-  inCommandMode(): boolean;
 }
 
-/** toolButton is one toolbar button calling fn. */
-export function toolButton(testid: string, label: string, text: string, fn: () => void, extra: Record<string, string> = {}): HTMLButtonElement {
-  const b = h("button", { type: "button", class: "q-btn nb-tb", "data-testid": testid, "aria-label": label, title: label, ...extra }, text);
+/** toolButton is one toolbar button calling fn: an icon when given, else
+ *  text; label is its accessible name, title its tooltip. */
+export function toolButton(testid: string, label: string, content: string | IconName, fn: () => void, extra: Record<string, string> = {}, withIcon = false): HTMLButtonElement {
+  const b = h("button", { type: "button", class: "q-btn nb-tb", "data-testid": testid, "aria-label": label, title: label, ...extra });
+  if (withIcon) b.appendChild(icon(content as IconName));
+  else b.textContent = content;
   b.addEventListener("click", () => fn());
   return b;
 }
 
-/** downloadFormats are the "Download as" entries: label and export format. */
-export const downloadFormats: [string, string][] = [
-  ["Notebook (.ipynb)", "notebook"],
-  ["Script (kernel language)", "script"],
-  ["HTML (.html)", "html"],
-  ["Markdown (.md, or .zip with images)", "markdown"],
-];
-
-/** downloadMenu is the File group's "Download as" menu; download(format)
- * fetches the export. */
-function downloadMenu(download: (format: string) => void): HTMLDetailsElement {
-  const menu = h("details", { class: "nb-menu", "data-testid": "download-menu" }, h("summary", { class: "q-btn nb-tb", "aria-label": "Download as", title: "Download as", text: "⤓" }));
-  const list = h("div", { class: "nb-menu-list", role: "menu" });
-  for (const [label, format] of downloadFormats) {
-    const b = h("button", { type: "button", class: "nb-menu-item", role: "menuitem", "data-format": format, text: label });
-    b.addEventListener("click", () => {
-      menu.open = false;
-      download(format);
-    });
-    list.appendChild(b);
-  }
-  menu.appendChild(list);
-  menu.addEventListener("keydown", (ev) => {
-    if (ev.key === "Escape" && menu.open) {
-      ev.stopPropagation();
-      menu.open = false;
-      (menu.querySelector("summary") as HTMLElement).focus();
-    }
-  });
-  return menu;
+/** tooltip is a command's label with its first shortcut: "Save and checkpoint (Ctrl-S)". */
+export function tooltip(label: string, keys?: readonly string[]): string {
+  const l = label.replace(/…$/, "");
+  return keys?.length ? `${l} (${keys[0]})` : l;
 }
 
 export class Toolbar {
   readonly el: HTMLElement;
   private typeSelect: HTMLSelectElement;
 
-  /** trustButton is placed with the kernel controls; download(format), if
-   * given, backs the File group's "Download as" menu. */
-  constructor(a: ToolbarActions, trustButton: HTMLButtonElement, download?: (format: string) => void) {
-    const btn = toolButton;
-    // Edits leave the focus on the active cell, so keys go on working.
-    const refocus = (fn: () => void) => () => {
-      fn();
-      if (a.inCommandMode()) a.focusActive();
+  /** trustButton is placed with the kernel controls. run runs a command
+   *  (and puts the focus back where keys go on working). */
+  constructor(reg: CommandRegistry, host: ToolbarHost, trustButton: HTMLButtonElement, run: (id: string) => void) {
+    const btn = (testid: string, id: string, ic: IconName, text?: string) => {
+      const c = reg.get(id);
+      if (!c) throw new Error(`toolbar: no command ${id}`);
+      const b = toolButton(testid, c.label.replace(/…$/, ""), ic, () => run(id), {}, true);
+      b.title = tooltip(c.label, c.keys);
+      if (text) b.append(h("span", { class: "nb-tb-text", text }));
+      return b;
     };
     this.typeSelect = h(
       "select",
@@ -93,68 +53,35 @@ export class Toolbar {
       h("option", { value: "raw", text: "Raw" }),
     );
     this.typeSelect.addEventListener("change", () => {
-      a.setType(this.typeSelect.value as CellType);
-      a.focusActive();
-    });
-    const menuItems: [string, () => void][] = [
-      ["Insert cell above", () => a.insertAbove()],
-      ["Run cells above", () => a.runAbove()],
-      ["Run this cell and below", () => a.runBelow()],
-      ["Split cell at cursor", () => a.split()],
-      ["Merge selected cells (or with below)", () => a.merge()],
-      ["Clear selected cells' outputs", () => a.clearSelectedOutputs()],
-      ["Clear all outputs", () => a.clearAllOutputs()],
-    ];
-    const menu = h("details", { class: "nb-menu" }, h("summary", { class: "q-btn nb-tb", "aria-label": "More cell actions", text: "Cell ▾" }));
-    const menuList = h("div", { class: "nb-menu-list", role: "menu" });
-    for (const [label, fn] of menuItems) {
-      const b = h("button", { type: "button", class: "nb-menu-item", role: "menuitem", text: label });
-      b.addEventListener("click", () => {
-        menu.open = false;
-        fn();
-        if (a.inCommandMode()) a.focusActive();
-      });
-      menuList.appendChild(b);
-    }
-    menu.appendChild(menuList);
-    menu.addEventListener("keydown", (ev) => {
-      if (ev.key === "Escape" && menu.open) {
-        ev.stopPropagation();
-        menu.open = false;
-        (menu.querySelector("summary") as HTMLElement).focus();
-      }
+      host.setType(this.typeSelect.value as CellType);
+      host.focusActive();
     });
     const group = (label: string, ...kids: HTMLElement[]) => h("div", { class: "nb-tb-group", role: "group", "aria-label": label }, ...kids);
     this.el = h(
       "div",
       { class: "nb-toolbar", role: "toolbar", "aria-label": "Notebook actions" },
-      group(
-        "File",
-        btn("save", "Save and checkpoint", "Save", () => a.save()),
-        btn("revert", "Revert to checkpoint", "Revert", () => a.revert()),
-        ...(download ? [downloadMenu(download)] : []),
-      ),
+      group("File", btn("save", "file:save", "save"), btn("revert", "file:revert", "revert")),
       group(
         "Edit cells",
-        btn("insert-below", "Insert cell below", "+", refocus(() => a.insertBelow())),
-        btn("delete-cell", "Delete selected cells", "Delete", refocus(() => a.deleteSelected())),
-        btn("cut-cells", "Cut selected cells", "Cut", refocus(() => a.cut())),
-        btn("copy-cells", "Copy selected cells", "Copy", refocus(() => a.copy())),
-        btn("paste-cells", "Paste cells below", "Paste", refocus(() => a.paste())),
-        btn("move-up", "Move selected cells up", "↑", refocus(() => a.move(-1))),
-        btn("move-down", "Move selected cells down", "↓", refocus(() => a.move(1))),
+        btn("insert-below", "edit:insert-below", "plus"),
+        btn("delete-cell", "edit:delete", "trash"),
+        btn("cut-cells", "edit:cut", "cut"),
+        btn("copy-cells", "edit:copy", "copy"),
+        btn("paste-cells", "edit:paste-below", "paste"),
+        btn("move-up", "edit:move-up", "up"),
+        btn("move-down", "edit:move-down", "down"),
       ),
       group(
         "Run",
-        btn("run-cell", "Run selected cells and advance", "▶ Run", () => a.runAndAdvance()),
-        btn("run-all", "Run all cells", "▶▶ Run all", () => a.runAll()),
-        btn("interrupt", "Interrupt the kernel", "■", () => a.interrupt()),
-        btn("restart", "Restart the kernel", "↻", () => a.restart(false)),
-        btn("restart-run-all", "Restart the kernel and run all cells", "↻▶▶", () => a.restart(true)),
-        btn("clear-outputs", "Clear all outputs", "Clear", refocus(() => a.clearAllOutputs())),
+        btn("run-cell", "run:advance", "run", "Run"),
+        btn("run-all", "run:all", "runAll"),
+        btn("interrupt", "kernel:interrupt", "stop"),
+        btn("restart", "kernel:restart", "restart"),
+        btn("restart-run-all", "kernel:restart-run-all", "restartRun"),
+        btn("clear-outputs", "edit:clear-all-outputs", "clear"),
       ),
-      group("Cell", this.typeSelect, menu),
-      group("Kernel and notebook", btn("change-kernel", "Change kernel", "Kernel…", () => a.changeKernel()), trustButton, btn("shortcuts", "Keyboard shortcuts", "⌨", () => a.shortcuts())),
+      group("Cell", this.typeSelect),
+      group("Kernel and notebook", btn("change-kernel", "kernel:change", "kernel"), trustButton, btn("shortcuts", "help:shortcuts", "keyboard")),
     );
   }
 
