@@ -29,6 +29,14 @@ func LazyOutputs(nb *Notebook) []int {
 	return slices.Sorted(maps.Keys(nb.cells.lazy))
 }
 
+// FootprintLazy is Footprint for ReadStreamingLazy(data, min), and where
+// the outputs arrays it counts one output at a time start.
+func FootprintLazy(data []byte, min int) (int64, []int) {
+	f := footprinter{outs: -1, track: true}
+	f.scan(data, min)
+	return footprint(data, min), f.lazy
+}
+
 // LazyOutputsMin is the size from which ReadStreaming leaves an outputs
 // array undecoded.
 const LazyOutputsMin = lazyOutputsMin
