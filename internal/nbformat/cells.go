@@ -375,7 +375,10 @@ func (l *cellList) decode(i int) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	if cell, ok := v.(map[string]any); ok {
+	// The arena never outgrows scratch (need is an upper bound); were it
+	// to, the outputs below must follow the cell's text where it now is.
+	l.scratch = d.arena[:0]
+	if cell, ok := v.(map[string]any); ok && d.outs != nil {
 		if o, ok := cell["outputs"].(*outputList); ok {
 			o.cell, o.mark = i, len(d.arena) // its outputs go after the cell's own text
 		}
@@ -466,8 +469,9 @@ func (o *outputList) each(f func(j int, out any) error) error {
 // notebook read by ReadStreaming holds a large outputs array undecoded,
 // and its outputs are then decoded one at a time, each valid only during
 // its call (as with Cells, copy what must outlive it), and only while the
-// cell itself is (during the Cells call that gave it). The outputs are
-// those Read would hold: for a code cell, multiline strings joined.
+// cell itself is (during the Cells call that gave it); f must not walk the
+// same cell's outputs again. The outputs are those Read would hold: for a
+// code cell, multiline strings joined.
 func EachOutput(cell map[string]any, f func(j int, out any) error) (bool, error) {
 	switch outs := cell["outputs"].(type) {
 	case []any:
