@@ -51,8 +51,12 @@ func sameStreaming(t *testing.T, data []byte, fromJSON bool, lazyMin int) int {
 	// undecoded (it may miss an array under a key spelled with escapes,
 	// which only charges more).
 	lazy := nbformat.LazyOutputs(b)
-	if lazyMin > 0 && b.CellsApart() {
-		_, counted := nbformat.FootprintLazy(data, lazyMin)
+	if b.CellsApart() {
+		threshold := lazyMin
+		if threshold == 0 {
+			threshold = nbformat.LazyOutputsMin
+		}
+		_, counted := nbformat.FootprintLazy(data, threshold)
 		for _, start := range counted {
 			if _, found := slices.BinarySearch(lazy, start); !found {
 				t.Fatalf("Footprint counts the outputs array at byte %d one output at a time; the reader decodes it (%v)\n%.300s", start, lazy, data)
