@@ -20,6 +20,16 @@ import (
 // cellSpan is the byte range of one cell's JSON value in cellList.data.
 type cellSpan struct{ start, end int }
 
+// A cell is decoded whole but for a large "outputs" array (lazyOutputsMin
+// bytes of JSON or more): a cell of 200,000 small outputs would otherwise
+// be a tree of ten times its bytes. Such an array stands in the decoded
+// cell as an *outputList, whose outputs are decoded one at a time, each
+// into the same buffer, whenever it is walked (EachOutput); nothing is
+// kept per output. A tree of an array under the threshold is at most some
+// 2 MiB (30 times its bytes for the smallest outputs), half a notebook of
+// StreamMin bytes, the least that is read cell by cell.
+const lazyOutputsMin = 64 << 10
+
 // cellList is the cells of a notebook read by ReadStreaming.
 type cellList struct {
 	data  []byte // the document; the spans index it
@@ -29,11 +39,27 @@ type cellList struct {
 	ids   map[int]string
 	minor int
 	strip bool
+	// lazyMin is the size from which an "outputs" array is left
+	// undecoded (lazyOutputsMin; tests lower it). lazy maps the start of
+	// each such array (a cell's "outputs" value) to its end, and need
+	// gives, for each cell holding one, the buffer its decoding takes:
+	// the rest of the cell and its largest output. lazyBytes and maxOut
+	// gather these for the cell being scanned.
+	lazyMin           int
+	lazy              map[int]int
+	need              map[int]int
+	lazyBytes, maxOut int
+	// checked is set once every cell has been prepared at load: the
+	// outputs of a large array are checked then, not at every walk.
+	checked bool
 	// dec decodes one cell at a time into scratch, which holds the
-	// largest cell: what a decoded cell points into is overwritten by the
-	// next decode.
+	// largest cell (or, for a cell with a large outputs array, the rest
+	// of the cell and its largest output): what a decoded cell points
+	// into is overwritten by the next decode. gen counts the decodes, so
+	// that an outputList of an earlier one is known stale.
 	dec     decoder
 	scratch []byte
+	gen     uint64
 }
 
 // ReadStreaming is Read for a notebook too large to hold as a tree: the
@@ -46,26 +72,28 @@ type cellList struct {
 // A streamed notebook is not safe for concurrent use: each walk decodes
 // into the same buffer.
 func ReadStreaming(data []byte) (*Notebook, error) {
-	return loadStreaming(data, true)
+	return loadStreaming(data, true, lazyOutputsMin)
 }
 
 // FromJSONStreaming is FromJSON for a notebook too large to hold as a
 // tree; see ReadStreaming.
 func FromJSONStreaming(raw []byte) (*Notebook, error) {
-	return loadStreaming(raw, false)
+	return loadStreaming(raw, false, lazyOutputsMin)
 }
 
 // cellsMark stands for the cells list in the top-level object while it is
 // scanned, until load takes it out of Doc.
 type cellsMark struct{}
 
-func loadStreaming(data []byte, strip bool) (*Notebook, error) {
+// loadStreaming reads a notebook cell by cell, leaving "outputs" arrays of
+// lazyMin bytes or more undecoded.
+func loadStreaming(data []byte, strip bool, lazyMin int) (*Notebook, error) {
 	d := &decoder{data: data, arena: make([]byte, 0, 4096)}
 	d.skipSpace()
 	if hasBOM(data) || d.pos >= len(data) || data[d.pos] != '{' {
 		return load(data, strip, nil) // not an object: Read's error
 	}
-	l := &cellList{data: data, strip: strip}
+	l := &cellList{data: data, strip: strip, lazyMin: max(lazyMin, 1)}
 	d.cells = l // the top level's "cells" go to l as ranges
 	v, err := d.value()
 	if err != nil {
@@ -106,12 +134,14 @@ func hasBOM(data []byte) bool {
 }
 
 // scanCells checks the syntax of the cells array at d.pos as array would
-// decode it, recording each element's range in l.
+// decode it, recording each element's range in l, and the large outputs
+// arrays of its cells (scanOutputs).
 func (d *decoder) scanCells(l *cellList) (any, error) {
 	if err := d.enter(); err != nil {
 		return nil, err
 	}
-	l.spans = l.spans[:0]
+	// A repeated "cells" key: the last one is the list.
+	l.spans, l.lazy, l.need = l.spans[:0], nil, nil
 	d.pos++ // [
 	d.skipSpace()
 	if d.pos < len(d.data) && d.data[d.pos] == ']' {
@@ -119,15 +149,22 @@ func (d *decoder) scanCells(l *cellList) (any, error) {
 		d.depth--
 		return cellsMark{}, nil
 	}
-	d.discard = true
-	defer func() { d.discard = false }()
+	d.discard, d.scan = true, l
+	defer func() { d.discard, d.scan = false, nil }()
 	mark := len(d.arena)
 	for {
 		start := d.pos
+		l.lazyBytes, l.maxOut = 0, 0
 		if _, err := d.value(); err != nil {
 			return nil, err
 		}
 		d.arena = d.arena[:mark] // nothing points into it
+		if l.lazyBytes > 0 {
+			if l.need == nil {
+				l.need = map[int]int{}
+			}
+			l.need[len(l.spans)] = d.pos - start - l.lazyBytes + l.maxOut
+		}
 		l.spans = append(l.spans, cellSpan{start, d.pos})
 		d.skipSpace()
 		if d.pos >= len(d.data) {
@@ -146,6 +183,59 @@ func (d *decoder) scanCells(l *cellList) (any, error) {
 			return nil, d.errorf(d.pos, "expecting ',' delimiter")
 		}
 	}
+}
+
+// scanOutputs checks the syntax of the "outputs" array at d.pos, a cell's
+// value, as array would decode it; if it takes lazyMin bytes or more, l
+// records it as one to leave undecoded.
+func (d *decoder) scanOutputs(l *cellList) error {
+	start := d.pos
+	if err := d.enter(); err != nil {
+		return err
+	}
+	d.pos++ // [
+	d.skipSpace()
+	maxOut := 0
+	if d.pos < len(d.data) && d.data[d.pos] == ']' {
+		d.pos++
+		d.depth--
+	} else {
+		mark := len(d.arena)
+	elements:
+		for {
+			from := d.pos
+			if _, err := d.value(); err != nil {
+				return err
+			}
+			d.arena = d.arena[:mark] // nothing points into it (discard mode)
+			maxOut = max(maxOut, d.pos-from)
+			d.skipSpace()
+			if d.pos >= len(d.data) {
+				return d.errorf(d.pos, "expecting ',' delimiter")
+			}
+			switch d.data[d.pos] {
+			case ',':
+				d.pos++
+				d.skipSpace()
+			case ']':
+				d.pos++
+				d.depth--
+				break elements
+			default:
+				return d.errorf(d.pos, "expecting ',' delimiter")
+			}
+		}
+	}
+	if d.pos-start < l.lazyMin {
+		return nil
+	}
+	if l.lazy == nil {
+		l.lazy = map[int]int{}
+	}
+	l.lazy[start] = d.pos
+	l.lazyBytes += d.pos - start
+	l.maxOut = max(l.maxOut, maxOut)
+	return nil
 }
 
 // shrink returns s in a slice of its own length when appending left much
@@ -193,6 +283,7 @@ func (l *cellList) prepare(ids bool) error {
 		}
 		hashes = append(hashes, sum)
 	}
+	l.checked = true // every cell's outputs were checked
 	if idErr != nil || !ids {
 		return idErr
 	}
@@ -262,18 +353,35 @@ func (l *cellList) newID(i int) string {
 }
 
 // decode returns cell i as Read would hold it (prepared, with the id
-// normalizeIDs gave it). It and its strings are valid until the next
-// decode.
+// normalizeIDs gave it), but for a large outputs array, which it holds as
+// an *outputList. It and its strings are valid until the next decode.
 func (l *cellList) decode(i int) (any, error) {
 	sp := l.spans[i]
-	if n := sp.end - sp.start; cap(l.scratch) < n {
+	n := sp.end - sp.start
+	if need, ok := l.need[i]; ok {
+		n = need
+	}
+	if cap(l.scratch) < n {
 		l.scratch = make([]byte, 0, n) // decoded text is never longer
 	}
+	l.gen++
 	d := &l.dec
 	d.data, d.pos, d.depth, d.arena = l.data, sp.start, 2, l.scratch[:0]
+	d.outs = nil
+	if len(l.lazy) > 0 {
+		d.outs = l
+	}
 	v, err := d.value()
 	if err != nil {
 		return nil, err
+	}
+	// The arena never outgrows scratch (need is an upper bound); were it
+	// to, the outputs below must follow the cell's text where it now is.
+	l.scratch = d.arena[:0]
+	if cell, ok := v.(map[string]any); ok && d.outs != nil {
+		if o, ok := cell["outputs"].(*outputList); ok {
+			o.cell, o.mark = i, len(d.arena) // its outputs go after the cell's own text
+		}
 	}
 	arena := ""
 	if len(d.arena) > 0 {
@@ -288,6 +396,97 @@ func (l *cellList) decode(i int) (any, error) {
 	return v, nil
 }
 
+// outputList is a large "outputs" array of a cell decoded from a
+// cellList, left undecoded: its outputs are decoded one at a time when it
+// is walked (each), into the cell's buffer after the cell's own text.
+type outputList struct {
+	l          *cellList
+	start, end int    // the array's JSON in l.data
+	gen        uint64 // l.gen of the decode that made it
+	cell       int    // the cell's index, for errors
+	mark       int    // where in l.scratch the outputs are decoded
+	// prepare is set for a code cell's outputs, which are prepared as
+	// prepareCell prepares those of a tree; future as there.
+	prepare, future bool
+}
+
+// outputList returns the outputs array starting at start, which l
+// recorded as large, for the cell being decoded.
+func (l *cellList) outputList(start int) *outputList {
+	return &outputList{l: l, start: start, end: l.lazy[start], gen: l.gen}
+}
+
+// each calls f with each output in order, decoded (and prepared, for a
+// code cell) as the tree reader holds it, stopping at f's first error. An
+// output and its strings are valid only during the call. The list must
+// belong to the cell decoded last, and is not walked again from within f.
+func (o *outputList) each(f func(j int, out any) error) error {
+	l := o.l
+	if o.gen != l.gen {
+		panic(fmt.Sprintf("nbformat: outputs of cell %d walked after another cell was decoded", o.cell))
+	}
+	d := &l.dec
+	d.outs = nil
+	pos := o.start + 1 // [
+	for j := 0; ; j++ {
+		d.data, d.pos = l.data, pos
+		d.skipSpace()
+		if j == 0 && (d.pos >= o.end || d.data[d.pos] == ']') {
+			return nil
+		}
+		// The cell's depth is 3: an output's, as in a tree, 5.
+		d.depth, d.arena = 4, l.scratch[o.mark:o.mark]
+		v, err := d.value()
+		if err != nil {
+			return err
+		}
+		d.skipSpace()
+		// ',' or ']': the syntax was checked at load.
+		last := d.pos >= o.end || d.data[d.pos] != ','
+		pos = d.pos + 1 // d is free for f's own walks
+		if o.prepare {
+			arena := ""
+			if len(d.arena) > 0 {
+				arena = unsafe.String(unsafe.SliceData(d.arena), len(d.arena))
+			}
+			if err := prepareOutput(o.cell, j, v, o.future, arena); err != nil {
+				return err
+			}
+		}
+		if err := f(j, v); err != nil {
+			return err
+		}
+		if last {
+			return nil
+		}
+	}
+}
+
+// EachOutput calls f with each element of cell's "outputs" array in
+// order, stopping at f's first error, and reports whether the cell has an
+// outputs array at all (when it has not, f is never called). It is the
+// way to a cell's outputs for any notebook: a cell from Cells of a
+// notebook read by ReadStreaming holds a large outputs array undecoded,
+// and its outputs are then decoded one at a time, each valid only during
+// its call (as with Cells, copy what must outlive it), and only while the
+// cell itself is (during the Cells call that gave it); f must not walk the
+// same cell's outputs again. The outputs are those Read would hold: for a
+// code cell, multiline strings joined.
+func EachOutput(cell map[string]any, f func(j int, out any) error) (bool, error) {
+	switch outs := cell["outputs"].(type) {
+	case []any:
+		for j, o := range outs {
+			if err := f(j, o); err != nil {
+				return true, err
+			}
+		}
+		return true, nil
+	case *outputList:
+		return true, outs.each(f)
+	}
+	return false, nil
+}
+
 // size is the length of the cells' JSON, separators left out.
 func (l *cellList) size() int {
 	n := 0
@@ -300,7 +499,9 @@ func (l *cellList) size() int {
 // Cells calls f with each cell in order (a map[string]any for any
 // notebook Read or FromJSON accepted), stopping at f's first error. For a
 // notebook from ReadStreaming the cell and every string in it are valid
-// only during the call: copy (strings.Clone) what must outlive it.
+// only during the call: copy (strings.Clone) what must outlive it. Read a
+// cell's outputs with EachOutput, not as cell["outputs"]: a large outputs
+// array is held undecoded.
 func (nb *Notebook) Cells(f func(i int, cell any) error) error {
 	if nb.cells == nil {
 		cells, _ := nb.Doc["cells"].([]any)
@@ -351,6 +552,17 @@ func cloneDeep(v any) any {
 		a := make([]any, len(v))
 		for i, x := range v {
 			a[i] = cloneDeep(x)
+		}
+		return a
+	case *outputList:
+		var a []any
+		// each cannot fail on a list it has walked at load.
+		_ = v.each(func(_ int, x any) error {
+			a = append(a, cloneDeep(x))
+			return nil
+		})
+		if a == nil {
+			a = []any{}
 		}
 		return a
 	case string:
@@ -417,14 +629,14 @@ func (nb *Notebook) RichOutputs(f func(out map[string]any) bool) bool {
 		if cell == nil || cell["cell_type"] != "code" {
 			return nil
 		}
-		outputs, _ := cell["outputs"].([]any)
-		for _, o := range outputs {
+		_, err := EachOutput(cell, func(_ int, o any) error {
 			out, _ := o.(map[string]any)
 			if out != nil && Rich(out) && !f(out) {
 				return errStop
 			}
-		}
-		return nil
+			return nil
+		})
+		return err
 	})
 	return err == nil
 }

@@ -56,6 +56,12 @@ type decoder struct {
 	// directly in the top-level object, which is then only checked
 	// (scanCells) and stands as cellsMark in the result (ReadStreaming).
 	cells *cellList
+	// scan is the list whose cells scanCells is checking: it records
+	// their large "outputs" arrays (scanOutputs).
+	scan *cellList
+	// outs, when set, is the list a cell is decoded from: an "outputs"
+	// array it recorded as large is left undecoded, as an *outputList.
+	outs *cellList
 }
 
 type member struct {
@@ -203,9 +209,15 @@ func (d *decoder) object() (any, error) {
 		d.pos++
 		d.skipSpace()
 		var v any
-		if d.cells != nil && d.depth == 1 && k == "cells" && d.pos < len(d.data) && d.data[d.pos] == '[' {
+		switch {
+		case d.cells != nil && d.depth == 1 && k == "cells" && d.pos < len(d.data) && d.data[d.pos] == '[':
 			v, err = d.scanCells(d.cells)
-		} else {
+		case d.scan != nil && d.depth == 3 && k == "outputs" && d.pos < len(d.data) && d.data[d.pos] == '[':
+			err = d.scanOutputs(d.scan) // in discard mode: v stays nil
+		case d.outs != nil && d.depth == 3 && k == "outputs" && d.outs.lazy[d.pos] > 0:
+			v = d.outs.outputList(d.pos)
+			d.pos = d.outs.lazy[d.pos]
+		default:
 			v, err = d.value()
 		}
 		if err != nil {

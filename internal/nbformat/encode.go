@@ -101,6 +101,8 @@ func (e *encoder) value(v any, k kind) error {
 		return e.object(v, k)
 	case []any:
 		return e.array(v, k)
+	case *outputList:
+		return e.list(k, v.each)
 	// Conveniences for values built in Go rather than decoded.
 	case int:
 		e.buf = strconv.AppendInt(e.buf, int64(v), 10)
@@ -330,21 +332,35 @@ func (e *encoder) cellMeta(v any) error {
 }
 
 func (e *encoder) array(a []any, k kind) error {
-	return e.list(len(a), k, func(i int) (any, error) { return a[i], nil })
+	return e.list(k, func(f func(int, any) error) error {
+		for i, v := range a {
+			if err := f(i, v); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
 }
 
 // cellList writes e.cells as array writes a list of kind k, decoding one
 // cell at a time.
 func (e *encoder) cellList(k kind) error {
-	return e.list(len(e.cells.spans), k, e.cells.decode)
+	return e.list(k, func(f func(int, any) error) error {
+		for i := range e.cells.spans {
+			v, err := e.cells.decode(i)
+			if err != nil {
+				return err
+			}
+			if err := f(i, v); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
 }
 
-// list writes n elements, element i given by elem, as a list of kind k.
-func (e *encoder) list(n int, k kind, elem func(i int) (any, error)) error {
-	if n == 0 {
-		e.buf = append(e.buf, "[]"...)
-		return nil
-	}
+// list writes the elements that each gives, in order, as a list of kind k.
+func (e *encoder) list(k kind, each func(f func(i int, v any) error) error) error {
 	ck := kPlain
 	switch k {
 	case kCells:
@@ -352,25 +368,29 @@ func (e *encoder) list(n int, k kind, elem func(i int) (any, error)) error {
 	case kOutputs:
 		ck = kOutput
 	}
-	e.buf = append(e.buf, '[')
-	e.indent++
-	for i := range n {
-		if i > 0 {
+	n := 0
+	err := each(func(_ int, v any) error {
+		if n == 0 {
+			e.buf = append(e.buf, '[')
+			e.indent++
+		} else {
 			e.buf = append(e.buf, ',')
 		}
+		n++
 		if e.file {
 			e.newline()
-		}
-		v, err := elem(i)
-		if err != nil {
-			return err
 		}
 		if err := e.value(v, ck); err != nil {
 			return err
 		}
-		if err := e.flush(); err != nil {
-			return err
-		}
+		return e.flush()
+	})
+	if err != nil {
+		return err
+	}
+	if n == 0 {
+		e.buf = append(e.buf, "[]"...)
+		return nil
 	}
 	e.indent--
 	if e.file {

@@ -9,8 +9,11 @@ package nbformat
 // The notebook is held as its bytes plus 24 bytes a cell (its range and,
 // while ids are checked, a hash), and one cell at a time is decoded into a
 // tree: into a buffer of the cell's size, with some 100 bytes per JSON
-// value. The garbage collector lets the heap grow to twice what is live
-// before it collects (GOGC=100), so each term counts twice:
+// value. A cell's "outputs" array of lazyOutputsMin bytes or more is not
+// decoded with it but one output at a time, after it: such a cell counts
+// as the rest of it plus its largest output. The garbage collector lets
+// the heap grow to twice what is live before it collects (GOGC=100), so
+// each term counts twice:
 //
 //	bytesFactor × len(data) + perCell × cells
 //	  + cellBytesFactor × largest cell + perToken × tokens of the largest cell
@@ -22,37 +25,135 @@ package nbformat
 // may be two different cells: both count). A v3 notebook, read as one
 // tree, has its worksheets two levels down and is counted whole. Measured
 // by internal/contents TestRequestMemory for notebooks of tiny cells, many
-// small outputs, large outputs, large images and deeply nested metadata.
+// small outputs, one cell of very many outputs, large outputs, large
+// images and deeply nested metadata.
 func Footprint(data []byte) int64 {
-	var cells, tokens, maxTokens, maxBytes int64
-	depth, start := 0, 0
+	return footprint(data, lazyOutputsMin)
+}
+
+// footprint is Footprint for a reader that leaves outputs arrays of
+// lazyMin bytes or more undecoded (loadStreaming).
+func footprint(data []byte, lazyMin int) int64 {
+	f := footprinter{outs: -1}
+	f.scan(data, lazyMin)
+	return FootprintFloor(int64(len(data))) + perCell*f.cells +
+		cellBytesFactor*f.maxBytes + perToken*f.maxTokens + fixed
+}
+
+// scan reads data, with outputs arrays of lazyMin bytes or more counted
+// one output at a time.
+func (f *footprinter) scan(data []byte, lazyMin int) {
 	for i := 0; i < len(data); i++ {
-		switch data[i] {
+		switch c := data[i]; c {
 		case '"':
-			i = stringEnd(data, i)
+			end := stringEnd(data, i)
+			if (f.depth == 1 || f.depth == 3 && f.inList) && colonAfter(data, end+1) {
+				key := string(data[i:min(end+1, len(data))])
+				if f.depth == 1 {
+					f.cellsKey = key == `"cells"`
+				} else {
+					f.outputsKey = key == `"outputs"`
+				}
+			}
+			i = end
 		case '{', '[':
-			depth++
-			if depth == 3 {
-				cells++
-				tokens, start = 0, i
+			f.depth++
+			switch f.depth {
+			case 2:
+				f.inList = c == '[' && f.cellsKey
+				if f.inList && f.track {
+					f.lazy = f.lazy[:0] // a repeated "cells" key: the last list counts
+				}
+			case 3:
+				f.cells++
+				f.tokens, f.start = 0, i
+				f.lazyBytes, f.lazyOut, f.lazyTokens = 0, 0, 0
+				f.outputsKey = false
+			case 4:
+				if f.inList && c == '[' && f.outputsKey {
+					f.outs, f.outsTokens = i, 0
+					f.elem, f.elemTokens = i+1, 0
+					f.outBytes, f.outTokens = 0, 0
+				}
 			}
-			if depth >= 3 {
-				tokens++
-			}
+			f.token()
 		case '}', ']':
-			if depth == 3 {
-				maxTokens = max(maxTokens, tokens)
-				maxBytes = max(maxBytes, int64(i+1-start))
+			if f.depth == 4 && f.outs >= 0 {
+				f.endElem(i)
+				if n := int64(i + 1 - f.outs); n >= int64(lazyMin) {
+					// Left undecoded: its outputs count one at a time.
+					f.tokens -= f.outsTokens
+					f.lazyBytes += n
+					f.lazyOut = max(f.lazyOut, f.outBytes)
+					f.lazyTokens = max(f.lazyTokens, f.outTokens)
+					if f.track {
+						f.lazy = append(f.lazy, f.outs)
+					}
+				}
+				f.outs = -1
 			}
-			depth = max(depth-1, 0)
-		case ',', ':':
-			if depth >= 3 {
-				tokens++
+			if f.depth == 3 {
+				f.maxTokens = max(f.maxTokens, f.tokens+f.lazyTokens)
+				f.maxBytes = max(f.maxBytes, int64(i+1-f.start)-f.lazyBytes+f.lazyOut)
 			}
+			f.depth = max(f.depth-1, 0)
+		case ',':
+			if f.depth == 4 && f.outs >= 0 {
+				f.endElem(i)
+				f.elem, f.elemTokens = i+1, 0
+			}
+			f.token()
+		case ':':
+			f.token()
 		}
 	}
-	return FootprintFloor(int64(len(data))) + perCell*cells +
-		cellBytesFactor*maxBytes + perToken*maxTokens + fixed
+}
+
+// footprinter is footprint's state.
+type footprinter struct {
+	depth, start int
+	cells        int64
+	tokens       int64 // of the current cell, but its large outputs arrays
+	// The largest cell, counting a large outputs array as its largest
+	// output: its bytes, its tokens.
+	maxBytes, maxTokens int64
+	// The last key read in the top-level object is "cells", in the
+	// current cell "outputs"; the depth-2 array is the cells list.
+	cellsKey, outputsKey, inList bool
+	// The outputs array being read (outs ≥ 0: where it starts): its
+	// tokens, where its current element starts and that element's
+	// tokens, and its largest element.
+	outs                int
+	outsTokens          int64
+	elem                int
+	elemTokens          int64
+	outBytes, outTokens int64
+	// The current cell's large outputs arrays: their bytes, and their
+	// largest output's bytes and tokens.
+	lazyBytes, lazyOut, lazyTokens int64
+	// With track set (tests), lazy gathers where the outputs arrays
+	// counted one output at a time start.
+	track bool
+	lazy  []int
+}
+
+// token counts a structural character at f.depth.
+func (f *footprinter) token() {
+	if f.depth >= 3 {
+		f.tokens++
+	}
+	if f.outs >= 0 {
+		f.outsTokens++
+		if f.depth >= 5 {
+			f.elemTokens++
+		}
+	}
+}
+
+// endElem ends the outputs array's element that ends before i.
+func (f *footprinter) endElem(i int) {
+	f.outBytes = max(f.outBytes, int64(i-f.elem))
+	f.outTokens = max(f.outTokens, f.elemTokens)
 }
 
 const (
@@ -62,6 +163,21 @@ const (
 	perToken        = 256
 	fixed           = 8 << 20
 )
+
+// colonAfter reports whether the first byte from i on that is not JSON
+// whitespace is ':' (the string before i is an object's key).
+func colonAfter(data []byte, i int) bool {
+	for ; i < len(data); i++ {
+		switch data[i] {
+		case ' ', '\t', '\n', '\r':
+		case ':':
+			return true
+		default:
+			return false
+		}
+	}
+	return false
+}
 
 // FootprintFloor is the least Footprint of n bytes of JSON, known before
 // they are read: a caller charges it first, so that a request refused for

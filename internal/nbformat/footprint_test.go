@@ -42,6 +42,31 @@ func TestFootprint(t *testing.T) {
 	if b-base([]byte(one.String())) < 4*(a-base([]byte(many.String()))) {
 		t.Errorf("a thousand cells: %d, one cell of a thousand outputs: %d; want the second's tree to count far more", a, b)
 	}
+	// Past lazyOutputsMin bytes, a cell's outputs array is decoded one
+	// output at a time: the cell counts as the rest of it (9 tokens) and
+	// its largest output (6 tokens).
+	var lazy strings.Builder
+	lazy.WriteString(`{"cells":[{"cell_type":"code","metadata":{},"source":"","outputs":[`)
+	n := 0
+	for i := 0; n < lazyOutputsMin; i++ {
+		if i > 0 {
+			lazy.WriteByte(',')
+			n++
+		}
+		lazy.WriteString(out)
+		n += len(out)
+	}
+	lazy.WriteString(`]}]}`)
+	n += len(`[]`)
+	rest := int64(lazy.Len() - len(`{"cells":[]}`) - n)
+	if f, want := Footprint([]byte(lazy.String())), base([]byte(lazy.String()))+perCell+cellBytesFactor*(rest+int64(len(out)))+perToken*(9+6); f != want {
+		t.Errorf("Footprint(one cell of %d bytes of outputs) = %d, want %d", n, f, want)
+	}
+	// Just under it, the array is decoded with its cell.
+	under := strings.Replace(lazy.String(), out+",", "", 1)
+	if f, whole := Footprint([]byte(under)), footprint([]byte(under), len(under)); f != whole {
+		t.Errorf("Footprint of outputs %d bytes long = %d, want the whole cell's %d", n-len(out)-1, f, whole)
+	}
 	// Every byte counts at least bytesFactor times: the floor holds.
 	for _, s := range []string{many.String(), one.String(), `[[[[1]]]]`, `{}`} {
 		if f := Footprint([]byte(s)); f < FootprintFloor(int64(len(s))) {

@@ -8,9 +8,10 @@
 // form the REST API sends); Marshal splits them again as nbformat does.
 // ReadStreaming and FromJSONStreaming keep the cells apart, as ranges of
 // the JSON they came from, decoded one cell at a time whenever they are
-// walked (Cells, Validate, Marshal, Write, AppendJSON): a server's memory
-// per request then follows the notebook's bytes, not its number of
-// values. Write renders the file form in bounded memory.
+// walked (Cells, Validate, Marshal, Write, AppendJSON), and a cell's large
+// outputs array one output at a time (EachOutput): a server's memory per
+// request then follows the notebook's bytes, not its number of values.
+// Write renders the file form in bounded memory.
 //
 // Differences from nbformat 5.x, all on inputs Jupyter itself never writes:
 // nbformat 1 and 2 and a missing "nbformat" key are refused rather than
@@ -204,7 +205,7 @@ func describe(v any) string {
 		return "a string"
 	case Number:
 		return "the number " + string(v)
-	case []any:
+	case []any, *outputList:
 		return "an array"
 	case map[string]any:
 		return "an object"
@@ -396,48 +397,64 @@ func prepareCell(i int, c any, minor int, strip bool, arena string) error {
 	if ct != "code" {
 		return nil
 	}
-	outs, ok := cell["outputs"].([]any)
-	if !ok {
+	switch outs := cell["outputs"].(type) {
+	case []any:
+		for j, o := range outs {
+			if err := prepareOutput(i, j, o, future, arena); err != nil {
+				return err
+			}
+		}
+	case *outputList:
+		// Its outputs are prepared as they are walked, and checked once,
+		// when the notebook is loaded.
+		outs.prepare, outs.future = true, future
+		if !outs.l.checked {
+			return outs.each(func(int, any) error { return nil })
+		}
+	default:
 		return invalidf(`cell %d: "outputs" must be an array, not %s`, i, describe(cell["outputs"]))
 	}
-	for j, o := range outs {
-		out, ok := o.(map[string]any)
-		if !ok {
-			return invalidf("cell %d output %d must be an object, not %s", i, j, describe(o))
-		}
-		ot, ok := out["output_type"].(string)
-		if !ok {
-			return invalidf(`cell %d output %d: "output_type" must be a string, not %s`, i, j, describe(out["output_type"]))
-		}
-		if !knownOutput(ot) && !future {
-			return invalidf(`cell %d output %d: unknown "output_type" %q`, i, j, ot)
-		}
-		switch ot {
-		case "execute_result", "display_data":
-			if d, present := out["data"]; present {
-				dm, ok := d.(map[string]any)
-				if !ok {
-					return invalidf(`cell %d output %d: "data" must be an object, not %s`, i, j, describe(d))
-				}
-				rejoinBundle(dm, arena)
-			}
-		case "":
-		default:
-			t, present := out["text"]
-			if !present {
-				if ot == "stream" {
-					return invalidf(`cell %d output %d: stream output has no "text"`, i, j)
-				}
-				continue
-			}
-			s, ok := multiline(t, arena)
+	return nil
+}
+
+// prepareOutput is prepareCell's part for output j of code cell i.
+func prepareOutput(i, j int, o any, future bool, arena string) error {
+	out, ok := o.(map[string]any)
+	if !ok {
+		return invalidf("cell %d output %d must be an object, not %s", i, j, describe(o))
+	}
+	ot, ok := out["output_type"].(string)
+	if !ok {
+		return invalidf(`cell %d output %d: "output_type" must be a string, not %s`, i, j, describe(out["output_type"]))
+	}
+	if !knownOutput(ot) && !future {
+		return invalidf(`cell %d output %d: unknown "output_type" %q`, i, j, ot)
+	}
+	switch ot {
+	case "execute_result", "display_data":
+		if d, present := out["data"]; present {
+			dm, ok := d.(map[string]any)
 			if !ok {
-				if _, isList := t.([]any); isList || ot == "stream" {
-					return invalidf(`cell %d output %d: "text" must be a string or an array of strings`, i, j)
-				}
+				return invalidf(`cell %d output %d: "data" must be an object, not %s`, i, j, describe(d))
 			}
-			out["text"] = s
+			rejoinBundle(dm, arena)
 		}
+	case "":
+	default:
+		t, present := out["text"]
+		if !present {
+			if ot == "stream" {
+				return invalidf(`cell %d output %d: stream output has no "text"`, i, j)
+			}
+			return nil
+		}
+		s, ok := multiline(t, arena)
+		if !ok {
+			if _, isList := t.([]any); isList || ot == "stream" {
+				return invalidf(`cell %d output %d: "text" must be a string or an array of strings`, i, j)
+			}
+		}
+		out["text"] = s
 	}
 	return nil
 }

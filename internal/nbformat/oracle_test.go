@@ -103,6 +103,11 @@ func TestOracle(t *testing.T) {
 	want := runOracle(t, inputs)
 	t.Run("Read", func(t *testing.T) { oracleCompare(t, inputs, want, nbformat.Read) })
 	t.Run("ReadStreaming", func(t *testing.T) { oracleCompare(t, inputs, want, nbformat.ReadStreaming) })
+	// Every outputs array decoded one output at a time, as the server
+	// does for those of 64 KiB or more.
+	t.Run("ReadStreaming/outputs one at a time", func(t *testing.T) {
+		oracleCompare(t, inputs, want, func(b []byte) (*nbformat.Notebook, error) { return nbformat.ReadStreamingLazy(b, 1) })
+	})
 }
 
 func oracleCompare(t *testing.T, inputs []string, want []verdict, read func([]byte) (*nbformat.Notebook, error)) {

@@ -303,14 +303,13 @@ func (v *validator) cell(i int, c any) {
 	if x, ok := cell["execution_count"]; ok && x != nil && !isNonNegInt(x) {
 		v.add(`cell %d: "execution_count" must be an integer ≥ 0 or null, not %s`, i, describe(x))
 	}
-	if x, ok := cell["outputs"]; ok {
-		outs, ok := x.([]any)
-		if !ok {
-			v.add(`cell %d: "outputs" must be an array`, i)
-			return
-		}
-		for j, o := range outs {
+	if _, ok := cell["outputs"]; ok {
+		isArray, _ := EachOutput(cell, func(j int, o any) error {
 			v.output(i, j, o)
+			return nil
+		})
+		if !isArray {
+			v.add(`cell %d: "outputs" must be an array`, i)
 		}
 	}
 }

@@ -159,6 +159,29 @@ func (g gen) notebook() string {
 	return b.String()
 }
 
+// manyOutputs returns a v4.5 notebook of two code cells of n random
+// outputs each: past 64 KiB, a notebook read cell by cell decodes such a
+// cell's outputs one at a time.
+func (g gen) manyOutputs(n int) string {
+	var b strings.Builder
+	b.WriteString(`{"cells":[`)
+	for i := range 2 {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		fmt.Fprintf(&b, `{"id":"c%d","cell_type":"code","execution_count":1,"metadata":{"trusted":true},"source":"f()","outputs":[`, i)
+		for j := range n {
+			if j > 0 {
+				b.WriteByte(',')
+			}
+			g.output(&b)
+		}
+		b.WriteString(`]}`)
+	}
+	b.WriteString(`],"metadata":{},"nbformat":4,"nbformat_minor":5}`)
+	return b.String()
+}
+
 func (g gen) output(b *strings.Builder) {
 	switch g.r.IntN(5) {
 	case 0:

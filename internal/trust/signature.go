@@ -135,6 +135,17 @@ func (w *streamer) value(v any, at level) error {
 			if err := w.text(k); err != nil {
 				return err
 			}
+			if at == levelCell && k == "outputs" {
+				// A streamed cell may hold them undecoded: one at a time,
+				// streamed as a list's elements are.
+				isArray, err := nbformat.EachOutput(v, func(_ int, out any) error { return w.value(out, levelAny) })
+				if err != nil {
+					return err
+				}
+				if isArray {
+					continue
+				}
+			}
 			if err := w.value(v[k], next); err != nil {
 				return err
 			}
