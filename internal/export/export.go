@@ -89,7 +89,18 @@ func withBuffer(w io.Writer, f func(*bufio.Writer)) error {
 func Scratch(nb *nbformat.Notebook) int64 {
 	var most int64
 	for _, c := range cells(nb) {
-		if n := valueSize(c); n > most {
+		var n int64
+		for k, v := range c {
+			if k != "outputs" {
+				n += int64(len(k)) + valueSize(v)
+			}
+		}
+		// A large outputs array of a streamed notebook is no []any: its
+		// outputs are counted one at a time.
+		for _, out := range outputs(c) {
+			n += valueSize(out)
+		}
+		if n > most {
 			most = n
 		}
 	}
@@ -158,6 +169,28 @@ func cells(nb *nbformat.Notebook) iter.Seq2[int, map[string]any] {
 	}
 }
 
+// outputs yields a cell's outputs that are objects, numbered among
+// themselves, through nbformat.EachOutput: for a notebook read cell by
+// cell a large outputs array is decoded one output at a time, so what is
+// yielded is valid only until the next one (copy what must outlive it).
+func outputs(c map[string]any) iter.Seq2[int, map[string]any] {
+	return func(yield func(int, map[string]any) bool) {
+		n := 0
+		// Decoding cannot fail once the notebook has loaded.
+		_, _ = nbformat.EachOutput(c, func(_ int, o any) error {
+			m, ok := o.(map[string]any)
+			if !ok {
+				return nil
+			}
+			if !yield(n, m) {
+				return errStop
+			}
+			n++
+			return nil
+		})
+	}
+}
+
 // errStop ends a walk over cells early.
 var errStop = errors.New("stop")
 
@@ -184,17 +217,6 @@ func str(m map[string]any, key string) string { return text(m[key]) }
 func obj(m map[string]any, key string) map[string]any {
 	o, _ := m[key].(map[string]any)
 	return o
-}
-
-func list(m map[string]any, key string) []map[string]any {
-	l, _ := m[key].([]any)
-	out := make([]map[string]any, 0, len(l))
-	for _, e := range l {
-		if o, ok := e.(map[string]any); ok {
-			out = append(out, o)
-		}
-	}
-	return out
 }
 
 // ansi matches terminal escape sequences (colours in tracebacks).

@@ -4,6 +4,7 @@ import (
 	"archive/zip"
 	"bytes"
 	"encoding/base64"
+	"fmt"
 	"io"
 	"strings"
 	"testing"
@@ -339,7 +340,17 @@ func TestStreamedAsTree(t *testing.T) {
 	att := `{"cell_type":"markdown","id":"a","metadata":{},"source":"![x](attachment:one.png) ![y](attachment:two.png)","attachments":{"one.png":{"image/png":"` + png1 + `"},"two.png":{"image/png":"` + png1 + `"}}}`
 	// att2 has att's size, so it is decoded into the very bytes att was.
 	att2 := strings.ReplaceAll(strings.ReplaceAll(att, `"id":"a"`, `"id":"b"`), "one.png", "six.png")
-	doc := notebook(pyMeta, att, att2, mdCell, codeCel, outputCell(htmlOut+","+pngOut+","+errOut+","+jsonOut), hostile, outputCell(pngOut), att)
+	// many has an outputs array over nbformat's 64 KiB threshold: its
+	// outputs are decoded one at a time, each into the same buffer.
+	var outs []string
+	for i := range 600 {
+		outs = append(outs, fmt.Sprintf(`{"output_type":"stream","name":"stdout","text":"line %d\n"}`, i), pngOut, htmlOut)
+	}
+	many := outputCell(strings.Join(outs, ","))
+	if len(many) < 64<<10 {
+		t.Fatalf("the many-outputs cell is only %d bytes", len(many))
+	}
+	doc := notebook(pyMeta, att, att2, mdCell, codeCel, outputCell(htmlOut+","+pngOut+","+errOut+","+jsonOut), hostile, many, outputCell(pngOut), att)
 	tree, err := nbformat.Read([]byte(doc))
 	if err != nil {
 		t.Fatal(err)

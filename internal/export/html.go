@@ -85,12 +85,15 @@ func writeCodeCell(w *bufio.Writer, c map[string]any, trusted bool) {
 	w.WriteString(`<div class="cell code"><div class="input"><div class="prompt">In ` + prompt(c) + ":</div><pre><code>")
 	w.WriteString(escape(str(c, "source")))
 	w.WriteString("</code></pre></div>\n")
-	outs := list(c, "outputs")
-	if len(outs) > 0 {
-		w.WriteString(`<div class="outputs">` + "\n")
-		for _, out := range outs {
-			writeOutput(w, out, trusted)
+	any := false
+	for _, out := range outputs(c) {
+		if !any {
+			w.WriteString(`<div class="outputs">` + "\n")
+			any = true
 		}
+		writeOutput(w, out, trusted)
+	}
+	if any {
 		w.WriteString("</div>\n")
 	}
 	w.WriteString("</div>\n")

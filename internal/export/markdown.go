@@ -52,7 +52,7 @@ func images(nb *nbformat.Notebook, dir string, f func(cell int, out int, attachm
 				}
 			}
 		case "code":
-			for oi, out := range list(c, "outputs") {
+			for oi, out := range outputs(c) {
 				if mime, content, ok := outputImage(out); ok {
 					ext, _ := imageExt(mime)
 					f(ci, oi, "", image{name: fmt.Sprintf("%s/output_%d_%d%s", dir, ci, oi, ext), mime: mime, content: content})
@@ -188,7 +188,7 @@ func writeMarkdown(w *bufio.Writer, nb *nbformat.Notebook, opt Options, dir stri
 			w.WriteString(strings.TrimRight(src, "\n") + "\n\n")
 		case "code":
 			fenced(w, lang, src)
-			for oi, out := range list(c, "outputs") {
+			for oi, out := range outputs(c) {
 				if f, ok := files[[2]int{ci, oi}]; ok {
 					mime, _, _ := outputImage(out)
 					alt := strings.TrimPrefix(strings.TrimSuffix(mime, "+xml"), "image/")
