@@ -54,30 +54,25 @@ func (z *tokenizer) next() (token, bool) {
 	if z.rawTag != "" {
 		return z.rawText(), true
 	}
-	for {
-		lt := strings.IndexByte(z.s[z.pos:], '<')
-		if lt != 0 {
-			// Text up to the next "<" (or the end).
-			end := len(z.s)
-			if lt > 0 {
-				end = z.pos + lt
-			}
-			t := token{typ: textToken, data: text(z.s[z.pos:end])}
-			z.pos = end
-			return t, true
-		}
+	lt := strings.IndexByte(z.s[z.pos:], '<')
+	if lt == 0 {
 		if t, ok := z.markup(); ok {
 			return t, true
 		}
 		// A "<" that starts nothing is text: take it with what follows.
-		end := len(z.s)
-		if i := strings.IndexByte(z.s[z.pos+1:], '<'); i >= 0 {
-			end = z.pos + 1 + i
+		lt = strings.IndexByte(z.s[z.pos+1:], '<')
+		if lt >= 0 {
+			lt++
 		}
-		t := token{typ: textToken, data: text(z.s[z.pos:end])}
-		z.pos = end
-		return t, true
 	}
+	// Text up to the next "<" (or the end).
+	end := len(z.s)
+	if lt > 0 {
+		end = z.pos + lt
+	}
+	t := token{typ: textToken, data: text(z.s[z.pos:end])}
+	z.pos = end
+	return t, true
 }
 
 // markup reads the tag, comment or declaration at z.pos ("<"), or reports
