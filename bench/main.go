@@ -399,8 +399,8 @@ func runScenario(ctx context.Context, e *env, sc scenario, specs []spec, tb *tab
 				continue
 			}
 			fmt.Fprintf(e.log, "bench: %-8s %-11s %-15s %5.1fs\n", sc.name, label, sp.name, time.Since(t0).Seconds())
-			if round < 0 {
-				continue
+			if round < 0 || s == nil {
+				continue // a warm-up, or skipped (a solo scenario then reads "not run")
 			}
 			if got[sp.name] == nil {
 				got[sp.name] = make(samples)
