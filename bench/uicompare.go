@@ -81,10 +81,10 @@ type compareBook struct{ key, label string }
 // jupyter_server's), so the rows are Quire ÷ Notebook 6.4 and the medians
 // of both go to the header's observations and the log.
 func uiCompareScenario(cfg config) scenario {
-	runs, bigCells := 5, 300
+	runs, warmup, bigCells := 5, 1, 300
 	books := []compareBook{{"small", "~25 KB notebook"}, {"big", fmt.Sprintf("%d-cell notebook", bigCells)}}
 	if cfg.quick {
-		runs, books = 1, books[:1]
+		runs, warmup, books = 1, 0, books[:1]
 	}
 	type row struct {
 		book compareBook
@@ -119,8 +119,8 @@ func uiCompareScenario(cfg config) scenario {
 		name: "ui-compare",
 		about: fmt.Sprintf("Quire's notebook page beside Debian's Notebook 6.4 (python3-notebook, `%s -m notebook`, started by the harness "+
 			"like jupyter_server, on loopback with its own token and empty dirs; it starts a kernel when a notebook opens, as it always does; so does Quire) "+
-			"in the same run: `node %s` (playwright-core, headless chromium, 1280×800) opens the same notebooks from both, %d run(s), "+
-			"alternating which server goes first: a ~25 KB notebook (30 cells: headings and prose, code with short results and streams, an HTML table, a small PNG)%s. "+
+			"in the same run: `node %s` (playwright-core, headless chromium, 1280×800) opens the same notebooks from both, %d run(s) after %d uncounted warm-up run(s) per server (the ~25 KB notebook: "+
+			"a server's first load pays for its own caches), alternating which server goes first: a ~25 KB notebook (30 cells: headings and prose, code with short results and streams, an HTML table, a small PNG)%s. "+
 			"Each run and server gets a fresh browser context, logged in by a request with ?token= (sets the cookie, loads none of the page's files); "+
 			"cold = its first navigation to the notebook (empty cache), warm = the next one in the same context. "+
 			"First cell visible = navigation start until the first cell is in the page with its source text and in the viewport "+
@@ -131,7 +131,7 @@ func uiCompareScenario(cfg config) scenario {
 			"All checked in the page every animation frame, the same definitions for both. Rows are Quire ÷ Notebook 6.4 of the medians (goals: first cell visible ≤ 1/3, "+
 			"the 300-cell notebook's cells all rendered ≤ 1/5); both medians are listed under observed. JavaScript = the .js responses the cold Quire page had "+
 			"finished (resource timing, encodedBodySize: body bytes as served, Quire gzips) by the mark, in KB of 1000 bytes",
-			cfg.python, compareScript, runs, map[bool]string{true: " (quick: only that one)", false: fmt.Sprintf(" and a %d-cell notebook shaped like ui-notebook's", bigCells)}[cfg.quick]),
+			cfg.python, compareScript, runs, warmup, map[bool]string{true: " (quick: only that one)", false: fmt.Sprintf(" and a %d-cell notebook shaped like ui-notebook's", bigCells)}[cfg.quick]),
 		metrics: metrics,
 		rounds:  1,
 		solo:    true,
@@ -175,7 +175,7 @@ func uiCompareScenario(cfg config) scenario {
 				return nil, err
 			}
 			cmd := exec.CommandContext(ctx, node, compareScript, "--servers", string(arg),
-				"--runs", strconv.Itoa(runs), "--notebooks", nbArg, "--cells", strconv.Itoa(bigCells))
+				"--runs", strconv.Itoa(runs), "--warmup", strconv.Itoa(warmup), "--notebooks", nbArg, "--cells", strconv.Itoa(bigCells))
 			cmd.Env = append(os.Environ(), "CHROMIUM="+chromium)
 			cmd.Stderr = e.log
 			var out bytes.Buffer

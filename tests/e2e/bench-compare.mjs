@@ -20,7 +20,10 @@
 // resource timing: encoded = body bytes as the server sent them, gzip or
 // not; decoded = after decompression; transfer = with headers.
 //
-// Usage: node bench-compare.mjs --servers JSON [--runs 5] [--notebooks small,big] [--cells 300]
+// Before the runs, --warmup loads per server (the first notebook, cold and
+// warm, uncounted).
+//
+// Usage: node bench-compare.mjs --servers JSON [--runs 5] [--warmup 1] [--notebooks small,big] [--cells 300]
 // where JSON is [{"name", "kind": "quire"|"notebook6", "url", "token", "root"}].
 // Needs CHROMIUM (/usr/bin/chromium).
 import { existsSync } from "node:fs";
@@ -31,11 +34,13 @@ const { values: opt } = parseArgs({
   options: {
     servers: { type: "string" },
     runs: { type: "string", default: "5" },
+    warmup: { type: "string", default: "1" },
     notebooks: { type: "string", default: "small,big" },
     cells: { type: "string", default: "300" },
   },
 });
 const RUNS = Math.max(1, parseInt(opt.runs, 10));
+const WARMUP = Math.max(0, parseInt(opt.warmup, 10));
 const BIG = Math.max(3, parseInt(opt.cells, 10));
 const TIMEOUT = 120_000;
 const SETTLE = 1500; // ms of quiet after each measured load: kernel starts, lazy work
@@ -242,6 +247,14 @@ try {
   for (const s of servers) {
     out.results[s.name] = {};
     for (const b of books) out.results[s.name][b.key] = [];
+  }
+  // Uncounted: the first load after a server's start pays for its own
+  // caches (templates, compressed files) and the browser's first renderer.
+  for (let r = 0; r < WARMUP; r++) {
+    for (const s of servers) {
+      await oneRun(browser, s, books[0]);
+      process.stderr.write(`bench-compare: warm-up ${r + 1}/${WARMUP} ${books[0].key} ${s.name} done\n`);
+    }
   }
   for (let r = 0; r < RUNS; r++) {
     for (const b of books) {
