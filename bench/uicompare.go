@@ -188,6 +188,11 @@ func uiCompareScenario(cfg config) scenario {
 				return nil, fmt.Errorf("%s printed no JSON: %w: %q", compareScript, err, out.String())
 			}
 			e.observe("ui-compare browser: " + r.Chromium + " (headless)")
+			for _, b := range books {
+				if nb, ok := r.Notebooks[b.key]; ok {
+					e.observe(fmt.Sprintf("ui-compare: the %s has %d cells, %d bytes as written", b.label, nb.Cells, nb.Bytes))
+				}
+			}
 			quire, nb6 := r.Results[sp.name], r.Results[nb6Name]
 			s := make(samples)
 			var table strings.Builder
