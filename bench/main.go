@@ -284,7 +284,7 @@ func scenarios(cfg config) []scenario {
 	all := []scenario{startScenario(cfg), contentsScenario(cfg),
 		kernelStartScenario(cfg), execScenario(cfg), iopubScenario(cfg),
 		concurrentScenario(cfg), fanoutScenario(cfg), kernelRSSScenario(cfg),
-		loginFloodScenario(cfg), slowBodyScenario(cfg), kernelScaleScenario(cfg), uiScenario(cfg), hugeScenario(cfg), soakScenario(cfg)}
+		loginFloodScenario(cfg), slowBodyScenario(cfg), kernelScaleScenario(cfg), uiScenario(cfg), uiCompareScenario(cfg), hugeScenario(cfg), soakScenario(cfg)}
 	if len(cfg.only) == 0 {
 		return all
 	}
@@ -399,8 +399,8 @@ func runScenario(ctx context.Context, e *env, sc scenario, specs []spec, tb *tab
 				continue
 			}
 			fmt.Fprintf(e.log, "bench: %-8s %-11s %-15s %5.1fs\n", sc.name, label, sp.name, time.Since(t0).Seconds())
-			if round < 0 {
-				continue
+			if round < 0 || s == nil {
+				continue // a warm-up, or skipped (a solo scenario then reads "not run")
 			}
 			if got[sp.name] == nil {
 				got[sp.name] = make(samples)

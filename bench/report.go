@@ -25,11 +25,12 @@ const (
 	factor              // a dimensionless multiple, such as Quire ÷ a floor
 	count               // a number of events (requests, attempts)
 	seconds             // longer durations and CPU time, stored in seconds
+	kbytes              // sizes on the wire, stored in KB (10^3 bytes)
 )
 
 // suffix is what follows a number of unit u in a cell.
 func (u unit) suffix() string {
-	return map[unit]string{millis: " ms", mebis: " MiB", mbps: " MB/s", percent: " %", perSec: "/s", factor: "×", seconds: " s"}[u]
+	return map[unit]string{millis: " ms", mebis: " MiB", mbps: " MB/s", percent: " %", perSec: "/s", factor: "×", seconds: " s", kbytes: " KB"}[u]
 }
 
 // metric is one row of the results table.

@@ -57,24 +57,9 @@ func uiScenario(cfg config) scenario {
 		rounds:  1,
 		solo:    true,
 		run: func(ctx context.Context, e *env, sp spec) (samples, error) {
-			node, err := exec.LookPath("node")
-			if err != nil {
-				fmt.Fprintln(e.log, "bench: ui-notebook skipped: node is not on PATH")
+			node, chromium, ok := browserTools(e, "ui-notebook", uiScript)
+			if !ok {
 				return nil, nil
-			}
-			chromium := os.Getenv("CHROMIUM")
-			if chromium == "" {
-				chromium = "/usr/bin/chromium"
-			}
-			for _, need := range []struct{ path, why string }{
-				{chromium, "chromium is not installed (apt-get install chromium, or set CHROMIUM)"},
-				{uiScript, uiScript + " is missing (run from the repository root)"},
-				{filepath.Join(filepath.Dir(uiScript), "node_modules", "playwright-core"), "playwright-core is not installed (make deps-npm)"},
-			} {
-				if _, err := os.Stat(need.path); err != nil {
-					fmt.Fprintln(e.log, "bench: ui-notebook skipped:", need.why)
-					return nil, nil
-				}
 			}
 			cmd := exec.CommandContext(ctx, node, uiScript, "--cells", strconv.Itoa(cells), "--runs", strconv.Itoa(runs), "--keys", "50")
 			cmd.Env = append(os.Environ(), "QUIRE_BIN="+cfg.quire, "CHROMIUM="+chromium)
@@ -112,4 +97,30 @@ func uiScenario(cfg config) scenario {
 			return s, nil
 		},
 	}
+}
+
+// browserTools finds what a browser scenario needs: node, chromium (or
+// $CHROMIUM), its script and playwright-core. When one is missing it says
+// which in the log and ok is false: the scenario is skipped, not failed.
+func browserTools(e *env, scenario, script string) (node, chromium string, ok bool) {
+	node, err := exec.LookPath("node")
+	if err != nil {
+		fmt.Fprintf(e.log, "bench: %s skipped: node is not on PATH\n", scenario)
+		return "", "", false
+	}
+	chromium = os.Getenv("CHROMIUM")
+	if chromium == "" {
+		chromium = "/usr/bin/chromium"
+	}
+	for _, need := range []struct{ path, why string }{
+		{chromium, "chromium is not installed (apt-get install chromium, or set CHROMIUM)"},
+		{script, script + " is missing (run from the repository root)"},
+		{filepath.Join(filepath.Dir(script), "node_modules", "playwright-core"), "playwright-core is not installed (make deps-npm)"},
+	} {
+		if _, err := os.Stat(need.path); err != nil {
+			fmt.Fprintf(e.log, "bench: %s skipped: %s\n", scenario, need.why)
+			return "", "", false
+		}
+	}
+	return node, chromium, true
 }
