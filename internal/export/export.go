@@ -149,24 +149,10 @@ func BaseName(name string) string {
 // yielded: a notebook read cell by cell (nbformat.ReadStreaming) decodes
 // each into a reused buffer, so what must outlive the step is cloned.
 func cells(nb *nbformat.Notebook) iter.Seq2[int, map[string]any] {
-	return func(yield func(int, map[string]any) bool) {
-		if nb == nil {
-			return
-		}
-		n := 0
-		// Decoding cannot fail once the notebook has loaded.
-		_ = nb.Cells(func(_ int, c any) error {
-			m, ok := c.(map[string]any)
-			if !ok {
-				return nil
-			}
-			if !yield(n, m) {
-				return errStop
-			}
-			n++
-			return nil
-		})
+	if nb == nil {
+		return func(func(int, map[string]any) bool) {}
 	}
+	return objects(nb.Cells)
 }
 
 // outputs yields a cell's outputs that are objects, numbered among
@@ -174,11 +160,20 @@ func cells(nb *nbformat.Notebook) iter.Seq2[int, map[string]any] {
 // cell a large outputs array is decoded one output at a time, so what is
 // yielded is valid only until the next one (copy what must outlive it).
 func outputs(c map[string]any) iter.Seq2[int, map[string]any] {
+	return objects(func(f func(int, any) error) error {
+		_, err := nbformat.EachOutput(c, f)
+		return err
+	})
+}
+
+// objects yields the values walk gives that are objects, numbered among
+// themselves.
+func objects(walk func(f func(int, any) error) error) iter.Seq2[int, map[string]any] {
 	return func(yield func(int, map[string]any) bool) {
 		n := 0
 		// Decoding cannot fail once the notebook has loaded.
-		_, _ = nbformat.EachOutput(c, func(_ int, o any) error {
-			m, ok := o.(map[string]any)
+		_ = walk(func(_ int, v any) error {
+			m, ok := v.(map[string]any)
 			if !ok {
 				return nil
 			}

@@ -152,11 +152,11 @@ func (d *decoder) scanCells(l *cellList) (any, error) {
 	d.discard, d.scan = true, l
 	defer func() { d.discard, d.scan = false, nil }()
 	mark := len(d.arena)
-	for {
+	err := d.elements(func() error {
 		start := d.pos
 		l.lazyBytes, l.maxOut = 0, 0
 		if _, err := d.value(); err != nil {
-			return nil, err
+			return err
 		}
 		d.arena = d.arena[:mark] // nothing points into it
 		if l.lazyBytes > 0 {
@@ -166,23 +166,13 @@ func (d *decoder) scanCells(l *cellList) (any, error) {
 			l.need[len(l.spans)] = d.pos - start - l.lazyBytes + l.maxOut
 		}
 		l.spans = append(l.spans, cellSpan{start, d.pos})
-		d.skipSpace()
-		if d.pos >= len(d.data) {
-			return nil, d.errorf(d.pos, "expecting ',' delimiter")
-		}
-		switch d.data[d.pos] {
-		case ',':
-			d.pos++
-			d.skipSpace()
-		case ']':
-			d.pos++
-			d.depth--
-			l.spans = shrink(l.spans)
-			return cellsMark{}, nil
-		default:
-			return nil, d.errorf(d.pos, "expecting ',' delimiter")
-		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
 	}
+	l.spans = shrink(l.spans)
+	return cellsMark{}, nil
 }
 
 // scanOutputs checks the syntax of the "outputs" array at d.pos, a cell's
@@ -201,29 +191,17 @@ func (d *decoder) scanOutputs(l *cellList) error {
 		d.depth--
 	} else {
 		mark := len(d.arena)
-	elements:
-		for {
+		err := d.elements(func() error {
 			from := d.pos
 			if _, err := d.value(); err != nil {
 				return err
 			}
 			d.arena = d.arena[:mark] // nothing points into it (discard mode)
 			maxOut = max(maxOut, d.pos-from)
-			d.skipSpace()
-			if d.pos >= len(d.data) {
-				return d.errorf(d.pos, "expecting ',' delimiter")
-			}
-			switch d.data[d.pos] {
-			case ',':
-				d.pos++
-				d.skipSpace()
-			case ']':
-				d.pos++
-				d.depth--
-				break elements
-			default:
-				return d.errorf(d.pos, "expecting ',' delimiter")
-			}
+			return nil
+		})
+		if err != nil {
+			return err
 		}
 	}
 	if d.pos-start < l.lazyMin {
@@ -236,6 +214,33 @@ func (d *decoder) scanOutputs(l *cellList) error {
 	l.lazyBytes += d.pos - start
 	l.maxOut = max(l.maxOut, maxOut)
 	return nil
+}
+
+// elements reads the elements of a non-empty array whose "[" is behind
+// d.pos: each reads one element's value at d.pos. After the "]", d.pos is
+// past it and the depth entered for the array is left. (array has the
+// same loop inline: it is the decoder's hot path.)
+func (d *decoder) elements(each func() error) error {
+	for {
+		if err := each(); err != nil {
+			return err
+		}
+		d.skipSpace()
+		if d.pos >= len(d.data) {
+			return d.errorf(d.pos, "expecting ',' delimiter")
+		}
+		switch d.data[d.pos] {
+		case ',':
+			d.pos++
+			d.skipSpace()
+		case ']':
+			d.pos++
+			d.depth--
+			return nil
+		default:
+			return d.errorf(d.pos, "expecting ',' delimiter")
+		}
+	}
 }
 
 // shrink returns s in a slice of its own length when appending left much
