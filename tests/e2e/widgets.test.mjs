@@ -7,7 +7,7 @@ import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import {
-  T, cell, code, startServer, dumpOnFail, expectText, launchBrowser, loggedIn, notebook, openNotebook, outputs, poll, runCell, screenshot,
+  T, cell, code, login, startServer, dumpOnFail, expectText, launchBrowser, loggedIn, notebook, openNotebook, outputs, poll, runCell, screenshot,
   waitKernel, writeNotebook,
 } from "./harness.mjs";
 
@@ -27,7 +27,7 @@ function startWidgetServer() {
     env: { PYTHONPATH: PYWIDGETS },
     setup(r) {
       root = r;
-      for (const n of ["slider.ipynb", "output.ipynb", "interact.ipynb", "views.ipynb"]) writeNotebook(r, n, notebook([code("")]));
+      for (const n of ["slider.ipynb", "output.ipynb", "interact.ipynb", "views.ipynb", "style.ipynb"]) writeNotebook(r, n, notebook([code("")]));
       writeNotebook(r, "hostile.ipynb", hostileNotebook());
     },
   });
@@ -150,6 +150,55 @@ describe("ipywidgets 8", () => {
       });
     } finally {
       await context.close();
+    }
+  });
+
+  test("layout and style attributes apply; screenshots light and dark at 1280 and 390 px", async () => {
+    const { page, context } = await loggedIn(browser, server);
+    try {
+      await openNotebook(page, server, "style.ipynb");
+      await dumpOnFail(page, "widgets-style", async () => {
+        await runCell(
+          page,
+          0,
+          "import ipywidgets as w\n" +
+            "s = w.IntSlider(value=4, max=9, description='count', layout=w.Layout(width='320px', border='2px solid rgb(0, 128, 0)'), style={'handle_color': 'rgb(255, 0, 0)', 'description_width': 'initial'})\n" +
+            "b = w.Button(description='Go', button_style='success', layout=w.Layout(width='140px'))\n" +
+            "d = w.Dropdown(options=['a', 'b'], value='b', description='pick')\n" +
+            "display(w.VBox([s, w.HBox([b, d])]))",
+        );
+        const slider = widgetIn(page, 0).locator(".widget-slider").first();
+        await slider.waitFor({ timeout: T.kernel });
+        const box = await slider.boundingBox();
+        assert.ok(Math.abs(box.width - 320) <= 2, `layout width 320px: ${box.width}`);
+        assert.equal(await slider.evaluate((el) => getComputedStyle(el).borderTopColor), "rgb(0, 128, 0)", "layout border");
+        assert.equal(await slider.locator(".noUi-handle").evaluate((el) => getComputedStyle(el).backgroundColor), "rgb(255, 0, 0)", "style handle_color");
+        const button = widgetIn(page, 0).locator("button.widget-button").first();
+        assert.equal(Math.round((await button.boundingBox()).width), 140, "button width");
+        assert.ok((await button.getAttribute("class")).includes("mod-success"), "button_style");
+        await button.click();
+        await page.keyboard.press("Escape");
+        await page.keyboard.press("Control+s");
+        await poll(() => JSON.parse(readFileSync(join(root, "style.ipynb"), "utf8")).metadata?.widgets !== undefined, "saved with widget state");
+      });
+    } finally {
+      await context.close();
+    }
+    for (const scheme of ["light", "dark"]) {
+      for (const width of [1280, 390]) {
+        const ctx = await browser.newContext({ viewport: { width, height: 800 }, colorScheme: scheme });
+        const p = await ctx.newPage();
+        try {
+          await login(p, server);
+          await openNotebook(p, server, "style.ipynb", { kernel: false });
+          await widgetIn(p, 0).locator(".widget-slider").first().waitFor({ timeout: T.short });
+          await screenshot(p, `widgets-${scheme}-${width}.png`);
+          const over = await p.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
+          assert.ok(over <= 1, `${scheme} ${width}: the page does not scroll sideways (${over}px)`);
+        } finally {
+          await ctx.close();
+        }
+      }
     }
   });
 
