@@ -297,23 +297,16 @@ func FuzzHTML(f *testing.F) {
 			t.Fatalf("ReadStreaming refused what Read took: %v", err)
 		}
 		for _, format := range []string{"html", "markdown", "script"} {
-			if a, b := exportBytes(t, nb, format), exportBytes(t, streamed, format); !bytes.Equal(a, b) {
+			a := exportBytes(t, nb, format)
+			if b := exportBytes(t, streamed, format); !bytes.Equal(a, b) {
 				t.Fatalf("%s export differs between the tree and the streamed notebook", format)
-			}
-			res, err := Export(nb, format, Options{Name: "f.ipynb"})
-			if err != nil {
-				t.Fatal(err)
-			}
-			var buf bytes.Buffer
-			if err := res.Write(&buf); err != nil {
-				t.Fatal(err)
 			}
 			if format != "html" {
 				continue
 			}
-			out := strings.ToLower(buf.String())
+			out := strings.ToLower(string(a))
 			if strings.Contains(out, "<script") || strings.Contains(out, "<iframe") {
-				t.Fatalf("script or frame in the untrusted export:\n%s", buf.String())
+				t.Fatalf("script or frame in the untrusted export:\n%s", a)
 			}
 		}
 	})
