@@ -3,7 +3,8 @@
 // queue on error", display ids updated across cells, and the runs an
 // earlier page started whose output the server replays.
 import { errText, notify } from "../dialog";
-import type { MimeBundle, Output, OutputArea } from "../outputs/index";
+import type { MimeBundle, OutputArea } from "../outputs/index";
+import { outputOf } from "../outputs/message";
 import type { Cell } from "./cell";
 import type { KernelConnection, KernelMessage, RequestHandlers } from "./kernel";
 import type { Json } from "./model";
@@ -161,36 +162,10 @@ export class CellRunner {
       cell.showTiming();
       this.host.changed();
     }
-    let out: Output | null = null;
     switch (type) {
       case "execute_input":
         if (typeof c.execution_count === "number") cell.data.execution_count = c.execution_count;
         return;
-      case "stream":
-        out = { output_type: "stream", name: c.name === "stderr" ? "stderr" : "stdout", text: String(c.text ?? "") };
-        break;
-      case "display_data":
-      case "execute_result": {
-        const transient = c.transient as { display_id?: string } | undefined;
-        const base = {
-          data: (c.data ?? {}) as MimeBundle,
-          metadata: (c.metadata ?? {}) as Record<string, unknown>,
-          ...(transient?.display_id ? { transient: { display_id: transient.display_id } } : {}),
-        };
-        out =
-          type === "execute_result"
-            ? { output_type: "execute_result", execution_count: typeof c.execution_count === "number" ? c.execution_count : null, ...base }
-            : { output_type: "display_data", ...base };
-        break;
-      }
-      case "error":
-        out = {
-          output_type: "error",
-          ename: String(c.ename ?? ""),
-          evalue: String(c.evalue ?? ""),
-          traceback: Array.isArray(c.traceback) ? c.traceback.map(String) : [],
-        };
-        break;
       case "clear_output":
         area.clear(c.wait === true);
         this.host.changed();
@@ -200,9 +175,9 @@ export class CellRunner {
         if (id) this.updateDisplay(id, (c.data ?? {}) as MimeBundle, (c.metadata ?? {}) as Record<string, unknown>);
         return;
       }
-      default:
-        return;
     }
+    const out = outputOf(msg);
+    if (!out) return;
     area.add(out);
     cell.showOutputs();
     if ((out.output_type === "display_data" || out.output_type === "execute_result") && out.transient?.display_id) this.registerDisplays(area);

@@ -16,6 +16,7 @@ import { ManagerBase } from "@jupyter-widgets/base-manager";
 import type { IClassicComm, ICallbacks } from "@jupyter-widgets/base";
 import { Widget } from "@lumino/widgets";
 import { OutputArea, type Output } from "../outputs/index";
+import { outputOf } from "../outputs/message";
 import sanitizeHtml from "./sanitize-html";
 import type { JSONObject, JSONValue } from "@lumino/coreutils";
 import type { ObjectHash } from "backbone";
@@ -139,27 +140,6 @@ class OutputView extends base.DOMWidgetView {
   }
 }
 
-/** outputOf turns a captured iopub message into an nbformat output (null: not an output). */
-function outputOf(msg: KernelMessage): Output | null {
-  const c = msg.content;
-  switch (msg.header.msg_type) {
-    case "stream":
-      return { output_type: "stream", name: c.name === "stderr" ? "stderr" : "stdout", text: String(c.text ?? "") };
-    case "display_data":
-      return { output_type: "display_data", data: (c.data ?? {}) as Record<string, unknown>, metadata: (c.metadata ?? {}) as Record<string, unknown> };
-    case "execute_result":
-      return {
-        output_type: "execute_result",
-        execution_count: typeof c.execution_count === "number" ? c.execution_count : null,
-        data: (c.data ?? {}) as Record<string, unknown>,
-        metadata: (c.metadata ?? {}) as Record<string, unknown>,
-      };
-    case "error":
-      return { output_type: "error", ename: String(c.ename ?? ""), evalue: String(c.evalue ?? ""), traceback: Array.isArray(c.traceback) ? c.traceback.map(String) : [] };
-  }
-  return null;
-}
-
 /** Models whose string attributes are shown as HTML by their views. */
 const HTML_MODELS = new Set(["HTMLModel", "HTMLMathModel"]);
 
@@ -268,7 +248,12 @@ export class QuireManager extends ManagerBase implements WidgetManagerAPI {
   }
 
   captured(commId: string, msg: KernelMessage): void {
-    const out = msg.header.msg_type === "clear_output" ? null : outputOf(msg);
+    let out = msg.header.msg_type === "clear_output" ? null : outputOf(msg);
+    if (out && "transient" in out) {
+      // The widget's outputs go to the kernel as nbformat outputs: no transient.
+      const { transient: _, ...saved } = out;
+      out = saved;
+    }
     this.chain = this.chain.then(async () => {
       const m = this.has_model(commId) ? await this.get_model(commId) : null;
       if (!(m instanceof OutputModel)) return;
