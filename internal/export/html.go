@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"strings"
 
+	"quire/internal/htmlsafe"
 	"quire/internal/nbformat"
 )
 
@@ -139,7 +140,7 @@ func writeOutput(w *bufio.Writer, out map[string]any, trusted bool) {
 			w.WriteString(`<div class="output"><script>` + scriptSafe(s) + "</script></div>\n")
 		case "text/html":
 			if !trusted {
-				s = Sanitize(s)
+				s = htmlsafe.Clean(s) // remote images stay, blocked by the page CSP
 			}
 			w.WriteString(`<div class="output html">` + s + "</div>\n")
 		case "text/markdown":

@@ -9,6 +9,7 @@ import (
 	"io"
 	"strings"
 
+	"quire/internal/htmlsafe"
 	"quire/internal/nbformat"
 )
 
@@ -217,7 +218,7 @@ func writeMarkdownOutput(w *bufio.Writer, out map[string]any, trusted bool) {
 		switch mime {
 		case "text/html":
 			if !trusted {
-				s = Sanitize(s)
+				s = htmlsafe.Clean(s)
 			}
 			w.WriteString(strings.TrimSpace(s) + "\n\n")
 		case "text/markdown", "text/latex":

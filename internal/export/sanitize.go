@@ -11,14 +11,6 @@ import (
 	"quire/internal/markdown"
 )
 
-// Sanitize returns the HTML in src that may be shown in a page whose
-// script must not run (htmlsafe.Clean: no script, event handler, style,
-// form, frame or foreign content; links and images by safe schemes).
-// Remote images are kept but blocked by the page's CSP.
-func Sanitize(src string) string {
-	return htmlsafe.Clean(src)
-}
-
 // mathSpan matches $$…$$ (across lines) and $…$ (on one line, not
 // starting with a space), the math delimiters of Jupyter's markdown.
 var mathSpan = sync.OnceValue(func() *regexp.Regexp {

@@ -211,9 +211,9 @@ func (c *cleaner) end(name string) {
 func attrValue(el, key, val string) (string, bool) {
 	switch key {
 	case "href":
-		return val, SafeLink(val)
+		return val, safeLink(val)
 	case "src":
-		return val, el == "img" && SafeImage(val)
+		return val, el == "img" && safeImage(val)
 	case "dir":
 		v := strings.ToLower(strings.TrimSpace(val))
 		return v, v == "ltr" || v == "rtl" || v == "auto"
@@ -252,9 +252,9 @@ func scheme(u string) string {
 	return ""
 }
 
-// SafeLink reports whether a link target may stay: http, https, mailto,
+// safeLink reports whether a link target may stay: http, https, mailto,
 // or a relative URL (a path, a query or a fragment).
-func SafeLink(u string) bool {
+func safeLink(u string) bool {
 	switch scheme(u) {
 	case "", "http", "https", "mailto":
 		return true
@@ -262,10 +262,10 @@ func SafeLink(u string) bool {
 	return false
 }
 
-// SafeImage reports whether an image source may stay: a base64 data: URI
+// safeImage reports whether an image source may stay: a base64 data: URI
 // of a raster image type, or a relative or http(s) URL (which the export
 // page's Content-Security-Policy does not load).
-func SafeImage(u string) bool {
+func safeImage(u string) bool {
 	switch scheme(u) {
 	case "", "http", "https":
 		return true

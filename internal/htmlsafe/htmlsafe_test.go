@@ -104,7 +104,7 @@ func checkSafe(t *testing.T, out string) {
 				if a.Namespace != "" || !(global(a.Key) || contains(extra, a.Key) || (name == "a" && a.Key == "rel")) {
 					t.Fatalf("attribute %s on %s in the output: %q", a.Key, name, out)
 				}
-				if a.Key == "href" && !SafeLink(a.Val) || a.Key == "src" && !SafeImage(a.Val) || a.Key == "id" && !safeID(a.Val) {
+				if a.Key == "href" && !safeLink(a.Val) || a.Key == "src" && !safeImage(a.Val) || a.Key == "id" && !safeID(a.Val) {
 					t.Fatalf("unsafe URL %q in the output: %q", a.Val, out)
 				}
 			}
