@@ -6,7 +6,6 @@ import (
 	"hash/maphash"
 	"slices"
 	"strings"
-	"unsafe"
 )
 
 // A notebook from ReadStreaming or FromJSONStreaming keeps its cells apart
@@ -388,11 +387,7 @@ func (l *cellList) decode(i int) (any, error) {
 			o.cell, o.mark = i, len(d.arena) // its outputs go after the cell's own text
 		}
 	}
-	arena := ""
-	if len(d.arena) > 0 {
-		arena = unsafe.String(unsafe.SliceData(d.arena), len(d.arena))
-	}
-	if err := prepareCell(i, v, l.minor, l.strip, arena); err != nil {
+	if err := prepareCell(i, v, l.minor, l.strip, d.view(0)); err != nil {
 		return nil, err
 	}
 	if id, ok := l.ids[i]; ok {
@@ -450,11 +445,7 @@ func (o *outputList) each(f func(j int, out any) error) error {
 		last := d.pos >= o.end || d.data[d.pos] != ','
 		pos = d.pos + 1 // d is free for f's own walks
 		if o.prepare {
-			arena := ""
-			if len(d.arena) > 0 {
-				arena = unsafe.String(unsafe.SliceData(d.arena), len(d.arena))
-			}
-			if err := prepareOutput(o.cell, j, v, o.future, arena); err != nil {
+			if err := prepareOutput(o.cell, j, v, o.future, d.view(0)); err != nil {
 				return err
 			}
 		}
