@@ -40,7 +40,7 @@ import { WidgetHost, WIDGET_STATE_MIME } from "../widgets/host";
 import { MenuBar } from "./menubar";
 import { isPaletteKey, registerPageCommands, type PageActions } from "./notebookcommands";
 import { Toolbar } from "./toolbar";
-import { TrustControl } from "./trust";
+import { TrustControl, notebookTrusted } from "./trust";
 
 /** downloadFormats are the "Download as" entries of the File menu: label and export format ({base}nbconvert). */
 const downloadFormats: [string, string][] = [
@@ -394,7 +394,7 @@ class NotebookView implements CellHost {
     // Saved widget state first, so that widget outputs find their models.
     // A notebook whose signature did not check out gets its widgets' HTML sanitised.
     if (this.nb.metadata.widgets) {
-      const trusted = this.nb.cells.length > 0 && this.nb.cells.every((c) => c.cell_type !== "code" || c.metadata.trusted === true);
+      const trusted = notebookTrusted(this.nb.cells.map((c) => ({ type: c.cell_type, data: c })));
       await this.widgets.loadSaved(this.nb.metadata, trusted).catch((e) => notify("Could not show the saved widgets: " + errText(e), "error"));
     }
     this.list.load(this.nb.cells);

@@ -14,7 +14,7 @@ export interface TrustCell {
 }
 
 /** notebookTrusted: every code cell is trusted (markdown and raw cells do not count). */
-export function notebookTrusted(cells: readonly TrustCell[]): boolean {
+export function notebookTrusted(cells: readonly Pick<TrustCell, "type" | "data">[]): boolean {
   for (const c of cells) if (c.type === "code" && c.data.metadata.trusted !== true) return false;
   return true;
 }
