@@ -302,6 +302,8 @@ export async function setSource(page, i, source, { type = false } = {}) {
   const input = cell(page, i).locator('[data-testid="cell-input"]');
   await input.click();
   await poll(async () => (await tid(page, "notebook").getAttribute("data-mode")) === "edit", "edit mode after clicking the cell");
+  // The editor's code loads after the first cells show: Ctrl-A needs it.
+  await input.locator(".cm-editor.cm-focused").waitFor({ timeout: T.short });
   await page.keyboard.press("Control+A");
   await page.keyboard.press("Delete");
   if (type) await page.keyboard.type(source);

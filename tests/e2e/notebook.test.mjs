@@ -22,6 +22,7 @@ before(async () => {
       writeNotebook(root, "run.ipynb", notebook([code("")]));
       writeNotebook(root, "offline.ipynb", notebook([code(OFFLINE_SRC)]));
       writeNotebook(root, "conflict.ipynb", notebook([code("a = 1")]));
+      writeNotebook(root, "early.ipynb", notebook([code("x = 1"), markdown("# Notes")]));
       const grad = makePng(240, 90, (x, y) => [Math.round((255 * x) / 240), Math.round((255 * y) / 90), 190]);
       writeNotebook(root, "showcase.ipynb", notebook([
         markdown("# A showcase\n\nSome *text*, a list:\n\n- one\n- two\n\nand math: $e^{i\\pi} + 1 = 0$ and\n\n$$\\int_0^1 x^2\\,dx = \\frac{1}{3}$$"),
@@ -211,4 +212,55 @@ test("screenshot of a notebook with text, image, error and math", async () => {
   await screenshot(page, "notebook.png");
   assert.deepEqual(log.csp, [], "CSP violations: " + JSON.stringify(log.csp));
   await context.close();
+});
+
+// The editor's code (CodeMirror) loads after the first cells show. A user
+// who clicks into a cell and types before it has arrived loses nothing.
+describe("editing before the editor's code has arrived", () => {
+  let page, context, log;
+  before(async () => {
+    ({ page, context, log } = await loggedIn(browser, server));
+  });
+  after(async () => {
+    await context?.close();
+  });
+
+  test("the first cells show without CodeMirror; keys typed meanwhile land in the editor", async () => {
+    await dumpOnFail(page, "notebook-early-typing", async () => {
+      // Hold the notebook editor's chunk back until the keys are typed.
+      let release;
+      const held = new Promise((r) => (release = r));
+      const fetched = [];
+      await page.route(/\/static\/app\/assets\/[^/]+\.js$/, async (route) => {
+        const url = route.request().url();
+        fetched.push(url.slice(url.lastIndexOf("/") + 1));
+        if (/\/editor-[^/]+\.js$/.test(url)) await held;
+        await route.continue();
+      });
+      await openNotebook(page, server, "early.ipynb", { kernel: false });
+      const src = cell(page, 0).locator('[data-testid="cell-input"]');
+      await expectText(src, "x = 1");
+      assert.equal(await page.locator(".cm-editor").count(), 0, "no editor yet");
+      assert.ok(fetched.some((f) => /^editor-/.test(f)), `the editor's chunk was asked for after the first paint: ${fetched}`);
+      // Click at the end of "x = 1", type, and let the editor's code in.
+      const box = await src.locator("pre").boundingBox();
+      await page.mouse.click(box.x + box.width - 4, box.y + box.height / 2);
+      await poll(async () => (await tid(page, "notebook").getAttribute("data-mode")) === "edit", "edit mode");
+      await page.keyboard.type("23");
+      await page.keyboard.press("Backspace");
+      await page.keyboard.type("4");
+      release();
+      await src.locator(".cm-editor.cm-focused").waitFor({ timeout: T.short });
+      await expectText(src.locator(".cm-content"), "x = 124");
+      // From here on the editor has the keys itself.
+      await page.keyboard.type("5");
+      await expectText(src.locator(".cm-content"), "x = 1245");
+      // Double-clicking the markdown cell edits it.
+      await cell(page, 1).locator(".nb-md").dblclick();
+      await cell(page, 1).locator(".cm-editor.cm-focused").waitFor({ timeout: T.short });
+      await expectText(cell(page, 1).locator(".cm-content"), "# Notes");
+      await page.unroute(/\/static\/app\/assets\/[^/]+\.js$/);
+      assert.deepEqual(log.pageErrors, []);
+    });
+  });
 });

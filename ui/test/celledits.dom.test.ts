@@ -20,6 +20,8 @@ interface Fixture {
 const host: CellHost = {
   notebookPath: "t.ipynb",
   codeLanguage: () => [],
+  codeParser: () => null,
+  editing: () => false,
   editorHooks: () => ({
     change: () => {},
     focus: () => {},

@@ -1,20 +1,99 @@
 // One cell's view. The source shows as a static <pre> until the cell needs
 // an editor (selected, clicked, or scrolled near the viewport), so large
 // notebooks open fast; outputs and markdown render lazily the same way.
+// The editor's code itself (editor.ts, CodeMirror) is loaded after the
+// first cells show: loadEditors.
 import type { Extension } from "@codemirror/state";
+import type { Parser } from "@lezer/common";
 import { h } from "../dom";
 import { OutputArea, type Output, type WidgetRenderer } from "../outputs/index";
 import { renderMarkdown } from "../markdown";
 import type { CellData } from "./model";
-import { createEditor, highlightInto, languageOf, markdownLanguage, setLineNumbers, type CellEditor, type EditorHooks } from "./editor";
+import type { CellEditor, EditorHooks } from "./editor";
+import { highlightInto } from "./highlight";
 import {
   inputHidden, inputSummary, outputsHidden, outputsScrolled, outputsSummary, setInputHidden, setOutputsHidden, setOutputsScrolled,
 } from "./cellmeta";
 import { runOf, timingText } from "./timing";
 
+type EditorModule = typeof import("./editor");
+let E: EditorModule | null = null;
+let loadingE: Promise<EditorModule> | null = null;
+
+/** loadEditors fetches the editor's code, once (again after a failure);
+ *  cells get editors from then on. */
+export function loadEditors(): Promise<EditorModule> {
+  loadingE ??= import("./editor").then(
+    (m) => (E = m),
+    (e: unknown) => {
+      loadingE = null;
+      throw e;
+    },
+  );
+  return loadingE;
+}
+
+/** editorModule is the editor's code once loaded, else null. */
+export function editorModule(): EditorModule | null {
+  return E;
+}
+
+// ---- typing before the editor's code has arrived --------------------------------
+
+/** The one cell waiting for an editor to focus, and what was typed meanwhile. */
+let pending: { cell: Cell; typed: string[] } | null = null;
+
+/** typedKey keeps the text keys typed while a focus waits for the editor's
+ *  code ("\b" for Backspace), so that a user who clicks into a cell of a page
+ *  still loading and types at once loses nothing. Other keys pass. */
+function typedKey(ev: KeyboardEvent): void {
+  if (!pending || ev.ctrlKey || ev.metaKey || ev.altKey || ev.isComposing) return;
+  let t: string;
+  if (ev.key.length === 1) t = ev.key;
+  else if (ev.key === "Enter" && !ev.shiftKey) t = "\n";
+  else if (ev.key === "Backspace") t = "\b";
+  else if (ev.key === "Tab" && !ev.shiftKey) t = "    ";
+  else return;
+  ev.preventDefault();
+  ev.stopImmediatePropagation();
+  pending.typed.push(t);
+}
+
+/** waitForEditor focuses cell once the editor's code is here (if still wanted),
+ *  handing done what was typed in between. A later wait replaces an earlier one. */
+function waitForEditor(cell: Cell, wanted: () => boolean, done: (typed: string[]) => void): void {
+  if (!pending) document.addEventListener("keydown", typedKey, true);
+  const mine = { cell, typed: [] as string[] };
+  pending = mine;
+  const stop = (): boolean => {
+    if (pending !== mine) return false; // superseded
+    pending = null;
+    document.removeEventListener("keydown", typedKey, true);
+    return true;
+  };
+  // A failure to load is reported by the notebook, which tries again on the next focus.
+  void loadEditors().then(() => stop() && wanted() && done(mine.typed), stop);
+}
+
+/** replayKeys types what waitForEditor kept into view, at its cursor. */
+function replayKeys(view: CellEditor["view"], typed: string[]): void {
+  for (const t of typed) {
+    const head = view.state.selection.main.head;
+    if (t === "\b") {
+      if (head > 0) view.dispatch({ changes: { from: head - 1, to: head }, userEvent: "delete.backward" });
+    } else view.dispatch(view.state.replaceSelection(t), { userEvent: "input.type" });
+  }
+}
+
 export interface CellHost {
   readonly notebookPath: string;
+  /** codeLanguage: the editor extension for code cells (editor code loaded) */
   codeLanguage(): Extension;
+  /** codeParser colours code cells that have no editor (null: plain text) */
+  codeParser(): Parser | null;
+  /** editing: cell is the active cell, in edit mode (a focus asked for before
+   *  the editor's code arrived still stands) */
+  editing(cell: Cell): boolean;
   editorHooks(cell: Cell): EditorHooks;
   /** registerDisplays records the display ids an area shows. */
   registerDisplays(area: OutputArea): void;
@@ -218,7 +297,7 @@ export class Cell {
   /** setLineNumbers shows or hides line numbers in this cell's editor (or static text). */
   setLineNumbers(on: boolean): void {
     this.numbered = on;
-    if (this.editor) setLineNumbers(this.editor, on);
+    if (this.editor) E!.setLineNumbers(this.editor, on);
     else this.showGutter();
   }
 
@@ -287,7 +366,7 @@ export class Cell {
   highlightStatic(): void {
     if (!this.pre || this.type !== "code") return;
     const text = this.data.source;
-    highlightInto(this.pre, text.endsWith("\n") ? text + " " : text || " ", languageOf(this.host.codeLanguage()));
+    highlightInto(this.pre, text.endsWith("\n") ? text + " " : text || " ", this.host.codeParser());
   }
 
   ensureArea(): OutputArea {
@@ -308,12 +387,14 @@ export class Cell {
     return this.area ? this.area.toJSON() : this.data.outputs;
   }
 
-  ensureEditor(): CellEditor {
+  /** ensureEditor gives the cell its editor: null until the editor's code has loaded (loadEditors). */
+  ensureEditor(): CellEditor | null {
     if (this.editor) return this.editor;
-    const lang = this.type === "code" ? this.host.codeLanguage() : this.type === "markdown" ? markdownLanguage : [];
+    if (!E) return null;
+    const lang = this.type === "code" ? this.host.codeLanguage() : this.type === "markdown" ? E.markdownLanguage : [];
     const label = this.type === "code" ? "Code cell source" : this.type === "markdown" ? "Markdown cell source" : "Raw cell source";
     const host = h("div", { class: "nb-editor" });
-    this.editor = createEditor(host, this.data.source, lang, this.type !== "code", label, this.host.editorHooks(this), this.numbered);
+    this.editor = E.createEditor(host, this.data.source, lang, this.type !== "code", label, this.host.editorHooks(this), this.numbered);
     if (this.type === "markdown") {
       host.hidden = this.rendered;
       this.input.appendChild(host);
@@ -326,10 +407,11 @@ export class Cell {
     return this.editor;
   }
 
-  setLanguage(ext: Extension): void {
+  /** setLanguage gives the editor its language; recolour: colour the static text again (a new parser). */
+  setLanguage(ext: Extension, recolour = true): void {
     if (this.type !== "code") return;
     if (this.editor) this.editor.view.dispatch({ effects: this.editor.language.reconfigure(ext) });
-    else if (this.hydrated) this.highlightStatic();
+    else if (this.hydrated && recolour) this.highlightStatic();
   }
 
   /** setSource replaces the text (split, merge, undo); the editor follows. */
@@ -353,11 +435,17 @@ export class Cell {
   }
 
   focusEditor(where: "start" | "end" | "keep" = "keep", coords?: { x: number; y: number }): void {
+    if (!E) {
+      waitForEditor(this, () => this.el.isConnected && this.host.editing(this), (typed) => {
+        this.focusEditor(where, coords);
+        if (this.editor) replayKeys(this.editor.view, typed);
+      });
+      return;
+    }
     // Editing needs the source in sight.
     if (this.inputCollapsed) this.setInputCollapsed(false);
     if (this.type === "markdown" && this.rendered) this.unrender();
-    const ed = this.ensureEditor();
-    const v = ed.view;
+    const v = this.ensureEditor()!.view;
     if (coords) {
       const pos = v.posAtCoords(coords);
       if (pos !== null) v.dispatch({ selection: { anchor: pos } });
@@ -402,9 +490,13 @@ export class Cell {
 
   unrender(): void {
     if (this.type !== "markdown" || !this.md) return;
+    if (!E) {
+      void loadEditors().then(() => this.el.isConnected && this.unrender(), () => {});
+      return;
+    }
     this.rendered = false;
     this.md.hidden = true;
-    const ed = this.ensureEditor();
+    const ed = this.ensureEditor()!;
     const host = ed.view.dom.parentElement;
     if (host) host.hidden = false;
     ed.view.requestMeasure();

@@ -1,5 +1,7 @@
 // CodeMirror 6 for notebook cells: one EditorView per cell, created only
-// when a cell needs it. Languages other than Python and Markdown load lazily.
+// when a cell needs it. This module loads after the first cells show (they
+// are coloured by highlight.ts until then); languages other than Python and
+// Markdown load lazily.
 import { EditorState, Compartment, Prec, type Extension } from "@codemirror/state";
 import { EditorView, keymap, lineNumbers } from "@codemirror/view";
 import { defaultKeymap, history, historyKeymap, indentWithTab } from "@codemirror/commands";
@@ -15,9 +17,9 @@ import { closeBrackets, closeBracketsKeymap } from "@codemirror/autocomplete";
 import { searchKeymap, highlightSelectionMatches } from "@codemirror/search";
 import { python } from "@codemirror/lang-python";
 import { markdown } from "@codemirror/lang-markdown";
-import { tags as t, tagHighlighter, highlightCode } from "@lezer/highlight";
 import { loadLanguage as loadModeByName } from "../languages";
 import { assist, type KernelAsk } from "./assist";
+import { highlight } from "./highlight";
 
 export interface EditorHooks {
   change(text: string): void;
@@ -33,55 +35,6 @@ export interface EditorHooks {
   save(): boolean;
   /** ask, for code cells: completion and inspection by the kernel (see assist.ts) */
   ask?: KernelAsk;
-}
-
-// Token classes (colours in notebook.css), shared by editors and by the
-// static highlighting of cells that have no editor yet.
-const highlight = tagHighlighter([
-  { tag: [t.keyword, t.controlKeyword, t.moduleKeyword, t.operatorKeyword, t.definitionKeyword], class: "tok-kw" },
-  { tag: [t.string, t.special(t.string), t.regexp], class: "tok-str" },
-  { tag: [t.number, t.bool, t.null, t.atom], class: "tok-num" },
-  { tag: [t.comment, t.lineComment, t.blockComment], class: "tok-com" },
-  { tag: [t.function(t.variableName), t.function(t.propertyName), t.definition(t.function(t.variableName))], class: "tok-fn" },
-  { tag: [t.className, t.typeName, t.definition(t.className)], class: "tok-type" },
-  { tag: [t.operator, t.punctuation], class: "tok-op" },
-  { tag: [t.meta, t.annotation, t.processingInstruction], class: "tok-meta" },
-  { tag: t.heading, class: "tok-head" },
-  { tag: t.emphasis, class: "tok-em" },
-  { tag: t.strong, class: "tok-strong" },
-  { tag: [t.link, t.url], class: "tok-link" },
-  { tag: t.invalid, class: "tok-bad" },
-]);
-
-/** highlightInto fills el with text highlighted by lang's parser (plain text without one). */
-export function highlightInto(el: HTMLElement, text: string, lang: Language | null): void {
-  if (!lang || text.length > 20000) {
-    el.textContent = text;
-    return;
-  }
-  const frag = document.createDocumentFragment();
-  let tree;
-  try {
-    tree = lang.parser.parse(text);
-  } catch {
-    el.textContent = text;
-    return;
-  }
-  highlightCode(
-    text,
-    tree,
-    highlight,
-    (chunk, classes) => {
-      if (classes) {
-        const span = document.createElement("span");
-        span.className = classes;
-        span.textContent = chunk;
-        frag.appendChild(span);
-      } else frag.appendChild(document.createTextNode(chunk));
-    },
-    () => frag.appendChild(document.createTextNode("\n")),
-  );
-  el.replaceChildren(frag);
 }
 
 /** languageOf is the Language inside an extension made by loadLanguage, if any. */

@@ -11,6 +11,7 @@
 // kernelstatus.ts), running cells (runner.ts) and trust (trust.ts).
 import "./notebook.css";
 import type { Extension } from "@codemirror/state";
+import type { Parser } from "@lezer/common";
 import { contents, exportUrl, pageUrl, type ContentsModel } from "../api";
 import { confirmDialog, errText, notify, promptDialog, showDialog } from "../dialog";
 import { h } from "../dom";
@@ -63,6 +64,12 @@ export function mount(root: HTMLElement, path: string, early?: Early): void {
 }
 
 type ViewModule = typeof import("./view");
+type EditorModule = typeof import("./editor");
+
+/** afterPaint resolves once the page has painted a frame. */
+function afterPaint(): Promise<void> {
+  return new Promise((r) => requestAnimationFrame(() => setTimeout(r, 0)));
+}
 /** TOOLBAR_KEY remembers (in this browser) whether the toolbar is hidden. */
 const TOOLBAR_KEY = "quire-notebook-toolbar";
 let V: ViewModule | null = null;
@@ -73,7 +80,14 @@ class NotebookView implements CellHost {
   private titleBtn: HTMLButtonElement;
   private nb: NotebookData = { metadata: {}, nbformat: 4, nbformat_minor: 5, extra: {}, cells: [] };
   private language: Extension = [];
+  /** languageName: the cells' language (the kernel's, else the notebook's metadata) */
   private languageName = "python";
+  /** languageLoaded: the language this.language is the editor extension of ("" before the editor's code) */
+  private languageLoaded = "";
+  /** parser colours cells without an editor (null: plain text) */
+  private parser: Parser | null = null;
+  /** editorCode: the editor's code, fetched once the first cells have painted */
+  private editorCode: Promise<EditorModule> | null = null;
   private loaded = false;
   private list: CellList;
   private sel: Selection;
@@ -388,8 +402,15 @@ class NotebookView implements CellHost {
       performance.mark("quire:nb-preview");
       const view = await viewP;
       V = view;
-      this.language = view.pythonLanguage;
     }
+    const lang = this.nb.metadata.language_info as Json | undefined;
+    const ks = this.nb.metadata.kernelspec as Json | undefined;
+    const name = infoLanguage(lang) ?? ks?.language;
+    if (typeof name === "string" && name.toLowerCase() !== this.languageName) {
+      this.languageName = name.toLowerCase();
+      this.languageLoaded = "";
+    }
+    if (!this.languageLoaded) this.parser = this.languageName === "python" ? V.pythonParser : null;
     this.runner.forgetDisplays();
     // Saved widget state first, so that widget outputs find their models.
     // A notebook whose signature did not check out gets its widgets' HTML sanitised.
@@ -405,10 +426,8 @@ class NotebookView implements CellHost {
     this.nb.cells = [];
     this.saves.setDirty(false);
     this.loaded = true;
-    const lang = this.nb.metadata.language_info as Json | undefined;
-    const ks = this.nb.metadata.kernelspec as Json | undefined;
-    const name = infoLanguage(lang) ?? ks?.language;
-    if (typeof name === "string") void this.setLanguage(name);
+    // The editor's code comes after the first paint, then the language's mode.
+    void this.setLanguage(this.languageName);
     if (m.writable === false) notify("This notebook is read-only: changes cannot be saved here.", "error");
   }
 
@@ -439,13 +458,38 @@ class NotebookView implements CellHost {
     return newCell(type, source, wantsIds(this.nb));
   }
 
+  /** editors loads the editor's code once the first cells have painted
+   *  (a failure is reported; the next call tries again). */
+  private editors(): Promise<EditorModule> {
+    this.editorCode ??= afterPaint()
+      .then(() => V!.loadEditors())
+      .catch((e: unknown) => {
+        this.editorCode = null;
+        notify("The editor failed to load: " + errText(e), "error");
+        throw e;
+      });
+    return this.editorCode;
+  }
+
   private async setLanguage(name: string): Promise<void> {
     const key = name.toLowerCase();
-    if (key === this.languageName && this.language) return;
-    const ext = await V!.loadLanguage(key);
+    if (key !== this.languageName) this.languageLoaded = "";
     this.languageName = key;
+    // Before the notebook has loaded, load() calls this again.
+    if (this.languageLoaded === key || !V) return;
+    const E = await this.editors();
+    const ext = key === "python" ? E.pythonLanguage : await E.loadLanguage(key);
+    if (this.languageName !== key || this.languageLoaded === key) return; // superseded
+    const parser = E.languageOf(ext)?.parser ?? null;
+    // Python cells were coloured by the same grammar before the editor's code came.
+    const recolour = key !== "python" || this.parser === null;
     this.language = ext;
-    for (const c of this.list.cells) c.setLanguage(ext);
+    this.languageLoaded = key;
+    this.parser = parser;
+    for (const c of this.list.cells) c.setLanguage(ext, recolour);
+    // The active cell gets its editor now that there is one to give.
+    const a = this.sel.activeCell();
+    if (a && a.type !== "markdown") a.ensureEditor();
   }
 
   /** downloadAs saves unsaved edits (exports read the file) and downloads
@@ -522,7 +566,21 @@ class NotebookView implements CellHost {
   // ---- CellHost -------------------------------------------------------------
 
   codeLanguage(): Extension {
+    // A cell may ask for its editor before setLanguage has seen the editor's code.
+    const E = V?.editorModule();
+    if (E && !this.languageLoaded && this.languageName === "python") {
+      this.language = E.pythonLanguage;
+      this.languageLoaded = "python";
+    }
     return this.language;
+  }
+
+  codeParser(): Parser | null {
+    return this.parser;
+  }
+
+  editing(cell: Cell): boolean {
+    return this.sel.mode === "edit" && this.sel.activeCell() === cell;
   }
 
   registerDisplays(area: OutputArea): void {

@@ -1,5 +1,6 @@
-// The heavy half of the notebook view (CodeMirror, output renderers,
-// markdown), loaded in parallel with the notebook's contents.
-export { Cell } from "./cell";
-export { loadLanguage, pythonLanguage } from "./editor";
+// The heavy half of the notebook view (cells, output renderers, markdown),
+// loaded in parallel with the notebook's contents. The editor's code
+// (CodeMirror) is not in it: cells load it after the first ones show.
+export { Cell, loadEditors, editorModule } from "./cell";
+export { pythonParser } from "./highlight";
 export { Pager } from "./pager";
