@@ -11,6 +11,7 @@ import { renderMarkdown } from "../markdown";
 import type { CellData } from "./model";
 import type { CellEditor, EditorHooks } from "./editor";
 import { highlightInto } from "./highlight";
+import { registerCell } from "./cellrefs";
 import {
   inputHidden, inputSummary, outputsHidden, outputsScrolled, outputsSummary, setInputHidden, setOutputsHidden, setOutputsScrolled,
 } from "./cellmeta";
@@ -133,19 +134,24 @@ function labelBar(bar: HTMLElement, expanded: boolean, label: string): void {
   bar.title = label;
 }
 
+/** A cell's elements, made when first needed (Cell.build). */
+interface CellDom {
+  el: HTMLElement;
+  prompt: HTMLElement;
+  input: HTMLElement;
+  output: HTMLElement;
+  inCollapser: HTMLButtonElement;
+  outCollapser: HTMLButtonElement;
+  outPrompt: HTMLElement;
+}
+
 export class Cell {
-  readonly el: HTMLElement;
-  readonly prompt: HTMLElement;
-  readonly input: HTMLElement;
-  readonly output: HTMLElement;
   area: OutputArea | null = null;
   editor: CellEditor | null = null;
   private pre: HTMLElement | null = null;
   private md: HTMLElement | null = null;
   private stdinBox: HTMLElement | null = null;
-  private inCollapser: HTMLButtonElement;
-  private outCollapser: HTMLButtonElement;
-  private outPrompt: HTMLElement;
+  private d: CellDom | null = null;
   // Made when first needed (most cells never collapse, scroll or get timed).
   private inPlaceholder: HTMLButtonElement | null = null;
   private outPlaceholder: HTMLButtonElement | null = null;
@@ -165,27 +171,79 @@ export class Cell {
     public data: CellData,
     private host: CellHost,
   ) {
-    this.prompt = h("div", { class: "nb-prompt", "data-testid": "cell-prompt", "aria-hidden": "false" });
-    this.input = h("div", { class: "nb-input", "data-testid": "cell-input" });
-    this.output = h("div", { class: "nb-output", "data-testid": "cell-output" });
+    this.numbered = host.lineNumbers();
+  }
+
+  // ---- the elements, made when first needed --------------------------------------
+  // A big notebook's cells go into the page in chunks (celllist.ts); the
+  // ones not there yet cost their data only. Methods that only show state
+  // (prompt, collapsed, timing, index, line numbers) do nothing before
+  // build, which shows the state as it is then.
+
+  /** built: the cell's elements exist. */
+  get built(): boolean {
+    return this.d !== null;
+  }
+
+  private get dom(): CellDom {
+    return this.d ?? this.build();
+  }
+
+  get el(): HTMLElement {
+    return this.dom.el;
+  }
+
+  get prompt(): HTMLElement {
+    return this.dom.prompt;
+  }
+
+  get input(): HTMLElement {
+    return this.dom.input;
+  }
+
+  get output(): HTMLElement {
+    return this.dom.output;
+  }
+
+  private get inCollapser(): HTMLButtonElement {
+    return this.dom.inCollapser;
+  }
+
+  private get outCollapser(): HTMLButtonElement {
+    return this.dom.outCollapser;
+  }
+
+  private get outPrompt(): HTMLElement {
+    return this.dom.outPrompt;
+  }
+
+  private build(): CellDom {
+    const data = this.data;
+    const prompt = h("div", { class: "nb-prompt", "data-testid": "cell-prompt", "aria-hidden": "false" });
+    const input = h("div", { class: "nb-input", "data-testid": "cell-input" });
+    const output = h("div", { class: "nb-output", "data-testid": "cell-output" });
     const bar = (testid: string) => h("button", { type: "button", class: "nb-collapser", "data-testid": testid, tabindex: "-1" });
-    this.inCollapser = bar("collapse-input");
-    this.outCollapser = bar("collapse-output");
-    this.inCollapser.addEventListener("click", () => this.setInputCollapsed(!this.inputCollapsed));
-    this.outCollapser.addEventListener("click", () => this.setOutputsCollapsed(!this.outputsCollapsed));
-    this.outPrompt = h("div", { class: "nb-prompt nb-out-prompt" });
-    this.el = h(
+    const inCollapser = bar("collapse-input");
+    const outCollapser = bar("collapse-output");
+    inCollapser.addEventListener("click", () => this.setInputCollapsed(!this.inputCollapsed));
+    outCollapser.addEventListener("click", () => this.setOutputsCollapsed(!this.outputsCollapsed));
+    const outPrompt = h("div", { class: "nb-prompt nb-out-prompt" });
+    const el = h(
       "div",
       { class: "nb-cell", "data-testid": "cell", "data-cell-type": data.cell_type, tabindex: "-1", role: "group" },
-      h("div", { class: "nb-cell-row" }, this.inCollapser, this.prompt, this.input),
-      h("div", { class: "nb-output-row" }, this.outCollapser, this.outPrompt, this.output),
+      h("div", { class: "nb-cell-row" }, inCollapser, prompt, input),
+      h("div", { class: "nb-output-row" }, outCollapser, outPrompt, output),
     );
-    this.numbered = host.lineNumbers();
+    const d: CellDom = { el, prompt, input, output, inCollapser, outCollapser, outPrompt };
+    this.d = d;
+    registerCell(el, this);
+    if (this.index >= 0) this.showIndex();
     this.buildInput();
     this.updatePrompt();
-    this.output.hidden = data.cell_type !== "code" || data.outputs.length === 0;
+    output.hidden = data.cell_type !== "code" || data.outputs.length === 0;
     this.showCollapsed();
     this.showTiming();
+    return d;
   }
 
   // ---- collapsed inputs and outputs, scrolled outputs (cellmeta.ts) ----------
@@ -224,6 +282,7 @@ export class Cell {
 
   /** showCollapsed makes the page show what the metadata says. */
   private showCollapsed(): void {
+    if (!this.d) return;
     const inHidden = this.inputCollapsed;
     const outHidden = this.outputsCollapsed;
     const scrolled = this.scrolled;
@@ -280,6 +339,7 @@ export class Cell {
 
   /** showTiming shows how long the last run took and when it ended, as its metadata records. */
   showTiming(): void {
+    if (!this.d) return;
     const text = this.type === "code" ? timingText(this.data.metadata, new Date()) : "";
     if (!text && !this.timing) return;
     if (!this.timing) {
@@ -298,7 +358,7 @@ export class Cell {
   setLineNumbers(on: boolean): void {
     this.numbered = on;
     if (this.editor) E!.setLineNumbers(this.editor, on);
-    else this.showGutter();
+    else if (this.d) this.showGutter();
   }
 
   /** showGutter numbers the static text's lines (cells without an editor yet). */
@@ -507,16 +567,22 @@ export class Cell {
   setIndex(i: number): void {
     if (this.index === i) return;
     this.index = i;
-    this.el.setAttribute("data-index", String(i));
-    this.el.setAttribute("aria-label", `Cell ${i + 1}, ${this.type}`);
+    if (this.d) this.showIndex();
+  }
+
+  private showIndex(): void {
+    this.el.setAttribute("data-index", String(this.index));
+    this.el.setAttribute("aria-label", `Cell ${this.index + 1}, ${this.type}`);
   }
 
   setSelected(selected: boolean, active: boolean): void {
+    if (!this.d && !selected) return;
     this.el.classList.toggle("selected", selected);
     this.el.classList.toggle("active", active);
   }
 
   updatePrompt(): void {
+    if (!this.d) return;
     if (this.type !== "code") {
       this.prompt.textContent = "";
       return;
@@ -542,7 +608,7 @@ export class Cell {
     this.data.outputs = [];
     this.area?.clear(false);
     this.removeStdin();
-    this.output.hidden = true;
+    if (this.d) this.output.hidden = true;
     if (this.outputsCollapsed) this.showCollapsed();
   }
 

@@ -3,6 +3,7 @@
 // the browser is idle), and each cell builds its editor and outputs only
 // when it comes near the viewport (hydrate).
 import type { Cell } from "./cell";
+import { cellOfElement } from "./cellrefs";
 import { cloneCell, type CellData } from "./model";
 
 /** Cells put into the page at once on load; the rest follow in chunks. */
@@ -31,7 +32,6 @@ export function moveTarget(lo: number, hi: number, gap: number, n: number): numb
 
 export class CellList {
   private all: Cell[] = [];
-  private byEl = new WeakMap<Element, Cell>();
   private observer: IntersectionObserver | null = null;
   /** attached: cells 0…attached-1 are in the page. */
   private attached = 0;
@@ -48,7 +48,7 @@ export class CellList {
         (entries) => {
           for (const e of entries) {
             if (!e.isIntersecting) continue;
-            const c = this.byEl.get(e.target);
+            const c = cellOfElement(e.target);
             this.observer?.unobserve(e.target);
             c?.hydrate();
           }
@@ -68,7 +68,7 @@ export class CellList {
 
   /** cellOf is the cell whose element el is. */
   cellOf(el: Element): Cell | undefined {
-    return this.byEl.get(el);
+    return cellOfElement(el);
   }
 
   /** isAttached: cell i is in the page already. */
@@ -77,9 +77,7 @@ export class CellList {
   }
 
   private makeCell(d: CellData): Cell {
-    const c = this.make(d);
-    this.byEl.set(c.el, c);
-    return c;
+    return this.make(d);
   }
 
   /** load replaces every cell by cells made of datas (a blank one when there are none). */
