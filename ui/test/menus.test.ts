@@ -12,6 +12,7 @@ import { KEY_COMMANDS, PALETTE_KEYS, isPaletteKey, registerPageCommands, type Pa
 import { filterCommands, wordScore } from "../src/notebook/palettematch";
 import { CommandRegistry, MENUS, type NotebookCommand } from "../src/notebook/registry";
 import { shortcutRows } from "../src/notebook/shortcuts";
+import { CELL_VIEW_KEYS, CellView } from "../src/notebook/cellview";
 
 /** page registers the page's commands with actions that record what ran. */
 function page(over: Partial<PageActions> = {}) {
@@ -27,6 +28,8 @@ function page(over: Partial<PageActions> = {}) {
   });
   const reg = new CommandRegistry();
   registerPageCommands(reg, actions);
+  // The cell view's commands (O, L, Shift-L, 1–6) join the same list on the page.
+  new CellView({ cells: () => [], selected: () => [], setType: () => {}, changed: () => {} }).register(reg);
   return { reg, ran };
 }
 
@@ -44,7 +47,9 @@ function presses(shown: string): KeyPress[] {
 
 test("every command-mode key commands.ts knows has its command, listed with that key", () => {
   const { reg } = page();
-  for (const [cmd, id] of Object.entries(KEY_COMMANDS) as [Command, string][]) {
+  const all = { ...KEY_COMMANDS, ...CELL_VIEW_KEYS };
+  assert.ok(Object.keys(CELL_VIEW_KEYS).length >= 10, "the cell view's keys are checked too");
+  for (const [cmd, id] of Object.entries(all) as [Command, string][]) {
     const c = reg.get(id);
     assert.ok(c, `${cmd}: no command ${id}`);
     const shown = (c.keys ?? []).filter((k) => !k.includes("Ctrl-S"));

@@ -6,14 +6,19 @@ import type { Cell } from "./cell";
 import { cellOfElement } from "./cellrefs";
 import { cloneCell, type CellData } from "./model";
 
-/** Cells put into the page at once on load; the rest follow in chunks. */
+/** Cells put into the page at once on load; the rest follow in chunks of
+ *  LATER_CHUNK while the browser is idle, as many as fit its idle time. */
 const FIRST_CHUNK = 40;
-const LATER_CHUNK = 250;
+const LATER_CHUNK = 25;
 
-/** idle runs fn when the browser is idle (soon in any case). */
-export function idle(fn: () => void): number {
-  if (typeof window.requestIdleCallback === "function") return window.requestIdleCallback(fn, { timeout: 400 });
-  return setTimeout(fn, 16) as unknown as number;
+/** idle runs fn when the browser is idle (soon in any case); ms is how long
+ *  it may take before it should let the page go on. */
+export function idle(fn: (ms: () => number) => void): number {
+  if (typeof window.requestIdleCallback === "function") return window.requestIdleCallback((d) => fn(() => d.timeRemaining()), { timeout: 400 });
+  return setTimeout(() => {
+    const end = performance.now() + 8;
+    fn(() => end - performance.now());
+  }, 16) as unknown as number;
 }
 
 function cancelIdle(id: number): void {
@@ -46,12 +51,19 @@ export class CellList {
     if ("IntersectionObserver" in window) {
       this.observer = new IntersectionObserver(
         (entries) => {
+          // Cells in view now; those in the margin below when the page is idle.
+          const later: Cell[] = [];
           for (const e of entries) {
             if (!e.isIntersecting) continue;
             const c = cellOfElement(e.target);
             this.observer?.unobserve(e.target);
-            c?.hydrate();
+            if (!c) continue;
+            const r = e.boundingClientRect;
+            const h = e.rootBounds?.height ?? window.innerHeight;
+            if (r.bottom >= 0 && r.top <= h) c.hydrate();
+            else later.push(c);
           }
+          if (later.length) this.hydrateLater(later);
         },
         { rootMargin: "600px 0px" },
       );
@@ -110,9 +122,11 @@ export class CellList {
   private scheduleAttach(): void {
     if (this.attachTimer !== null) return;
     // When the page is idle, so clicks and typing go first.
-    this.attachTimer = idle(() => {
+    this.attachTimer = idle((left) => {
       this.attachTimer = null;
-      this.attachMore(LATER_CHUNK);
+      // At least one chunk, then more while the idle time lasts.
+      do this.attachMore(LATER_CHUNK);
+      while (this.attached < this.all.length && left() > 4);
       if (this.attached < this.all.length) this.scheduleAttach();
     });
   }
@@ -124,6 +138,16 @@ export class CellList {
       this.attachTimer = null;
     }
     this.attachMore(this.all.length);
+  }
+
+  /** hydrateLater hydrates cells near the view, as the page's idle time allows. */
+  private hydrateLater(cells: Cell[]): void {
+    idle((left) => {
+      let i = 0;
+      do cells[i++].hydrate();
+      while (i < cells.length && left() > 4);
+      if (i < cells.length) this.hydrateLater(cells.slice(i));
+    });
   }
 
   private observe(c: Cell): void {
