@@ -258,10 +258,3 @@ func (t *Terminal) resizeLocked() {
 	}
 	t.rows, t.cols = rows, cols
 }
-
-// size returns the pty's size as last set.
-func (t *Terminal) size() (rows, cols int) {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	return t.rows, t.cols
-}
