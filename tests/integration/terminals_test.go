@@ -7,11 +7,13 @@ import (
 	"encoding/json"
 	"net/http"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -459,5 +461,108 @@ func TestTerminalLimitsAndNames(t *testing.T) {
 	st, _, msg := createTerminal(t, in, nil)
 	if st != http.StatusTooManyRequests || !strings.Contains(msg, "--max-terminals") {
 		t.Errorf("third terminal with --max-terminals 2: %d %q; want 429 naming the flag", st, msg)
+	}
+}
+
+// As PID 1 (a container without an init), Quire leaves no zombie when a
+// terminal ends: neither its shell, which it waits for, nor the shell's
+// background job, re-parented to Quire once the shell is gone and reaped
+// by its reaper. Both ways: DELETE, and the shell exiting on its own.
+func TestTerminalAsPID1LeavesNoZombie(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("needs root for a PID namespace")
+	}
+	unshare, err := exec.LookPath("unshare")
+	if err != nil {
+		t.Skip("unshare not installed")
+	}
+	home, root := t.TempDir(), t.TempDir()
+	runtime := filepath.Join(home, "runtime")
+	const token = "pid1token0123456789abcdef"
+	cmd := exec.Command(unshare, "--pid", "--fork", "--kill-child", "--mount-proc", quireBin(t),
+		"--port", "0", "--no-browser", "--root-dir", root, "--data-dir", filepath.Join(home, "data"), "--token", token)
+	cmd.Env = []string{"HOME=" + home, "PATH=" + os.Getenv("PATH"), "JUPYTER_RUNTIME_DIR=" + runtime}
+	var stderr syncBuffer
+	cmd.Stderr = &stderr
+	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
+	cmd.WaitDelay = 5 * time.Second
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	var quirePID int
+	defer func() {
+		if quirePID != 0 {
+			syscall.Kill(quirePID, syscall.SIGTERM)
+		}
+		done := make(chan error, 1)
+		go func() { done <- cmd.Wait() }()
+		select {
+		case <-done:
+		case <-time.After(10 * time.Second):
+			if quirePID != 0 {
+				syscall.Kill(quirePID, syscall.SIGKILL)
+			}
+			cmd.Process.Kill()
+			<-done
+		}
+		if t.Failed() {
+			t.Logf("quire stderr:\n%s", stderr.String())
+		}
+	}()
+	info := filepath.Join(runtime, "quire-1.json")
+	var url string
+	for deadline := time.Now().Add(15 * time.Second); url == "" || quirePID == 0; {
+		if time.Now().After(deadline) {
+			t.Fatalf("quire as PID 1 did not start\n%s", stderr.String())
+		}
+		if kids := childrenOf(cmd.Process.Pid); len(kids) == 1 {
+			quirePID = kids[0]
+		}
+		var ri struct {
+			URL string `json:"url"`
+		}
+		if b, err := os.ReadFile(info); err == nil && json.Unmarshal(b, &ri) == nil {
+			url = ri.URL
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	in := &instance{t: t, URL: url, Token: token, Root: root}
+
+	// noChildren waits until Quire has no child process left at all.
+	noChildren := func(when string) {
+		t.Helper()
+		deadline := time.Now().Add(10 * time.Second)
+		for {
+			kids := childrenOf(quirePID)
+			if len(kids) == 0 {
+				return
+			}
+			if time.Now().After(deadline) {
+				for _, pid := range kids {
+					state, _ := procStatus(pid)
+					t.Errorf("%s: child %d of quire (PID 1) left, state %s", when, pid, state)
+				}
+				return
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+	}
+
+	name := mustCreateTerminal(t, in, nil)
+	w := mustDialTerminal(t, in, name)
+	w.send("stdin", "sleep 1000 & echo PID=$!\r")
+	w.until(`PID=\d+`)
+	if st, body, _ := in.do(in.req("DELETE", "api/terminals/"+name, nil)); st != http.StatusNoContent {
+		t.Fatalf("DELETE = %d %s", st, body)
+	}
+	noChildren("after DELETE")
+
+	name = mustCreateTerminal(t, in, nil)
+	w = mustDialTerminal(t, in, name)
+	w.send("stdin", "sleep 1000 & echo PID=$!; exit\r")
+	<-w.done
+	noChildren("after the shell exited")
+	if st, _, _ := in.do(in.req("GET", "api/terminals/"+name, nil)); st != http.StatusNotFound {
+		t.Errorf("terminal whose shell exited: GET = %d, want 404", st)
 	}
 }
