@@ -2,9 +2,12 @@ package main
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"path/filepath"
 	"slices"
 	"strings"
 	"time"
@@ -31,17 +34,31 @@ func terminalRSSScenario(cfg config) scenario {
 	mPer := metric{name: fmt.Sprintf("server memory per terminal, WebSocket attached ((RSS at %d − RSS at 0) ÷ %d)", last, last), unit: mebis, goal: 0.25}
 	mDetached := metric{name: fmt.Sprintf("server RSS with %d terminal(s), every WebSocket closed", last), unit: mebis}
 	mPerIdle := metric{name: fmt.Sprintf("server memory per idle terminal, no client ((that RSS − RSS at 0) ÷ %d)", last), unit: mebis, goal: 0.25}
+	// Quire only (from the dump QUIRE_GOROUTINE_DUMP writes on SIGUSR1,
+	// after a collection that returns free memory): what the terminals
+	// hold, without the heap the Go runtime keeps from the burst of
+	// opening them until its next collection.
+	// jupyter_server has no such dump, so these go under observed.
 	rows = append(rows, mZero, mPer, mDetached, mPerIdle)
 	return scenario{
 		name: "terminal-rss",
 		about: fmt.Sprintf("one server start; terminals opened one by one (POST /api/terminals, WebSocket to terminals/websocket/<name>, "+
 			"first stdout, the prompt, received; the WebSocket stays open) until %s are open; VmRSS of the server process alone "+
 			"(the shells are separate processes) %v after each count is reached and once before the first; then every WebSocket is "+
-			"closed and VmRSS read again after %v; then every terminal is deleted and the list checked empty",
+			"closed and VmRSS read again after %v; then every terminal is deleted and the list checked empty. Quire only: before the first "+
+			"terminal and after the WebSockets closed, it writes a goroutine dump on SIGUSR1 (QUIRE_GOROUTINE_DUMP) after a collection that "+
+			"returns free memory; RssAnon and the runtime's heap objects and stacks are read then and listed under observed",
 			strings.Join(names, ", then "), cfg.idleWait, cfg.idleWait),
 		metrics: rows,
 		rounds:  1,
 		run: func(ctx context.Context, e *env, sp spec) (samples, error) {
+			var dump string
+			if sp.name == "Quire" {
+				var b [4]byte
+				_, _ = rand.Read(b[:])
+				dump = filepath.Join(e.tmp, "terminal-rss-goroutines-"+hex.EncodeToString(b[:])+".txt")
+				sp = withEnv(sp, "QUIRE_GOROUTINE_DUMP="+dump)
+			}
 			srv, err := startKernelServer(ctx, e, sp)
 			if err != nil {
 				return nil, err
@@ -63,6 +80,12 @@ func terminalRSSScenario(cfg config) scenario {
 				return s, err
 			}
 			s.add(mZero.name, zero)
+			var held0 soakLevels
+			if dump != "" {
+				if held0, err = soakRead(ctx, srv, dump); err != nil {
+					return s, err
+				}
+			}
 			var rss float64
 			for i, n := range counts {
 				for len(termNames) < n {
@@ -93,6 +116,18 @@ func terminalRSSScenario(cfg config) scenario {
 			}
 			s.add(mDetached.name, rss)
 			s.add(mPerIdle.name, (rss-zero)/float64(last))
+			if dump != "" {
+				held, err := soakRead(ctx, srv, dump)
+				if err != nil {
+					return s, err
+				}
+				goUse := func(l soakLevels) float64 {
+					return l.goObjects + l.classes["/memory/classes/heap/stacks:bytes"]
+				}
+				e.observe(fmt.Sprintf("terminal-rss: Quire per idle terminal after a collection (%d terminals, WebSockets closed): "+
+					"anonymous RSS %.1f KiB, Go heap objects and stacks %.1f KiB",
+					last, (held.anon-held0.anon)*1024/float64(last), (goUse(held)-goUse(held0))*1024/float64(last)))
+			}
 			for _, name := range termNames {
 				if _, err := srv.client.expect(ctx, http.MethodDelete, "/api/terminals/"+name, nil, 30*time.Second, http.StatusNoContent); err != nil {
 					return s, err
