@@ -110,7 +110,7 @@ class NotebookView implements CellHost {
     this.titleBtn.addEventListener("click", () => void this.rename());
     this.shell.title.replaceChildren(this.titleBtn);
 
-    const banners = h("div", { class: "nb-banners" });
+    const banners = h("div", { class: "q-banners" });
     this.status = new KernelStatusView(banners, {
       reconnectNow: () => this.kernel.connection?.reconnectNow(),
       restart: () => void this.kernel.restart(false),
