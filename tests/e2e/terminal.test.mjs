@@ -140,7 +140,8 @@ test("vi edits a file that is then on disk", async () => {
     await page.keyboard.press("Enter");
     const f = join(server.root, "vi-note.txt");
     await poll(() => existsSync(f) && readFileSync(f, "utf8") === "written in vi\n", "vi wrote the file");
-    await waitScreen(page, /\$ $/m); // back at the prompt
+    await run(page, "echo vi-done"); // back at the shell
+    await waitScreen(page, /^vi-done$/m);
     assert.deepEqual(log.pageErrors, []);
   } finally {
     await context.close();
@@ -273,12 +274,16 @@ test("a dropped connection shows the banner, reconnects, and shows what was prin
 test("an ended shell says so and starts a new terminal; an unknown name is explained", async () => {
   const { page, log, context } = await loggedIn(browser, server);
   try {
-    const name = await newTerminal(page);
+    await newTerminal(page);
     await run(page, "exit");
     await tid(page, "terminal-ended").waitFor({ timeout: T.short });
-    await tid(page, "terminal-new").click();
-    await page.waitForURL((u) => /\/terminals\/[^/]+$/.test(u.pathname) && !u.pathname.endsWith("/" + name), { timeout: T.short });
+    // The new terminal may reuse the ended one's name: wait for the page to load anew.
+    await Promise.all([page.waitForNavigation({ timeout: T.short }), tid(page, "terminal-new").click()]);
+    assert.match(page.url(), /\/terminals\/[^/]+$/);
     await connected(page);
+    assert.equal(await tid(page, "terminal-ended").count(), 0);
+    await run(page, "echo new-shell");
+    await waitScreen(page, /^new-shell$/m);
 
     await page.goto(server.url + "terminals/no-such-terminal");
     await tid(page, "terminal-missing").waitFor({ timeout: T.short });
@@ -296,7 +301,7 @@ test("screenshots in light and dark at 1280 and 390 px; the theme follows a swit
     await newTerminal(page);
     await run(page, "clear; ls --color=always -la; printf '\\e[31mred \\e[32mgreen \\e[33myellow \\e[34mblue \\e[35mmagenta \\e[36mcyan \\e[0m\\e[1mbold\\e[0m \\e[7mreverse\\e[0m\\n'; echo https://example.org/docs");
     await waitScreen(page, /https:\/\/example\.org\/docs$/m);
-    const bg = () => page.evaluate(() => getComputedStyle(document.querySelector('[data-testid="terminal"] .xterm-viewport')).backgroundColor);
+    const bg = () => page.evaluate(() => getComputedStyle(document.querySelector('[data-testid="terminal"] .xterm-scrollable-element')).backgroundColor);
     const pageBg = () => page.evaluate(() => getComputedStyle(document.body).backgroundColor);
     for (const scheme of ["light", "dark"]) {
       await page.emulateMedia({ colorScheme: scheme });

@@ -49,6 +49,8 @@ class TerminalPage {
   private main: HTMLElement;
   private banners: HTMLElement;
   private host: HTMLElement;
+  /** screen holds xterm.js: the fit addon fills it. */
+  private screen: HTMLElement;
   private term: Terminal | null = null;
   private conn: TerminalConnection | null = null;
   private lost: LostConnectionBanner;
@@ -64,7 +66,8 @@ class TerminalPage {
     this.main = shell.main;
     this.main.classList.add("tm-main");
     this.banners = h("div", { class: "q-banners" });
-    this.host = h("div", { class: "tm-host", "data-testid": "terminal", "data-state": "connecting" });
+    this.screen = h("div", { class: "tm-screen" });
+    this.host = h("div", { class: "tm-host", "data-testid": "terminal", "data-state": "connecting" }, this.screen);
     this.main.append(this.banners, this.host);
     this.lost = new LostConnectionBanner(this.banners, "the terminal", "The shell keeps running; its output is shown when the connection is back.", () =>
       this.conn?.reconnectNow(),
@@ -111,7 +114,7 @@ class TerminalPage {
     followTheme((t) => {
       term.options.theme = t;
     });
-    term.open(this.host);
+    term.open(this.screen);
     term.attachCustomKeyEventHandler((ev) => this.key(ev));
 
     const conn = new TerminalConnection(this.name, {
@@ -140,13 +143,13 @@ class TerminalPage {
       conn.setSize(rows, cols);
     });
     const refit = () => {
-      if (this.host.clientWidth > 0 && this.host.clientHeight > 0) fit.fit();
+      if (this.screen.clientWidth > 0 && this.screen.clientHeight > 0) fit.fit();
     };
     let frame = 0;
     new ResizeObserver(() => {
       cancelAnimationFrame(frame);
       frame = requestAnimationFrame(refit);
-    }).observe(this.host);
+    }).observe(this.screen);
     refit();
     conn.setSize(term.rows, term.cols);
     this.host.setAttribute("data-rows", String(term.rows));
