@@ -127,7 +127,7 @@ test("the file browser and the notebook page do not load xterm.js", async () => 
   }
 });
 
-test("vi edits a file that is then on disk", async () => {
+test("vi edits a file that is then on disk; less pages", async () => {
   const { page, log, context } = await loggedIn(browser, server);
   try {
     await newTerminal(page);
@@ -142,6 +142,15 @@ test("vi edits a file that is then on disk", async () => {
     await poll(() => existsSync(f) && readFileSync(f, "utf8") === "written in vi\n", "vi wrote the file");
     await run(page, "echo vi-done"); // back at the shell
     await waitScreen(page, /^vi-done$/m);
+    // less: a pager on the alternate screen, paged with keys.
+    await run(page, "seq 1 500 | less");
+    await waitScreen(page, /^:$/m);
+    await page.keyboard.press("G");
+    await waitScreen(page, /^500\n\(END\)/m);
+    await page.keyboard.press("q");
+    await run(page, "echo less-done");
+    await waitScreen(page, /^less-done$/m);
+    assert.doesNotMatch(await screen(page), /^\(END\)/m, "less's screen is gone");
     assert.deepEqual(log.pageErrors, []);
   } finally {
     await context.close();

@@ -260,6 +260,8 @@ class FileBrowser {
     } else {
       for (const s of run.sessions) this.sessionsByPath.set(s.path, s);
       this.running.render(run);
+      // A server without terminals (--terminals=false) cannot list them.
+      this.btn["new-terminal"].hidden = run.terminals === null;
     }
     this.loading = false;
     this.loaded = true;
