@@ -66,6 +66,8 @@ class TerminalPage {
     this.main = shell.main;
     this.main.classList.add("tm-main");
     this.banners = h("div", { class: "q-banners" });
+    // data-state (connecting, connected, disconnected, ended, missing) and
+    // data-rows/data-cols (the screen's size) say what the page shows.
     this.screen = h("div", { class: "tm-screen" });
     this.host = h("div", { class: "tm-host", "data-testid": "terminal", "data-state": "connecting" }, this.screen);
     this.main.append(this.banners, this.host);
@@ -97,7 +99,6 @@ class TerminalPage {
 
   private open(): void {
     const term = new Terminal({
-      allowProposedApi: false,
       cursorBlink: true,
       fontFamily: getComputedStyle(document.documentElement).getPropertyValue("--mono").trim() || "monospace",
       fontSize: 14,
