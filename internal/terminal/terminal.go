@@ -10,6 +10,7 @@ import (
 	"sync"
 	"syscall"
 	"time"
+	"unsafe"
 
 	"github.com/creack/pty"
 
@@ -56,6 +57,11 @@ func start(m *Manager, name, dir string) (*Terminal, error) {
 		return nil, errkind.New(errkind.Unavailable,
 			fmt.Sprintf("could not start the terminal's shell %s (--terminal-shell)", filepath.Base(argv[0])),
 			fmt.Errorf("start %s in %s: %w", argv[0], dir, err))
+	}
+	if f, err = pollable(f); err != nil {
+		_ = cmd.Process.Kill()
+		go func() { _ = cmd.Wait() }()
+		return nil, fmt.Errorf("terminal pty: %w", err)
 	}
 	t := &Terminal{
 		m: m, name: name, cmd: cmd, pid: cmd.Process.Pid, pty: f,
@@ -252,16 +258,52 @@ func (t *Terminal) resizeLocked() {
 	if rows == 0 || cols == 0 || t.ended || (rows == t.rows && cols == t.cols) {
 		return
 	}
-	if err := pty.Setsize(t.pty, &pty.Winsize{Rows: uint16(rows), Cols: uint16(cols)}); err != nil {
+	if err := setSize(t.pty, rows, cols); err != nil {
 		t.m.o.Log.Debug("terminal resize failed", "terminal", t.name, "err", err)
 		return
 	}
 	t.rows, t.cols = rows, cols
 }
 
-// size returns the pty's size as last set.
-func (t *Terminal) size() (rows, cols int) {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	return t.rows, t.cols
+// pollable returns the pty master as a file in the runtime's poller: its
+// reads and writes then park a goroutine rather than hold an OS thread
+// each, and honour deadlines and Close. creack/pty hands it over in
+// blocking mode (it calls Fd), so it is duplicated and made non-blocking;
+// f is closed.
+func pollable(f *os.File) (*os.File, error) {
+	defer f.Close()
+	syscall.ForkLock.RLock() // no child may inherit the copy before it is close-on-exec
+	fd, err := syscall.Dup(int(f.Fd()))
+	if err == nil {
+		syscall.CloseOnExec(fd)
+	}
+	syscall.ForkLock.RUnlock()
+	if err != nil {
+		return nil, fmt.Errorf("dup: %w", err)
+	}
+	if err := syscall.SetNonblock(fd, true); err != nil {
+		syscall.Close(fd)
+		return nil, fmt.Errorf("set non-blocking: %w", err)
+	}
+	return os.NewFile(uintptr(fd), "/dev/ptmx"), nil
+}
+
+// setSize sets the pty's window size without f.Fd (which pty.Setsize
+// calls, putting the file back into blocking mode).
+func setSize(f *os.File, rows, cols int) error {
+	rc, err := f.SyscallConn()
+	if err != nil {
+		return err
+	}
+	ws := pty.Winsize{Rows: uint16(rows), Cols: uint16(cols)}
+	var errno syscall.Errno
+	if err := rc.Control(func(fd uintptr) {
+		_, _, errno = syscall.Syscall(syscall.SYS_IOCTL, fd, uintptr(syscall.TIOCSWINSZ), uintptr(unsafe.Pointer(&ws)))
+	}); err != nil {
+		return err
+	}
+	if errno != 0 {
+		return errno
+	}
+	return nil
 }
