@@ -286,6 +286,7 @@ test("an ended shell says so and starts a new terminal; an unknown name is expla
     await newTerminal(page);
     await run(page, "exit");
     await tid(page, "terminal-ended").waitFor({ timeout: T.short });
+    await screenshot(page, "terminal-ended.png");
     // The new terminal may reuse the ended one's name: wait for the page to load anew.
     await Promise.all([page.waitForNavigation({ timeout: T.short }), tid(page, "terminal-new").click()]);
     assert.match(page.url(), /\/terminals\/[^/]+$/);
@@ -297,6 +298,8 @@ test("an ended shell says so and starts a new terminal; an unknown name is expla
     await page.goto(server.url + "terminals/no-such-terminal");
     await tid(page, "terminal-missing").waitFor({ timeout: T.short });
     await expectText(tid(page, "terminal-missing"), /no terminal named “no-such-terminal”/);
+    assert.match(await page.title(), /^Terminal no-such-terminal /);
+    await screenshot(page, "terminal-missing.png");
     assert.deepEqual(log.pageErrors, []);
   } finally {
     await context.close();

@@ -18,8 +18,8 @@ export interface TerminalEvents {
   output(text: string): void;
   /** lost: the connection dropped; retry number attempt in delay ms. */
   lost(attempt: number, delay: number): void;
-  /** ended: the shell exited (code as the server said, if it did). */
-  ended(code: number | null): void;
+  /** ended: the shell exited. */
+  ended(): void;
   /** missing: there is no terminal of this name. */
   missing(): void;
 }
@@ -105,9 +105,8 @@ export class TerminalConnection {
       if (!msg) return;
       if (msg[0] === "stdout" && typeof msg[1] === "string") this.events.output(msg[1]);
       else if (msg[0] === "disconnect") {
-        const code = typeof msg[1] === "number" ? msg[1] : null;
         this.end();
-        this.events.ended(code);
+        this.events.ended();
       }
       // "setup" carries nothing the page needs.
     };
@@ -132,7 +131,7 @@ export class TerminalConnection {
     if (gone) {
       const opened = this.everOpened;
       this.end();
-      if (opened) this.events.ended(null);
+      if (opened) this.events.ended();
       else {
         this.state = "missing";
         this.events.missing();

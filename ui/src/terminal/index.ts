@@ -131,7 +131,7 @@ class TerminalPage {
         this.setState("disconnected");
         this.lost.show(attempt, delay);
       },
-      ended: (code) => this.showEnded(code),
+      ended: () => this.showEnded(),
       missing: () => this.showMissing(),
     });
     this.conn = conn;
@@ -185,17 +185,16 @@ class TerminalPage {
     return b;
   }
 
-  private showEnded(code: number | null): void {
+  private showEnded(): void {
     this.setState("ended");
     this.lost.hide();
     if (this.term) this.term.options.disableStdin = true;
     if (this.banners.querySelector('[data-testid="terminal-ended"]')) return;
-    const how = code === null || code === 0 ? "" : ` (exit status ${code})`;
     this.banners.append(
       h(
         "div",
         { class: "q-banner warn", "data-testid": "terminal-ended", role: "alert" },
-        h("span", { text: `The shell of this terminal has ended${how}. Its last output stays shown; nothing typed here goes anywhere.` }),
+        h("span", { text: "The shell of this terminal has ended. Its last output stays on the screen." }),
         this.newTerminalButton(true),
       ),
     );
