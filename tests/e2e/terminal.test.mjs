@@ -6,7 +6,7 @@
 // The file browser and the notebook page never load xterm.js.
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
-import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import {
   T, code, expectText, launchBrowser, loggedIn, notebook, poll, screenshot, startServer, tid, treeUrl, writeNotebook,
@@ -20,6 +20,8 @@ before(async () => {
     name: "terminal",
     setup(root) {
       writeFileSync(join(root, "hello-root.txt"), "hi\n");
+      mkdirSync(join(root, "sub"));
+      writeFileSync(join(root, "sub", "in-sub.txt"), "sub\n");
       writeNotebook(root, "nb.ipynb", notebook([code("1+1")]));
     },
   });
@@ -57,9 +59,9 @@ async function run(page, line) {
   await page.keyboard.press("Enter");
 }
 
-/** newTerminal clicks New terminal in the file browser and waits for a connected page. */
-async function newTerminal(page) {
-  await page.goto(treeUrl(server));
+/** newTerminal clicks New terminal in the file browser (in folder dir) and waits for a connected page. */
+async function newTerminal(page, dir = "") {
+  await page.goto(treeUrl(server, dir));
   await tid(page, "file-list").waitFor({ timeout: T.short });
   await tid(page, "new-terminal").click();
   await page.waitForURL(/\/terminals\/[^/]+$/, { timeout: T.short });
@@ -92,6 +94,10 @@ test("a terminal from the file browser runs a shell in the root; its page is tit
     assert.ok(styled.c256 && styled.c256 !== styled.plain, `256-colour text is coloured: ${JSON.stringify(styled)}`);
     assert.ok(styled.ctrue && styled.ctrue !== styled.plain && styled.ctrue !== styled.c256, `truecolor text is coloured: ${JSON.stringify(styled)}`);
     assert.ok(requests.some((u) => /\/assets\/terminal-[^/]*\.js$/.test(u)), "the terminal page loads the terminal chunk");
+    // From a subfolder, the shell starts there.
+    await newTerminal(page, "sub");
+    await run(page, "pwd; ls");
+    await waitScreen(page, /\/root\/sub\s*\n.*in-sub\.txt/);
     assert.deepEqual(log.pageErrors, []);
   } finally {
     await context.close();
