@@ -194,7 +194,7 @@ class TerminalPage {
       h(
         "div",
         { class: "q-banner warn", "data-testid": "terminal-ended", role: "alert" },
-        h("span", { text: "The shell of this terminal has ended. Its last output stays on the screen." }),
+        h("span", { text: "This terminal has ended: its shell exited, or it was shut down. Its last output stays on the screen." }),
         this.newTerminalButton(true),
       ),
     );
