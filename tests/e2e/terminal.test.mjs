@@ -52,6 +52,19 @@ async function connected(page) {
   await page.locator('[data-testid="terminal"][data-state="connected"]').waitFor({ timeout: T.short });
 }
 
+/** settledSize waits until the screen's size (rows, columns) holds still for 300 ms. */
+async function settledSize(page) {
+  const size = async () => [Number(await tid(page, "terminal").getAttribute("data-rows")), Number(await tid(page, "terminal").getAttribute("data-cols"))];
+  let last = await size();
+  return poll(async () => {
+    await sleep(300);
+    const now = await size();
+    const same = now[0] === last[0] && now[1] === last[1];
+    last = now;
+    return same && now;
+  }, "the screen's size settles");
+}
+
 /** run types a command line and presses Enter. */
 async function run(page, line) {
   await page.locator('[data-testid="terminal"] .xterm').click();
@@ -66,6 +79,8 @@ async function newTerminal(page, dir = "") {
   await tid(page, "new-terminal").click();
   await page.waitForURL(/\/terminals\/[^/]+$/, { timeout: T.short });
   await connected(page);
+  await waitScreen(page, /\S/); // the prompt
+  await settledSize(page);
   return decodeURIComponent(new URL(page.url()).pathname.split("/").pop());
 }
 
@@ -168,11 +183,12 @@ test("the shell's size follows the window (stty size)", async () => {
   try {
     await newTerminal(page);
     for (const [width, height] of [[900, 500], [1280, 800], [390, 700]]) {
-      const before = await tid(page, "terminal").getAttribute("data-cols");
       await page.setViewportSize({ width, height });
-      if (width !== 1280 || before === null) await poll(async () => (await tid(page, "terminal").getAttribute("data-cols")) !== before, `the screen refits at ${width}px`);
-      const rows = await tid(page, "terminal").getAttribute("data-rows");
-      const cols = await tid(page, "terminal").getAttribute("data-cols");
+      const [rows, cols] = await settledSize(page);
+      // The screen fills the box: another column or row would not fit.
+      const box = await tid(page, "terminal").boundingBox();
+      assert.ok(cols > (width - 10) / 10 && cols <= width / 7, `${cols} columns at ${width}px`);
+      assert.ok(rows > (box.height - 6) / 20 && rows <= box.height / 14, `${rows} rows in ${box.height}px`);
       await run(page, "clear; stty size");
       await waitScreen(page, new RegExp(`^${rows} ${cols}$`, "m"));
     }
