@@ -427,3 +427,16 @@ func TestStdinToStoppedShellGivesUpOnClose(t *testing.T) {
 		t.Fatal("a write to a stopped shell still blocks after Close")
 	}
 }
+
+// A character whose bytes arrive in two reads reaches the client whole;
+// bytes that are not UTF-8 at all become U+FFFD, not something else.
+func TestSplitCharacterCarried(t *testing.T) {
+	m := newManager(t, terminal.Options{})
+	name := create(t, m, "")
+	c := attach(t, m, name)
+	c.send(t, "stdin", "printf 'A\\342'; sleep 0.3; printf '\\202\\254B\\377C\\n'\r")
+	got := c.until(t, `A.*B.*C\r\n`)[0]
+	if got != "A€B\uFFFDC\r\n" {
+		t.Errorf("output %q; want %q", got, "A€B\uFFFDC\r\n")
+	}
+}
