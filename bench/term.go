@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -121,6 +122,20 @@ func (t *wsTerm) read(ctx context.Context) {
 				t.why = fmt.Errorf("server sent [\"disconnect\", %s], then: %w", t.disconnect, err)
 			}
 			return
+		}
+		// Most frames are output: decode their text in one pass, so the
+		// harness's share of the two CPUs stays small during seq.
+		if p, ok := bytes.CutPrefix(data, []byte(`["stdout",`)); ok && bytes.HasSuffix(p, []byte("]")) {
+			var text string
+			if err := json.Unmarshal(p[:len(p)-1], &text); err == nil {
+				select {
+				case t.ch <- text:
+					continue
+				case <-ctx.Done():
+					t.why = ctx.Err()
+					return
+				}
+			}
 		}
 		var msg []json.RawMessage
 		var kind string

@@ -3,9 +3,14 @@ package main
 import (
 	"context"
 	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"slices"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/coder/websocket"
 )
 
 func TestSeqBytes(t *testing.T) {
@@ -73,5 +78,63 @@ func TestPtyFloor(t *testing.T) {
 	}
 	if want := seqBytes(5000); r.bytes < want {
 		t.Errorf("seq: %d bytes, want at least %d", r.bytes, want)
+	}
+}
+
+// TestTerminalWebSocket checks the client's side of terminado's protocol
+// against a scripted server: set_size on open, stdin as typed, stdout in
+// both servers' spellings, the disconnect code in the error.
+func TestTerminalWebSocket(t *testing.T) {
+	got := make(chan string, 4)
+	ts := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path != "/terminals/websocket/7" || r.Header.Get("Authorization") != "token tok" {
+			http.Error(w, "wrong request", http.StatusForbidden)
+			return
+		}
+		c, err := websocket.Accept(w, r, nil)
+		if err != nil {
+			return
+		}
+		defer c.CloseNow()
+		ctx := r.Context()
+		for range 2 { // set_size, then the test's stdin
+			_, data, err := c.Read(ctx)
+			if err != nil {
+				return
+			}
+			got <- string(data)
+		}
+		for _, f := range []string{`["setup", {}]`, `["stdout", "a\r\n\u00e9"]`, `["stdout","b"]`, `["disconnect", 1]`} {
+			if c.Write(ctx, websocket.MessageText, []byte(f)) != nil {
+				return
+			}
+		}
+		c.Close(websocket.StatusNormalClosure, "")
+	}))
+	defer ts.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	ws, err := dialTerminal(ctx, &server{url: ts.URL, token: "tok"}, "7")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ws.close()
+	if err := ws.write(ctx, "x"); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{`["set_size",24,80]`, `["stdin","x"]`} {
+		if g := <-got; g != want {
+			t.Errorf("server read %s, want %s", g, want)
+		}
+	}
+	var out []string
+	for text := range ws.out() {
+		out = append(out, text)
+	}
+	if want := []string{"a\r\né", "b"}; !slices.Equal(out, want) {
+		t.Errorf("stdout %q, want %q", out, want)
+	}
+	if err := ws.err(); err == nil || !strings.Contains(err.Error(), `["disconnect", 1]`) {
+		t.Errorf("err = %v, want the disconnect code", err)
 	}
 }
