@@ -320,6 +320,7 @@ func (s *screen) echoLoop(ctx context.Context, warm, timed int) ([]float64, erro
 type seqResult struct {
 	took     time.Duration // from sending the command until the prompt after its last line
 	bytes    int           // output bytes from the command's echo to the prompt, both included
+	frames   int           // stdout messages (a pty read, for the floor) that carried them
 	inOrder  int           // lines that were the next number expected
 	problems int           // lines that were not (lost, repeated, garbled)
 }
@@ -374,6 +375,7 @@ func (s *screen) seqRun(ctx context.Context, n int) (seqResult, error) {
 				return r, fmt.Errorf("seq: connection ended after %d lines (%v)", r.inOrder, s.c.err())
 			}
 			r.bytes += len(text)
+			r.frames++
 			partial += text
 		case <-ctx.Done():
 			return r, fmt.Errorf("seq: %d of %d lines in order (%d others) when %v passed; last output %q",
@@ -480,7 +482,9 @@ func terminalScenario(cfg config) scenario {
 	thr := metric{name: "terminal output " + what + ": MB/s", unit: mbps, goal: 3, higher: true}
 	secs := metric{name: "terminal output " + what + ": time to the next prompt", unit: seconds}
 	kept := metric{name: "terminal output " + what + ": lines arrived in order", unit: percent, goal: 100, higher: true, own: true}
+	frames := metric{name: "terminal output " + what + ": stdout messages received", unit: count}
 	fthr := metric{name: "terminal output " + what + ": MB/s, direct pty floor", unit: mbps}
+	fframes := metric{name: "terminal output " + what + ": pty reads, direct pty floor", unit: count}
 	return scenario{
 		name: "terminal",
 		about: fmt.Sprintf("%d rounds, each on a fresh server with terminals running %s (no arguments, no rc files: Debian's dash) "+
@@ -489,10 +493,11 @@ func terminalScenario(cfg config) scenario {
 			"[\"stdout\", …] frame, then erased with DEL (untimed, until \"\\b \\b\" arrives) so the line stays empty; p50/p99 over all timed keystrokes; "+
 			"then %s typed, timed from sending it until its last line and the next prompt have arrived, every line checked to be the next number "+
 			"(MB/s = bytes of stdout text from the command's echo to the prompt, both included, ÷ that time; the numbers and their \\r\\n are %d bytes); "+
+			"stdout messages = the [\"stdout\", …] frames that carried it (pty reads of up to 64 KiB for the floor); "+
 			"the floor, in the same round: the harness starts the same shell on its own pty (github.com/creack/pty, same size and prompt) "+
 			"and runs the same two loops on it with no server in between; ÷ floor is per round, Quire's own goal",
 			cfg.termRounds, termShell, termRows, termCols, termPrompt, cfg.termKeys, cfg.termWarm, what, seqBytes(cfg.termSeq)),
-		metrics: []metric{p50, p99, fp50, fp99, xFloor, thr, secs, kept, fthr},
+		metrics: []metric{p50, p99, fp50, fp99, xFloor, thr, secs, kept, frames, fthr, fframes},
 		rounds:  cfg.termRounds,
 		run: func(ctx context.Context, e *env, sp spec) (samples, error) {
 			srv, err := startTermServer(ctx, e, sp)
@@ -563,7 +568,9 @@ func terminalScenario(cfg config) scenario {
 			s.add(thr.name, float64(seq.bytes)/seq.took.Seconds()/1e6)
 			s.add(secs.name, seq.took.Seconds())
 			s.add(kept.name, 100*float64(seq.inOrder)/float64(e.cfg.termSeq))
+			s.add(frames.name, float64(seq.frames))
 			s.add(fthr.name, float64(fseq.bytes)/fseq.took.Seconds()/1e6)
+			s.add(fframes.name, float64(fseq.frames))
 			if seq.problems > 0 {
 				e.observe(fmt.Sprintf("terminal: %s's %s output had %d line(s) that were not the next number", srv.name, what, seq.problems))
 			}
