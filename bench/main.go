@@ -28,6 +28,9 @@ import (
 )
 
 func main() {
+	if port := os.Getenv(wsEchoEnv); port != "" {
+		os.Exit(serveWSEcho(port)) // the harness re-run as terminal's WebSocket echo floor
+	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	code := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
 	stop()

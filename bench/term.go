@@ -13,6 +13,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 
@@ -189,8 +190,9 @@ func (t *wsTerm) close() {
 // server in between.
 type ptyTerm struct {
 	termReader
-	f   *os.File
-	cmd *exec.Cmd
+	f    *os.File
+	cmd  *exec.Cmd
+	once sync.Once
 }
 
 func startPtyTerm(dir string) (*ptyTerm, error) {
@@ -227,15 +229,18 @@ func (t *ptyTerm) write(_ context.Context, text string) error {
 	return err
 }
 
+// close ends the shell and the reader; idempotent.
 func (t *ptyTerm) close() {
-	_ = t.cmd.Process.Signal(syscall.SIGHUP)
-	_ = t.f.Close()
-	go func() {
-		for range t.ch { // unblock the reader if it is sending
-		}
-	}()
-	<-t.done
-	_ = t.cmd.Wait()
+	t.once.Do(func() {
+		_ = t.cmd.Process.Signal(syscall.SIGHUP)
+		_ = t.f.Close()
+		go func() {
+			for range t.ch { // unblock the reader if it is sending
+			}
+		}()
+		<-t.done
+		_ = t.cmd.Wait()
+	})
 }
 
 // screen reads a termConn's output and matches against it.
@@ -478,6 +483,8 @@ func terminalScenario(cfg config) scenario {
 	fp50 := metric{name: "terminal keystroke echo p50, direct pty floor (no server)", unit: millis, q: 0.5}
 	fp99 := metric{name: "terminal keystroke echo p99, direct pty floor (no server)", unit: millis, q: 0.99}
 	xFloor := metric{name: "terminal echo p50 ÷ floor p50 (same round)", unit: factor, goal: 1.2, own: true}
+	wp50 := metric{name: "terminal keystroke echo p50, WebSocket echo floor (no pty, no shell)", unit: millis, q: 0.5}
+	wp99 := metric{name: "terminal keystroke echo p99, WebSocket echo floor (no pty, no shell)", unit: millis, q: 0.99}
 	what := fmt.Sprintf("`seq 1 %d`", cfg.termSeq)
 	thr := metric{name: "terminal output " + what + ": MB/s", unit: mbps, goal: 3, higher: true}
 	secs := metric{name: "terminal output " + what + ": time to the next prompt", unit: seconds}
@@ -495,9 +502,11 @@ func terminalScenario(cfg config) scenario {
 			"(MB/s = bytes of stdout text from the command's echo to the prompt, both included, ÷ that time; the numbers and their \\r\\n are %d bytes); "+
 			"stdout messages = the [\"stdout\", …] frames that carried it (pty reads of up to 64 KiB for the floor); "+
 			"the floor, in the same round: the harness starts the same shell on its own pty (github.com/creack/pty, same size and prompt) "+
-			"and runs the same two loops on it with no server in between; ÷ floor is per round, Quire's own goal",
+			"and runs the same two loops on it with no server in between; ÷ floor is per round, Quire's own goal; "+
+			"then the WebSocket echo floor: the harness's binary re-run as a server that answers each [\"stdin\", c] with [\"stdout\", c] at once "+
+			"(DEL with \"\\b \\b\"), over the same loopback WebSocket client, no pty or shell, timed with the same keystroke loop: the transport's share of an echo",
 			cfg.termRounds, termShell, termRows, termCols, termPrompt, cfg.termKeys, cfg.termWarm, what, seqBytes(cfg.termSeq)),
-		metrics: []metric{p50, p99, fp50, fp99, xFloor, thr, secs, kept, frames, fthr, fframes},
+		metrics: []metric{p50, p99, fp50, fp99, xFloor, wp50, wp99, thr, secs, kept, frames, fthr, fframes},
 		rounds:  cfg.termRounds,
 		run: func(ctx context.Context, e *env, sp spec) (samples, error) {
 			srv, err := startTermServer(ctx, e, sp)
@@ -562,7 +571,14 @@ func terminalScenario(cfg config) scenario {
 				return s, fmt.Errorf("floor: seq delivered %d lines in order, %d others", fseq.inOrder, fseq.problems)
 			}
 
+			pt.close() // before the next floor
+			wlat, err := wsEchoFloor(ctx, e, e.cfg.termWarm, e.cfg.termKeys)
+			if err != nil {
+				return s, fmt.Errorf("WebSocket echo floor: %w", err)
+			}
+
 			s[p50.name], s[p99.name] = lat, lat
+			s[wp50.name], s[wp99.name] = wlat, wlat
 			s[fp50.name], s[fp99.name] = flat, flat
 			s.add(xFloor.name, median(lat)/median(flat))
 			s.add(thr.name, float64(seq.bytes)/seq.took.Seconds()/1e6)
