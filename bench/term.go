@@ -596,21 +596,27 @@ func terminalScenario(cfg config) scenario {
 }
 
 // terminalRSSScenario measures what each open terminal costs the server
-// process (not its shells).
+// process (not its shells): first the terminals alone, then with a
+// WebSocket each.
 func terminalRSSScenario(cfg config) scenario {
 	n := cfg.termCount
 	mZero := metric{name: "server RSS with 0 terminals (before the first)", unit: mebis}
-	mN := metric{name: fmt.Sprintf("server RSS with %d terminals open", n), unit: mebis}
+	mBare := metric{name: fmt.Sprintf("server RSS with %d terminals, no WebSocket yet", n), unit: mebis}
+	mN := metric{name: fmt.Sprintf("server RSS with %d terminals open, a WebSocket each", n), unit: mebis}
 	mPer := metric{name: fmt.Sprintf("server memory per open terminal ((RSS at %d − RSS at 0) ÷ %d)", n, n), unit: mebis, goal: 0.25}
-	mOpen := metric{name: "terminal open: POST → WebSocket → prompt", unit: millis, p90: true}
+	mPerBare := metric{name: "… of which the terminal alone (no WebSocket)", unit: mebis}
+	mPost := metric{name: "terminal POST /api/terminals", unit: millis, p90: true}
+	mAttach := metric{name: "terminal WebSocket open → prompt", unit: millis, p90: true}
 	return scenario{
 		name: "terminal-rss",
 		about: fmt.Sprintf("one server start with terminals running %s, empty root; GET /api/terminals, then VmRSS of the server process %v later "+
-			"(the 0 row); %d terminals opened one after another, each POST /api/terminals, its WebSocket (`set_size` sent; it stays open) "+
-			"and the prompt set and waited for (timed: the open row); VmRSS of the server process alone (the shells are separate processes) "+
-			"%v after the last; per open terminal = the difference ÷ %d; then every WebSocket is closed, every terminal deleted and the list checked empty",
-			termShell, cfg.idleWait, n, cfg.idleWait, n),
-		metrics: []metric{mZero, mN, mPer, mOpen},
+			"(the 0 row); %d terminals created one after another by POST /api/terminals (timed), VmRSS %v after the last (the no-WebSocket row); "+
+			"then each terminal's WebSocket opened (`set_size` sent; it stays open) and the prompt set and waited for (timed), "+
+			"VmRSS %v after the last; VmRSS is the server process's alone (the shells are separate processes); "+
+			"per open terminal = (RSS with the WebSockets − the 0 row) ÷ %d, the terminal alone = (no-WebSocket row − the 0 row) ÷ %d; "+
+			"then every WebSocket is closed, every terminal deleted and the list checked empty",
+			termShell, cfg.idleWait, n, cfg.idleWait, cfg.idleWait, n, n),
+		metrics: []metric{mZero, mBare, mN, mPer, mPerBare, mPost, mAttach},
 		rounds:  1,
 		run: func(ctx context.Context, e *env, sp spec) (samples, error) {
 			srv, err := startTermServer(ctx, e, sp)
@@ -622,10 +628,13 @@ func terminalRSSScenario(cfg config) scenario {
 			if _, err := srv.client.expect(ctx, http.MethodGet, "/api/terminals", nil, termTimeout, http.StatusOK); err != nil {
 				return s, err
 			}
-			if err := sleep(ctx, e.cfg.idleWait); err != nil {
-				return s, err
+			rssAfterWait := func() (float64, error) {
+				if err := sleep(ctx, e.cfg.idleWait); err != nil {
+					return 0, err
+				}
+				return srv.rssMiB()
 			}
-			zero, err := srv.rssMiB()
+			zero, err := rssAfterWait()
 			if err != nil {
 				return s, err
 			}
@@ -638,26 +647,39 @@ func terminalRSSScenario(cfg config) scenario {
 			}()
 			for range n {
 				t0 := time.Now()
-				name, sc, err := openTerminal(ctx, srv)
-				if name != "" {
-					names = append(names, name)
-				}
+				name, err := startTerminal(ctx, srv)
 				if err != nil {
 					return s, err
 				}
-				screens = append(screens, sc)
-				s.add(mOpen.name, ms(time.Since(t0)))
+				s.add(mPost.name, ms(time.Since(t0)))
+				names = append(names, name)
 			}
-			if err := sleep(ctx, e.cfg.idleWait); err != nil {
+			bare, err := rssAfterWait()
+			if err != nil {
 				return s, err
 			}
-			rss, err := srv.rssMiB()
+			for _, name := range names {
+				t0 := time.Now()
+				ws, err := dialTerminal(ctx, srv, name)
+				if err != nil {
+					return s, err
+				}
+				sc := &screen{c: ws}
+				screens = append(screens, sc)
+				if err := sc.ready(ctx); err != nil {
+					return s, fmt.Errorf("terminal %s: %w", name, err)
+				}
+				s.add(mAttach.name, ms(time.Since(t0)))
+			}
+			rss, err := rssAfterWait()
 			if err != nil {
 				return s, err
 			}
 			s.add(mZero.name, zero)
+			s.add(mBare.name, bare)
 			s.add(mN.name, rss)
 			s.add(mPer.name, (rss-zero)/float64(n))
+			s.add(mPerBare.name, (bare-zero)/float64(n))
 			err = closeTerminals(ctx, srv, names, screens)
 			names = nil
 			if err != nil {
