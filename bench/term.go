@@ -3,6 +3,8 @@ package main
 import (
 	"bytes"
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -596,8 +598,8 @@ func terminalScenario(cfg config) scenario {
 }
 
 // terminalRSSScenario measures what each open terminal costs the server
-// process (not its shells): first the terminals alone, then with a
-// WebSocket each.
+// process (not its shells): the terminals alone, then with a WebSocket
+// each, then once every WebSocket has closed.
 func terminalRSSScenario(cfg config) scenario {
 	n := cfg.termCount
 	mZero := metric{name: "server RSS with 0 terminals (before the first)", unit: mebis}
@@ -605,6 +607,8 @@ func terminalRSSScenario(cfg config) scenario {
 	mN := metric{name: fmt.Sprintf("server RSS with %d terminals open, a WebSocket each", n), unit: mebis}
 	mPer := metric{name: fmt.Sprintf("server memory per open terminal ((RSS at %d − RSS at 0) ÷ %d)", n, n), unit: mebis, goal: 0.25}
 	mPerBare := metric{name: "… of which the terminal alone (no WebSocket)", unit: mebis}
+	mDetached := metric{name: fmt.Sprintf("server RSS with %d terminals, every WebSocket closed", n), unit: mebis}
+	mPerIdle := metric{name: fmt.Sprintf("server memory per idle terminal, no client ((that RSS − RSS at 0) ÷ %d)", n), unit: mebis, goal: 0.25}
 	mPost := metric{name: "terminal POST /api/terminals", unit: millis, p90: true}
 	mAttach := metric{name: "terminal WebSocket open → prompt", unit: millis, p90: true}
 	return scenario{
@@ -612,13 +616,26 @@ func terminalRSSScenario(cfg config) scenario {
 		about: fmt.Sprintf("one server start with terminals running %s, empty root; GET /api/terminals, then VmRSS of the server process %v later "+
 			"(the 0 row); %d terminals created one after another by POST /api/terminals (timed), VmRSS %v after the last (the no-WebSocket row); "+
 			"then each terminal's WebSocket opened (`set_size` sent; it stays open) and the prompt set and waited for (timed), "+
-			"VmRSS %v after the last; VmRSS is the server process's alone (the shells are separate processes); "+
-			"per open terminal = (RSS with the WebSockets − the 0 row) ÷ %d, the terminal alone = (no-WebSocket row − the 0 row) ÷ %d; "+
-			"then every WebSocket is closed, every terminal deleted and the list checked empty",
-			termShell, cfg.idleWait, n, cfg.idleWait, cfg.idleWait, n, n),
-		metrics: []metric{mZero, mBare, mN, mPer, mPerBare, mPost, mAttach},
+			"VmRSS %v after the last; then every WebSocket closed and VmRSS read %v later (the idle rows); "+
+			"VmRSS is the server process's alone (the shells are separate processes); "+
+			"per terminal = (that RSS − the 0 row) ÷ %d; then every terminal is deleted and the list checked empty. "+
+			"Quire only: before the 0 row's wait and after the idle rows, it writes a goroutine dump on SIGUSR1 (QUIRE_GOROUTINE_DUMP) "+
+			"after a collection that returns free memory; RssAnon and the runtime's heap objects and stacks are read then and listed under observed",
+			termShell, cfg.idleWait, n, cfg.idleWait, cfg.idleWait, cfg.idleWait, n),
+		metrics: []metric{mZero, mBare, mN, mPer, mPerBare, mDetached, mPerIdle, mPost, mAttach},
 		rounds:  1,
 		run: func(ctx context.Context, e *env, sp spec) (samples, error) {
+			// Quire only: what the terminals hold once a collection has
+			// returned free memory, without the heap the Go runtime keeps
+			// from the burst of opening them. jupyter_server has no such
+			// dump, so these go under observed.
+			var dump string
+			if sp.name == "Quire" {
+				var b [4]byte
+				_, _ = rand.Read(b[:])
+				dump = filepath.Join(e.tmp, "terminal-rss-goroutines-"+hex.EncodeToString(b[:])+".txt")
+				sp = withEnv(sp, "QUIRE_GOROUTINE_DUMP="+dump)
+			}
 			srv, err := startTermServer(ctx, e, sp)
 			if err != nil {
 				return nil, err
@@ -633,6 +650,15 @@ func terminalRSSScenario(cfg config) scenario {
 					return 0, err
 				}
 				return srv.rssMiB()
+			}
+			// The dump allocates (and then returns free memory), so the
+			// first is taken before the 0 row's wait: what it leaves is in
+			// every row, not in the differences.
+			var held0 soakLevels
+			if dump != "" {
+				if held0, err = soakRead(ctx, srv, dump); err != nil {
+					return s, err
+				}
 			}
 			zero, err := rssAfterWait()
 			if err != nil {
@@ -675,12 +701,34 @@ func terminalRSSScenario(cfg config) scenario {
 			if err != nil {
 				return s, err
 			}
+			for _, sc := range screens {
+				sc.c.close()
+			}
+			screens = nil
+			idle, err := rssAfterWait()
+			if err != nil {
+				return s, err
+			}
 			s.add(mZero.name, zero)
 			s.add(mBare.name, bare)
 			s.add(mN.name, rss)
 			s.add(mPer.name, (rss-zero)/float64(n))
 			s.add(mPerBare.name, (bare-zero)/float64(n))
-			err = closeTerminals(ctx, srv, names, screens)
+			s.add(mDetached.name, idle)
+			s.add(mPerIdle.name, (idle-zero)/float64(n))
+			if dump != "" {
+				held, err := soakRead(ctx, srv, dump)
+				if err != nil {
+					return s, err
+				}
+				goUse := func(l soakLevels) float64 {
+					return l.goObjects + l.classes["/memory/classes/heap/stacks:bytes"]
+				}
+				e.observe(fmt.Sprintf("terminal-rss: Quire per idle terminal after a collection (%d terminals, WebSockets closed): "+
+					"anonymous RSS %.1f KiB, Go heap objects and stacks %.1f KiB",
+					n, (held.anon-held0.anon)*1024/float64(n), (goUse(held)-goUse(held0))*1024/float64(n)))
+			}
+			err = closeTerminals(ctx, srv, names, nil)
 			names = nil
 			if err != nil {
 				return s, err

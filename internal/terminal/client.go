@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
+	"time"
 )
 
 // Why a client's Next stops returning messages.
@@ -116,7 +118,7 @@ func (c *Client) Handle(data []byte) error {
 	switch msg.Kind {
 	case Stdin:
 		t.touch()
-		if _, err := t.pty.Write([]byte(msg.Text)); err != nil {
+		if err := c.write([]byte(msg.Text)); err != nil {
 			return fmt.Errorf("write to terminal %s: %w", t.name, err)
 		}
 	case SetSize:
@@ -126,6 +128,35 @@ func (c *Client) Handle(data []byte) error {
 			t.resizeLocked()
 		}
 		t.mu.Unlock()
+	}
+	return nil
+}
+
+// stdinWait is how long one write to the pty may block before write
+// checks whether the client is still attached.
+const stdinWait = 200 * time.Millisecond
+
+// write types p into the shell. A shell that reads no input (stopped, or
+// busy) fills the pty's input queue and the write blocks; it gives up once
+// the client is closed, so a WebSocket never waits on the shell to close.
+func (c *Client) write(p []byte) error {
+	t := c.t
+	for len(p) > 0 {
+		_ = t.pty.SetWriteDeadline(time.Now().Add(stdinWait))
+		n, err := t.pty.Write(p)
+		p = p[n:]
+		if errors.Is(err, os.ErrDeadlineExceeded) {
+			t.mu.Lock()
+			_, attached := t.clients[c]
+			t.mu.Unlock()
+			if !attached {
+				return ErrClosed
+			}
+			continue
+		}
+		if err != nil {
+			return err
+		}
 	}
 	return nil
 }

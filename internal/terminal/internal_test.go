@@ -45,7 +45,7 @@ func TestScrollbackAllocatesAsOutputArrives(t *testing.T) {
 		t.Fatalf("new scrollback allocated %d bytes", s.allocated())
 	}
 	s.write([]byte("$ "))
-	if a := s.allocated(); a == 0 || a > 4096 {
+	if a := s.allocated(); a == 0 || a > 256 {
 		t.Errorf("after 2 bytes, allocated %d (want a small buffer)", a)
 	}
 	chunk := bytes.Repeat([]byte("x"), 1000)

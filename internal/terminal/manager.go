@@ -88,15 +88,25 @@ type Model struct {
 
 // Manager owns the terminals. Its methods are safe for concurrent use.
 type Manager struct {
-	o      Options
-	mu     sync.Mutex
-	terms  map[string]*Terminal
-	closed bool
+	o     Options
+	bufs  sync.Pool // *[]byte of readSize, for the pty readers
+	mu    sync.Mutex
+	terms map[string]*Terminal
+	// closed: Close was called. The exit watcher (exits_linux.go) runs
+	// from the first Create until Close, woken by SIGCHLD or wake.
+	closed   bool
+	watching bool
+	wake     chan struct{}
+	quit     chan struct{}
+	watchers sync.WaitGroup
 }
 
 // NewManager returns a Manager with no terminals.
 func NewManager(o Options) *Manager {
-	return &Manager{o: o.withDefaults(), terms: make(map[string]*Terminal)}
+	m := &Manager{o: o.withDefaults(), terms: make(map[string]*Terminal),
+		wake: make(chan struct{}, 1), quit: make(chan struct{})}
+	m.bufs.New = func() any { b := make([]byte, readSize); return &b }
+	return m
 }
 
 // ValidName reports whether a client may name a terminal name: 1 to 64
@@ -150,6 +160,7 @@ func (m *Manager) Create(name, dir string) (Model, error) {
 		return Model{}, err
 	}
 	m.terms[name] = t
+	m.watchLocked(t)
 	m.o.Log.Info("terminal started", "terminal", name, "pid", t.pid)
 	return t.Model(), nil
 }
@@ -299,6 +310,10 @@ func (m *Manager) cull(ctx context.Context) {
 // processes are gone or ctx ends.
 func (m *Manager) Close(ctx context.Context) error {
 	m.mu.Lock()
+	if m.closed {
+		m.mu.Unlock()
+		return nil
+	}
 	m.closed = true
 	m.mu.Unlock()
 	ts := m.all()
@@ -313,6 +328,8 @@ func (m *Manager) Close(ctx context.Context) error {
 			errs = append(errs, fmt.Errorf("terminal %s (pid %d) did not end in time", t.name, t.pid))
 		}
 	}
+	close(m.quit)
+	m.watchers.Wait()
 	return errors.Join(errs...)
 }
 

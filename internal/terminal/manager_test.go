@@ -9,6 +9,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -397,5 +398,45 @@ func alive(pid int) bool {
 			return true
 		}
 		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// Typing into a shell that reads nothing blocks only until the client is
+// closed.
+func TestStdinToStoppedShellGivesUpOnClose(t *testing.T) {
+	m := newManager(t, terminal.Options{ShutdownWait: time.Second})
+	name := create(t, m, "")
+	c := attach(t, m, name)
+	// In raw mode the pty's input queue fills instead of dropping input.
+	c.send(t, "stdin", "stty raw -echo; echo PID=$$\r")
+	pid, _ := strconv.Atoi(c.until(t, `PID=(\d+)`)[1])
+	if err := syscall.Kill(pid, syscall.SIGSTOP); err != nil {
+		t.Fatal(err)
+	}
+	big, _ := json.Marshal([]any{"stdin", strings.Repeat("x", 1<<20)})
+	done := make(chan error, 1)
+	go func() { done <- c.Handle(big) }()
+	time.Sleep(300 * time.Millisecond)
+	c.Close()
+	select {
+	case err := <-done:
+		if !errors.Is(err, terminal.ErrClosed) {
+			t.Errorf("Handle after Close = %v; want ErrClosed", err)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("a write to a stopped shell still blocks after Close")
+	}
+}
+
+// A character whose bytes arrive in two reads reaches the client whole;
+// bytes that are not UTF-8 at all become U+FFFD, not something else.
+func TestSplitCharacterCarried(t *testing.T) {
+	m := newManager(t, terminal.Options{})
+	name := create(t, m, "")
+	c := attach(t, m, name)
+	c.send(t, "stdin", "printf 'A\\342'; sleep 0.3; printf '\\202\\254B\\377C\\n'\r")
+	got := c.until(t, `A.*B.*C\r\n`)[0]
+	if got != "A€B\uFFFDC\r\n" {
+		t.Errorf("output %q; want %q", got, "A€B\uFFFDC\r\n")
 	}
 }

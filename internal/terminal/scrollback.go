@@ -33,7 +33,7 @@ func (s *scrollback) write(p []byte) {
 		n := min(room, len(p))
 		if len(s.buf)+n > cap(s.buf) {
 			// Grow by doubling but never past the limit.
-			grown := make([]byte, len(s.buf), min(max(2*cap(s.buf), len(s.buf)+n, 4096), s.limit))
+			grown := make([]byte, len(s.buf), min(max(2*cap(s.buf), len(s.buf)+n, 256), s.limit))
 			copy(grown, s.buf)
 			s.buf = grown
 		}

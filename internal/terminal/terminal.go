@@ -1,25 +1,25 @@
 package terminal
 
 import (
-	"errors"
 	"fmt"
-	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
+	"unicode/utf8"
+	"unsafe"
 
 	"github.com/creack/pty"
 
-	"quire/internal/childwait"
 	"quire/internal/errkind"
 	"quire/internal/isotime"
 )
 
-// readSize is the pty read buffer, the one buffer an idle terminal holds.
-// Linux's line discipline hands over at most 4 KiB a read anyway.
+// readSize is the pty read buffer (pooled by the manager). Linux's line
+// discipline hands over at most 4 KiB a read anyway.
 const readSize = 4096
 
 // Terminal is one shell on a pty and the clients attached to it.
@@ -31,7 +31,7 @@ type Terminal struct {
 	pty  *os.File
 
 	stopOnce sync.Once
-	stopReq  chan struct{} // closed by stop
+	ending   atomic.Bool   // the shell's exit was seen; reaped runs
 	exited   chan struct{} // closed once the shell is reaped
 	readDone chan struct{} // closed when the pty reader ends
 	done     chan struct{} // closed once every process is gone and clients told
@@ -57,16 +57,18 @@ func start(m *Manager, name, dir string) (*Terminal, error) {
 			fmt.Sprintf("could not start the terminal's shell %s (--terminal-shell)", filepath.Base(argv[0])),
 			fmt.Errorf("start %s in %s: %w", argv[0], dir, err))
 	}
+	if f, err = pollable(f); err != nil {
+		_ = cmd.Process.Kill()
+		go func() { _ = cmd.Wait() }()
+		return nil, fmt.Errorf("terminal pty: %w", err)
+	}
 	t := &Terminal{
 		m: m, name: name, cmd: cmd, pid: cmd.Process.Pid, pty: f,
-		stopReq: make(chan struct{}), exited: make(chan struct{}),
-		readDone: make(chan struct{}), done: make(chan struct{}),
+		exited: make(chan struct{}), readDone: make(chan struct{}), done: make(chan struct{}),
 		last: m.o.Now(), sb: newScrollback(m.o.Scrollback),
 		clients: make(map[*Client]struct{}), rows: rows, cols: cols,
 	}
 	go t.read()
-	go t.wait()
-	go t.run()
 	return t, nil
 }
 
@@ -87,42 +89,81 @@ func (t *Terminal) touch() {
 	t.mu.Unlock()
 }
 
-// stop asks the terminal to end; run does the work.
-func (t *Terminal) stop() { t.stopOnce.Do(func() { close(t.stopReq) }) }
+// stop ends the shell's session, once, in a goroutine of its own: SIGHUP,
+// then SIGKILL after ShutdownWait. reaped does the rest once the shell
+// has exited.
+func (t *Terminal) stop() { t.stopOnce.Do(func() { go t.terminate() }) }
 
-// wait reaps the shell, waiting for its exit in the runtime's poller.
-func (t *Terminal) wait() {
-	childwait.WaitExitable(t.pid)
-	err := t.cmd.Wait()
-	t.m.o.Log.Debug("terminal shell exited", "terminal", t.name, "pid", t.pid, "err", err)
-	close(t.exited)
+func (t *Terminal) terminate() {
+	select {
+	case <-t.exited: // its pid may name another process by now
+		return
+	default:
+	}
+	signalSession(t.pid, syscall.SIGHUP)
+	signalSession(t.pid, syscall.SIGCONT) // a stopped shell acts on SIGHUP only once continued
+	if waitFor(t.exited, t.m.o.ShutdownWait) {
+		return
+	}
+	t.m.o.Log.Warn("terminal did not end after SIGHUP; sending SIGKILL", "terminal", t.name, "pid", t.pid)
+	signalSession(t.pid, syscall.SIGKILL)
+	if !waitFor(t.exited, 5*time.Second) {
+		t.m.o.Log.Error("terminal shell did not exit after SIGKILL", "terminal", t.name, "pid", t.pid)
+	}
 }
 
 // read copies the pty's output to the scrollback and the clients until
 // the pty reports EOF (EIO once no process holds its other end) or is
-// closed. A character split across reads is carried to the next one.
+// closed. It waits in the runtime's poller holding no buffer: one is
+// taken from the manager's pool only while there is output to read, so
+// an idle terminal costs its parked goroutine and little else. A
+// character split across reads is carried to the next one.
 func (t *Terminal) read() {
 	defer close(t.readDone)
-	buf := make([]byte, readSize)
-	carry := 0
+	rc, err := t.pty.SyscallConn()
+	if err != nil {
+		return
+	}
+	var carry [utf8.UTFMax]byte
+	nc := 0
 	for {
-		n, err := t.pty.Read(buf[carry:])
-		if n > 0 {
-			head, tail := splitIncomplete(buf[:carry+n])
-			if len(head) > 0 {
-				t.output(head)
+		var buf *[]byte
+		var n int
+		var rerr error
+		err := rc.Read(func(fd uintptr) bool {
+			b := t.m.bufs.Get().(*[]byte)
+			copy(*b, carry[:nc])
+			for {
+				n, rerr = syscall.Read(int(fd), (*b)[nc:])
+				if rerr != syscall.EINTR {
+					break
+				}
 			}
-			carry = copy(buf, tail)
-		}
-		if err != nil {
-			if carry > 0 {
-				t.output(buf[:carry]) // never completed: shown as U+FFFD
+			if rerr == syscall.EAGAIN {
+				t.m.bufs.Put(b)
+				return false // wait for output
 			}
-			if !errors.Is(err, syscall.EIO) && !errors.Is(err, os.ErrClosed) && !errors.Is(err, io.EOF) {
-				t.m.o.Log.Debug("terminal read ended", "terminal", t.name, "err", err)
+			buf = b
+			return true
+		})
+		if err != nil || rerr != nil || n <= 0 { // closed, EIO (no process holds the tty), EOF
+			if buf != nil {
+				t.m.bufs.Put(buf)
+			}
+			if nc > 0 {
+				t.output(carry[:nc]) // never completed: shown as U+FFFD
+			}
+			if rerr != nil && rerr != syscall.EIO {
+				t.m.o.Log.Debug("terminal read ended", "terminal", t.name, "err", rerr)
 			}
 			return
 		}
+		head, tail := splitIncomplete((*buf)[:nc+n])
+		if len(head) > 0 {
+			t.output(head)
+		}
+		nc = copy(carry[:], tail)
+		t.m.bufs.Put(buf)
 	}
 }
 
@@ -145,29 +186,18 @@ func (t *Terminal) output(p []byte) {
 	}
 }
 
-// run ends the terminal: when asked (SIGHUP to its session, SIGKILL after
-// ShutdownWait) or when the shell exits (its leftovers get the same), then
-// closes the pty and tells the clients.
-func (t *Terminal) run() {
-	wait := t.m.o.ShutdownWait
-	select {
-	case <-t.exited:
-	case <-t.stopReq:
-		signalSession(t.pid, syscall.SIGHUP)
-		signalSession(t.pid, syscall.SIGCONT) // a stopped shell acts on SIGHUP only once continued
-		if !waitFor(t.exited, wait) {
-			t.m.o.Log.Warn("terminal did not end after SIGHUP; sending SIGKILL", "terminal", t.name, "pid", t.pid)
-			signalSession(t.pid, syscall.SIGKILL)
-			if !waitFor(t.exited, 5*time.Second) {
-				t.m.o.Log.Error("terminal shell did not exit after SIGKILL", "terminal", t.name, "pid", t.pid)
-			}
-		}
-	}
-	// Processes the shell left in its session (background jobs) go too.
+// reaped runs once the shell has exited (the manager saw it): it reaps
+// the shell, ends what the shell left in its session (background jobs)
+// the same way stop would, reads the last output, closes the pty and
+// tells the clients.
+func (t *Terminal) reaped() {
+	err := t.cmd.Wait()
+	t.m.o.Log.Debug("terminal shell exited", "terminal", t.name, "pid", t.pid, "err", err)
+	close(t.exited)
 	if len(sessionMembers(t.pid)) > 0 {
 		signalSession(t.pid, syscall.SIGHUP)
 		signalSession(t.pid, syscall.SIGCONT)
-		deadline := time.Now().Add(wait)
+		deadline := time.Now().Add(t.m.o.ShutdownWait)
 		for len(sessionMembers(t.pid)) > 0 && time.Now().Before(deadline) {
 			time.Sleep(20 * time.Millisecond)
 		}
@@ -252,9 +282,52 @@ func (t *Terminal) resizeLocked() {
 	if rows == 0 || cols == 0 || t.ended || (rows == t.rows && cols == t.cols) {
 		return
 	}
-	if err := pty.Setsize(t.pty, &pty.Winsize{Rows: uint16(rows), Cols: uint16(cols)}); err != nil {
+	if err := setSize(t.pty, rows, cols); err != nil {
 		t.m.o.Log.Debug("terminal resize failed", "terminal", t.name, "err", err)
 		return
 	}
 	t.rows, t.cols = rows, cols
+}
+
+// pollable returns the pty master as a file in the runtime's poller: its
+// reads and writes then park a goroutine rather than hold an OS thread
+// each, and honour deadlines and Close. creack/pty hands it over in
+// blocking mode (it calls Fd), so it is duplicated and made non-blocking;
+// f is closed.
+func pollable(f *os.File) (*os.File, error) {
+	defer f.Close()
+	syscall.ForkLock.RLock() // no child may inherit the copy before it is close-on-exec
+	fd, err := syscall.Dup(int(f.Fd()))
+	if err == nil {
+		syscall.CloseOnExec(fd)
+	}
+	syscall.ForkLock.RUnlock()
+	if err != nil {
+		return nil, fmt.Errorf("dup: %w", err)
+	}
+	if err := syscall.SetNonblock(fd, true); err != nil {
+		syscall.Close(fd)
+		return nil, fmt.Errorf("set non-blocking: %w", err)
+	}
+	return os.NewFile(uintptr(fd), "/dev/ptmx"), nil
+}
+
+// setSize sets the pty's window size without f.Fd (which pty.Setsize
+// calls, putting the file back into blocking mode).
+func setSize(f *os.File, rows, cols int) error {
+	rc, err := f.SyscallConn()
+	if err != nil {
+		return err
+	}
+	ws := pty.Winsize{Rows: uint16(rows), Cols: uint16(cols)}
+	var errno syscall.Errno
+	if err := rc.Control(func(fd uintptr) {
+		_, _, errno = syscall.Syscall(syscall.SYS_IOCTL, fd, uintptr(syscall.TIOCSWINSZ), uintptr(unsafe.Pointer(&ws)))
+	}); err != nil {
+		return err
+	}
+	if errno != 0 {
+		return errno
+	}
+	return nil
 }
