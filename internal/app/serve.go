@@ -17,6 +17,7 @@ import (
 	neturl "net/url"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"sync"
 	"syscall"
@@ -375,10 +376,10 @@ func (s *server) handler(shutdown func()) (http.Handler, func(), error) {
 	g, err := guard.New(guard.Options{
 		BaseURL:        s.cfg.BaseURL,
 		HostCheck:      s.cfg.Sock != "" || loopbackOnly(s.cfg.IP),
-		AllowHosts:     s.cfg.AllowHosts,
+		AllowHosts:     append(slices.Clone(s.cfg.AllowHosts), s.cfg.ACME.Domains...), // names certified as this server's
 		AllowOrigins:   s.cfg.AllowOrigins,
 		TrustedProxies: s.cfg.TrustedProxies,
-		TLS:            s.cfg.TLSEnabled(),
+		HSTSMaxAge:     s.cfg.HSTS(),
 		Log:            s.log,
 	})
 	if err != nil {
