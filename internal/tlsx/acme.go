@@ -302,19 +302,21 @@ func (a *ACME) Run(ctx context.Context) {
 	<-ctx.Done()
 }
 
-// attempt reads the CA's directory (once; logging its terms) and gets the
-// certificate of every domain not yet in memory. It returns the first
-// error after trying every domain.
+// attempt reads the CA's directory (until it could, logging its terms)
+// and gets the certificate of every domain not yet in memory. A
+// directory that cannot be read stops nothing: a cached certificate is
+// served all the same. It returns the first error after trying every
+// domain.
 func (a *ACME) attempt(ctx context.Context, terms *bool) error {
 	if !*terms {
 		dctx, cancel := context.WithTimeout(ctx, time.Minute)
 		dir, err := a.client.Discover(dctx)
 		cancel()
-		if err != nil {
-			return fmt.Errorf("read the ACME directory %s: %w", a.dir, err)
+		if err == nil {
+			*terms = true
+			a.log.Info("ACME: the CA's terms of service are accepted on your behalf (autocert.AcceptTOS); read them",
+				"terms", cmp.Or(dir.Terms, "(the CA lists none)"), "directory", a.dir)
 		}
-		*terms = true
-		a.log.Info("ACME: the CA's terms of service are accepted on your behalf (autocert.AcceptTOS); read them", "terms", cmp.Or(dir.Terms, "(the CA lists none)"), "directory", a.dir)
 	}
 	var first error
 	for _, d := range a.domains {

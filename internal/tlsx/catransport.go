@@ -18,8 +18,9 @@ const maxProblemBody = 1 << 20
 // caTransport carries Quire's requests to the ACME CA. It ends each one
 // when life ends (autocert gives its requests contexts of its own), and
 // logs the reasons the CA gives for a failure, which autocert would
-// otherwise drop: an error document (RFC 8555 6.7) answering a request,
-// and the error of an invalid authorization, challenge or order.
+// otherwise drop: a failure to reach it, an error document (RFC 8555 6.7)
+// answering a request, and the error of an invalid authorization,
+// challenge or order.
 type caTransport struct {
 	next http.RoundTripper
 	life context.Context
@@ -36,6 +37,9 @@ func (t *caTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 	resp, err := t.next.RoundTrip(req.WithContext(ctx))
 	if err != nil {
 		release()
+		if t.life.Err() == nil { // not Quire shutting down
+			t.log.Warn("ACME: cannot reach the CA", "method", req.Method, "host", req.URL.Host, "path", req.URL.Path, "err", err)
+		}
 		return nil, err
 	}
 	resp.Body = &releaseBody{ReadCloser: resp.Body, release: release}

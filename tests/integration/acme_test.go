@@ -45,6 +45,7 @@ type pebble struct {
 	mgmt     string // management API base URL
 	Log      *syncBuffer
 	client   *http.Client // trusts CertFile
+	proc     *harness.Process
 }
 
 type pebbleOpts struct {
@@ -158,6 +159,7 @@ func startPebble(t *testing.T, o pebbleOpts) *pebble {
 	cmd.Env = append(os.Environ(), "PEBBLE_VA_NOSLEEP=1", "PEBBLE_WFE_NONCEREJECT=0", "PEBBLE_AUTHZREUSE=0")
 	cmd.Stdout, cmd.Stderr = p.Log, p.Log
 	proc := harness.Start(t, "pebble", cmd)
+	p.proc = proc
 	t.Cleanup(func() {
 		_ = proc.Stop()
 		if t.Failed() {
@@ -372,6 +374,19 @@ func TestACMEHTTP01(t *testing.T) {
 	if strings.Contains(in2.Stderr.String(), "new certificate from the CA") {
 		t.Error("the restarted server stored a new certificate")
 	}
+
+	// With the CA gone, a restart still serves the cached certificate.
+	if err := in2.stop(); err != nil {
+		t.Fatalf("stop: %v", err)
+	}
+	_ = p.proc.Stop()
+	in3 := acmeQuire(t, p, home, tlsPort, httpPort)
+	if leaf3 := waitServed(t, in3, roots, "", 15*time.Second); leaf3.SerialNumber.Cmp(leaf.SerialNumber) != 0 {
+		t.Errorf("with the CA down: serial %x, want the cached %x", leaf3.SerialNumber, leaf.SerialNumber)
+	}
+	if !strings.Contains(in3.Stderr.String(), "cannot reach the CA") {
+		t.Error("the log does not say the CA cannot be reached")
+	}
 }
 
 // TestACMETLSALPN01: with no HTTP listener (and Pebble's HTTP-01 going to
@@ -443,6 +458,22 @@ func TestACMEFailureRetried(t *testing.T) {
 	if resp.StatusCode != http.StatusMovedPermanently {
 		t.Errorf("plain HTTP: %d", resp.StatusCode)
 	}
+}
+
+// TestACMERefusedByCA: a CA's refusal (here of an external account
+// binding signed with the wrong key) is logged with the CA's own reason,
+// and retried.
+func TestACMERefusedByCA(t *testing.T) {
+	tlsPort := portNum(t)
+	p := startPebble(t, pebbleOpts{httpPort: portNum(t), tlsPort: tlsPort,
+		eab: map[string]string{"kid-1": "zWNDZM6eQGHWpSRTPal5eIUYFTu7EajVIoguysqZ9wG44nMEtx3MUAsUDkMTQ12W"}})
+	in := acmeQuire(t, p, t.TempDir(), tlsPort, 0, "--acme-retry", "1s",
+		"--acme-eab-kid", "kid-1", "--acme-eab-hmac", "b10lLJs8l1GPIzsLP0s6pMt8O0XVGnfTaCeROxQM0BIt2XrJMDHJZBM5NuQmQJQH")
+	re := regexp.MustCompile(`the CA refused a request.*path=/sign-me-up.*type=urn:ietf:params:acme:error:\w+.*detail=`)
+	in.proc.WaitReady(t, 20*time.Second, 100*time.Millisecond, func() string { return in.Stderr.String() }, func() (bool, string) {
+		log := in.Stderr.String()
+		return re.MatchString(log) && strings.Contains(log, "retry_in=2s"), "no logged refusal and second retry yet"
+	})
 }
 
 // TestACMEConflictsRefused: options that cannot work together stop Quire
