@@ -1,10 +1,14 @@
 package guard_test
 
 import (
+	"net/http"
 	"net/http/httptest"
+	"net/url"
+	"strings"
 	"testing"
 
 	"quire/internal/guard"
+	"quire/internal/guard/guardtest"
 )
 
 func TestRedirectHTTPS(t *testing.T) {
@@ -40,4 +44,39 @@ func TestRedirectHTTPS(t *testing.T) {
 			}
 		})
 	}
+}
+
+// FuzzRedirectHTTPS: whatever the request target and method, the redirect
+// to HTTPS lands a browser on the configured HTTPS origin, never elsewhere,
+// with a path a second judgement leaves as it is.
+func FuzzRedirectHTTPS(f *testing.F) {
+	for _, s := range guardtest.Payloads() {
+		f.Add(s, "GET")
+	}
+	f.Add("http://evil.example/x?y", "POST")
+	f.Add("*", "OPTIONS")
+	const origin = "https://notebook.example.org:8443"
+	f.Fuzz(func(t *testing.T, target, method string) {
+		u, err := url.ParseRequestURI(target)
+		if err != nil || method == "" || strings.ContainsAny(method, " \t\r\n") {
+			return // the server never hands such a request to a handler
+		}
+		r := &http.Request{Method: method, URL: u, Host: "evil.example", Header: http.Header{}}
+		rec := httptest.NewRecorder()
+		guard.RedirectHTTPS(rec, r, "notebook.example.org", 8443)
+		loc := rec.Header().Get("Location")
+		if rec.Code != http.StatusMovedPermanently && rec.Code != http.StatusPermanentRedirect {
+			t.Fatalf("status %d", rec.Code)
+		}
+		if err := guardtest.Check(loc, "http://evil.example/", origin, "/"); err != nil {
+			t.Fatalf("target %q: %v", target, err)
+		}
+		path, ok := strings.CutPrefix(loc, origin)
+		if !ok {
+			t.Fatalf("Location %q is not on %s", loc, origin)
+		}
+		if again, ok := guard.Location(path, "/"); !ok || again != path {
+			t.Fatalf("Location %q: its path judged again is %q, %v", loc, again, ok)
+		}
+	})
 }
