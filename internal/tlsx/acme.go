@@ -70,7 +70,8 @@ type ACME struct {
 	names   map[string]bool
 	retry   time.Duration
 	max     time.Duration
-	dir     string // the CA's directory URL
+	renew   time.Duration // RenewBefore as given (0 = autocert's default)
+	dir     string        // the CA's directory URL
 	log     *slog.Logger
 
 	// life ends every request to the CA once Run's context ends, so an
@@ -129,6 +130,7 @@ func NewACME(o ACMEOptions) (*ACME, error) {
 		names:   make(map[string]bool, len(o.Domains)),
 		retry:   o.Retry,
 		max:     max(o.MaxRetry, o.Retry),
+		renew:   o.RenewBefore,
 		dir:     o.DirectoryURL,
 		log:     o.Log,
 		life:    life,
@@ -340,8 +342,14 @@ func (a *ACME) attempt(ctx context.Context, terms *bool) error {
 		a.ready[d] = true
 		a.mu.Unlock()
 		attrs := []any{"domain", d}
-		if cert.Leaf != nil {
-			attrs = append(attrs, "not_after", cert.Leaf.NotAfter.UTC().Format(time.RFC3339), "issuer", cert.Leaf.Issuer.CommonName)
+		if leaf := cert.Leaf; leaf != nil {
+			attrs = append(attrs, "not_after", leaf.NotAfter.UTC().Format(time.RFC3339), "issuer", leaf.Issuer.CommonName)
+			// autocert renews at once a certificate it thinks is due, and
+			// so would order again and again.
+			if life := leaf.NotAfter.Sub(leaf.NotBefore); a.renew >= life {
+				a.log.Warn("ACME: --acme-renew-before is not shorter than the certificates' lifetime, so each would be renewed as soon as it arrives; lower it, or leave it 0 (a third of the lifetime)",
+					"renew_before", a.renew.String(), "lifetime", life.String())
+			}
 		}
 		a.log.Info("ACME: serving a certificate", attrs...)
 	}

@@ -155,11 +155,23 @@ func TestHandshakeNeverOrders(t *testing.T) {
 
 // TestServesCachedWithoutCA: a valid certificate in the cache is served
 // (for its name, and to clients naming none) though the CA cannot be
-// reached, and the failure to reach it is logged.
+// reached, and the failure to reach it is logged. A renew-before as long
+// as the certificate's lifetime is warned about.
 func TestServesCachedWithoutCA(t *testing.T) {
+	for _, tc := range []struct {
+		renewBefore time.Duration
+		warn        bool
+	}{{0, false}, {20 * time.Minute, false}, {2 * time.Hour, true}} {
+		t.Run(tc.renewBefore.String(), func(t *testing.T) {
+			servesCached(t, tc.renewBefore, tc.warn)
+		})
+	}
+}
+
+func servesCached(t *testing.T, renewBefore time.Duration, warn bool) {
 	base := filepath.Join(t.TempDir(), "acme")
 	log := &syncBuf{}
-	a := newACME(t, tlsx.ACMEOptions{Domains: []string{"notebook.example.org"}, CacheDir: base,
+	a := newACME(t, tlsx.ACMEOptions{Domains: []string{"notebook.example.org"}, CacheDir: base, RenewBefore: renewBefore,
 		Log: slog.New(slog.NewTextHandler(log, nil))})
 	entries, err := os.ReadDir(base)
 	if err != nil || len(entries) != 1 {
@@ -198,6 +210,9 @@ func TestServesCachedWithoutCA(t *testing.T) {
 	}
 	if strings.Contains(log.String(), "could not get a certificate") {
 		t.Errorf("log reports a failure though the cached certificate is served:\n%s", log)
+	}
+	if got := strings.Contains(log.String(), "--acme-renew-before is not shorter"); got != warn {
+		t.Errorf("renew-before %s: warned %v, want %v\n%s", renewBefore, got, warn, log)
 	}
 }
 
