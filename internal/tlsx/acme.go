@@ -279,6 +279,9 @@ func helloFor(name string) *tls.ClientHelloInfo {
 // retrying a failed renewal every 30 to 60 minutes while the current one
 // is served; the new certificate is logged as it is stored. When ctx
 // ends, requests to the CA in progress are cancelled and Run returns.
+// autocert's renewal timers are its own and cannot be stopped from
+// outside; after Run has returned, any request they make to the CA fails
+// at once, so they end without effect.
 func (a *ACME) Run(ctx context.Context) {
 	defer a.endLife()
 	wait := a.retry
