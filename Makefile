@@ -13,7 +13,7 @@ TOOLS        := $(CURDIR)/.tools
 STATICCHECK  := $(TOOLS)/staticcheck
 STATICCHECK_VERSION := v0.8.2
 FUZZTIME     ?= 10s
-APT_PACKAGES := python3-jupyter-server python3-terminado python3-ipykernel python3-nbformat python3-websocket python3-notebook chromium
+APT_PACKAGES := python3-jupyter-server python3-terminado python3-ipykernel python3-nbformat python3-websocket python3-notebook chromium pebble
 UI_SOURCES   := $(shell find ui/src ui/public -type f 2>/dev/null) ui/index.html ui/vite.config.ts ui/tsconfig.json ui/package.json
 
 .PHONY: all build ui run install test deps deps-apt deps-npm deps-widgets lint unit ui-test integration fuzz npm-test e2e bench bench-go bench-quick clean
