@@ -943,6 +943,8 @@ Usage:
   quire trust FILE... | --reset
                               sign notebooks (trust their output), or
                               forget every signature
+  quire doctor [URL] [--json] check this machine's setup, or a running
+                              deployment from the outside
   quire version
 
 Every option can also be set as QUIRE_<NAME> in the environment (e.g.
