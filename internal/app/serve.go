@@ -550,7 +550,6 @@ func (s *server) banner(info serverInfo) {
 	fmt.Fprintln(w, "Press Ctrl-C to stop.")
 }
 
-
 // contents opens the root directory and builds the contents service on the
 // disk store.
 // contents builds the contents service on the root directory, which it
