@@ -43,6 +43,8 @@ type Setup struct {
 	SelfSigned        bool   // --tls self-signed
 	SelfSignedDir     string // where tlsx keeps it
 	Hostname          string // this machine's name (os.Hostname)
+	// Roots are the CAs a certificate must lead to; nil = the system's.
+	Roots *x509.CertPool
 
 	RootDir, DataDir, RuntimeDir string
 	CookieSecret                 string // path of the cookie secret file
@@ -241,7 +243,7 @@ func localTLSFindings(s Setup) []Finding {
 			return []Finding{{ID: "cert.files", Level: Error, Title: "TLS certificate cannot be read", Detail: err.Error()}}
 		}
 		out := []Finding{{ID: "cert.files", Level: OK, Title: "TLS certificate and key match"}}
-		out = append(out, certFindings(certCheck{id: "cert", chain: chain, names: tlsNames(s), now: s.Now,
+		out = append(out, certFindings(certCheck{id: "cert", chain: chain, names: tlsNames(s), roots: s.Roots, now: s.Now,
 			source: "--certfile " + s.CertFile, renew: "then restart Quire"})...)
 		if fi, err := os.Stat(s.KeyFile); err == nil && fi.Mode().Perm()&0o077 != 0 {
 			out = append(out, Finding{ID: "cert.key-mode", Level: Warn,
