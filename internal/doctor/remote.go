@@ -304,6 +304,13 @@ func (rm *remote) api(ctx context.Context) bool {
 	switch {
 	case resp.status == http.StatusOK && json.Unmarshal([]byte(resp.body), &v) == nil && v.Version != "":
 		rm.add(Finding{ID: "server.reachable", Level: OK, Title: "Jupyter API " + v.Version + " answers at " + rm.at("api")})
+	case resp.status >= 300 && resp.status < 400 && loginBase(resp.header.Get("Location")) != "" && loginBase(resp.header.Get("Location")) != rm.base:
+		// Quire sends a path outside its base URL to its login page.
+		other := loginBase(resp.header.Get("Location"))
+		rm.add(Finding{ID: "server.reachable", Level: Error, Title: fmt.Sprintf("no Jupyter server at %s: the server's base URL seems to be %s, not %s", rm.at("api"), other, rm.base),
+			Detail: "GET " + rm.at("api") + " redirects to " + resp.header.Get("Location") + ": the login page of a server under " + other + ".",
+			Fix:    "Open " + rm.origin + other + " instead, or make the paths agree:\n" + strings.ReplaceAll(fixBase, "BASE", rm.base)})
+		return false
 	case resp.status >= 300 && resp.status < 400:
 		rm.add(Finding{ID: "server.reachable", Level: Error, Title: fmt.Sprintf("%s redirects (%d) to %s", rm.at("api"), resp.status, resp.header.Get("Location")),
 			Detail: "Quire answers {base}api without credentials. A redirect here comes from something in front (a login proxy, a path rewrite), or the base URL is wrong.",
@@ -322,6 +329,19 @@ func (rm *remote) api(ctx context.Context) bool {
 	return true
 }
 
+// loginBase is the base path of a redirect to a login page
+// ("/x/login?next=…" → "/x/"), or "".
+func loginBase(loc string) string {
+	u, err := url.Parse(loc)
+	if err != nil {
+		return ""
+	}
+	if b, ok := strings.CutSuffix(u.Path, "/login"); ok {
+		return b + "/"
+	}
+	return ""
+}
+
 // clock compares the server's Date with this machine's clock.
 func (rm *remote) clock(resp *response) {
 	d, err := http.ParseTime(resp.header.Get("Date"))
@@ -330,8 +350,13 @@ func (rm *remote) clock(resp *response) {
 		return
 	}
 	mid := resp.sent.Add(resp.took / 2)
-	skew := d.Sub(mid).Round(time.Second)
+	skew := d.Sub(mid)
 	abs := max(skew, -skew)
+	if abs >= time.Minute { // Date has whole seconds: say minutes
+		skew = skew.Round(time.Minute)
+	} else {
+		skew = skew.Round(time.Second)
+	}
 	switch {
 	case abs <= time.Minute:
 		rm.add(Finding{ID: "clock", Level: OK, Title: "server clock agrees with this machine's (within a minute)"})
@@ -374,12 +399,21 @@ func (rm *remote) httpRedirect(ctx context.Context) {
 	}
 	loc := resp.header.Get("Location")
 	if resp.status >= 300 && resp.status < 400 {
-		if to, err := url.Parse(loc); err == nil && to.Scheme == "https" && strings.EqualFold(to.Hostname(), rm.u.Hostname()) {
+		to, err := url.Parse(loc)
+		if err == nil {
+			pu, _ := url.Parse(plain)
+			to = pu.ResolveReference(to)
+		}
+		switch {
+		case err == nil && to.Scheme == "https" && strings.EqualFold(to.Hostname(), rm.u.Hostname()):
 			rm.add(Finding{ID: "http.redirect", Level: OK, Title: fmt.Sprintf("%s redirects to HTTPS (%d)", plain, resp.status)})
 			return
+		case err == nil && to.Scheme == "http":
+			// A redirect within plain HTTP (to a login page): served there.
+		default:
+			rm.add(Finding{ID: "http.redirect", Level: Error, Title: fmt.Sprintf("%s redirects to %s, not to https://%s", plain, loc, rm.u.Hostname()), Fix: fix})
+			return
 		}
-		rm.add(Finding{ID: "http.redirect", Level: Error, Title: fmt.Sprintf("%s redirects to %s, not to https://%s", plain, loc, rm.u.Hostname()), Fix: fix})
-		return
 	}
 	rm.add(Finding{ID: "http.redirect", Level: Error, Title: fmt.Sprintf("%s answers over plain HTTP (%d) instead of redirecting to HTTPS", plain, resp.status),
 		Detail: "Whatever is served there crosses the network in clear text, logins included.", Fix: fix})
