@@ -132,7 +132,7 @@ func (rm *remote) websocket(ctx context.Context) {
 		}
 	}
 	conn.Close(websocket.StatusNormalClosure, "")
-	rm.add(Finding{ID: id, Level: OK, Title: "kernel WebSocket works through the proxy (kernel_info answered)"})
+	rm.add(Finding{ID: id, Level: OK, Title: "a kernel WebSocket opens and kernel_info is answered over it"})
 }
 
 // upgradeFailure says why the WebSocket handshake failed.
