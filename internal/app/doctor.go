@@ -36,8 +36,8 @@ With a URL, checks a running deployment from the outside, as a browser
 would: DNS, TLS (chain, names, expiry, version), the redirect from
 http://, HSTS, that the API and pages ask for credentials, that the
 server's idea of its scheme, host and base URL matches the URL, clock
-skew, and, given the token (QUIRE_TOKEN=... or --token), that a kernel
-WebSocket gets through the proxy.
+skew, and, given the token (QUIRE_TOKEN=...) or the password
+(QUIRE_PASSWORD=...), that a kernel WebSocket gets through the proxy.
 
 Every finding that is not ok says what is wrong and the exact fix.
 Exit status: 0 all ok, 1 warnings, 2 errors.`
@@ -82,7 +82,7 @@ func runDoctor(ctx context.Context, args []string, env envFunc, stdout, stderr i
 			return 2
 		}
 		if target != "" {
-			rep = doctor.Remote(ctx, doctor.Target{URL: target, Token: doctorToken(cfg, env), Timeout: timeout})
+			rep = doctor.Remote(ctx, doctor.Target{URL: target, Token: doctorToken(cfg, env), Password: cfg.Password, Timeout: timeout})
 		} else {
 			rep = doctor.Local(ctx, localSetup(cfg, env, unknown))
 		}

@@ -24,6 +24,9 @@ type Target struct {
 	// skips them. It is sent only in an Authorization header, only over
 	// a verified TLS connection or to this machine, and never printed.
 	Token string
+	// Password, when there is no token, is used to log in as the login
+	// form does, under the same rules, for the same checks.
+	Password string
 	// Roots are the CAs trusted for TLS; nil = the system's.
 	Roots *x509.CertPool
 	// HTTPURL is where the plain-HTTP redirect is checked; "" =

@@ -38,6 +38,7 @@ type fakeServer struct {
 	hsts          bool
 	openAPI       bool
 	date          string
+	password      string // accepted by POST {base}login
 	deleted       atomic.Int32
 }
 
@@ -55,12 +56,27 @@ func (f *fakeServer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	authed := r.Header.Get("Authorization") == "token "+testToken
+	if c, err := r.Cookie("session"); err == nil && c.Value == "ok" {
+		x, _ := r.Cookie("_xsrf")
+		authed = r.Method == "GET" || (x != nil && r.Header.Get("X-XSRFToken") == x.Value)
+	}
 	p := r.URL.Path
 	switch {
 	case p == b+"api":
 		w.Write([]byte(`{"version": "2.14.0"}`))
 		return
+	case p == b+"login" && r.Method == "POST":
+		x, _ := r.Cookie("_xsrf")
+		if f.password == "" || r.PostFormValue("password") != f.password || x == nil || r.PostFormValue("_xsrf") != x.Value {
+			w.WriteHeader(http.StatusUnauthorized)
+			return
+		}
+		http.SetCookie(w, &http.Cookie{Name: "session", Value: "ok", Path: b})
+		w.Header().Set("Location", b)
+		w.WriteHeader(http.StatusFound)
+		return
 	case p == b+"login":
+		http.SetCookie(w, &http.Cookie{Name: "_xsrf", Value: "x1", Path: b})
 		w.Write([]byte("<form>login</form>"))
 		return
 	case !authed && !f.openAPI && strings.HasPrefix(p, b+"api/"):
@@ -192,6 +208,18 @@ func TestRemote(t *testing.T) {
 			{"auth.api", doctor.OK, nil}, {"auth.page", doctor.OK, nil}, {"proxy.origin", doctor.OK, nil},
 			{"clock", doctor.OK, nil}, {"websocket", doctor.OK, []string{"kernel_info"}},
 		}, 0},
+		{"healthy with a password instead of a token", func(t *testing.T) (doctor.Target, *fakeServer) {
+			f := &fakeServer{base: "/nb/", hsts: true, ownOrigin: sameOrigin, password: "pa55word"}
+			tg := tlsServer(t, f, good)
+			tg.Password = "pa55word"
+			return tg, f
+		}, []want{{"websocket", doctor.OK, nil}}, 0},
+		{"wrong password", func(t *testing.T) (doctor.Target, *fakeServer) {
+			f := &fakeServer{base: "/", password: "pa55word"}
+			tg := plainServer(t, f)
+			tg.Password = "nope"
+			return tg, f
+		}, []want{{"auth.password", doctor.Error, []string{"HTTP 401", "QUIRE_PASSWORD=..."}}}, 2},
 		{"healthy under a base path without a token", func(t *testing.T) (doctor.Target, *fakeServer) {
 			f := &fakeServer{base: "/jupyter/", ownOrigin: sameOrigin}
 			return plainServer(t, f), f
@@ -231,7 +259,7 @@ func TestRemote(t *testing.T) {
 			tg := tlsServer(t, f, expired)
 			tg.Token = testToken
 			return tg, f
-		}, []want{{"tls.expiry", doctor.Error, []string{"expired"}}, {"websocket", doctor.Skip, []string{"token was not sent"}}}, 2},
+		}, []want{{"tls.expiry", doctor.Error, []string{"expired"}}, {"websocket", doctor.Skip, []string{"no credential was sent"}}}, 2},
 		{"certificate for the wrong name", func(t *testing.T) (doctor.Target, *fakeServer) {
 			f := &fakeServer{base: "/", hsts: true}
 			return tlsServer(t, f, wrongName), f
@@ -283,11 +311,11 @@ func TestRemote(t *testing.T) {
 				t.Errorf("exit code %d, want %d", got, tc.exit)
 			}
 			for _, f := range r.Findings {
-				if strings.Contains(f.Title+f.Detail+f.Fix, testToken) {
-					t.Errorf("%s prints the token", f.ID)
+				if strings.Contains(f.Title+f.Detail+f.Fix, testToken) || (tg.Password != "" && strings.Contains(f.Title+f.Detail+f.Fix, tg.Password)) {
+					t.Errorf("%s prints the token or password", f.ID)
 				}
 			}
-			if tg.Token == testToken {
+			if tg.Token == testToken || (tg.Password != "" && tg.Password == f.password) {
 				if ws, _ := find(r, "websocket"); ws.Level != doctor.Skip && f.deleted.Load() != 1 {
 					t.Errorf("the kernel started for the check was deleted %d times, want 1", f.deleted.Load())
 				}

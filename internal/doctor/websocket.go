@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"net/http/cookiejar"
 	"net/url"
 	"strings"
 	"time"
@@ -29,27 +30,38 @@ import (
 func (rm *remote) websocket(ctx context.Context) {
 	const id = "websocket"
 	switch {
-	case rm.t.Token == "":
-		rm.add(Finding{ID: id, Level: Skip, Title: "WebSocket through the proxy not checked: no token",
-			Fix: "Give the server's token in the environment (not on the command line, where ps shows it):\n  QUIRE_TOKEN=... quire doctor " + rm.t.URL + "\nThe check starts a kernel, runs kernel_info over its WebSocket and shuts it down."})
+	case rm.t.Token == "" && rm.t.Password == "":
+		rm.add(Finding{ID: id, Level: Skip, Title: "WebSocket through the proxy not checked: no token or password",
+			Fix: "Give the server's token, or its password, in the environment (not on the command line, where ps shows it):\n  QUIRE_TOKEN=... quire doctor " + rm.t.URL + "\n  QUIRE_PASSWORD=... quire doctor " + rm.t.URL + "\nThe check starts a kernel, runs kernel_info over its WebSocket and shuts it down."})
 		return
 	case !rm.verified:
-		rm.add(Finding{ID: id, Level: Skip, Title: "WebSocket not checked: the certificate did not verify, so the token was not sent",
+		rm.add(Finding{ID: id, Level: Skip, Title: "WebSocket not checked: the certificate did not verify, so no credential was sent",
 			Fix: "Fix the certificate (above) and run again."})
 		return
 	case rm.u.Scheme == "http" && !hostIsLoopback(rm.u.Hostname()):
-		rm.add(Finding{ID: id, Level: Skip, Title: "WebSocket not checked: the token would cross the network in clear text over http://",
+		rm.add(Finding{ID: id, Level: Skip, Title: "WebSocket not checked: the credential would cross the network in clear text over http://",
 			Fix: "Serve HTTPS (above) and check the https:// URL."})
 		return
 	}
 	ctx, cancel := context.WithTimeout(ctx, 3*rm.t.Timeout)
 	defer cancel()
-	auth := http.Header{"Authorization": {"token " + rm.t.Token}}
+	// What a page sends: its own Origin, and a token or, after logging
+	// in with the password, the session cookie and the XSRF header.
+	auth := http.Header{"Origin": {rm.origin}}
+	if rm.t.Token != "" {
+		auth.Set("Authorization", "token "+rm.t.Token)
+	} else if !rm.login(ctx, auth) {
+		return
+	}
 
 	// The default kernel, started over REST.
 	resp, err := rm.do(ctx, "GET", rm.at("api/kernelspecs"), auth, nil)
 	if err != nil {
 		rm.add(Finding{ID: id, Level: Error, Title: "cannot list kernelspecs", Detail: err.Error()})
+		return
+	}
+	if f, ok := rm.refusal("proxy.origin", resp); ok {
+		rm.add(f)
 		return
 	}
 	if resp.status == http.StatusUnauthorized || resp.status == http.StatusForbidden {
@@ -64,7 +76,15 @@ func (rm *remote) websocket(ctx context.Context) {
 		return
 	}
 	body, _ := json.Marshal(map[string]string{"name": specs.Default})
-	resp, err = rm.do(ctx, "POST", rm.at("api/kernels"), http.Header{"Authorization": auth["Authorization"], "Content-Type": {"application/json"}}, bytes.NewReader(body))
+	post := auth.Clone()
+	post.Set("Content-Type", "application/json")
+	resp, err = rm.do(ctx, "POST", rm.at("api/kernels"), post, bytes.NewReader(body))
+	if err == nil {
+		if f, ok := rm.refusal("proxy.origin", resp); ok {
+			rm.add(f)
+			return
+		}
+	}
 	var kernel struct{ ID string }
 	if err != nil || resp.status != http.StatusCreated || json.Unmarshal([]byte(resp.body), &kernel) != nil || kernel.ID == "" {
 		detail := fmt.Sprint(err)
@@ -88,7 +108,8 @@ func (rm *remote) websocket(ctx context.Context) {
 	wsURL.RawPath = ""
 	session := randomHex()
 	wsURL.RawQuery = "session_id=" + session
-	hdr := http.Header{"Authorization": auth["Authorization"], "Origin": {rm.origin}}
+	hdr := auth.Clone()
+	hdr.Del("X-XSRFToken") // a browser's WebSocket sends cookies and Origin only
 	conn, hresp, err := websocket.Dial(ctx, wsURL.String(), &websocket.DialOptions{HTTPClient: rm.client, HTTPHeader: hdr})
 	if err != nil {
 		rm.add(rm.upgradeFailure(hresp, err))
@@ -133,6 +154,53 @@ func (rm *remote) websocket(ctx context.Context) {
 	}
 	conn.Close(websocket.StatusNormalClosure, "")
 	rm.add(Finding{ID: id, Level: OK, Title: "a kernel WebSocket opens and kernel_info is answered over it"})
+}
+
+// login logs in with the password as the login form does, keeping the
+// session cookie in the client's jar, and adds the XSRF header later
+// requests need to hdr. It reports the failure and returns false if the
+// login does not succeed.
+func (rm *remote) login(ctx context.Context, hdr http.Header) bool {
+	jar, _ := cookiejar.New(nil)
+	rm.client.Jar = jar
+	page := rm.at("login")
+	if _, err := rm.do(ctx, "GET", page, http.Header{"Origin": {rm.origin}}, nil); err != nil {
+		rm.add(Finding{ID: "auth.password", Level: Error, Title: "cannot load the login page", Detail: err.Error()})
+		return false
+	}
+	var xsrf string
+	for _, c := range jar.Cookies(rm.u) {
+		if c.Name == "_xsrf" {
+			xsrf = c.Value
+		}
+	}
+	form := url.Values{"_xsrf": {xsrf}, "password": {rm.t.Password}}
+	resp, err := rm.do(ctx, "POST", page+"?next="+url.QueryEscape(rm.base),
+		http.Header{"Origin": {rm.origin}, "Content-Type": {"application/x-www-form-urlencoded"}}, strings.NewReader(form.Encode()))
+	switch {
+	case err != nil:
+		rm.add(Finding{ID: "auth.password", Level: Error, Title: "login failed", Detail: err.Error()})
+		return false
+	case resp.status == http.StatusFound || resp.status == http.StatusSeeOther:
+		hdr.Set("X-XSRFToken", xsrf)
+		return true
+	}
+	if f, ok := rm.refusal("proxy.origin", resp); ok {
+		rm.add(f)
+		return false
+	}
+	f := Finding{ID: "auth.password", Level: Error, Title: fmt.Sprintf("login with the password failed (HTTP %d)", resp.status),
+		Fix: "Give the password the server was set up with: QUIRE_PASSWORD=... quire doctor " + rm.t.URL}
+	switch {
+	case resp.status == http.StatusTooManyRequests:
+		f.Level, f.Title = Warn, "login throttled (HTTP 429): too many failed logins; WebSocket not checked"
+		f.Fix = "Wait for the throttle to pass (" + resp.header.Get("Retry-After") + " s), then run again with the right password."
+	case xsrf == "":
+		f.Detail = "The login page set no _xsrf cookie; a proxy that drops Set-Cookie or rewrites its Path breaks logins."
+		f.Fix = "Pass cookies unchanged: nginx proxy_cookie_path off (the default); Apache: no ProxyPassReverseCookiePath unless the base path changes."
+	}
+	rm.add(f)
+	return false
 }
 
 // upgradeFailure says why the WebSocket handshake failed.

@@ -163,3 +163,18 @@ func TestDoctorProxyDropsUpgrade(t *testing.T) {
 		t.Errorf("after doctor: GET api/kernels = %d %s, want the probe kernel deleted", status, body)
 	}
 }
+
+// TestDoctorPassword: against a server with a password and no token, the
+// WebSocket check logs in as the login form does and passes; a wrong
+// password is named.
+func TestDoctorPassword(t *testing.T) {
+	in := startQuire(t, opts{env: []string{"QUIRE_PASSWORD=doctor-pass-123"}})
+	r, code := runDoctor(t, in, []string{"QUIRE_PASSWORD=doctor-pass-123"}, in.URL)
+	if lvl, text, _ := r.find("websocket"); code != 0 || lvl != "ok" {
+		t.Errorf("exit %d, websocket %s %q; want 0 and ok\n%s", code, lvl, text, r)
+	}
+	r, code = runDoctor(t, in, []string{"QUIRE_PASSWORD=wrong"}, in.URL)
+	if lvl, text, _ := r.find("auth.password"); code != 2 || lvl != "error" || !strings.Contains(text, "HTTP 401") || strings.Contains(text, "wrong") { // named, never printed
+		t.Errorf("wrong password: exit %d, auth.password %s %q\n%s", code, lvl, text, r)
+	}
+}
