@@ -137,9 +137,11 @@ func configFindings(s Setup) []Finding {
 	}
 	if dir := filepath.Dir(s.ConfigFile); dirWritableByOthers(dir) {
 		out = append(out, Finding{ID: "config.dir-mode", Level: Error,
-			Title:  "the config file's directory is writable by group or others",
+			Title:  "config dir " + dir + " is writable by group or others",
 			Detail: "Another user could replace the config file with one of theirs.",
 			Fix:    "chmod go-w " + shellQuote(dir)})
+	} else {
+		out = append(out, Finding{ID: "config.dir-mode", Level: OK, Title: "config dir " + dir + " is writable by you only"})
 	}
 	return out
 }

@@ -144,6 +144,16 @@ func TestLocalBroken(t *testing.T) {
 		{"group-writable config file", func(t *testing.T, dir string, s *doctor.Setup) {
 			s.ConfigFile = writeFile(t, filepath.Join(dir, "config.json"), `{}`, 0o620)
 		}, want{"config.mode", doctor.Error, []string{"writable by group or others"}}},
+		{"config dir writable by others", func(t *testing.T, dir string, s *doctor.Setup) {
+			cd := filepath.Join(dir, "cfg")
+			if err := os.Mkdir(cd, 0o777); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.Chmod(cd, 0o777); err != nil {
+				t.Fatal(err)
+			}
+			s.ConfigFile = writeFile(t, filepath.Join(cd, "config.json"), `{}`, 0o600)
+		}, want{"config.dir-mode", doctor.Error, []string{"chmod go-w"}}},
 		{"unknown config key with a near miss", func(t *testing.T, dir string, s *doctor.Setup) {
 			s.ConfigFile = writeFile(t, filepath.Join(dir, "config.json"), `{"prot": 1}`, 0o600)
 			s.UnknownKeys = []string{"prot"}

@@ -389,6 +389,11 @@ func (rm *remote) hsts(resp *response) {
 // https://.
 func (rm *remote) httpRedirect(ctx context.Context) {
 	plain := rm.t.HTTPURL
+	if port := rm.u.Port(); plain == "" && port != "" && port != "443" {
+		rm.add(Finding{ID: "http.redirect", Level: Skip, Title: "redirect from http:// not checked: the URL has port " + port + ", which users reach by the full https:// URL",
+			Fix: "Nothing to do unless users type the bare name; then serve https on 443 and redirect port 80 to it."})
+		return
+	}
 	if plain == "" {
 		plain = "http://" + bracket(rm.u.Hostname()) + rm.base
 	}

@@ -268,6 +268,12 @@ func TestRemote(t *testing.T) {
 			f := &fakeServer{base: "/"}
 			return tlsServer(t, f, good), f
 		}, []want{{"hsts", doctor.Warn, []string{"Strict-Transport-Security", "add_header"}}}, 1},
+		{"TLS on its own port: no http:// redirect expected", func(t *testing.T) (doctor.Target, *fakeServer) {
+			f := &fakeServer{base: "/", hsts: true}
+			tg := tlsServer(t, f, good)
+			tg.HTTPURL = ""
+			return tg, f
+		}, []want{{"http.redirect", doctor.Skip, []string{"has port"}}}, 0},
 		{"plain HTTP not redirected", func(t *testing.T) (doctor.Target, *fakeServer) {
 			f := &fakeServer{base: "/", hsts: true}
 			tg := tlsServer(t, f, good)
