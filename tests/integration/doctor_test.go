@@ -178,3 +178,29 @@ func TestDoctorPassword(t *testing.T) {
 		t.Errorf("wrong password: exit %d, auth.password %s %q\n%s", code, lvl, text, r)
 	}
 }
+
+// TestDoctorSelfSigned: Quire's own TLS is checked like any other: the
+// self-signed certificate is a warning naming its fingerprint, HSTS is
+// there, and no credential goes over the unverified connection.
+func TestDoctorSelfSigned(t *testing.T) {
+	in := startQuire(t, opts{args: []string{"--tls", "self-signed"}})
+	if !strings.HasPrefix(in.URL, "https://") {
+		t.Fatalf("URL %s is not https", in.URL)
+	}
+	r, code := runDoctor(t, in, []string{"QUIRE_TOKEN=" + in.Token}, in.URL)
+	for _, w := range []struct{ id, level, says string }{
+		{"tls.chain", "warn", "fingerprint"},
+		{"tls.names", "ok", "127.0.0.1"},
+		{"tls.expiry", "ok", "days"},
+		{"hsts", "ok", "max-age"},
+		{"auth.page", "ok", ""},
+		{"websocket", "skip", "no credential was sent"},
+	} {
+		if lvl, text, _ := r.find(w.id); lvl != w.level || !strings.Contains(text, w.says) {
+			t.Errorf("%s: %s %q; want %s saying %q\n%s", w.id, lvl, text, w.level, w.says, r)
+		}
+	}
+	if code != 1 {
+		t.Errorf("exit %d, want 1 (a warning)\n%s", code, r)
+	}
+}
