@@ -127,6 +127,8 @@ func localSetup(cfg *config.Config, env envFunc, unknown []string) doctor.Setup 
 		UnknownKeys:     unknown,
 		KnownKeys:       config.Keys(),
 		IP:              cfg.IP,
+		Wildcard:        wildcardIP(cfg.IP),
+		Loopback:        loopbackOnly(cfg.IP),
 		Port:            cfg.Port,
 		PortRetries:     cfg.PortRetries,
 		Sock:            cfg.Sock,

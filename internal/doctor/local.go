@@ -29,11 +29,14 @@ type Setup struct {
 	// the password hash.
 	ConfigSecrets bool
 
-	IP          string
-	Port        int
-	PortRetries int
-	Sock        string
-	BaseURL     string
+	IP string
+	// Wildcard: IP means every interface; Loopback: binding IP keeps
+	// the server to this machine (as quire serve decides both).
+	Wildcard, Loopback bool
+	Port               int
+	PortRetries        int
+	Sock               string
+	BaseURL            string
 	// Token: a token is in use (given or to be generated); Password: a
 	// password hash or QUIRE_PASSWORD is set.
 	Token, Password bool
@@ -151,48 +154,18 @@ func dirWritableByOthers(dir string) bool {
 	return err == nil && fi.Mode().Perm()&0o022 != 0 && fi.Mode()&fs.ModeSticky == 0
 }
 
-// wildcard reports whether ip means every interface (as quire serve reads
-// --ip).
-func wildcard(ip string) bool {
-	switch ip {
-	case "", "*", "0.0.0.0", "::", "[::]":
-		return true
-	}
-	return false
-}
-
-// loopback reports whether binding ip keeps the server to this machine.
-func loopback(ip string) bool {
-	if wildcard(ip) {
-		return false
-	}
-	if a := net.ParseIP(strings.Trim(ip, "[]")); a != nil {
-		return a.IsLoopback()
-	}
-	addrs, err := net.LookupIP(ip)
-	if err != nil || len(addrs) == 0 {
-		return false
-	}
-	for _, a := range addrs {
-		if !a.IsLoopback() {
-			return false
-		}
-	}
-	return true
-}
-
 func bindFindings(s Setup) []Finding {
 	tls := s.CertFile != "" || s.SelfSigned
 	auth := s.Token || s.Password
 	where := "--ip " + s.IP
-	if wildcard(s.IP) {
+	if s.Wildcard {
 		where = "every interface (--ip " + s.IP + ")"
 	}
 	var out []Finding
 	switch {
 	case s.Sock != "":
 		out = append(out, Finding{ID: "bind.address", Level: OK, Title: "listens on Unix socket " + s.Sock + " (this machine only, mode 0600)"})
-	case loopback(s.IP):
+	case s.Loopback:
 		out = append(out, Finding{ID: "bind.address", Level: OK, Title: "listens on " + net.JoinHostPort(s.IP, strconv.Itoa(s.Port)) + " (this machine only)"})
 	case !auth:
 		out = append(out, Finding{ID: "bind.auth", Level: Error,
@@ -225,7 +198,7 @@ func tlsNames(s Setup) []string {
 	switch {
 	case s.Sock != "":
 		return nil
-	case !wildcard(s.IP):
+	case !s.Wildcard:
 		return []string{strings.Trim(s.IP, "[]")}
 	case s.Hostname != "":
 		return []string{s.Hostname}

@@ -33,7 +33,7 @@ func healthy(t *testing.T, dir string) doctor.Setup {
 	writeSpec(t, specs, "sh", `{"argv": ["/bin/sh", "-c", "true", "{connection_file}"], "display_name": "Shell"}`)
 	trash := filepath.Join(dir, "Trash")
 	return doctor.Setup{
-		IP: "127.0.0.1", Port: 0, BaseURL: "/", Token: true,
+		IP: "127.0.0.1", Loopback: true, Port: 0, BaseURL: "/", Token: true,
 		RootDir: mk("root", 0o755), DataDir: data, RuntimeDir: mk("runtime", 0o700),
 		CookieSecret:   filepath.Join(data, "quire_cookie_secret"),
 		KernelSpecDirs: []string{specs}, KernelTransport: "tcp",
@@ -129,10 +129,10 @@ func TestLocalBroken(t *testing.T) {
 		want  want
 	}{
 		{"public bind without TLS", func(t *testing.T, dir string, s *doctor.Setup) {
-			s.IP = "0.0.0.0"
+			s.IP, s.Wildcard, s.Loopback = "0.0.0.0", true, false
 		}, want{"bind.tls", doctor.Error, []string{"without TLS", "--tls self-signed", "--ip 127.0.0.1 --trusted-proxy 127.0.0.1"}}},
 		{"public bind without authentication", func(t *testing.T, dir string, s *doctor.Setup) {
-			s.IP, s.Token = "0.0.0.0", false
+			s.IP, s.Wildcard, s.Loopback, s.Token = "0.0.0.0", true, false, false
 		}, want{"bind.auth", doctor.Error, []string{"without authentication", "quire password --write"}}},
 		{"world-readable config file holding the token", func(t *testing.T, dir string, s *doctor.Setup) {
 			s.ConfigFile = writeFile(t, filepath.Join(dir, "config.json"), `{"token": "x"}`, 0o644)
@@ -225,7 +225,7 @@ func TestLocalBroken(t *testing.T) {
 		{"certificate for the wrong name", func(t *testing.T, dir string, s *doctor.Setup) {
 			_, c, k := ca.issue(t, leaf{names: []string{"other.example"}})
 			s.CertFile, s.KeyFile = writePair(t, dir, c, k)
-			s.IP = "0.0.0.0"
+			s.IP, s.Wildcard, s.Loopback = "0.0.0.0", true, false
 			s.Roots = ca.pool
 		}, want{"cert.names", doctor.Error, []string{"does not cover box.example", "other.example"}}},
 		{"certificate chain from an unknown CA", func(t *testing.T, dir string, s *doctor.Setup) {

@@ -228,7 +228,7 @@ func serverFindings(ctx context.Context, s Setup) []Finding {
 	if s.Sock != "" || s.Port == 0 || holder {
 		return out
 	}
-	ln, err := net.Listen("tcp", net.JoinHostPort(listenHost(s.IP), strconv.Itoa(s.Port)))
+	ln, err := net.Listen("tcp", net.JoinHostPort(listenHost(s), strconv.Itoa(s.Port)))
 	if err == nil {
 		ln.Close()
 		return append(out, Finding{ID: "server.port", Level: OK, Title: fmt.Sprintf("port %d is free", s.Port)})
@@ -247,11 +247,11 @@ func serverFindings(ctx context.Context, s Setup) []Finding {
 	return append(out, Finding{ID: "server.port", Level: Warn, Title: fmt.Sprintf("cannot listen on port %d", s.Port), Detail: err.Error()})
 }
 
-func listenHost(ip string) string {
-	if wildcard(ip) {
+func listenHost(s Setup) string {
+	if s.Wildcard {
 		return ""
 	}
-	return strings.Trim(ip, "[]")
+	return strings.Trim(s.IP, "[]")
 }
 
 func stopArg(s Server) string {

@@ -155,6 +155,7 @@ func TestDoctorProxyDropsUpgrade(t *testing.T) {
 
 	r, code := runDoctor(t, in, []string{"QUIRE_TOKEN=" + in.Token}, proxy.URL+"/")
 	lvl, text, _ := r.find("websocket")
+	t.Logf("through the stripping proxy:\n%s\nwebsocket: %s", r, text)
 	if code != 2 || lvl != "error" || !strings.Contains(text, "instead of 101") || !strings.Contains(text, "proxy_set_header Upgrade $http_upgrade;") {
 		t.Errorf("exit %d, websocket %s %q; want 2 and the missing Upgrade named\n%s", code, lvl, text, r)
 	}
