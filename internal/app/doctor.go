@@ -132,7 +132,6 @@ func localSetup(cfg *config.Config, env envFunc, unknown []string) doctor.Setup 
 		Port:            cfg.Port,
 		PortRetries:     cfg.PortRetries,
 		Sock:            cfg.Sock,
-		BaseURL:         cfg.BaseURL,
 		Token:           token,
 		Password:        password,
 		TrustedProxies:  proxies,

@@ -36,7 +36,6 @@ type Setup struct {
 	Port               int
 	PortRetries        int
 	Sock               string
-	BaseURL            string
 	// Token: a token is in use (given or to be generated); Password: a
 	// password hash or QUIRE_PASSWORD is set.
 	Token, Password bool

@@ -33,7 +33,7 @@ func healthy(t *testing.T, dir string) doctor.Setup {
 	writeSpec(t, specs, "sh", `{"argv": ["/bin/sh", "-c", "true", "{connection_file}"], "display_name": "Shell"}`)
 	trash := filepath.Join(dir, "Trash")
 	return doctor.Setup{
-		IP: "127.0.0.1", Loopback: true, Port: 0, BaseURL: "/", Token: true,
+		IP: "127.0.0.1", Loopback: true, Port: 0, Token: true,
 		RootDir: mk("root", 0o755), DataDir: data, RuntimeDir: mk("runtime", 0o700),
 		CookieSecret:   filepath.Join(data, "quire_cookie_secret"),
 		KernelSpecDirs: []string{specs}, KernelTransport: "tcp",
