@@ -14,8 +14,9 @@ import (
 	"quire/internal/safefile"
 )
 
-// SecretFile, in the data dir, holds 32 random bytes, base64 and a newline, mode 0600. It keys
-// the login cookies' signatures together with the password hash.
+// SecretFile, in the data dir, holds 32 random bytes, base64 and a
+// newline, mode 0600. It keys the login cookies' signatures together with
+// the password hash.
 const SecretFile = "quire_cookie_secret"
 
 const secretLen = 32
