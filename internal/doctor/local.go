@@ -165,7 +165,11 @@ func bindFindings(s Setup) []Finding {
 	case s.Sock != "":
 		out = append(out, Finding{ID: "bind.address", Level: OK, Title: "listens on Unix socket " + s.Sock + " (this machine only, mode 0600)"})
 	case s.Loopback:
-		out = append(out, Finding{ID: "bind.address", Level: OK, Title: "listens on " + net.JoinHostPort(s.IP, strconv.Itoa(s.Port)) + " (this machine only)"})
+		title := "listens on " + net.JoinHostPort(s.IP, strconv.Itoa(s.Port)) + " (this machine only)"
+		if len(s.TrustedProxies) > 0 {
+			title += "; behind a proxy: check the public URL with quire doctor URL"
+		}
+		out = append(out, Finding{ID: "bind.address", Level: OK, Title: title})
 	case !auth:
 		out = append(out, Finding{ID: "bind.auth", Level: Error,
 			Title:  "listens on " + where + " without authentication",
