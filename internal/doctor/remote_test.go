@@ -93,6 +93,10 @@ func (f *fakeServer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	switch {
+	case p == b+"api/contents/quire-doctor-probe.ipynb" && r.Method == "PUT":
+		io.Copy(io.Discard, r.Body) // as Quire: the whole body, then no JSON in it
+		w.WriteHeader(http.StatusBadRequest)
+		w.Write([]byte(`{"message": "invalid JSON"}`))
 	case p == b+"api/kernelspecs":
 		w.Write([]byte(`{"default": "python3", "kernelspecs": {}}`))
 	case p == b+"api/kernels" && r.Method == "POST":
@@ -206,7 +210,7 @@ func TestRemote(t *testing.T) {
 			{"tls.chain", doctor.OK, nil}, {"tls.names", doctor.OK, nil}, {"tls.expiry", doctor.OK, nil},
 			{"tls.version", doctor.OK, []string{"1.3"}}, {"hsts", doctor.OK, nil}, {"http.redirect", doctor.OK, nil},
 			{"auth.api", doctor.OK, nil}, {"auth.page", doctor.OK, nil}, {"proxy.origin", doctor.OK, nil},
-			{"clock", doctor.OK, nil}, {"websocket", doctor.OK, []string{"kernel_info"}},
+			{"clock", doctor.OK, nil}, {"websocket", doctor.OK, []string{"kernel_info"}}, {"proxy.body-size", doctor.OK, nil},
 		}, 0},
 		{"healthy with a password instead of a token", func(t *testing.T) (doctor.Target, *fakeServer) {
 			f := &fakeServer{base: "/nb/", hsts: true, ownOrigin: sameOrigin, password: "pa55word"}
@@ -230,6 +234,23 @@ func TestRemote(t *testing.T) {
 			t.Cleanup(back.Close)
 			return doctor.Target{URL: proxy(t, back.URL, true).URL + "/", Token: testToken}, f
 		}, []want{{"websocket", doctor.Error, []string{"HTTP 426 instead of 101", "dropped the Upgrade", `proxy_set_header Upgrade $http_upgrade;`, "upgrade=websocket"}}}, 2},
+		{"proxy with nginx's default body limit", func(t *testing.T) (doctor.Target, *fakeServer) {
+			f := &fakeServer{base: "/"}
+			back := httptest.NewServer(f)
+			t.Cleanup(back.Close)
+			rp := proxy(t, back.URL, false)
+			limited := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				if r.ContentLength > 1<<20 {
+					io.Copy(io.Discard, r.Body) // nginx reads on while it answers
+					w.WriteHeader(http.StatusRequestEntityTooLarge)
+					w.Write([]byte("<html><center><h1>413 Request Entity Too Large</h1></center>nginx</html>"))
+					return
+				}
+				rp.Config.Handler.ServeHTTP(w, r)
+			}))
+			t.Cleanup(limited.Close)
+			return doctor.Target{URL: limited.URL + "/", Token: testToken}, f
+		}, []want{{"proxy.body-size", doctor.Error, []string{"HTTP 413 before the server", "client_max_body_size 256m;"}}, {"websocket", doctor.OK, nil}}, 2},
 		{"proxy that passes the WebSocket upgrade", func(t *testing.T) (doctor.Target, *fakeServer) {
 			f := &fakeServer{base: "/"}
 			back := httptest.NewServer(f)

@@ -53,6 +53,7 @@ func (rm *remote) websocket(ctx context.Context) {
 	} else if !rm.login(ctx, auth) {
 		return
 	}
+	rm.bodyLimit(ctx, auth)
 
 	// The default kernel, started over REST.
 	resp, err := rm.do(ctx, "GET", rm.at("api/kernelspecs"), auth, nil)
@@ -201,6 +202,43 @@ func (rm *remote) login(ctx context.Context, hdr http.Header) bool {
 	}
 	rm.add(f)
 	return false
+}
+
+// probeBody is the size of the request body bodyLimit sends: above
+// nginx's default limit of 1 MiB, which a notebook with a few plots
+// passes.
+const probeBody = 2 << 20
+
+// bodyLimit checks that a save of a notebook of probeBody bytes gets
+// through the proxy. It PUTs that many bytes of blanks, which is no JSON:
+// Quire reads them and answers 400, writing nothing; a proxy with a lower
+// limit answers 413 with a page of its own first.
+func (rm *remote) bodyLimit(ctx context.Context, auth http.Header) {
+	hdr := auth.Clone()
+	hdr.Set("Content-Type", "application/json")
+	resp, err := rm.do(ctx, "PUT", rm.at("api/contents/quire-doctor-probe.ipynb"), hdr, bytes.NewReader(bytes.Repeat([]byte(" "), probeBody)))
+	const id = "proxy.body-size"
+	fix := `Let the proxy accept request bodies as large as Quire does (--max-body-size, 256 MiB by default):
+  nginx:   client_max_body_size 256m;
+  Apache:  LimitRequestBody 268435456
+  Caddy:   request_body { max_size 256MB }
+  Traefik: buffering middleware maxRequestBodyBytes, or none`
+	switch {
+	case err != nil:
+		rm.add(Finding{ID: id, Level: Warn, Title: "a 2 MiB save did not get an answer", Detail: err.Error(), Fix: fix})
+	case resp.status == http.StatusRequestEntityTooLarge:
+		var e struct{ Message string }
+		if json.Unmarshal([]byte(resp.body), &e) == nil && e.Message != "" {
+			rm.add(Finding{ID: id, Level: Warn, Title: "the server refuses a 2 MiB save (HTTP 413): " + e.Message,
+				Fix: "Raise the server's limit: --max-body-size 256MiB (the default)."})
+			return
+		}
+		rm.add(Finding{ID: id, Level: Error, Title: "the proxy refuses a 2 MiB save (HTTP 413 before the server)",
+			Detail: "Saving a notebook larger than the proxy's limit fails (nginx allows 1 MiB unless told); notebooks with plots get there fast.",
+			Fix:    fix})
+	default:
+		rm.add(Finding{ID: id, Level: OK, Title: "a 2 MiB save gets through to the server"})
+	}
 }
 
 // upgradeFailure says why the WebSocket handshake failed.

@@ -84,12 +84,15 @@ func TestDoctorHealthy(t *testing.T) {
 	if code != 0 || remote.Status != "ok" {
 		t.Errorf("remote: exit %d, status %q, want 0 and ok:\n%s", code, remote.Status, remote)
 	}
-	for _, id := range []string{"server.reachable", "auth.api", "auth.page", "proxy.origin", "clock", "websocket"} {
+	for _, id := range []string{"server.reachable", "auth.api", "auth.page", "proxy.origin", "clock", "proxy.body-size", "websocket"} {
 		if lvl, _, ok := remote.find(id); !ok || lvl != "ok" {
 			t.Errorf("remote: %s is %q, want ok:\n%s", id, lvl, remote)
 		}
 	}
-	// The probe kernel is gone.
+	// The body-size probe wrote nothing; the probe kernel is gone.
+	if ents, err := os.ReadDir(in.Root); err != nil || len(ents) != 0 {
+		t.Errorf("after doctor the root dir holds %v (%v), want nothing", ents, err)
+	}
 	status, body, _ := in.do(in.req("GET", "api/kernels", nil))
 	if status != http.StatusOK || strings.TrimSpace(string(body)) != "[]" {
 		t.Errorf("after doctor: GET api/kernels = %d %s, want no kernels", status, body)
