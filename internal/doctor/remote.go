@@ -95,7 +95,7 @@ func Remote(ctx context.Context, t Target) *Report {
 	if t.Now == nil {
 		t.Now = time.Now
 	}
-	rm := &remote{t: t, now: t.Now, r: &Report{Target: t.URL}}
+	rm := &remote{t: t, now: t.Now, r: &Report{}}
 	rm.run(ctx)
 	return rm.r
 }
@@ -105,11 +105,17 @@ func (rm *remote) add(f ...Finding) { rm.r.add(f...) }
 func (rm *remote) run(ctx context.Context) {
 	u, err := url.Parse(rm.t.URL)
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		rm.add(Finding{ID: "url", Level: Error, Title: "not an http(s) URL: " + rm.t.URL,
+		shown, _, _ := strings.Cut(rm.t.URL, "?") // a query may hold a token
+		rm.r.Target = shown
+		rm.add(Finding{ID: "url", Level: Error, Title: "not an http(s) URL: " + shown,
 			Fix: "Give the URL users open, e.g. quire doctor https://nb.example.org/"})
 		return
 	}
-	u.RawQuery, u.Fragment = "", ""
+	// The URL Quire prints carries ?token=: take it, and never show it.
+	if t := u.Query().Get("token"); t != "" && rm.t.Token == "" {
+		rm.t.Token = t
+	}
+	u.RawQuery, u.Fragment, u.User = "", "", nil
 	rm.u = u
 	rm.base = "/" + strings.Trim(u.EscapedPath(), "/") + "/"
 	if rm.base == "//" {

@@ -317,6 +317,15 @@ func TestRemote(t *testing.T) {
 			t.Cleanup(srv.Close)
 			return doctor.Target{URL: srv.URL + "/notebooks/"}, f
 		}, []want{{"server.reachable", doctor.Error, []string{"no Jupyter server", "base URL seems to be /jupyter/", "--base-url /notebooks/"}}}, 2},
+		{"not an http URL", func(t *testing.T) (doctor.Target, *fakeServer) {
+			return doctor.Target{URL: "ftp://nb.example.org/?token=" + testToken}, &fakeServer{}
+		}, []want{{"url", doctor.Error, []string{"ftp://nb.example.org/", "quire doctor https://"}}}, 2},
+		{"token in the URL, as Quire prints it", func(t *testing.T) (doctor.Target, *fakeServer) {
+			f := &fakeServer{base: "/"}
+			tg := plainServer(t, f)
+			tg.URL += "?token=" + testToken
+			return tg, f
+		}, []want{{"websocket", doctor.OK, nil}}, 0},
 		{"wrong token", func(t *testing.T) (doctor.Target, *fakeServer) {
 			f := &fakeServer{base: "/"}
 			tg := plainServer(t, f)
@@ -337,13 +346,16 @@ func TestRemote(t *testing.T) {
 				}
 				t.Errorf("exit code %d, want %d", got, tc.exit)
 			}
+			if strings.Contains(r.Target, testToken) {
+				t.Errorf("the report's target %q shows the token", r.Target)
+			}
 			for _, f := range r.Findings {
 				if strings.Contains(f.Title+f.Detail+f.Fix, testToken) || (tg.Password != "" && strings.Contains(f.Title+f.Detail+f.Fix, tg.Password)) {
 					t.Errorf("%s prints the token or password", f.ID)
 				}
 			}
-			if tg.Token == testToken || (tg.Password != "" && tg.Password == f.password) {
-				if ws, _ := find(r, "websocket"); ws.Level != doctor.Skip && f.deleted.Load() != 1 {
+			if tg.Token == testToken || strings.Contains(tg.URL, testToken) || (tg.Password != "" && tg.Password == f.password) {
+				if ws, ok := find(r, "websocket"); ok && ws.Level != doctor.Skip && f.deleted.Load() != 1 {
 					t.Errorf("the kernel started for the check was deleted %d times, want 1", f.deleted.Load())
 				}
 			}

@@ -53,7 +53,6 @@ func (rm *remote) websocket(ctx context.Context) {
 	} else if !rm.login(ctx, auth) {
 		return
 	}
-	rm.bodyLimit(ctx, auth)
 
 	// The default kernel, started over REST.
 	resp, err := rm.do(ctx, "GET", rm.at("api/kernelspecs"), auth, nil)
@@ -70,6 +69,8 @@ func (rm *remote) websocket(ctx context.Context) {
 			Fix: "Give the token the server was started with (quire list on the server shows it; QUIRE_TOKEN=... quire doctor URL)."})
 		return
 	}
+	rm.bodyLimit(ctx, auth) // once the credential is known to work
+
 	var specs struct{ Default string }
 	if resp.status != http.StatusOK || json.Unmarshal([]byte(resp.body), &specs) != nil || specs.Default == "" {
 		rm.add(Finding{ID: id, Level: Warn, Title: fmt.Sprintf("WebSocket not checked: no default kernel (GET api/kernelspecs: HTTP %d)", resp.status),
@@ -191,7 +192,7 @@ func (rm *remote) login(ctx context.Context, hdr http.Header) bool {
 		return false
 	}
 	f := Finding{ID: "auth.password", Level: Error, Title: fmt.Sprintf("login with the password failed (HTTP %d)", resp.status),
-		Fix: "Give the password the server was set up with: QUIRE_PASSWORD=... quire doctor " + rm.t.URL}
+		Fix: "Give the password the server was set up with: QUIRE_PASSWORD=... quire doctor " + rm.r.Target}
 	switch {
 	case resp.status == http.StatusTooManyRequests:
 		f.Level, f.Title = Warn, "login throttled (HTTP 429): too many failed logins; WebSocket not checked"
