@@ -56,7 +56,7 @@ func runDoctor(ctx context.Context, args []string, env envFunc, stdout, stderr i
 		Usage: doctorUsage,
 		Flags: func(fs *flag.FlagSet) {
 			fs.BoolVar(&asJSON, "json", false, "print the findings as JSON: {schema, target, status, findings: [{id, level, title, detail, fix}]}")
-			fs.DurationVar(&timeout, "timeout", 10*time.Second, "how long each remote request may take (the WebSocket check gets three times as long)")
+			fs.DurationVar(&timeout, "timeout", 10*time.Second, "how long each remote request may take, default 10s (the WebSocket check gets three times as long)")
 		},
 		Args:        &rest,
 		UnknownKeys: &unknown,
