@@ -42,13 +42,15 @@ func run(ctx context.Context, args []string, env envFunc, stdin io.Reader, stdou
 		return runStop(args, env, stdout, stderr)
 	case "trust":
 		return runTrust(args, env, stdout, stderr)
+	case "doctor":
+		return runDoctor(ctx, args, env, stdout, stderr)
 	case "version":
 		fmt.Fprintln(stdout, "quire", Version)
 		return 0
 	case "help":
 		return runServe(ctx, []string{"--help"}, env, stdout, stderr, opts...)
 	default:
-		fmt.Fprintf(stderr, "quire: unknown command %q; commands: serve, password, list, stop, trust, version (quire --help)\n", cmd)
+		fmt.Fprintf(stderr, "quire: unknown command %q; commands: serve, password, list, stop, trust, doctor, version (quire --help)\n", cmd)
 		return 2
 	}
 }

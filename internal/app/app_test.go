@@ -150,6 +150,8 @@ func TestCommandLineMistakesSayOneLine(t *testing.T) {
 		{[]string{"list", "--bogus=1"}, 2, "quire list: unknown option --bogus (see quire list --help)"},
 		{[]string{"password", "-x"}, 2, "quire password: unknown option --x (see quire password --help)"},
 		{[]string{"trust"}, 2, "quire trust: which notebooks? give their paths, or --reset (see quire trust --help)"},
+		{[]string{"doctor", "--bogus"}, 2, "quire doctor: unknown option --bogus (see quire doctor --help)"},
+		{[]string{"doctor", "https://a.example/", "https://b.example/"}, 2, "quire doctor: unexpected argument \"https://b.example/\" (see quire doctor --help)"},
 		{[]string{"trust", "--reset", "a.ipynb"}, 2, "quire trust: give notebooks or --reset, not both (see quire trust --help)"},
 		{[]string{"--root-dir", filepath.Join(home, "nonexistent"), "--no-browser"}, 1, "quire: root directory " + filepath.Join(home, "nonexistent") + " does not exist or is not a directory (--root-dir)"},
 	} {
@@ -167,7 +169,7 @@ func TestCommandLineMistakesSayOneLine(t *testing.T) {
 func TestSubcommandHelpUsesDoubleDashes(t *testing.T) {
 	env := envFunc(func(string) (string, bool) { return "", false })
 	for _, tc := range []struct{ cmd, option string }{
-		{"stop", "--sock string"}, {"list", "--json"}, {"password", "--write"}, {"trust", "--reset"},
+		{"stop", "--sock string"}, {"list", "--json"}, {"password", "--write"}, {"trust", "--reset"}, {"doctor", "--json"},
 	} {
 		var out, errb bytes.Buffer
 		if code := run(context.Background(), []string{tc.cmd, "--help"}, env, nil, &out, &errb); code != 0 {
@@ -177,5 +179,29 @@ func TestSubcommandHelpUsesDoubleDashes(t *testing.T) {
 		if !strings.HasPrefix(help, "Usage: quire "+tc.cmd) || !strings.Contains(help, "\n  "+tc.option+"\n") || strings.Contains(help, "\n  -"+strings.TrimPrefix(tc.option, "--")) {
 			t.Errorf("%s --help:\n%s", tc.cmd, help)
 		}
+	}
+}
+
+// quire doctor reports settings quire serve would refuse as a finding, in
+// the format asked for, with exit status 2.
+func TestDoctorInvalidSettings(t *testing.T) {
+	home := t.TempDir()
+	env := envFunc(func(k string) (string, bool) {
+		if k == "HOME" {
+			return home, true
+		}
+		return "", false
+	})
+	var out, errb bytes.Buffer
+	code := run(context.Background(), []string{"doctor", "--json", "--certfile", "c.pem"}, env, nil, &out, &errb)
+	var r struct {
+		Status   string
+		Findings []struct{ ID, Level, Detail string }
+	}
+	if err := json.Unmarshal(out.Bytes(), &r); err != nil {
+		t.Fatalf("no JSON (%v):\n%s\nstderr: %s", err, out.String(), errb.String())
+	}
+	if code != 2 || r.Status != "error" || len(r.Findings) != 1 || r.Findings[0].ID != "config.invalid" || !strings.Contains(r.Findings[0].Detail, "--keyfile") {
+		t.Errorf("exit %d, report %+v", code, r)
 	}
 }

@@ -125,7 +125,7 @@ func (s *server) run(ctx context.Context) error {
 	// Quire never reaps a kernel its manager waits for.
 	s.bufs = bigbuf.New(int(min(s.cfg.BufferCache, 1<<40)), bigbuf.Idle)
 	s.outputs = trust.NewOutputs(s.cfg.TrustedOutputs, s.bufs)
-	s.specs = kernelspec.Load(s.kernelSpecDirs(), s.log)
+	s.specs = kernelspec.Load(kernelSpecDirs(s.cfg, s.env), s.log)
 	s.kernels = kernel.NewManager(s.specs, kernel.Options{
 		RuntimeDir:         s.cfg.RuntimeDir,
 		Dial:               dialZMQ,
@@ -364,7 +364,7 @@ func (s *server) tlsConfig() (*tls.Config, error) {
 		if h, err := os.Hostname(); err == nil {
 			hosts = append(hosts, h)
 		}
-		c, fp, err := tlsx.SelfSigned(filepath.Join(s.cfg.DataDir, "tls"), hosts, time.Now())
+		c, fp, err := tlsx.SelfSigned(selfSignedDir(s.cfg), hosts, time.Now())
 		if err != nil {
 			return nil, fmt.Errorf("self-signed TLS: %w", err)
 		}
@@ -601,11 +601,6 @@ func (s *server) banner(info serverInfo) {
 		fmt.Fprintf(w, "Open %s (no authentication).\n", info.URL)
 	}
 	fmt.Fprintln(w, "Press Ctrl-C to stop.")
-}
-
-// kernelSpecDirs is --kernel-spec-path, then Jupyter's search path.
-func (s *server) kernelSpecDirs() []string {
-	return append(append([]string{}, s.cfg.KernelSpecPath...), kernelspec.SearchPath(s.env.get)...)
 }
 
 // contents opens the root directory and builds the contents service on the

@@ -14,9 +14,10 @@ import (
 	"quire/internal/safefile"
 )
 
-// secretFile holds 32 random bytes, base64 and a newline, mode 0600. It keys
-// the login cookies' signatures together with the password hash.
-const secretFile = "quire_cookie_secret"
+// SecretFile, in the data dir, holds 32 random bytes, base64 and a
+// newline, mode 0600. It keys the login cookies' signatures together with
+// the password hash.
+const SecretFile = "quire_cookie_secret"
 
 const secretLen = 32
 
@@ -27,7 +28,7 @@ func loadSecret(dir string) ([]byte, error) {
 	if err := safefile.MkdirAll(dir); err != nil {
 		return nil, fmt.Errorf("data dir: %w", err)
 	}
-	p := filepath.Join(dir, secretFile)
+	p := filepath.Join(dir, SecretFile)
 	fi, err := os.Lstat(p)
 	if errors.Is(err, fs.ErrNotExist) {
 		if err := createSecret(p); err != nil {

@@ -445,7 +445,48 @@ func envName(name string) string {
 // set, so QUIRE_TOKEN= means "no token") and the config file. On --help the
 // usage is written to stderr and flag.ErrHelp returned.
 func Load(args []string, lookupEnv func(string) (string, bool), stderr io.Writer) (*Config, error) {
+	return LoadCommand(args, lookupEnv, stderr, Command{})
+}
+
+// Command is a subcommand that takes every option of `quire serve` (same
+// flags, QUIRE_* variables and config file) plus its own: `quire doctor`.
+// The zero Command is `quire serve` itself.
+type Command struct {
+	// Name ("quire doctor") and Usage (its first lines of --help) replace
+	// serve's in help and errors.
+	Name, Usage string
+	// Flags registers the command's own flags on the shared flag set.
+	Flags func(*flag.FlagSet)
+	// Args, when set, receives the arguments left after the options;
+	// otherwise any is an error.
+	Args *[]string
+	// UnknownKeys, when set, receives the config file's keys that name no
+	// setting (as written in the file) instead of failing on the first.
+	UnknownKeys *[]string
+}
+
+// Keys returns every name the config file accepts: the settings' names
+// and the Jupyter aliases (lower case, as matched).
+func Keys() []string {
+	var c Config
+	var out []string
+	for _, s := range c.settings() {
+		out = append(out, s.name)
+	}
+	for k := range jupyterAliases {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// LoadCommand is Load for the subcommand cmd.
+func LoadCommand(args []string, lookupEnv func(string) (string, bool), stderr io.Writer, cmd Command) (*Config, error) {
 	getenv := func(k string) string { v, _ := lookupEnv(k); return v }
+	name, help := "quire serve", "quire --help"
+	if cmd.Name != "" {
+		name, help = cmd.Name, cmd.Name+" --help"
+	}
 	c := Defaults()
 	all := c.settings()
 	byName := make(map[string]*setting, len(all))
@@ -454,7 +495,7 @@ func Load(args []string, lookupEnv func(string) (string, bool), stderr io.Writer
 	}
 
 	// Flags are parsed first into a separate record, then applied last.
-	fs := flag.NewFlagSet("quire serve", flag.ContinueOnError)
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	configFile := fs.String("config", "", "JSON config file (default: $QUIRE_CONFIG or ~/.config/quire/config.json when present)")
 	given := map[string][]string{}
@@ -475,19 +516,25 @@ func Load(args []string, lookupEnv func(string) (string, bool), stderr io.Writer
 			return nil
 		})
 	}
+	if cmd.Flags != nil {
+		cmd.Flags(fs)
+	}
 	// The flag package would print every option after a mistake; a typo
 	// gets its error and where help is, --help gets the usage.
 	fs.SetOutput(io.Discard)
 	fs.Usage = func() {}
 	if err := fs.Parse(normaliseArgs(args)); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
-			usage(fs, stderr)
+			usage(fs, stderr, cmd.Usage)
 			return nil, err
 		}
-		return nil, FlagError(err, "quire --help")
+		return nil, FlagError(err, help)
 	}
-	if fs.NArg() > 0 {
-		return nil, fmt.Errorf("unexpected argument %q (options start with --; see quire --help)", fs.Arg(0))
+	switch {
+	case cmd.Args != nil:
+		*cmd.Args = fs.Args()
+	case fs.NArg() > 0:
+		return nil, fmt.Errorf("unexpected argument %q (options start with --; see %s)", fs.Arg(0), help)
 	}
 
 	// File.
@@ -507,6 +554,10 @@ func Load(args []string, lookupEnv func(string) (string, bool), stderr io.Writer
 			for key, raw := range vals {
 				name := canonical(key)
 				s, ok := byName[name]
+				if !ok && cmd.UnknownKeys != nil {
+					*cmd.UnknownKeys = append(*cmd.UnknownKeys, key)
+					continue
+				}
 				if !ok {
 					return nil, fmt.Errorf("config file %s: unknown setting %q", path, key)
 				}
@@ -943,8 +994,7 @@ func (c *Config) TLSEnabled() bool {
 	return c.CertFile != "" || c.TLS == "self-signed" || c.ACME.Enabled()
 }
 
-func usage(fs *flag.FlagSet, w io.Writer) {
-	fmt.Fprint(w, `Quire: a Jupyter-compatible notebook server.
+const serveIntro = `Quire: a Jupyter-compatible notebook server.
 
 Usage:
   quire [serve] [options]     serve the current directory (or --root-dir)
@@ -955,6 +1005,8 @@ Usage:
   quire trust FILE... | --reset
                               sign notebooks (trust their output), or
                               forget every signature
+  quire doctor [URL] [--json] check this machine's setup, or a running
+                              deployment from the outside
   quire version
 
 Every option can also be set as QUIRE_<NAME> in the environment (e.g.
@@ -965,13 +1017,28 @@ names such as --ServerApp.port=9999 are accepted too. QUIRE_PASSWORD gives a
 plain password (hashed in memory at start).
 
 Options:
+`
+
+func usage(fs *flag.FlagSet, w io.Writer, intro string) {
+	if intro != "" {
+		fmt.Fprint(w, intro, `
+
+Every option of quire serve is taken too, from flags, QUIRE_<NAME>
+variables and the config file, as quire serve reads them.
+
+Options:
 `)
+	} else {
+		fmt.Fprint(w, serveIntro)
+	}
 	var names []string
 	fs.VisitAll(func(f *flag.Flag) { names = append(names, f.Name) })
 	sort.Strings(names)
 	d := Defaults()
 	defaults := map[string]string{}
+	setting := map[string]bool{}
 	for _, st := range d.settings() {
+		setting[st.name] = true
 		if dv := st.defaultText(); dv != "" {
 			defaults[st.name] = dv
 		}
@@ -983,7 +1050,7 @@ Options:
 		if dv, ok := defaults[n]; ok {
 			line += " (default " + dv + ")"
 		}
-		if n != "config" {
+		if setting[n] {
 			line += " [" + envName(n) + "]"
 		}
 		fmt.Fprintln(w, line)

@@ -6,6 +6,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -492,6 +493,64 @@ func TestMemoryOptions(t *testing.T) {
 		if !strings.Contains(help.String(), want) {
 			t.Errorf("--help lacks %q", want)
 		}
+	}
+}
+
+// TestLoadCommand: a subcommand takes serve's options plus its own flags
+// and arguments, and may collect unknown config keys instead of failing.
+func TestLoadCommand(t *testing.T) {
+	dir := t.TempDir()
+	file := filepath.Join(dir, "c.json")
+	if err := os.WriteFile(file, []byte(`{"port": 1111, "prot": 2, "ServerApp": {"ipp": "x"}}`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		name     string
+		args     []string
+		collect  bool
+		wantErr  string
+		wantArgs []string
+		wantKeys []string
+		wantJSON bool
+	}{
+		{name: "own flag, serve flag, argument", args: []string{"--json", "--port", "9", "https://x.example/"}, wantArgs: []string{"https://x.example/"}, wantJSON: true},
+		{name: "unknown keys collected", args: []string{"--config", file}, collect: true, wantKeys: []string{"ServerApp.ipp", "prot"}},
+		{name: "unknown keys refused", args: []string{"--config", file}, wantErr: "unknown setting"},
+		{name: "unknown flag names the command", args: []string{"--nope"}, wantErr: "quire doctor --help"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var args, keys []string
+			var asJSON bool
+			cmd := config.Command{
+				Name:  "quire doctor",
+				Usage: "Usage: quire doctor [URL]",
+				Flags: func(fs *flag.FlagSet) { fs.BoolVar(&asJSON, "json", false, "JSON") },
+				Args:  &args,
+			}
+			if tc.collect {
+				cmd.UnknownKeys = &keys
+			}
+			c, err := config.LoadCommand(tc.args, envOf(map[string]string{"HOME": dir}), io.Discard, cmd)
+			if tc.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
+					t.Fatalf("err = %v, want one mentioning %q", err, tc.wantErr)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			slices.Sort(keys)
+			if !slices.Equal(args, tc.wantArgs) || !slices.Equal(keys, tc.wantKeys) || asJSON != tc.wantJSON {
+				t.Errorf("args %q keys %q json %v; want %q %q %v", args, keys, asJSON, tc.wantArgs, tc.wantKeys, tc.wantJSON)
+			}
+			if tc.collect && c.Port != 1111 {
+				t.Errorf("port = %d, want the file's 1111 despite unknown keys", c.Port)
+			}
+		})
+	}
+	if !slices.Contains(config.Keys(), "port") || !slices.Contains(config.Keys(), "serverapp.port") {
+		t.Errorf("Keys() lacks port or serverapp.port")
 	}
 }
 

@@ -90,6 +90,15 @@ func (s *Store) trashCan() (can, topdir string, err error) {
 	if s.opt.TrashDir != "" {
 		return s.opt.TrashDir, "", nil
 	}
+	return TrashCan(s.root.Dir())
+}
+
+// TrashCan is the freedesktop trash can that deletions under rootDir go
+// to: the home trash when rootDir is on its file system, else
+// "<topdir>/.Trash-<uid>" on rootDir's own (topdir is then set: the mount
+// point, to which .trashinfo paths are relative). quire doctor asks it
+// too, to check the can is usable.
+func TrashCan(rootDir string) (can, topdir string, err error) {
 	data := os.Getenv("XDG_DATA_HOME")
 	if data == "" || !filepath.IsAbs(data) {
 		home, err := os.UserHomeDir()
@@ -99,11 +108,11 @@ func (s *Store) trashCan() (can, topdir string, err error) {
 		data = filepath.Join(home, ".local", "share")
 	}
 	home := filepath.Join(data, "Trash")
-	rootDev, ok := device(s.root.Dir())
+	rootDev, ok := device(rootDir)
 	if !ok || sameDevice(home, rootDev) {
 		return home, "", nil
 	}
-	top := topDir(s.root.Dir(), rootDev)
+	top := topDir(rootDir, rootDev)
 	return filepath.Join(top, ".Trash-"+strconv.Itoa(os.Getuid())), top, nil
 }
 
