@@ -63,7 +63,9 @@ const (
            ProxyPassReverse BASE http://127.0.0.1:8888BASE
   Caddy:   handle BASE* { reverse_proxy 127.0.0.1:8888 }   (handle, not handle_path, which strips the prefix)`
 	fixHSTS = `Send Strict-Transport-Security on HTTPS responses:
-  Quire sends it itself when it serves TLS, or when a --trusted-proxy says X-Forwarded-Proto: https (see the proxy's X-Forwarded-Proto above);
+  Quire sends it itself when it serves TLS with a given or ACME certificate (--hsts-max-age, default one year),
+  with --tls self-signed only when --hsts-max-age is given, and behind a proxy when a --trusted-proxy
+  says X-Forwarded-Proto: https (see the proxy's X-Forwarded-Proto above);
   or at the proxy:
   nginx:   add_header Strict-Transport-Security "max-age=31536000" always;
   Apache:  Header always set Strict-Transport-Security "max-age=31536000"`
