@@ -30,6 +30,10 @@ type Options struct {
 	// TrustedProxies are the peers whose X-Forwarded-For, -Proto and -Host
 	// headers are believed.
 	TrustedProxies []netip.Prefix
+	// PublicURL is the URL users type when a proxy's headers cannot say it
+	// (--public-url, checked by ParsePublicURL): its origin passes the
+	// Origin check as the server's own, and its host the Host check.
+	PublicURL string
 	// TLS is true when the server itself terminates TLS.
 	TLS bool
 	// Log receives refusals; nil discards them.
@@ -45,6 +49,7 @@ type Guard struct {
 	hosts     map[string]bool
 	origins   map[string]bool
 	proxies   []netip.Prefix
+	public    string // origin of Options.PublicURL, "" = none
 	tls       bool
 	log       *slog.Logger
 }
@@ -77,6 +82,14 @@ func New(o Options) (*Guard, error) {
 		}
 		g.origins[o] = true
 	}
+	if o.PublicURL != "" {
+		u, err := ParsePublicURL(o.PublicURL)
+		if err != nil {
+			return nil, err
+		}
+		g.public, _ = canonOrigin(u.Scheme, u.Host)
+		g.hosts[hostName(u.Host)] = true
+	}
 	for _, p := range o.TrustedProxies {
 		if !p.IsValid() {
 			return nil, errors.New("trusted proxy: invalid prefix")
@@ -84,6 +97,28 @@ func New(o Options) (*Guard, error) {
 		g.proxies = append(g.proxies, p.Masked())
 	}
 	return g, nil
+}
+
+// ParsePublicURL checks a --public-url: an absolute http or https URL with
+// a valid host[:port], no user, query or fragment, whose path ends in "/".
+func ParsePublicURL(s string) (*url.URL, error) {
+	u, err := url.Parse(strings.TrimSpace(s))
+	if err != nil {
+		return nil, fmt.Errorf("public URL %q: not a URL: %w", s, err)
+	}
+	if u.Scheme != "http" && u.Scheme != "https" || u.Host == "" || u.User != nil || u.RawQuery != "" || u.Fragment != "" || u.Opaque != "" {
+		return nil, fmt.Errorf("public URL %q: want http(s)://host[:port]/path/, with no user, query or fragment", s)
+	}
+	if _, ok := canonOrigin(u.Scheme, u.Host); !ok {
+		return nil, fmt.Errorf("public URL %q: want a host name or address and a port from 1 to 65535", s)
+	}
+	if u.Path == "" {
+		u.Path = "/"
+	}
+	if !strings.HasSuffix(u.Path, "/") {
+		return nil, fmt.Errorf("public URL %q: the path must end in / (it is the base URL as users see it)", s)
+	}
+	return u, nil
 }
 
 // parseOrigin validates a configured origin and returns its canonical form:
