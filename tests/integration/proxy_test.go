@@ -61,9 +61,12 @@ const (
 
 // proxyRecipe is one tested document and how to run its proxy.
 type proxyRecipe struct {
-	name       string // the proxy's block name, and its doc's file name
+	name       string // the proxy's block name (and the subtest's)
+	doc        string // the recipe's file in docs/deploy
+	quire      string // the block with Quire's command line
 	bin        string // the proxy's executable
 	userHeader bool   // the recipe signs users in with the proxy's login (basic auth)
+	publicURL  bool   // Quire's command line has --public-url https://notebooks.example.org/…
 	// config returns the proxy's configuration file text: the test's own
 	// frame around the recipe's (substituted) block.
 	config func(t *testing.T, p *proxyRun) string
@@ -82,22 +85,21 @@ type proxyRun struct {
 	htpasswd  string // Apache's users
 }
 
-var proxyRecipes = []proxyRecipe{
-	{
-		name: "apache", bin: "/usr/sbin/apache2", userHeader: true,
-		config: func(t *testing.T, p *proxyRun) string {
-			block := substitute(t, "apache", recipeBlock(t, "apache.md", "apache"),
-				"<VirtualHost *:443>", "<VirtualHost 127.0.0.1:"+p.port+">",
-				"127.0.0.1:8888", "127.0.0.1:"+p.quirePort,
-				"/etc/ssl/certs/notebooks.example.org.pem", p.cert,
-				"/etc/ssl/private/notebooks.example.org.key", p.key,
-				"/etc/apache2/quire.htpasswd", p.htpasswd)
-			var mods strings.Builder
-			for _, m := range []string{"mpm_event", "authz_core", "authz_user", "authn_core", "authn_file", "auth_basic",
-				"headers", "proxy", "proxy_http", "proxy_wstunnel", "socache_shmcb", "ssl"} {
-				fmt.Fprintf(&mods, "LoadModule %s_module /usr/lib/apache2/modules/mod_%s.so\n", m, m)
-			}
-			return fmt.Sprintf(`ServerRoot %[1]s
+// apacheConfig frames the Apache recipe's block; extra are further
+// substitutions (a documented variant).
+func apacheConfig(t *testing.T, p *proxyRun, extra ...string) string {
+	block := substitute(t, "apache", recipeBlock(t, "apache.md", "apache"), append([]string{
+		"<VirtualHost *:443>", "<VirtualHost 127.0.0.1:" + p.port + ">",
+		"127.0.0.1:8888", "127.0.0.1:" + p.quirePort,
+		"/etc/ssl/certs/notebooks.example.org.pem", p.cert,
+		"/etc/ssl/private/notebooks.example.org.key", p.key,
+		"/etc/apache2/quire.htpasswd", p.htpasswd}, extra...)...)
+	var mods strings.Builder
+	for _, m := range []string{"mpm_event", "authz_core", "authz_user", "authn_core", "authn_file", "auth_basic",
+		"headers", "proxy", "proxy_http", "proxy_wstunnel", "socache_shmcb", "ssl"} {
+		fmt.Fprintf(&mods, "LoadModule %s_module /usr/lib/apache2/modules/mod_%s.so\n", m, m)
+	}
+	return fmt.Sprintf(`ServerRoot %[1]s
 DefaultRuntimeDir %[1]s
 PidFile %[1]s/apache.pid
 ErrorLog %[1]s/error.log
@@ -107,11 +109,27 @@ Listen 127.0.0.1:%[2]s
 %[3]s
 %[4]s
 `, p.dir, p.port, mods.String(), block)
+}
+
+func apacheArgs(p *proxyRun, file string) []string { return []string{"-f", file, "-DFOREGROUND"} }
+
+var proxyRecipes = []proxyRecipe{
+	{
+		name: "apache", doc: "apache.md", quire: "quire", bin: "/usr/sbin/apache2", userHeader: true,
+		config: func(t *testing.T, p *proxyRun) string { return apacheConfig(t, p) },
+		args:   apacheArgs,
+	},
+	// The documented variant for a front end whose headers cannot be
+	// changed: no X-Forwarded-Proto, --public-url instead.
+	{
+		name: "apache-public-url", doc: "apache.md", quire: "quire-public-url", bin: "/usr/sbin/apache2", userHeader: true, publicURL: true,
+		config: func(t *testing.T, p *proxyRun) string {
+			return apacheConfig(t, p, `    RequestHeader set X-Forwarded-Proto "https"`+"\n", "")
 		},
-		args: func(p *proxyRun, file string) []string { return []string{"-f", file, "-DFOREGROUND"} },
+		args: apacheArgs,
 	},
 	{
-		name: "nginx", bin: "/usr/sbin/nginx",
+		name: "nginx", doc: "nginx.md", quire: "quire", bin: "/usr/sbin/nginx",
 		config: func(t *testing.T, p *proxyRun) string {
 			block := substitute(t, "nginx", recipeBlock(t, "nginx.md", "nginx"),
 				"listen 443 ssl;", "listen 127.0.0.1:"+p.port+" ssl;",
@@ -138,7 +156,7 @@ http {
 		},
 	},
 	{
-		name: "caddy", bin: "/usr/bin/caddy",
+		name: "caddy", doc: "caddy.md", quire: "quire", bin: "/usr/bin/caddy",
 		config: func(t *testing.T, p *proxyRun) string {
 			block := substitute(t, "caddy", recipeBlock(t, "caddy.md", "caddy"),
 				"notebooks.example.org {", "notebooks.example.org:"+p.port+" {",
@@ -161,7 +179,7 @@ http {
 		},
 	},
 	{
-		name: "haproxy", bin: "/usr/sbin/haproxy",
+		name: "haproxy", doc: "haproxy.md", quire: "quire", bin: "/usr/sbin/haproxy",
 		config: func(t *testing.T, p *proxyRun) string {
 			block := substitute(t, "haproxy", recipeBlock(t, "haproxy.md", "haproxy"),
 				"bind :443 ssl", "bind 127.0.0.1:"+p.port+" ssl",
@@ -209,12 +227,21 @@ func TestProxy(t *testing.T) {
 
 func testRecipe(t *testing.T, rc proxyRecipe, ca *testCA) {
 	// Quire, as the recipe starts it.
-	args := quireArgs(t, rc.name+".md")
+	port := freePort(t)
+	public := "https://" + publicName + ":" + port + "/jupyter/"
+	var subst []string
+	if rc.publicURL {
+		subst = []string{"https://" + publicName + "/jupyter/", public}
+	}
+	args := quireArgs(t, rc.doc, rc.quire, subst...)
 	in := startQuire(t, opts{args: args, env: []string{"QUIRE_PASSWORD=" + proxyPassword}})
+	if rc.publicURL && !strings.Contains(in.Stdout.String(), public) {
+		t.Errorf("the start banner does not name --public-url %s:\n%s", public, in.Stdout)
+	}
 
 	// The proxy, on a port of its own, as unprivileged as this machine
 	// allows.
-	p := &proxyRun{dir: proxyDir(t), port: freePort(t), quirePort: fmt.Sprint(in.Port)}
+	p := &proxyRun{dir: proxyDir(t), port: port, quirePort: fmt.Sprint(in.Port)}
 	p.cert, p.key, p.combined = ca.issue(t, p.dir, publicName)
 	if rc.userHeader {
 		p.htpasswd = filepath.Join(p.dir, "htpasswd")
@@ -351,11 +378,12 @@ func substitute(t *testing.T, what, block string, pairs ...string) string {
 	return block
 }
 
-// quireArgs are the options of the recipe's quire command line, with the
-// port made 0 (the harness reads the one Quire picks).
-func quireArgs(t *testing.T, file string) []string {
+// quireArgs are the options of the quire command line in block name of
+// file, with the port made 0 (the harness reads the one Quire picks) and
+// the extra substitutions made.
+func quireArgs(t *testing.T, file, name string, extra ...string) []string {
 	t.Helper()
-	cmd := substitute(t, file, recipeBlock(t, file, "quire"), "--port 8888", "--port 0")
+	cmd := substitute(t, file, recipeBlock(t, file, name), append([]string{"--port 8888", "--port 0"}, extra...)...)
 	fields := strings.Fields(strings.ReplaceAll(cmd, "\\\n", " "))
 	if len(fields) == 0 || fields[0] != "quire" {
 		t.Fatalf("%s: the quire block does not start with quire: %q", file, cmd)
