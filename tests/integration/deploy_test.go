@@ -3,6 +3,8 @@
 package integration
 
 import (
+	"encoding/json"
+	"fmt"
 	"net/http"
 	"net/url"
 	"os"
@@ -84,5 +86,67 @@ func TestSystemdUnit(t *testing.T) {
 	// the data dir, trust in JUPYTER_DATA_DIR.
 	if _, err := os.Stat(filepath.Join(state, "data", "quire_cookie_secret")); err != nil {
 		t.Errorf("the data dir is not where the unit says: %v", err)
+	}
+}
+
+// TestContainerCommand checks what this machine can of
+// docs/deploy/container.md's Dockerfile (the image build is not run):
+// Quire starts with the image's CMD, the port made 0, and the
+// HEALTHCHECK command passes against it, and fails against nothing.
+func TestContainerCommand(t *testing.T) {
+	df := recipeBlock(t, "container.md", "dockerfile")
+	instr := func(name string) string {
+		var cur, found string
+		for _, line := range strings.Split(df, "\n") {
+			if cur != "" {
+				cur += " " + strings.TrimSpace(strings.TrimSuffix(line, "\\"))
+			} else if strings.HasPrefix(line, name+" ") {
+				cur = strings.TrimSpace(strings.TrimSuffix(strings.TrimPrefix(line, name+" "), "\\"))
+			}
+			if cur != "" && !strings.HasSuffix(line, "\\") {
+				found, cur = cur, ""
+			}
+		}
+		if found == "" {
+			t.Fatalf("the Dockerfile has no %s", name)
+		}
+		return found
+	}
+	if ep := instr("ENTRYPOINT"); ep != `["/usr/local/bin/quire"]` {
+		t.Fatalf("ENTRYPOINT %s: want Quire itself as PID 1", ep)
+	}
+	if u := instr("USER"); strings.HasPrefix(u, "0") || strings.HasPrefix(u, "root") {
+		t.Fatalf("USER %s: want a non-root numeric user", u)
+	}
+	var args []string
+	if err := json.Unmarshal([]byte(substitute(t, "dockerfile CMD", instr("CMD"), `"--port", "8888"`, `"--port", "0"`)), &args); err != nil {
+		t.Fatalf("CMD: %v", err)
+	}
+	in := startQuire(t, opts{args: append(args, "--root-dir", t.TempDir())})
+	if in.Token == "" {
+		t.Fatal("with --ip 0.0.0.0 and no password Quire must generate a token")
+	}
+
+	hc := instr("HEALTHCHECK")
+	_, cmdJSON, ok := strings.Cut(hc, "CMD ")
+	var hcArgs []string
+	if !ok || json.Unmarshal([]byte(cmdJSON), &hcArgs) != nil || len(hcArgs) < 2 {
+		t.Fatalf("HEALTHCHECK %q: want CMD [\"python3\", …]", hc)
+	}
+	run := func(port string) error {
+		a := append([]string{}, hcArgs...)
+		for i := range a {
+			a[i] = strings.ReplaceAll(a[i], "127.0.0.1:8888", "127.0.0.1:"+port)
+		}
+		if a[0] == "python3" {
+			a[0] = "/usr/bin/python3"
+		}
+		return exec.Command(a[0], a[1:]...).Run()
+	}
+	if err := run(fmt.Sprint(in.Port)); err != nil {
+		t.Errorf("HEALTHCHECK against the running Quire: %v", err)
+	}
+	if err := run(freePort(t)); err == nil {
+		t.Error("HEALTHCHECK passes with nothing listening")
 	}
 }
