@@ -283,7 +283,7 @@ type scenario struct {
 func scenarios(cfg config) []scenario {
 	all := []scenario{startScenario(cfg), contentsScenario(cfg),
 		kernelStartScenario(cfg), execScenario(cfg), iopubScenario(cfg),
-		concurrentScenario(cfg), fanoutScenario(cfg), kernelRSSScenario(cfg),
+		concurrentScenario(cfg), fanoutScenario(cfg), kernelRSSScenario(cfg), terminalRSSScenario(cfg),
 		loginFloodScenario(cfg), slowBodyScenario(cfg), kernelScaleScenario(cfg), uiScenario(cfg), uiCompareScenario(cfg), hugeScenario(cfg), soakScenario(cfg)}
 	if len(cfg.only) == 0 {
 		return all

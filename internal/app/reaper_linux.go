@@ -6,6 +6,7 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
+	"time"
 
 	"quire/internal/childwait"
 )
@@ -19,29 +20,39 @@ func reapOrphans(ctx context.Context, log *slog.Logger, managed func(pid int) bo
 	signal.Notify(sigs, syscall.SIGCHLD)
 	defer signal.Stop(sigs)
 	for {
-		reapOnce(log, managed)
+		var retry <-chan time.Time
+		if reapOnce(log, managed) {
+			// A managed child that exited hides the others from the
+			// peek until its owner reaps it; their SIGCHLD may already
+			// have come (a terminal's shell and its jobs die together),
+			// so look again shortly rather than wait for the next one.
+			retry = time.After(50 * time.Millisecond)
+		}
 		select {
 		case <-ctx.Done():
 			return
 		case <-sigs:
+		case <-retry:
 		}
 	}
 }
 
-func reapOnce(log *slog.Logger, managed func(pid int) bool) {
+// reapOnce reaps the exited orphans it can see. It reports whether it
+// stopped at an exited child that managed claims (its owner reaps it).
+func reapOnce(log *slog.Logger, managed func(pid int) bool) (blocked bool) {
 	for {
 		// Peek first (not reaping) so a managed child's status is not stolen.
 		exited, err := childwait.Exited()
 		if err != nil || exited == 0 {
-			return
+			return false
 		}
 		if managed != nil && managed(exited) {
-			return
+			return true
 		}
 		var ws syscall.WaitStatus
 		pid, err := syscall.Wait4(exited, &ws, syscall.WNOHANG, nil)
 		if err != nil || pid <= 0 {
-			return
+			return false
 		}
 		log.Debug("reaped orphaned process", "pid", pid, "status", ws.ExitStatus())
 	}

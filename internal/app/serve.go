@@ -37,6 +37,7 @@ import (
 	"quire/internal/membudget"
 	"quire/internal/safefile"
 	"quire/internal/session"
+	"quire/internal/terminal"
 	"quire/internal/tlsx"
 	"quire/internal/trust"
 	"quire/internal/webui"
@@ -95,6 +96,7 @@ type server struct {
 
 	specs   *kernelspec.Specs
 	kernels *kernel.Manager
+	terms   *terminal.Manager // nil with --terminals=false
 	// outputs are the rich outputs this server may sign: its kernels
 	// record what they produce, the contents service what it finds or
 	// makes trusted, and a save signs only notebooks made of them.
@@ -143,11 +145,17 @@ func (s *server) run(ctx context.Context) error {
 		OfflineBufferBytes: int(min(s.cfg.OfflineBufferSize, int64(1<<40))),
 		Outputs:            s.outputs,
 	})
+	if s.cfg.Terminals {
+		s.terms = newTerminals(s.cfg, os.Environ(), s)
+	}
 	var wg sync.WaitGroup
 	defer wg.Wait()
 	wg.Go(func() { s.kernels.RunCuller(ctx) })
+	if s.terms != nil {
+		wg.Go(func() { s.terms.RunCuller(ctx) })
+	}
 	if os.Getpid() == 1 {
-		wg.Go(func() { reapOrphans(ctx, s.log, s.kernels.Manages) })
+		wg.Go(func() { reapOrphans(ctx, s.log, s.manages) })
 	}
 	defer cancel() // deferred last, runs first: stops the culler and reaper
 
@@ -247,14 +255,30 @@ func (s *server) run(ctx context.Context) error {
 		_ = srv.Close()
 	}
 	endRequests()
-	// Every kernel is shut down before Quire exits: no orphans.
+	// Every kernel and terminal is shut down before Quire exits, side by
+	// side: no orphans.
 	kctx, kcancel := context.WithTimeout(context.WithoutCancel(ctx), 3*s.cfg.KernelShutdownWait+5*time.Second)
 	defer kcancel()
+	var stops sync.WaitGroup
+	if s.terms != nil {
+		stops.Go(func() {
+			if err := s.terms.Close(kctx); err != nil {
+				s.log.Warn("terminals did not all end cleanly", "err", err)
+			}
+		})
+	}
 	if err := s.kernels.Close(kctx); err != nil {
 		s.log.Warn("kernels did not all shut down cleanly", "err", err)
 	}
+	stops.Wait()
 	s.log.Info("stopped")
 	return nil
+}
+
+// manages reports children that their owners wait for themselves: kernels
+// and terminals' shells (for the PID-1 reaper).
+func (s *server) manages(pid int) bool {
+	return s.kernels.Manages(pid) || (s.terms != nil && s.terms.Manages(pid))
 }
 
 // credentials settles the token and password hash: QUIRE_PASSWORD is
@@ -431,6 +455,12 @@ func (s *server) handler(shutdown func()) (http.Handler, func(), error) {
 			Log:            s.log,
 			Protocol:       s.cfg.KernelWSProtocol,
 		},
+		TerminalWebSocket: wsbridge.Options{
+			MaxMessageSize: s.cfg.MaxTerminalMessageSize,
+			PingInterval:   s.cfg.WSPingInterval,
+			WriteTimeout:   s.cfg.WSWriteTimeout,
+			Log:            s.log,
+		},
 		UI:       web,
 		Identity: identity,
 		Login:    authn.Login(),
@@ -439,6 +469,9 @@ func (s *server) handler(shutdown func()) (http.Handler, func(), error) {
 	}
 	if budget != nil { // a nil *Budget in the interface would not be nil
 		deps.Memory = budget
+	}
+	if s.terms != nil {
+		deps.Terminals = terminals{Manager: s.terms, root: root}
 	}
 	api := httpapi.New(deps)
 	var h http.Handler = api

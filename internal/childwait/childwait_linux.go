@@ -14,6 +14,7 @@ import (
 const (
 	sysPidfdOpen = 434 // pidfd_open(2), the same on every architecture
 	pAll         = 0   // waitid(2) idtype P_ALL
+	pPID         = 1   // waitid(2) idtype P_PID
 	pPIDFD       = 3   // waitid(2) idtype P_PIDFD
 )
 
@@ -75,4 +76,12 @@ func WaitExitable(pid int) {
 		pid, err := peek(pPIDFD, fd)
 		return err != nil || pid != 0
 	})
+}
+
+// HasExited reports whether the child process pid has exited and is not
+// reaped yet, without reaping it or blocking: its owner may then call
+// Wait and get its status at once.
+func HasExited(pid int) bool {
+	p, err := peek(pPID, uintptr(pid))
+	return err == nil && p == pid
 }

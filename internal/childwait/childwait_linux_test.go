@@ -199,3 +199,29 @@ func TestExited(t *testing.T) {
 		t.Errorf("Wait after Exited = %v, want exit status 3", err)
 	}
 }
+
+// HasExited is false while the child runs, true once it has exited, and
+// leaves the status to Wait.
+func TestHasExited(t *testing.T) {
+	cmd := exec.Command("/bin/sh", "-c", "sleep 0.2; exit 4")
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	pid := cmd.Process.Pid
+	if HasExited(pid) {
+		t.Fatal("HasExited is true while the child runs")
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for !HasExited(pid) {
+		if time.Now().After(deadline) {
+			t.Fatal("HasExited never became true")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	if err := cmd.Wait(); err == nil || err.Error() != "exit status 4" {
+		t.Errorf("Wait after HasExited = %v; want exit status 4", err)
+	}
+	if HasExited(pid) {
+		t.Error("HasExited is true for a reaped child")
+	}
+}

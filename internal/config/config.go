@@ -156,6 +156,22 @@ type Config struct {
 	// MemoryLimit is the Go runtime's soft memory limit (0 = unset:
 	// GOMEMLIMIT, if set, applies).
 	MemoryLimit int64
+
+	// Terminals turns {base}api/terminals and the terminal WebSocket on.
+	Terminals bool
+	// TerminalShell is the command a terminal runs, split on spaces
+	// ("" = $SHELL, else /bin/sh, as a login shell).
+	TerminalShell string
+	// TerminalScrollback is the recent output each terminal keeps for a
+	// client that connects later.
+	TerminalScrollback int64
+	// MaxTerminals is the most terminals at once (0 = no limit).
+	MaxTerminals int
+	// TerminalCullTimeout ends terminals idle this long (0 = never).
+	TerminalCullTimeout time.Duration
+	// MaxTerminalMessageSize is the largest message a client may send on
+	// a terminal WebSocket.
+	MaxTerminalMessageSize int64
 }
 
 // Defaults returns the built-in settings.
@@ -189,6 +205,11 @@ func Defaults() Config {
 		BufferCache:  128 << 20,
 
 		MaxRequestMemory: 4 << 30,
+
+		Terminals:              true,
+		TerminalScrollback:     256 << 10,
+		MaxTerminals:           64,
+		MaxTerminalMessageSize: 1 << 20,
 
 		HTTPHeaderTimeout: 10 * time.Second,
 		HTTPIdleTimeout:   2 * time.Minute,
@@ -356,6 +377,12 @@ func (c *Config) settings() []setting {
 		{name: "login-device-failures", kind: "int", num: &c.LoginDeviceFailures, usage: "failed logins with one device cookie within --login-device-lockout after which that cookie is locked out (its logins are throttled like a stranger's) for --login-device-lockout"},
 		{name: "login-device-lockout", kind: "duration", dur: &c.LoginDeviceLockout, usage: "window in which --login-device-failures failures lock a device cookie out, and how long the lockout lasts"},
 		{name: "max-sessions", kind: "int", num: &c.MaxSessions, usage: "browser sessions kept; past it the least recently used one is logged out"},
+		{name: "terminals", kind: "bool", b: &c.Terminals, usage: "serve terminals (api/terminals and their WebSocket); false answers 404, as jupyter_server without terminado"},
+		{name: "terminal-shell", kind: "string", str: &c.TerminalShell, usage: "command a terminal runs, split on spaces (no quoting); default: $SHELL, else /bin/sh, as a login shell (-l)"},
+		{name: "terminal-scrollback", kind: "size0", size: &c.TerminalScrollback, usage: "recent output each terminal keeps for a client that connects later, allocated as output arrives; 0 = none"},
+		{name: "max-terminals", kind: "int", num: &c.MaxTerminals, usage: "terminals at once; past it POST api/terminals gets 429; 0 = no limit"},
+		{name: "terminal-cull-timeout", kind: "duration0", dur: &c.TerminalCullTimeout, usage: "end terminals without input or output this long, looking every --cull-interval (0 = never)"},
+		{name: "max-terminal-message-size", kind: "size", size: &c.MaxTerminalMessageSize, usage: "largest message a client may send on a terminal WebSocket (a larger one closes it with 1009)"},
 		{name: "trusted-outputs", kind: "int", num: &c.TrustedOutputs, usage: "rich outputs remembered as this server's own (produced by its kernels, or in notebooks found or made trusted), about 80 bytes each (5 MiB at the default); a save signs a notebook only if all its rich outputs are remembered, so past it the least recently used are forgotten and a notebook still holding one is saved untrusted"},
 	}
 }
@@ -828,6 +855,12 @@ func (c *Config) normalise(getenv func(string) string) error {
 	}
 	if c.MaxHeaderSize < 4<<10 || c.MaxHeaderSize > 1<<30 {
 		return fmt.Errorf("--max-header-size %d is out of range (4KiB to 1GiB)", c.MaxHeaderSize)
+	}
+	if c.MaxTerminals < 0 {
+		return fmt.Errorf("--max-terminals %d must not be negative (0 = no limit)", c.MaxTerminals)
+	}
+	if c.TerminalScrollback > 1<<30 {
+		return fmt.Errorf("--terminal-scrollback %d is too large (at most 1GiB)", c.TerminalScrollback)
 	}
 	if c.TrustedOutputs < 16 {
 		return fmt.Errorf("--trusted-outputs %d is too small (at least 16)", c.TrustedOutputs)

@@ -540,3 +540,54 @@ func TestProxyOptions(t *testing.T) {
 		})
 	}
 }
+
+func TestTerminalOptions(t *testing.T) {
+	type want struct {
+		on         bool
+		shell      string
+		scrollback int64
+		max        int
+		cull       time.Duration
+		msg        int64
+	}
+	def := want{true, "", 256 << 10, 64, 0, 1 << 20}
+	for _, tc := range []struct {
+		name string
+		args []string
+		env  map[string]string
+		want want
+	}{
+		{"defaults", nil, nil, def},
+		{"flags", []string{"--terminals=false", "--terminal-shell", "/bin/bash --norc", "--terminal-scrollback", "1MiB",
+			"--max-terminals", "3", "--terminal-cull-timeout", "1h", "--max-terminal-message-size", "64KiB"}, nil,
+			want{false, "/bin/bash --norc", 1 << 20, 3, time.Hour, 64 << 10}},
+		{"zero means none", []string{"--terminal-scrollback", "0", "--max-terminals", "0"}, nil,
+			want{true, "", 0, 0, 0, 1 << 20}},
+		{"env", nil, map[string]string{"QUIRE_TERMINALS": "false", "QUIRE_MAX_TERMINALS": "5", "QUIRE_TERMINAL_CULL_TIMEOUT": "30m"},
+			want{false, "", 256 << 10, 5, 30 * time.Minute, 1 << 20}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			c, err := config.Load(tc.args, envOf(tc.env), io.Discard)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got := want{c.Terminals, c.TerminalShell, c.TerminalScrollback, c.MaxTerminals, c.TerminalCullTimeout, c.MaxTerminalMessageSize}
+			if got != tc.want {
+				t.Errorf("got %+v, want %+v", got, tc.want)
+			}
+		})
+	}
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"--max-terminals", "-1"}, "must not be negative"},
+		{[]string{"--terminal-scrollback", "2GiB"}, "too large"},
+		{[]string{"--max-terminal-message-size", "0"}, ""},
+		{[]string{"--terminal-cull-timeout", "-1s"}, ""},
+	} {
+		if _, err := config.Load(tc.args, envOf(nil), io.Discard); err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%v: %v; want an error about %q", tc.args, err, tc.want)
+		}
+	}
+}

@@ -42,6 +42,11 @@ type Deps struct {
 	WebSocket wsbridge.Options
 	// Status reports kernel and connection counts; nil means none.
 	Status StatusSource
+	// Terminals serves {base}api/terminals and the terminal WebSocket,
+	// configured by TerminalWebSocket; nil leaves those routes (and the
+	// terminal page) unregistered, answered 404.
+	Terminals         Terminals
+	TerminalWebSocket wsbridge.Options
 
 	// UI serves the embedded web interface; nil leaves only the API.
 	UI WebUI

@@ -58,6 +58,15 @@ func (a *API) routes() http.Handler {
 		mux.HandleFunc("HEAD "+b+"kernelspecs/{name}/{file}", a.kernelSpecResource)
 	}
 
+	// Terminals and their WebSocket, unless turned off (--terminals=false).
+	if a.d.Terminals != nil {
+		mux.HandleFunc("GET "+b+"api/terminals", a.api(a.listTerminals))
+		mux.HandleFunc("POST "+b+"api/terminals", a.api(a.createTerminal))
+		mux.HandleFunc("GET "+b+"api/terminals/{name}", a.api(a.getTerminal))
+		mux.HandleFunc("DELETE "+b+"api/terminals/{name}", a.api(a.deleteTerminal))
+		mux.HandleFunc("GET "+b+"terminals/websocket/{name}", a.terminalSocket)
+	}
+
 	// The web UI: one page for every view, and its public assets.
 	root := a.root
 	if ui := a.d.UI; ui != nil {
@@ -67,6 +76,9 @@ func (a *API) routes() http.Handler {
 		for _, view := range []string{"tree", "notebooks", "edit"} {
 			mux.HandleFunc("GET "+b+view, ui.ServePage)
 			mux.HandleFunc("GET "+b+view+"/{path...}", ui.ServePage)
+		}
+		if a.d.Terminals != nil {
+			mux.HandleFunc("GET "+b+"terminals/{name}", ui.ServePage)
 		}
 	}
 

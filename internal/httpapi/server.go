@@ -68,12 +68,22 @@ func (a *API) status(w http.ResponseWriter, r *http.Request) {
 			last = kl
 		}
 	}
-	reply.WriteJSON(w, http.StatusOK, map[string]any{
-		"connections":   conns,
-		"kernels":       kernels,
-		"last_activity": isotime.Format(last),
-		"started":       isotime.Format(a.d.Started),
-	})
+	out := map[string]any{
+		"connections": conns,
+		"kernels":     kernels,
+		"started":     isotime.Format(a.d.Started),
+	}
+	// Terminal input and output count as activity (JupyterHub culls by
+	// last_activity), as in jupyter_server with terminals on.
+	if a.d.Terminals != nil {
+		n, tl := a.d.Terminals.Counts()
+		if tl.After(last) {
+			last = tl
+		}
+		out["terminals"] = n
+	}
+	out["last_activity"] = isotime.Format(last)
+	reply.WriteJSON(w, http.StatusOK, out)
 }
 
 func (a *API) shutdown(w http.ResponseWriter, r *http.Request) {

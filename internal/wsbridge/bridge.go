@@ -1,6 +1,7 @@
 // Package wsbridge serves the kernel WebSocket ({base}api/kernels/<id>/channels): it
 // negotiates the v1 or legacy framing, decodes client frames for the kernel and encodes
-// kernel messages for the client.
+// kernel messages for the client. ServeText carries text messages the same way, with
+// the same upgrade, limits, pings and close rules, for the terminal WebSocket.
 package wsbridge
 
 import (
@@ -117,14 +118,28 @@ func Serve(w http.ResponseWriter, r *http.Request, conn KernelConn, o Options) e
 	if o.Protocol != "legacy" {
 		offer = []string{Subprotocol}
 	}
+	c, err := accept(w, r, offer, o)
+	if err != nil {
+		conn.Close()
+		return fmt.Errorf("kernel websocket: %w", err)
+	}
+	b := &bridge{ws: c, kernel: conn, o: o, v1: c.Subprotocol() == Subprotocol}
+	b.pumps = []func(context.Context) ending{b.readClient, b.writeClient, b.ping}
+	b.closeConn = conn.Close
+	return b.run(r.Context())
+}
+
+// accept upgrades r, for the kernel and the terminal WebSockets alike. The caller has
+// authenticated r and package guard has checked its Host and Origin, as for every
+// route, so Accept's own Origin check is skipped.
+func accept(w http.ResponseWriter, r *http.Request, offer []string, o Options) (*websocket.Conn, error) {
 	c, err := websocket.Accept(w, r, &websocket.AcceptOptions{
 		Subprotocols:       offer,
 		InsecureSkipVerify: true, // Origin is checked by package guard, before auth
 		CompressionMode:    websocket.CompressionDisabled,
 	})
 	if err != nil {
-		conn.Close()
-		return fmt.Errorf("kernel websocket: accept: %w", err)
+		return nil, fmt.Errorf("accept: %w", err)
 	}
 	// Read one byte past the limit ourselves, so it is our check, with our close
 	// reason, that trips first.
@@ -134,15 +149,18 @@ func Serve(w http.ResponseWriter, r *http.Request, conn KernelConn, o Options) e
 	} else {
 		c.SetReadLimit(-1)
 	}
-	b := &bridge{ws: c, kernel: conn, o: o, v1: c.Subprotocol() == Subprotocol}
-	return b.run(r.Context())
+	return c, nil
 }
 
 type bridge struct {
 	ws     *websocket.Conn
-	kernel KernelConn
+	kernel KernelConn // the kernel bridge's far side
+	text   TextConn   // or a text bridge's (ServeText)
 	o      Options
 	v1     bool
+	// pumps run until one ends; the last is ping. closeConn closes the far side.
+	pumps     []func(context.Context) ending
+	closeConn func()
 }
 
 // ending is why a pump stopped and how to close the WebSocket: code 0 closes at once
@@ -157,12 +175,12 @@ func (b *bridge) run(ctx context.Context) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	log := b.o.Log.With("protocol", b.protocolName())
-	log.Debug("kernel websocket open")
+	log.Debug(b.what() + " open")
 
 	// Every pump reports once; the first report decides how the socket closes.
-	ends := make(chan ending, 3)
+	ends := make(chan ending, len(b.pumps))
 	var wg sync.WaitGroup
-	for _, pump := range []func(context.Context) ending{b.readClient, b.writeClient, b.ping} {
+	for _, pump := range b.pumps {
 		wg.Go(func() { ends <- pump(ctx) })
 	}
 
@@ -184,27 +202,38 @@ func (b *bridge) run(ctx context.Context) error {
 	} else {
 		_ = b.ws.CloseNow()
 	}
-	b.kernel.Close() // unblocks a Send stuck in readClient
+	b.closeConn() // unblocks a Send stuck in readClient
 	wg.Wait()
 
 	// The first end chose the close code; the first error, from whichever pump,
 	// explains it (a write timeout drops the connection, so the read pump may
 	// report "client gone" first).
 	err := e.err
-	for ; reported < 3; reported++ {
+	for ; reported < len(b.pumps); reported++ {
 		if e2 := <-ends; err == nil {
 			err = e2.err
 		}
 	}
 	if err != nil {
-		log.Info("kernel websocket closed", "code", int(e.code), "reason", e.reason, "err", err)
+		log.Info(b.what()+" closed", "code", int(e.code), "reason", e.reason, "err", err)
 	} else {
-		log.Debug("kernel websocket closed", "code", int(e.code), "reason", e.reason)
+		log.Debug(b.what()+" closed", "code", int(e.code), "reason", e.reason)
 	}
 	return err
 }
 
+// what names the bridge in logs.
+func (b *bridge) what() string {
+	if b.text != nil {
+		return "terminal websocket"
+	}
+	return "kernel websocket"
+}
+
 func (b *bridge) protocolName() string {
+	if b.text != nil {
+		return "terminado"
+	}
 	if b.v1 {
 		return "v1"
 	}
@@ -285,7 +314,7 @@ func (b *bridge) readEnding(err error) ending {
 	if code := websocket.CloseStatus(err); code != -1 {
 		return ending{reason: fmt.Sprintf("client closed with %d", code)}
 	}
-	b.o.Log.Debug("kernel websocket: client connection lost", "err", err)
+	b.o.Log.Debug(b.what()+": client connection lost", "err", err)
 	return ending{reason: "client gone"}
 }
 

@@ -157,7 +157,7 @@ test("each menu lists its commands with their shortcuts; the keyboard moves thro
     await dumpOnFail(page, "menus-keys", async () => {
       await openNotebook(page, server, "menus.ipynb");
       const want = {
-        File: [["file:save", "Ctrl-S"], ["file:rename", ""], ["file:save-copy", ""], ["file:revert", ""], ["file:trust", ""], ["file:close", ""]],
+        File: [["file:save", "Ctrl-S"], ["file:rename", ""], ["file:save-copy", ""], ["file:revert", ""], ["file:trust", ""], ["file:new-terminal", ""], ["file:close", ""]],
         Edit: [["edit:cut", "X"], ["edit:delete", "D D"], ["edit:paste-above", "Shift-V"], ["edit:split", "Ctrl-Shift-Minus"], ["edit:merge", "Shift-M"], ["edit:to-markdown", "M"], ["edit:undo-delete", "Z"]],
         View: [["view:palette", "Ctrl-Shift-P"], ["view:toolbar", ""]],
         Run: [["run:advance", "Shift-Enter"], ["run:in-place", "Ctrl-Enter"], ["run:insert", "Alt-Enter"], ["run:all", ""], ["run:above", ""], ["run:below", ""]],

@@ -259,6 +259,8 @@ describe("editing before the editor's code has arrived", () => {
       await cell(page, 1).locator(".nb-md").dblclick();
       await cell(page, 1).locator(".cm-editor.cm-focused").waitFor({ timeout: T.short });
       await expectText(cell(page, 1).locator(".cm-content"), "# Notes");
+      // Markdown's mode arrives on its own, after the editor: the heading gets coloured.
+      await cell(page, 1).locator(".cm-content .tok-head").first().waitFor({ timeout: T.short });
       await page.unroute(/\/static\/app\/assets\/[^/]+\.js$/);
       assert.deepEqual(log.pageErrors, []);
     });

@@ -46,6 +46,12 @@ export interface SessionModel {
   kernel: KernelModel;
 }
 
+/** A terminal of /api/terminals (Jupyter's model). */
+export interface TerminalModel {
+  name: string;
+  last_activity?: string;
+}
+
 export interface KernelSpecModel {
   name: string;
   spec: {
@@ -101,8 +107,9 @@ export function url(sitePath: string): string {
   return baseUrl() + sitePath.replace(/^\/+/, "");
 }
 
-/** pageUrl is the UI address of a view: "tree", "notebooks" or "edit". */
-export function pageUrl(view: "tree" | "notebooks" | "edit", path: string): string {
+/** pageUrl is the UI address of a view: "tree", "notebooks", "edit" or
+ *  "terminals" (whose path is the terminal's name). */
+export function pageUrl(view: "tree" | "notebooks" | "edit" | "terminals", path: string): string {
   const p = encodePath(path);
   return url(p ? `${view}/${p}` : view);
 }
@@ -264,6 +271,24 @@ export const sessions = {
   changeKernel: (id: string, kernelName: string) =>
     json<SessionModel>("PATCH", "api/sessions/" + encodeURIComponent(id), { kernel: { name: kernelName } }),
   remove: (id: string) => json<void>("DELETE", "api/sessions/" + encodeURIComponent(id)),
+};
+
+// ---- terminals ------------------------------------------------------------
+
+const TERM = (name: string) => "api/terminals/" + encodeURIComponent(name);
+
+export const terminals = {
+  list: () => json<TerminalModel[]>("GET", "api/terminals"),
+  get: (name: string) => json<TerminalModel>("GET", TERM(name)),
+  /** start opens a new shell; cwd is a folder of the contents root ("" for the root). */
+  start: (cwd?: string) => json<TerminalModel>("POST", "api/terminals", cwd ? { cwd } : {}),
+  shutdown: (name: string) => json<void>("DELETE", TERM(name)),
+  /** websocketUrl is the ws(s):// address of the terminal's terminado socket. */
+  websocketUrl(name: string): string {
+    const u = new URL(url("terminals/websocket/" + encodeURIComponent(name)), location.href);
+    u.protocol = u.protocol === "https:" ? "wss:" : "ws:";
+    return u.toString();
+  },
 };
 
 export const kernelspecs = {

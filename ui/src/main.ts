@@ -1,8 +1,8 @@
 // Entry point: picks the view from the address. Each view is its own
-// chunk, so the file browser never loads CodeMirror. A notebook's page
-// starts its three downloads at once: the view's code, its heavy half
-// (CodeMirror, renderers) and the notebook's contents; the cells show as
-// text when the contents arrive.
+// chunk, so the file browser never loads CodeMirror and only the terminal
+// page loads xterm.js. A notebook's page starts its three downloads at
+// once: the view's code, its heavy half (CodeMirror, renderers) and the
+// notebook's contents; the cells show as text when the contents arrive.
 import "./style.css";
 import { baseUrl, contents } from "./api";
 import { h } from "./dom";
@@ -23,6 +23,7 @@ async function start(): Promise<void> {
       (await import("./notebook/index")).mount(root, path, early);
     }
     else if (view === "edit") (await import("./editor/index")).mount(root, path);
+    else if (view === "terminals") (await import("./terminal/index")).mount(root, path);
     else (await import("./files/index")).mount(root, path);
   } catch (e) {
     root.replaceChildren(h("p", { class: "q-fatal", role: "alert", text: "The interface failed to load: " + String(e) }));

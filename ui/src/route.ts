@@ -1,7 +1,7 @@
-// The UI's addresses: {base}tree/<dir>, {base}notebooks/<path> and
-// {base}edit/<path>, each segment URL-encoded.
+// The UI's addresses: {base}tree/<dir>, {base}notebooks/<path>,
+// {base}edit/<path> and {base}terminals/<name>, each segment URL-encoded.
 
-export type View = "tree" | "notebooks" | "edit";
+export type View = "tree" | "notebooks" | "edit" | "terminals";
 
 /** splitAddress splits a pathname under base into its first segment and
  *  the decoded contents path after it. */
@@ -28,6 +28,6 @@ export function splitAddress(pathname: string, base: string): { head: string; pa
 /** route picks the view for a pathname; anything unknown is the root folder. */
 export function route(pathname: string, base: string): { view: View; path: string } {
   const { head, path } = splitAddress(pathname, base);
-  if (head === "notebooks" || head === "edit") return { view: head, path };
+  if (head === "notebooks" || head === "edit" || head === "terminals") return { view: head, path };
   return { view: "tree", path: head === "tree" ? path : "" };
 }

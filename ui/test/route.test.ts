@@ -10,6 +10,8 @@ test("route picks the view and decodes the path", () => {
     ["/x/notebooks/d/n.ipynb", "/x/", { view: "notebooks", path: "d/n.ipynb" }],
     ["/x/edit//a.py", "/x/", { view: "edit", path: "a.py" }],
     ["/x/edit/bad%zz", "/x/", { view: "edit", path: "bad%zz" }],
+    ["/x/terminals/1", "/x/", { view: "terminals", path: "1" }],
+    ["/terminals/a%20b", "/", { view: "terminals", path: "a b" }],
     ["/x/treex/a", "/x/", { view: "tree", path: "" }],
     ["/elsewhere/tree/a", "/x/", { view: "tree", path: "" }],
   ];

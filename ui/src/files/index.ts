@@ -1,8 +1,9 @@
 // The file browser: breadcrumbs, a sortable listing with keyboard and
-// mouse selection, file actions, uploads and the running-kernels panel.
+// mouse selection, file actions, uploads, new terminals and the running
+// panel (kernels and terminals).
 // Every name shown comes from the server and goes in as text.
 import "./files.css";
-import { ApiError, baseUrl, contents, filesUrl, kernelspecs, pageUrl, sessions } from "../api";
+import { ApiError, baseUrl, contents, filesUrl, kernelspecs, pageUrl, sessions, terminals } from "../api";
 import type { ContentsModel, KernelSpecs, SessionModel } from "../api";
 import { NO_KERNEL, lastKernel, pickKernel, preselect, rememberKernel } from "../kernelpicker";
 import { notify, promptDialog, showDialog } from "../dialog";
@@ -107,6 +108,7 @@ class FileBrowser {
       mk("new-notebook", "New notebook", () => void this.newNotebook()),
       mk("new-file", "New file", () => void this.newFile()),
       mk("new-folder", "New folder", () => void this.newFolder()),
+      mk("new-terminal", "New terminal", () => void this.newTerminal(), "Open a shell in this folder"),
       mk("upload", "Upload", () => this.uploadInput.click(), "Upload files (or drop them on the list)"),
       this.uploadInput,
       mk("refresh", "Refresh", () => void this.refresh(true, true), "Reload the listing"),
@@ -258,6 +260,8 @@ class FileBrowser {
     } else {
       for (const s of run.sessions) this.sessionsByPath.set(s.path, s);
       this.running.render(run);
+      // A server without terminals (--terminals=false) cannot list them.
+      this.btn["new-terminal"].hidden = run.terminals === null;
     }
     this.loading = false;
     this.loaded = true;
@@ -685,6 +689,16 @@ class FileBrowser {
       location.assign(pageUrl("edit", m.path));
     } catch (e) {
       notify("Cannot create a file: " + errMsg(e), "error");
+    }
+  }
+
+  /** newTerminal starts a shell in this folder and opens its page. */
+  private async newTerminal(): Promise<void> {
+    try {
+      const t = await terminals.start(this.dir);
+      location.assign(pageUrl("terminals", t.name));
+    } catch (e) {
+      notify("Cannot start a terminal: " + errMsg(e), "error");
     }
   }
 

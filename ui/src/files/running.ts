@@ -1,17 +1,20 @@
-// The running-kernels panel: kernels joined with the sessions that own them.
-import { ApiError, kernels, pageUrl, sessions } from "../api";
-import type { KernelModel, SessionModel } from "../api";
+// The running panel: kernels joined with the sessions that own them, and
+// the terminals, each with its shut-down button.
+import { ApiError, kernels, pageUrl, sessions, terminals } from "../api";
+import type { KernelModel, SessionModel, TerminalModel } from "../api";
 import { notify } from "../dialog";
 import { formatTime, h } from "../dom";
 
 export interface RunningData {
   kernels: KernelModel[];
   sessions: SessionModel[];
+  /** null: the terminals could not be listed (a server without them) */
+  terminals: TerminalModel[] | null;
 }
 
 export async function loadRunning(): Promise<RunningData> {
-  const [k, s] = await Promise.all([kernels.list(), sessions.list()]);
-  return { kernels: k, sessions: s };
+  const [k, s, t] = await Promise.all([kernels.list(), sessions.list(), terminals.list().catch(() => null)]);
+  return { kernels: k, sessions: s, terminals: t };
 }
 
 /** shutdownKernel ends the session owning the kernel (which also stops
@@ -35,14 +38,14 @@ export class RunningPanel {
       "button",
       { type: "button", class: "fb-run-toggle", "aria-expanded": "true", "aria-controls": bodyId },
       h("span", { class: "fb-caret", "aria-hidden": "true" }),
-      "Running kernels ",
+      "Running ",
       this.count,
     );
     this.toggle.addEventListener("click", () => this.setOpen(!this.open));
     this.body = h("div", { class: "fb-run-body", id: bodyId });
     this.el = h(
       "section",
-      { class: "fb-running", "data-testid": "running-panel", "aria-label": "Running kernels" },
+      { class: "fb-running", "data-testid": "running-panel", "aria-label": "Running kernels and terminals" },
       h("h2", { class: "fb-run-head" }, this.toggle),
       this.body,
     );
@@ -60,36 +63,91 @@ export class RunningPanel {
   }
 
   render(data: RunningData): void {
+    const nk = data.kernels.length;
+    const nt = data.terminals?.length ?? 0;
+    const plural = (n: number, what: string) => `${n} ${what}${n === 1 ? "" : "s"}`;
+    this.count.textContent = `(${plural(nk, "kernel")}${data.terminals ? ", " + plural(nt, "terminal") : ""})`;
+    this.body.replaceChildren(this.kernelTable(data));
+    if (data.terminals) this.body.append(this.terminalTable(data.terminals));
+  }
+
+  private kernelTable(data: RunningData): HTMLElement {
     const byKernel = new Map<string, SessionModel>();
     for (const s of data.sessions) if (s.kernel) byKernel.set(s.kernel.id, s);
-    this.count.textContent = `(${data.kernels.length})`;
-    if (data.kernels.length === 0) {
-      this.body.replaceChildren(h("p", { class: "fb-muted", text: "No kernels are running." }));
-      return;
-    }
+    if (data.kernels.length === 0) return h("p", { class: "fb-muted", text: "No kernels are running." });
     const rows = [...data.kernels]
       .sort((a, b) => (byKernel.get(a.id)?.path ?? "\uffff" + a.id).localeCompare(byKernel.get(b.id)?.path ?? "\uffff" + b.id))
       .map((k) => this.row(k, byKernel.get(k.id)));
-    this.body.replaceChildren(
+    return h(
+      "table",
+      { class: "fb-run-table" },
       h(
-        "table",
-        { class: "fb-run-table" },
+        "thead",
+        {},
         h(
-          "thead",
+          "tr",
           {},
-          h(
-            "tr",
-            {},
-            h("th", { scope: "col", text: "Notebook" }),
-            h("th", { scope: "col", text: "Kernel" }),
-            h("th", { scope: "col", text: "State" }),
-            h("th", { scope: "col", class: "fb-col-conn", text: "Connections" }),
-            h("th", { scope: "col" }, h("span", { class: "q-visually-hidden", text: "Actions" })),
-          ),
+          h("th", { scope: "col", text: "Notebook" }),
+          h("th", { scope: "col", text: "Kernel" }),
+          h("th", { scope: "col", text: "State" }),
+          h("th", { scope: "col", class: "fb-col-conn", text: "Connections" }),
+          h("th", { scope: "col" }, h("span", { class: "q-visually-hidden", text: "Actions" })),
         ),
-        h("tbody", {}, ...rows),
       ),
+      h("tbody", {}, ...rows),
     );
+  }
+
+  private terminalTable(list: TerminalModel[]): HTMLElement {
+    if (list.length === 0) return h("p", { class: "fb-muted", "data-testid": "no-terminals", text: "No terminals are running." });
+    const byName = (a: TerminalModel, b: TerminalModel) => a.name.localeCompare(b.name, undefined, { numeric: true });
+    return h(
+      "table",
+      { class: "fb-run-table fb-run-terminals", "data-testid": "terminal-list" },
+      h(
+        "thead",
+        {},
+        h(
+          "tr",
+          {},
+          h("th", { scope: "col", text: "Terminal" }),
+          h("th", { scope: "col", text: "Last activity" }),
+          h("th", { scope: "col" }, h("span", { class: "q-visually-hidden", text: "Actions" })),
+        ),
+      ),
+      h("tbody", {}, ...[...list].sort(byName).map((t) => this.terminalRow(t))),
+    );
+  }
+
+  private terminalRow(t: TerminalModel): HTMLElement {
+    const label = `Terminal ${t.name}`;
+    const btn = h("button", {
+      type: "button",
+      class: "q-btn danger",
+      "data-testid": "terminal-shutdown",
+      text: "Shut down",
+      "aria-label": `Shut down ${label}`,
+    });
+    btn.addEventListener("click", async () => {
+      btn.disabled = true;
+      try {
+        await terminals.shutdown(t.name);
+        notify(`${label} shut down.`);
+      } catch (e) {
+        notify(`Cannot shut down ${label}: ${e instanceof ApiError ? e.message : String(e)}`, "error");
+      }
+      this.onChange();
+    });
+    const when = t.last_activity ? Date.parse(t.last_activity) : NaN;
+    const tr = h(
+      "tr",
+      { "data-testid": "terminal-row" },
+      h("td", { class: "fb-run-path" }, h("a", { href: pageUrl("terminals", t.name), "data-testid": "terminal-link", text: label })),
+      h("td", { title: Number.isNaN(when) ? null : new Date(when).toLocaleString(), text: t.last_activity ? formatTime(t.last_activity) : "" }),
+      h("td", {}, btn),
+    );
+    tr.setAttribute("data-terminal-name", t.name);
+    return tr;
   }
 
   private row(k: KernelModel, s: SessionModel | undefined): HTMLElement {

@@ -451,10 +451,11 @@ export class Cell {
   ensureEditor(): CellEditor | null {
     if (this.editor) return this.editor;
     if (!E) return null;
-    const lang = this.type === "code" ? this.host.codeLanguage() : this.type === "markdown" ? E.markdownLanguage : [];
+    const lang = this.type === "code" ? this.host.codeLanguage() : [];
     const label = this.type === "code" ? "Code cell source" : this.type === "markdown" ? "Markdown cell source" : "Raw cell source";
     const host = h("div", { class: "nb-editor" });
     this.editor = E.createEditor(host, this.data.source, lang, this.type !== "code", label, this.host.editorHooks(this), this.numbered);
+    if (this.type === "markdown") E.markdownLanguage(this.editor);
     if (this.type === "markdown") {
       host.hidden = this.rendered;
       this.input.appendChild(host);

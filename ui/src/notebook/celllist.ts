@@ -7,17 +7,22 @@ import { cellOfElement } from "./cellrefs";
 import { cloneCell, type CellData } from "./model";
 
 /** Cells put into the page at once on load; the rest follow in chunks of
- *  LATER_CHUNK while the browser is idle, as many as fit its idle time. */
+ *  LATER_CHUNK while the browser is idle, as many as fit its idle time, or
+ *  BUSY_CHUNK at a time when it is never idle (a page scrolled without
+ *  pause still gets every cell soon). */
 const FIRST_CHUNK = 40;
 const LATER_CHUNK = 25;
+const BUSY_CHUNK = 250;
 
-/** idle runs fn when the browser is idle (soon in any case); ms is how long
- *  it may take before it should let the page go on. */
-export function idle(fn: (ms: () => number) => void): number {
-  if (typeof window.requestIdleCallback === "function") return window.requestIdleCallback((d) => fn(() => d.timeRemaining()), { timeout: 400 });
+/** idle runs fn when the browser is idle, or after 400 ms in any case
+ *  (timedOut); left is how long fn may take before it should let the page go on. */
+export function idle(fn: (left: () => number, timedOut: boolean) => void): number {
+  if (typeof window.requestIdleCallback === "function") {
+    return window.requestIdleCallback((d) => fn(() => d.timeRemaining(), d.didTimeout), { timeout: 400 });
+  }
   return setTimeout(() => {
     const end = performance.now() + 8;
-    fn(() => end - performance.now());
+    fn(() => end - performance.now(), false);
   }, 16) as unknown as number;
 }
 
@@ -122,10 +127,10 @@ export class CellList {
   private scheduleAttach(): void {
     if (this.attachTimer !== null) return;
     // When the page is idle, so clicks and typing go first.
-    this.attachTimer = idle((left) => {
+    this.attachTimer = idle((left, timedOut) => {
       this.attachTimer = null;
       // At least one chunk, then more while the idle time lasts.
-      do this.attachMore(LATER_CHUNK);
+      do this.attachMore(timedOut ? BUSY_CHUNK : LATER_CHUNK);
       while (this.attached < this.all.length && left() > 4);
       if (this.attached < this.all.length) this.scheduleAttach();
     });

@@ -16,7 +16,6 @@ import {
 import { closeBrackets, closeBracketsKeymap } from "@codemirror/autocomplete";
 import { searchKeymap, highlightSelectionMatches } from "@codemirror/search";
 import { python } from "@codemirror/lang-python";
-import { markdown } from "@codemirror/lang-markdown";
 import { loadLanguage as loadModeByName } from "../languages";
 import { assist, type KernelAsk } from "./assist";
 import { highlight } from "./highlight";
@@ -72,7 +71,30 @@ export async function loadLanguage(name: string): Promise<Extension> {
 
 /** The default code language before the kernel has told us its own. */
 export const pythonLanguage: Extension = python();
-export const markdownLanguage: Extension = markdown();
+
+// Markdown's mode (with HTML, CSS and JavaScript inside it) is as big as
+// the rest of the editor, and only markdown cells being edited need it.
+let markdownMode: Extension | null = null;
+let markdownLoading: Promise<Extension> | null = null;
+
+/** markdownLanguage gives ed (a markdown cell's new editor) Markdown's mode,
+ *  at once when it is loaded, else when it arrives. */
+export function markdownLanguage(ed: CellEditor): void {
+  if (markdownMode) {
+    ed.view.dispatch({ effects: ed.language.reconfigure(markdownMode) });
+    return;
+  }
+  markdownLoading ??= loadLanguage("markdown").then(
+    (m) => (markdownMode = m),
+    () => {
+      markdownLoading = null;
+      return [];
+    },
+  );
+  void markdownLoading.then((m) => {
+    if (ed.view.dom.isConnected) ed.view.dispatch({ effects: ed.language.reconfigure(m) });
+  });
+}
 
 // ---- editors --------------------------------------------------------------
 

@@ -12,7 +12,7 @@
 import "./notebook.css";
 import type { Extension } from "@codemirror/state";
 import type { Parser } from "@lezer/common";
-import { contents, exportUrl, pageUrl, type ContentsModel } from "../api";
+import { contents, exportUrl, pageUrl, terminals, type ContentsModel } from "../api";
 import { confirmDialog, errText, notify, promptDialog, showDialog } from "../dialog";
 import { h } from "../dom";
 import { joinPath, splitPath } from "../paths";
@@ -124,7 +124,7 @@ class NotebookView implements CellHost {
     this.titleBtn.addEventListener("click", () => void this.rename());
     this.shell.title.replaceChildren(this.titleBtn);
 
-    const banners = h("div", { class: "nb-banners" });
+    const banners = h("div", { class: "q-banners" });
     this.status = new KernelStatusView(banners, {
       reconnectNow: () => this.kernel.connection?.reconnectNow(),
       restart: () => void this.kernel.restart(false),
@@ -294,6 +294,7 @@ class NotebookView implements CellHost {
       trust: () => void this.trust.trust(),
       trusted: () => this.trust.button.getAttribute("data-trusted") === "true",
       closeAndShutdown: () => void this.closeAndShutdown(),
+      newTerminal: () => void this.newTerminal(),
       edit: () => s().editMode("keep"),
       select: (dir, extend) => {
         s().select(s().active + dir, extend);
@@ -349,6 +350,29 @@ class NotebookView implements CellHost {
       openPalette(this.commands, { run: (id) => this.runCommand(id) });
     } catch (err) {
       notify("The command palette failed to load: " + errText(err), "error");
+    }
+  }
+
+  /**
+   * newTerminal starts a shell in the notebook's folder and opens it in a
+   * new tab, leaving the notebook open. The tab opens before the request,
+   * while the click still counts as the user's (popup blockers), and loses
+   * its opener before it is pointed at the terminal.
+   */
+  private async newTerminal(): Promise<void> {
+    const tab = window.open("", "_blank");
+    try {
+      const t = await terminals.start(splitPath(this.notebookPath).dir);
+      const href = pageUrl("terminals", t.name);
+      if (!tab) {
+        notify("The new terminal could not open in a new tab (blocked?). It is listed in the file browser.", "error");
+        return;
+      }
+      tab.opener = null;
+      tab.location.href = href;
+    } catch (err) {
+      tab?.close();
+      notify("Cannot start a terminal: " + errText(err), "error");
     }
   }
 

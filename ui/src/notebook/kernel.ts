@@ -2,6 +2,7 @@
 // subprotocol), with request/reply matching by parent msg_id and
 // reconnection with backoff after network loss.
 import { ApiError, kernels } from "../api";
+import { backoffDelay } from "../backoff";
 import { randomHex } from "./model";
 
 export type Channel = "shell" | "iopub" | "stdin" | "control";
@@ -388,8 +389,7 @@ export class KernelConnection {
 
   private scheduleReconnect(): void {
     if (this.closedForGood) return;
-    const base = Math.min(30000, 500 * 2 ** this.attempt);
-    const delay = Math.min(30000, Math.round(base * (0.75 + Math.random() * 0.5)));
+    const delay = backoffDelay(this.attempt);
     this.attempt++;
     this.events.connection(false, { attempt: this.attempt, delay });
     if (this.timer !== null) clearTimeout(this.timer);

@@ -1,6 +1,7 @@
 // What the page shows of the kernel: its name and state in the header, and
 // the banners for a lost or taken-over connection, a kernel that stopped
 // responding and a dead one, each with its way out.
+import { LostConnectionBanner } from "../banner";
 import { notify } from "../dialog";
 import { h } from "../dom";
 import type { KernelState } from "./kernel";
@@ -32,7 +33,7 @@ export class KernelStatusView {
   /** nameEl and stateEl go into the header. */
   readonly nameEl: HTMLElement;
   readonly stateEl: HTMLElement;
-  private lostBanner: HTMLElement | null = null;
+  private lost: LostConnectionBanner;
   private deadBanner: HTMLElement | null = null;
   private unresponsiveBanner: HTMLElement | null = null;
   private replacedBanner: HTMLElement | null = null;
@@ -42,6 +43,7 @@ export class KernelStatusView {
     private banners: HTMLElement,
     private actions: KernelStatusActions,
   ) {
+    this.lost = new LostConnectionBanner(banners, "the kernel", "Your edits and outputs are kept.", () => actions.reconnectNow());
     this.nameEl = h("span", { class: "nb-kname", "data-testid": "kernel-name" }, h("span", { class: "nb-kname-text", text: "No kernel" }));
     this.stateEl = h(
       "span",
@@ -108,7 +110,7 @@ export class KernelStatusView {
         again.addEventListener("click", () => this.actions.reconnectNow());
         this.replacedBanner = h(
           "div",
-          { class: "nb-banner warn", "data-testid": "connection-replaced", role: "alert" },
+          { class: "q-banner warn", "data-testid": "connection-replaced", role: "alert" },
           h("span", { text: "This notebook's kernel connection was taken over by another window or tab, so this page stopped listening." }),
           again,
         );
@@ -117,22 +119,11 @@ export class KernelStatusView {
       notify("The kernel connection was replaced by another tab or window.", "error");
       return;
     }
-    const secs = Math.max(1, Math.round((d.delay ?? 0) / 1000));
-    const text = `Connection to the kernel lost. Reconnecting in ${secs} s (attempt ${d.attempt ?? 1})… Your edits and outputs are kept.`;
-    if (!this.lostBanner) {
-      const now = h("button", { type: "button", class: "q-btn", text: "Reconnect now" });
-      now.addEventListener("click", () => this.actions.reconnectNow());
-      this.lostBanner = h("div", { class: "nb-banner warn", "data-testid": "connection-lost", role: "alert" }, h("span", { class: "nb-banner-text", text }), now);
-      this.banners.appendChild(this.lostBanner);
-    } else {
-      const span = this.lostBanner.querySelector(".nb-banner-text");
-      if (span) span.textContent = text;
-    }
+    this.lost.show(d.attempt ?? 1, d.delay ?? 0);
   }
 
   hideLost(): void {
-    this.lostBanner?.remove();
-    this.lostBanner = null;
+    this.lost.hide();
   }
 
   /** showUnresponsive: the kernel stopped answering; running cells stay, as it may come back. */
@@ -143,7 +134,7 @@ export class KernelStatusView {
     const why = reason ? `: ${reason}` : "";
     this.unresponsiveBanner = h(
       "div",
-      { class: "nb-banner warn", "data-testid": "kernel-unresponsive", role: "alert" },
+      { class: "q-banner warn", "data-testid": "kernel-unresponsive", role: "alert" },
       h("span", { text: `The kernel is not responding${why}. It may recover by itself: running cells then continue, and cells run meanwhile wait for it. Restarting it loses its variables.` }),
       b,
     );
@@ -154,7 +145,7 @@ export class KernelStatusView {
     if (this.deadBanner) return;
     const b = h("button", { type: "button", class: "q-btn primary", "data-testid": "kernel-dead-restart", text: "Restart kernel" });
     b.addEventListener("click", () => this.actions.restartDead());
-    this.deadBanner = h("div", { class: "nb-banner error", "data-testid": "kernel-dead", role: "alert" }, h("span", { text: "The kernel has died." }), b);
+    this.deadBanner = h("div", { class: "q-banner error", "data-testid": "kernel-dead", role: "alert" }, h("span", { text: "The kernel has died." }), b);
     this.banners.appendChild(this.deadBanner);
   }
 

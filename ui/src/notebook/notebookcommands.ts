@@ -18,6 +18,7 @@ export interface PageActions {
   trust(): void;
   trusted(): boolean;
   closeAndShutdown(): void;
+  newTerminal(): void;
 
   edit(): void;
   select(dir: -1 | 1, extend: boolean): void;
@@ -79,6 +80,7 @@ export function registerPageCommands(reg: CommandRegistry, a: PageActions): void
     cmd({ id: "file:save-copy", label: "Save a copy…", menu: "File", group: "save", run: a.saveCopy }),
     cmd({ id: "file:revert", label: "Revert to checkpoint…", menu: "File", group: "save", run: a.revert }),
     cmd({ id: "file:trust", label: "Trust notebook…", menu: "File", group: "trust", checked: a.trusted, run: a.trust }),
+    cmd({ id: "file:new-terminal", label: "New terminal", menu: "File", group: "new", run: a.newTerminal }),
     cmd({ id: "file:close", label: "Close and shut down", menu: "File", group: "close", run: a.closeAndShutdown }),
 
     // Edit

@@ -1,0 +1,78 @@
+package app
+
+import (
+	"context"
+	"errors"
+	"strings"
+
+	"quire/internal/config"
+	"quire/internal/fsroot"
+	"quire/internal/httpapi"
+	"quire/internal/terminal"
+	"quire/internal/wsbridge"
+)
+
+// newTerminals builds the terminal manager from the settings: the shell
+// inherits the server's environment less Quire's secrets (config.ChildEnv,
+// as kernels do), and its processes get --kernel-shutdown-wait after
+// SIGHUP before SIGKILL.
+func newTerminals(cfg *config.Config, environ []string, s *server) *terminal.Manager {
+	env := append(config.ChildEnv(environ), "JUPYTER_SERVER_ROOT="+cfg.RootDir)
+	return terminal.NewManager(terminal.Options{
+		Command:          strings.Fields(cfg.TerminalShell),
+		Env:              env,
+		Scrollback:       int(cfg.TerminalScrollback),
+		Max:              cfg.MaxTerminals,
+		ShutdownWait:     cfg.KernelShutdownWait,
+		ClientQueueBytes: int(min(cfg.ClientQueueBytes, 1<<40)),
+		CullTimeout:      cfg.TerminalCullTimeout,
+		CullInterval:     cfg.CullInterval,
+		Log:              s.log,
+	})
+}
+
+// terminals serves the terminal routes from the manager, resolving each
+// terminal's cwd inside the root as the contents API resolves paths.
+type terminals struct {
+	*terminal.Manager
+	root *fsroot.Root
+}
+
+func (t terminals) Create(name, cwd string) (terminal.Model, error) {
+	dir, err := terminal.DirIn(t.root, cwd)
+	if err != nil {
+		return terminal.Model{}, err
+	}
+	return t.Manager.Create(name, dir)
+}
+
+func (t terminals) Attach(name string) (wsbridge.TextConn, error) {
+	c, err := t.Manager.Attach(name)
+	if err != nil {
+		return nil, err // not a typed nil inside the interface
+	}
+	return termConn{c}, nil
+}
+
+// termConn tells the client why its terminal connection ended, in a close
+// code: 1000 once the shell has ended (JupyterLab then does not
+// reconnect), 1013 (try again later) when it fell too far behind, so it
+// reconnects and catches up from the scrollback.
+type termConn struct{ *terminal.Client }
+
+func (c termConn) Next(ctx context.Context) ([]byte, error) {
+	msg, err := c.Client.Next(ctx)
+	switch {
+	case errors.Is(err, terminal.ErrEnded):
+		return nil, &wsbridge.CloseError{Code: 1000, Reason: "terminal ended"}
+	case errors.Is(err, terminal.ErrTooSlow):
+		return nil, &wsbridge.CloseError{Code: 1013, Reason: "client too slow: too much terminal output queued"}
+	}
+	return msg, err
+}
+
+// Each adapter fits the interface its consumer declares.
+var (
+	_ httpapi.Terminals = terminals{}
+	_ wsbridge.TextConn = termConn{}
+)

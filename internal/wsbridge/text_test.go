@@ -1,0 +1,108 @@
+package wsbridge_test
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/coder/websocket"
+
+	"quire/internal/wsbridge"
+)
+
+// fakeText is a TextConn fed and drained through channels.
+type fakeText struct {
+	handled chan string
+	next    chan []byte
+	end     chan error // Next returns this error
+	once    sync.Once
+	closed  chan struct{}
+}
+
+func (f *fakeText) Handle(msg []byte) error {
+	if string(msg) == "bad" {
+		return errors.New("bad message")
+	}
+	f.handled <- string(msg)
+	return nil
+}
+
+func (f *fakeText) Next(ctx context.Context) ([]byte, error) {
+	select {
+	case m := <-f.next:
+		return m, nil
+	case err := <-f.end:
+		return nil, err
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+}
+
+func (f *fakeText) Close() { f.once.Do(func() { close(f.closed) }) }
+
+func TestServeText(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		run  func(t *testing.T, c *websocket.Conn, f *fakeText)
+		code websocket.StatusCode // how the client sees the socket end
+	}{
+		{"relays both ways; bad and binary messages dropped", func(t *testing.T, c *websocket.Conn, f *fakeText) {
+			ctx := context.Background()
+			for _, m := range []struct {
+				typ  websocket.MessageType
+				data string
+			}{{websocket.MessageText, "bad"}, {websocket.MessageBinary, "bin"}, {websocket.MessageText, `["stdin","x"]`}} {
+				if err := c.Write(ctx, m.typ, []byte(m.data)); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if got := <-f.handled; got != `["stdin","x"]` {
+				t.Errorf("handled %q", got)
+			}
+			f.next <- []byte(`["stdout","hi"]`)
+			typ, data, err := c.Read(ctx)
+			if err != nil || typ != websocket.MessageText || string(data) != `["stdout","hi"]` {
+				t.Errorf("read %v %q %v", typ, data, err)
+			}
+			f.end <- &wsbridge.CloseError{Code: 1000, Reason: "terminal ended"}
+		}, websocket.StatusNormalClosure},
+		{"far side ends with a plain error: reconnect", func(t *testing.T, c *websocket.Conn, f *fakeText) {
+			f.end <- errors.New("gone")
+		}, wsbridge.CodeServiceRestart},
+		{"oversize message", func(t *testing.T, c *websocket.Conn, f *fakeText) {
+			_ = c.Write(context.Background(), websocket.MessageText, []byte(strings.Repeat("x", 65)))
+		}, wsbridge.CodeMessageTooBig},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			f := &fakeText{handled: make(chan string, 4), next: make(chan []byte), end: make(chan error, 1), closed: make(chan struct{})}
+			served := make(chan error, 1)
+			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				served <- wsbridge.ServeText(w, r, f, wsbridge.Options{MaxMessageSize: 64, PingInterval: time.Minute})
+			}))
+			defer srv.Close()
+			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+			defer cancel()
+			c, _, err := websocket.Dial(ctx, "ws"+strings.TrimPrefix(srv.URL, "http"), nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer c.CloseNow()
+			tc.run(t, c, f)
+			_, _, err = c.Read(ctx)
+			if got := websocket.CloseStatus(err); got != tc.code {
+				t.Errorf("socket ended with %v (%d); want %d", err, got, tc.code)
+			}
+			<-served
+			select {
+			case <-f.closed:
+			default:
+				t.Error("ServeText returned without closing the far side")
+			}
+		})
+	}
+}
