@@ -207,7 +207,7 @@ defaults
 // front of the real binary, TLS at the proxy with the test's certificate.
 // Through each proxy it logs in (Quire's login form, or Apache's basic auth
 // and the user header), opens the UI page, runs a cell over the kernel
-// WebSocket, uploads a 50 MB file in 1 MiB chunks as JupyterLab does, and
+// WebSocket, types into a terminal over its WebSocket, uploads a 50 MB file in 1 MiB chunks as JupyterLab does, and
 // sees /api/me name the user and Quire's access log the client's own
 // address. Straight to Quire, a forged X-Forwarded-For and a forged user
 // header are not believed. The four run in parallel.
@@ -314,6 +314,18 @@ func testRecipe(t *testing.T, rc proxyRecipe, ca *testCA) {
 		t.Errorf("cell through %s printed %q, want 42", rc.name, r.Stdout)
 	}
 	w.close()
+
+	// A terminal: created over REST, its WebSocket through the proxy.
+	st, body, _ = b.do(t, "POST", "api/terminals", nil, nil)
+	var term termModel
+	if st != 200 || json.Unmarshal(body, &term) != nil || term.Name == "" {
+		t.Fatalf("POST api/terminals through %s: %d %s", rc.name, st, body)
+	}
+	t.Cleanup(func() { b.do(t, "DELETE", "api/terminals/"+term.Name, nil, nil) })
+	tw := b.dialTerminal(t, term.Name)
+	tw.send("stdin", "echo proxied-$((6*7))\r")
+	tw.until(`proxied-42`)
+	tw.close()
 
 	// 50 MB in chunks, as JupyterLab uploads.
 	b.upload(t, in, "big.bin")
@@ -709,6 +721,31 @@ func (b *browser) dialKernel(t *testing.T, id string) *wsClient {
 	conn.SetReadLimit(64 << 20)
 	w := &wsClient{t: t, c: conn, Resp: resp, V1: conn.Subprotocol() == wsbridge.Subprotocol, Session: session,
 		msgs: make(chan kmsg, 10000), done: make(chan struct{})}
+	go w.read()
+	t.Cleanup(w.close)
+	return w
+}
+
+// dialTerminal opens terminal name's WebSocket through the proxy, with
+// the browser's cookies, credentials and Origin.
+func (b *browser) dialTerminal(t *testing.T, name string) *termWS {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	h := http.Header{}
+	b.header(h, "GET")
+	h.Set("Origin", b.public)
+	c := *b.c
+	u := "wss" + strings.TrimPrefix(b.base, "https") + "terminals/websocket/" + name
+	conn, resp, err := websocket.Dial(ctx, u, &websocket.DialOptions{HTTPClient: &c, HTTPHeader: h})
+	if err != nil {
+		code := 0
+		if resp != nil {
+			code = resp.StatusCode
+		}
+		t.Fatalf("dial %s: %v (HTTP %d)", u, err, code)
+	}
+	w := &termWS{t: t, c: conn, done: make(chan struct{})}
 	go w.read()
 	t.Cleanup(w.close)
 	return w
