@@ -378,6 +378,7 @@ func (s *server) handler(shutdown func()) (http.Handler, func(), error) {
 		AllowHosts:     s.cfg.AllowHosts,
 		AllowOrigins:   s.cfg.AllowOrigins,
 		TrustedProxies: s.cfg.TrustedProxies,
+		TrustUnix:      s.cfg.TrustUnixProxy,
 		PublicURL:      s.cfg.PublicURL,
 		TLS:            s.cfg.TLSEnabled(),
 		Log:            s.log,

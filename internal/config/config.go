@@ -48,6 +48,9 @@ type Config struct {
 	AllowOrigins   []string
 	AllowHosts     []string
 	TrustedProxies []netip.Prefix
+	// TrustUnixProxy is "--trusted-proxy unix": peers on the --sock
+	// socket are trusted proxies.
+	TrustUnixProxy bool
 	// Behind a reverse proxy (issue #18): the URL users type, the header a
 	// trusted proxy names its signed-in user in, and the names it may name.
 	PublicURL         string
@@ -319,7 +322,7 @@ func (c *Config) settings() []setting {
 		{name: "no-browser", kind: "bool", b: &c.NoBrowser, usage: "do not open a browser at start"},
 		{name: "allow-origin", kind: "list", list: &c.AllowOrigins, usage: "an origin (scheme://host[:port]) allowed to make cross-origin requests with cookies; exact match; repeatable"},
 		{name: "allow-host", kind: "list", list: &c.AllowHosts, usage: "an extra Host name accepted when bound to loopback (DNS-rebinding defence); repeatable"},
-		{name: "trusted-proxy", kind: "cidrs", cidrs: &c.TrustedProxies, usage: "CIDR of a reverse proxy whose X-Forwarded-For/-Proto/-Host (or RFC 7239 Forwarded) are believed; repeatable"},
+		{name: "trusted-proxy", kind: "cidrs", cidrs: &c.TrustedProxies, b: &c.TrustUnixProxy, usage: "CIDR of a reverse proxy whose X-Forwarded-For/-Proto/-Host (or RFC 7239 Forwarded) are believed, or \"unix\" for a proxy connecting to --sock; repeatable"},
 		{name: "public-url", kind: "string", str: &c.PublicURL, usage: "the URL users type, e.g. https://notebooks.example.org/jupyter/, when a reverse proxy cannot say it in X-Forwarded-* headers: its origin passes the Origin and Host checks, and it is the URL printed at start"},
 		{name: "trusted-user-header", kind: "string", str: &c.TrustedUserHeader, usage: "header, e.g. X-Remote-User, in which a --trusted-proxy names the user its own login signed in; that user needs no token or password. From other peers the header is ignored"},
 		{name: "allowed-users", kind: "list", list: &c.AllowedUsers, usage: "the only user names --trusted-user-header may carry (comma-separated or repeated); others get 403"},
@@ -584,6 +587,9 @@ func (s *setting) reset() {
 		*s.list = nil
 	case "cidrs":
 		*s.cidrs = nil
+		if s.b != nil {
+			*s.b = false
+		}
 	}
 }
 
@@ -637,6 +643,10 @@ func (s *setting) apply(v string) error {
 		}
 		*s.dur = d
 	case "cidrs":
+		if s.b != nil && strings.EqualFold(strings.TrimSpace(v), "unix") {
+			*s.b = true
+			return nil
+		}
 		p, err := parseCIDR(v)
 		if err != nil {
 			return err
@@ -901,7 +911,10 @@ func (c *Config) normalise(getenv func(string) string) error {
 		users = append(users, splitList(u)...)
 	}
 	c.AllowedUsers = users
-	if c.TrustedUserHeader != "" && len(c.TrustedProxies) == 0 {
+	if c.TrustUnixProxy && c.Sock == "" {
+		return errors.New("--trusted-proxy unix trusts peers on --sock; give --sock too")
+	}
+	if c.TrustedUserHeader != "" && len(c.TrustedProxies) == 0 && !c.TrustUnixProxy {
 		return errors.New("--trusted-user-header needs --trusted-proxy: the header is believed only from the proxy's address")
 	}
 	if len(c.AllowedUsers) > 0 && c.TrustedUserHeader == "" {

@@ -508,6 +508,7 @@ func TestProxyOptions(t *testing.T) {
 		header string
 		users  string
 		public string
+		unix   bool
 		err    string
 	}{
 		{name: "flags", args: []string{"--trusted-proxy", "127.0.0.1", "--trusted-user-header", "X-Remote-User", "--allowed-users", "alice,bob", "--allowed-users", "zoë", "--public-url", "https://n.example/j/"},
@@ -517,6 +518,10 @@ func TestProxyOptions(t *testing.T) {
 		{name: "file", args: []string{"--config", file}, header: "X-Remote-User", users: "carol", public: "https://f.example/"},
 		{name: "flag beats file", args: []string{"--config", file, "--allowed-users", "dave"}, header: "X-Remote-User", users: "dave", public: "https://f.example/"},
 		{name: "header without proxy", args: []string{"--trusted-user-header", "X-Remote-User"}, err: "needs --trusted-proxy"},
+		{name: "unix proxy", args: []string{"--sock", "/run/q.sock", "--trusted-proxy", "unix", "--trusted-user-header", "X-Remote-User"}, header: "X-Remote-User", unix: true},
+		{name: "unix proxy from env", args: []string{"--sock", "/run/q.sock"}, env: map[string]string{"QUIRE_TRUSTED_PROXY": "10.0.0.1,unix"}, unix: true},
+		{name: "flag replaces env unix", args: []string{"--sock", "/run/q.sock", "--trusted-proxy", "10.0.0.1"}, env: map[string]string{"QUIRE_TRUSTED_PROXY": "unix"}},
+		{name: "unix proxy without sock", args: []string{"--trusted-proxy", "unix"}, err: "give --sock too"},
 		{name: "users without header", args: []string{"--trusted-proxy", "127.0.0.1", "--allowed-users", "alice"}, err: "give that too"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -534,8 +539,8 @@ func TestProxyOptions(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if c.TrustedUserHeader != tc.header || strings.Join(c.AllowedUsers, " ") != tc.users || c.PublicURL != tc.public {
-				t.Errorf("got header %q users %q public %q", c.TrustedUserHeader, c.AllowedUsers, c.PublicURL)
+			if c.TrustedUserHeader != tc.header || strings.Join(c.AllowedUsers, " ") != tc.users || c.PublicURL != tc.public || c.TrustUnixProxy != tc.unix {
+				t.Errorf("got header %q users %q public %q unix %v", c.TrustedUserHeader, c.AllowedUsers, c.PublicURL, c.TrustUnixProxy)
 			}
 		})
 	}

@@ -54,7 +54,7 @@ func parseHop(s string) (netip.Addr, bool) {
 // the one test of whether a request's forwarding headers, and a proxy's
 // user header, may be believed.
 func (g *Guard) FromProxy(r *http.Request) bool {
-	return g.trusted(peer(r))
+	return g.trusted(peer(r)) || g.trustUnix && isUnix(r)
 }
 
 // ClientIP returns the client's address. The forwarding headers are read
@@ -64,20 +64,23 @@ func (g *Guard) FromProxy(r *http.Request) bool {
 // X-Forwarded-For's entries or, from a proxy that sends only RFC 7239
 // Forwarded (see rfc7239), the for= of each Forwarded element. A malformed
 // or obfuscated hop ("unknown", "_hidden") stops the walk at the proxy that
-// reported it. Unix-socket peers are reported as "unix".
+// reported it. Unix-socket peers are reported as "unix", and trusted as
+// proxies only with Options.TrustUnix.
 func (g *Guard) ClientIP(r *http.Request) string {
 	a := peer(r)
+	client := a.String()
 	if !a.IsValid() {
-		if isUnix(r) {
-			return "unix"
-		}
-		if host, _, err := net.SplitHostPort(r.RemoteAddr); err == nil {
+		switch host, _, err := net.SplitHostPort(r.RemoteAddr); {
+		case isUnix(r):
+			client = "unix"
+		case err == nil:
 			return host
+		default:
+			return r.RemoteAddr
 		}
-		return r.RemoteAddr
 	}
-	if !g.trusted(a) {
-		return a.String()
+	if !g.FromProxy(r) {
+		return client
 	}
 	var hops []string
 	if rfc7239(r.Header) {
@@ -90,14 +93,14 @@ func (g *Guard) ClientIP(r *http.Request) string {
 	for i := len(hops) - 1; i >= 0; i-- {
 		h, ok := parseHop(hops[i])
 		if !ok {
-			return a.String()
+			return client
 		}
-		a = h
-		if !g.trusted(a) {
-			return a.String()
+		client = h.String()
+		if !g.trusted(h) {
+			return client
 		}
 	}
-	return a.String()
+	return client
 }
 
 // forwarded splits every value of a comma-separated forwarding header, in
@@ -120,7 +123,7 @@ func forwarded(h http.Header, name string) []string {
 // X-Forwarded-Host or, from a proxy that sends only RFC 7239 Forwarded, the
 // parameter of the last Forwarded element.
 func (g *Guard) lastForwarded(r *http.Request, param string) string {
-	if !g.trusted(peer(r)) {
+	if !g.FromProxy(r) {
 		return ""
 	}
 	if rfc7239(r.Header) {

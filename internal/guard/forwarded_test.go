@@ -1,6 +1,8 @@
 package guard_test
 
 import (
+	"context"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/netip"
@@ -242,4 +244,53 @@ func FuzzForwarded(f *testing.F) {
 			t.Fatalf("Forwarded %q made the request secure", v)
 		}
 	})
+}
+
+// TestUnixProxy: with TrustUnix, a peer on the Unix socket is a trusted
+// proxy (forwarding headers believed, X-Forwarded-Host checked); without,
+// it is the client "unix" and its headers are ignored.
+func TestUnixProxy(t *testing.T) {
+	onSocket := func(h map[string]string) *http.Request {
+		req := httptest.NewRequest("GET", "/", nil)
+		req.RemoteAddr = "@"
+		req.Host = "localhost"
+		for k, v := range h {
+			req.Header.Set(k, v)
+		}
+		return req.WithContext(context.WithValue(req.Context(), http.LocalAddrContextKey, &net.UnixAddr{Name: "/run/q.sock", Net: "unix"}))
+	}
+	fwd := map[string]string{"X-Forwarded-For": "203.0.113.5, 198.51.100.9", "X-Forwarded-Proto": "https", "X-Forwarded-Host": "quire.example"}
+	for _, tc := range []struct {
+		name      string
+		trust     bool
+		headers   map[string]string
+		ip        string
+		secure    bool
+		fromProxy bool
+		hostOK    bool
+	}{
+		{"trusted", true, fwd, "198.51.100.9", true, true, true},
+		{"trusted, no headers", true, nil, "unix", false, true, true},
+		{"trusted, rebound name", true, map[string]string{"X-Forwarded-Host": "attacker.example"}, "unix", false, true, false},
+		{"not trusted", false, fwd, "unix", false, false, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			g := mustNew(t, guard.Options{HostCheck: true, AllowHosts: []string{"quire.example"}, TrustUnix: tc.trust})
+			req := onSocket(tc.headers)
+			if got := g.ClientIP(req); got != tc.ip {
+				t.Errorf("ClientIP = %q, want %q", got, tc.ip)
+			}
+			if got := g.IsSecure(req); got != tc.secure {
+				t.Errorf("IsSecure = %v, want %v", got, tc.secure)
+			}
+			if got := g.FromProxy(req); got != tc.fromProxy {
+				t.Errorf("FromProxy = %v, want %v", got, tc.fromProxy)
+			}
+			h := &reached{}
+			g.HostOrigin(h).ServeHTTP(httptest.NewRecorder(), req)
+			if h.ran != tc.hostOK {
+				t.Errorf("passed the Host check = %v, want %v", h.ran, tc.hostOK)
+			}
+		})
+	}
 }

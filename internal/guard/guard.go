@@ -30,6 +30,10 @@ type Options struct {
 	// TrustedProxies are the peers whose X-Forwarded-For, -Proto and -Host
 	// headers are believed.
 	TrustedProxies []netip.Prefix
+	// TrustUnix makes peers on a Unix-socket listener trusted proxies too
+	// (--trusted-proxy unix). The socket is the server user's alone, so
+	// such a peer is a proxy running as that user.
+	TrustUnix bool
 	// PublicURL is the URL users type when a proxy's headers cannot say it
 	// (--public-url, checked by ParsePublicURL): its origin passes the
 	// Origin check as the server's own, and its host the Host check.
@@ -49,6 +53,7 @@ type Guard struct {
 	hosts     map[string]bool
 	origins   map[string]bool
 	proxies   []netip.Prefix
+	trustUnix bool
 	public    string // origin of Options.PublicURL, "" = none
 	tls       bool
 	log       *slog.Logger
@@ -62,6 +67,7 @@ func New(o Options) (*Guard, error) {
 		hosts:     make(map[string]bool),
 		origins:   make(map[string]bool),
 		tls:       o.TLS,
+		trustUnix: o.TrustUnix,
 		log:       o.Log,
 	}
 	g.api = g.base + "api/"

@@ -107,11 +107,15 @@ func (g *Guard) HostOrigin(next http.Handler) http.Handler {
 // hostAllowed applies the Host check. Both the Host header and a trusted
 // proxy's X-Forwarded-Host must pass: a rebinding page can set the latter on
 // its own requests, so it never replaces the former.
+//
+// On a Unix socket the Host header is not checked (a page cannot make a
+// browser connect to one), but a trusted proxy's X-Forwarded-Host still
+// is: the proxy's public port can be rebound to like any other.
 func (g *Guard) hostAllowed(r *http.Request) bool {
-	if !g.hostCheck || isUnix(r) {
+	if !g.hostCheck {
 		return true
 	}
-	if !g.hostOK(r.Host) {
+	if !isUnix(r) && !g.hostOK(r.Host) {
 		return false
 	}
 	if fh := g.lastForwarded(r, "host"); fh != "" && !g.hostOK(fh) {
