@@ -67,6 +67,7 @@ type proxyRecipe struct {
 	bin        string // the proxy's executable
 	userHeader bool   // the recipe signs users in with the proxy's login (basic auth)
 	publicURL  bool   // Quire's command line has --public-url https://notebooks.example.org/…
+	unix       bool   // Quire listens on --sock /run/quire/quire.sock; the proxy runs as Quire's user
 	// config returns the proxy's configuration file text: the test's own
 	// frame around the recipe's (substituted) block.
 	config func(t *testing.T, p *proxyRun) string
@@ -83,6 +84,41 @@ type proxyRun struct {
 	cert, key string // PEM files for publicName
 	combined  string // certificate then key, one file (HAProxy)
 	htpasswd  string // Apache's users
+	sock      string // Quire's socket, for the unix variants
+	sameUser  bool   // run as the test's user, not nobody
+}
+
+// nginxConfig frames the nginx recipe's block, its backend address
+// replaced by to.
+func nginxConfig(t *testing.T, p *proxyRun, from, to string) string {
+	block := substitute(t, "nginx", recipeBlock(t, "nginx.md", "nginx"),
+		"listen 443 ssl;", "listen 127.0.0.1:"+p.port+" ssl;",
+		from, to,
+		"/etc/ssl/certs/notebooks.example.org.pem", p.cert,
+		"/etc/ssl/private/notebooks.example.org.key", p.key)
+	user := ""
+	if p.sameUser && os.Geteuid() == 0 {
+		user = "user root;" // workers would otherwise run as nobody
+	}
+	return fmt.Sprintf(`daemon off;
+%[3]s
+pid %[1]s/nginx.pid;
+error_log %[1]s/error.log warn;
+events { worker_connections 256; }
+http {
+    access_log off;
+    client_body_temp_path %[1]s/body;
+    proxy_temp_path %[1]s/proxy;
+    fastcgi_temp_path %[1]s/fastcgi;
+    uwsgi_temp_path %[1]s/uwsgi;
+    scgi_temp_path %[1]s/scgi;
+%[2]s
+}
+`, p.dir, block, user)
+}
+
+func nginxArgs(p *proxyRun, file string) []string {
+	return []string{"-c", file, "-p", p.dir, "-e", filepath.Join(p.dir, "error.log")}
 }
 
 // apacheConfig frames the Apache recipe's block; extra are further
@@ -131,29 +167,19 @@ var proxyRecipes = []proxyRecipe{
 	{
 		name: "nginx", doc: "nginx.md", quire: "quire", bin: "/usr/sbin/nginx",
 		config: func(t *testing.T, p *proxyRun) string {
-			block := substitute(t, "nginx", recipeBlock(t, "nginx.md", "nginx"),
-				"listen 443 ssl;", "listen 127.0.0.1:"+p.port+" ssl;",
-				"127.0.0.1:8888", "127.0.0.1:"+p.quirePort,
-				"/etc/ssl/certs/notebooks.example.org.pem", p.cert,
-				"/etc/ssl/private/notebooks.example.org.key", p.key)
-			return fmt.Sprintf(`daemon off;
-pid %[1]s/nginx.pid;
-error_log %[1]s/error.log warn;
-events { worker_connections 256; }
-http {
-    access_log off;
-    client_body_temp_path %[1]s/body;
-    proxy_temp_path %[1]s/proxy;
-    fastcgi_temp_path %[1]s/fastcgi;
-    uwsgi_temp_path %[1]s/uwsgi;
-    scgi_temp_path %[1]s/scgi;
-%[2]s
-}
-`, p.dir, block)
+			return nginxConfig(t, p, "127.0.0.1:8888", "127.0.0.1:"+p.quirePort)
 		},
-		args: func(p *proxyRun, file string) []string {
-			return []string{"-c", file, "-p", p.dir, "-e", filepath.Join(p.dir, "error.log")}
+		args: nginxArgs,
+	},
+	// The documented variant on a Unix socket: nginx runs as Quire's
+	// user, as it must to connect.
+	{
+		name: "nginx-unix", doc: "nginx.md", quire: "quire-unix", bin: "/usr/sbin/nginx", unix: true,
+		config: func(t *testing.T, p *proxyRun) string {
+			line := strings.TrimSpace(recipeBlock(t, "nginx.md", "nginx-unix"))
+			return nginxConfig(t, p, "proxy_pass http://127.0.0.1:8888;", strings.ReplaceAll(line, "/run/quire/quire.sock", p.sock))
 		},
+		args: nginxArgs,
 	},
 	{
 		name: "caddy", doc: "caddy.md", quire: "quire", bin: "/usr/bin/caddy",
@@ -229,19 +255,27 @@ func testRecipe(t *testing.T, rc proxyRecipe, ca *testCA) {
 	// Quire, as the recipe starts it.
 	port := freePort(t)
 	public := "https://" + publicName + ":" + port + "/jupyter/"
-	var subst []string
+	subst := []string{"--port 8888", "--port 0"} // the harness reads the port Quire picks
+	if rc.unix {
+		subst = nil
+	}
 	if rc.publicURL {
 		subst = []string{"https://" + publicName + "/jupyter/", public}
 	}
+	home, sock := t.TempDir(), ""
+	if rc.unix {
+		sock = filepath.Join(home, "quire.sock")
+		subst = append(subst, "/run/quire/quire.sock", sock)
+	}
 	args := quireArgs(t, rc.doc, rc.quire, subst...)
-	in := startQuire(t, opts{args: args, env: []string{"QUIRE_PASSWORD=" + proxyPassword}})
+	in := startQuire(t, opts{home: home, args: args, env: []string{"QUIRE_PASSWORD=" + proxyPassword}})
 	if rc.publicURL && !strings.Contains(in.Stdout.String(), public) {
 		t.Errorf("the start banner does not name --public-url %s:\n%s", public, in.Stdout)
 	}
 
 	// The proxy, on a port of its own, as unprivileged as this machine
 	// allows.
-	p := &proxyRun{dir: proxyDir(t), port: port, quirePort: fmt.Sprint(in.Port)}
+	p := &proxyRun{dir: proxyDir(t), port: port, quirePort: fmt.Sprint(in.Port), sock: sock, sameUser: rc.unix}
 	p.cert, p.key, p.combined = ca.issue(t, p.dir, publicName)
 	if rc.userHeader {
 		p.htpasswd = filepath.Join(p.dir, "htpasswd")
@@ -331,7 +365,11 @@ func testRecipe(t *testing.T, rc proxyRecipe, ca *testCA) {
 	b.upload(t, in, "big.bin")
 
 	// Straight to Quire, from the client's address: its forged
-	// forwarding and user headers are not believed.
+	// forwarding and user headers are not believed. (On a socket every
+	// peer is the proxy, by --trusted-proxy unix.)
+	if rc.unix {
+		return
+	}
 	direct := harnessClient(clientAddr)
 	forged := "api/contents/forged-" + randomHex(4)
 	r := in.req("GET", forged, nil)
@@ -391,11 +429,10 @@ func substitute(t *testing.T, what, block string, pairs ...string) string {
 }
 
 // quireArgs are the options of the quire command line in block name of
-// file, with the port made 0 (the harness reads the one Quire picks) and
-// the extra substitutions made.
-func quireArgs(t *testing.T, file, name string, extra ...string) []string {
+// file, with the substitutions made.
+func quireArgs(t *testing.T, file, name string, pairs ...string) []string {
 	t.Helper()
-	cmd := substitute(t, file, recipeBlock(t, file, name), append([]string{"--port 8888", "--port 0"}, extra...)...)
+	cmd := substitute(t, file, recipeBlock(t, file, name), pairs...)
 	fields := strings.Fields(strings.ReplaceAll(cmd, "\\\n", " "))
 	if len(fields) == 0 || fields[0] != "quire" {
 		t.Fatalf("%s: the quire block does not start with quire: %q", file, cmd)
@@ -433,7 +470,7 @@ func startProxy(t *testing.T, rc proxyRecipe, p *proxyRun, conf string) {
 	out := &harness.Buffer{}
 	cmd.Stdout, cmd.Stderr = out, out
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	if os.Geteuid() == 0 {
+	if os.Geteuid() == 0 && !p.sameUser {
 		err := filepath.WalkDir(p.dir, func(path string, _ os.DirEntry, err error) error {
 			if err != nil {
 				return err
