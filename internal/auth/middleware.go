@@ -32,17 +32,18 @@ import (
 // with any case of the scheme), then a trusted proxy's user header
 // (Options.UserHeader, only from Options.FromProxy peers; a name outside
 // AllowedUsers gets 403), then the login cookie. Other Authorization
-// schemes (a proxy's Basic login passed on) are ignored. Without valid ones an
-// API request ({base}api/… or a WebSocket upgrade) gets 403 JSON, a page
+// schemes (a proxy's Basic login passed on) are ignored. Without valid ones
+// an API request ({base}api/… or a WebSocket upgrade) gets 403 JSON, a page
 // GET/HEAD a 302 to {base}login?next=…, any other page request 403.
 //
 // XSRF: a cookie-authenticated request other than GET/HEAD/OPTIONS must
 // carry X-XSRFToken, X-CSRFToken or an _xsrf query/form field equal to the
 // _xsrf cookie; so must a request identified by a proxy's user header,
-// which a browser repeats on its own. Token requests are exempt, as in jupyter_server. A
-// cookie-authenticated GET/HEAD of {base}files/… or {base}nbconvert/… is
-// refused when Sec-Fetch-Site says cross-site or same-site unless it
-// carries the matching _xsrf, so other sites cannot embed user files.
+// which a browser repeats on its own. Token requests are exempt, as in
+// jupyter_server. A cookie-authenticated GET/HEAD of {base}files/… or
+// {base}nbconvert/… is refused when Sec-Fetch-Site says cross-site or
+// same-site unless it carries the matching _xsrf, so other sites cannot
+// embed user files.
 //
 // With auth disabled every request is anonymous (MethodNone). Without a
 // login cookie the XSRF rule above cannot hinge on one, so instead: a
