@@ -13,7 +13,7 @@ TOOLS        := $(CURDIR)/.tools
 STATICCHECK  := $(TOOLS)/staticcheck
 STATICCHECK_VERSION := v0.8.2
 FUZZTIME     ?= 10s
-APT_PACKAGES := python3-jupyter-server python3-ipykernel python3-nbformat python3-websocket python3-notebook chromium
+APT_PACKAGES := python3-jupyter-server python3-terminado python3-ipykernel python3-nbformat python3-websocket python3-notebook chromium pebble
 # TestProxy runs these in front of quire (docs/deploy); installed with
 # their services kept stopped (see deps-apt).
 APT_PACKAGES += apache2 nginx caddy haproxy

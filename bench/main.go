@@ -28,6 +28,9 @@ import (
 )
 
 func main() {
+	if port := os.Getenv(wsEchoEnv); port != "" {
+		os.Exit(serveWSEcho(port)) // the harness re-run as terminal's WebSocket echo floor
+	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	code := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
 	stop()
@@ -71,6 +74,12 @@ type config struct {
 	scaleKernels  []int // kernel counts in kernel-scale
 	scaleFor      time.Duration
 
+	termRounds int // terminal: rounds, each on a fresh server
+	termKeys   int // terminal: timed keystrokes per round
+	termWarm   int // terminal: untimed keystrokes first
+	termSeq    int // terminal: n of `seq 1 n`
+	termCount  int // terminal-rss: terminals opened
+
 	soakFor    time.Duration // soak: how long the load runs
 	soakSettle time.Duration // soak: wait after the load before reading levels
 	soakIdle   time.Duration // soak: the server's --http-idle-timeout
@@ -86,6 +95,7 @@ func defaults(quick bool) config {
 			concRounds: 1, concKernels: 2, concFor: time.Second,
 			fanClients: 5, fanRuns: 2, rssKernels: []int{1, 2},
 			floodAttempts: 40, floodClients: 2, scaleKernels: []int{1, 2}, scaleFor: 2 * time.Second,
+			termRounds: 1, termKeys: 10, termWarm: 2, termSeq: 20_000, termCount: 2,
 			soakFor: 25 * time.Second, soakSettle: 40 * time.Second, soakIdle: 5 * time.Second}
 	}
 	return config{startRuns: 7, idleWait: 2 * time.Second, nbBytes: 20_000_000, nbRuns: 5,
@@ -95,6 +105,7 @@ func defaults(quick bool) config {
 		concRounds: 1, concKernels: 8, concFor: 10 * time.Second,
 		fanClients: 50, fanRuns: 5, rssKernels: []int{1, 8, 32},
 		floodAttempts: 1000, floodClients: 8, scaleKernels: []int{1, 8, 32, 64}, scaleFor: 10 * time.Second,
+		termRounds: 3, termKeys: 500, termWarm: 20, termSeq: 3_000_000, termCount: 20,
 		soakFor: 30 * time.Minute, soakSettle: 40 * time.Second, soakIdle: 5 * time.Second}
 }
 
@@ -283,8 +294,9 @@ type scenario struct {
 func scenarios(cfg config) []scenario {
 	all := []scenario{startScenario(cfg), contentsScenario(cfg),
 		kernelStartScenario(cfg), execScenario(cfg), iopubScenario(cfg),
-		concurrentScenario(cfg), fanoutScenario(cfg), kernelRSSScenario(cfg), terminalRSSScenario(cfg),
-		loginFloodScenario(cfg), slowBodyScenario(cfg), kernelScaleScenario(cfg), uiScenario(cfg), uiCompareScenario(cfg), hugeScenario(cfg), soakScenario(cfg)}
+		concurrentScenario(cfg), fanoutScenario(cfg), kernelRSSScenario(cfg),
+		loginFloodScenario(cfg), slowBodyScenario(cfg), kernelScaleScenario(cfg), uiScenario(cfg), uiCompareScenario(cfg), hugeScenario(cfg),
+		terminalScenario(cfg), terminalRSSScenario(cfg), soakScenario(cfg)}
 	if len(cfg.only) == 0 {
 		return all
 	}

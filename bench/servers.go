@@ -46,6 +46,9 @@ type spec struct {
 	// password returns the arguments that add a password (a Jupyter
 	// hash) to the token.
 	password func(hash string) []string
+	// terminal returns the arguments that enable terminals running shell
+	// (an absolute path, started with no arguments).
+	terminal func(shell string) []string
 }
 
 // jupyterUnlimited lifts jupyter_server 1.23's iopub limits (defaults:
@@ -86,7 +89,8 @@ func quireSpec(bin, profileDir string) spec {
 			env = append(env, "QUIRE_CPUPROFILE="+p+".cpu.pprof", "QUIRE_MEMPROFILE="+p+".heap.pprof")
 		}
 		return argv, env
-	}, password: func(hash string) []string { return []string{"--password-hash=" + hash} }}
+	}, password: func(hash string) []string { return []string{"--password-hash=" + hash} },
+		terminal: func(shell string) []string { return []string{"--terminal-shell=" + shell} }}
 }
 
 // jupyterSpec starts Debian's jupyter_server with the same settings: no
@@ -105,7 +109,15 @@ func jupyterSpec(python string) spec {
 		}
 		return argv, append(privateDirs(l.home), "JUPYTER_NO_CONFIG=1")
 	}, unlimited: jupyterUnlimited,
-		password: func(hash string) []string { return []string{"--ServerApp.password=" + hash} }}
+		password: func(hash string) []string { return []string{"--ServerApp.password=" + hash} },
+		// Terminals are on when terminado imports; said anyway. The dict is
+		// given whole (traitlets 5 warns that this form is deprecated): its
+		// key=value form would pass the list as a string. With a
+		// shell_command set, no "-l" is added.
+		terminal: func(shell string) []string {
+			return []string{"--ServerApp.terminals_enabled=True",
+				`--ServerApp.terminado_settings={"shell_command":["` + shell + `"]}`}
+		}}
 }
 
 // privateDirs points every per-user directory either server looks at into

@@ -17,6 +17,7 @@ import (
 	neturl "net/url"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"sync"
 	"syscall"
@@ -106,6 +107,7 @@ type server struct {
 	passwordHash string
 	generated    bool // the token was generated at start
 	conns        *connlimit.Limiter
+	acme         *tlsx.ACME // --acme-domain: certificates from an ACME CA (acme.go)
 	cleanup      []func()
 }
 
@@ -223,6 +225,14 @@ func (s *server) run(ctx context.Context) error {
 	}
 	serveErr := make(chan error, 1)
 	go func() { serveErr <- srv.Serve(ln) }()
+	if s.acme != nil {
+		stopACME, err := s.startACME(ctx, port)
+		if err != nil {
+			_ = srv.Close()
+			return err
+		}
+		defer stopACME()
+	}
 
 	info := s.info(port)
 	// The banner first: a script (or test) that waits for the runtime file
@@ -326,13 +336,20 @@ func (s *server) checkSafety() error {
 		s.log.Warn("authentication is disabled (--token '' and no password): every local user and every web page you visit that can reach this port can run code as you")
 	}
 	if !local && !s.cfg.TLSEnabled() {
-		s.log.Warn("listening on the network without TLS: the token, password and notebooks cross the network in clear text; use --tls self-signed, --certfile/--keyfile, or a TLS reverse proxy", "ip", displayIP(s.cfg.IP))
+		s.log.Warn("listening on the network without TLS: the token, password and notebooks cross the network in clear text; "+
+			"with a DNS name for this machine, --acme-domain NAME gets a trusted certificate (see `quire doctor`); "+
+			"else use --tls self-signed, --certfile/--keyfile, or a TLS reverse proxy", "ip", displayIP(s.cfg.IP))
+	}
+	if s.cfg.ACME.Enabled() {
+		s.acmeWarnings()
 	}
 	return nil
 }
 
 func (s *server) tlsConfig() (*tls.Config, error) {
 	switch {
+	case s.cfg.ACME.Enabled():
+		return s.acmeConfig()
 	case s.cfg.CertFile != "":
 		c, err := tlsx.LoadFiles(s.cfg.CertFile, s.cfg.KeyFile)
 		if err != nil {
@@ -375,12 +392,12 @@ func (s *server) handler(shutdown func()) (http.Handler, func(), error) {
 	g, err := guard.New(guard.Options{
 		BaseURL:        s.cfg.BaseURL,
 		HostCheck:      s.cfg.Sock != "" || loopbackOnly(s.cfg.IP),
-		AllowHosts:     s.cfg.AllowHosts,
+		AllowHosts:     append(slices.Clone(s.cfg.AllowHosts), s.cfg.ACME.Domains...), // names certified as this server's
 		AllowOrigins:   s.cfg.AllowOrigins,
 		TrustedProxies: s.cfg.TrustedProxies,
 		TrustUnix:      s.cfg.TrustUnixProxy,
 		PublicURL:      s.cfg.PublicURL,
-		TLS:            s.cfg.TLSEnabled(),
+		HSTSMaxAge:     s.cfg.HSTS(),
 		Log:            s.log,
 	})
 	if err != nil {
@@ -541,6 +558,9 @@ func (s *server) info(port int) serverInfo {
 		if host == "" {
 			host = "localhost"
 		}
+	}
+	if s.cfg.ACME.Enabled() {
+		host = s.cfg.ACME.Domains[0] // the name its certificate is for
 	}
 	url := scheme + "://" + net.JoinHostPort(host, strconv.Itoa(port)) + s.cfg.BaseURL
 	if s.cfg.Sock != "" {

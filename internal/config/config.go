@@ -5,6 +5,7 @@
 package config
 
 import (
+	"cmp"
 	"encoding/json"
 	"errors"
 	"flag"
@@ -175,6 +176,13 @@ type Config struct {
 	// MaxTerminalMessageSize is the largest message a client may send on
 	// a terminal WebSocket.
 	MaxTerminalMessageSize int64
+
+	// ACME: automatic certificates (tls.go). HSTSMaxAge is the
+	// Strict-Transport-Security max-age given (HSTSSet) by --hsts-max-age;
+	// HSTS says which applies.
+	ACME       ACME
+	HSTSMaxAge time.Duration
+	HSTSSet    bool
 }
 
 // Defaults returns the built-in settings.
@@ -238,6 +246,9 @@ func Defaults() Config {
 		LoginDeviceLockout:  time.Hour,
 		MaxSessions:         10000,
 		TrustedOutputs:      65536,
+
+		ACME:       ACME{Directory: "letsencrypt", HTTPPort: 80, Retry: 10 * time.Minute},
+		HSTSMaxAge: defaultHSTS,
 	}
 }
 
@@ -259,6 +270,8 @@ type setting struct {
 	// secret marks a setting whose value is a credential: its QUIRE_*
 	// variable is kept out of child processes' environments (ChildEnv).
 	secret bool
+	// zero is what 0 means, for --help of a "duration0" (default "off").
+	zero string
 }
 
 // defaultText renders the setting's current value for --help, or "" when
@@ -285,7 +298,7 @@ func (s setting) defaultText() string {
 		}
 	case "duration0":
 		if *s.dur == 0 {
-			return "0 (off)"
+			return "0 (" + cmp.Or(s.zero, "off") + ")"
 		}
 		return s.dur.String()
 	}
@@ -387,6 +400,17 @@ func (c *Config) settings() []setting {
 		{name: "terminal-cull-timeout", kind: "duration0", dur: &c.TerminalCullTimeout, usage: "end terminals without input or output this long, looking every --cull-interval (0 = never)"},
 		{name: "max-terminal-message-size", kind: "size", size: &c.MaxTerminalMessageSize, usage: "largest message a client may send on a terminal WebSocket (a larger one closes it with 1009)"},
 		{name: "trusted-outputs", kind: "int", num: &c.TrustedOutputs, usage: "rich outputs remembered as this server's own (produced by its kernels, or in notebooks found or made trusted), about 80 bytes each (5 MiB at the default); a save signs a notebook only if all its rich outputs are remembered, so past it the least recently used are forgotten and a notebook still holding one is saved untrusted"},
+		// Automatic certificates (tls.go) and HSTS.
+		{name: "acme-domain", kind: "list", list: &c.ACME.Domains, usage: "get a certificate for this name from an ACME CA (Let's Encrypt by default) and serve HTTPS with it, renewed before it expires; repeatable. The CA must reach this server as the name on --port (TLS-ALPN-01, usually 443) or --acme-http-port (HTTP-01, usually 80); no other name ever triggers an order"},
+		{name: "acme-email", kind: "string", str: &c.ACME.Email, usage: "contact address given to the ACME CA (expiry and policy notices)"},
+		{name: "acme-directory", kind: "string", str: &c.ACME.Directory, usage: "ACME CA: letsencrypt, letsencrypt-staging (for trying things out: its certificates are not trusted) or a directory URL (https://...); its terms of service are accepted on your behalf and their URL is logged at start"},
+		{name: "acme-ca-root", kind: "string", str: &c.ACME.CARoot, usage: "PEM file of root certificates for Quire's own connections to the ACME server (a private CA); default: the system's roots"},
+		{name: "acme-eab-kid", kind: "string", str: &c.ACME.EABKeyID, usage: "key ID of the external account binding, for CAs that require one"},
+		{name: "acme-eab-hmac", kind: "string", str: &c.ACME.EABHMAC, secret: true, usage: "HMAC key (base64url, as the CA gives it) of the external account binding"},
+		{name: "acme-http-port", kind: "int", num: &c.ACME.HTTPPort, usage: "plain-HTTP port on the same --ip that answers the CA's HTTP-01 challenges and redirects every other request to HTTPS; 0 = none (TLS-ALPN-01 on --port only)"},
+		{name: "acme-renew-before", kind: "duration0", dur: &c.ACME.RenewBefore, zero: "a third of the lifetime", usage: "renew a certificate this long before it expires, without a restart (at most 720h); 0 = a third of its lifetime, at most 30 days"},
+		{name: "acme-retry", kind: "duration", dur: &c.ACME.Retry, usage: "wait after a failed attempt to get a certificate; it doubles with each further failure up to 4h (or this, if longer). Renewals that fail are retried every 30 to 60 minutes while the current certificate is served"},
+		{name: "hsts-max-age", kind: "duration0", dur: &c.HSTSMaxAge, set: &c.HSTSSet, usage: "max-age of the Strict-Transport-Security header on HTTPS responses, in whole seconds; 0 = no header. Default one year, but none with --tls self-signed unless given"},
 	}
 }
 
@@ -838,6 +862,9 @@ func (c *Config) normalise(getenv func(string) string) error {
 	if c.CertFile != "" && c.TLS != "" {
 		return errors.New("--tls self-signed and --certfile/--keyfile exclude each other")
 	}
+	if err := c.checkTLS(); err != nil {
+		return err
+	}
 	switch c.KernelWSProtocol {
 	case "", "legacy":
 	default:
@@ -944,7 +971,9 @@ func FlagError(err error, help string) error {
 }
 
 // TLSEnabled reports whether the server speaks HTTPS.
-func (c *Config) TLSEnabled() bool { return c.CertFile != "" || c.TLS == "self-signed" }
+func (c *Config) TLSEnabled() bool {
+	return c.CertFile != "" || c.TLS == "self-signed" || c.ACME.Enabled()
+}
 
 func usage(fs *flag.FlagSet, w io.Writer) {
 	fmt.Fprint(w, `Quire: a Jupyter-compatible notebook server.

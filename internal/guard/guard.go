@@ -8,6 +8,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"time"
 )
 
 // Options configures a Guard. The zero value (plus a BaseURL) is a server
@@ -38,8 +39,10 @@ type Options struct {
 	// (--public-url, checked by ParsePublicURL): its origin passes the
 	// Origin check as the server's own, and its host the Host check.
 	PublicURL string
-	// TLS is true when the server itself terminates TLS.
-	TLS bool
+	// HSTSMaxAge is the max-age of the Strict-Transport-Security header
+	// set on responses to requests that came over HTTPS (directly, or
+	// through a trusted proxy); 0 sets none.
+	HSTSMaxAge time.Duration
 	// Log receives refusals; nil discards them.
 	Log *slog.Logger
 }
@@ -55,7 +58,7 @@ type Guard struct {
 	proxies   []netip.Prefix
 	trustUnix bool
 	public    string // origin of Options.PublicURL, "" = none
-	tls       bool
+	hsts      string // Strict-Transport-Security value, "" = none
 	log       *slog.Logger
 }
 
@@ -66,11 +69,16 @@ func New(o Options) (*Guard, error) {
 		hostCheck: o.HostCheck,
 		hosts:     make(map[string]bool),
 		origins:   make(map[string]bool),
-		tls:       o.TLS,
 		trustUnix: o.TrustUnix,
 		log:       o.Log,
 	}
 	g.api = g.base + "api/"
+	if o.HSTSMaxAge < 0 {
+		return nil, errors.New("HSTS max-age must not be negative")
+	}
+	if secs := int64(o.HSTSMaxAge / time.Second); secs > 0 {
+		g.hsts = "max-age=" + strconv.FormatInt(secs, 10)
+	}
 	if g.log == nil {
 		g.log = slog.New(slog.DiscardHandler)
 	}

@@ -10,6 +10,7 @@ import (
 	"net/netip"
 	"strings"
 	"testing"
+	"time"
 
 	"quire/internal/guard"
 )
@@ -429,8 +430,19 @@ func TestHeaders(t *testing.T) {
 	})
 	page := "frame-ancestors 'self'; base-uri 'self'; form-action 'self'; object-src 'none'"
 	api := "default-src 'none'; frame-ancestors 'none'"
-	for _, tls := range []bool{false, true} {
-		g := mustNew(t, guard.Options{TLS: tls})
+	// HSTS goes only on HTTPS requests, with the configured max-age.
+	for _, hc := range []struct {
+		maxAge time.Duration
+		https  bool
+		want   string
+	}{
+		{0, false, ""},
+		{0, true, ""},
+		{time.Hour, false, ""},
+		{time.Hour, true, "max-age=3600"},
+		{365 * 24 * time.Hour, true, "max-age=31536000"},
+	} {
+		g := mustNew(t, guard.Options{HSTSMaxAge: hc.maxAge})
 		h := g.Headers(g.HostOrigin(mux))
 		for _, tc := range []struct {
 			path   string
@@ -448,6 +460,9 @@ func TestHeaders(t *testing.T) {
 		} {
 			rec := httptest.NewRecorder()
 			req := httptest.NewRequest("GET", tc.path, nil)
+			if hc.https {
+				req.TLS = &tls.ConnectionState{}
+			}
 			h.ServeHTTP(rec, req)
 			if rec.Code != tc.status {
 				t.Errorf("%s: status %d, want %d", tc.path, rec.Code, tc.status)
@@ -461,11 +476,11 @@ func TestHeaders(t *testing.T) {
 				"Content-Security-Policy":    tc.csp,
 			} {
 				if got := hd.Get(k); got != want {
-					t.Errorf("TLS=%v %s: %s = %q, want %q", tls, tc.path, k, got, want)
+					t.Errorf("%+v %s: %s = %q, want %q", hc, tc.path, k, got, want)
 				}
 			}
-			if got, want := hd.Get("Strict-Transport-Security") != "", tls; got != want {
-				t.Errorf("TLS=%v %s: HSTS present = %v", tls, tc.path, got)
+			if got := hd.Get("Strict-Transport-Security"); got != hc.want {
+				t.Errorf("%+v %s: HSTS %q, want %q", hc, tc.path, got, hc.want)
 			}
 		}
 	}
@@ -496,7 +511,7 @@ func TestHeadersBaseURL(t *testing.T) {
 }
 
 func TestHSTSBehindProxy(t *testing.T) {
-	g := mustNew(t, guard.Options{TrustedProxies: []netip.Prefix{netip.MustParsePrefix("10.0.0.0/8")}})
+	g := mustNew(t, guard.Options{TrustedProxies: []netip.Prefix{netip.MustParsePrefix("10.0.0.0/8")}, HSTSMaxAge: time.Hour})
 	for _, tc := range []struct {
 		remote string
 		want   bool

@@ -10,12 +10,13 @@ import (
 const (
 	cspPage = "frame-ancestors 'self'; base-uri 'self'; form-action 'self'; object-src 'none'"
 	cspAPI  = "default-src 'none'; frame-ancestors 'none'"
-	hsts    = "max-age=31536000"
 )
 
 // Headers sets Quire's default security headers on every response,
-// including errors and redirects. They are set before next runs, so a
-// handler may replace one (the /files handler sets its own sandbox CSP).
+// including errors and redirects, and Strict-Transport-Security
+// (Options.HSTSMaxAge) on those to HTTPS requests. They are set before
+// next runs, so a handler may replace one (the /files handler sets its
+// own sandbox CSP).
 func (g *Guard) Headers(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		h := w.Header()
@@ -28,8 +29,10 @@ func (g *Guard) Headers(next http.Handler) http.Handler {
 		} else {
 			h.Set("Content-Security-Policy", cspPage)
 		}
-		if g.tls || g.IsSecure(r) {
-			h.Set("Strict-Transport-Security", hsts)
+		// Browsers ignore the header over plain HTTP (RFC 6797 8.1), so it
+		// is only sent where it counts.
+		if g.hsts != "" && g.IsSecure(r) {
+			h.Set("Strict-Transport-Security", g.hsts)
 		}
 		next.ServeHTTP(w, r)
 	})

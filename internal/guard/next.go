@@ -24,8 +24,9 @@ const maxDecode = 8
 // with an optional query ("/x/tree/a.ipynb?k=v"), or to base when Location
 // refuses target. It is the only place Quire writes a Location header: every
 // redirect (trailing slash, login, logout, token to cookie, path cleaning)
-// and every 201 Created goes through here or SetLocation. code is the
-// status to send (3xx); the response is never cached.
+// and every 201 Created goes through here or SetLocation, and plain HTTP's
+// redirect to HTTPS through RedirectHTTPS, which judges its path here too.
+// code is the status to send (3xx); the response is never cached.
 //
 // Unlike http.Redirect, which cleans a raw string and can turn "/./\x" into
 // "/\x" (a browser reads "//x"), the value sent is always built by Location

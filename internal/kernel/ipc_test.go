@@ -182,7 +182,10 @@ func TestIPCTransport(t *testing.T) {
 		if err := m.Interrupt(t.Context(), k.ID()); err != nil {
 			t.Fatal(err)
 		}
-		if r := collect(t, c, id, 20*time.Second, nil); r.ename != "KeyboardInterrupt" || r.replyStatus != "error" {
+		// The reply says what happened; IPython may fail to format the traceback
+		// of an interrupt (it then prints a fallback on stdout and sends no error
+		// output), which is the kernel's business, not the transport's.
+		if r := collect(t, c, id, 20*time.Second, nil); r.replyEname != "KeyboardInterrupt" || r.replyStatus != "error" {
 			t.Errorf("after interrupt: %+v", r)
 		}
 	})

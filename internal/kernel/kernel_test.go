@@ -188,7 +188,7 @@ func TestInterrupt(t *testing.T) {
 		t.Fatal(err)
 	}
 	r := collect(t, c, id, 10*time.Second, nil)
-	if r.ename != "KeyboardInterrupt" || r.replyStatus != "error" {
+	if r.replyEname != "KeyboardInterrupt" || r.replyStatus != "error" { // the reply, not IPython's traceback output (see ipc_test.go)
 		t.Errorf("after interrupt: %+v", r)
 	}
 	if d := time.Since(began); d > 5*time.Second {
@@ -278,7 +278,7 @@ func TestInterruptMode(t *testing.T) {
 			}
 			if tc.interrupted {
 				r := collect(t, c, id, 30*time.Second, nil)
-				if r.ename != "KeyboardInterrupt" || r.replyStatus != "error" {
+				if r.replyEname != "KeyboardInterrupt" || r.replyStatus != "error" { // the reply, not IPython's traceback output (see ipc_test.go)
 					t.Errorf("after interrupt: %+v", r)
 				}
 				if d := time.Since(began); d > 20*time.Second {

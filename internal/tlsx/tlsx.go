@@ -1,6 +1,7 @@
 // Package tlsx builds Quire's TLS configurations: from certificate files the
-// user supplies, or from a self-signed certificate Quire generates once and
-// keeps beside its runtime files.
+// user supplies, from a self-signed certificate Quire generates once and
+// keeps in its data dir, or from an ACME CA (ACME, on autocert), which
+// issues and renews certificates for the configured names.
 package tlsx
 
 import (

@@ -318,7 +318,9 @@ func TestSelfSignedTLS(t *testing.T) {
 		t.Fatal(err)
 	}
 	resp.Body.Close()
-	if resp.StatusCode != 200 || resp.Header.Get("Strict-Transport-Security") == "" {
+	// No HSTS by default: a browser told to insist on HTTPS would lock its
+	// user out once a self-signed certificate changes.
+	if resp.StatusCode != 200 || resp.Header.Get("Strict-Transport-Security") != "" {
 		t.Fatalf("TLS status %d HSTS %q", resp.StatusCode, resp.Header.Get("Strict-Transport-Security"))
 	}
 	if resp.TLS.Version < 0x0303 {
@@ -341,9 +343,18 @@ func TestSelfSignedTLS(t *testing.T) {
 	}
 	// The same certificate is reused on the next start.
 	in.stop()
-	in2 := startQuire(t, opts{args: []string{"--tls", "self-signed", "--data-dir", in.DataDir}})
+	// --hsts-max-age turns HSTS on, too.
+	in2 := startQuire(t, opts{args: []string{"--tls", "self-signed", "--data-dir", in.DataDir, "--hsts-max-age", "1h"}})
 	if !strings.Contains(in2.Stdout.String(), m) {
 		t.Fatalf("certificate not reused: %s", in2.Stdout)
+	}
+	resp, err = in2.client().Get(in2.URL + "api/status?token=" + in2.Token)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if got := resp.Header.Get("Strict-Transport-Security"); got != "max-age=3600" {
+		t.Errorf("with --hsts-max-age 1h: HSTS %q", got)
 	}
 }
 

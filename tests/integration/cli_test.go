@@ -67,7 +67,7 @@ func TestUnsafeSetupsRefusedOrWarned(t *testing.T) {
 	}{
 		{"public bind without auth", []string{"--ip", "0.0.0.0", "--token", ""}, true, `refusing to listen on all interfaces without authentication`},
 		{"empty token on loopback", []string{"--token", ""}, false, `authentication is disabled`},
-		{"public bind without TLS", []string{"--ip", "0.0.0.0"}, false, `without TLS`},
+		{"public bind without TLS", []string{"--ip", "0.0.0.0"}, false, "without TLS.*--acme-domain.*`quire doctor`"},
 		{"bad tls value", []string{"--tls", "maybe"}, true, `--tls "maybe"`},
 		{"cert without key", []string{"--certfile", "/nonexistent"}, true, `--certfile and --keyfile go together`},
 		{"wildcard origin", []string{"--allow-origin", "*"}, true, `exact origins`},
