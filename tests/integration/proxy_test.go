@@ -335,6 +335,19 @@ func testRecipe(t *testing.T, rc proxyRecipe, ca *testCA) {
 		t.Errorf("Quire logged the client behind %s as %q, want %s", rc.name, ip, clientAddr)
 	}
 
+	if rc.userHeader {
+		// The browser repeats Apache's Basic login on cross-site requests
+		// too: another site's POST is refused, with or without a made-up
+		// token (and its kernel WebSocket, below).
+		for _, path := range []string{"api/contents", "api/contents?token=made-up"} {
+			st, body, _ := b.do(t, "POST", path, jsonBody(t, map[string]any{"type": "notebook"}),
+				map[string]string{"Origin": "https://evil.example", "Content-Type": "application/json"})
+			if st != http.StatusForbidden {
+				t.Errorf("cross-site POST %s with Apache's login: %d %s, want 403", path, st, body)
+			}
+		}
+	}
+
 	// A cell over the kernel WebSocket.
 	st, body, _ = b.do(t, "POST", "api/kernels", jsonBody(t, map[string]any{"name": "python3"}), map[string]string{"Content-Type": "application/json"})
 	if st != 201 {
@@ -343,6 +356,21 @@ func testRecipe(t *testing.T, rc proxyRecipe, ca *testCA) {
 	var k kernelModel
 	decode(t, "POST api/kernels", body, &k)
 	t.Cleanup(func() { b.do(t, "DELETE", "api/kernels/"+k.ID, nil, nil) })
+	if rc.userHeader {
+		h := http.Header{}
+		b.header(h, "GET")
+		h.Set("Origin", "https://evil.example")
+		c := *b.c
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		conn, resp, err := websocket.Dial(ctx, "wss"+strings.TrimPrefix(b.base, "https")+"api/kernels/"+k.ID+"/channels", &websocket.DialOptions{HTTPClient: &c, HTTPHeader: h})
+		cancel()
+		if err == nil {
+			conn.CloseNow()
+			t.Error("a cross-site kernel WebSocket with Apache's login was accepted")
+		} else if resp == nil || resp.StatusCode != http.StatusForbidden {
+			t.Errorf("cross-site kernel WebSocket: %v, want 403", err)
+		}
+	}
 	w := b.dialKernel(t, k.ID)
 	if r := w.execute("print(6 * 7)", 90*time.Second); r.Stdout != "42\n" {
 		t.Errorf("cell through %s printed %q, want 42", rc.name, r.Stdout)
