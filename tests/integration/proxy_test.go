@@ -320,6 +320,12 @@ func testRecipe(t *testing.T, rc proxyRecipe, ca *testCA) {
 	if b.xsrf() == "" {
 		t.Fatal("no _xsrf cookie after the UI page")
 	}
+	// Its script loads through the proxy too.
+	if m := regexp.MustCompile(`src="/jupyter/(static/app/[^"]+\.js)"`).FindSubmatch(body); m == nil {
+		t.Errorf("the UI page names no script under /jupyter/static/app/: %.500s", body)
+	} else if st, js, h := b.do(t, "GET", string(m[1]), nil, nil); st != 200 || !strings.Contains(h.Get("Content-Type"), "javascript") || len(js) == 0 {
+		t.Errorf("GET %s through %s: %d %s, %d bytes", m[1], rc.name, st, h.Get("Content-Type"), len(js))
+	}
 
 	// /api/me names the user; the access log names the client.
 	me := b.me(t)
