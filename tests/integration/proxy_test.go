@@ -89,13 +89,13 @@ type proxyRun struct {
 }
 
 // nginxConfig frames the nginx recipe's block, its backend address
-// replaced by to.
-func nginxConfig(t *testing.T, p *proxyRun, from, to string) string {
-	block := substitute(t, "nginx", recipeBlock(t, "nginx.md", "nginx"),
-		"listen 443 ssl;", "listen 127.0.0.1:"+p.port+" ssl;",
+// replaced by to; extra are further substitutions (a documented variant).
+func nginxConfig(t *testing.T, p *proxyRun, from, to string, extra ...string) string {
+	block := substitute(t, "nginx", recipeBlock(t, "nginx.md", "nginx"), append([]string{
+		"listen 443 ssl;", "listen 127.0.0.1:" + p.port + " ssl;",
 		from, to,
 		"/etc/ssl/certs/notebooks.example.org.pem", p.cert,
-		"/etc/ssl/private/notebooks.example.org.key", p.key)
+		"/etc/ssl/private/notebooks.example.org.key", p.key}, extra...)...)
 	user := ""
 	if p.sameUser && os.Geteuid() == 0 {
 		user = "user root;" // workers would otherwise run as nobody
@@ -168,6 +168,19 @@ var proxyRecipes = []proxyRecipe{
 		name: "nginx", doc: "nginx.md", quire: "quire", bin: "/usr/sbin/nginx",
 		config: func(t *testing.T, p *proxyRun) string {
 			return nginxConfig(t, p, "127.0.0.1:8888", "127.0.0.1:"+p.quirePort)
+		},
+		args: nginxArgs,
+	},
+	// The documented variant with RFC 7239 Forwarded instead of
+	// X-Forwarded-*.
+	{
+		name: "nginx-forwarded", doc: "nginx.md", quire: "quire", bin: "/usr/sbin/nginx",
+		config: func(t *testing.T, p *proxyRun) string {
+			return nginxConfig(t, p, "127.0.0.1:8888", "127.0.0.1:"+p.quirePort,
+				"        proxy_set_header X-Forwarded-For   $proxy_add_x_forwarded_for;\n"+
+					"        proxy_set_header X-Forwarded-Proto $scheme;\n"+
+					"        proxy_set_header X-Forwarded-Host  $http_host;\n",
+				recipeBlock(t, "nginx.md", "nginx-forwarded"))
 		},
 		args: nginxArgs,
 	},
