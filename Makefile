@@ -14,6 +14,9 @@ STATICCHECK  := $(TOOLS)/staticcheck
 STATICCHECK_VERSION := v0.8.2
 FUZZTIME     ?= 10s
 APT_PACKAGES := python3-jupyter-server python3-terminado python3-ipykernel python3-nbformat python3-websocket python3-notebook chromium pebble
+# TestProxy runs these in front of quire (docs/deploy); installed with
+# their services kept stopped (see deps-apt).
+APT_PACKAGES += apache2 nginx caddy haproxy
 UI_SOURCES   := $(shell find ui/src ui/public -type f 2>/dev/null) ui/index.html ui/vite.config.ts ui/tsconfig.json ui/package.json
 
 .PHONY: all build ui run install test deps deps-apt deps-npm deps-widgets lint unit ui-test integration fuzz npm-test e2e bench bench-go bench-quick clean
@@ -65,7 +68,11 @@ deps-apt:
 	done; \
 	if [ -n "$$missing" ]; then \
 	  echo "apt: installing$$missing"; \
-	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing; \
+	  policy=/usr/sbin/policy-rc.d; own=""; \
+	  if [ ! -e $$policy ]; then printf '#!/bin/sh\nexit 101\n' > $$policy && chmod 755 $$policy && own=1; fi; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing; rc=$$?; \
+	  if [ -n "$$own" ]; then rm -f $$policy; fi; \
+	  exit $$rc; \
 	fi
 
 deps-npm: tests/npm/node_modules/.package-lock.json tests/e2e/node_modules/.package-lock.json

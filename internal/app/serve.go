@@ -328,7 +328,7 @@ func (s *server) credentials() error {
 // without authentication, and warns about risky ones.
 func (s *server) checkSafety() error {
 	local := s.cfg.Sock != "" || loopbackOnly(s.cfg.IP)
-	if s.token == "" && s.passwordHash == "" {
+	if s.token == "" && s.passwordHash == "" && s.cfg.TrustedUserHeader == "" {
 		if !local {
 			return fmt.Errorf("refusing to listen on %s without authentication: anyone who can reach this machine could run code as you. "+
 				"Set a password (quire password --write), keep the generated token (drop --token ''), or listen on 127.0.0.1 or a --sock", displayIP(s.cfg.IP))
@@ -395,6 +395,8 @@ func (s *server) handler(shutdown func()) (http.Handler, func(), error) {
 		AllowHosts:     append(slices.Clone(s.cfg.AllowHosts), s.cfg.ACME.Domains...), // names certified as this server's
 		AllowOrigins:   s.cfg.AllowOrigins,
 		TrustedProxies: s.cfg.TrustedProxies,
+		TrustUnix:      s.cfg.TrustUnixProxy,
+		PublicURL:      s.cfg.PublicURL,
 		HSTSMaxAge:     s.cfg.HSTS(),
 		Log:            s.log,
 	})
@@ -428,6 +430,10 @@ func (s *server) handler(shutdown func()) (http.Handler, func(), error) {
 
 		MaxUnauthBody: s.cfg.MaxUnauthBody,
 		Authenticated: s.conns.Authenticated,
+
+		UserHeader:   s.cfg.TrustedUserHeader,
+		AllowedUsers: s.cfg.AllowedUsers,
+		FromProxy:    g.FromProxy,
 
 		ClientIP: g.ClientIP,
 		IsSecure: g.IsSecure,
@@ -474,6 +480,7 @@ func (s *server) handler(shutdown func()) (http.Handler, func(), error) {
 			Log:            s.log,
 		},
 		UI:       web,
+		Identity: identity,
 		Login:    authn.Login(),
 		Logout:   authn.Logout(),
 		Shutdown: shutdown,
@@ -578,10 +585,14 @@ func (s *server) info(port int) serverInfo {
 	}
 }
 
-// banner prints where to connect. It goes to stdout, never the log, so that
-// logs never hold the token.
+// banner prints where to connect: the --public-url when there is one, else
+// where Quire listens. It goes to stdout, never the log, so that logs never
+// hold the token.
 func (s *server) banner(info serverInfo) {
 	w := s.stdout
+	if s.cfg.PublicURL != "" {
+		info.URL = s.cfg.PublicURL
+	}
 	fmt.Fprintf(w, "Quire %s is serving %s\n", Version, info.RootDir)
 	switch {
 	case s.token != "" && s.generated:
@@ -597,6 +608,8 @@ func (s *server) banner(info serverInfo) {
 		fmt.Fprintf(w, "Open %s and log in with your password.\n", info.URL)
 	case s.token != "":
 		fmt.Fprintf(w, "Open %s and log in with the token you configured.\n", info.URL)
+	case s.cfg.TrustedUserHeader != "":
+		fmt.Fprintf(w, "Open %s: the reverse proxy's login signs users in (%s).\n", info.URL, s.cfg.TrustedUserHeader)
 	default:
 		fmt.Fprintf(w, "Open %s (no authentication).\n", info.URL)
 	}
@@ -675,6 +688,12 @@ var (
 	_ contents.Budget       = (*membudget.Budget)(nil)
 	_ httpapi.MemoryBudget  = (*membudget.Budget)(nil)
 )
+
+// identity is who the auth middleware found a request to be, for /api/me.
+func identity(r *http.Request) (httpapi.User, bool) {
+	id, ok := auth.FromContext(r.Context())
+	return httpapi.User{Username: id.Username, Name: id.Name, DisplayName: id.DisplayName, Initials: id.Initials}, ok
+}
 
 // deviceMaxAge maps --login-device-max-age (0 = off) to auth.Options
 // (0 = default, negative = off).

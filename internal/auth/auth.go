@@ -32,6 +32,7 @@ const (
 	MethodToken  Method = "token"  // Authorization header or ?token=
 	MethodCookie Method = "cookie" // login cookie of a server-side session
 	MethodNone   Method = "none"   // auth disabled: everybody is anonymous
+	MethodProxy  Method = "proxy"  // a trusted proxy's user header (--trusted-user-header)
 )
 
 // Identity is the user a request acts for, in the shape of jupyter_server's
@@ -120,6 +121,20 @@ type Options struct {
 	// stranger's.
 	Authenticated func(*http.Request)
 
+	// UserHeader names the header a trusted reverse proxy signs users in
+	// with, such as X-Remote-User (--trusted-user-header); "" = none. It is
+	// believed only on requests for which FromProxy is true, and makes auth
+	// enabled even without a token or password: the proxy's login is then
+	// the only one. Such users pass the XSRF checks of cookie users, since
+	// a browser repeats a proxy's login on its own.
+	UserHeader string
+	// AllowedUsers, if not empty, are the only user names UserHeader may
+	// carry (--allowed-users); others are refused with 403.
+	AllowedUsers []string
+	// FromProxy reports whether a request came straight from a trusted
+	// proxy (default: never).
+	FromProxy func(*http.Request) bool
+
 	// ClientIP returns the real client address (default: host of
 	// RemoteAddr). IsSecure reports a TLS request (default: r.TLS != nil).
 	ClientIP func(*http.Request) string
@@ -163,6 +178,9 @@ func (o *Options) defaults() {
 	if o.Authenticated == nil {
 		o.Authenticated = func(*http.Request) {}
 	}
+	if o.FromProxy == nil {
+		o.FromProxy = func(*http.Request) bool { return false }
+	}
 	if o.ClientIP == nil {
 		o.ClientIP = remoteHost
 	}
@@ -190,6 +208,8 @@ type Auth struct {
 	o        Options
 	log      *slog.Logger
 	disabled bool
+	allowed  map[string]bool // Options.AllowedUsers; nil = anyone
+	ignored  logEvery        // user headers not from a trusted proxy
 
 	tokenSum  [sha256.Size]byte // of Options.Token; compared, never the token
 	cookieKey []byte            // signs login cookies
@@ -237,11 +257,26 @@ func New(o Options) (*Auth, error) {
 	}
 	a := &Auth{
 		o: o, log: o.Log,
-		disabled: o.Token == "" && o.PasswordHash == "",
+		disabled: o.Token == "" && o.PasswordHash == "" && o.UserHeader == "",
 		tokenSum: sha256.Sum256([]byte(o.Token)),
 		sem:      make(chan struct{}, o.MaxConcurrentChecks),
 		devSem:   make(chan struct{}, 1),
 		verify:   CheckPassword,
+	}
+	a.ignored.period = time.Minute
+	if o.UserHeader != "" {
+		if err := checkUserHeader(o.UserHeader); err != nil {
+			return nil, fmt.Errorf("auth: %w", err)
+		}
+		a.o.UserHeader = http.CanonicalHeaderKey(o.UserHeader)
+	} else if len(o.AllowedUsers) > 0 {
+		return nil, errors.New("auth: allowed users need a trusted user header")
+	}
+	if len(o.AllowedUsers) > 0 {
+		a.allowed = make(map[string]bool, len(o.AllowedUsers))
+		for _, u := range o.AllowedUsers {
+			a.allowed[u] = true
+		}
 	}
 	a.thr = newThrottle(&a.o)
 	a.pages = sync.OnceValues(parsePages)

@@ -83,7 +83,7 @@ func (a *Auth) Login() http.Handler {
 
 func (a *Auth) loginGet(w http.ResponseWriter, r *http.Request) {
 	next := r.URL.Query().Get("next")
-	if _, ok, _, _ := a.identify(r); ok || a.disabled {
+	if _, ok, _, _, _ := a.identify(r); ok || a.disabled {
 		guard.Redirect(w, http.StatusFound, next, a.o.BaseURL)
 		return
 	}

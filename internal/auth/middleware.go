@@ -29,16 +29,21 @@ import (
 // passes authentication is reported to Options.Authenticated.
 //
 // Credentials, in order: a token (?token=, or Authorization: token|bearer
-// with any case of the scheme), then the login cookie. Without valid ones an
-// API request ({base}api/… or a WebSocket upgrade) gets 403 JSON, a page
+// with any case of the scheme), then a trusted proxy's user header
+// (Options.UserHeader, only from Options.FromProxy peers; a name outside
+// AllowedUsers gets 403), then the login cookie. Other Authorization
+// schemes (a proxy's Basic login passed on) are ignored. Without valid ones
+// an API request ({base}api/… or a WebSocket upgrade) gets 403 JSON, a page
 // GET/HEAD a 302 to {base}login?next=…, any other page request 403.
 //
 // XSRF: a cookie-authenticated request other than GET/HEAD/OPTIONS must
 // carry X-XSRFToken, X-CSRFToken or an _xsrf query/form field equal to the
-// _xsrf cookie. Token requests are exempt, as in jupyter_server. A
-// cookie-authenticated GET/HEAD of {base}files/… or {base}nbconvert/… is
-// refused when Sec-Fetch-Site says cross-site or same-site unless it
-// carries the matching _xsrf, so other sites cannot embed user files.
+// _xsrf cookie; so must a request identified by a proxy's user header,
+// which a browser repeats on its own. Token requests are exempt, as in
+// jupyter_server. A cookie-authenticated GET/HEAD of {base}files/… or
+// {base}nbconvert/… is refused when Sec-Fetch-Site says cross-site or
+// same-site unless it carries the matching _xsrf, so other sites cannot
+// embed user files.
 //
 // With auth disabled every request is anonymous (MethodNone). Without a
 // login cookie the XSRF rule above cannot hinge on one, so instead: a
@@ -56,7 +61,11 @@ func (a *Auth) Middleware(next http.Handler) http.Handler {
 			a.serveDisabled(next, w, r)
 			return
 		}
-		user, ok, tokenInQuery, staleCookie := a.identify(r)
+		user, ok, tokenInQuery, staleCookie, refused := a.identify(r)
+		if refused != nil {
+			reply.WriteError(w, r, a.log, refused)
+			return
+		}
 		if !ok {
 			if a.isPublic(r) {
 				if a.limitUnauthBody(w, r) {
@@ -75,7 +84,7 @@ func (a *Auth) Middleware(next http.Handler) http.Handler {
 			a.tokenLogin(w, r)
 			return
 		}
-		if user.Method == MethodCookie {
+		if user.Method == MethodCookie || user.Method == MethodProxy {
 			if err := a.checkXSRF(r); err != nil {
 				a.log.Info("request refused", "client", a.o.ClientIP(r), "path", r.URL.Path, "reason", "xsrf")
 				reply.WriteError(w, r, a.log, err)
@@ -89,10 +98,14 @@ func (a *Auth) Middleware(next http.Handler) http.Handler {
 	})
 }
 
-// identify returns the request's user. tokenInQuery reports that the
+// identify returns the request's user: by token, then a trusted proxy's
+// user header, then the login cookie. tokenInQuery reports that the
 // credential was ?token=; staleCookie that a login cookie was sent but names
-// no live session.
-func (a *Auth) identify(r *http.Request) (user Identity, ok, tokenInQuery, staleCookie bool) {
+// no live session; refused that the proxy named a user who may not enter.
+// A request that presents a wrong token is not identified by the proxy's
+// header: the Origin check lets cross-site requests with a token through
+// (without their cookies) for the token alone to decide.
+func (a *Auth) identify(r *http.Request) (user Identity, ok, tokenInQuery, staleCookie bool, refused error) {
 	s, _, present, live := a.session(r)
 	q := r.URL.Query().Get("token")
 	h := headerToken(r)
@@ -103,14 +116,18 @@ func (a *Auth) identify(r *http.Request) (user Identity, ok, tokenInQuery, stale
 				user = s // keep the browser's own anonymous user
 				user.Method = MethodToken
 			}
-			return user, true, a.tokenOK(q), false
+			return user, true, a.tokenOK(q), false, nil
 		}
 		a.log.Debug("wrong token", "client", a.o.ClientIP(r), "path", r.URL.Path)
+	} else if pu, found, err := a.proxyUser(r); err != nil {
+		return Identity{}, false, false, false, err
+	} else if found {
+		return pu, true, false, false, nil
 	}
 	if live {
-		return s, true, false, false
+		return s, true, false, false, nil
 	}
-	return Identity{}, false, false, present
+	return Identity{}, false, false, present, nil
 }
 
 // headerToken returns the token of "Authorization: token T" or

@@ -49,6 +49,14 @@ type Config struct {
 	AllowOrigins   []string
 	AllowHosts     []string
 	TrustedProxies []netip.Prefix
+	// TrustUnixProxy is "--trusted-proxy unix": peers on the --sock
+	// socket are trusted proxies.
+	TrustUnixProxy bool
+	// Behind a reverse proxy (issue #18): the URL users type, the header a
+	// trusted proxy names its signed-in user in, and the names it may name.
+	PublicURL         string
+	TrustedUserHeader string
+	AllowedUsers      []string
 
 	DataDir    string
 	RuntimeDir string
@@ -327,7 +335,10 @@ func (c *Config) settings() []setting {
 		{name: "no-browser", kind: "bool", b: &c.NoBrowser, usage: "do not open a browser at start"},
 		{name: "allow-origin", kind: "list", list: &c.AllowOrigins, usage: "an origin (scheme://host[:port]) allowed to make cross-origin requests with cookies; exact match; repeatable"},
 		{name: "allow-host", kind: "list", list: &c.AllowHosts, usage: "an extra Host name accepted when bound to loopback (DNS-rebinding defence); repeatable"},
-		{name: "trusted-proxy", kind: "cidrs", cidrs: &c.TrustedProxies, usage: "CIDR of a reverse proxy whose X-Forwarded-For/-Proto are believed; repeatable"},
+		{name: "trusted-proxy", kind: "cidrs", cidrs: &c.TrustedProxies, b: &c.TrustUnixProxy, usage: "CIDR of a reverse proxy whose X-Forwarded-For/-Proto/-Host (or RFC 7239 Forwarded) are believed, or \"unix\" for a proxy connecting to --sock; repeatable"},
+		{name: "public-url", kind: "string", str: &c.PublicURL, usage: "the URL users type, e.g. https://notebooks.example.org/jupyter/, when a reverse proxy cannot say it in X-Forwarded-* headers: its origin passes the Origin and Host checks, and it is the URL printed at start"},
+		{name: "trusted-user-header", kind: "string", str: &c.TrustedUserHeader, usage: "header, e.g. X-Remote-User, in which a --trusted-proxy names the user its own login signed in; that user needs no token or password. From other peers the header is ignored"},
+		{name: "allowed-users", kind: "list", list: &c.AllowedUsers, usage: "the only user names --trusted-user-header may carry (comma-separated or repeated); others get 403"},
 		{name: "data-dir", kind: "string", str: &c.DataDir, usage: "where Quire keeps its cookie secret, sessions and certificates (default: <Jupyter data dir>/quire)"},
 		{name: "trust-data-dir", kind: "string", str: &c.TrustDataDir, usage: "where notebook trust lives: notebook_secret and nbsignatures.db, shared with Jupyter (default: the Jupyter data dir)"},
 		{name: "runtime-dir", kind: "string", str: &c.RuntimeDir, usage: "where runtime files go (default: $JUPYTER_RUNTIME_DIR or <Jupyter data dir>/runtime)"},
@@ -651,6 +662,9 @@ func (s *setting) reset() {
 		*s.list = nil
 	case "cidrs":
 		*s.cidrs = nil
+		if s.b != nil {
+			*s.b = false
+		}
 	}
 }
 
@@ -704,6 +718,10 @@ func (s *setting) apply(v string) error {
 		}
 		*s.dur = d
 	case "cidrs":
+		if s.b != nil && strings.EqualFold(strings.TrimSpace(v), "unix") {
+			*s.b = true
+			return nil
+		}
 		p, err := parseCIDR(v)
 		if err != nil {
 			return err
@@ -965,6 +983,20 @@ func (c *Config) normalise(getenv func(string) string) error {
 	case "debug", "info", "warn", "warning", "error":
 	default:
 		return fmt.Errorf("--log-level %q: use debug, info, warn or error", c.LogLevel)
+	}
+	var users []string
+	for _, u := range c.AllowedUsers {
+		users = append(users, splitList(u)...)
+	}
+	c.AllowedUsers = users
+	if c.TrustUnixProxy && c.Sock == "" {
+		return errors.New("--trusted-proxy unix trusts peers on --sock; give --sock too")
+	}
+	if c.TrustedUserHeader != "" && len(c.TrustedProxies) == 0 && !c.TrustUnixProxy {
+		return errors.New("--trusted-user-header needs --trusted-proxy: the header is believed only from the proxy's address")
+	}
+	if len(c.AllowedUsers) > 0 && c.TrustedUserHeader == "" {
+		return errors.New("--allowed-users limits the users of --trusted-user-header; give that too")
 	}
 	for _, o := range c.AllowOrigins {
 		if o == "*" {

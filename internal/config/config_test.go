@@ -554,6 +554,57 @@ func TestLoadCommand(t *testing.T) {
 	}
 }
 
+func TestProxyOptions(t *testing.T) {
+	dir := t.TempDir()
+	file := filepath.Join(dir, "c.json")
+	if err := os.WriteFile(file, []byte(`{"trusted_proxy": ["127.0.0.1"], "trusted_user_header": "X-Remote-User", "allowed_users": ["carol"], "public_url": "https://f.example/"}`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		name   string
+		args   []string
+		env    map[string]string
+		header string
+		users  string
+		public string
+		unix   bool
+		err    string
+	}{
+		{name: "flags", args: []string{"--trusted-proxy", "127.0.0.1", "--trusted-user-header", "X-Remote-User", "--allowed-users", "alice,bob", "--allowed-users", "zoë", "--public-url", "https://n.example/j/"},
+			header: "X-Remote-User", users: "alice bob zoë", public: "https://n.example/j/"},
+		{name: "env", env: map[string]string{"QUIRE_TRUSTED_PROXY": "10.0.0.0/8", "QUIRE_TRUSTED_USER_HEADER": "X-Auth-User", "QUIRE_ALLOWED_USERS": "alice, bob", "QUIRE_PUBLIC_URL": "https://e.example/"},
+			header: "X-Auth-User", users: "alice bob", public: "https://e.example/"},
+		{name: "file", args: []string{"--config", file}, header: "X-Remote-User", users: "carol", public: "https://f.example/"},
+		{name: "flag beats file", args: []string{"--config", file, "--allowed-users", "dave"}, header: "X-Remote-User", users: "dave", public: "https://f.example/"},
+		{name: "header without proxy", args: []string{"--trusted-user-header", "X-Remote-User"}, err: "needs --trusted-proxy"},
+		{name: "unix proxy", args: []string{"--sock", "/run/q.sock", "--trusted-proxy", "unix", "--trusted-user-header", "X-Remote-User"}, header: "X-Remote-User", unix: true},
+		{name: "unix proxy from env", args: []string{"--sock", "/run/q.sock"}, env: map[string]string{"QUIRE_TRUSTED_PROXY": "10.0.0.1,unix"}, unix: true},
+		{name: "flag replaces env unix", args: []string{"--sock", "/run/q.sock", "--trusted-proxy", "10.0.0.1"}, env: map[string]string{"QUIRE_TRUSTED_PROXY": "unix"}},
+		{name: "unix proxy without sock", args: []string{"--trusted-proxy", "unix"}, err: "give --sock too"},
+		{name: "users without header", args: []string{"--trusted-proxy", "127.0.0.1", "--allowed-users", "alice"}, err: "give that too"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			env := map[string]string{"HOME": dir}
+			for k, v := range tc.env {
+				env[k] = v
+			}
+			c, err := config.Load(tc.args, envOf(env), io.Discard)
+			if tc.err != "" {
+				if err == nil || !strings.Contains(err.Error(), tc.err) {
+					t.Fatalf("error = %v, want %q", err, tc.err)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if c.TrustedUserHeader != tc.header || strings.Join(c.AllowedUsers, " ") != tc.users || c.PublicURL != tc.public || c.TrustUnixProxy != tc.unix {
+				t.Errorf("got header %q users %q public %q unix %v", c.TrustedUserHeader, c.AllowedUsers, c.PublicURL, c.TrustUnixProxy)
+			}
+		})
+	}
+}
+
 func TestTerminalOptions(t *testing.T) {
 	type want struct {
 		on         bool

@@ -50,37 +50,57 @@ func parseHop(s string) (netip.Addr, bool) {
 	return netip.Addr{}, false
 }
 
-// ClientIP returns the client's address. X-Forwarded-For is read only when
-// the peer is a trusted proxy, and then from the right: the first hop that
-// is not itself a trusted proxy is the client, since everything left of it
-// may have been written by the client. A malformed hop stops the walk at the
-// proxy that reported it. Unix-socket peers are reported as "unix".
+// FromProxy reports whether r came straight from a --trusted-proxy peer:
+// the one test of whether a request's forwarding headers, and a proxy's
+// user header, may be believed.
+func (g *Guard) FromProxy(r *http.Request) bool {
+	return g.trusted(peer(r)) || g.trustUnix && isUnix(r)
+}
+
+// ClientIP returns the client's address. The forwarding headers are read
+// only when the peer is a trusted proxy, and then from the right: the first
+// hop that is not itself a trusted proxy is the client, since everything
+// left of it may have been written by the client. The hops are
+// X-Forwarded-For's entries or, from a proxy that sends only RFC 7239
+// Forwarded (see rfc7239), the for= of each Forwarded element. A malformed
+// or obfuscated hop ("unknown", "_hidden") stops the walk at the proxy that
+// reported it. Unix-socket peers are reported as "unix", and trusted as
+// proxies only with Options.TrustUnix.
 func (g *Guard) ClientIP(r *http.Request) string {
 	a := peer(r)
+	client := a.String()
 	if !a.IsValid() {
-		if isUnix(r) {
-			return "unix"
-		}
-		if host, _, err := net.SplitHostPort(r.RemoteAddr); err == nil {
+		switch host, _, err := net.SplitHostPort(r.RemoteAddr); {
+		case isUnix(r):
+			client = "unix"
+		case err == nil:
 			return host
+		default:
+			return r.RemoteAddr
 		}
-		return r.RemoteAddr
 	}
-	if !g.trusted(a) {
-		return a.String()
+	if !g.FromProxy(r) {
+		return client
 	}
-	hops := forwarded(r.Header, "X-Forwarded-For")
+	var hops []string
+	if rfc7239(r.Header) {
+		for _, e := range forwardedElements(r.Header) {
+			hops = append(hops, e["for"]) // "" when missing or malformed: stops the walk
+		}
+	} else {
+		hops = forwarded(r.Header, "X-Forwarded-For")
+	}
 	for i := len(hops) - 1; i >= 0; i-- {
 		h, ok := parseHop(hops[i])
 		if !ok {
-			return a.String()
+			return client
 		}
-		a = h
-		if !g.trusted(a) {
-			return a.String()
+		client = h.String()
+		if !g.trusted(h) {
+			return client
 		}
 	}
-	return a.String()
+	return client
 }
 
 // forwarded splits every value of a comma-separated forwarding header, in
@@ -97,13 +117,23 @@ func forwarded(h http.Header, name string) []string {
 	return out
 }
 
-// lastForwarded returns the rightmost entry of a forwarding header, the one
-// written by the nearest proxy, but only when the peer is a trusted proxy.
-func (g *Guard) lastForwarded(r *http.Request, name string) string {
-	if !g.trusted(peer(r)) {
+// lastForwarded returns what the nearest proxy said of one property of
+// the client's request, "proto" or "host", but only when the peer is a
+// trusted proxy: the rightmost entry of X-Forwarded-Proto or
+// X-Forwarded-Host or, from a proxy that sends only RFC 7239 Forwarded, the
+// parameter of the last Forwarded element.
+func (g *Guard) lastForwarded(r *http.Request, param string) string {
+	if !g.FromProxy(r) {
 		return ""
 	}
-	v := forwarded(r.Header, name)
+	if rfc7239(r.Header) {
+		els := forwardedElements(r.Header)
+		if len(els) == 0 {
+			return ""
+		}
+		return els[len(els)-1][param]
+	}
+	v := forwarded(r.Header, "X-Forwarded-"+param)
 	if len(v) == 0 {
 		return ""
 	}
@@ -111,19 +141,20 @@ func (g *Guard) lastForwarded(r *http.Request, name string) string {
 }
 
 // IsSecure reports whether the client reached Quire over HTTPS: the
-// connection is TLS, or a trusted proxy says X-Forwarded-Proto: https.
+// connection is TLS, or a trusted proxy says X-Forwarded-Proto: https (or
+// Forwarded: proto=https).
 func (g *Guard) IsSecure(r *http.Request) bool {
 	if r.TLS != nil {
 		return true
 	}
-	return strings.EqualFold(g.lastForwarded(r, "X-Forwarded-Proto"), "https")
+	return strings.EqualFold(g.lastForwarded(r, "proto"), "https")
 }
 
 // ownOrigin is the origin the browser used to reach this request: scheme
-// from IsSecure, host from a trusted proxy's X-Forwarded-Host or the Host
-// header.
+// from IsSecure, host from a trusted proxy's X-Forwarded-Host (Forwarded's
+// host=) or the Host header.
 func (g *Guard) ownOrigin(r *http.Request) string {
-	host := g.lastForwarded(r, "X-Forwarded-Host")
+	host := g.lastForwarded(r, "host")
 	if host == "" {
 		host = r.Host
 	}

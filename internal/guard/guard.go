@@ -31,6 +31,14 @@ type Options struct {
 	// TrustedProxies are the peers whose X-Forwarded-For, -Proto and -Host
 	// headers are believed.
 	TrustedProxies []netip.Prefix
+	// TrustUnix makes peers on a Unix-socket listener trusted proxies too
+	// (--trusted-proxy unix). The socket is the server user's alone, so
+	// such a peer is a proxy running as that user.
+	TrustUnix bool
+	// PublicURL is the URL users type when a proxy's headers cannot say it
+	// (--public-url, checked by ParsePublicURL): its origin passes the
+	// Origin check as the server's own, and its host the Host check.
+	PublicURL string
 	// HSTSMaxAge is the max-age of the Strict-Transport-Security header
 	// set on responses to requests that came over HTTPS (directly, or
 	// through a trusted proxy); 0 sets none.
@@ -48,6 +56,8 @@ type Guard struct {
 	hosts     map[string]bool
 	origins   map[string]bool
 	proxies   []netip.Prefix
+	trustUnix bool
+	public    string // origin of Options.PublicURL, "" = none
 	hsts      string // Strict-Transport-Security value, "" = none
 	log       *slog.Logger
 }
@@ -59,6 +69,7 @@ func New(o Options) (*Guard, error) {
 		hostCheck: o.HostCheck,
 		hosts:     make(map[string]bool),
 		origins:   make(map[string]bool),
+		trustUnix: o.TrustUnix,
 		log:       o.Log,
 	}
 	g.api = g.base + "api/"
@@ -85,6 +96,14 @@ func New(o Options) (*Guard, error) {
 		}
 		g.origins[o] = true
 	}
+	if o.PublicURL != "" {
+		u, err := ParsePublicURL(o.PublicURL)
+		if err != nil {
+			return nil, err
+		}
+		g.public, _ = canonOrigin(u.Scheme, u.Host)
+		g.hosts[hostName(u.Host)] = true
+	}
 	for _, p := range o.TrustedProxies {
 		if !p.IsValid() {
 			return nil, errors.New("trusted proxy: invalid prefix")
@@ -92,6 +111,28 @@ func New(o Options) (*Guard, error) {
 		g.proxies = append(g.proxies, p.Masked())
 	}
 	return g, nil
+}
+
+// ParsePublicURL checks a --public-url: an absolute http or https URL with
+// a valid host[:port], no user, query or fragment, whose path ends in "/".
+func ParsePublicURL(s string) (*url.URL, error) {
+	u, err := url.Parse(strings.TrimSpace(s))
+	if err != nil {
+		return nil, fmt.Errorf("public URL %q: not a URL: %w", s, err)
+	}
+	if u.Scheme != "http" && u.Scheme != "https" || u.Host == "" || u.User != nil || u.RawQuery != "" || u.Fragment != "" || u.Opaque != "" {
+		return nil, fmt.Errorf("public URL %q: want http(s)://host[:port]/path/, with no user, query or fragment", s)
+	}
+	if _, ok := canonOrigin(u.Scheme, u.Host); !ok {
+		return nil, fmt.Errorf("public URL %q: want a host name or address and a port from 1 to 65535", s)
+	}
+	if u.Path == "" {
+		u.Path = "/"
+	}
+	if !strings.HasSuffix(u.Path, "/") {
+		return nil, fmt.Errorf("public URL %q: the path must end in / (it is the base URL as users see it)", s)
+	}
+	return u, nil
 }
 
 // parseOrigin validates a configured origin and returns its canonical form:

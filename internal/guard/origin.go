@@ -44,7 +44,7 @@ func (g *Guard) HostOrigin(next http.Handler) http.Handler {
 		}
 		lorigin := strings.ToLower(origin)
 		allowed := origin != "" && g.origins[lorigin]
-		same := origin != "" && !allowed && lorigin == g.ownOrigin(r)
+		same := origin != "" && !allowed && (lorigin == g.ownOrigin(r) || lorigin == g.public)
 		if origin != "" || len(g.origins) > 0 {
 			w.Header().Add("Vary", "Origin")
 		}
@@ -107,14 +107,18 @@ func (g *Guard) HostOrigin(next http.Handler) http.Handler {
 // hostAllowed applies the Host check. Both the Host header and a trusted
 // proxy's X-Forwarded-Host must pass: a rebinding page can set the latter on
 // its own requests, so it never replaces the former.
+//
+// On a Unix socket the Host header is not checked (a page cannot make a
+// browser connect to one), but a trusted proxy's X-Forwarded-Host still
+// is: the proxy's public port can be rebound to like any other.
 func (g *Guard) hostAllowed(r *http.Request) bool {
-	if !g.hostCheck || isUnix(r) {
+	if !g.hostCheck {
 		return true
 	}
-	if !g.hostOK(r.Host) {
+	if !isUnix(r) && !g.hostOK(r.Host) {
 		return false
 	}
-	if fh := g.lastForwarded(r, "X-Forwarded-Host"); fh != "" && !g.hostOK(fh) {
+	if fh := g.lastForwarded(r, "host"); fh != "" && !g.hostOK(fh) {
 		return false
 	}
 	return true
@@ -128,10 +132,20 @@ func (g *Guard) hostOK(hostport string) bool {
 	return isLoopbackName(name) || g.hosts[name]
 }
 
-// carriesToken reports non-cookie credentials: an Authorization header or a
-// non-empty token query parameter.
+// carriesToken reports Quire's own non-cookie credentials: an
+// Authorization header with the token or bearer scheme (any case), or a
+// non-empty token query parameter. Other schemes do not count: a browser
+// attaches the Basic credentials of a proxy's login to every request on its
+// own, cross-site ones included.
 func carriesToken(r *http.Request) bool {
-	return r.Header.Get("Authorization") != "" || r.URL.Query().Get("token") != ""
+	if r.URL.Query().Get("token") != "" {
+		return true
+	}
+	scheme := strings.TrimSpace(r.Header.Get("Authorization"))
+	if i := strings.IndexAny(scheme, " \t"); i >= 0 {
+		scheme = scheme[:i]
+	}
+	return strings.EqualFold(scheme, "token") || strings.EqualFold(scheme, "bearer")
 }
 
 // withoutCookies returns a shallow copy of r without its Cookie header.

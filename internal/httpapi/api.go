@@ -51,6 +51,10 @@ type Deps struct {
 	// UI serves the embedded web interface; nil leaves only the API.
 	UI WebUI
 
+	// Identity returns the user the auth middleware found for a request,
+	// for GET {base}api/me; false when it found none.
+	Identity func(*http.Request) (User, bool)
+
 	// Login and Logout are the auth package's pages.
 	Login, Logout http.Handler
 	// Shutdown asks the server to stop gracefully (POST {base}api/shutdown).

@@ -24,6 +24,7 @@ func (a *API) routes() http.Handler {
 	// Server.
 	mux.HandleFunc("GET "+b+"api/status", a.status)
 	mux.HandleFunc("POST "+b+"api/shutdown", a.shutdown)
+	mux.HandleFunc("GET "+b+"api/me", a.api(a.me))
 
 	// Contents: the wildcard must be last, so the contents handler splits
 	// off "/checkpoints[/<id>]" and "/trust" itself.
