@@ -83,8 +83,15 @@ func runDoctor(ctx context.Context, args []string, env envFunc, stdout, stderr i
 		}
 		if target != "" {
 			rep = doctor.Remote(ctx, doctor.Target{URL: target, Token: doctorToken(cfg, env), Password: cfg.Password, Timeout: timeout})
-		} else {
-			rep = doctor.Local(ctx, localSetup(cfg, env, unknown))
+			break
+		}
+		rep = doctor.Local(ctx, localSetup(cfg, env, unknown))
+		// With --public-url and a server running, the deployment is checked
+		// from the outside too, at the URL its users type.
+		if cfg.PublicURL != "" && serverRunning(rep) {
+			remote := doctor.Remote(ctx, doctor.Target{URL: cfg.PublicURL, Token: doctorToken(cfg, env), Password: cfg.Password, Timeout: timeout})
+			rep.Target += " and " + remote.Target
+			rep.Findings = append(rep.Findings, remote.Findings...)
 		}
 	}
 	if asJSON {
@@ -96,6 +103,16 @@ func runDoctor(ctx context.Context, args []string, env envFunc, stdout, stderr i
 		rep.WriteText(stdout)
 	}
 	return rep.ExitCode()
+}
+
+// serverRunning: the local checks found a Quire server that answers.
+func serverRunning(r *doctor.Report) bool {
+	for _, f := range r.Findings {
+		if strings.HasPrefix(f.ID, "server.running:") && f.Level == doctor.OK {
+			return true
+		}
+	}
+	return false
 }
 
 // doctorToken is the token the remote checks authenticate with: --token or

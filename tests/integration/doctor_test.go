@@ -80,6 +80,12 @@ func TestDoctorHealthy(t *testing.T) {
 		t.Errorf("local: the running server is not found: %s %s\n%s", lvl, text, local)
 	}
 
+	// With --public-url, quire doctor alone checks the running server from the outside too.
+	both, code := runDoctor(t, in, []string{"QUIRE_TOKEN=" + in.Token}, "--root-dir", in.Root, "--data-dir", in.DataDir, "--public-url", in.URL)
+	if lvl, _, ok := both.find("server.reachable"); code != 0 || !ok || lvl != "ok" || !strings.Contains(both.Target, in.URL) {
+		t.Errorf("--public-url: exit %d, server.reachable %q, target %q; want the remote checks of %s too:\n%s", code, lvl, both.Target, in.URL, both)
+	}
+
 	remote, code := runDoctor(t, in, []string{"QUIRE_TOKEN=" + in.Token}, in.URL)
 	if code != 0 || remote.Status != "ok" {
 		t.Errorf("remote: exit %d, status %q, want 0 and ok:\n%s", code, remote.Status, remote)
