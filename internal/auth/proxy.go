@@ -10,6 +10,7 @@ import (
 	"unicode/utf8"
 
 	"quire/internal/errkind"
+	"quire/internal/guard"
 )
 
 // maxUserName bounds a user name taken from a proxy's header.
@@ -99,7 +100,7 @@ func (l *logEvery) log(a *Auth, r *http.Request) {
 // headers that carry something else: credentials, cookies, routing or
 // forwarding information a client or proxy sets for its own reasons.
 func checkUserHeader(name string) error {
-	if !httpToken(name) {
+	if !guard.IsToken(name) {
 		return fmt.Errorf("trusted user header %q is not a valid header name", name)
 	}
 	switch strings.ToLower(name) {
@@ -108,17 +109,4 @@ func checkUserHeader(name string) error {
 		return fmt.Errorf("trusted user header %q already means something else; use a header of its own such as X-Remote-User", name)
 	}
 	return nil
-}
-
-func httpToken(s string) bool {
-	if s == "" {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || strings.IndexByte("!#$%&'*+-.^_`|~", c) >= 0) {
-			return false
-		}
-	}
-	return true
 }

@@ -43,7 +43,7 @@ func forwardedPairs(el string) map[string]string {
 		}
 		name, val, ok := strings.Cut(pair, "=")
 		name = strings.ToLower(strings.TrimSpace(name))
-		if !ok || name == "" || !isToken(name) {
+		if !ok || name == "" || !IsToken(name) {
 			return map[string]string{}
 		}
 		val = strings.TrimSpace(val)
@@ -53,7 +53,7 @@ func forwardedPairs(el string) map[string]string {
 				return map[string]string{}
 			}
 			val = u
-		} else if !isToken(strings.NewReplacer(":", "", "[", "", "]", "").Replace(val)) {
+		} else if !IsToken(strings.NewReplacer(":", "", "[", "", "]", "").Replace(val)) {
 			// Lenient: ":" and brackets belong in quotes, but hand-written
 			// proxy configs leave "host=a.example:8443" bare. The value is
 			// judged by parseHop or parseHost either way.
@@ -109,8 +109,8 @@ func unquote(s string) (string, bool) {
 	return b.String(), true
 }
 
-// isToken reports an RFC 7230 token.
-func isToken(s string) bool {
+// IsToken reports an RFC 7230 token (a header name, a Forwarded parameter).
+func IsToken(s string) bool {
 	if s == "" {
 		return false
 	}
