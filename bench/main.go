@@ -296,7 +296,7 @@ func scenarios(cfg config) []scenario {
 		kernelStartScenario(cfg), execScenario(cfg), iopubScenario(cfg),
 		concurrentScenario(cfg), fanoutScenario(cfg), kernelRSSScenario(cfg),
 		loginFloodScenario(cfg), slowBodyScenario(cfg), kernelScaleScenario(cfg), uiScenario(cfg), uiCompareScenario(cfg), hugeScenario(cfg),
-		terminalScenario(cfg), terminalRSSScenario(cfg), soakScenario(cfg)}
+		terminalScenario(cfg), terminalRSSScenario(cfg), proxiesScenario(cfg), soakScenario(cfg)}
 	if len(cfg.only) == 0 {
 		return all
 	}
