@@ -19,6 +19,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -70,21 +71,35 @@ func proxiesScenario(cfg config) scenario {
 	for _, p := range proxyPaths {
 		ms = append(ms, proxyMetrics(cfg, p)...)
 	}
+	quireRounds := 0
 	return scenario{
 		name: "proxies",
-		about: fmt.Sprintf("%d rounds; in each, for every path a fresh Quire (the proxies': started with the recipe's own quire command line, "+
+		about: fmt.Sprintf("%d rounds; in each, for every path (in reverse order every other round) a fresh Quire (the proxies': started with the recipe's own quire command line, "+
 			"plus the harness's --token, --root-dir, --data-dir) and one kernel; the proxy runs the recipe's tested block from docs/deploy "+
 			"(internal/deployrecipe, as TestProxy) on loopback with a certificate of the harness's own CA for notebooks.example.org; "+
 			"the client speaks TLS to the proxy (Apache: its Basic login, the recipe's user header), HTTP/1.1 to Quire direct; "+
 			"per path %d execute_request `pass` over the channels WebSocket (v1 offered) after %d warm-ups, timed as kernel-exec; "+
 			"then the notebook PUT direct, one untimed GET through the path (connection and TLS session set up), %d timed GETs (content=1); "+
 			"jupyter_server: direct rows only; a proxy not installed reads \"not run\"; -quick runs only direct and nginx",
-			cfg.execRounds, cfg.execIters, cfg.execWarm, cfg.nbRuns),
+			cfg.proxyRounds, cfg.execIters, cfg.execWarm, cfg.nbRuns),
 		metrics: ms,
-		rounds:  cfg.execRounds,
+		rounds:  cfg.proxyRounds,
 		run: func(ctx context.Context, e *env, sp spec) (samples, error) {
 			s := make(samples)
-			for i, p := range proxyPaths {
+			order := make([]int, len(proxyPaths))
+			for i := range order {
+				order[i] = i
+			}
+			if sp.name == "Quire" {
+				// Every other round in reverse, so a drift in the machine's
+				// load does not always favour the same paths.
+				if quireRounds%2 == 1 {
+					slices.Reverse(order)
+				}
+				quireRounds++
+			}
+			for _, i := range order {
+				p := proxyPaths[i]
 				rows := proxyMetrics(e.cfg, p)
 				if i > 0 && sp.name != "Quire" {
 					continue // jupyter_server: direct only (the rows are firstOnly)
