@@ -22,6 +22,10 @@ type client struct {
 	token string
 	hc    *http.Client
 	tr    *http.Transport
+	// auth replaces "token <token>" as the Authorization header (a
+	// proxy's Basic login); origin, when set, is sent as Origin on
+	// WebSockets, as a browser does.
+	auth, origin string
 	// scratch receives the bodies of doScratch, reused from one request to
 	// the next.
 	scratch bytes.Buffer
@@ -37,6 +41,14 @@ func newClient(base, token string) *client {
 }
 
 func (c *client) close() { c.tr.CloseIdleConnections() }
+
+// authorization is the Authorization header the client sends.
+func (c *client) authorization() string {
+	if c.auth != "" {
+		return c.auth
+	}
+	return "token " + c.token
+}
 
 // response is one timed request: from sending it until the last byte of
 // the body has been read.
@@ -73,7 +85,7 @@ func (c *client) send(ctx context.Context, method, path string, body []byte, tim
 	if err != nil {
 		return response{}, err
 	}
-	req.Header.Set("Authorization", "token "+c.token)
+	req.Header.Set("Authorization", c.authorization())
 	if body != nil {
 		req.Header.Set("Content-Type", "application/json")
 	}

@@ -45,6 +45,9 @@ type metric struct {
 	// own compares the goal with the first server's own value, not the
 	// ratio (a share delivered, a factor over a floor).
 	own bool
+	// firstOnly: only the first server (Quire) has this row; the others'
+	// cells read "not run" (the proxies' rows).
+	firstOnly bool
 }
 
 // center is the statistic a cell shows for vs: the median, or m.q.
@@ -67,6 +70,14 @@ func (m metric) met(v float64) bool {
 type samples map[string][]float64
 
 func (s samples) add(name string, v float64) { s[name] = append(s[name], v) }
+
+// skip marks a row as not run (a tool it needs is missing): present with
+// no observations, so record leaves the cell "not run" rather than failed.
+func (s samples) skip(name string) {
+	if _, ok := s[name]; !ok {
+		s[name] = nil
+	}
+}
 
 // table is the comparison: one row per metric, one column per server,
 // then the ratio of the first column to the second.
@@ -95,16 +106,24 @@ func (t *table) addMetrics(ms ...metric) {
 }
 
 // record stores a server's observations for the given rows; rows without
-// observations are marked failed, so no number is ever shown for them.
+// observations are marked failed, so no number is ever shown for them,
+// except rows only the first server has (firstOnly) and rows its run
+// skipped (samples.skip), which read "not run".
 func (t *table) record(server string, ms []metric, s samples, ok bool) {
 	if t.values[server] == nil {
 		t.values[server] = make(samples)
 		t.failed[server] = make(map[string]bool)
 	}
 	for _, m := range ms {
-		if v := s[m.name]; ok && len(v) > 0 {
+		v, present := s[m.name]
+		switch {
+		case ok && len(v) > 0:
 			t.values[server][m.name] = v
-		} else {
+		case m.firstOnly && len(t.servers) > 0 && server != t.servers[0]:
+			// not run: only the first server has the row
+		case ok && present && v == nil:
+			// skipped: not run
+		default:
 			t.failed[server][m.name] = true
 		}
 	}

@@ -181,3 +181,37 @@ func TestNotesAfterMarker(t *testing.T) {
 		t.Errorf("document round trip kept %q, want %q", got, "mine\n")
 	}
 }
+
+// TestRecordNotRun: a row only the first server has, and a row a run
+// skipped, read "not run"; a row with no observations otherwise "failed".
+func TestRecordNotRun(t *testing.T) {
+	tb := newTable("Quire", "jupyter_server")
+	solo := metric{name: "via nginx", unit: millis, firstOnly: true}
+	skipped := metric{name: "via caddy", unit: millis, firstOnly: true}
+	lost := metric{name: "direct", unit: millis}
+	ms := []metric{solo, skipped, lost}
+	tb.addMetrics(ms...)
+	q := samples{solo.name: {2}}
+	q.skip(skipped.name)
+	tb.record("Quire", ms, q, true)
+	tb.record("jupyter_server", ms, samples{}, true)
+	for _, tc := range []struct {
+		m    metric
+		want []string
+	}{
+		{solo, []string{"2.00 ms", "not run"}},
+		{skipped, []string{"not run", "not run"}},
+		{lost, []string{"failed", "failed"}},
+	} {
+		if got := tb.row(tc.m)[1:3]; !slices.Equal(got, tc.want) {
+			t.Errorf("%s: cells %q, want %q", tc.m.name, got, tc.want)
+		}
+	}
+	// A failed run's rows are failed, skipped or not.
+	tb2 := newTable("Quire", "jupyter_server")
+	tb2.addMetrics(ms...)
+	tb2.record("Quire", ms, q, false)
+	if got := tb2.row(skipped)[1]; got != "failed" {
+		t.Errorf("skipped row of a failed run: %q, want failed", got)
+	}
+}

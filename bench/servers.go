@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"context"
 	"crypto/rand"
+	"crypto/tls"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -49,6 +50,11 @@ type spec struct {
 	// terminal returns the arguments that enable terminals running shell
 	// (an absolute path, started with no arguments).
 	terminal func(shell string) []string
+	// base is the server's --base-url without its final slash ("" for /).
+	base string
+	// tls: the server speaks HTTPS with its own self-signed certificate,
+	// which the harness's client accepts unverified.
+	tls bool
 }
 
 // jupyterUnlimited lifts jupyter_server 1.23's iopub limits (defaults:
@@ -201,9 +207,13 @@ func startServer(ctx context.Context, e *env, sp spec, root string) (*server, er
 	// together; and die with the harness even if it is SIGKILLed.
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
 
+	scheme := "http"
+	if sp.tls {
+		scheme = "https"
+	}
 	s := &server{
 		name:    sp.name,
-		url:     "http://127.0.0.1:" + strconv.Itoa(port),
+		url:     scheme + "://127.0.0.1:" + strconv.Itoa(port) + sp.base,
 		token:   l.token,
 		logPath: logPath,
 		home:    home,
@@ -211,6 +221,9 @@ func startServer(ctx context.Context, e *env, sp spec, root string) (*server, er
 		exited:  make(chan struct{}),
 	}
 	s.client = newClient(s.url, s.token)
+	if sp.tls {
+		s.client.tr.TLSClientConfig = &tls.Config{InsecureSkipVerify: true} // its own self-signed certificate
+	}
 
 	// Runs after stop (cleanup is last-in, first-out): kernels the server
 	// left behind are killed by their connection-file path.

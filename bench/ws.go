@@ -87,8 +87,13 @@ type kernelWS struct {
 func dialKernel(ctx context.Context, srv *server, id string, v1 bool) (*kernelWS, error) {
 	session := wire.NewID()
 	url := "ws" + strings.TrimPrefix(srv.url, "http") + "/api/kernels/" + id + "/channels?session_id=" + session
+	h := http.Header{"Authorization": {srv.client.authorization()}}
+	if srv.client.origin != "" {
+		h.Set("Origin", srv.client.origin)
+	}
 	opts := &websocket.DialOptions{
-		HTTPHeader:      http.Header{"Authorization": {"token " + srv.token}},
+		HTTPClient:      srv.client.hc, // no timeout; its transport's TLS settings and dialer
+		HTTPHeader:      h,
 		CompressionMode: websocket.CompressionDisabled,
 	}
 	if v1 {

@@ -34,6 +34,7 @@ import (
 
 	"github.com/coder/websocket"
 
+	"quire/internal/deployrecipe"
 	"quire/internal/kernel/wire"
 	"quire/internal/wsbridge"
 	"quire/tests/internal/harness"
@@ -47,7 +48,7 @@ import (
 // proxy's loopback port and trusts the test's certificate for it.
 
 const (
-	publicName = "notebooks.example.org"
+	publicName = deployrecipe.PublicName
 	// clientAddr is where the test's browser connects from: a loopback
 	// address of its own, so the address Quire reports for the client
 	// (from the proxy's X-Forwarded-For) can be told from the proxy's
@@ -77,112 +78,56 @@ type proxyRecipe struct {
 }
 
 // proxyRun is one proxy being started: its files and ports.
-type proxyRun struct {
-	dir       string // the proxy's own directory (config, pid, logs, temp)
-	port      string // where it listens, on 127.0.0.1
-	quirePort string
-	cert, key string // PEM files for publicName
-	combined  string // certificate then key, one file (HAProxy)
-	htpasswd  string // Apache's users
-	sock      string // Quire's socket, for the unix variants
-	sameUser  bool   // run as the test's user, not nobody
-}
+type proxyRun = deployrecipe.Run
 
-// nginxConfig frames the nginx recipe's block, its backend address
-// replaced by to; extra are further substitutions (a documented variant).
-func nginxConfig(t *testing.T, p *proxyRun, from, to string, extra ...string) string {
-	block := substitute(t, "nginx", recipeBlock(t, "nginx.md", "nginx"), append([]string{
-		"listen 443 ssl;", "listen 127.0.0.1:" + p.port + " ssl;",
-		from, to,
-		"/etc/ssl/certs/notebooks.example.org.pem", p.cert,
-		"/etc/ssl/private/notebooks.example.org.key", p.key}, extra...)...)
-	user := ""
-	if p.sameUser && os.Geteuid() == 0 {
-		user = "user root;" // workers would otherwise run as nobody
+// deployDocs is docs/deploy, from this package's directory.
+var deployDocs = filepath.Join("..", "..", "docs", "deploy")
+
+// must(t)(s, err) is s, or fails t on a recipe error.
+func must(t *testing.T) func(string, error) string {
+	return func(s string, err error) string {
+		t.Helper()
+		if err != nil {
+			t.Fatal(err)
+		}
+		return s
 	}
-	return fmt.Sprintf(`daemon off;
-%[3]s
-pid %[1]s/nginx.pid;
-error_log %[1]s/error.log warn;
-events { worker_connections 256; }
-http {
-    access_log off;
-    client_body_temp_path %[1]s/body;
-    proxy_temp_path %[1]s/proxy;
-    fastcgi_temp_path %[1]s/fastcgi;
-    uwsgi_temp_path %[1]s/uwsgi;
-    scgi_temp_path %[1]s/scgi;
-%[2]s
 }
-`, p.dir, block, user)
-}
-
-func nginxArgs(p *proxyRun, file string) []string {
-	return []string{"-c", file, "-p", p.dir, "-e", filepath.Join(p.dir, "error.log")}
-}
-
-// apacheConfig frames the Apache recipe's block; extra are further
-// substitutions (a documented variant).
-func apacheConfig(t *testing.T, p *proxyRun, extra ...string) string {
-	block := substitute(t, "apache", recipeBlock(t, "apache.md", "apache"), append([]string{
-		"<VirtualHost *:443>", "<VirtualHost 127.0.0.1:" + p.port + ">",
-		"127.0.0.1:8888", "127.0.0.1:" + p.quirePort,
-		"/etc/ssl/certs/notebooks.example.org.pem", p.cert,
-		"/etc/ssl/private/notebooks.example.org.key", p.key,
-		"/etc/apache2/quire.htpasswd", p.htpasswd}, extra...)...)
-	var mods strings.Builder
-	for _, m := range []string{"mpm_event", "authz_core", "authz_user", "authn_core", "authn_file", "auth_basic",
-		"headers", "proxy", "proxy_http", "proxy_wstunnel", "socache_shmcb", "ssl"} {
-		fmt.Fprintf(&mods, "LoadModule %s_module /usr/lib/apache2/modules/mod_%s.so\n", m, m)
-	}
-	return fmt.Sprintf(`ServerRoot %[1]s
-DefaultRuntimeDir %[1]s
-PidFile %[1]s/apache.pid
-ErrorLog %[1]s/error.log
-LogLevel warn
-ServerName localhost
-Listen 127.0.0.1:%[2]s
-%[3]s
-%[4]s
-`, p.dir, p.port, mods.String(), block)
-}
-
-func apacheArgs(p *proxyRun, file string) []string { return []string{"-f", file, "-DFOREGROUND"} }
 
 var proxyRecipes = []proxyRecipe{
 	{
 		name: "apache", doc: "apache.md", quire: "quire", bin: "/usr/sbin/apache2", userHeader: true,
-		config: func(t *testing.T, p *proxyRun) string { return apacheConfig(t, p) },
-		args:   apacheArgs,
+		config: func(t *testing.T, p *proxyRun) string { return must(t)(deployrecipe.Apache(p)) },
+		args:   deployrecipe.ApacheArgs,
 	},
 	// The documented variant for a front end whose headers cannot be
 	// changed: no X-Forwarded-Proto, --public-url instead.
 	{
 		name: "apache-public-url", doc: "apache.md", quire: "quire-public-url", bin: "/usr/sbin/apache2", userHeader: true, publicURL: true,
 		config: func(t *testing.T, p *proxyRun) string {
-			return apacheConfig(t, p, `    RequestHeader set X-Forwarded-Proto "https"`+"\n", "")
+			return must(t)(deployrecipe.Apache(p, `    RequestHeader set X-Forwarded-Proto "https"`+"\n", ""))
 		},
-		args: apacheArgs,
+		args: deployrecipe.ApacheArgs,
 	},
 	{
 		name: "nginx", doc: "nginx.md", quire: "quire", bin: "/usr/sbin/nginx",
 		config: func(t *testing.T, p *proxyRun) string {
-			return nginxConfig(t, p, "127.0.0.1:8888", "127.0.0.1:"+p.quirePort)
+			return must(t)(deployrecipe.Nginx(p, "127.0.0.1:8888", "127.0.0.1:"+p.QuirePort))
 		},
-		args: nginxArgs,
+		args: deployrecipe.NginxArgs,
 	},
 	// The documented variant with RFC 7239 Forwarded instead of
 	// X-Forwarded-*.
 	{
 		name: "nginx-forwarded", doc: "nginx.md", quire: "quire", bin: "/usr/sbin/nginx",
 		config: func(t *testing.T, p *proxyRun) string {
-			return nginxConfig(t, p, "127.0.0.1:8888", "127.0.0.1:"+p.quirePort,
+			return must(t)(deployrecipe.Nginx(p, "127.0.0.1:8888", "127.0.0.1:"+p.QuirePort,
 				"        proxy_set_header X-Forwarded-For   $proxy_add_x_forwarded_for;\n"+
 					"        proxy_set_header X-Forwarded-Proto $scheme;\n"+
 					"        proxy_set_header X-Forwarded-Host  $http_host;\n",
-				recipeBlock(t, "nginx.md", "nginx-forwarded"))
+				recipeBlock(t, "nginx.md", "nginx-forwarded")))
 		},
-		args: nginxArgs,
+		args: deployrecipe.NginxArgs,
 	},
 	// The documented variant on a Unix socket: nginx runs as Quire's
 	// user, as it must to connect.
@@ -190,55 +135,19 @@ var proxyRecipes = []proxyRecipe{
 		name: "nginx-unix", doc: "nginx.md", quire: "quire-unix", bin: "/usr/sbin/nginx", unix: true,
 		config: func(t *testing.T, p *proxyRun) string {
 			line := strings.TrimSpace(recipeBlock(t, "nginx.md", "nginx-unix"))
-			return nginxConfig(t, p, "proxy_pass http://127.0.0.1:8888;", strings.ReplaceAll(line, "/run/quire/quire.sock", p.sock))
+			return must(t)(deployrecipe.Nginx(p, "proxy_pass http://127.0.0.1:8888;", strings.ReplaceAll(line, "/run/quire/quire.sock", p.Sock)))
 		},
-		args: nginxArgs,
+		args: deployrecipe.NginxArgs,
 	},
 	{
 		name: "caddy", doc: "caddy.md", quire: "quire", bin: "/usr/bin/caddy",
-		config: func(t *testing.T, p *proxyRun) string {
-			block := substitute(t, "caddy", recipeBlock(t, "caddy.md", "caddy"),
-				"notebooks.example.org {", "notebooks.example.org:"+p.port+" {",
-				"127.0.0.1:8888", "127.0.0.1:"+p.quirePort,
-				"/etc/ssl/certs/notebooks.example.org.pem", p.cert,
-				"/etc/ssl/private/notebooks.example.org.key", p.key)
-			return fmt.Sprintf(`{
-	admin off
-	auto_https disable_redirects
-	default_bind 127.0.0.1
-	skip_install_trust
-	storage file_system %[1]s/data
-}
-
-%[2]s
-`, p.dir, block)
-		},
-		args: func(p *proxyRun, file string) []string {
-			return []string{"run", "--config", file, "--adapter", "caddyfile"}
-		},
+		config: func(t *testing.T, p *proxyRun) string { return must(t)(deployrecipe.Caddy(p)) },
+		args:   deployrecipe.CaddyArgs,
 	},
 	{
 		name: "haproxy", doc: "haproxy.md", quire: "quire", bin: "/usr/sbin/haproxy",
-		config: func(t *testing.T, p *proxyRun) string {
-			block := substitute(t, "haproxy", recipeBlock(t, "haproxy.md", "haproxy"),
-				"bind :443 ssl", "bind 127.0.0.1:"+p.port+" ssl",
-				"127.0.0.1:8888", "127.0.0.1:"+p.quirePort,
-				"/etc/haproxy/certs/notebooks.example.org.pem", p.combined)
-			return fmt.Sprintf(`global
-    log stderr format short local0 warning
-    pidfile %[1]s/haproxy.pid
-
-defaults
-    mode http
-    log global
-    timeout connect 5s
-    timeout client 30s
-    timeout server 30s
-
-%[2]s
-`, p.dir, block)
-		},
-		args: func(p *proxyRun, file string) []string { return []string{"-db", "-f", file} },
+		config: func(t *testing.T, p *proxyRun) string { return must(t)(deployrecipe.HAProxy(p)) },
+		args:   deployrecipe.HAProxyArgs,
 	},
 }
 
@@ -288,17 +197,17 @@ func testRecipe(t *testing.T, rc proxyRecipe, ca *testCA) {
 
 	// The proxy, on a port of its own, as unprivileged as this machine
 	// allows.
-	p := &proxyRun{dir: proxyDir(t), port: port, quirePort: fmt.Sprint(in.Port), sock: sock, sameUser: rc.unix}
-	p.cert, p.key, p.combined = ca.issue(t, p.dir, publicName)
+	p := &proxyRun{Docs: deployDocs, Dir: proxyDir(t), Port: port, QuirePort: fmt.Sprint(in.Port), Sock: sock, SameUser: rc.unix}
+	p.Cert, p.Key, p.Combined = ca.issue(t, p.Dir, publicName)
 	if rc.userHeader {
-		p.htpasswd = filepath.Join(p.dir, "htpasswd")
-		writeHtpasswd(t, p.htpasswd, map[string]string{"alice": "alice-pw", "carol": "carol-pw"})
+		p.Htpasswd = filepath.Join(p.Dir, "htpasswd")
+		writeHtpasswd(t, p.Htpasswd, map[string]string{"alice": "alice-pw", "carol": "carol-pw"})
 	}
-	conf := filepath.Join(p.dir, rc.name+".conf")
+	conf := filepath.Join(p.Dir, rc.name+".conf")
 	writeFile(t, conf, rc.config(t, p))
 	startProxy(t, rc, p, conf)
 
-	b := newBrowser(t, ca, p.port)
+	b := newBrowser(t, ca, p.Port)
 	if rc.userHeader {
 		b.basic = "alice:alice-pw"
 	}
@@ -310,11 +219,11 @@ func testRecipe(t *testing.T, rc proxyRecipe, ca *testCA) {
 		// Apache's login is the only one: without it, Apache says 401;
 		// with it, Quire knows the user; a user Apache knows but Quire's
 		// --allowed-users does not is told so.
-		anon := newBrowser(t, ca, p.port)
+		anon := newBrowser(t, ca, p.Port)
 		if st, _, _ := anon.do(t, "GET", "api/me", nil, nil); st != http.StatusUnauthorized {
 			t.Errorf("GET api/me without Apache's login: %d, want 401", st)
 		}
-		carol := newBrowser(t, ca, p.port)
+		carol := newBrowser(t, ca, p.Port)
 		carol.basic = "carol:carol-pw"
 		st, body, _ := carol.do(t, "GET", "api/me", nil, nil)
 		if st != http.StatusForbidden || !strings.Contains(messageOf(body), `User "carol" may not use this server`) {
@@ -440,51 +349,25 @@ func testRecipe(t *testing.T, rc proxyRecipe, ca *testCA) {
 // docs/deploy/file.
 func recipeBlock(t *testing.T, file, name string) string {
 	t.Helper()
-	path := filepath.Join("..", "..", "docs", "deploy", file)
-	data, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	marker := "<!-- tested: " + name + " -->\n"
-	i := strings.Index(string(data), marker)
-	if i < 0 {
-		t.Fatalf("%s has no %q", path, strings.TrimSpace(marker))
-	}
-	rest := string(data[i+len(marker):])
-	if !strings.HasPrefix(rest, "```") {
-		t.Fatalf("%s: %q is not followed by a fenced block", path, strings.TrimSpace(marker))
-	}
-	rest = rest[strings.IndexByte(rest, '\n')+1:]
-	end := strings.Index(rest, "\n```")
-	if end < 0 {
-		t.Fatalf("%s: the block after %q does not end", path, strings.TrimSpace(marker))
-	}
-	return rest[:end+1]
+	return must(t)(deployrecipe.Block(deployDocs, file, name))
 }
 
 // substitute replaces each old with its new in block, and fails if an old
 // string is gone: the recipe changed and the test must follow.
 func substitute(t *testing.T, what, block string, pairs ...string) string {
 	t.Helper()
-	for i := 0; i+1 < len(pairs); i += 2 {
-		if !strings.Contains(block, pairs[i]) {
-			t.Fatalf("the %s recipe no longer contains %q; update TestProxy's substitutions", what, pairs[i])
-		}
-		block = strings.ReplaceAll(block, pairs[i], pairs[i+1])
-	}
-	return block
+	return must(t)(deployrecipe.Substitute(what, block, pairs...))
 }
 
 // quireArgs are the options of the quire command line in block name of
 // file, with the substitutions made.
 func quireArgs(t *testing.T, file, name string, pairs ...string) []string {
 	t.Helper()
-	cmd := substitute(t, file, recipeBlock(t, file, name), pairs...)
-	fields := strings.Fields(strings.ReplaceAll(cmd, "\\\n", " "))
-	if len(fields) == 0 || fields[0] != "quire" {
-		t.Fatalf("%s: the quire block does not start with quire: %q", file, cmd)
+	args, err := deployrecipe.QuireArgs(deployDocs, file, name, pairs...)
+	if err != nil {
+		t.Fatal(err)
 	}
-	return fields[1:]
+	return args
 }
 
 // --- the proxy process ------------------------------------------------------
@@ -505,20 +388,20 @@ const nobody = 65534
 
 func startProxy(t *testing.T, rc proxyRecipe, p *proxyRun, conf string) {
 	t.Helper()
-	for _, sub := range []string{"body", "proxy", "fastcgi", "uwsgi", "scgi", "data", "home"} {
-		if err := os.MkdirAll(filepath.Join(p.dir, sub), 0o700); err != nil {
+	for _, sub := range deployrecipe.Dirs {
+		if err := os.MkdirAll(filepath.Join(p.Dir, sub), 0o700); err != nil {
 			t.Fatal(err)
 		}
 	}
 	cmd := exec.Command(rc.bin, rc.args(p, conf)...)
-	cmd.Dir = p.dir
-	home := filepath.Join(p.dir, "home")
+	cmd.Dir = p.Dir
+	home := filepath.Join(p.Dir, "home")
 	cmd.Env = []string{"PATH=/usr/sbin:/usr/bin:/sbin:/bin", "HOME=" + home, "XDG_DATA_HOME=" + home, "XDG_CONFIG_HOME=" + home, "TMPDIR=" + home}
 	out := &harness.Buffer{}
 	cmd.Stdout, cmd.Stderr = out, out
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	if os.Geteuid() == 0 && !p.sameUser {
-		err := filepath.WalkDir(p.dir, func(path string, _ os.DirEntry, err error) error {
+	if os.Geteuid() == 0 && !p.SameUser {
+		err := filepath.WalkDir(p.Dir, func(path string, _ os.DirEntry, err error) error {
 			if err != nil {
 				return err
 			}
@@ -534,13 +417,13 @@ func startProxy(t *testing.T, rc proxyRecipe, p *proxyRun, conf string) {
 		_ = proc.Stop()
 		_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) // workers, if any outlived their parent
 		if t.Failed() {
-			logs, _ := os.ReadFile(filepath.Join(p.dir, "error.log"))
+			logs, _ := os.ReadFile(filepath.Join(p.Dir, "error.log"))
 			t.Logf("%s output:\n%s\n%s error.log:\n%s\nconfig:\n%s", rc.name, out, rc.name, logs, readOr(conf))
 		}
 	})
 	// Ready when it answers TLS on its port.
 	proc.WaitReady(t, 20*time.Second, 50*time.Millisecond, func() string { return out.String() }, func() (bool, string) {
-		c, err := net.DialTimeout("tcp", "127.0.0.1:"+p.port, time.Second)
+		c, err := net.DialTimeout("tcp", "127.0.0.1:"+p.Port, time.Second)
 		if err != nil {
 			return false, err.Error()
 		}
