@@ -124,7 +124,7 @@ func Serve(w http.ResponseWriter, r *http.Request, conn KernelConn, o Options) e
 		return fmt.Errorf("kernel websocket: %w", err)
 	}
 	b := &bridge{ws: c, kernel: conn, o: o, v1: c.Subprotocol() == Subprotocol}
-	b.pumps = []func(context.Context) ending{b.readClient, b.writeClient, b.ping}
+	b.pumps = []func(context.Context) ending{b.readClient, b.writeClient}
 	b.closeConn = conn.Close
 	return b.run(r.Context())
 }
@@ -158,7 +158,7 @@ type bridge struct {
 	text   TextConn   // or a text bridge's (ServeText)
 	o      Options
 	v1     bool
-	// pumps run until one ends; the last is ping. closeConn closes the far side.
+	// pumps run until one ends (run itself pings). closeConn closes the far side.
 	pumps     []func(context.Context) ending
 	closeConn func()
 }
@@ -184,14 +184,11 @@ func (b *bridge) run(ctx context.Context) error {
 		wg.Go(func() { ends <- pump(ctx) })
 	}
 
-	var e ending
-	reported := 0
-	select {
-	case e = <-ends:
-		reported++
-	case <-ctx.Done():
-		e = ending{code: CodeServiceRestart, reason: "server shutting down"}
-	}
+	// The handler pings the client itself, rather than a pump of its own that
+	// would hold a goroutine (and its stack) for the connection's life: only
+	// while a ping waits for its pong does a goroutine wait on it. The next
+	// ping is due an interval after the last pong, as before.
+	e, reported := b.wait(ctx, ends, &wg)
 
 	// Stop the pumps, then close the socket. Their reads and writes run on contexts
 	// that cancel leaves alone, since coder/websocket drops the connection when a
@@ -220,6 +217,36 @@ func (b *bridge) run(ctx context.Context) error {
 		log.Debug(b.what()+" closed", "code", int(e.code), "reason", e.reason)
 	}
 	return err
+}
+
+// wait returns the first ending: a pump's (reported is then 1), the request
+// context's, or a ping's that failed or got no pong in two intervals.
+func (b *bridge) wait(ctx context.Context, ends <-chan ending, wg *sync.WaitGroup) (e ending, reported int) {
+	tick := time.NewTimer(b.o.PingInterval)
+	defer tick.Stop()
+	var pinged chan error // non-nil while a ping is out
+	for {
+		select {
+		case e = <-ends:
+			return e, 1
+		case <-ctx.Done():
+			return ending{code: CodeServiceRestart, reason: "server shutting down"}, 0
+		case <-tick.C:
+			pinged = make(chan error, 1)
+			wg.Go(func() {
+				// Like writes, not cut short by ctx; closing the socket ends it.
+				pctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 2*b.o.PingInterval)
+				defer cancel()
+				pinged <- b.ws.Ping(pctx)
+			})
+		case err := <-pinged:
+			pinged = nil
+			if err != nil {
+				return b.ioEnding(ctx, "ping client", err), 0
+			}
+			tick.Reset(b.o.PingInterval)
+		}
+	}
 }
 
 // what names the bridge in logs.
@@ -383,23 +410,4 @@ func (b *bridge) ioEnding(ctx context.Context, what string, err error) ending {
 		return ending{reason: "closing"}
 	}
 	return ending{err: fmt.Errorf("%s: %w", what, err)}
-}
-
-// ping checks that the client answers; no pong within two intervals ends the bridge.
-func (b *bridge) ping(ctx context.Context) ending {
-	t := time.NewTicker(b.o.PingInterval)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return ending{code: CodeServiceRestart, reason: "server shutting down"}
-		case <-t.C:
-		}
-		pctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 2*b.o.PingInterval)
-		err := b.ws.Ping(pctx)
-		cancel()
-		if err != nil {
-			return b.ioEnding(ctx, "ping client", err)
-		}
-	}
 }

@@ -36,7 +36,7 @@ func ServeText(w http.ResponseWriter, r *http.Request, conn TextConn, o Options)
 		return fmt.Errorf("terminal websocket: %w", err)
 	}
 	b := &bridge{ws: c, text: conn, o: o}
-	b.pumps = []func(context.Context) ending{b.readText, b.writeText, b.ping}
+	b.pumps = []func(context.Context) ending{b.readText, b.writeText}
 	b.closeConn = conn.Close
 	return b.run(r.Context())
 }
