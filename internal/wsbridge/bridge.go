@@ -156,6 +156,7 @@ type bridge struct {
 	ws     *websocket.Conn
 	kernel KernelConn // the kernel bridge's far side
 	text   TextConn   // or a text bridge's (ServeText)
+	poll   TextPoller // text, when run writes its messages itself
 	o      Options
 	v1     bool
 	// pumps run until one ends (run itself pings). closeConn closes the far side.
@@ -220,13 +221,22 @@ func (b *bridge) run(ctx context.Context) error {
 }
 
 // wait returns the first ending: a pump's (reported is then 1), the request
-// context's, or a ping's that failed or got no pong in two intervals.
+// context's, or a ping's that failed or got no pong in two intervals. With a
+// TextPoller it also writes the far side's messages (pollText) and its end.
 func (b *bridge) wait(ctx context.Context, ends <-chan ending, wg *sync.WaitGroup) (e ending, reported int) {
 	tick := time.NewTimer(b.o.PingInterval)
 	defer tick.Stop()
 	var pinged chan error // non-nil while a ping is out
+	var ready <-chan struct{}
+	if b.poll != nil {
+		ready = b.poll.Ready()
+	}
 	for {
 		select {
+		case <-ready:
+			if e, reported, ok := b.pollText(ctx, ends); !ok {
+				return e, reported
+			}
 		case e = <-ends:
 			return e, 1
 		case <-ctx.Done():
