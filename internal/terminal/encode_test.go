@@ -30,11 +30,11 @@ func FuzzEncodeStdout(f *testing.F) {
 // BenchmarkEncodeStdout: one pty read's worth of `seq` output.
 func BenchmarkEncodeStdout(b *testing.B) {
 	var out []byte
-	for i := 1234567; len(out) < readSize; i++ {
+	for i := 1234567; len(out) < ttyRead; i++ {
 		out = strconv.AppendInt(out, int64(i), 10)
 		out = append(out, "\r\n"...)
 	}
-	out = out[:readSize]
+	out = out[:ttyRead]
 	b.SetBytes(int64(len(out)))
 	b.Run("hand", func(b *testing.B) {
 		for b.Loop() {
