@@ -227,34 +227,63 @@ func (b *bridge) wait(ctx context.Context, ends <-chan ending, wg *sync.WaitGrou
 	tick := time.NewTimer(b.o.PingInterval)
 	defer tick.Stop()
 	var pinged chan error // non-nil while a ping is out
+	ping := func() {
+		pinged = make(chan error, 1)
+		wg.Go(func() {
+			// Like writes, not cut short by ctx; closing the socket ends it.
+			pctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 2*b.o.PingInterval)
+			defer cancel()
+			pinged <- b.ws.Ping(pctx)
+		})
+	}
+	pong := func(err error) (ending, bool) {
+		pinged = nil
+		if err != nil {
+			return b.ioEnding(ctx, "ping client", err), false
+		}
+		tick.Reset(b.o.PingInterval)
+		return ending{}, true
+	}
+	shutdown := ending{code: CodeServiceRestart, reason: "server shutting down"}
 	var ready <-chan struct{}
 	if b.poll != nil {
 		ready = b.poll.Ready()
 	}
+	polling := false // the poller may have more: write one message a turn, the rest still heard
 	for {
+		if polling {
+			select {
+			case e = <-ends:
+				return e, 1
+			case <-ctx.Done():
+				return shutdown, 0
+			case <-tick.C:
+				ping()
+			case err := <-pinged:
+				if e, ok := pong(err); !ok {
+					return e, 0
+				}
+			default:
+			}
+			var ok bool
+			if polling, e, ok = b.pollText(ctx); !ok {
+				return e, 0
+			}
+			continue
+		}
 		select {
 		case <-ready:
-			if e, reported, ok := b.pollText(ctx, ends); !ok {
-				return e, reported
-			}
+			polling = true
 		case e = <-ends:
 			return e, 1
 		case <-ctx.Done():
-			return ending{code: CodeServiceRestart, reason: "server shutting down"}, 0
+			return shutdown, 0
 		case <-tick.C:
-			pinged = make(chan error, 1)
-			wg.Go(func() {
-				// Like writes, not cut short by ctx; closing the socket ends it.
-				pctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 2*b.o.PingInterval)
-				defer cancel()
-				pinged <- b.ws.Ping(pctx)
-			})
+			ping()
 		case err := <-pinged:
-			pinged = nil
-			if err != nil {
-				return b.ioEnding(ctx, "ping client", err), 0
+			if e, ok := pong(err); !ok {
+				return e, 0
 			}
-			tick.Reset(b.o.PingInterval)
 		}
 	}
 }

@@ -123,29 +123,21 @@ func (b *bridge) writeText1(ctx context.Context, msg []byte) error {
 	return b.ws.Write(wctx, websocket.MessageText, msg)
 }
 
-// pollText writes what b.poll has now, for the handler goroutine (ServeText
-// with a TextPoller). It returns false and how the bridge ends when it ends.
-// Between messages it lets a pump's ending or the end of ctx in, so a stream
-// of output does not keep the handler from them; pings wait for the stream
-// to pause, the queue to drain, which a slow client's limit bounds.
-func (b *bridge) pollText(ctx context.Context, ends <-chan ending) (e ending, reported int, ok bool) {
-	for {
-		msg, err := b.poll.TryNext()
-		if err != nil {
-			return b.textEnding(ctx, err), 0, false
-		}
-		if msg == nil {
-			return ending{}, 0, true
-		}
-		if err := b.writeText1(ctx, msg); err != nil {
-			return b.ioEnding(ctx, "write client", err), 0, false
-		}
-		select {
-		case e = <-ends:
-			return e, 1, false
-		case <-ctx.Done():
-			return ending{code: CodeServiceRestart, reason: "server shutting down"}, 0, false
-		default:
-		}
+// pollText writes b.poll's next message, if it has one, for the handler
+// goroutine (ServeText with a TextPoller): one a turn, so that between
+// messages the handler still hears a pump's end, shutdown and the ping
+// timer. more reports that there may be another; ok is false when the
+// bridge ends, and e says how.
+func (b *bridge) pollText(ctx context.Context) (more bool, e ending, ok bool) {
+	msg, err := b.poll.TryNext()
+	if err != nil {
+		return false, b.textEnding(ctx, err), false
 	}
+	if msg == nil {
+		return false, ending{}, true
+	}
+	if err := b.writeText1(ctx, msg); err != nil {
+		return false, b.ioEnding(ctx, "write client", err), false
+	}
+	return true, ending{}, true
 }

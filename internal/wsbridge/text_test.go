@@ -200,3 +200,53 @@ func testServeText(t *testing.T, poller bool) {
 		})
 	}
 }
+
+// endless is a TextPoller whose output never pauses.
+type endless struct{ ready chan struct{} }
+
+func (endless) Handle([]byte) error                  { return nil }
+func (endless) Next(context.Context) ([]byte, error) { panic("Next on a TextPoller") }
+func (endless) Close()                               {}
+func (p endless) Ready() <-chan struct{}             { return p.ready }
+func (endless) TryNext() ([]byte, error)             { return []byte(`["stdout","y\r\n"]`), nil }
+
+// The handler writing the output itself still pings while the output
+// never pauses.
+func TestServeTextPingsWhileStreaming(t *testing.T) {
+	p := endless{ready: make(chan struct{}, 1)}
+	p.ready <- struct{}{}
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_ = wsbridge.ServeText(w, r, p, wsbridge.Options{PingInterval: 10 * time.Millisecond})
+	}))
+	defer srv.Close()
+	pings := make(chan struct{}, 100)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	c, _, err := websocket.Dial(ctx, "ws"+strings.TrimPrefix(srv.URL, "http"), &websocket.DialOptions{
+		OnPingReceived: func(context.Context, []byte) bool {
+			select {
+			case pings <- struct{}{}:
+			default:
+			}
+			return true
+		},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.CloseNow()
+	go func() { // reads the stream, and so answers pings
+		for {
+			if _, _, err := c.Read(ctx); err != nil {
+				return
+			}
+		}
+	}()
+	for i := range 3 {
+		select {
+		case <-pings:
+		case <-ctx.Done():
+			t.Fatalf("%d pings in 10 s of streaming; the interval is 10 ms", i)
+		}
+	}
+}
