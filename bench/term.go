@@ -609,20 +609,25 @@ func terminalRSSScenario(cfg config) scenario {
 	mPerBare := metric{name: "… of which the terminal alone (no WebSocket)", unit: mebis}
 	mDetached := metric{name: fmt.Sprintf("server RSS with %d terminals, every WebSocket closed", n), unit: mebis}
 	mPerIdle := metric{name: fmt.Sprintf("server memory per idle terminal, no client ((that RSS − RSS at 0) ÷ %d)", n), unit: mebis, goal: 0.25}
+	mAnonPer := metric{name: fmt.Sprintf("server anonymous memory per open terminal ((RssAnon at %d − RssAnon at 0) ÷ %d)", n, n), unit: mebis}
+	mAnonPerIdle := metric{name: "server anonymous memory per idle terminal, no client (RssAnon, as above)", unit: mebis}
 	mPost := metric{name: "terminal POST /api/terminals", unit: millis, p90: true}
 	mAttach := metric{name: "terminal WebSocket open → prompt", unit: millis, p90: true}
 	return scenario{
 		name: "terminal-rss",
-		about: fmt.Sprintf("one server start with terminals running %s, empty root; GET /api/terminals, then VmRSS of the server process %v later "+
+		about: fmt.Sprintf("one server start with terminals running %s, empty root; GET /api/terminals; a warm-up terminal created, its WebSocket opened, "+
+			"the prompt set and waited for, the WebSocket closed and the terminal deleted (so the code both servers run the first time a terminal "+
+			"and its WebSocket are used, paged in once, is in every row rather than charged to the 20), then VmRSS of the server process %v later "+
 			"(the 0 row); %d terminals created one after another by POST /api/terminals (timed), VmRSS %v after the last (the no-WebSocket row); "+
 			"then each terminal's WebSocket opened (`set_size` sent; it stays open) and the prompt set and waited for (timed), "+
 			"VmRSS %v after the last; then every WebSocket closed and VmRSS read %v later (the idle rows); "+
 			"VmRSS is the server process's alone (the shells are separate processes); "+
-			"per terminal = (that RSS − the 0 row) ÷ %d; then every terminal is deleted and the list checked empty. "+
+			"per terminal = (that RSS − the 0 row) ÷ %d; RssAnon (anonymous pages alone: no file-backed pages of the binary or the interpreter's "+
+			"libraries) read with each VmRSS and differenced the same way; then every terminal is deleted and the list checked empty. "+
 			"Quire only: before the 0 row's wait and after the idle rows, it writes a goroutine dump on SIGUSR1 (QUIRE_GOROUTINE_DUMP) "+
 			"after a collection that returns free memory; RssAnon and the runtime's heap objects and stacks are read then and listed under observed",
 			termShell, cfg.idleWait, n, cfg.idleWait, cfg.idleWait, cfg.idleWait, n),
-		metrics: []metric{mZero, mBare, mN, mPer, mPerBare, mDetached, mPerIdle, mPost, mAttach},
+		metrics: []metric{mZero, mBare, mN, mPer, mPerBare, mDetached, mPerIdle, mAnonPer, mAnonPerIdle, mPost, mAttach},
 		rounds:  1,
 		run: func(ctx context.Context, e *env, sp spec) (samples, error) {
 			// Quire only: what the terminals hold once a collection has
@@ -645,11 +650,37 @@ func terminalRSSScenario(cfg config) scenario {
 			if _, err := srv.client.expect(ctx, http.MethodGet, "/api/terminals", nil, termTimeout, http.StatusOK); err != nil {
 				return s, err
 			}
+			// RssAnon beside each VmRSS, in the order read.
+			var anon []float64
 			rssAfterWait := func() (float64, error) {
 				if err := sleep(ctx, e.cfg.idleWait); err != nil {
 					return 0, err
 				}
+				a, err := srv.mib("RssAnon")
+				if err != nil {
+					return 0, err
+				}
+				anon = append(anon, a)
 				return srv.rssMiB()
+			}
+			// Warm-up: one terminal used and closed before any reading.
+			{
+				name, err := startTerminal(ctx, srv)
+				if err != nil {
+					return s, fmt.Errorf("warm-up: %w", err)
+				}
+				ws, err := dialTerminal(ctx, srv, name)
+				if err != nil {
+					return s, fmt.Errorf("warm-up: %w", err)
+				}
+				sc := &screen{c: ws}
+				if err := sc.ready(ctx); err != nil {
+					_ = closeTerminals(ctx, srv, []string{name}, []*screen{sc})
+					return s, fmt.Errorf("warm-up terminal %s: %w", name, err)
+				}
+				if err := closeTerminals(ctx, srv, []string{name}, []*screen{sc}); err != nil {
+					return s, fmt.Errorf("warm-up: %w", err)
+				}
 			}
 			// The dump allocates (and then returns free memory), so the
 			// first is taken before the 0 row's wait: what it leaves is in
@@ -716,6 +747,9 @@ func terminalRSSScenario(cfg config) scenario {
 			s.add(mPerBare.name, (bare-zero)/float64(n))
 			s.add(mDetached.name, idle)
 			s.add(mPerIdle.name, (idle-zero)/float64(n))
+			// anon: 0, bare, open, idle.
+			s.add(mAnonPer.name, (anon[2]-anon[0])/float64(n))
+			s.add(mAnonPerIdle.name, (anon[3]-anon[0])/float64(n))
 			if dump != "" {
 				held, err := soakRead(ctx, srv, dump)
 				if err != nil {

@@ -61,7 +61,16 @@ func (t terminals) Attach(name string) (wsbridge.TextConn, error) {
 type termConn struct{ *terminal.Client }
 
 func (c termConn) Next(ctx context.Context) ([]byte, error) {
-	msg, err := c.Client.Next(ctx)
+	return closeCode(c.Client.Next(ctx))
+}
+
+// TryNext lets the WebSocket's handler goroutine write the terminal's
+// output itself (wsbridge.TextPoller), with no write pump per connection.
+func (c termConn) TryNext() ([]byte, error) {
+	return closeCode(c.Client.TryNext())
+}
+
+func closeCode(msg []byte, err error) ([]byte, error) {
 	switch {
 	case errors.Is(err, terminal.ErrEnded):
 		return nil, &wsbridge.CloseError{Code: 1000, Reason: "terminal ended"}
@@ -73,6 +82,7 @@ func (c termConn) Next(ctx context.Context) ([]byte, error) {
 
 // Each adapter fits the interface its consumer declares.
 var (
-	_ httpapi.Terminals = terminals{}
-	_ wsbridge.TextConn = termConn{}
+	_ httpapi.Terminals   = terminals{}
+	_ wsbridge.TextConn   = termConn{}
+	_ wsbridge.TextPoller = termConn{}
 )

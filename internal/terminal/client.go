@@ -74,6 +74,15 @@ func (c *Client) Next(ctx context.Context) ([]byte, error) {
 	}
 }
 
+// Ready receives a value whenever TryNext may have something: a message
+// was queued or the client's end set. It is for a caller that waits on
+// other things too (the WebSocket's handler), where Next would need a
+// goroutine of its own.
+func (c *Client) Ready() <-chan struct{} { return c.notify }
+
+// TryNext is Next without the wait: nil and nil when nothing is queued.
+func (c *Client) TryNext() ([]byte, error) { return c.take() }
+
 // take pops the next message, or returns the client's end, or nothing.
 func (c *Client) take() ([]byte, error) {
 	t := c.t

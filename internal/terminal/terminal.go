@@ -18,9 +18,17 @@ import (
 	"quire/internal/isotime"
 )
 
-// readSize is the pty read buffer (pooled by the manager). Linux's line
-// discipline hands over at most 4 KiB a read anyway.
-const readSize = 4096
+// readSize is the pty read buffer (pooled by the manager, held only while
+// output is read). Linux's line discipline hands over at most 4 KiB a
+// read, so during a burst read goes on reading while reads come back
+// large (moreAfter) and the buffer has room for another, then hands the
+// lot on as one chunk: fewer chunks, wake-ups and frames per byte. A read
+// that comes back small (a keystroke's echo) is handed on at once.
+const (
+	readSize  = 32 << 10
+	ttyRead   = 4096
+	moreAfter = 1024
+)
 
 // Terminal is one shell on a pty and the clients attached to it.
 type Terminal struct {
@@ -128,20 +136,36 @@ func (t *Terminal) read() {
 	nc := 0
 	for {
 		var buf *[]byte
-		var n int
+		var n int // bytes read into buf after the carry
 		var rerr error
 		err := rc.Read(func(fd uintptr) bool {
 			b := t.m.bufs.Get().(*[]byte)
 			copy(*b, carry[:nc])
+			n, rerr = 0, nil
 			for {
-				n, rerr = syscall.Read(int(fd), (*b)[nc:])
-				if rerr != syscall.EINTR {
+				var k int
+				for {
+					k, rerr = syscall.Read(int(fd), (*b)[nc+n:])
+					if rerr != syscall.EINTR {
+						break
+					}
+				}
+				if rerr != nil || k <= 0 {
+					if n > 0 { // hand on what was read; the next read sees the end again
+						rerr = nil
+						break
+					}
+					if rerr == syscall.EAGAIN {
+						t.m.bufs.Put(b)
+						return false // wait for output
+					}
+					n = k
 					break
 				}
-			}
-			if rerr == syscall.EAGAIN {
-				t.m.bufs.Put(b)
-				return false // wait for output
+				n += k
+				if k < moreAfter || len(*b)-nc-n < ttyRead {
+					break
+				}
 			}
 			buf = b
 			return true

@@ -124,7 +124,7 @@ func Serve(w http.ResponseWriter, r *http.Request, conn KernelConn, o Options) e
 		return fmt.Errorf("kernel websocket: %w", err)
 	}
 	b := &bridge{ws: c, kernel: conn, o: o, v1: c.Subprotocol() == Subprotocol}
-	b.pumps = []func(context.Context) ending{b.readClient, b.writeClient, b.ping}
+	b.pumps = []func(context.Context) ending{b.readClient, b.writeClient}
 	b.closeConn = conn.Close
 	return b.run(r.Context())
 }
@@ -156,9 +156,10 @@ type bridge struct {
 	ws     *websocket.Conn
 	kernel KernelConn // the kernel bridge's far side
 	text   TextConn   // or a text bridge's (ServeText)
+	poll   TextPoller // text, when run writes its messages itself
 	o      Options
 	v1     bool
-	// pumps run until one ends; the last is ping. closeConn closes the far side.
+	// pumps run until one ends (run itself pings). closeConn closes the far side.
 	pumps     []func(context.Context) ending
 	closeConn func()
 }
@@ -184,14 +185,11 @@ func (b *bridge) run(ctx context.Context) error {
 		wg.Go(func() { ends <- pump(ctx) })
 	}
 
-	var e ending
-	reported := 0
-	select {
-	case e = <-ends:
-		reported++
-	case <-ctx.Done():
-		e = ending{code: CodeServiceRestart, reason: "server shutting down"}
-	}
+	// The handler pings the client itself, rather than a pump of its own that
+	// would hold a goroutine (and its stack) for the connection's life: only
+	// while a ping waits for its pong does a goroutine wait on it. The next
+	// ping is due an interval after the last pong, as before.
+	e, reported := b.wait(ctx, ends, &wg)
 
 	// Stop the pumps, then close the socket. Their reads and writes run on contexts
 	// that cancel leaves alone, since coder/websocket drops the connection when a
@@ -220,6 +218,74 @@ func (b *bridge) run(ctx context.Context) error {
 		log.Debug(b.what()+" closed", "code", int(e.code), "reason", e.reason)
 	}
 	return err
+}
+
+// wait returns the first ending: a pump's (reported is then 1), the request
+// context's, or a ping's that failed or got no pong in two intervals. With a
+// TextPoller it also writes the far side's messages (pollText) and its end.
+func (b *bridge) wait(ctx context.Context, ends <-chan ending, wg *sync.WaitGroup) (e ending, reported int) {
+	tick := time.NewTimer(b.o.PingInterval)
+	defer tick.Stop()
+	var pinged chan error // non-nil while a ping is out
+	ping := func() {
+		pinged = make(chan error, 1)
+		wg.Go(func() {
+			// Like writes, not cut short by ctx; closing the socket ends it.
+			pctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 2*b.o.PingInterval)
+			defer cancel()
+			pinged <- b.ws.Ping(pctx)
+		})
+	}
+	pong := func(err error) (ending, bool) {
+		pinged = nil
+		if err != nil {
+			return b.ioEnding(ctx, "ping client", err), false
+		}
+		tick.Reset(b.o.PingInterval)
+		return ending{}, true
+	}
+	shutdown := ending{code: CodeServiceRestart, reason: "server shutting down"}
+	var ready <-chan struct{}
+	if b.poll != nil {
+		ready = b.poll.Ready()
+	}
+	polling := false // the poller may have more: write one message a turn, the rest still heard
+	for {
+		if polling {
+			select {
+			case e = <-ends:
+				return e, 1
+			case <-ctx.Done():
+				return shutdown, 0
+			case <-tick.C:
+				ping()
+			case err := <-pinged:
+				if e, ok := pong(err); !ok {
+					return e, 0
+				}
+			default:
+			}
+			var ok bool
+			if polling, e, ok = b.pollText(ctx); !ok {
+				return e, 0
+			}
+			continue
+		}
+		select {
+		case <-ready:
+			polling = true
+		case e = <-ends:
+			return e, 1
+		case <-ctx.Done():
+			return shutdown, 0
+		case <-tick.C:
+			ping()
+		case err := <-pinged:
+			if e, ok := pong(err); !ok {
+				return e, 0
+			}
+		}
+	}
 }
 
 // what names the bridge in logs.
@@ -383,23 +449,4 @@ func (b *bridge) ioEnding(ctx context.Context, what string, err error) ending {
 		return ending{reason: "closing"}
 	}
 	return ending{err: fmt.Errorf("%s: %w", what, err)}
-}
-
-// ping checks that the client answers; no pong within two intervals ends the bridge.
-func (b *bridge) ping(ctx context.Context) ending {
-	t := time.NewTicker(b.o.PingInterval)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return ending{code: CodeServiceRestart, reason: "server shutting down"}
-		case <-t.C:
-		}
-		pctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 2*b.o.PingInterval)
-		err := b.ws.Ping(pctx)
-		cancel()
-		if err != nil {
-			return b.ioEnding(ctx, "ping client", err)
-		}
-	}
 }

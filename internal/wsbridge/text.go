@@ -23,6 +23,19 @@ type TextConn interface {
 	Close()
 }
 
+// TextPoller, implemented beside TextConn, lets ServeText write conn's messages
+// from the handler goroutine that already waits on the read pump and the ping
+// timer, instead of a write pump parked in Next: one goroutine (and its stack)
+// fewer for every connection. Next is then not called.
+type TextPoller interface {
+	// Ready receives a value whenever TryNext may have a message or an error (a
+	// channel of capacity 1 that a producer fills without blocking).
+	Ready() <-chan struct{}
+	// TryNext returns the next message without waiting, or nil and nil when
+	// there is none now; its errors are Next's.
+	TryNext() ([]byte, error)
+}
+
 // ServeText upgrades r to a WebSocket and relays text messages between the client and
 // conn until either side ends, as Serve does for kernels: the same Options (largest
 // client message, pings, write timeout), the same close codes, and when r's context
@@ -36,7 +49,12 @@ func ServeText(w http.ResponseWriter, r *http.Request, conn TextConn, o Options)
 		return fmt.Errorf("terminal websocket: %w", err)
 	}
 	b := &bridge{ws: c, text: conn, o: o}
-	b.pumps = []func(context.Context) ending{b.readText, b.writeText, b.ping}
+	if p, ok := conn.(TextPoller); ok {
+		b.poll = p
+		b.pumps = []func(context.Context) ending{b.readText}
+	} else {
+		b.pumps = []func(context.Context) ending{b.readText, b.writeText}
+	}
 	b.closeConn = conn.Close
 	return b.run(r.Context())
 }
@@ -76,21 +94,50 @@ func (b *bridge) writeText(ctx context.Context) ending {
 	for {
 		msg, err := b.text.Next(ctx)
 		if err != nil {
-			var ce *CloseError
-			switch {
-			case errors.As(err, &ce):
-				return ending{code: websocket.StatusCode(ce.Code), reason: shorten(ce.Reason)}
-			case ctx.Err() != nil:
-				return ending{code: CodeServiceRestart, reason: "server shutting down"}
-			default:
-				return ending{code: CodeServiceRestart, reason: "terminal connection ended", err: fmt.Errorf("terminal: %w", err)}
-			}
+			return b.textEnding(ctx, err)
 		}
-		wctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), b.o.WriteTimeout) // see writeClient
-		err = b.ws.Write(wctx, websocket.MessageText, msg)
-		cancel()
-		if err != nil {
+		if err := b.writeText1(ctx, msg); err != nil {
 			return b.ioEnding(ctx, "write client", err)
 		}
 	}
+}
+
+// textEnding turns the far side's error into an ending.
+func (b *bridge) textEnding(ctx context.Context, err error) ending {
+	var ce *CloseError
+	switch {
+	case errors.As(err, &ce):
+		return ending{code: websocket.StatusCode(ce.Code), reason: shorten(ce.Reason)}
+	case ctx.Err() != nil:
+		return ending{code: CodeServiceRestart, reason: "server shutting down"}
+	default:
+		return ending{code: CodeServiceRestart, reason: "terminal connection ended", err: fmt.Errorf("terminal: %w", err)}
+	}
+}
+
+// writeText1 writes one message. Like reads, a write is not cut short by ctx
+// (that would drop the connection mid-frame); it has its own timeout.
+func (b *bridge) writeText1(ctx context.Context, msg []byte) error {
+	wctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), b.o.WriteTimeout)
+	defer cancel()
+	return b.ws.Write(wctx, websocket.MessageText, msg)
+}
+
+// pollText writes b.poll's next message, if it has one, for the handler
+// goroutine (ServeText with a TextPoller): one a turn, so that between
+// messages the handler still hears a pump's end, shutdown and the ping
+// timer. more reports that there may be another; ok is false when the
+// bridge ends, and e says how.
+func (b *bridge) pollText(ctx context.Context) (more bool, e ending, ok bool) {
+	msg, err := b.poll.TryNext()
+	if err != nil {
+		return false, b.textEnding(ctx, err), false
+	}
+	if msg == nil {
+		return false, ending{}, true
+	}
+	if err := b.writeText1(ctx, msg); err != nil {
+		return false, b.ioEnding(ctx, "write client", err), false
+	}
+	return true, ending{}, true
 }

@@ -45,7 +45,97 @@ func (f *fakeText) Next(ctx context.Context) ([]byte, error) {
 
 func (f *fakeText) Close() { f.once.Do(func() { close(f.closed) }) }
 
+// pollText is fakeText as a TextPoller too: what the test sends on next and
+// end is moved to a queue that TryNext pops, and ready is signalled.
+type pollText struct {
+	*fakeText
+	ready chan struct{}
+	mu    sync.Mutex
+	queue [][]byte
+	err   error
+}
+
+func newPollText(f *fakeText) *pollText {
+	p := &pollText{fakeText: f, ready: make(chan struct{}, 1)}
+	go func() {
+		for {
+			select {
+			case m := <-f.next:
+				p.mu.Lock()
+				p.queue = append(p.queue, m)
+				p.mu.Unlock()
+			case err := <-f.end:
+				p.mu.Lock()
+				p.err = err
+				p.mu.Unlock()
+			case <-f.closed:
+				return
+			}
+			select {
+			case p.ready <- struct{}{}:
+			default:
+			}
+		}
+	}()
+	return p
+}
+
+func (p *pollText) Ready() <-chan struct{} { return p.ready }
+
+func (p *pollText) TryNext() ([]byte, error) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if len(p.queue) > 0 {
+		m := p.queue[0]
+		p.queue = p.queue[1:]
+		return m, nil
+	}
+	return nil, p.err
+}
+
+func (p *pollText) Next(context.Context) ([]byte, error) {
+	panic("ServeText called Next on a TextPoller")
+}
+
 func TestServeText(t *testing.T) {
+	for _, poller := range []bool{false, true} {
+		t.Run(map[bool]string{false: "write pump", true: "poller"}[poller], func(t *testing.T) { testServeText(t, poller) })
+	}
+}
+
+// A text client that stops answering pings is dropped after two intervals,
+// with or without a write pump.
+func TestServeTextPingTimeout(t *testing.T) {
+	for _, poller := range []bool{false, true} {
+		f := &fakeText{handled: make(chan string, 4), next: make(chan []byte), end: make(chan error, 1), closed: make(chan struct{})}
+		var conn wsbridge.TextConn = f
+		if poller {
+			conn = newPollText(f)
+		}
+		served := make(chan error, 1)
+		srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			served <- wsbridge.ServeText(w, r, conn, wsbridge.Options{PingInterval: 20 * time.Millisecond})
+		}))
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		c, _, err := websocket.Dial(ctx, "ws"+strings.TrimPrefix(srv.URL, "http"), nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		select { // never reads, so never answers a ping
+		case err := <-served:
+			if err == nil || !strings.Contains(err.Error(), "ping") {
+				t.Errorf("poller %v: ServeText: %v, want a ping error", poller, err)
+			}
+		case <-ctx.Done():
+			t.Errorf("poller %v: still served after 10 s without a pong", poller)
+		}
+		c.CloseNow()
+		cancel()
+		srv.Close()
+	}
+}
+
+func testServeText(t *testing.T, poller bool) {
 	for _, tc := range []struct {
 		name string
 		run  func(t *testing.T, c *websocket.Conn, f *fakeText)
@@ -80,9 +170,13 @@ func TestServeText(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			f := &fakeText{handled: make(chan string, 4), next: make(chan []byte), end: make(chan error, 1), closed: make(chan struct{})}
+			var conn wsbridge.TextConn = f
+			if poller {
+				conn = newPollText(f)
+			}
 			served := make(chan error, 1)
 			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-				served <- wsbridge.ServeText(w, r, f, wsbridge.Options{MaxMessageSize: 64, PingInterval: time.Minute})
+				served <- wsbridge.ServeText(w, r, conn, wsbridge.Options{MaxMessageSize: 64, PingInterval: time.Minute})
 			}))
 			defer srv.Close()
 			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
@@ -104,5 +198,55 @@ func TestServeText(t *testing.T) {
 				t.Error("ServeText returned without closing the far side")
 			}
 		})
+	}
+}
+
+// endless is a TextPoller whose output never pauses.
+type endless struct{ ready chan struct{} }
+
+func (endless) Handle([]byte) error                  { return nil }
+func (endless) Next(context.Context) ([]byte, error) { panic("Next on a TextPoller") }
+func (endless) Close()                               {}
+func (p endless) Ready() <-chan struct{}             { return p.ready }
+func (endless) TryNext() ([]byte, error)             { return []byte(`["stdout","y\r\n"]`), nil }
+
+// The handler writing the output itself still pings while the output
+// never pauses.
+func TestServeTextPingsWhileStreaming(t *testing.T) {
+	p := endless{ready: make(chan struct{}, 1)}
+	p.ready <- struct{}{}
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_ = wsbridge.ServeText(w, r, p, wsbridge.Options{PingInterval: 10 * time.Millisecond})
+	}))
+	defer srv.Close()
+	pings := make(chan struct{}, 100)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	c, _, err := websocket.Dial(ctx, "ws"+strings.TrimPrefix(srv.URL, "http"), &websocket.DialOptions{
+		OnPingReceived: func(context.Context, []byte) bool {
+			select {
+			case pings <- struct{}{}:
+			default:
+			}
+			return true
+		},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.CloseNow()
+	go func() { // reads the stream, and so answers pings
+		for {
+			if _, _, err := c.Read(ctx); err != nil {
+				return
+			}
+		}
+	}()
+	for i := range 3 {
+		select {
+		case <-pings:
+		case <-ctx.Done():
+			t.Fatalf("%d pings in 10 s of streaming; the interval is 10 ms", i)
+		}
 	}
 }
