@@ -47,11 +47,11 @@ func newFakeHub(t *testing.T) *fakeHub {
 		sum := sha256.Sum256([]byte(r.PostFormValue("code_verifier")))
 		switch {
 		case r.PostFormValue("client_secret") != "server-secret", r.PostFormValue("client_id") != "jupyterhub-user-alice":
-			http.Error(w, `{"error": "invalid_client"}`, 401)
+			http.Error(w, `{"error": "invalid_client"}`, http.StatusUnauthorized)
 		case r.PostFormValue("code") != "code-1", r.PostFormValue("redirect_uri") != "/user/alice/oauth_callback":
-			http.Error(w, `{"error": "invalid_grant"}`, 400)
+			http.Error(w, `{"error": "invalid_grant"}`, http.StatusBadRequest)
 		case base64.RawURLEncoding.EncodeToString(sum[:]) != f.challenge:
-			http.Error(w, `{"error": "invalid_grant", "error_description": "PKCE"}`, 400)
+			http.Error(w, `{"error": "invalid_grant", "error_description": "PKCE"}`, http.StatusBadRequest)
 		default:
 			w.Write([]byte(`{"access_token": "alice-oauth", "expires_in": 1209600, "token_type": "Bearer"}`))
 		}
@@ -59,12 +59,12 @@ func newFakeHub(t *testing.T) *fakeHub {
 	mux.HandleFunc("GET /hub/api/user", func(w http.ResponseWriter, r *http.Request) {
 		f.identify.Add(1)
 		if f.down.Load() {
-			http.Error(w, "bad gateway", 502)
+			http.Error(w, "bad gateway", http.StatusBadGateway)
 			return
 		}
 		u, ok := f.users[strings.TrimPrefix(r.Header.Get("Authorization"), "token ")]
 		if !ok {
-			http.Error(w, `{"status": 403, "message": "Forbidden"}`, 403)
+			http.Error(w, `{"status": 403, "message": "Forbidden"}`, http.StatusForbidden)
 			return
 		}
 		json.NewEncoder(w).Encode(u)
@@ -72,7 +72,7 @@ func newFakeHub(t *testing.T) *fakeHub {
 	mux.HandleFunc("POST /hub/api/users/alice/activity", func(w http.ResponseWriter, r *http.Request) {
 		var body map[string]any
 		if r.Header.Get("Authorization") != "token server-secret" || json.NewDecoder(r.Body).Decode(&body) != nil {
-			http.Error(w, "bad", 400)
+			http.Error(w, "bad", http.StatusBadRequest)
 			return
 		}
 		f.activity <- body
