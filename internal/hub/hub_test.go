@@ -75,7 +75,10 @@ func newFakeHub(t *testing.T) *fakeHub {
 			http.Error(w, "bad", http.StatusBadRequest)
 			return
 		}
-		f.activity <- body
+		select {
+		case f.activity <- body:
+		default: // nobody is reading: the test is over or has what it needs
+		}
 	})
 	f.srv = httptest.NewServer(mux)
 	t.Cleanup(f.srv.Close)
@@ -290,5 +293,61 @@ func TestActivity(t *testing.T) {
 		}
 	case <-time.After(5 * time.Second):
 		t.Fatal("no activity report at start")
+	}
+}
+
+// TestActivityCounts checks what moves last_activity: an authenticated
+// request does; the UI's background poll (?no_track_activity) and
+// {prefix}api/status do not.
+func TestActivityCounts(t *testing.T) {
+	f := newFakeHub(t)
+	m := hubVars()
+	m["JUPYTERHUB_API_URL"] = f.srv.URL + "/hub/api"
+	m["JUPYTERHUB_ACTIVITY_URL"] = f.srv.URL + "/hub/api/users/alice/activity"
+	m["JUPYTERHUB_API_TOKEN"] = "server-secret"
+	e, err := hub.LoadEnv(lookupOf(m))
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.ActivityInterval = 20 * time.Millisecond
+	var clock atomic.Int64
+	t0 := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
+	clock.Store(t0.UnixNano())
+	now := func() time.Time { return time.Unix(0, clock.Load()).UTC() }
+	h := hub.New(hub.Options{Env: e, Client: hub.NewClient(e.APIURL, e.APIToken, nil), Now: now}, "3.0.0")
+	a, err := auth.New(auth.Options{BaseURL: e.Prefix, Hub: h, DataDir: t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a.Close()
+	chain := a.Middleware(h.Routes(http.NotFoundHandler()))
+	tok := map[string]string{"Authorization": "token alice-oauth"}
+
+	next := func() string {
+		t.Helper()
+		select {
+		case body := <-f.activity:
+			return body["last_activity"].(string)
+		case <-time.After(5 * time.Second):
+			t.Fatal("no activity report")
+			return ""
+		}
+	}
+	clock.Store(t0.Add(time.Minute).UnixNano())
+	do(chain, "GET", "/user/alice/api/contents?no_track_activity=1", tok)
+	do(chain, "GET", "/user/alice/api/status", tok)
+	do(chain, "GET", "/user/alice/api/contents", nil) // anonymous
+	go h.RunActivity(t.Context())
+	if got := next(); got != "2026-01-02T03:04:05.000000Z" {
+		t.Errorf("first report %s, want the start time (background, status and anonymous requests do not count)", got)
+	}
+	clock.Store(t0.Add(2 * time.Minute).UnixNano())
+	do(chain, "GET", "/user/alice/api/contents", tok)
+	for {
+		if got := next(); got == "2026-01-02T03:06:05.000000Z" {
+			break
+		} else if got != "2026-01-02T03:04:05.000000Z" {
+			t.Fatalf("report %s, want the request's time 03:06:05", got)
+		}
 	}
 }
