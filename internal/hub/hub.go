@@ -125,11 +125,18 @@ func WaitVersion(ctx context.Context, c *Client, sleeps []time.Duration, log *sl
 }
 
 // Headers adds X-JupyterHub-Version (the Hub's own, so the Hub sees no
-// mismatch) to every response, redirects and errors included.
+// mismatch) to every response, redirects and errors included. It also
+// sends the prefix without its slash (/user/alice, which the proxy routes
+// here) to the prefix: a fixed target, for anybody.
 func (h *Hub) Headers(next http.Handler) http.Handler {
+	bare := strings.TrimSuffix(h.env.Prefix, "/")
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if h.version != "" {
 			w.Header().Set("X-JupyterHub-Version", h.version)
+		}
+		if bare != "" && r.URL.EscapedPath() == bare && (r.Method == http.MethodGet || r.Method == http.MethodHead) {
+			http.Redirect(w, r, h.env.Prefix+query(r), http.StatusFound)
+			return
 		}
 		next.ServeHTTP(w, r)
 	})

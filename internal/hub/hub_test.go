@@ -224,6 +224,7 @@ func TestRequests(t *testing.T) {
 	}{
 		{"health check Hub 5", "GET", "/user/alice/api", nil, 200, ""},
 		{"health check Hub 3", "GET", "/user/alice/", nil, 302, ""},
+		{"prefix without slash", "GET", "/user/alice?x=1", nil, 302, ""},
 		{"anonymous api", "GET", "/user/alice/api/contents", nil, 403, ""},
 		{"anonymous post", "POST", "/user/alice/tree/", nil, 403, ""},
 		{"anonymous websocket", "GET", "/user/alice/api/kernels/k/channels", ws, 403, ""},
@@ -246,7 +247,11 @@ func TestRequests(t *testing.T) {
 			if res.h.Get("X-JupyterHub-Version") != "3.0.0" {
 				t.Error("no X-JupyterHub-Version")
 			}
-			if res.code == 302 && !strings.HasPrefix(res.h.Get("Location"), "/hub/api/oauth2/authorize?") {
+			if tc.name == "prefix without slash" {
+				if res.h.Get("Location") != "/user/alice/?x=1" {
+					t.Errorf("redirect to %s, want the prefix", res.h.Get("Location"))
+				}
+			} else if res.code == 302 && !strings.HasPrefix(res.h.Get("Location"), "/hub/api/oauth2/authorize?") {
 				t.Errorf("redirect to %s", res.h.Get("Location"))
 			}
 		})

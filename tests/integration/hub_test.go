@@ -225,18 +225,26 @@ func (h *jhub) hubAPI(method, path, token string, body any) (int, []byte) {
 	return resp.StatusCode, out
 }
 
-// tokenGet GETs path on the proxy with only Authorization: token.
+// tokenGet GETs path on the proxy with only Authorization: token (none
+// when token is ""), following no redirect.
 func (h *jhub) tokenGet(path, token string) (int, []byte) {
+	code, body, _ := h.tokenGetH(path, token)
+	return code, body
+}
+
+func (h *jhub) tokenGetH(path, token string) (int, []byte, http.Header) {
 	h.t.Helper()
 	req, _ := http.NewRequest("GET", h.URL+path, nil)
-	req.Header.Set("Authorization", "token "+token)
+	if token != "" {
+		req.Header.Set("Authorization", "token "+token)
+	}
 	resp, err := (&http.Client{Timeout: 30 * time.Second, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}).Do(req)
 	if err != nil {
 		h.t.Fatalf("GET %s: %v", path, err)
 	}
 	defer resp.Body.Close()
 	out, _ := io.ReadAll(resp.Body)
-	return resp.StatusCode, out
+	return resp.StatusCode, out, resp.Header
 }
 
 type hubServer struct {
@@ -334,6 +342,11 @@ func TestHub(t *testing.T) {
 	if r := w.execute("print(6*7)", 60*time.Second); strings.TrimSpace(r.Stdout) != "42" {
 		t.Errorf("cell output %q, want 42", r.Stdout)
 	}
+	// The kernel sees who it runs for, never the server's Hub token.
+	r := w.execute("import os; print(os.environ.get('JUPYTERHUB_USER'), os.environ.get('JUPYTERHUB_API_TOKEN', 'no-token'), os.environ.get('JPY_API_TOKEN', 'no-token'))", 60*time.Second)
+	if got := strings.TrimSpace(r.Stdout); got != "alice no-token no-token" {
+		t.Errorf("kernel environment: %q, want the user and no token", got)
+	}
 	ranAt := time.Now()
 
 	// An anonymous WebSocket is refused (403), never redirected.
@@ -354,9 +367,9 @@ func TestHub(t *testing.T) {
 	if err != nil {
 		t.Fatalf("terminal WebSocket: %v", err)
 	}
-	_ = tc.Write(ctx, websocket.MessageText, []byte(`["stdin", "echo hub-$((40+2))\r"]`))
+	_ = tc.Write(ctx, websocket.MessageText, []byte(`["stdin", "echo hub-$((40+2))-${JUPYTERHUB_API_TOKEN:-no}-${JPY_API_TOKEN:-no}\r"]`))
 	var seen strings.Builder
-	for !strings.Contains(seen.String(), "hub-42") {
+	for !strings.Contains(seen.String(), "hub-42-no-no") {
 		_, msg, err := tc.Read(ctx)
 		if err != nil {
 			t.Fatalf("terminal output %q: %v", seen.String(), err)
@@ -364,6 +377,22 @@ func TestHub(t *testing.T) {
 		seen.Write(msg)
 	}
 	tc.Close(websocket.StatusNormalClosure, "")
+
+	// Routes around the prefix: the Hub's health check path (Hub 5's) needs
+	// no credentials and names the API; the prefix without its slash
+	// redirects; an unknown path under the prefix (a named server whose
+	// route is missing) is 404, not a page; every answer carries the
+	// Hub's version.
+	code, b, hdr := h.tokenGetH("/user/alice/api", "")
+	if code != 200 || !strings.Contains(string(b), `"version"`) || hdr.Get("X-JupyterHub-Version") != "3.0.0" {
+		t.Errorf("GET {prefix}api without credentials: %d %s %v", code, b, hdr)
+	}
+	if code, _, hdr := h.tokenGetH("/user/alice", ""); code/100 != 3 || hdr.Get("Location") != "/user/alice/" || hdr.Get("X-JupyterHub-Version") != "3.0.0" {
+		t.Errorf("GET prefix without slash: %d %v", code, hdr)
+	}
+	if code, _, hdr := h.tokenGetH("/user/alice/api/contents", ""); code != 403 || hdr.Get("X-JupyterHub-Version") != "3.0.0" {
+		t.Errorf("anonymous API: %d %v", code, hdr)
+	}
 
 	// Tokens: a Hub API token of alice's works with Authorization: token;
 	// a service token without access scopes and bob's token do not.
@@ -386,6 +415,9 @@ func TestHub(t *testing.T) {
 	}
 	if code, b := h.tokenGet("/user/alice/api/contents", h.admin); code != 200 {
 		t.Errorf("admin service token: %d %s", code, b)
+	}
+	if code, b := h.tokenGet("/user/alice/nb3/api/contents", tok.Token); code != 404 {
+		t.Errorf("unknown path under the prefix: %d %s, want 404", code, b)
 	}
 
 	// Another Hub user: the Hub refuses bob at authorize, and bob's token
