@@ -440,11 +440,15 @@ func TestHub(t *testing.T) {
 	deadline := time.Now().Add(15 * time.Second)
 	for {
 		la, err := time.Parse(time.RFC3339Nano, h.servers("alice")[""].LastActivity)
-		if err == nil && !la.Before(ranAt.Add(-time.Second)) {
+		// Quire's reports, as the Hub logs them: the one at start, then
+		// every interval.
+		posts := strings.Count(h.out.String(), "200 POST /hub/api/users/alice/activity")
+		if err == nil && !la.Before(ranAt.Add(-time.Second)) && posts >= 2 {
 			break
 		}
 		if time.Now().After(deadline) {
-			t.Errorf("the Hub's last_activity for alice %v (%v) is older than the cell run at %s", la, err, ranAt.UTC())
+			t.Errorf("the Hub's last_activity for alice %v (%v), %d activity reports; want one after the cell run at %s and at least 2 reports",
+				la, err, posts, ranAt.UTC())
 			break
 		}
 		time.Sleep(500 * time.Millisecond)
