@@ -35,6 +35,9 @@ type Env struct {
 	RootDir      string // JUPYTERHUB_ROOT_DIR, ~ expanded; "" = unset
 	DefaultURL   string // JUPYTERHUB_DEFAULT_URL
 	Debug        bool   // JUPYTERHUB_DEBUG
+	// PublicHTTPS: JUPYTERHUB_PUBLIC_URL (Hub 5+) is https, so browsers
+	// reach this server over TLS even when the proxy's headers do not say.
+	PublicHTTPS bool
 
 	// ListenHost and ListenPort come from JUPYTERHUB_SERVICE_URL; an empty
 	// host means every interface.
@@ -101,6 +104,8 @@ func LoadEnv(lookup func(string) (string, bool)) (Env, error) {
 	e.Host = strings.TrimRight(get("JUPYTERHUB_HOST"), "/")
 	e.DefaultURL = get("JUPYTERHUB_DEFAULT_URL")
 	e.Debug = truthy(get("JUPYTERHUB_DEBUG"))
+	e.PublicHTTPS = strings.HasPrefix(strings.ToLower(get("JUPYTERHUB_PUBLIC_URL")), "https:") ||
+		strings.HasPrefix(strings.ToLower(e.Host), "https:")
 	e.AllowTokenInURL = truthy(get("JUPYTERHUB_ALLOW_TOKEN_IN_URL"))
 	e.WebSocketCookie = true
 	if v := get("JUPYTERHUB_ALLOW_WEBSOCKET_COOKIE_AUTH"); v != "" {

@@ -28,7 +28,8 @@ type Options struct {
 	Env    Env
 	Client *Client
 	// IsSecure reports a request that reached Quire over https (directly
-	// or through a trusted proxy): cookies are then Secure.
+	// or through a trusted proxy): cookies are then Secure. They always are
+	// when JUPYTERHUB_PUBLIC_URL or JUPYTERHUB_HOST is https.
 	IsSecure func(*http.Request) bool
 	// CacheTTL bounds how long a Hub answer about a token is believed
 	// (default and maximum 5 min); refusals are believed 30 s at most.
@@ -87,6 +88,9 @@ func New(o Options, version string) *Hub {
 	}
 	if o.IsSecure == nil {
 		o.IsSecure = func(r *http.Request) bool { return r.TLS != nil }
+	}
+	if o.Env.PublicHTTPS {
+		o.IsSecure = func(*http.Request) bool { return true }
 	}
 	if o.Log == nil {
 		o.Log = slog.New(slog.DiscardHandler)

@@ -272,6 +272,28 @@ func TestHubDown(t *testing.T) {
 	}
 }
 
+func TestSecureCookies(t *testing.T) {
+	f := newFakeHub(t)
+	for _, tc := range []struct {
+		name   string
+		https  bool
+		secure bool
+	}{{"http", false, false}, {"public url https", true, true}} {
+		t.Run(tc.name, func(t *testing.T) {
+			h, _ := f.server(t, func(e *hub.Env) { e.PublicHTTPS = tc.https })
+			res := do(h, "GET", "/user/alice/tree/", nil)
+			if c := res.set["jupyterhub-user-alice-oauth-state"]; c == nil || c.Secure != tc.secure {
+				t.Errorf("state cookie %+v, want Secure %v", c, tc.secure)
+			}
+		})
+	}
+	m := hubVars()
+	m["JUPYTERHUB_PUBLIC_URL"] = "https://hub.example.org/user/alice/"
+	if e, err := hub.LoadEnv(lookupOf(m)); err != nil || !e.PublicHTTPS {
+		t.Errorf("JUPYTERHUB_PUBLIC_URL https: PublicHTTPS = %v, %v", e.PublicHTTPS, err)
+	}
+}
+
 func TestWebSocketCookieOff(t *testing.T) {
 	f := newFakeHub(t)
 	h, _ := f.server(t, func(e *hub.Env) { e.WebSocketCookie = false })
