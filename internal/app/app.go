@@ -10,6 +10,8 @@ import (
 	"fmt"
 	"io"
 	"os"
+
+	"quire/internal/hub"
 )
 
 // Version is Quire's own version.
@@ -33,7 +35,13 @@ func run(ctx context.Context, args []string, env envFunc, stdin io.Reader, stdou
 	}
 	switch cmd {
 	case "serve":
+		if hub.Detected(env) {
+			fmt.Fprintln(stderr, "quire: JupyterHub's variables (JUPYTERHUB_API_TOKEN, JUPYTERHUB_SERVICE_URL, JUPYTERHUB_CLIENT_ID) are set: running as the Hub's single-user server (quire singleuser)")
+			return runSingleuser(ctx, args, env, stdout, stderr, opts...)
+		}
 		return runServe(ctx, args, env, stdout, stderr, opts...)
+	case "singleuser":
+		return runSingleuser(ctx, args, env, stdout, stderr, opts...)
 	case "password":
 		return runPassword(args, env, stdin, stdout, stderr)
 	case "list":
@@ -50,7 +58,7 @@ func run(ctx context.Context, args []string, env envFunc, stdin io.Reader, stdou
 	case "help":
 		return runServe(ctx, []string{"--help"}, env, stdout, stderr, opts...)
 	default:
-		fmt.Fprintf(stderr, "quire: unknown command %q; commands: serve, password, list, stop, trust, doctor, version (quire --help)\n", cmd)
+		fmt.Fprintf(stderr, "quire: unknown command %q; commands: serve, singleuser, password, list, stop, trust, doctor, version (quire --help)\n", cmd)
 		return 2
 	}
 }

@@ -32,6 +32,7 @@ import (
 	"quire/internal/fsroot"
 	"quire/internal/guard"
 	"quire/internal/httpapi"
+	"quire/internal/hub"
 	"quire/internal/kernel"
 	"quire/internal/kernelspec"
 	"quire/internal/logx"
@@ -108,7 +109,17 @@ type server struct {
 	generated    bool // the token was generated at start
 	conns        *connlimit.Limiter
 	acme         *tlsx.ACME // --acme-domain: certificates from an ACME CA (acme.go)
-	cleanup      []func()
+	// Hub mode (quire singleuser, singleuser.go): the Hub's environment,
+	// options ignored, the Hub's API, its version and the sign-in; nil
+	// hubEnv outside hub mode. hubSleeps: waits between version checks
+	// (tests shorten them).
+	hubEnv     *hub.Env
+	hubNotes   []string
+	hubSleeps  []time.Duration
+	hubClient  *hub.Client
+	hubVersion string
+	hub        *hub.Hub
+	cleanup    []func()
 }
 
 func (s *server) run(ctx context.Context) error {
@@ -164,6 +175,11 @@ func (s *server) run(ctx context.Context) error {
 	if err := s.credentials(); err != nil {
 		return err
 	}
+	if s.hubEnv != nil {
+		if err := s.hubStart(ctx); err != nil {
+			return err
+		}
+	}
 	if err := s.checkSafety(); err != nil {
 		return err
 	}
@@ -206,6 +222,9 @@ func (s *server) run(ctx context.Context) error {
 	if err != nil {
 		ln.Close()
 		return err
+	}
+	if s.hub != nil {
+		wg.Go(func() { s.hub.RunActivity(ctx) })
 	}
 	s.cleanup = append(s.cleanup, closeHandler)
 
@@ -295,6 +314,9 @@ func (s *server) manages(pid int) bool {
 // hashed in memory; with neither a token nor a password, a random token is
 // generated.
 func (s *server) credentials() error {
+	if s.hubEnv != nil {
+		return nil // the Hub is the only sign-in: no token, no password
+	}
 	s.passwordHash = s.cfg.PasswordHash
 	if s.cfg.Password != "" {
 		h, err := auth.HashPassword(s.cfg.Password)
@@ -328,7 +350,7 @@ func (s *server) credentials() error {
 // without authentication, and warns about risky ones.
 func (s *server) checkSafety() error {
 	local := s.cfg.Sock != "" || loopbackOnly(s.cfg.IP)
-	if s.token == "" && s.passwordHash == "" && s.cfg.TrustedUserHeader == "" {
+	if s.token == "" && s.passwordHash == "" && s.cfg.TrustedUserHeader == "" && s.hubEnv == nil {
 		if !local {
 			return fmt.Errorf("refusing to listen on %s without authentication: anyone who can reach this machine could run code as you. "+
 				"Set a password (quire password --write), keep the generated token (drop --token ''), or listen on 127.0.0.1 or a --sock", displayIP(s.cfg.IP))
@@ -390,8 +412,10 @@ func (s *server) listen() (net.Listener, error) {
 // can bypass the guard or the auth middleware.
 func (s *server) handler(shutdown func()) (http.Handler, func(), error) {
 	g, err := guard.New(guard.Options{
-		BaseURL:        s.cfg.BaseURL,
-		HostCheck:      s.cfg.Sock != "" || loopbackOnly(s.cfg.IP),
+		BaseURL: s.cfg.BaseURL,
+		// The Hub's health check comes with the bind address as Host, the
+		// proxy keeps the public one: no Host allow-list in hub mode.
+		HostCheck:      s.hubEnv == nil && (s.cfg.Sock != "" || loopbackOnly(s.cfg.IP)),
 		AllowHosts:     append(slices.Clone(s.cfg.AllowHosts), s.cfg.ACME.Domains...), // names certified as this server's
 		AllowOrigins:   s.cfg.AllowOrigins,
 		TrustedProxies: s.cfg.TrustedProxies,
@@ -407,7 +431,13 @@ func (s *server) handler(shutdown func()) (http.Handler, func(), error) {
 	if err != nil {
 		return nil, nil, err
 	}
+	var hubAuth auth.Hub
+	if s.hubEnv != nil {
+		s.hub = hub.New(hub.Options{Env: *s.hubEnv, Client: s.hubClient, IsSecure: g.IsSecure, Log: s.log}, s.hubVersion)
+		hubAuth = s.hub
+	}
 	authn, err := auth.New(auth.Options{
+		Hub:          hubAuth,
 		BaseURL:      s.cfg.BaseURL,
 		Token:        s.token,
 		PasswordHash: s.passwordHash,
@@ -493,10 +523,16 @@ func (s *server) handler(shutdown func()) (http.Handler, func(), error) {
 	}
 	api := httpapi.New(deps)
 	var h http.Handler = api
+	if s.hub != nil {
+		h = s.hub.Routes(h) // {prefix}oauth_callback, login, logout, {prefix}
+	}
 	h = s.conns.Gate(h)     // a headroom connection must bring credentials
 	h = authn.Middleware(h) // identity, XSRF, public-route list
 	h = g.HostOrigin(h)     // DNS-rebinding Host check, Origin allow-list
 	h = g.Headers(h)        // nosniff, CSP, Referrer-Policy, HSTS under TLS
+	if s.hub != nil {
+		h = s.hub.Headers(h) // X-JupyterHub-Version on every response
+	}
 	h = logx.AccessLog(s.log, g.ClientIP)(h)
 	h = s.conns.Handler(h) // body deadlines; closes unauthenticated headroom connections
 	closeAll := func() {
@@ -595,6 +631,8 @@ func (s *server) banner(info serverInfo) {
 	}
 	fmt.Fprintf(w, "Quire %s is serving %s\n", Version, info.RootDir)
 	switch {
+	case s.hubEnv != nil:
+		fmt.Fprintf(w, "JupyterHub user %s's server at %s: sign in through the Hub.\n", s.hubEnv.User, s.hubEnv.Prefix)
 	case s.token != "" && s.generated:
 		fmt.Fprintf(w, "To access the server, open this URL in a browser:\n    %s?token=%s\n", info.URL, s.token)
 		if wildcardIP(s.cfg.IP) {

@@ -54,6 +54,18 @@ func FromContext(ctx context.Context) (Identity, bool) {
 	return id, ok
 }
 
+// Hub is JupyterHub's sign-in, as the middleware uses it in hub mode.
+type Hub interface {
+	// Identify returns the Hub user of r's credentials (a token, or the
+	// session cookie of the Hub's OAuth flow). found is false without
+	// credentials or with ones the Hub does not know; an error carries an
+	// errkind (403: no access to this server, 503: the Hub is down).
+	Identify(r *http.Request) (id Identity, found bool, err error)
+	// Login answers a page GET without credentials: it starts the Hub's
+	// OAuth flow.
+	Login(w http.ResponseWriter, r *http.Request)
+}
+
 // Options configure New. Zero values take the defaults named beside them.
 type Options struct {
 	// BaseURL is normalised: it starts and ends with "/".
@@ -134,6 +146,10 @@ type Options struct {
 	// FromProxy reports whether a request came straight from a trusted
 	// proxy (default: never).
 	FromProxy func(*http.Request) bool
+
+	// Hub, if set, makes JupyterHub the only identity provider (hub mode,
+	// internal/hub): Token, PasswordHash and UserHeader must be empty.
+	Hub Hub
 
 	// ClientIP returns the real client address (default: host of
 	// RemoteAddr). IsSecure reports a TLS request (default: r.TLS != nil).
@@ -257,13 +273,16 @@ func New(o Options) (*Auth, error) {
 	}
 	a := &Auth{
 		o: o, log: o.Log,
-		disabled: o.Token == "" && o.PasswordHash == "" && o.UserHeader == "",
+		disabled: o.Token == "" && o.PasswordHash == "" && o.UserHeader == "" && o.Hub == nil,
 		tokenSum: sha256.Sum256([]byte(o.Token)),
 		sem:      make(chan struct{}, o.MaxConcurrentChecks),
 		devSem:   make(chan struct{}, 1),
 		verify:   CheckPassword,
 	}
 	a.ignored.period = time.Minute
+	if o.Hub != nil && (o.Token != "" || o.PasswordHash != "" || o.UserHeader != "") {
+		return nil, errors.New("auth: in hub mode the Hub is the only sign-in: no token, password or trusted user header")
+	}
 	if o.UserHeader != "" {
 		if err := checkUserHeader(o.UserHeader); err != nil {
 			return nil, fmt.Errorf("auth: %w", err)

@@ -19,6 +19,7 @@ import (
 // holds the list of public routes:
 //
 //	GET/HEAD {base}api, GET/HEAD /health, {base}login, {base}logout,
+//	{base}oauth_callback (hub mode only: the Hub's OAuth flow returns there),
 //	GET/HEAD {base}static/login/… (served here: the login page's CSS)
 //	GET/HEAD {base}static/app/… and {base}favicon.ico (the web UI's assets,
 //	guard.IsPublicAsset: no secrets in them, and the sandboxed output frame
@@ -59,6 +60,10 @@ func (a *Auth) Middleware(next http.Handler) http.Handler {
 		}
 		if a.disabled {
 			a.serveDisabled(next, w, r)
+			return
+		}
+		if a.o.Hub != nil {
+			a.serveHub(next, w, r)
 			return
 		}
 		user, ok, tokenInQuery, staleCookie, refused := a.identify(r)
@@ -108,7 +113,7 @@ func (a *Auth) Middleware(next http.Handler) http.Handler {
 func (a *Auth) identify(r *http.Request) (user Identity, ok, tokenInQuery, staleCookie bool, refused error) {
 	s, _, present, live := a.session(r)
 	q := r.URL.Query().Get("token")
-	h := headerToken(r)
+	h := HeaderToken(r)
 	if q != "" || h != "" {
 		if a.tokenOK(q) || a.tokenOK(h) {
 			user = a.tokenUser
@@ -130,9 +135,9 @@ func (a *Auth) identify(r *http.Request) (user Identity, ok, tokenInQuery, stale
 	return Identity{}, false, false, present, nil
 }
 
-// headerToken returns the token of "Authorization: token T" or
+// HeaderToken returns the token of "Authorization: token T" or
 // "Authorization: Bearer T", scheme in any case.
-func headerToken(r *http.Request) string {
+func HeaderToken(r *http.Request) string {
 	h := strings.TrimSpace(r.Header.Get("Authorization"))
 	i := strings.IndexAny(h, " \t")
 	if i < 0 {
@@ -205,6 +210,49 @@ func (a *Auth) deny(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	reply.WriteError(w, r, a.log, errkind.New(errkind.Unauthenticated, "Forbidden", nil))
+}
+
+// serveHub serves a request in hub mode, where JupyterHub is the only
+// identity provider (Options.Hub): tokens and the Hub's session cookie are
+// checked by the Hub, Quire's own token, password and cookie are not
+// accepted. Without credentials, a page GET/HEAD starts the Hub's OAuth
+// flow and everything else gets 403 (an API client must never be sent
+// round a login loop). The XSRF rules are those of Quire's own cookie.
+func (a *Auth) serveHub(next http.Handler, w http.ResponseWriter, r *http.Request) {
+	user, ok, err := a.o.Hub.Identify(r)
+	if err != nil {
+		reply.WriteError(w, r, a.log, err)
+		return
+	}
+	if !ok {
+		if a.isPublic(r) {
+			if a.limitUnauthBody(w, r) {
+				next.ServeHTTP(w, r)
+			}
+			return
+		}
+		if r.ContentLength != 0 {
+			w.Header().Set("Connection", "close") // rather than read the body
+		}
+		if !a.isAPI(r) && (r.Method == http.MethodGet || r.Method == http.MethodHead) {
+			a.o.Hub.Login(w, r)
+			return
+		}
+		reply.WriteError(w, r, a.log, errkind.New(errkind.Unauthenticated, "Forbidden", nil))
+		return
+	}
+	a.o.Authenticated(r)
+	if user.Method == MethodCookie {
+		if err := a.checkXSRF(r); err != nil {
+			a.log.Info("request refused", "client", a.o.ClientIP(r), "path", r.URL.Path, "reason", "xsrf")
+			reply.WriteError(w, r, a.log, err)
+			return
+		}
+	}
+	if isSafe(r.Method) && !a.isAPI(r) {
+		a.ensureXSRF(w, r)
+	}
+	next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), ctxKey{}, user)))
 }
 
 // serveDisabled serves a request when auth is disabled (see Middleware).
@@ -319,6 +367,8 @@ func (a *Auth) isPublic(r *http.Request) bool {
 	read := r.Method == http.MethodGet || r.Method == http.MethodHead
 	switch {
 	case p == b+"login", p == b+"logout":
+		return true
+	case a.o.Hub != nil && p == b+"oauth_callback":
 		return true
 	case read && (p == b+"api" || p == "/health"):
 		return true

@@ -2,6 +2,7 @@ package auth_test
 
 import (
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"strings"
 	"testing"
@@ -228,5 +229,52 @@ func TestAuthDisabled(t *testing.T) {
 	resp := f.do(t, req{target: base + "tree"})
 	if c := cookieNamed(resp, "_xsrf"); c == nil || c.HttpOnly {
 		t.Errorf("page GET with auth disabled: _xsrf cookie %+v", c)
+	}
+}
+
+// stubHub is a Hub that knows nobody.
+type stubHub struct{}
+
+func (stubHub) Identify(*http.Request) (auth.Identity, bool, error) {
+	return auth.Identity{}, false, nil
+}
+func (stubHub) Login(w http.ResponseWriter, _ *http.Request) { w.WriteHeader(http.StatusTeapot) }
+
+// TestHubIsTheOnlySignIn: with a Hub, Quire's own credentials cannot be
+// configured, and requests without Hub credentials follow the Hub's rules
+// (pages start its login, API requests get 403), oauth_callback is public.
+func TestHubIsTheOnlySignIn(t *testing.T) {
+	for _, o := range []auth.Options{
+		{Token: "t"}, {PasswordHash: "sha1:0e112c3ddfce:a68df677475c2b47b6e86d0467eec97ac5f4b85a"}, {UserHeader: "X-Remote-User"},
+	} {
+		o.BaseURL, o.DataDir, o.Hub = "/user/a/", t.TempDir(), stubHub{}
+		if a, err := auth.New(o); err == nil {
+			a.Close()
+			t.Errorf("auth.New accepted a Hub beside %+v", o)
+		}
+	}
+	a, err := auth.New(auth.Options{BaseURL: "/user/a/", DataDir: t.TempDir(), Hub: stubHub{}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a.Close()
+	h := a.Middleware(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(http.StatusNoContent) }))
+	for _, tc := range []struct {
+		method, path string
+		want         int
+	}{
+		{"GET", "/user/a/tree/", http.StatusTeapot},
+		{"GET", "/user/a/api/contents", http.StatusForbidden},
+		{"POST", "/user/a/tree/", http.StatusForbidden},
+		{"GET", "/user/a/api", http.StatusNoContent},
+		{"GET", "/user/a/oauth_callback", http.StatusNoContent},
+		{"GET", "/user/a/logout", http.StatusNoContent},
+		{"GET", "/user/a/tree/?token=t", http.StatusTeapot},
+	} {
+		w := httptest.NewRecorder()
+		h.ServeHTTP(w, httptest.NewRequest(tc.method, tc.path, nil))
+		if w.Code != tc.want {
+			t.Errorf("%s %s: %d, want %d", tc.method, tc.path, w.Code, tc.want)
+		}
 	}
 }

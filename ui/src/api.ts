@@ -185,10 +185,22 @@ export async function json<T>(method: string, sitePath: string, body?: unknown, 
 
 const C = (path: string) => "api/contents/" + encodePath(path);
 
+/** bg marks a request the UI makes on its own (a periodic refresh), not
+ *  for the user: JupyterHub's activity reports leave it out
+ *  (jupyter_server's no_track_activity), so an open tab does not keep an
+ *  idle server from being culled. */
+function bg(background: boolean): string {
+  return background ? "?no_track_activity=1" : "";
+}
+
 export const contents = {
   /** get reads a model; hash: true adds the sha256 of the file's bytes (for If-Match). */
-  get(path: string, opts: { content?: boolean; type?: string; format?: string; hash?: boolean } = {}): Promise<ContentsModel> {
+  get(
+    path: string,
+    opts: { content?: boolean; type?: string; format?: string; hash?: boolean; background?: boolean } = {},
+  ): Promise<ContentsModel> {
     const q = new URLSearchParams();
+    if (opts.background) q.set("no_track_activity", "1");
     if (opts.content === false) q.set("content", "0");
     if (opts.hash) q.set("hash", "1");
     if (opts.type) q.set("type", opts.type);
@@ -241,7 +253,7 @@ export const contents = {
 // ---- kernels, sessions, kernelspecs ------------------------------------------
 
 export const kernels = {
-  list: () => json<KernelModel[]>("GET", "api/kernels"),
+  list: (background = false) => json<KernelModel[]>("GET", "api/kernels" + bg(background)),
   get: (id: string) => json<KernelModel>("GET", "api/kernels/" + encodeURIComponent(id)),
   start: (name?: string) => json<KernelModel>("POST", "api/kernels", name ? { name } : {}),
   shutdown: (id: string) => json<void>("DELETE", "api/kernels/" + encodeURIComponent(id)),
@@ -257,7 +269,7 @@ export const kernels = {
 };
 
 export const sessions = {
-  list: () => json<SessionModel[]>("GET", "api/sessions"),
+  list: (background = false) => json<SessionModel[]>("GET", "api/sessions" + bg(background)),
   create: (path: string, kernelName: string | undefined, name = "") =>
     json<SessionModel>("POST", "api/sessions", {
       path,
@@ -278,7 +290,7 @@ export const sessions = {
 const TERM = (name: string) => "api/terminals/" + encodeURIComponent(name);
 
 export const terminals = {
-  list: () => json<TerminalModel[]>("GET", "api/terminals"),
+  list: (background = false) => json<TerminalModel[]>("GET", "api/terminals" + bg(background)),
   get: (name: string) => json<TerminalModel>("GET", TERM(name)),
   /** start opens a new shell; cwd is a folder of the contents root ("" for the root). */
   start: (cwd?: string) => json<TerminalModel>("POST", "api/terminals", cwd ? { cwd } : {}),

@@ -231,12 +231,14 @@ class FileBrowser {
     const seq = ++this.loadSeq;
     this.loading = true;
     const dir = this.dir;
-    const runningP: Promise<RunningData | { error: unknown }> = loadRunning().then(
+    // An unforced refresh is the periodic poll (or the tab coming back):
+    // not the user's activity.
+    const runningP: Promise<RunningData | { error: unknown }> = loadRunning(!force).then(
       (r) => r,
       (e: unknown) => ({ error: e }),
     );
     try {
-      const model = await contents.get(dir);
+      const model = await contents.get(dir, { background: !force });
       if (seq !== this.loadSeq) return;
       if (model.type !== "directory") {
         // /tree/<file>: open the file where it belongs.

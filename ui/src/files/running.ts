@@ -12,8 +12,12 @@ export interface RunningData {
   terminals: TerminalModel[] | null;
 }
 
-export async function loadRunning(): Promise<RunningData> {
-  const [k, s, t] = await Promise.all([kernels.list(), sessions.list(), terminals.list().catch(() => null)]);
+export async function loadRunning(background = false): Promise<RunningData> {
+  const [k, s, t] = await Promise.all([
+    kernels.list(background),
+    sessions.list(background),
+    terminals.list(background).catch(() => null),
+  ]);
   return { kernels: k, sessions: s, terminals: t };
 }
 

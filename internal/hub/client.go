@@ -1,0 +1,163 @@
+package hub
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+)
+
+// Client calls the Hub's REST API at JUPYTERHUB_API_URL.
+type Client struct {
+	api   string
+	token string // the server's own API token, also the OAuth client secret
+	http  *http.Client
+}
+
+// NewClient returns a client of the API at apiURL (no trailing slash)
+// using the server's token.
+func NewClient(apiURL, token string, hc *http.Client) *Client {
+	if hc == nil {
+		hc = &http.Client{Timeout: 20 * time.Second}
+	}
+	// Never follow a redirect with the token.
+	c := *hc
+	c.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+	return &Client{api: strings.TrimRight(apiURL, "/"), token: token, http: &c}
+}
+
+// ErrHub says the Hub could not be asked or answered with an error: not a
+// verdict on the credentials.
+var ErrHub = errors.New("the Hub did not answer")
+
+// User is the Hub's model of a token's owner (GET /user), reduced to what
+// Quire uses.
+type User struct {
+	Name      string   `json:"name"`
+	Kind      string   `json:"kind"`
+	Admin     bool     `json:"admin"`
+	Scopes    []string `json:"scopes"`
+	SessionID *string  `json:"session_id"`
+}
+
+// Version asks the Hub for its version: GET {api}; the
+// X-JupyterHub-Version header, else the body's "version".
+func (c *Client) Version(ctx context.Context) (string, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, c.api, nil)
+	if err != nil {
+		return "", fmt.Errorf("hub version: %w", err)
+	}
+	resp, err := c.http.Do(req)
+	if err != nil {
+		return "", fmt.Errorf("hub version: %w: %w", ErrHub, err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return "", fmt.Errorf("hub version: %w: status %d", ErrHub, resp.StatusCode)
+	}
+	var body struct {
+		Version string `json:"version"`
+	}
+	_ = json.NewDecoder(io.LimitReader(resp.Body, 64<<10)).Decode(&body)
+	v := resp.Header.Get("X-JupyterHub-Version")
+	if v == "" {
+		v = body.Version
+	}
+	return v, nil
+}
+
+// Exchange trades an authorization code (with its PKCE verifier) for an
+// access token: POST {api}/oauth2/token.
+func (c *Client) Exchange(ctx context.Context, clientID, code, redirectURI, verifier string) (token string, expires time.Duration, err error) {
+	form := url.Values{
+		"client_id":     {clientID},
+		"client_secret": {c.token},
+		"grant_type":    {"authorization_code"},
+		"code":          {code},
+		"redirect_uri":  {redirectURI},
+	}
+	if verifier != "" {
+		form.Set("code_verifier", verifier)
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, c.api+"/oauth2/token", strings.NewReader(form.Encode()))
+	if err != nil {
+		return "", 0, fmt.Errorf("oauth token exchange: %w", err)
+	}
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.Header.Set("Accept", "application/json")
+	resp, err := c.http.Do(req)
+	if err != nil {
+		return "", 0, fmt.Errorf("oauth token exchange: %w: %w", ErrHub, err)
+	}
+	defer resp.Body.Close()
+	var body struct {
+		AccessToken string `json:"access_token"`
+		ExpiresIn   int64  `json:"expires_in"`
+		Error       string `json:"error"`
+		Description string `json:"error_description"`
+	}
+	_ = json.NewDecoder(io.LimitReader(resp.Body, 64<<10)).Decode(&body)
+	if resp.StatusCode != http.StatusOK || body.AccessToken == "" {
+		return "", 0, fmt.Errorf("oauth token exchange: status %d: %s %s", resp.StatusCode, body.Error, body.Description)
+	}
+	return body.AccessToken, time.Duration(body.ExpiresIn) * time.Second, nil
+}
+
+// Identify asks the Hub who holds token: GET {api}/user authenticated by
+// that token. A token the Hub refuses (403, 401) gives (nil, nil); any
+// other failure an error wrapping ErrHub.
+func (c *Client) Identify(ctx context.Context, token string) (*User, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, c.api+"/user", nil)
+	if err != nil {
+		return nil, fmt.Errorf("identify token: %w", err)
+	}
+	req.Header.Set("Authorization", "token "+token)
+	req.Header.Set("Accept", "application/json")
+	resp, err := c.http.Do(req)
+	if err != nil {
+		return nil, fmt.Errorf("identify token: %w: %w", ErrHub, err)
+	}
+	defer resp.Body.Close()
+	switch {
+	case resp.StatusCode == http.StatusForbidden, resp.StatusCode == http.StatusUnauthorized:
+		return nil, nil
+	case resp.StatusCode != http.StatusOK:
+		return nil, fmt.Errorf("identify token: %w: status %d", ErrHub, resp.StatusCode)
+	}
+	var u User
+	if err := json.NewDecoder(io.LimitReader(resp.Body, 1<<20)).Decode(&u); err != nil || u.Name == "" {
+		return nil, fmt.Errorf("identify token: %w: unreadable user model", ErrHub)
+	}
+	return &u, nil
+}
+
+// Activity reports last activity of the server named server:
+// POST activityURL with the server's token.
+func (c *Client) Activity(ctx context.Context, activityURL, server string, t time.Time) error {
+	ts := t.UTC().Format("2006-01-02T15:04:05.000000Z")
+	body, _ := json.Marshal(map[string]any{
+		"servers":       map[string]any{server: map[string]string{"last_activity": ts}},
+		"last_activity": ts,
+	})
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, activityURL, strings.NewReader(string(body)))
+	if err != nil {
+		return fmt.Errorf("report activity: %w", err)
+	}
+	req.Header.Set("Authorization", "token "+c.token)
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := c.http.Do(req)
+	if err != nil {
+		return fmt.Errorf("report activity: %w: %w", ErrHub, err)
+	}
+	defer resp.Body.Close()
+	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
+	if resp.StatusCode >= 300 {
+		return fmt.Errorf("report activity: status %d", resp.StatusCode)
+	}
+	return nil
+}

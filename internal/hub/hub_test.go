@@ -1,0 +1,380 @@
+package hub_test
+
+import (
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/json"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"quire/internal/auth"
+	"quire/internal/hub"
+)
+
+// fakeHub is the Hub's API as the tests need it: one authorization code
+// per test, PKCE checked as Hub 6.0 does, tokens with fixed owners.
+type fakeHub struct {
+	t         *testing.T
+	srv       *httptest.Server
+	mu        sync.Mutex
+	challenge string // the code_challenge the code was issued for
+	users     map[string]hub.User
+	identify  atomic.Int32
+	down      atomic.Bool
+	activity  chan map[string]any
+}
+
+func newFakeHub(t *testing.T) *fakeHub {
+	f := &fakeHub{t: t, activity: make(chan map[string]any, 10), users: map[string]hub.User{
+		"alice-oauth": {Name: "alice", Kind: "user", Scopes: []string{"access:servers!server=alice/", "read:users:name!user=alice"}},
+		"admin-svc":   {Name: "culler", Kind: "service", Scopes: []string{"access:servers"}},
+		"bob-token":   {Name: "bob", Kind: "user", Scopes: []string{"access:servers!server=bob/"}},
+	}}
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /hub/api", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("X-Jupyterhub-Version", "3.0.0")
+		w.Write([]byte(`{"version": "3.0.0"}`))
+	})
+	mux.HandleFunc("POST /hub/api/oauth2/token", func(w http.ResponseWriter, r *http.Request) {
+		f.mu.Lock()
+		defer f.mu.Unlock()
+		sum := sha256.Sum256([]byte(r.PostFormValue("code_verifier")))
+		switch {
+		case r.PostFormValue("client_secret") != "server-secret", r.PostFormValue("client_id") != "jupyterhub-user-alice":
+			http.Error(w, `{"error": "invalid_client"}`, http.StatusUnauthorized)
+		case r.PostFormValue("code") != "code-1", r.PostFormValue("redirect_uri") != "/user/alice/oauth_callback":
+			http.Error(w, `{"error": "invalid_grant"}`, http.StatusBadRequest)
+		case base64.RawURLEncoding.EncodeToString(sum[:]) != f.challenge:
+			http.Error(w, `{"error": "invalid_grant", "error_description": "PKCE"}`, http.StatusBadRequest)
+		default:
+			w.Write([]byte(`{"access_token": "alice-oauth", "expires_in": 1209600, "token_type": "Bearer"}`))
+		}
+	})
+	mux.HandleFunc("GET /hub/api/user", func(w http.ResponseWriter, r *http.Request) {
+		f.identify.Add(1)
+		if f.down.Load() {
+			http.Error(w, "bad gateway", http.StatusBadGateway)
+			return
+		}
+		u, ok := f.users[strings.TrimPrefix(r.Header.Get("Authorization"), "token ")]
+		if !ok {
+			http.Error(w, `{"status": 403, "message": "Forbidden"}`, http.StatusForbidden)
+			return
+		}
+		json.NewEncoder(w).Encode(u)
+	})
+	mux.HandleFunc("POST /hub/api/users/alice/activity", func(w http.ResponseWriter, r *http.Request) {
+		var body map[string]any
+		if r.Header.Get("Authorization") != "token server-secret" || json.NewDecoder(r.Body).Decode(&body) != nil {
+			http.Error(w, "bad", http.StatusBadRequest)
+			return
+		}
+		select {
+		case f.activity <- body:
+		default: // nobody is reading: the test is over or has what it needs
+		}
+	})
+	f.srv = httptest.NewServer(mux)
+	t.Cleanup(f.srv.Close)
+	return f
+}
+
+// server is hub mode's chain as app builds it: version header, the auth
+// middleware with the Hub as its identity provider, the Hub's routes, and
+// an inner handler that names the user.
+func (f *fakeHub) server(t *testing.T, mod func(*hub.Env)) (http.Handler, *hub.Hub) {
+	m := hubVars()
+	m["JUPYTERHUB_API_URL"] = f.srv.URL + "/hub/api"
+	m["JUPYTERHUB_ACTIVITY_URL"] = f.srv.URL + "/hub/api/users/alice/activity"
+	m["JUPYTERHUB_API_TOKEN"] = "server-secret"
+	m["JUPYTERHUB_DEFAULT_URL"] = "/lab/tree/x.ipynb"
+	e, err := hub.LoadEnv(lookupOf(m))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if mod != nil {
+		mod(&e)
+	}
+	c := hub.NewClient(e.APIURL, e.APIToken, nil)
+	v, err := hub.WaitVersion(t.Context(), c, nil, nil)
+	if err != nil || v != "3.0.0" {
+		t.Fatalf("WaitVersion = %q, %v", v, err)
+	}
+	h := hub.New(hub.Options{Env: e, Client: c}, v)
+	a, err := auth.New(auth.Options{BaseURL: e.Prefix, Hub: h, DataDir: t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { a.Close() })
+	inner := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		id, _ := auth.FromContext(r.Context())
+		w.Write([]byte(id.Username + " " + string(id.Method)))
+	})
+	return h.Headers(a.Middleware(h.Routes(inner))), h
+}
+
+type result struct {
+	code int
+	body string
+	h    http.Header
+	set  map[string]*http.Cookie
+}
+
+func do(h http.Handler, method, target string, hdr map[string]string, cookies ...*http.Cookie) result {
+	r := httptest.NewRequest(method, target, nil)
+	for k, v := range hdr {
+		r.Header.Set(k, v)
+	}
+	for _, c := range cookies {
+		r.AddCookie(c)
+	}
+	w := httptest.NewRecorder()
+	h.ServeHTTP(w, r)
+	set := map[string]*http.Cookie{}
+	for _, c := range w.Result().Cookies() {
+		set[c.Name] = c
+	}
+	return result{w.Code, w.Body.String(), w.Header(), set}
+}
+
+// login runs the OAuth code flow and returns the session cookie.
+func (f *fakeHub) login(t *testing.T, h http.Handler) *http.Cookie {
+	t.Helper()
+	res := do(h, "GET", "/user/alice/tree/sub?x=1", nil)
+	if res.code != 302 {
+		t.Fatalf("anonymous page: %d, want 302", res.code)
+	}
+	loc, _ := url.Parse(res.h.Get("Location"))
+	q := loc.Query()
+	if loc.Path != "/hub/api/oauth2/authorize" || q.Get("client_id") != "jupyterhub-user-alice" ||
+		q.Get("redirect_uri") != "/user/alice/oauth_callback" || q.Get("response_type") != "code" ||
+		q.Get("code_challenge_method") != "S256" || len(q.Get("code_challenge")) != 43 || len(q.Get("state")) < 22 {
+		t.Fatalf("authorize redirect %s", loc)
+	}
+	st := res.set["jupyterhub-user-alice-oauth-state"]
+	if st == nil || st.Value != q.Get("state") || st.Path != "/user/alice/" || !st.HttpOnly || st.MaxAge != 600 {
+		t.Fatalf("state cookie %+v", st)
+	}
+	f.mu.Lock()
+	f.challenge = q.Get("code_challenge")
+	f.mu.Unlock()
+	res = do(h, "GET", "/user/alice/oauth_callback?code=code-1&state="+q.Get("state"), nil, st)
+	if res.code != 302 || res.h.Get("Location") != "/user/alice/tree/sub?x=1" {
+		t.Fatalf("callback: %d %s %q", res.code, res.h.Get("Location"), res.body)
+	}
+	c := res.set["jupyterhub-user-alice"]
+	if c == nil || c.Path != "/user/alice/" || !c.HttpOnly || strings.Contains(c.Value, "alice-oauth") {
+		t.Fatalf("session cookie %+v", c)
+	}
+	if s := res.set["jupyterhub-user-alice-oauth-state"]; s == nil || s.MaxAge >= 0 {
+		t.Errorf("state cookie not cleared: %+v", s)
+	}
+	return c
+}
+
+func TestOAuthFlow(t *testing.T) {
+	f := newFakeHub(t)
+	h, _ := f.server(t, nil)
+	c := f.login(t, h)
+
+	res := do(h, "GET", "/user/alice/api/contents", nil, c)
+	if res.code != 200 || res.body != "alice cookie" || res.h.Get("X-JupyterHub-Version") != "3.0.0" {
+		t.Fatalf("with the cookie: %d %q %v", res.code, res.body, res.h)
+	}
+	if res := do(h, "GET", "/user/alice/", nil, c); res.code != 302 || res.h.Get("Location") != "/user/alice/notebooks/x.ipynb" {
+		t.Errorf("GET prefix: %d %s, want the default URL's page", res.code, res.h.Get("Location"))
+	}
+	// Cookie-authenticated writes need the XSRF token.
+	if res := do(h, "POST", "/user/alice/api/contents", nil, c); res.code != 403 {
+		t.Errorf("cookie POST without XSRF: %d, want 403", res.code)
+	}
+	x := &http.Cookie{Name: "_xsrf", Value: "abc"}
+	if res := do(h, "POST", "/user/alice/api/contents", map[string]string{"X-XSRFToken": "abc"}, c, x); res.code != 200 {
+		t.Errorf("cookie POST with XSRF: %d %q", res.code, res.body)
+	}
+	// The Hub was asked once: its answer is cached.
+	if n := f.identify.Load(); n != 1 {
+		t.Errorf("the Hub identified %d times, want 1 (cache)", n)
+	}
+	// Logout sends the browser to the Hub and forgets the session.
+	res = do(h, "GET", "/user/alice/logout", nil, c)
+	if res.code != 302 || res.h.Get("Location") != "/hub/logout" || res.set["jupyterhub-user-alice"] == nil || res.set["jupyterhub-user-alice"].MaxAge >= 0 {
+		t.Errorf("logout: %d %s %v", res.code, res.h.Get("Location"), res.set)
+	}
+	if res := do(h, "GET", "/user/alice/api/contents", nil, c); res.code != 403 {
+		t.Errorf("after logout: %d, want 403", res.code)
+	}
+}
+
+func TestRequests(t *testing.T) {
+	f := newFakeHub(t)
+	h, _ := f.server(t, nil)
+	ws := map[string]string{"Upgrade": "websocket", "Connection": "Upgrade"}
+	for _, tc := range []struct {
+		name, method, target string
+		hdr                  map[string]string
+		code                 int
+		body                 string // prefix of the body; "" = any
+	}{
+		{"health check Hub 5", "GET", "/user/alice/api", nil, 200, ""},
+		{"health check Hub 3", "GET", "/user/alice/", nil, 302, ""},
+		{"prefix without slash", "GET", "/user/alice?x=1", nil, 302, ""},
+		{"anonymous api", "GET", "/user/alice/api/contents", nil, 403, ""},
+		{"anonymous post", "POST", "/user/alice/tree/", nil, 403, ""},
+		{"anonymous websocket", "GET", "/user/alice/api/kernels/k/channels", ws, 403, ""},
+		{"header token", "GET", "/user/alice/api/contents", map[string]string{"Authorization": "token alice-oauth"}, 200, "alice token"},
+		{"bearer token", "GET", "/user/alice/api/contents", map[string]string{"Authorization": "Bearer admin-svc"}, 200, "culler token"},
+		{"token write skips xsrf", "POST", "/user/alice/api/contents", map[string]string{"Authorization": "token alice-oauth"}, 200, "alice token"},
+		{"other user's token", "GET", "/user/alice/api/contents", map[string]string{"Authorization": "token bob-token"}, 403, ""},
+		{"unknown token", "GET", "/user/alice/api/contents", map[string]string{"Authorization": "token nope"}, 403, ""},
+		{"url token on api", "GET", "/user/alice/api/contents?token=alice-oauth", nil, 403, ""},
+		{"url token on websocket", "GET", "/user/alice/api/kernels/k/channels?token=alice-oauth", ws, 200, "alice token"},
+		{"callback without state", "GET", "/user/alice/oauth_callback?code=x", nil, 400, ""},
+		{"callback with foreign state", "GET", "/user/alice/oauth_callback?code=code-1&state=abc", nil, 403, ""},
+		{"callback error", "GET", "/user/alice/oauth_callback?error=access_denied", nil, 400, ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			res := do(h, tc.method, tc.target, tc.hdr)
+			if res.code != tc.code || !strings.HasPrefix(res.body, tc.body) {
+				t.Errorf("%d %q, want %d %q", res.code, res.body, tc.code, tc.body)
+			}
+			if res.h.Get("X-JupyterHub-Version") != "3.0.0" {
+				t.Error("no X-JupyterHub-Version")
+			}
+			if tc.name == "prefix without slash" {
+				if res.h.Get("Location") != "/user/alice/?x=1" {
+					t.Errorf("redirect to %s, want the prefix", res.h.Get("Location"))
+				}
+			} else if res.code == 302 && !strings.HasPrefix(res.h.Get("Location"), "/hub/api/oauth2/authorize?") {
+				t.Errorf("redirect to %s", res.h.Get("Location"))
+			}
+		})
+	}
+}
+
+func TestHubDown(t *testing.T) {
+	f := newFakeHub(t)
+	h, _ := f.server(t, nil)
+	f.down.Store(true)
+	res := do(h, "GET", "/user/alice/tree/", map[string]string{"Authorization": "token alice-oauth"})
+	if res.code != 503 {
+		t.Errorf("Hub down: %d, want 503 (not a redirect, not anonymous)", res.code)
+	}
+	f.down.Store(false)
+	if res := do(h, "GET", "/user/alice/api/x", map[string]string{"Authorization": "token alice-oauth"}); res.code != 200 {
+		t.Errorf("Hub back: %d, want 200 (errors are not cached)", res.code)
+	}
+}
+
+func TestSecureCookies(t *testing.T) {
+	f := newFakeHub(t)
+	for _, tc := range []struct {
+		name   string
+		https  bool
+		secure bool
+	}{{"http", false, false}, {"public url https", true, true}} {
+		t.Run(tc.name, func(t *testing.T) {
+			h, _ := f.server(t, func(e *hub.Env) { e.PublicHTTPS = tc.https })
+			res := do(h, "GET", "/user/alice/tree/", nil)
+			if c := res.set["jupyterhub-user-alice-oauth-state"]; c == nil || c.Secure != tc.secure {
+				t.Errorf("state cookie %+v, want Secure %v", c, tc.secure)
+			}
+		})
+	}
+	m := hubVars()
+	m["JUPYTERHUB_PUBLIC_URL"] = "https://hub.example.org/user/alice/"
+	if e, err := hub.LoadEnv(lookupOf(m)); err != nil || !e.PublicHTTPS {
+		t.Errorf("JUPYTERHUB_PUBLIC_URL https: PublicHTTPS = %v, %v", e.PublicHTTPS, err)
+	}
+}
+
+func TestWebSocketCookieOff(t *testing.T) {
+	f := newFakeHub(t)
+	h, _ := f.server(t, func(e *hub.Env) { e.WebSocketCookie = false })
+	c := f.login(t, h)
+	ws := map[string]string{"Upgrade": "websocket", "Connection": "Upgrade"}
+	if res := do(h, "GET", "/user/alice/api/kernels/k/channels", ws, c); res.code != 403 {
+		t.Errorf("WebSocket with cookie: %d, want 403", res.code)
+	}
+}
+
+func TestActivity(t *testing.T) {
+	f := newFakeHub(t)
+	_, h := f.server(t, nil)
+	ctx := t.Context()
+	go h.RunActivity(ctx)
+	select {
+	case body := <-f.activity:
+		servers, _ := body["servers"].(map[string]any)
+		entry, _ := servers[""].(map[string]any)
+		ts, _ := body["last_activity"].(string)
+		at, err := time.Parse(time.RFC3339Nano, ts)
+		if entry == nil || entry["last_activity"] != ts || err != nil || !strings.HasSuffix(ts, "Z") || at.After(time.Now()) {
+			t.Errorf("activity body %v", body)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("no activity report at start")
+	}
+}
+
+// TestActivityCounts checks what moves last_activity: an authenticated
+// request does; the UI's background poll (?no_track_activity) and
+// {prefix}api/status do not.
+func TestActivityCounts(t *testing.T) {
+	f := newFakeHub(t)
+	m := hubVars()
+	m["JUPYTERHUB_API_URL"] = f.srv.URL + "/hub/api"
+	m["JUPYTERHUB_ACTIVITY_URL"] = f.srv.URL + "/hub/api/users/alice/activity"
+	m["JUPYTERHUB_API_TOKEN"] = "server-secret"
+	e, err := hub.LoadEnv(lookupOf(m))
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.ActivityInterval = 20 * time.Millisecond
+	var clock atomic.Int64
+	t0 := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
+	clock.Store(t0.UnixNano())
+	now := func() time.Time { return time.Unix(0, clock.Load()).UTC() }
+	h := hub.New(hub.Options{Env: e, Client: hub.NewClient(e.APIURL, e.APIToken, nil), Now: now}, "3.0.0")
+	a, err := auth.New(auth.Options{BaseURL: e.Prefix, Hub: h, DataDir: t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a.Close()
+	chain := a.Middleware(h.Routes(http.NotFoundHandler()))
+	tok := map[string]string{"Authorization": "token alice-oauth"}
+
+	next := func() string {
+		t.Helper()
+		select {
+		case body := <-f.activity:
+			return body["last_activity"].(string)
+		case <-time.After(5 * time.Second):
+			t.Fatal("no activity report")
+			return ""
+		}
+	}
+	clock.Store(t0.Add(time.Minute).UnixNano())
+	do(chain, "GET", "/user/alice/api/contents?no_track_activity=1", tok)
+	do(chain, "GET", "/user/alice/api/status", tok)
+	do(chain, "GET", "/user/alice/api/contents", nil) // anonymous
+	go h.RunActivity(t.Context())
+	if got := next(); got != "2026-01-02T03:04:05.000000Z" {
+		t.Errorf("first report %s, want the start time (background, status and anonymous requests do not count)", got)
+	}
+	clock.Store(t0.Add(2 * time.Minute).UnixNano())
+	do(chain, "GET", "/user/alice/api/contents", tok)
+	for {
+		if got := next(); got == "2026-01-02T03:06:05.000000Z" {
+			break
+		} else if got != "2026-01-02T03:04:05.000000Z" {
+			t.Fatalf("report %s, want the request's time 03:06:05", got)
+		}
+	}
+}
