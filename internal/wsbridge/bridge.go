@@ -306,6 +306,29 @@ func (b *bridge) protocolName() string {
 	return "legacy"
 }
 
+// readMessage reads one client message whole, up to MaxMessageSize; end says
+// how the pump stops when the read fails or the message is too big.
+func (b *bridge) readMessage(rctx context.Context) (websocket.MessageType, []byte, *ending) {
+	typ, rd, err := b.ws.Reader(rctx)
+	if err != nil {
+		e := b.readEnding(err)
+		return 0, nil, &e
+	}
+	data, err := io.ReadAll(io.LimitReader(rd, b.o.MaxMessageSize+1))
+	if err != nil {
+		e := b.readEnding(err)
+		return 0, nil, &e
+	}
+	if int64(len(data)) > b.o.MaxMessageSize {
+		return 0, nil, &ending{
+			code:   CodeMessageTooBig,
+			reason: fmt.Sprintf("message larger than %d bytes", b.o.MaxMessageSize),
+			err:    fmt.Errorf("client message larger than %d bytes", b.o.MaxMessageSize),
+		}
+	}
+	return typ, data, nil
+}
+
 // readClient decodes client frames and sends them to the kernel. Malformed frames and
 // kernel-side send errors drop one message; only a read error ends the pump.
 func (b *bridge) readClient(ctx context.Context) ending {
@@ -313,20 +336,9 @@ func (b *bridge) readClient(ctx context.Context) ending {
 	// connection before the close frame goes out. Closing the socket ends the read.
 	rctx := context.WithoutCancel(ctx)
 	for {
-		typ, rd, err := b.ws.Reader(rctx)
-		if err != nil {
-			return b.readEnding(err)
-		}
-		data, err := io.ReadAll(io.LimitReader(rd, b.o.MaxMessageSize+1))
-		if err != nil {
-			return b.readEnding(err)
-		}
-		if int64(len(data)) > b.o.MaxMessageSize {
-			return ending{
-				code:   CodeMessageTooBig,
-				reason: fmt.Sprintf("message larger than %d bytes", b.o.MaxMessageSize),
-				err:    fmt.Errorf("client message larger than %d bytes", b.o.MaxMessageSize),
-			}
+		typ, data, end := b.readMessage(rctx)
+		if end != nil {
+			return *end
 		}
 		channel, m, err := b.decode(typ, data)
 		if err != nil {

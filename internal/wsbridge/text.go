@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"net/http"
 
 	"github.com/coder/websocket"
@@ -64,20 +63,9 @@ func ServeText(w http.ResponseWriter, r *http.Request, conn TextConn, o Options)
 func (b *bridge) readText(ctx context.Context) ending {
 	rctx := context.WithoutCancel(ctx) // see readClient
 	for {
-		typ, rd, err := b.ws.Reader(rctx)
-		if err != nil {
-			return b.readEnding(err)
-		}
-		data, err := io.ReadAll(io.LimitReader(rd, b.o.MaxMessageSize+1))
-		if err != nil {
-			return b.readEnding(err)
-		}
-		if int64(len(data)) > b.o.MaxMessageSize {
-			return ending{
-				code:   CodeMessageTooBig,
-				reason: fmt.Sprintf("message larger than %d bytes", b.o.MaxMessageSize),
-				err:    fmt.Errorf("client message larger than %d bytes", b.o.MaxMessageSize),
-			}
+		typ, data, end := b.readMessage(rctx)
+		if end != nil {
+			return *end
 		}
 		if typ != websocket.MessageText {
 			b.o.Log.Warn("terminal websocket: dropped a binary client message", "bytes", len(data))
