@@ -52,6 +52,17 @@ domTest("a long notebook attaches only its first chunk at once", async () => {
   });
 });
 
+domTest("a notebook of a few hundred cells goes into the page at once", async () => {
+  await neverIdle(async () => {
+    const list = longList(300);
+    try {
+      assert(list.el.children.length === 300, `${list.el.children.length} of 300 cells in the page at once`);
+    } finally {
+      list.el.remove();
+    }
+  });
+});
+
 domTest("scrolling to the end attaches the rest without idle time", async () => {
   await neverIdle(async () => {
     const list = longList(600);

@@ -9,11 +9,16 @@ import { cloneCell, type CellData } from "./model";
 
 /** Cells put into the page at once on load; the rest follow in chunks of
  *  LATER_CHUNK while the browser is idle, as many as fit its idle time, or
- *  BUSY_CHUNK at a time when it is never idle (a page scrolled without
- *  pause still gets every cell soon). */
+ *  BUSY_CHUNK at a time when it is never idle (a reader heading for the end
+ *  gets the rest at once: see tail). */
 const FIRST_CHUNK = 40;
 const LATER_CHUNK = 25;
-const BUSY_CHUNK = 250;
+const BUSY_CHUNK = 100;
+/** Notebooks of up to ALL_AT_ONCE cells go into the page at once: cells
+ *  build their insides only when near the view and skip layout off screen
+ *  (content-visibility), so a few hundred cost a few milliseconds, less
+ *  than the frames idle chunks would spread them over. */
+const ALL_AT_ONCE = 400;
 const TAIL_MARGIN = "100% 0px";
 
 /** idle runs fn when the browser is idle, or after 400 ms in any case
@@ -121,7 +126,7 @@ export class CellList {
     if (this.all.length === 0) this.all.push(this.makeCell(this.blank()));
     this.attached = 0;
     this.el.replaceChildren();
-    this.attachMore(FIRST_CHUNK);
+    this.attachMore(this.all.length <= ALL_AT_ONCE ? ALL_AT_ONCE : FIRST_CHUNK);
     if (this.attached < this.all.length) this.scheduleAttach();
   }
 
