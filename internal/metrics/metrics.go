@@ -93,11 +93,13 @@ func (r *Registry) NewCollected(name, help, typ string, collect func() []Sample)
 }
 
 // CounterVec is a counter family with labels whose values are fixed when
-// it is registered: every series exists (at 0) from the start, and a value
-// outside its list is counted under "other".
+// it is registered: every series exists (at 0) from the start. A value
+// outside its label's list counts under "other" when the list has it, and
+// is not counted otherwise.
 type CounterVec struct {
 	allowed []map[string]bool
 	series  map[string]*vm.Counter // label values joined by NUL → counter
+	discard *vm.Counter            // in no registered set
 }
 
 // NewCounterVec registers a counter family with the given labels; values
@@ -107,10 +109,10 @@ func (r *Registry) NewCounterVec(name, help string, labels []string, values ...[
 		panic("metrics: " + name + ": one value list per label")
 	}
 	set := r.newSet(name, help, Counter)
-	v := &CounterVec{series: map[string]*vm.Counter{}}
+	v := &CounterVec{series: map[string]*vm.Counter{}, discard: vm.NewSet().NewCounter("discarded")}
 	lists := make([][]string, len(values))
 	for i, l := range values {
-		lists[i] = append(slices.Clone(l), "other")
+		lists[i] = l
 		allowed := map[string]bool{}
 		for _, s := range l {
 			allowed[s] = true
@@ -124,7 +126,7 @@ func (r *Registry) NewCounterVec(name, help string, labels []string, values ...[
 }
 
 // With returns the counter for these label values, each one outside its
-// list replaced by "other".
+// list replaced by "other" (a counter in no set if that is not listed).
 func (v *CounterVec) With(values ...string) *vm.Counter {
 	key := make([]string, len(v.allowed))
 	for i := range key {
@@ -133,7 +135,10 @@ func (v *CounterVec) With(values ...string) *vm.Counter {
 			key[i] = values[i]
 		}
 	}
-	return v.series[strings.Join(key, "\x00")]
+	if c, ok := v.series[strings.Join(key, "\x00")]; ok {
+		return c
+	}
+	return v.discard
 }
 
 // product lists every combination of one value from each list.

@@ -40,7 +40,7 @@ type Server struct {
 }
 
 // Kernel channels as wsbridge names them, and the terminal's.
-var channels = []string{"shell", "iopub", "stdin", "control", "terminal"}
+var channels = []string{"shell", "iopub", "stdin", "control", "terminal", "other"}
 
 // httpBuckets are the histogram's upper bounds in seconds: jupyter_server's
 // (prometheus_client's defaults) from 5 ms to 10 s.
