@@ -77,6 +77,15 @@ func (s *server) wsMeter() wsbridge.Meter {
 	return s.metrics
 }
 
+// slowTerminalMeter counts terminal clients dropped as too slow, nil
+// without metrics.
+func (s *server) slowTerminalMeter() func() {
+	if s.metrics == nil {
+		return nil
+	}
+	return s.metrics.SlowTerminalClient
+}
+
 // loginMeter is auth's Logins hook, nil without metrics.
 func (s *server) loginMeter() func(string) {
 	if s.metrics == nil {

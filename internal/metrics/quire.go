@@ -26,7 +26,7 @@ type Server struct {
 	wsMessages, wsBytes  *CounterVec
 
 	outputOmittedBytes, outputOmittedMsgs *vm.Counter
-	slowClients                           *vm.Counter
+	slowClients                           *CounterVec
 	kernelStarts, kernelRestarts          *vm.Counter
 	kernelDeaths, heartbeatMisses         *vm.Counter
 
@@ -71,8 +71,9 @@ func NewServer(base string) *Server {
 		"Output bytes the output budget held back and dropped (--output-budget).")
 	s.outputOmittedMsgs = r.NewCounter("quire_output_omitted_messages_total",
 		"Output messages the output budget held back and dropped (--output-budget).")
-	s.slowClients = r.NewCounter("quire_slow_clients_disconnected_total",
-		"Kernel WebSocket clients disconnected because their queue overflowed (--client-queue-messages, --client-queue-bytes).")
+	s.slowClients = r.NewCounterVec("quire_slow_clients_disconnected_total",
+		"WebSocket clients disconnected because they fell too far behind (--client-queue-messages, --client-queue-bytes), by kind (kernel, terminal).",
+		[]string{"kind"}, []string{"kernel", "terminal"})
 	s.kernelStarts = r.NewCounter("quire_kernel_starts_total", "Kernels started.")
 	s.kernelRestarts = r.NewCounter("quire_kernel_restarts_total", "Kernels restarted.")
 	s.kernelDeaths = r.NewCounter("quire_kernel_deaths_total", "Kernel processes that exited without being asked to.")
@@ -170,9 +171,13 @@ func (s *Server) Event(name string) {
 	case "heartbeat_miss":
 		s.heartbeatMisses.Inc()
 	case "slow_client":
-		s.slowClients.Inc()
+		s.slowClients.With("kernel").Inc()
 	}
 }
+
+// SlowTerminalClient counts a terminal client dropped as too slow
+// (terminal.Options.SlowClient).
+func (s *Server) SlowTerminalClient() { s.slowClients.With("terminal").Inc() }
 
 // OutputOmitted counts output the budget dropped (kernel.Meter).
 func (s *Server) OutputOmitted(bytes int64, messages int) {
