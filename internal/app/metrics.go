@@ -11,6 +11,7 @@ import (
 
 	"quire/internal/contents"
 	"quire/internal/errkind"
+	"quire/internal/guard"
 	"quire/internal/httpapi"
 	"quire/internal/kernel"
 	"quire/internal/metrics"
@@ -101,14 +102,23 @@ func (s *server) serveMetrics(ctx context.Context) (func(), error) {
 	if err != nil {
 		return nil, fmt.Errorf("--metrics-addr: %w", err)
 	}
-	if host, _, _ := net.SplitHostPort(s.cfg.MetricsAddr); !loopbackOnly(host) {
+	host, _, _ := net.SplitHostPort(s.cfg.MetricsAddr)
+	loopback := loopbackOnly(host)
+	if !loopback {
 		s.log.Warn("--metrics-addr is not a loopback address: anyone who can reach it reads the metrics without authentication", "addr", ln.Addr().String())
+	}
+	// On loopback, the Host check that guards the main listener keeps web
+	// pages from reading the metrics through DNS rebinding.
+	g, err := guard.New(guard.Options{BaseURL: "/", HostCheck: loopback, Log: s.log})
+	if err != nil {
+		ln.Close()
+		return nil, fmt.Errorf("--metrics-addr: %w", err)
 	}
 	s.log.Info("serving metrics without authentication", "addr", ln.Addr().String(), "path", "/metrics")
 	mux := http.NewServeMux()
 	mux.Handle("GET /metrics", s.metrics.Registry.Handler())
 	srv := &http.Server{
-		Handler:           mux,
+		Handler:           g.HostOrigin(mux),
 		ReadHeaderTimeout: s.cfg.HTTPHeaderTimeout,
 		IdleTimeout:       s.cfg.HTTPIdleTimeout,
 		MaxHeaderBytes:    int(s.cfg.MaxHeaderSize),

@@ -120,6 +120,12 @@ func TestMetricsPrometheus(t *testing.T) {
 	if status, _ := scrape(t, "http://127.0.0.1:"+metricsPort+"/metrics", ""); status != http.StatusOK {
 		t.Fatalf("GET /metrics on --metrics-addr without credentials = %d, want 200", status)
 	}
+	// DNS rebinding: a page's own name in Host is refused on loopback.
+	r, _ := http.NewRequest("GET", "http://127.0.0.1:"+metricsPort+"/metrics", nil)
+	r.Host = "rebind.example:" + metricsPort
+	if status, _, _ := send(t, http.DefaultClient, r); status != http.StatusForbidden {
+		t.Errorf("GET /metrics on --metrics-addr with Host rebind.example = %d, want 403", status)
+	}
 
 	startKernel(t, in)
 	startKernel(t, in)
