@@ -130,6 +130,16 @@ func TestMetricsPrometheus(t *testing.T) {
 	startKernel(t, in)
 	startKernel(t, in)
 	mustCreateTerminal(t, in, nil)
+	// A save, and one refused as stale (412).
+	file := map[string]any{"type": "file", "format": "text", "content": "hello"}
+	if st, b, _ := apiJSON(t, in, "PUT", "api/contents/a.txt", file); st != 201 {
+		t.Fatalf("PUT api/contents/a.txt = %d %s", st, b)
+	}
+	req := in.req("PUT", "api/contents/a.txt", jsonBody(t, file))
+	req.Header.Set("If-Match", `"stale"`)
+	if st, b, _ := in.do(req); st != http.StatusPreconditionFailed {
+		t.Fatalf("PUT api/contents/a.txt with a stale If-Match = %d %s, want 412", st, b)
+	}
 
 	// promtool: only the known remarks on the _total gauges.
 	status, text := scrape(t, in.URL+"metrics", bearer)
@@ -140,6 +150,15 @@ func TestMetricsPrometheus(t *testing.T) {
 	for _, f := range metricFamilies {
 		if families[f] == "" {
 			t.Errorf("exposition lacks the family %s", f)
+		}
+	}
+	for _, want := range []string{
+		"quire_contents_saves_total 2", "quire_contents_save_conflicts_total 1", "quire_contents_written_bytes_total 5",
+		`kernel_currently_running_total{type="python3"} 2`, "terminal_currently_running_total 1",
+		`http_request_duration_seconds_count{method="PUT",handler="/api/contents/{path...}",status_code="412"} 1`,
+	} {
+		if !strings.Contains(text, want+"\n") {
+			t.Errorf("exposition lacks %q", want)
 		}
 	}
 	cmd := exec.Command("promtool", "check", "metrics")
