@@ -256,7 +256,8 @@ scrape_configs:
 }
 
 // TestMetricsCardinality opens 500 files and starts and stops 50 kernels
-// (issue #21's figures; in batches of 10, so 2 cores keep up) and checks
+// (issue #21's figures; in batches of 10, each scraped while it runs, then
+// shut down without waiting for the kernels to be ready) and checks
 // that the set of series is the same before and after: no label carries a
 // path, a kernel id or an address.
 func TestMetricsCardinality(t *testing.T) {
@@ -276,10 +277,20 @@ func TestMetricsCardinality(t *testing.T) {
 			t.Fatalf("GET api/contents/f%03d.txt = %d %s", i, st, b)
 		}
 	}
+	var before []string // the series after one of each request
 	kernelRound := func(n int) {
 		ids := make([]string, n)
 		for i := range ids {
 			ids[i] = startKernel(t, in).ID
+		}
+		if before != nil { // while the batch runs: the same series
+			_, text := scrape(t, in.URL+"metrics", bearer)
+			if during, _ := seriesOf(t, text); !slices.Equal(before, during) {
+				t.Errorf("series changed with %d kernels running: new %v, gone %v", n, diff(during, before), diff(before, during))
+			}
+			if want := fmt.Sprintf("kernel_currently_running_total{type=\"python3\"} %d\n", n); !strings.Contains(text, want) {
+				t.Errorf("with %d kernels running, the exposition lacks %q", n, want)
+			}
 		}
 		var wg sync.WaitGroup
 		for _, id := range ids {
@@ -297,7 +308,7 @@ func TestMetricsCardinality(t *testing.T) {
 	kernelRound(1)
 	scrape(t, in.URL+"metrics", bearer) // its own series appear after it
 	_, text := scrape(t, in.URL+"metrics", bearer)
-	before, _ := seriesOf(t, text)
+	before, _ = seriesOf(t, text)
 
 	for i := range files {
 		open(i)
