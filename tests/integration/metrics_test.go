@@ -130,6 +130,13 @@ func TestMetricsPrometheus(t *testing.T) {
 	startKernel(t, in)
 	startKernel(t, in)
 	mustCreateTerminal(t, in, nil)
+	// A failed login and one that opens a browser session.
+	if loginWithPassword(t, in, in.client(), "wrong") {
+		t.Fatal("login with a wrong password succeeded")
+	}
+	if !loginWithPassword(t, in, in.client(), in.Token) {
+		t.Fatal("login with the token failed")
+	}
 	// A save, and one refused as stale (412).
 	file := map[string]any{"type": "file", "format": "text", "content": "hello"}
 	if st, b, _ := apiJSON(t, in, "PUT", "api/contents/a.txt", file); st != 201 {
@@ -154,6 +161,7 @@ func TestMetricsPrometheus(t *testing.T) {
 	}
 	for _, want := range []string{
 		"quire_contents_saves_total 2", "quire_contents_save_conflicts_total 1", "quire_contents_written_bytes_total 5",
+		`quire_logins_total{result="failure"} 1`, `quire_logins_total{result="success"} 1`, "quire_browser_sessions 1",
 		`kernel_currently_running_total{type="python3"} 2`, "terminal_currently_running_total 1",
 		`http_request_duration_seconds_count{method="PUT",handler="/api/contents/{path...}",status_code="412"} 1`,
 	} {
