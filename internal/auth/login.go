@@ -119,6 +119,7 @@ func (a *Auth) loginPost(w http.ResponseWriter, r *http.Request) {
 	client := a.o.ClientIP(r)
 	gate, wait, msg := a.beginLogin(r, client) // device cookie or throttles: device.go
 	if wait > 0 {
+		a.o.Logins(LoginThrottled)
 		a.tooMany(w, r, next, wait, msg)
 		return
 	}
@@ -127,6 +128,7 @@ func (a *Auth) loginPost(w http.ResponseWriter, r *http.Request) {
 		gate.abort()
 		if errors.Is(err, errBusy) {
 			a.log.Warn("login refused: password checks busy", "client", client)
+			a.o.Logins(LoginThrottled)
 			a.tooMany(w, r, next, time.Second, "The server is busy checking passwords; try again in ")
 		}
 		return // else the client went away
@@ -134,6 +136,7 @@ func (a *Auth) loginPost(w http.ResponseWriter, r *http.Request) {
 	gate.end(ok)
 	if !ok {
 		a.log.Info("login failed", "client", client)
+		a.o.Logins(LoginFailure)
 		a.renderLogin(w, r, http.StatusUnauthorized, next, "Invalid credentials")
 		return
 	}
@@ -146,6 +149,7 @@ func (a *Auth) loginPost(w http.ResponseWriter, r *http.Request) {
 	}
 	a.setDeviceCookie(w, r, gate)
 	a.log.Info("login", "client", client)
+	a.o.Logins(LoginSuccess)
 	guard.Redirect(w, http.StatusFound, next, a.o.BaseURL)
 }
 
