@@ -22,15 +22,14 @@ import (
 
 // Gateway is a running versitygw.
 type Gateway struct {
-	Bin      string
-	Dir      string // the posix backend's directory
-	Addr     string // host:port on loopback
-	Access   string
-	Secret   string
-	cmd      *exec.Cmd
-	done     chan error
-	logFile  *os.File
-	stopping bool
+	Bin     string
+	Dir     string // the posix backend's directory
+	Addr    string // host:port on loopback
+	Access  string
+	Secret  string
+	cmd     *exec.Cmd
+	done    chan error
+	logFile *os.File
 }
 
 // MakeBucket creates bucket: in the posix backend a bucket is a top-level

@@ -62,6 +62,9 @@ type Options struct {
 	// the environment, the shared credentials file and profile, web
 	// identity and instance metadata, in that order.
 	Creds *credentials.Credentials
+	// NoConditional never uses conditional PUTs, as if Probe had found
+	// the service ignores them (tests of the fallback).
+	NoConditional bool
 	// Log receives the store's warnings; nil discards them.
 	Log *slog.Logger
 }
@@ -74,6 +77,8 @@ type Store struct {
 	sse    encrypt.ServerSide
 	log    *slog.Logger
 	epoch  time.Time // the time directories without a marker report
+
+	noCond bool
 
 	mu sync.Mutex
 	// conditional: whether the service honours If-Match / If-None-Match
@@ -180,7 +185,7 @@ func New(opt Options) (*Store, error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &Store{c: c, bucket: opt.Bucket, prefix: prefix, sse: sse, log: log, epoch: time.Unix(0, 0).UTC()}, nil
+	return &Store{c: c, bucket: opt.Bucket, prefix: prefix, sse: sse, log: log, epoch: time.Unix(0, 0).UTC(), noCond: opt.NoConditional}, nil
 }
 
 // Bucket names the bucket, for messages.
@@ -301,13 +306,6 @@ func parent(p string) string {
 	return ""
 }
 
-func join(dir, name string) string {
-	if dir == "" {
-		return name
-	}
-	return dir + "/" + name
-}
-
 func fileInfo(name string, oi minio.ObjectInfo) contents.Info {
 	t := oi.LastModified
 	return contents.Info{Name: name, Size: oi.Size, ModTime: t, Created: t, Writable: true, Mode: 0o644, Version: strings.Trim(oi.ETag, `"`)}
@@ -328,17 +326,16 @@ func (s *Store) statDir(ctx context.Context, p string) (bool, time.Time, error) 
 	}
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel() // stops the listing after the first key
-	for oi := range s.c.Client.ListObjects(ctx, s.bucket, minio.ListObjectsOptions{Prefix: s.dirKey(p), Recursive: true, MaxKeys: 1}) {
-		if oi.Err != nil {
-			return false, time.Time{}, s.kindErr(p, oi.Err)
-		}
-		var t time.Time
-		if oi.Key == s.dirKey(p) {
-			t = oi.LastModified
-		}
-		return true, t, nil
+	oi, ok := <-s.c.Client.ListObjects(ctx, s.bucket, minio.ListObjectsOptions{Prefix: s.dirKey(p), Recursive: true, MaxKeys: 1})
+	switch {
+	case !ok:
+		return false, time.Time{}, nil
+	case oi.Err != nil:
+		return false, time.Time{}, s.kindErr(p, oi.Err)
+	case oi.Key == s.dirKey(p):
+		return true, oi.LastModified, nil
 	}
-	return false, time.Time{}, nil
+	return true, time.Time{}, nil
 }
 
 // Stat implements contents.Store.
@@ -497,7 +494,12 @@ func (s *Store) put(ctx context.Context, p string, r io.Reader, version *string)
 	defer done()
 	opts := minio.PutObjectOptions{ServerSideEncryption: s.sse, ContentType: "application/octet-stream", PartSize: 64 << 20, SendContentMd5: false}
 	if version != nil {
-		if cond, _ := s.Conditional(); cond {
+		cond, known := s.Conditional()
+		if !known && !s.noCond {
+			// S3 was down when the server started: find out now.
+			cond, _ = s.Probe(ctx)
+		}
+		if cond && !s.noCond {
 			if *version == "" {
 				opts.SetMatchETagExcept("*")
 			} else {
