@@ -109,7 +109,7 @@ func (s *Service) Save(ctx context.Context, p string, req SaveRequest) (m *Model
 	if err := s.check(ctx, p, req.Cond, info, exists); err != nil {
 		return nil, false, err
 	}
-	res, err := s.saveContent(ctx, p, req, isFile, exists, s.guard(req.Cond, info))
+	res, err := s.saveContent(ctx, p, req, isFile, exists, s.guard(req.Cond, info, exists))
 	if err != nil {
 		return nil, false, err
 	}
@@ -188,9 +188,9 @@ func completeSave(p string, req *SaveRequest, info Info, exists bool) error {
 // writes, when the store can check it (ConditionalWriter): the check
 // above compared the file at info's version, and another server may
 // write between that and the write. nil means an ordinary write.
-func (s *Service) guard(cond Precondition, info Info) *string {
-	if _, ok := s.store.(ConditionalWriter); !ok || cond.empty() || info.Dir {
-		return nil
+func (s *Service) guard(cond Precondition, info Info, exists bool) *string {
+	if _, ok := s.store.(ConditionalWriter); !ok || cond.empty() || info.Dir || (exists && info.Version == "") {
+		return nil // (an object without an ETag cannot be guarded)
 	}
 	v := info.Version // "" for a missing file: it must still be missing
 	return &v
