@@ -348,3 +348,24 @@ func TestS3Listing5000(t *testing.T) {
 		seen[e.Name] = true
 	}
 }
+
+// TestS3Doctor: quire doctor reaches the bucket and says saves are
+// conflict-safe (versitygw honours conditional PUTs); with a wrong secret
+// it fails naming the bucket and nothing secret.
+func TestS3Doctor(t *testing.T) {
+	o := s3Opts(t)
+	in := startQuire(t, o)
+	r, _ := runDoctor(t, in, o.env, o.args...)
+	if level, text, ok := r.find("s3.reach"); !ok || level != "ok" {
+		t.Errorf("s3.reach = %s %s\n%s", level, text, r)
+	}
+	if level, text, ok := r.find("s3.conditional"); !ok || level != "ok" {
+		t.Errorf("s3.conditional = %s %s\n%s", level, text, r)
+	}
+	bad := []string{"AWS_ACCESS_KEY_ID=" + o.gw.Access, "AWS_SECRET_ACCESS_KEY=not-the-secret"}
+	r, code := runDoctor(t, in, bad, o.args...)
+	level, text, ok := r.find("s3.reach")
+	if !ok || level != "error" || code == 0 || !strings.Contains(text, s3Bucket) || strings.Contains(text, "not-the-secret") {
+		t.Errorf("wrong secret: exit %d, s3.reach = %s %q", code, level, text)
+	}
+}
