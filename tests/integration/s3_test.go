@@ -15,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"quire/internal/kernel/wire"
 	"quire/internal/s3gw"
 )
 
@@ -367,5 +368,32 @@ func TestS3Doctor(t *testing.T) {
 	level, text, ok := r.find("s3.reach")
 	if !ok || level != "error" || code == 0 || !strings.Contains(text, s3Bucket) || strings.Contains(text, "not-the-secret") {
 		t.Errorf("wrong secret: exit %d, s3.reach = %s %q", code, level, text)
+	}
+}
+
+// TestS3KernelRoot: with the S3 store, kernels run in --kernel-root-dir
+// (they cannot open() an S3 key), whatever the notebook's directory in the
+// bucket, and JPY_SESSION_NAME still names the notebook.
+func TestS3KernelRoot(t *testing.T) {
+	needIPyKernel(t)
+	o := s3Opts(t)
+	kroot := filepath.Join(t.TempDir(), "kernel-root")
+	in := startQuire(t, o.with("--kernel-root-dir", kroot))
+	if status, b, _ := apiJSON(t, in, "PUT", "api/contents/proj", map[string]any{"type": "directory"}); status != 201 {
+		t.Fatalf("mkdir: %d %s", status, b)
+	}
+	status, b, _ := apiJSON(t, in, "POST", "api/sessions", map[string]any{"path": "proj/a.ipynb", "type": "notebook", "kernel": map[string]any{"name": "python3"}})
+	if status != 201 {
+		t.Fatalf("POST session: %d %s", status, b)
+	}
+	var s sessionModel
+	decode(t, "session", b, &s)
+	w := mustDial(t, in, s.Kernel.ID, wire.NewID(), false)
+	r := w.execute("import os; print(os.getcwd()); print(os.environ.get('JPY_SESSION_NAME'))", 30*time.Second)
+	if want := kroot + "\nproj/a.ipynb\n"; r.Stdout != want {
+		t.Errorf("kernel cwd and JPY_SESSION_NAME %q, want %q", r.Stdout, want)
+	}
+	if fi, err := os.Stat(kroot); err != nil || fi.Mode().Perm() != 0o700 {
+		t.Errorf("kernel root: %v, %v; want a 0700 directory made at start", fi, err)
 	}
 }
