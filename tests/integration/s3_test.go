@@ -397,3 +397,41 @@ func TestS3KernelRoot(t *testing.T) {
 		t.Errorf("kernel root: %v, %v; want a 0700 directory made at start", fi, err)
 	}
 }
+
+// TestS3TwoServers: two servers on one bucket (a user's server started
+// on another machine) see each other's saves at once, and a save based
+// on a stale hash is refused on either.
+func TestS3TwoServers(t *testing.T) {
+	o := s3Opts(t)
+	a, b := startQuire(t, o), startQuire(t, o)
+	save := func(in *instance, text, ifMatch string) (int, map[string]any) {
+		t.Helper()
+		r := in.req("PUT", "api/contents/shared.txt", jsonBody(t, map[string]any{"type": "file", "format": "text", "content": text}))
+		if ifMatch != "" {
+			r.Header.Set("If-Match", `"`+ifMatch+`"`)
+		}
+		status, body, _ := in.do(r)
+		var m map[string]any
+		_ = json.Unmarshal(body, &m)
+		return status, m
+	}
+	if status, _ := save(a, "from a", ""); status != 201 {
+		t.Fatalf("save on a: %d", status)
+	}
+	status, body, _ := b.do(b.req("GET", "api/contents/shared.txt?hash=1", nil))
+	var m map[string]any
+	if json.Unmarshal(body, &m); status != 200 || m["content"] != "from a" {
+		t.Fatalf("b reads a's save: %d %s", status, body)
+	}
+	hash := m["hash"].(string)
+	if status, _ := save(a, "a again", hash); status != 200 {
+		t.Fatalf("a saves on the hash: %d", status)
+	}
+	if status, _ := save(b, "b, from a stale copy", hash); status != 412 {
+		t.Fatalf("b saves on a stale hash: %d, want 412", status)
+	}
+	status, body, _ = a.do(a.req("GET", "api/contents/shared.txt", nil))
+	if json.Unmarshal(body, &m); status != 200 || m["content"] != "a again" {
+		t.Errorf("after the refused save: %d %s", status, body)
+	}
+}
