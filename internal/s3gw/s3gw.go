@@ -9,6 +9,7 @@ package s3gw
 import (
 	"context"
 	"crypto/rand"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"net"
@@ -30,6 +31,8 @@ type Gateway struct {
 	cmd     *exec.Cmd
 	done    chan error
 	logFile *os.File
+	// certFile and keyFile, when set, make the gateway speak HTTPS.
+	certFile, keyFile string
 }
 
 // MakeBucket creates bucket: in the posix backend a bucket is a top-level
@@ -39,7 +42,12 @@ func (g *Gateway) MakeBucket(bucket string) error {
 }
 
 // Endpoint is the gateway's URL.
-func (g *Gateway) Endpoint() string { return "http://" + g.Addr }
+func (g *Gateway) Endpoint() string {
+	if g.certFile != "" {
+		return "https://" + g.Addr
+	}
+	return "http://" + g.Addr
+}
 
 // Binary finds versitygw: $QUIRE_TEST_VERSITYGW, else .tools/versitygw in
 // the module root above the working directory. It returns "" when there
@@ -83,6 +91,16 @@ func Start(ctx context.Context, bin, dir string) (*Gateway, error) {
 	return g, g.start(ctx, "")
 }
 
+// StartTLS is Start with the gateway serving HTTPS with the PEM
+// certificate and key given.
+func StartTLS(ctx context.Context, bin, dir, certFile, keyFile string) (*Gateway, error) {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return nil, err
+	}
+	g := &Gateway{Bin: bin, Dir: dir, Access: "quire" + strings.ToLower(rand.Text()[:12]), Secret: rand.Text(), certFile: certFile, keyFile: keyFile}
+	return g, g.start(ctx, "")
+}
+
 func (g *Gateway) start(ctx context.Context, addr string) error {
 	if addr == "" {
 		l, err := net.Listen("tcp", "127.0.0.1:0")
@@ -97,7 +115,11 @@ func (g *Gateway) start(ctx context.Context, addr string) error {
 	if err != nil {
 		return err
 	}
-	cmd := exec.Command(g.Bin, "--port", addr, "posix", g.Dir)
+	args := []string{"--port", addr}
+	if g.certFile != "" {
+		args = append(args, "--cert", g.certFile, "--key", g.keyFile)
+	}
+	cmd := exec.Command(g.Bin, append(args, "posix", g.Dir)...)
 	cmd.Env = append(os.Environ(), "ROOT_ACCESS_KEY_ID="+g.Access, "ROOT_SECRET_ACCESS_KEY="+g.Secret)
 	cmd.Stdout, cmd.Stderr = lf, lf
 	if err := cmd.Start(); err != nil {
@@ -106,6 +128,9 @@ func (g *Gateway) start(ctx context.Context, addr string) error {
 	}
 	g.cmd, g.logFile, g.done = cmd, lf, make(chan error, 1)
 	go func() { g.done <- cmd.Wait() }()
+	// Liveness only: any answer will do, so the certificate is not checked.
+	probe := &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{InsecureSkipVerify: true}}} //nolint:gosec // liveness of a test server
+	defer probe.CloseIdleConnections()
 	deadline := time.Now().Add(20 * time.Second)
 	for {
 		select {
@@ -116,7 +141,7 @@ func (g *Gateway) start(ctx context.Context, addr string) error {
 		default:
 		}
 		req, _ := http.NewRequestWithContext(ctx, "GET", g.Endpoint()+"/", nil)
-		if resp, err := http.DefaultClient.Do(req); err == nil {
+		if resp, err := probe.Do(req); err == nil {
 			resp.Body.Close()
 			return nil
 		}

@@ -274,6 +274,12 @@ func (s *Store) kindErr(p string, err error) error {
 	if resp.StatusCode >= 400 {
 		return errkind.New(errkind.Upstream, fmt.Sprintf("S3 bucket %s refused the request (HTTP %d)", s.bucket, resp.StatusCode), err)
 	}
+	var cve *tls.CertificateVerificationError
+	var uae x509.UnknownAuthorityError
+	var he x509.HostnameError
+	if errors.As(err, &cve) || errors.As(err, &uae) || errors.As(err, &he) {
+		return errkind.New(errkind.Upstream, fmt.Sprintf("S3 bucket %s: the endpoint's TLS certificate is not trusted (give its CA with --s3-ca)", s.bucket), err)
+	}
 	var ne net.Error
 	var ue *url.Error
 	var oe *net.OpError

@@ -2,8 +2,16 @@ package s3store_test
 
 import (
 	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/pem"
 	"fmt"
 	"io"
+	"math/big"
+	"net"
 	"os"
 	"path/filepath"
 	"strings"
@@ -312,4 +320,78 @@ func TestAbortStaleUploads(t *testing.T) {
 	if _, err := s.Stat(ctx, "big"); !errkind.Is(err, errkind.NotFound) {
 		t.Errorf("Stat(big) = %v, want not found", err)
 	}
+}
+
+// TestCAFile: an https endpoint with a private CA works with --s3-ca and
+// is refused without it (a clear error naming the bucket, not a 500).
+func TestCAFile(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts an S3 gateway")
+	}
+	bin := s3gw.Binary()
+	if bin == "" {
+		if s3gw.Required() {
+			t.Fatal("versitygw not found")
+		}
+		t.Skip("versitygw not installed")
+	}
+	dir := t.TempDir()
+	cert, key := selfSigned(t, dir)
+	g, err := s3gw.StartTLS(context.Background(), bin, filepath.Join(dir, "s3"), cert, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(g.Stop)
+	if err := g.MakeBucket("secure"); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		ca string
+		ok bool
+	}{{cert, true}, {"", false}} {
+		s, err := s3store.New(s3store.Options{Bucket: "secure", Endpoint: g.Endpoint(), PathStyle: true, Region: "us-east-1", CAFile: tc.ca,
+			Creds: credentials.NewStaticV4(g.Access, g.Secret, ""), Retries: -1, Timeout: 5 * time.Second})
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, err = s.Probe(context.Background())
+		if tc.ok && err != nil {
+			t.Errorf("with the CA: %v", err)
+		}
+		if !tc.ok {
+			msg, _ := errkind.Message(err)
+			if errkind.Of(err) != errkind.Upstream || !strings.Contains(msg, "secure") || !strings.Contains(msg, "--s3-ca") {
+				t.Errorf("without the CA: %v (message %q)", err, msg)
+			}
+		}
+	}
+}
+
+// selfSigned writes a self-signed certificate for 127.0.0.1 and its key.
+func selfSigned(t *testing.T, dir string) (cert, key string) {
+	t.Helper()
+	k, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "127.0.0.1"},
+		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour),
+		IPAddresses: []net.IP{net.ParseIP("127.0.0.1")}, IsCA: true, BasicConstraintsValid: true,
+		KeyUsage: x509.KeyUsageDigitalSignature | x509.KeyUsageCertSign, ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth}}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &k.PublicKey, k)
+	if err != nil {
+		t.Fatal(err)
+	}
+	kd, err := x509.MarshalECPrivateKey(k)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cert, key = filepath.Join(dir, "cert.pem"), filepath.Join(dir, "key.pem")
+	if err := os.WriteFile(cert, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(key, pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: kd}), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return cert, key
 }
