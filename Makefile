@@ -12,6 +12,12 @@ export CGO_ENABLED ?= 0
 TOOLS        := $(CURDIR)/.tools
 STATICCHECK  := $(TOOLS)/staticcheck
 STATICCHECK_VERSION := v0.8.2
+# Versity's S3 gateway (posix backend): the real S3 server the S3 contents
+# store is tested against, started on loopback by the tests themselves.
+# QUIRE_TEST_S3_REQUIRED=1 makes a missing binary a failure, not a skip.
+VERSITYGW    := $(TOOLS)/versitygw
+VERSITYGW_VERSION := v1.8.0
+export QUIRE_TEST_VERSITYGW := $(VERSITYGW)
 FUZZTIME     ?= 10s
 APT_PACKAGES := python3-jupyter-server python3-terminado python3-ipykernel python3-nbformat python3-websocket python3-notebook chromium pebble
 # TestProxy runs these in front of quire (docs/deploy); installed with
@@ -55,7 +61,7 @@ install: build
 
 # ---- test dependencies: installed by the Makefile, never by hand ---------
 
-deps: deps-apt deps-npm deps-widgets $(STATICCHECK)
+deps: deps-apt deps-npm deps-widgets $(STATICCHECK) $(VERSITYGW)
 
 # ipywidgets 8 and comm from Debian 13 for the widget tests, unpacked under
 # .tools (never installed into the system); the kernel gets them through
@@ -92,6 +98,9 @@ tests/e2e/node_modules/.package-lock.json: tests/e2e/package.json tests/e2e/pack
 $(STATICCHECK):
 	GOBIN=$(TOOLS) CGO_ENABLED=0 $(GO) install honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK_VERSION)
 
+$(VERSITYGW):
+	GOBIN=$(TOOLS) CGO_ENABLED=0 $(GO) install github.com/versity/versitygw/cmd/versitygw@$(VERSITYGW_VERSION)
+
 # ---- tests ---------------------------------------------------------------
 
 # Each suite in turn, saying how long it took (CI has 90 minutes on 2 cores).
@@ -111,20 +120,20 @@ lint: $(STATICCHECK)
 	$(STATICCHECK) -tags integration ./tests/...
 	$(GO) vet -tags integration ./tests/...
 
-unit:
-	$(GO) test -count=1 ./...
+unit: $(VERSITYGW)
+	QUIRE_TEST_S3_REQUIRED=1 $(GO) test -count=1 ./...
 
 ui-test: ui
 	cd ui && npm test
 
-integration: build
-	QUIRE_BIN=$(CURDIR)/bin/quire $(GO) test -count=1 -tags integration -timeout 20m ./tests/...
+integration: build $(VERSITYGW)
+	QUIRE_TEST_S3_REQUIRED=1 QUIRE_BIN=$(CURDIR)/bin/quire $(GO) test -count=1 -tags integration -timeout 20m ./tests/...
 
 fuzz:
 	GO=$(GO) FUZZTIME=$(FUZZTIME) ./scripts/fuzz.sh
 
-npm-test: build deps-npm
-	cd tests/npm && QUIRE_BIN=$(CURDIR)/bin/quire node --test
+npm-test: build deps-npm $(VERSITYGW)
+	cd tests/npm && QUIRE_TEST_S3_REQUIRED=1 QUIRE_BIN=$(CURDIR)/bin/quire node --test
 
 # Playwright (playwright-core) driving Debian's chromium against the real
 # binary and a real ipykernel; screenshots land in tests/e2e/artifacts.
@@ -133,7 +142,7 @@ e2e: build deps-apt deps-npm deps-widgets
 
 # Go micro-benchmarks of the hot paths, then Quire against jupyter_server
 # in one run; the comparison rewrites bench/RESULTS.md.
-bench: build deps-apt deps-npm bench-go
+bench: build deps-apt deps-npm bench-go $(VERSITYGW)
 	$(GO) run ./bench -quire bin/quire
 
 bench-go:
@@ -141,7 +150,7 @@ bench-go:
 
 # Every scenario with tiny counts: checks the harness works, asserts no
 # timings, never touches bench/RESULTS.md.
-bench-quick: build deps-apt deps-npm
+bench-quick: build deps-apt deps-npm $(VERSITYGW)
 	$(GO) run ./bench -quire bin/quire -quick
 
 clean:

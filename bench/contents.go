@@ -47,75 +47,12 @@ func contentsScenario(cfg config) scenario {
 				return nil, err
 			}
 			defer srv.stop()
-			c := srv.client
 			s := make(samples)
-
-			body := append(append([]byte(`{"type":"notebook","content":`), nb.json...), '}')
-			const nbPath = "/api/contents/big.ipynb"
-			for i := range e.cfg.nbRuns {
-				r, err := c.expect(ctx, http.MethodPut, nbPath, body, largeTimeout, http.StatusCreated, http.StatusOK)
-				if err != nil {
-					return s, fmt.Errorf("notebook PUT %d: %w", i+1, err)
-				}
-				s.add(mPut.name, ms(r.took))
+			if err := contentsRuns(ctx, e, srv.client, nb, root, func(name string, v float64) { s.add(name, v) }, contentsNames{
+				put: mPut.name, get: mGet.name, get0: mGet0.name, list: mList.name, create: mCreate.name, del: mDelete.name,
+			}); err != nil {
+				return s, err
 			}
-			for i := range e.cfg.nbRuns {
-				r, err := c.expectScratch(ctx, http.MethodGet, nbPath+"?content=1", nil, largeTimeout, http.StatusOK)
-				if err != nil {
-					return s, fmt.Errorf("notebook GET %d: %w", i+1, err)
-				}
-				s.add(mGet.name, ms(r.took))
-				if i == 0 {
-					if err := checkNotebook(r.body, nb); err != nil {
-						return s, fmt.Errorf("notebook GET: %w", err)
-					}
-				}
-			}
-			for i := range e.cfg.nbRuns {
-				r, err := c.expect(ctx, http.MethodGet, nbPath+"?content=0", nil, smallTimeout, http.StatusOK)
-				if err != nil {
-					return s, fmt.Errorf("notebook GET content=0 %d: %w", i+1, err)
-				}
-				s.add(mGet0.name, ms(r.took))
-				if i == 0 {
-					if err := checkNoContent(r.body); err != nil {
-						return s, fmt.Errorf("notebook GET content=0: %w", err)
-					}
-				}
-			}
-
-			for i := range e.cfg.listRuns {
-				r, err := c.expect(ctx, http.MethodGet, "/api/contents/list?content=1", nil, largeTimeout, http.StatusOK)
-				if err != nil {
-					return s, fmt.Errorf("listing %d: %w", i+1, err)
-				}
-				s.add(mList.name, ms(r.took))
-				if i == 0 {
-					if err := checkListing(r.body, e.cfg.listFiles); err != nil {
-						return s, fmt.Errorf("listing: %w", err)
-					}
-				}
-			}
-
-			for i := range e.cfg.smallFiles {
-				b, _ := json.Marshal(map[string]string{"type": "file", "format": "text", "content": fmt.Sprintf("small file %d\n", i)})
-				r, err := c.expect(ctx, http.MethodPut, smallPath(i), b, smallTimeout, http.StatusCreated, http.StatusOK)
-				if err != nil {
-					return s, fmt.Errorf("create %d: %w", i+1, err)
-				}
-				s.add(mCreate.name, ms(r.took))
-			}
-			for i := range e.cfg.smallFiles {
-				r, err := c.expect(ctx, http.MethodDelete, smallPath(i), nil, smallTimeout, http.StatusNoContent)
-				if err != nil {
-					return s, fmt.Errorf("delete %d: %w", i+1, err)
-				}
-				s.add(mDelete.name, ms(r.took))
-			}
-			if left, err := visibleEntries(filepath.Join(root, "small")); err != nil || len(left) > 0 {
-				return s, fmt.Errorf("after DELETE, small/ still holds %q (%v)", left, err)
-			}
-
 			peak, err := srv.hwmMiB()
 			if err != nil {
 				return s, fmt.Errorf("peak RSS: %w", err)
@@ -126,27 +63,110 @@ func contentsScenario(cfg config) scenario {
 	}
 }
 
+// contentsNames are the metric names contentsRuns reports under.
+type contentsNames struct{ put, get, get0, list, create, del string }
+
+// contentsRuns runs the contents workload against a server over root
+// (list/ with cfg.listFiles files, an empty small/): the notebook's PUTs
+// and GETs, the listings, the small files' creates and deletes.
+func contentsRuns(ctx context.Context, e *env, c *client, nb *notebook, root string, add func(name string, v float64), n contentsNames) error {
+
+	body := append(append([]byte(`{"type":"notebook","content":`), nb.json...), '}')
+	const nbPath = "/api/contents/big.ipynb"
+	for i := range e.cfg.nbRuns {
+		r, err := c.expect(ctx, http.MethodPut, nbPath, body, largeTimeout, http.StatusCreated, http.StatusOK)
+		if err != nil {
+			return fmt.Errorf("notebook PUT %d: %w", i+1, err)
+		}
+		add(n.put, ms(r.took))
+	}
+	for i := range e.cfg.nbRuns {
+		r, err := c.expectScratch(ctx, http.MethodGet, nbPath+"?content=1", nil, largeTimeout, http.StatusOK)
+		if err != nil {
+			return fmt.Errorf("notebook GET %d: %w", i+1, err)
+		}
+		add(n.get, ms(r.took))
+		if i == 0 {
+			if err := checkNotebook(r.body, nb); err != nil {
+				return fmt.Errorf("notebook GET: %w", err)
+			}
+		}
+	}
+	for i := range e.cfg.nbRuns {
+		r, err := c.expect(ctx, http.MethodGet, nbPath+"?content=0", nil, smallTimeout, http.StatusOK)
+		if err != nil {
+			return fmt.Errorf("notebook GET content=0 %d: %w", i+1, err)
+		}
+		add(n.get0, ms(r.took))
+		if i == 0 {
+			if err := checkNoContent(r.body); err != nil {
+				return fmt.Errorf("notebook GET content=0: %w", err)
+			}
+		}
+	}
+
+	for i := range e.cfg.listRuns {
+		r, err := c.expect(ctx, http.MethodGet, "/api/contents/list?content=1", nil, largeTimeout, http.StatusOK)
+		if err != nil {
+			return fmt.Errorf("listing %d: %w", i+1, err)
+		}
+		add(n.list, ms(r.took))
+		if i == 0 {
+			if err := checkListing(r.body, e.cfg.listFiles); err != nil {
+				return fmt.Errorf("listing: %w", err)
+			}
+		}
+	}
+
+	if _, err := c.expect(ctx, http.MethodPut, "/api/contents/small", []byte(`{"type":"directory"}`), smallTimeout, http.StatusCreated); err != nil {
+		return fmt.Errorf("mkdir small: %w", err)
+	}
+	for i := range e.cfg.smallFiles {
+		b, _ := json.Marshal(map[string]string{"type": "file", "format": "text", "content": fmt.Sprintf("small file %d\n", i)})
+		r, err := c.expect(ctx, http.MethodPut, smallPath(i), b, smallTimeout, http.StatusCreated, http.StatusOK)
+		if err != nil {
+			return fmt.Errorf("create %d: %w", i+1, err)
+		}
+		add(n.create, ms(r.took))
+	}
+	for i := range e.cfg.smallFiles {
+		r, err := c.expect(ctx, http.MethodDelete, smallPath(i), nil, smallTimeout, http.StatusNoContent)
+		if err != nil {
+			return fmt.Errorf("delete %d: %w", i+1, err)
+		}
+		add(n.del, ms(r.took))
+	}
+	if left, err := visibleEntries(filepath.Join(root, "small")); err != nil || len(left) > 0 {
+		return fmt.Errorf("after DELETE, small/ still holds %q (%v)", left, err)
+	}
+	return nil
+}
+
 func smallPath(i int) string { return fmt.Sprintf("/api/contents/small/s-%04d.txt", i) }
 
-// contentsRoot makes a root with list/ holding n small files and an empty
-// small/ for the create and delete runs.
+// contentsRoot makes a root with list/ holding n small files.
 func contentsRoot(tmp string, n int) (string, error) {
 	root, err := os.MkdirTemp(tmp, "contents-root-")
 	if err != nil {
 		return "", err
 	}
-	for _, d := range []string{"list", "small"} {
-		if err := os.Mkdir(filepath.Join(root, d), 0o755); err != nil {
-			return "", err
-		}
+	return root, fillContentsRoot(root, n)
+}
+
+// fillContentsRoot makes list/ with n small files in root (small/ is
+// made through the API by contentsRuns: an S3 store sees only the
+// directories it made).
+func fillContentsRoot(root string, n int) error {
+	if err := os.Mkdir(filepath.Join(root, "list"), 0o755); err != nil {
+		return err
 	}
 	for i := range n {
 		name := filepath.Join(root, "list", fmt.Sprintf("file-%05d.txt", i))
 		if err := os.WriteFile(name, fmt.Appendf(nil, "file %d\n", i), 0o644); err != nil {
-			return "", err
+			return err
 		}
 	}
-	return root, nil
+	return nil
 }
 
 // visibleEntries lists dir without dot-entries (such as an empty

@@ -294,7 +294,7 @@ type scenario struct {
 // scenarios lists every scenario in the order they run, filtered by
 // -scenarios.
 func scenarios(cfg config) []scenario {
-	all := []scenario{startScenario(cfg), contentsScenario(cfg),
+	all := []scenario{startScenario(cfg), contentsScenario(cfg), contentsS3Scenario(cfg),
 		kernelStartScenario(cfg), execScenario(cfg), iopubScenario(cfg),
 		concurrentScenario(cfg), fanoutScenario(cfg), kernelRSSScenario(cfg),
 		loginFloodScenario(cfg), slowBodyScenario(cfg), kernelScaleScenario(cfg), uiScenario(cfg), uiCompareScenario(cfg), hugeScenario(cfg),

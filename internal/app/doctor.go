@@ -18,7 +18,9 @@ import (
 	"quire/internal/auth"
 	"quire/internal/config"
 	"quire/internal/contents/fsstore"
+	"quire/internal/contents/s3store"
 	"quire/internal/doctor"
+	"quire/internal/errkind"
 	"quire/internal/kernel"
 	"quire/internal/kernelspec"
 )
@@ -167,6 +169,26 @@ func localSetup(cfg *config.Config, env envFunc, unknown []string) doctor.Setup 
 		DeleteToTrash:   cfg.DeleteToTrash,
 		TrashCan:        fsstore.TrashCan,
 		Probe:           probeServer,
+	}
+	if cfg.ContentsStore != "" {
+		// Kernels run, and the disk checks apply, in the kernel root; the
+		// trash is inside the bucket.
+		s.RootDir, s.TrashCan = cfg.KernelRootDir, nil
+		s.S3 = &doctor.S3Store{Store: cfg.ContentsStore, Probe: func(ctx context.Context) (bool, error) {
+			st, err := s3store.New(s3store.Options{
+				Bucket: cfg.S3Bucket, Prefix: cfg.S3Prefix, Endpoint: cfg.S3Endpoint, Region: cfg.S3Region,
+				PathStyle: cfg.S3PathStyle, CAFile: cfg.S3CA, SSE: cfg.S3SSE, Timeout: cfg.S3Timeout, Retries: -1,
+			})
+			if err != nil {
+				return false, err
+			}
+			cond, err := st.Probe(ctx)
+			if err != nil {
+				msg, _ := errkind.Message(err)
+				return false, errors.New(msg)
+			}
+			return cond, nil
+		}}
 	}
 	if cfg.ConfigFile != "" {
 		// The file alone, read by the same parser: does it hold a secret?

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"net"
 	"net/http"
 	"time"
@@ -143,53 +142,6 @@ func (s *server) serveMetrics(ctx context.Context) (func(), error) {
 	}, nil
 }
 
-// meteredStore counts the file bytes the contents service reads and
-// writes through a store.
-type meteredStore struct {
-	contents.Store
-	m *metrics.Server
-}
-
-func (s meteredStore) Open(ctx context.Context, p string) (io.ReadSeekCloser, contents.Info, error) {
-	f, info, err := s.Store.Open(ctx, p)
-	if err != nil {
-		return f, info, err
-	}
-	return countedFile{f, s.m}, info, nil
-}
-
-func (s meteredStore) Write(ctx context.Context, p string, r io.Reader) (contents.Info, error) {
-	return s.Store.Write(ctx, p, countedReader{r, s.m})
-}
-
-func (s meteredStore) Append(ctx context.Context, p string, r io.Reader) (contents.Info, error) {
-	return s.Store.Append(ctx, p, countedReader{r, s.m})
-}
-
-// countedFile counts the bytes read from a store's file.
-type countedFile struct {
-	io.ReadSeekCloser
-	m *metrics.Server
-}
-
-func (f countedFile) Read(b []byte) (int, error) {
-	n, err := f.ReadSeekCloser.Read(b)
-	f.m.ContentsRead.Add(n)
-	return n, err
-}
-
-// countedReader counts the bytes a store takes to write.
-type countedReader struct {
-	r io.Reader
-	m *metrics.Server
-}
-
-func (c countedReader) Read(b []byte) (int, error) {
-	n, err := c.r.Read(b)
-	c.m.ContentsWritten.Add(n)
-	return n, err
-}
-
 // meteredContents counts saves and those refused as stale (412).
 type meteredContents struct {
 	httpapi.Contents
@@ -209,6 +161,5 @@ func (c meteredContents) Save(ctx context.Context, p string, req contents.SaveRe
 var (
 	_ kernel.Meter     = (*metrics.Server)(nil)
 	_ wsbridge.Meter   = (*metrics.Server)(nil)
-	_ contents.Store   = meteredStore{}
 	_ httpapi.Contents = meteredContents{}
 )

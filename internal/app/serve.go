@@ -29,6 +29,8 @@ import (
 	"quire/internal/connlimit"
 	"quire/internal/contents"
 	"quire/internal/contents/fsstore"
+	"quire/internal/contents/s3store"
+	"quire/internal/errkind"
 	"quire/internal/fsroot"
 	"quire/internal/guard"
 	"quire/internal/httpapi"
@@ -191,7 +193,13 @@ func (s *server) run(ctx context.Context) error {
 	if err := kernel.CheckRuntimeDir(s.cfg.RuntimeDir, s.cfg.KernelTransport); err != nil {
 		return err
 	}
-	if fi, err := os.Stat(s.cfg.RootDir); err != nil || !fi.IsDir() {
+	if s.cfg.ContentsStore != "" {
+		// Kernels and terminals run in the kernel root: they cannot
+		// open() an S3 key.
+		if err := os.MkdirAll(s.cfg.KernelRootDir, 0o700); err != nil {
+			return fmt.Errorf("--kernel-root-dir: %w", err)
+		}
+	} else if fi, err := os.Stat(s.cfg.RootDir); err != nil || !fi.IsDir() {
 		return fmt.Errorf("root directory %s does not exist or is not a directory (--root-dir)", s.cfg.RootDir)
 	}
 	// The data dir (cookie secret, sessions, TLS key) and the runtime dir
@@ -639,7 +647,7 @@ func (s *server) info(port int) serverInfo {
 		Password: s.passwordHash != "",
 		PID:      os.Getpid(),
 		Port:     port,
-		RootDir:  s.cfg.RootDir,
+		RootDir:  cmp.Or(s.cfg.ContentsStore, s.cfg.RootDir),
 		Secure:   s.cfg.TLSEnabled(),
 		Sock:     s.cfg.Sock,
 		Token:    s.token,
@@ -681,19 +689,27 @@ func (s *server) banner(info serverInfo) {
 	fmt.Fprintln(w, "Press Ctrl-C to stop.")
 }
 
-// contents opens the root directory and builds the contents service on the
-// disk store.
-// contents builds the contents service on the root directory, which it
-// returns too (kernels' working directories are resolved in it); the
-// function returned closes both.
+// contents builds the contents service on the root directory, or on the
+// S3 bucket of --contents-store, and returns the local directory kernels
+// run in (the root, or --kernel-root-dir for S3); the function returned
+// closes them.
 func (s *server) contents(budget *membudget.Budget) (*contents.Service, *fsroot.Root, func(), error) {
-	root, err := fsroot.Open(s.cfg.RootDir, fsroot.Options{FollowSymlinks: s.cfg.FollowSymlinks, Protected: s.stateDirs()})
+	rootDir := s.cfg.RootDir
+	if s.cfg.ContentsStore != "" {
+		rootDir = s.cfg.KernelRootDir
+	}
+	root, err := fsroot.Open(rootDir, fsroot.Options{FollowSymlinks: s.cfg.FollowSymlinks, Protected: s.stateDirs()})
 	if err != nil {
 		return nil, nil, nil, fmt.Errorf("open root directory: %w", err)
 	}
 	var store contents.Store = fsstore.New(root, fsstore.Options{})
-	if s.metrics != nil {
-		store = meteredStore{store, s.metrics} // bytes read and written
+	if s.cfg.ContentsStore != "" {
+		s3, err := s.s3Store()
+		if err != nil {
+			_ = root.Close()
+			return nil, nil, nil, err
+		}
+		store = s3
 	}
 	// Notebook trust shares notebook_secret and nbsignatures.db with
 	// Jupyter, so a notebook trusted in one is trusted in the other.
@@ -708,6 +724,9 @@ func (s *server) contents(budget *membudget.Budget) (*contents.Service, *fsroot.
 	if budget != nil {
 		opts.Memory = budget
 	}
+	if s.metrics != nil { // file bytes read and written, whatever the store
+		opts.BytesRead, opts.BytesWritten = s.metrics.ContentsRead.Add, s.metrics.ContentsWritten.Add
+	}
 	svc := contents.New(store, notary, opts, s.log)
 	sweepCtx, stopSweeper := context.WithCancel(context.Background())
 	var sweeper sync.WaitGroup
@@ -720,6 +739,55 @@ func (s *server) contents(budget *membudget.Budget) (*contents.Service, *fsroot.
 		}
 		_ = root.Close()
 	}, nil
+}
+
+// s3Store opens the S3 store of --contents-store and, best effort (S3
+// may be down: requests then get 503 until it is back), finds out whether
+// it honours conditional writes, finishes moves a stopped server left
+// half done and aborts its abandoned multipart uploads.
+func (s *server) s3Store() (*s3store.Store, error) {
+	st, err := s3store.New(s3store.Options{
+		Bucket:    s.cfg.S3Bucket,
+		Prefix:    s.cfg.S3Prefix,
+		Endpoint:  s.cfg.S3Endpoint,
+		Region:    s.cfg.S3Region,
+		PathStyle: s.cfg.S3PathStyle,
+		CAFile:    s.cfg.S3CA,
+		SSE:       s.cfg.S3SSE,
+		Timeout:   s.cfg.S3Timeout,
+		Retries:   cmp.Or(s.cfg.S3Retries, -1), // 0 = never
+		Log:       s.log,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("--contents-store: %w", err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), s.cfg.S3Timeout+5*time.Second)
+	defer cancel()
+	cond, err := st.Probe(ctx)
+	log := s.log.With("bucket", s.cfg.S3Bucket, "prefix", s.cfg.S3Prefix)
+	switch {
+	case err != nil:
+		msg, _ := errkind.Message(err)
+		log.Error("S3 store not reachable at start; contents requests get 502/503 until it is", "reason", msg, "err", err)
+		return st, nil
+	case cond:
+		log.Info("S3 store: conditional writes (If-Match / If-None-Match) keep saves conflict-safe across servers")
+	default:
+		log.Warn("S3 store: the service ignores conditional writes; saves compare the ETag, then write, so a short race window remains between servers sharing the bucket")
+	}
+	if n, err := st.Recover(ctx); err != nil {
+		log.Warn("S3 store: cannot finish interrupted moves", "err", err)
+	} else if n > 0 {
+		log.Info("S3 store: finished moves a stopped server left half done", "moves", n)
+	}
+	if s.cfg.UploadExpiry > 0 {
+		if n, err := st.AbortStaleUploads(ctx, s.cfg.UploadExpiry); err != nil {
+			log.Warn("S3 store: cannot abort abandoned uploads", "err", err)
+		} else if n > 0 {
+			log.Info("S3 store: aborted abandoned multipart uploads", "uploads", n)
+		}
+	}
+	return st, nil
 }
 
 // stateDirs are the directories holding Quire's own secrets, which the
@@ -747,14 +815,18 @@ func (s *server) stateDirs() []fsroot.Protected {
 
 // Each implementation fits the interface its consumer declares.
 var (
-	_ httpapi.Contents      = (*contents.Service)(nil)
-	_ contents.Store        = (*fsstore.Store)(nil)
-	_ contents.Notary       = (*trust.Notary)(nil)
-	_ contents.Notary       = (*trust.Lazy)(nil)
-	_ contents.Outputs      = (*trust.Outputs)(nil)
-	_ kernel.OutputRecorder = (*trust.Outputs)(nil)
-	_ contents.Budget       = (*membudget.Budget)(nil)
-	_ httpapi.MemoryBudget  = (*membudget.Budget)(nil)
+	_ httpapi.Contents           = (*contents.Service)(nil)
+	_ contents.Store             = (*fsstore.Store)(nil)
+	_ contents.Store             = (*s3store.Store)(nil)
+	_ contents.ConditionalWriter = (*s3store.Store)(nil)
+	_ contents.Multipart         = (*s3store.Store)(nil)
+	_ contents.Copier            = (*s3store.Store)(nil)
+	_ contents.Notary            = (*trust.Notary)(nil)
+	_ contents.Notary            = (*trust.Lazy)(nil)
+	_ contents.Outputs           = (*trust.Outputs)(nil)
+	_ kernel.OutputRecorder      = (*trust.Outputs)(nil)
+	_ contents.Budget            = (*membudget.Budget)(nil)
+	_ httpapi.MemoryBudget       = (*membudget.Budget)(nil)
 )
 
 // identity is who the auth middleware found a request to be, for /api/me.

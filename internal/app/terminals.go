@@ -17,7 +17,11 @@ import (
 // as kernels do), and its processes get --kernel-shutdown-wait after
 // SIGHUP before SIGKILL.
 func newTerminals(cfg *config.Config, environ []string, s *server) *terminal.Manager {
-	env := append(config.ChildEnv(environ), "JUPYTER_SERVER_ROOT="+cfg.RootDir)
+	root := cfg.RootDir
+	if cfg.ContentsStore != "" {
+		root = cfg.KernelRootDir // where terminals start: S3 keys are no directory
+	}
+	env := append(config.ChildEnv(environ), "JUPYTER_SERVER_ROOT="+root)
 	return terminal.NewManager(terminal.Options{
 		Command:          strings.Fields(cfg.TerminalShell),
 		Env:              env,

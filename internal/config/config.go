@@ -13,6 +13,7 @@ import (
 	"io"
 	"net"
 	"net/netip"
+	"net/url"
 	"os"
 	"path/filepath"
 	"sort"
@@ -149,6 +150,23 @@ type Config struct {
 	// whether a save may sign a notebook.
 	TrustedOutputs int
 
+	// ContentsStore is where notebooks and files live: "" for --root-dir
+	// on disk, or "s3://BUCKET[/PREFIX]" (then S3Bucket and S3Prefix are
+	// set from it and kernels run in KernelRootDir).
+	ContentsStore      string
+	S3Bucket, S3Prefix string
+	S3Endpoint         string
+	S3Region           string
+	S3PathStyle        bool
+	S3CA               string
+	S3SSE              string
+	S3Timeout          time.Duration
+	S3Retries          int
+	// KernelRootDir is where kernels and terminals run when the contents
+	// are not on this machine's disk (default: a per-user scratch
+	// directory under the user cache dir).
+	KernelRootDir string
+
 	// UploadExpiry is how long a chunked upload may go without a chunk
 	// before its collected chunks are removed (0 = never).
 	UploadExpiry time.Duration
@@ -193,6 +211,69 @@ type Config struct {
 	HSTSSet    bool
 }
 
+// normaliseStore checks --contents-store and the S3 options, and picks
+// the kernel root of an S3 store.
+func (c *Config) normaliseStore() error {
+	if c.S3Retries < 0 {
+		return fmt.Errorf("--s3-retries %d must not be negative", c.S3Retries)
+	}
+	switch c.S3SSE {
+	case "", "AES256", "aws:kms":
+	default:
+		return fmt.Errorf("--s3-sse %q: use AES256 or aws:kms, or leave it empty", c.S3SSE)
+	}
+	if c.ContentsStore == "" {
+		return nil
+	}
+	rest, ok := strings.CutPrefix(c.ContentsStore, "s3://")
+	if !ok {
+		return fmt.Errorf("--contents-store %q: use s3://BUCKET[/PREFIX], or leave it empty for --root-dir", c.ContentsStore)
+	}
+	bucket, prefix, _ := strings.Cut(rest, "/")
+	if !validBucket(bucket) {
+		return fmt.Errorf("--contents-store %q: %q is not an S3 bucket name (3-63 lower-case letters, digits, dots and hyphens)", c.ContentsStore, bucket)
+	}
+	prefix = strings.Trim(prefix, "/")
+	for seg := range strings.SplitSeq(prefix, "/") {
+		if prefix != "" && (seg == "" || seg == "." || seg == "..") {
+			return fmt.Errorf("--contents-store %q: the prefix may not have empty, . or .. segments", c.ContentsStore)
+		}
+	}
+	c.S3Bucket, c.S3Prefix = bucket, prefix
+	if c.S3Endpoint != "" {
+		u, err := url.Parse(c.S3Endpoint)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || (u.Path != "" && u.Path != "/") || u.User != nil {
+			return fmt.Errorf("--s3-endpoint %q: use http(s)://host[:port], without a path or credentials", c.S3Endpoint)
+		}
+	}
+	if c.KernelRootDir == "" {
+		cache, err := os.UserCacheDir()
+		if err != nil {
+			return fmt.Errorf("--kernel-root-dir: no user cache directory to default to (%v); give one", err)
+		}
+		c.KernelRootDir = filepath.Join(cache, "quire", "kernel-root")
+	}
+	abs, err := filepath.Abs(c.KernelRootDir)
+	if err != nil {
+		return fmt.Errorf("--kernel-root-dir: %w", err)
+	}
+	c.KernelRootDir = abs
+	return nil
+}
+
+// validBucket reports whether b is a DNS-compatible S3 bucket name.
+func validBucket(b string) bool {
+	if len(b) < 3 || len(b) > 63 || b[0] == '.' || b[0] == '-' || b[len(b)-1] == '.' || b[len(b)-1] == '-' {
+		return false
+	}
+	for _, r := range b {
+		if !(r >= 'a' && r <= 'z' || r >= '0' && r <= '9' || r == '.' || r == '-') {
+			return false
+		}
+	}
+	return true
+}
+
 // Defaults returns the built-in settings.
 func Defaults() Config {
 	return Config{
@@ -222,6 +303,8 @@ func Defaults() Config {
 
 		UploadExpiry: time.Hour,
 		BufferCache:  128 << 20,
+		S3Timeout:    30 * time.Second,
+		S3Retries:    3,
 
 		MaxRequestMemory: 4 << 30,
 
@@ -369,6 +452,15 @@ func (c *Config) settings() []setting {
 		{name: "kernel-heartbeat-interval", kind: "duration0", dur: &c.KernelHeartbeatInterval, usage: "how often to ping each kernel's heartbeat socket, waiting as long for the echo; 0 = off (no kernel is then marked unresponsive; a dead one is found by its process exiting either way)"},
 		{name: "kernel-heartbeat-misses", kind: "int", num: &c.KernelHeartbeatMisses, usage: "unanswered heartbeats in a row after which a kernel whose process still runs is marked \"unresponsive\" in its model (until it answers again); its state and clients are left alone"},
 		{name: "kernel-transport", kind: "string", str: &c.KernelTransport, usage: "how kernels' sockets are reached: tcp (ports on 127.0.0.1, open to every local user; messages stay signed) or ipc (Unix sockets in the runtime dir, open only to this user; the runtime dir's path must be at most 57 bytes)"},
+		{name: "contents-store", kind: "string", str: &c.ContentsStore, usage: "where notebooks and files live: empty = --root-dir on this machine's disk, or s3://BUCKET[/PREFIX] for an S3 bucket (credentials from AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY/AWS_SESSION_TOKEN, the shared credentials file and AWS_PROFILE, web identity, instance metadata; never a flag)"},
+		{name: "s3-endpoint", kind: "string", str: &c.S3Endpoint, usage: "S3 service URL, e.g. https://minio.example.org or http://127.0.0.1:7070 (default: AWS)"},
+		{name: "s3-region", kind: "string", str: &c.S3Region, usage: "the bucket's region (default: found from the service)"},
+		{name: "s3-path-style", kind: "bool", b: &c.S3PathStyle, usage: "address the bucket in the URL path (most non-AWS services), not the host name"},
+		{name: "s3-ca", kind: "string", str: &c.S3CA, usage: "PEM file of CA certificates trusted for --s3-endpoint, besides the system's"},
+		{name: "s3-sse", kind: "string", str: &c.S3SSE, usage: "server-side encryption of each object: empty = the bucket's default, AES256 (SSE-S3) or aws:kms"},
+		{name: "s3-timeout", kind: "duration", dur: &c.S3Timeout, usage: "how long one S3 request may take before it fails (and is retried)"},
+		{name: "s3-retries", kind: "int", num: &c.S3Retries, usage: "how many times a failed S3 request is tried again, with exponential back-off, before the client gets 502/503 (0 = never)"},
+		{name: "kernel-root-dir", kind: "string", str: &c.KernelRootDir, usage: "with an S3 --contents-store: the local directory kernels and terminals run in (they cannot open() an S3 key); default: <user cache dir>/quire/kernel-root"},
 		{name: "upload-expiry", kind: "duration0", dur: &c.UploadExpiry, usage: "remove the chunks of an upload (e.g. a cancelled browser upload) after this long without a new chunk; 0 = never"},
 		{name: "buffer-cache", kind: "size0", size: &c.BufferCache, usage: "large buffers (request bodies, notebook files) kept for reuse by later requests, in total; dropped after 30s unused; 0 = none"},
 		{name: "max-request-memory", kind: "size0", size: &c.MaxRequestMemory, usage: "memory that contents requests in progress may take together, by their estimated peaks (a notebook's GET or PUT about 16 times its size, a file's GET 6 times); past it a request gets 503 with Retry-After, one needing more than all of it 413; 0 = no bound"},
@@ -898,6 +990,9 @@ func (c *Config) normalise(getenv func(string) string) error {
 		return fmt.Errorf("--root-dir: %w", err)
 	}
 	c.RootDir = abs
+	if err := c.normaliseStore(); err != nil {
+		return err
+	}
 	if c.DataDir == "" {
 		c.DataDir = filepath.Join(JupyterDataDir(getenv), "quire")
 	}

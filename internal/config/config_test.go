@@ -4,6 +4,7 @@ import (
 	"errors"
 	"flag"
 	"io"
+	"maps"
 	"os"
 	"path/filepath"
 	"slices"
@@ -692,6 +693,69 @@ func TestMetricsOptions(t *testing.T) {
 	} {
 		if _, err := config.Load(tc.args, envOf(nil), io.Discard); err == nil || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("%v: %v; want an error about %q", tc.args, err, tc.want)
+		}
+	}
+}
+
+func TestContentsStore(t *testing.T) {
+	for _, tc := range []struct {
+		name           string
+		args           []string
+		env            map[string]string
+		bucket, prefix string
+		kernelRoot     string
+	}{
+		{"disk", nil, nil, "", "", ""},
+		{"bucket", []string{"--contents-store", "s3://notebooks"}, nil, "notebooks", "", "cache"},
+		{"prefix", []string{"--contents-store=s3://team.nb/users/alice/", "--kernel-root-dir", "/scratch/alice"}, nil, "team.nb", "users/alice", "/scratch/alice"},
+		{"env", nil, map[string]string{"QUIRE_CONTENTS_STORE": "s3://b-1/x", "QUIRE_S3_ENDPOINT": "http://127.0.0.1:7070", "QUIRE_S3_PATH_STYLE": "true"}, "b-1", "x", "cache"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			env := map[string]string{"XDG_CACHE_HOME": "/cache"}
+			maps.Copy(env, tc.env)
+			c, err := config.Load(tc.args, envOf(env), io.Discard)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if c.S3Bucket != tc.bucket || c.S3Prefix != tc.prefix {
+				t.Errorf("bucket %q prefix %q; want %q %q", c.S3Bucket, c.S3Prefix, tc.bucket, tc.prefix)
+			}
+			switch tc.kernelRoot {
+			case "":
+				if c.KernelRootDir != "" {
+					t.Errorf("kernel root %q on disk", c.KernelRootDir)
+				}
+			case "cache":
+				if !strings.HasSuffix(c.KernelRootDir, filepath.Join("quire", "kernel-root")) {
+					t.Errorf("kernel root %q, want the user cache's quire/kernel-root", c.KernelRootDir)
+				}
+			default:
+				if c.KernelRootDir != tc.kernelRoot {
+					t.Errorf("kernel root %q, want %q", c.KernelRootDir, tc.kernelRoot)
+				}
+			}
+			if c.S3Timeout != 30*time.Second || c.S3Retries != 3 {
+				t.Errorf("timeout %v retries %d", c.S3Timeout, c.S3Retries)
+			}
+		})
+	}
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"--contents-store", "gs://b"}, "s3://BUCKET"},
+		{[]string{"--contents-store", "s3://B"}, "bucket name"},
+		{[]string{"--contents-store", "s3://"}, "bucket name"},
+		{[]string{"--contents-store", "s3://bbb/a/../b"}, ".. segments"},
+		{[]string{"--contents-store", "s3://bbb", "--s3-endpoint", "ftp://x"}, "http(s)://host"},
+		{[]string{"--contents-store", "s3://bbb", "--s3-endpoint", "https://key:secret@x"}, "without a path or credentials"},
+		{[]string{"--s3-sse", "yes"}, "AES256 or aws:kms"},
+		{[]string{"--s3-retries", "-1"}, "must not be negative"},
+		{[]string{"--s3-timeout", "0"}, "positive duration"},
+	} {
+		_, err := config.Load(tc.args, envOf(map[string]string{"XDG_CACHE_HOME": "/cache"}), io.Discard)
+		if err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("Load(%q) = %v, want an error mentioning %q", tc.args, err, tc.want)
 		}
 	}
 }

@@ -63,6 +63,10 @@ type Options struct {
 	// reuse (nil keeps none). The service owns every buffer it takes from
 	// it: one that backs a returned Model goes back at Model.Release.
 	Buffers *bigbuf.Cache
+	// BytesRead and BytesWritten, when set, are told how many file bytes
+	// the service read from and wrote to the store (metrics), whichever of
+	// the store's ways it used.
+	BytesRead, BytesWritten func(n int)
 }
 
 // Budget is a server-wide allowance of request memory
@@ -136,6 +140,9 @@ type Info struct {
 	Writable bool
 	// Mode holds the permission bits where the store has them (0 if not).
 	Mode uint32
+	// Version identifies this content of a file for a ConditionalWriter
+	// (the S3 ETag); "" where the store has none.
+	Version string
 }
 
 // Store is what the service needs from storage. Paths are clean API paths
@@ -177,9 +184,54 @@ type Store interface {
 	Trash(ctx context.Context, p string) error
 }
 
+// ConditionalWriter is a Store that can make a write conditional on the
+// version of the file it replaces, so that a save guarded by If-Match
+// stays safe when several servers write the same files (each server's
+// path locks only order its own requests). The service uses it for saves
+// that carry a precondition; other stores get compare-then-write under the
+// path lock.
+type ConditionalWriter interface {
+	// WriteIf is Write, done only if p is still at version (an
+	// Info.Version from Stat), or still missing when version is "";
+	// otherwise it fails with errkind.Stale and leaves p as it is.
+	WriteIf(ctx context.Context, p string, r io.Reader, version string) (Info, error)
+}
+
+// Multipart is a Store that assembles chunked uploads itself (S3 cannot
+// append: the chunks become one multipart upload). Stores without it
+// collect chunks with Write and Append in a hidden sibling file.
+type Multipart interface {
+	// StartUpload begins an upload that will replace (or create) file p
+	// when completed. p's parent must exist and p must not be a directory.
+	StartUpload(ctx context.Context, p string) (Upload, error)
+}
+
+// Upload is a chunked upload in progress. Nothing of it is visible at its
+// path until Complete; Abort (or an expiry the service enforces) gives
+// back what it collected.
+type Upload interface {
+	// Add appends r's bytes and returns the upload's size so far. After a
+	// failed Add the upload can only be aborted.
+	Add(ctx context.Context, r io.Reader) (int64, error)
+	// Complete makes the bytes added so far the content of the file.
+	Complete(ctx context.Context) (Info, error)
+	// Abort discards the upload.
+	Abort(ctx context.Context) error
+}
+
+// Copier is a Store that copies a file without the bytes passing through
+// Quire (an S3 server-side copy). Copy replaces to like Write.
+type Copier interface {
+	Copy(ctx context.Context, from, to string) (Info, error)
+}
+
 // Service implements the contents API over a Store.
 type Service struct {
-	store   Store
+	store Store
+	// The store's optional interfaces, nil where it has none.
+	cond    ConditionalWriter
+	multi   Multipart
+	copier  Copier
 	notary  Notary
 	opt     Options
 	log     *slog.Logger
@@ -207,5 +259,14 @@ func New(store Store, notary Notary, opt Options, log *slog.Logger) *Service {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &Service{store: store, notary: notary, opt: opt, log: log, locks: locker{m: map[string]*lockEntry{}}}
+	s := &Service{store: store, notary: notary, opt: opt, log: log, locks: locker{m: map[string]*lockEntry{}}}
+	// The store's optional ways, found once on the store itself, so that
+	// counting (below) does not hide them.
+	s.cond, _ = store.(ConditionalWriter)
+	s.multi, _ = store.(Multipart)
+	s.copier, _ = store.(Copier)
+	if opt.BytesRead != nil || opt.BytesWritten != nil {
+		s.countBytes(opt.BytesRead, opt.BytesWritten)
+	}
+	return s
 }

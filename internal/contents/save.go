@@ -109,7 +109,7 @@ func (s *Service) Save(ctx context.Context, p string, req SaveRequest) (m *Model
 	if err := s.check(ctx, p, req.Cond, info, exists); err != nil {
 		return nil, false, err
 	}
-	res, err := s.saveContent(ctx, p, req, isFile, exists)
+	res, err := s.saveContent(ctx, p, req, isFile, exists, s.guard(req.Cond, info, exists))
 	if err != nil {
 		return nil, false, err
 	}
@@ -184,6 +184,26 @@ func completeSave(p string, req *SaveRequest, info Info, exists bool) error {
 	return nil
 }
 
+// guard is the version a save guarded by cond must still find when it
+// writes, when the store can check it (ConditionalWriter): the check
+// above compared the file at info's version, and another server may
+// write between that and the write. nil means an ordinary write.
+func (s *Service) guard(cond Precondition, info Info, exists bool) *string {
+	if s.cond == nil || cond.empty() || info.Dir || (exists && info.Version == "") {
+		return nil // (an object without an ETag cannot be guarded)
+	}
+	v := info.Version // "" for a missing file: it must still be missing
+	return &v
+}
+
+// write is the store's Write, made conditional on version *g if g is set.
+func (s *Service) write(ctx context.Context, p string, r io.Reader, g *string) (Info, error) {
+	if g != nil {
+		return s.cond.WriteIf(ctx, p, r, *g)
+	}
+	return s.store.Write(ctx, p, r)
+}
+
 // saved is what a save wrote.
 type saved struct {
 	info    Info   // the store's description of the file written
@@ -195,7 +215,7 @@ type saved struct {
 // saveContent writes req's content to p as its type says. The hash of a
 // file is that of the bytes written, computed as they go to the store,
 // not by reading the file back: p's lock is still held.
-func (s *Service) saveContent(ctx context.Context, p string, req SaveRequest, isFile, exists bool) (saved, error) {
+func (s *Service) saveContent(ctx context.Context, p string, req SaveRequest, isFile, exists bool, g *string) (saved, error) {
 	switch req.Type {
 	case TypeDirectory:
 		if isFile {
@@ -209,13 +229,13 @@ func (s *Service) saveContent(ctx context.Context, p string, req SaveRequest, is
 		m, err := s.Get(ctx, p, GetOptions{})
 		return saved{model: m}, err
 	case TypeNotebook:
-		return s.saveNotebook(ctx, p, req.Content, req.Hash)
+		return s.saveNotebook(ctx, p, req.Content, req.Hash, g)
 	}
 	data, err := decodeFileContent(p, req.Format, req.Content)
 	if err != nil {
 		return saved{}, err
 	}
-	info, err := s.store.Write(ctx, p, bytes.NewReader(data))
+	info, err := s.write(ctx, p, bytes.NewReader(data), g)
 	if err != nil {
 		return saved{}, s.writeErr(p, err)
 	}
@@ -269,7 +289,7 @@ func decodeFileContent(p, format string, raw json.RawMessage) ([]byte, error) {
 // A large notebook is read cell by cell from raw (nbformat.FromJSONFor)
 // and written as it is rendered, so the save holds little more than raw
 // whatever the notebook's shape.
-func (s *Service) saveNotebook(ctx context.Context, p string, raw json.RawMessage, withHash bool) (saved, error) {
+func (s *Service) saveNotebook(ctx context.Context, p string, raw json.RawMessage, withHash bool, g *string) (saved, error) {
 	raw = bytes.TrimSpace(raw)
 	if len(raw) == 0 || raw[0] != '{' {
 		return saved{}, errkind.Newf(errkind.Invalid, "Unreadable notebook content for %s: content must be a JSON object", p)
@@ -297,7 +317,7 @@ func (s *Service) saveNotebook(ctx context.Context, p string, raw json.RawMessag
 			s.log.Warn("could not sign notebook", "path", p, "err", err)
 		}
 	}
-	if res.info, res.hash, err = s.writeNotebook(ctx, p, nb, withHash); err != nil {
+	if res.info, res.hash, err = s.writeNotebook(ctx, p, nb, withHash, g); err != nil {
 		return saved{}, err
 	}
 	s.examined.mark(p, res.info)
@@ -312,7 +332,7 @@ func (s *Service) saveNotebook(ctx context.Context, p string, raw json.RawMessag
 // writeNotebook renders nb in nbformat's file form straight into the
 // store (the store's atomic write: a failure leaves the old file), and
 // returns what the store wrote and, if withHash, the hash of the bytes.
-func (s *Service) writeNotebook(ctx context.Context, p string, nb *nbformat.Notebook, withHash bool) (Info, string, error) {
+func (s *Service) writeNotebook(ctx context.Context, p string, nb *nbformat.Notebook, withHash bool, g *string) (Info, string, error) {
 	pr, pw := io.Pipe()
 	h := sha256.New()
 	var w io.Writer = pw
@@ -325,7 +345,7 @@ func (s *Service) writeNotebook(ctx context.Context, p string, nb *nbformat.Note
 		pw.CloseWithError(err)
 		encErr <- err
 	}()
-	info, err := s.store.Write(ctx, p, pr)
+	info, err := s.write(ctx, p, pr, g)
 	// Unblock the encoder if the store stopped reading (a full disk), and
 	// wait for it: nb and the bytes behind it are not to be used once
 	// this returns.
@@ -385,6 +405,9 @@ func (s *Service) saveChunk(ctx context.Context, p string, req SaveRequest, info
 	if err != nil {
 		return nil, false, err
 	}
+	if ms := s.multi; ms != nil {
+		return s.saveChunkMultipart(ctx, ms, p, req, data, exists, info)
+	}
 	up := uploadPath(p)
 	var upInfo Info
 	if req.Chunk == 1 {
@@ -397,7 +420,7 @@ func (s *Service) saveChunk(ctx context.Context, p string, req SaveRequest, info
 	} else {
 		if _, err := s.store.Stat(ctx, up); err != nil {
 			if errkind.Is(err, errkind.NotFound) {
-				return nil, false, errkind.Newf(errkind.Invalid, "No chunked upload in progress for %s (chunk %d came before chunk 1, or the upload had no chunk for %s and was discarded)", p, req.Chunk, s.opt.UploadExpiry)
+				return nil, false, s.noUpload(p, req.Chunk)
 			}
 			return nil, false, fmt.Errorf("stat upload: %w", err)
 		}
@@ -416,11 +439,64 @@ func (s *Service) saveChunk(ctx context.Context, p string, req SaveRequest, info
 		m, err := s.Get(ctx, p, GetOptions{Hash: req.Hash})
 		return m, false, err
 	}
-	// In progress: describe p as it will be.
+	return inProgress(p, name, upInfo), req.Chunk == 1 && !exists, nil
+}
+
+// noUpload refuses a chunk after the first with no upload in progress.
+func (s *Service) noUpload(p string, chunk int) error {
+	return errkind.Newf(errkind.Invalid, "No chunked upload in progress for %s (chunk %d came before chunk 1, or the upload had no chunk for %s and was discarded)", p, chunk, s.opt.UploadExpiry)
+}
+
+// inProgress describes p as it will be once its upload completes.
+func inProgress(p, name string, upInfo Info) *Model {
 	upInfo.Name = name
 	m := baseModel(p, upInfo)
 	m.Type, m.Mimetype = TypeFile, MimeType(name)
-	return m, req.Chunk == 1 && !exists, nil
+	return m
+}
+
+// saveChunkMultipart is saveChunk on a store that assembles uploads
+// itself: chunk 1 starts a store upload (aborting any earlier one of p),
+// each chunk is added to it and chunk -1 completes it, which makes the
+// whole new file visible in one step.
+func (s *Service) saveChunkMultipart(ctx context.Context, ms Multipart, p string, req SaveRequest, data []byte, exists bool, info Info) (*Model, bool, error) {
+	_, name := split(p)
+	up := s.uploads.part(p)
+	if req.Chunk == 1 {
+		if err := s.check(ctx, p, req.Cond, info, exists); err != nil {
+			return nil, false, err
+		}
+		nu, err := ms.StartUpload(ctx, p)
+		if err != nil {
+			return nil, false, s.writeErr(p, err)
+		}
+		if old := s.uploads.start(p, nu); old != nil {
+			if err := old.Abort(ctx); err != nil {
+				s.log.Warn("cannot abort a replaced chunked upload", "path", p, "err", err)
+			}
+		}
+		up = nu
+	} else if up == nil {
+		return nil, false, s.noUpload(p, req.Chunk)
+	}
+	size, err := up.Add(ctx, bytes.NewReader(data))
+	if err != nil {
+		return nil, false, s.abandonUpload(ctx, p, err)
+	}
+	s.uploads.touch(p, s.opt.Now())
+	if req.Chunk == -1 {
+		_, err := up.Complete(ctx)
+		s.uploads.done(p)
+		if err != nil {
+			if aerr := up.Abort(ctx); aerr != nil {
+				s.log.Warn("cannot abort a failed chunked upload", "path", p, "err", aerr)
+			}
+			return nil, false, s.writeErr(p, err)
+		}
+		m, err := s.Get(ctx, p, GetOptions{Hash: req.Hash})
+		return m, false, err
+	}
+	return inProgress(p, name, Info{Size: size, ModTime: s.opt.Now(), Created: s.opt.Now(), Writable: true}), req.Chunk == 1 && !exists, nil
 }
 
 // abandonUpload removes the chunks collected for p after a chunk could not
@@ -428,10 +504,13 @@ func (s *Service) saveChunk(ctx context.Context, p string, req SaveRequest, info
 // returns the write error, telling the client to start the upload again.
 // The caller holds p's lock.
 func (s *Service) abandonUpload(ctx context.Context, p string, err error) error {
-	if rerr := s.store.Remove(ctx, uploadPath(p)); rerr != nil && !errkind.Is(rerr, errkind.NotFound) {
+	if up := s.uploads.done(p); up != nil {
+		if rerr := up.Abort(ctx); rerr != nil {
+			s.log.Warn("cannot abort a failed chunked upload", "path", p, "err", rerr)
+		}
+	} else if rerr := s.store.Remove(ctx, uploadPath(p)); rerr != nil && !errkind.Is(rerr, errkind.NotFound) {
 		s.log.Warn("cannot remove a failed chunked upload", "path", p, "err", rerr)
 	}
-	s.uploads.done(p)
 	err = s.writeErr(p, err)
 	var e *errkind.Error
 	if errors.As(err, &e) {
@@ -440,8 +519,12 @@ func (s *Service) abandonUpload(ctx context.Context, p string, err error) error 
 	return err
 }
 
-// copyFile copies file from to to through the store.
+// copyFile copies file from to to through the store (server-side where
+// the store can).
 func (s *Service) copyFile(ctx context.Context, from, to string) (Info, error) {
+	if c := s.copier; c != nil {
+		return c.Copy(ctx, from, to)
+	}
 	f, _, err := s.store.Open(ctx, from)
 	if err != nil {
 		return Info{}, err

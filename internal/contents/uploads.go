@@ -19,6 +19,28 @@ const DefaultUploadExpiry = time.Hour
 type uploads struct {
 	mu   sync.Mutex
 	last map[string]time.Time // by target path
+	// parts are the uploads a Multipart store assembles, by target path.
+	parts map[string]Upload
+}
+
+// start records up as p's upload; it returns the upload it replaces, if
+// any, for the caller to abort.
+func (u *uploads) start(p string, up Upload) (old Upload) {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	if u.parts == nil {
+		u.parts = map[string]Upload{}
+	}
+	old = u.parts[p]
+	u.parts[p] = up
+	return old
+}
+
+// part returns p's store upload, nil if none.
+func (u *uploads) part(p string) Upload {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	return u.parts[p]
 }
 
 func (u *uploads) touch(p string, now time.Time) {
@@ -30,10 +52,14 @@ func (u *uploads) touch(p string, now time.Time) {
 	u.last[p] = now
 }
 
-func (u *uploads) done(p string) {
+// done forgets p's upload and returns its store upload, if any.
+func (u *uploads) done(p string) Upload {
 	u.mu.Lock()
 	defer u.mu.Unlock()
 	delete(u.last, p)
+	up := u.parts[p]
+	delete(u.parts, p)
+	return up
 }
 
 // stale returns the targets whose last chunk is older than cutoff.
@@ -68,8 +94,12 @@ func (s *Service) SweepUploads(ctx context.Context) int {
 			unlock()
 			continue
 		}
-		err := s.store.Remove(ctx, uploadPath(p))
-		s.uploads.done(p)
+		var err error
+		if up := s.uploads.done(p); up != nil {
+			err = up.Abort(ctx)
+		} else {
+			err = s.store.Remove(ctx, uploadPath(p))
+		}
 		unlock()
 		switch {
 		case err == nil:

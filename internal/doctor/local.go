@@ -62,6 +62,10 @@ type Setup struct {
 	// the mount point it is relative to ("" for the home trash).
 	TrashCan func(rootDir string) (can, topdir string, err error)
 
+	// S3 describes an S3 contents store (--contents-store s3://…); nil
+	// when the contents are on disk.
+	S3 *S3Store
+
 	// Servers are the Quire servers the runtime dir's info files list.
 	Servers []Server
 	// Probe reaches a running server (a GET of its {base}api); nil skips
@@ -69,6 +73,15 @@ type Setup struct {
 	Probe func(ctx context.Context, s Server) error
 
 	Now time.Time
+}
+
+// S3Store is an S3 contents store to check.
+type S3Store struct {
+	Store string // s3://BUCKET[/PREFIX], for titles
+	// Probe reaches the bucket with the configured credentials and
+	// reports whether the service honours conditional writes; its
+	// error's text is safe to show (it names no credential).
+	Probe func(ctx context.Context) (conditional bool, err error)
 }
 
 // Server is a running Quire server, from its runtime info file.
@@ -91,6 +104,7 @@ func Local(ctx context.Context, s Setup) *Report {
 	r.add(dirFindings(s)...)
 	r.add(kernelFindings(s)...)
 	r.add(trashFindings(s)...)
+	r.add(s3Findings(ctx, s.S3)...)
 	r.add(diskFindings(s.RootDir)...)
 	r.add(serverFindings(ctx, s)...)
 	return r
@@ -328,4 +342,26 @@ func shellQuote(p string) string {
 		return p
 	}
 	return "'" + strings.ReplaceAll(p, "'", `'\''`) + "'"
+}
+
+// s3Findings checks an S3 contents store: reachable with the credentials
+// found, and whether saves are conflict-safe between servers.
+func s3Findings(ctx context.Context, st *S3Store) []Finding {
+	if st == nil || st.Probe == nil {
+		return nil
+	}
+	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	cond, err := st.Probe(ctx)
+	if err != nil {
+		return []Finding{{ID: "s3.reach", Level: Error, Title: "S3 store " + st.Store + " does not answer", Detail: err.Error(),
+			Fix: "Check --s3-endpoint, --s3-region, --s3-path-style and the credentials (AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, AWS_PROFILE, web identity or instance metadata), and that the bucket exists."}}
+	}
+	out := []Finding{{ID: "s3.reach", Level: OK, Title: "S3 store " + st.Store + " answers"}}
+	if cond {
+		return append(out, Finding{ID: "s3.conditional", Level: OK, Title: "S3 conditional writes: saves are conflict-safe between servers sharing the bucket"})
+	}
+	return append(out, Finding{ID: "s3.conditional", Level: Warn, Title: "S3 service ignores conditional writes: a race window remains",
+		Detail: "Saves guarded by If-Match compare the object's ETag and then write; two servers saving the same notebook within that window can overwrite each other.",
+		Fix:    "Use an S3 service that honours If-Match / If-None-Match on PUT (AWS S3, versitygw, recent MinIO), or run one server per user."})
 }

@@ -299,3 +299,34 @@ func TestReportOutput(t *testing.T) {
 		t.Errorf("levels are not written by name:\n%s", js.String())
 	}
 }
+
+func TestLocalS3(t *testing.T) {
+	for _, tc := range []struct {
+		name  string
+		cond  bool
+		err   error
+		level map[string]doctor.Level
+	}{
+		{"conditional", true, nil, map[string]doctor.Level{"s3.reach": doctor.OK, "s3.conditional": doctor.OK}},
+		{"race window", false, nil, map[string]doctor.Level{"s3.reach": doctor.OK, "s3.conditional": doctor.Warn}},
+		{"unreachable", false, errors.New("S3 bucket nb is unreachable; try again"), map[string]doctor.Level{"s3.reach": doctor.Error}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			s := healthy(t, t.TempDir())
+			s.S3 = &doctor.S3Store{Store: "s3://nb", Probe: func(context.Context) (bool, error) { return tc.cond, tc.err }}
+			r := doctor.Local(context.Background(), s)
+			found := 0
+			for _, f := range r.Findings {
+				if want, ok := tc.level[f.ID]; ok {
+					found++
+					if f.Level != want {
+						t.Errorf("%s: level %v, want %v (%s)", f.ID, f.Level, want, f.Title)
+					}
+				}
+			}
+			if found != len(tc.level) {
+				t.Errorf("found %d of the S3 findings %v", found, tc.level)
+			}
+		})
+	}
+}

@@ -32,6 +32,11 @@ const (
 	// Storage: 507, the disk (or the user's quota) is full; the request may
 	// succeed once space is freed. Its message says so and names no OS path.
 	Storage
+	// Upstream: 502, a service Quire relies on (the S3 store) answered with
+	// an error or refused the request (wrong credentials, no such bucket).
+	// Its message names the service and its reason, never a credential.
+	// A service that cannot be reached at all is Retry (503).
+	Upstream
 )
 
 var names = [...]string{
@@ -48,6 +53,7 @@ var names = [...]string{
 	Unavailable:     "unavailable",
 	Retry:           "retry",
 	Storage:         "insufficient storage",
+	Upstream:        "upstream",
 }
 
 func (k Kind) String() string {

@@ -56,6 +56,8 @@ func StatusOf(err error) int {
 		return http.StatusServiceUnavailable
 	case errkind.Storage:
 		return http.StatusInsufficientStorage
+	case errkind.Upstream:
+		return http.StatusBadGateway
 	}
 	return http.StatusInternalServerError
 }

@@ -32,6 +32,7 @@ func TestWriteErrorStatusesAndBodies(t *testing.T) {
 		{errkind.New(errkind.TooMany, "slow down", nil), 429, "slow down"},
 		{errkind.New(errkind.Unavailable, "missing", nil), 501, "missing"},
 		{errkind.New(errkind.Retry, "not now", nil), 503, "not now"},
+		{errkind.New(errkind.Upstream, "S3 bucket b refused the request: AccessDenied", errors.New("secret detail")), 502, "S3 bucket b refused the request: AccessDenied"},
 		{errkind.New(errkind.Storage, "the disk is full", errors.New("write /home/x/.a.quire-tmp-1: no space left on device")), 507, "the disk is full"},
 		{mbe, 413, "1 MiB"},
 		// A body read past --http-body-timeout, however a handler wrapped it.

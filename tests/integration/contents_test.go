@@ -144,8 +144,10 @@ func TestFollowSymlinksOptIn(t *testing.T) {
 	}
 }
 
-func TestBadBodies(t *testing.T) {
-	in := startQuire(t, opts{args: []string{"--max-body-size", "1MiB"}})
+func TestBadBodies(t *testing.T) { forEachStore(t, testBadBodies) }
+
+func testBadBodies(t *testing.T, o opts) {
+	in := startQuire(t, o.with("--max-body-size", "1MiB"))
 	os.WriteFile(filepath.Join(in.Root, "keep.ipynb"), []byte(`{"cells": [], "metadata": {}, "nbformat": 4, "nbformat_minor": 5}`+"\n"), 0o644)
 	original, _ := os.ReadFile(filepath.Join(in.Root, "keep.ipynb"))
 	big := `{"type":"file","format":"text","content":"` + strings.Repeat("x", 2<<20) + `"}`
@@ -209,11 +211,17 @@ func notebookWith(marker string, cells int) map[string]any {
 }
 
 // TestKill9MidSave kills the server while it saves a large notebook over
-// and over: the file on disk must always be one complete version.
-func TestKill9MidSave(t *testing.T) {
-	root := t.TempDir()
+// and over: the file on disk (or the S3 object) must always be one
+// complete version.
+func TestKill9MidSave(t *testing.T) { forEachStore(t, testKill9MidSave) }
+
+func testKill9MidSave(t *testing.T, o opts) {
+	if o.root == "" {
+		o.root = t.TempDir()
+	}
+	root := o.root
 	for round := 0; round < 5; round++ {
-		in := startQuire(t, opts{root: root})
+		in := startQuire(t, o)
 		stop := make(chan struct{})
 		done := make(chan struct{})
 		go func() {
@@ -255,7 +263,7 @@ func TestKill9MidSave(t *testing.T) {
 		}
 	}
 	// Leftover temp files from the killed saves never show up as content.
-	in := startQuire(t, opts{root: root})
+	in := startQuire(t, o)
 	status, body, _ := in.do(in.req("GET", "api/contents", nil))
 	var dir struct {
 		Content []struct{ Name string } `json:"content"`

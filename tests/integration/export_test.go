@@ -47,8 +47,10 @@ func writeFile(t *testing.T, path, content string) {
 	}
 }
 
-func TestExportFormats(t *testing.T) {
-	in := startQuire(t, opts{})
+func TestExportFormats(t *testing.T) { forEachStore(t, testExportFormats) }
+
+func testExportFormats(t *testing.T, o opts) {
+	in := startQuire(t, o)
 	nbText := exportNotebook(false)
 	writeFile(t, filepath.Join(in.Root, "dir", "my nb.ipynb"), nbText)
 	writeFile(t, filepath.Join(in.Root, "pic.ipynb"), exportNotebook(true))

@@ -19,6 +19,7 @@ import (
 	"testing"
 	"time"
 
+	"quire/internal/s3gw"
 	"quire/tests/internal/harness"
 )
 
@@ -52,6 +53,9 @@ type opts struct {
 	home string
 	// noWait skips waiting for the runtime file (for servers expected to fail).
 	noWait bool
+	// gw is the S3 gateway of an S3-backed instance (s3Opts); root is
+	// then its bucket's directory.
+	gw *s3gw.Gateway
 }
 
 // startQuire starts the binary on a free port with its own HOME, runtime

@@ -1,21 +1,25 @@
 // Starts the real quire binary for a test and returns its URL and token.
 import { spawn, spawnSync } from 'node:child_process';
 import WebSocket from 'ws';
-import { mkdtempSync, readFileSync, existsSync, rmSync } from 'node:fs';
+import { mkdtempSync, mkdirSync, readFileSync, existsSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { randomBytes } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 
-export async function startQuire(extraArgs = []) {
+// startQuire starts bin/quire with extraArgs; opts.env adds variables and
+// opts.root names a root the caller owns (an S3 bucket's directory).
+export async function startQuire(extraArgs = [], opts = {}) {
   const bin = process.env.QUIRE_BIN || resolve('../../bin/quire');
   const home = mkdtempSync(join(tmpdir(), 'quire-npm-home-'));
-  const root = mkdtempSync(join(tmpdir(), 'quire-npm-root-'));
+  const root = opts.root ?? mkdtempSync(join(tmpdir(), 'quire-npm-root-'));
   const runtime = join(home, 'runtime');
   // removeDirs deletes the temporary home and root once the server is gone.
   const removeDirs = () => {
-    for (const dir of [home, root]) rmSync(dir, { recursive: true, force: true });
+    for (const dir of opts.root ? [home] : [home, root]) rmSync(dir, { recursive: true, force: true });
   };
   const child = spawn(bin, ['--port', '0', '--no-browser', '--root-dir', root, ...extraArgs], {
-    env: { PATH: process.env.PATH, HOME: home, JUPYTER_RUNTIME_DIR: runtime },
+    env: { PATH: process.env.PATH, HOME: home, JUPYTER_RUNTIME_DIR: runtime, ...(opts.env ?? {}) },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let stderr = '';
@@ -60,6 +64,61 @@ export async function startQuire(extraArgs = []) {
       if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
       await exited;
       removeDirs();
+    },
+  };
+}
+
+// versitygw is Versity's S3 gateway that make installs (.tools/versitygw,
+// or QUIRE_TEST_VERSITYGW); s3Skip is the reason to skip S3 runs without
+// it, false when it is there. Under make (QUIRE_TEST_S3_REQUIRED=1) a
+// missing gateway is a failure instead.
+const versitygw = process.env.QUIRE_TEST_VERSITYGW || resolve('../../.tools/versitygw');
+export const s3Skip = existsSync(versitygw) || process.env.QUIRE_TEST_S3_REQUIRED === '1' ? false
+  : 'versitygw is not installed (make npm-test installs it); S3 runs skipped';
+
+// startS3 starts versitygw (posix backend) on a free loopback port with
+// random root credentials and a bucket "quire", and returns the quire
+// arguments and environment that use it, the bucket's directory (each
+// object is a plain file there) and stop().
+export async function startS3() {
+  if (!existsSync(versitygw)) throw new Error(`versitygw not found at ${versitygw}: make npm-test installs it`);
+  const dir = mkdtempSync(join(tmpdir(), 'quire-npm-s3-'));
+  const root = join(dir, 'quire');
+  mkdirSync(root);
+  const port = await new Promise((res, rej) => {
+    const srv = createServer();
+    srv.once('error', rej);
+    srv.listen(0, '127.0.0.1', () => { const p = srv.address().port; srv.close(() => res(p)); });
+  });
+  const access = `quire${randomBytes(6).toString('hex')}`;
+  const secret = randomBytes(18).toString('hex');
+  const child = spawn(versitygw, ['--port', `127.0.0.1:${port}`, 'posix', dir], {
+    env: { PATH: process.env.PATH, ROOT_ACCESS_KEY_ID: access, ROOT_SECRET_ACCESS_KEY: secret },
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  let stderr = '';
+  child.stderr.on('data', (d) => { stderr += d; });
+  const exited = new Promise((res) => child.once('exit', res));
+  const endpoint = `http://127.0.0.1:${port}`;
+  const deadline = Date.now() + 20000;
+  for (;;) {
+    try { await fetch(endpoint + '/'); break; } catch { /* not up yet */ }
+    if (child.exitCode !== null || Date.now() > deadline) {
+      child.kill('SIGKILL');
+      await exited;
+      rmSync(dir, { recursive: true, force: true });
+      throw new Error(`versitygw did not start: ${stderr}`);
+    }
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  return {
+    root,
+    args: ['--contents-store', 's3://quire', '--s3-endpoint', endpoint, '--s3-path-style', '--s3-region', 'us-east-1'],
+    env: { AWS_ACCESS_KEY_ID: access, AWS_SECRET_ACCESS_KEY: secret },
+    stop: async () => {
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
+      await exited;
+      rmSync(dir, { recursive: true, force: true });
     },
   };
 }

@@ -7,10 +7,12 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"quire/internal/contents"
 	"quire/internal/errkind"
@@ -34,6 +36,23 @@ func Run(t *testing.T, newStore func(t *testing.T) contents.Store) {
 		{"Rename", testRename},
 		{"Remove", testRemove},
 		{"Trash", testTrash},
+		{"Clean", testClean},
+		{"EmptyDirectory", testEmptyDirectory},
+		{"WriteUnderFile", testWriteUnderFile},
+		{"ModTimeAdvances", testModTimeAdvances},
+		{"OpenSeek", testOpenSeek},
+		{"OpenDirectory", testOpenDirectory},
+		{"Names", testNames},
+		{"ListPaginates", testListPaginates},
+		{"RemoveKeepsSiblings", testRemoveKeepsSiblings},
+		{"RenameKeepsSiblings", testRenameKeepsSiblings},
+		{"RenameDirectoryDeep", testRenameDirectoryDeep},
+		{"TrashDirectory", testTrashDirectory},
+		{"Checkpoints", testCheckpoints},
+		{"ConditionalWrite", testConditionalWrite},
+		{"Multipart", testMultipart},
+		{"MultipartAbort", testMultipartAbort},
+		{"Copy", testCopy},
 	} {
 		t.Run(tc.name, func(t *testing.T) { tc.fn(t, newStore(t)) })
 	}
@@ -285,4 +304,404 @@ func testTrash(t *testing.T, s contents.Store) {
 	_, err = s.Stat(ctx, "a")
 	wantKind(t, "Stat after Trash", err, errkind.NotFound)
 	wantKind(t, "Trash missing", s.Trash(ctx, "a"), errkind.NotFound)
+}
+
+func names(t *testing.T, s contents.Store, dir string) []string {
+	t.Helper()
+	entries, err := s.List(ctx, dir)
+	if err != nil {
+		t.Fatalf("List(%q): %v", dir, err)
+	}
+	var out []string
+	for _, e := range entries {
+		n := e.Name
+		if e.Dir {
+			n += "/"
+		}
+		out = append(out, n)
+	}
+	slices.Sort(out)
+	return out
+}
+
+func testClean(t *testing.T, s contents.Store) {
+	for _, tc := range []struct{ in, want string }{
+		{"", ""}, {"/", ""}, {"a", "a"}, {"/a/b/", "a/b"}, {"a//b/./c", "a/b/c"},
+	} {
+		if got, err := s.Clean(tc.in); err != nil || got != tc.want {
+			t.Errorf("Clean(%q) = %q, %v; want %q", tc.in, got, err, tc.want)
+		}
+	}
+	for _, bad := range []string{"..", "a/../../b", "../x", "a\x00b"} {
+		_, err := s.Clean(bad)
+		wantKind(t, "Clean("+bad+")", err, errkind.NotFound)
+	}
+}
+
+func testEmptyDirectory(t *testing.T, s contents.Store) {
+	mkdir(t, s, "empty")
+	mkdir(t, s, "empty/inner")
+	if got := names(t, s, "empty/inner"); len(got) != 0 {
+		t.Errorf("List(empty dir) = %q", got)
+	}
+	if got := names(t, s, "empty"); !slices.Equal(got, []string{"inner/"}) {
+		t.Errorf("List(empty) = %q, want [inner/]", got)
+	}
+	if got := names(t, s, ""); !slices.Equal(got, []string{"empty/"}) {
+		t.Errorf("List(root) = %q, want [empty/]", got)
+	}
+	// Emptying a directory keeps it.
+	write(t, s, "empty/inner/f", "x")
+	if err := s.Remove(ctx, "empty/inner/f"); err != nil {
+		t.Fatal(err)
+	}
+	if info, err := s.Stat(ctx, "empty/inner"); err != nil || !info.Dir {
+		t.Errorf("emptied directory: %+v, %v; want it kept", info, err)
+	}
+	if got := names(t, s, "empty/inner"); len(got) != 0 {
+		t.Errorf("List(emptied dir) = %q", got)
+	}
+}
+
+func testWriteUnderFile(t *testing.T, s contents.Store) {
+	write(t, s, "f", "x")
+	_, err := s.Write(ctx, "f/g", strings.NewReader("y"))
+	wantKind(t, "Write under a file", err, errkind.NotFound)
+	wantKind(t, "Mkdir under a file", s.Mkdir(ctx, "f/d"), errkind.NotFound)
+	wantKind(t, "Mkdir over a file", s.Mkdir(ctx, "f"), errkind.Conflict)
+	_, err = s.List(ctx, "f")
+	if err == nil {
+		t.Error("List(file) succeeded")
+	}
+	if got := read(t, s, "f"); got != "x" {
+		t.Errorf("file damaged: %q", got)
+	}
+}
+
+func testModTimeAdvances(t *testing.T, s contents.Store) {
+	first := write(t, s, "m", "1")
+	time.Sleep(1100 * time.Millisecond) // S3 times have second precision
+	second := write(t, s, "m", "22")
+	if !second.ModTime.After(first.ModTime) {
+		t.Errorf("ModTime %v after rewrite, was %v", second.ModTime, first.ModTime)
+	}
+	if second.Size != 2 {
+		t.Errorf("Size = %d", second.Size)
+	}
+	if first.Version != "" && first.Version == second.Version {
+		t.Errorf("Version unchanged by a rewrite: %q", first.Version)
+	}
+	st, err := s.Stat(ctx, "m")
+	if err != nil || st.Version != second.Version || !st.ModTime.Equal(second.ModTime) {
+		t.Errorf("Stat = %+v, %v; Write said %+v", st, err, second)
+	}
+}
+
+func testOpenSeek(t *testing.T, s contents.Store) {
+	data := strings.Repeat("0123456789", 1000)
+	write(t, s, "r", data)
+	f, info, err := s.Open(ctx, "r")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	if info.Size != int64(len(data)) || info.Name != "r" {
+		t.Errorf("Open info = %+v", info)
+	}
+	if _, err := f.Seek(5005, io.SeekStart); err != nil {
+		t.Fatal(err)
+	}
+	b := make([]byte, 7)
+	if _, err := io.ReadFull(f, b); err != nil || string(b) != "5678901" {
+		t.Errorf("read after seek = %q, %v", b, err)
+	}
+	if n, err := f.Seek(-3, io.SeekEnd); err != nil || n != int64(len(data)-3) {
+		t.Fatalf("Seek end = %d, %v", n, err)
+	}
+	rest, _ := io.ReadAll(f)
+	if string(rest) != "789" {
+		t.Errorf("tail = %q", rest)
+	}
+}
+
+func testOpenDirectory(t *testing.T, s contents.Store) {
+	mkdir(t, s, "d")
+	_, _, err := s.Open(ctx, "d")
+	wantKind(t, "Open(directory)", err, errkind.Invalid)
+}
+
+func testNames(t *testing.T, s contents.Store) {
+	for _, n := range []string{"with space.txt", "ünïcödé.ipynb", "a+b=c&d.txt", "percent%20.txt", "日本語", "x#y?z"} {
+		write(t, s, n, n)
+		if got := read(t, s, n); got != n {
+			t.Errorf("read %q = %q", n, got)
+		}
+		if info, err := s.Stat(ctx, n); err != nil || info.Name != n {
+			t.Errorf("Stat(%q) = %+v, %v", n, info, err)
+		}
+	}
+	if got := names(t, s, ""); len(got) != 6 {
+		t.Errorf("List = %q", got)
+	}
+}
+
+func testListPaginates(t *testing.T, s contents.Store) {
+	if testing.Short() {
+		t.Skip("writes 1050 files")
+	}
+	mkdir(t, s, "many")
+	const n = 1050 // past S3's 1000 keys a page
+	for i := range n {
+		write(t, s, fmt.Sprintf("many/f%04d", i), "x")
+	}
+	got := names(t, s, "many")
+	if len(got) != n || got[0] != "f0000" || got[n-1] != fmt.Sprintf("f%04d", n-1) {
+		t.Errorf("List found %d entries, want %d", len(got), n)
+	}
+}
+
+func testRemoveKeepsSiblings(t *testing.T, s contents.Store) {
+	for _, d := range []string{"d", "dx", "d.x"} {
+		mkdir(t, s, d)
+		write(t, s, d+"/f", d)
+	}
+	write(t, s, "d-file", "keep")
+	if err := s.Remove(ctx, "d"); err != nil {
+		t.Fatal(err)
+	}
+	if got := names(t, s, ""); !slices.Equal(got, []string{"d-file", "d.x/", "dx/"}) {
+		t.Errorf("after Remove(d): %q", got)
+	}
+	if got := read(t, s, "dx/f"); got != "dx" {
+		t.Errorf("dx/f = %q", got)
+	}
+}
+
+func testRenameKeepsSiblings(t *testing.T, s contents.Store) {
+	for _, d := range []string{"d", "dx"} {
+		mkdir(t, s, d)
+		write(t, s, d+"/f", d)
+	}
+	if err := s.Rename(ctx, "d", "e"); err != nil {
+		t.Fatal(err)
+	}
+	if got := names(t, s, ""); !slices.Equal(got, []string{"dx/", "e/"}) {
+		t.Errorf("after Rename(d, e): %q", got)
+	}
+	if got := read(t, s, "e/f"); got != "d" {
+		t.Errorf("e/f = %q", got)
+	}
+}
+
+func testRenameDirectoryDeep(t *testing.T, s contents.Store) {
+	mkdir(t, s, "a")
+	mkdir(t, s, "a/b")
+	mkdir(t, s, "a/b/empty")
+	write(t, s, "a/b/c.txt", "c")
+	write(t, s, "a/top", "t")
+	if err := s.Rename(ctx, "a", "z"); err != nil {
+		t.Fatal(err)
+	}
+	if got := names(t, s, "z"); !slices.Equal(got, []string{"b/", "top"}) {
+		t.Errorf("List(z) = %q", got)
+	}
+	if got := names(t, s, "z/b"); !slices.Equal(got, []string{"c.txt", "empty/"}) {
+		t.Errorf("List(z/b) = %q", got)
+	}
+	if got := read(t, s, "z/b/c.txt"); got != "c" {
+		t.Errorf("z/b/c.txt = %q", got)
+	}
+	_, err := s.Stat(ctx, "a")
+	wantKind(t, "Stat(a) after rename", err, errkind.NotFound)
+	mkdir(t, s, "empty2")
+	if err := s.Rename(ctx, "empty2", "z/b/moved"); err != nil {
+		t.Fatalf("Rename an empty directory: %v", err)
+	}
+	if info, err := s.Stat(ctx, "z/b/moved"); err != nil || !info.Dir {
+		t.Errorf("moved empty directory: %+v, %v", info, err)
+	}
+}
+
+func testTrashDirectory(t *testing.T, s contents.Store) {
+	mkdir(t, s, "d")
+	write(t, s, "d/f", "x")
+	err := s.Trash(ctx, "d")
+	if errkind.Is(err, errkind.Unavailable) {
+		t.Skip("store has no trash")
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = s.Stat(ctx, "d")
+	wantKind(t, "Stat after Trash", err, errkind.NotFound)
+	if got := names(t, s, ""); len(got) != 0 {
+		t.Errorf("root after trashing everything = %q (the trash must not show)", got)
+	}
+}
+
+// testCheckpoints does what the service does for a checkpoint: a hidden
+// directory beside the file, a copy into it, a copy back.
+func testCheckpoints(t *testing.T, s contents.Store) {
+	mkdir(t, s, "nb")
+	write(t, s, "nb/a.ipynb", "v1")
+	mkdir(t, s, "nb/.ipynb_checkpoints")
+	f, _, err := s.Open(ctx, "nb/a.ipynb")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = s.Write(ctx, "nb/.ipynb_checkpoints/a-checkpoint.ipynb", f)
+	f.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	write(t, s, "nb/a.ipynb", "v2")
+	if got := read(t, s, "nb/.ipynb_checkpoints/a-checkpoint.ipynb"); got != "v1" {
+		t.Errorf("checkpoint = %q", got)
+	}
+	if got := names(t, s, "nb"); !slices.Equal(got, []string{".ipynb_checkpoints/", "a.ipynb"}) {
+		t.Errorf("List(nb) = %q", got)
+	}
+	if err := s.Remove(ctx, "nb/.ipynb_checkpoints/a-checkpoint.ipynb"); err != nil {
+		t.Fatal(err)
+	}
+	if got := names(t, s, "nb/.ipynb_checkpoints"); len(got) != 0 {
+		t.Errorf("checkpoints after delete = %q", got)
+	}
+}
+
+func testConditionalWrite(t *testing.T, s contents.Store) {
+	cw, ok := s.(contents.ConditionalWriter)
+	if !ok {
+		t.Skip("store has no conditional writes")
+	}
+	info := write(t, s, "c", "one")
+	if info.Version == "" {
+		t.Fatal("a ConditionalWriter's Write gave no Version")
+	}
+	next, err := cw.WriteIf(ctx, "c", strings.NewReader("two"), info.Version)
+	if err != nil {
+		t.Fatalf("WriteIf(current version): %v", err)
+	}
+	_, err = cw.WriteIf(ctx, "c", strings.NewReader("three"), info.Version)
+	wantKind(t, "WriteIf(old version)", err, errkind.Stale)
+	_, err = cw.WriteIf(ctx, "c", strings.NewReader("three"), "")
+	wantKind(t, "WriteIf(\"\") over an existing file", err, errkind.Stale)
+	if got := read(t, s, "c"); got != "two" {
+		t.Errorf("after refused writes = %q, want two", got)
+	}
+	if _, err := cw.WriteIf(ctx, "new", strings.NewReader("n"), ""); err != nil {
+		t.Errorf("WriteIf(\"\") creating a file: %v", err)
+	}
+	if _, err := cw.WriteIf(ctx, "c", strings.NewReader("four"), next.Version); err != nil {
+		t.Errorf("WriteIf(new version): %v", err)
+	}
+}
+
+func multipart(t *testing.T, s contents.Store) contents.Multipart {
+	ms, ok := s.(contents.Multipart)
+	if !ok {
+		t.Skip("store has no multipart uploads")
+	}
+	return ms
+}
+
+func testMultipart(t *testing.T, s contents.Store) {
+	ms := multipart(t, s)
+	mkdir(t, s, "up")
+	write(t, s, "up/big.bin", "old")
+	up, err := ms.StartUpload(ctx, "up/big.bin")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var want bytes.Buffer
+	for i := range 7 { // 1 MiB chunks, as the UI sends, past a 5 MiB part
+		chunk := bytes.Repeat([]byte{byte('a' + i)}, 1<<20)
+		want.Write(chunk)
+		n, err := up.Add(ctx, bytes.NewReader(chunk))
+		if err != nil {
+			t.Fatalf("Add chunk %d: %v", i, err)
+		}
+		if n != int64(want.Len()) {
+			t.Errorf("Add size = %d, want %d", n, want.Len())
+		}
+		if got := read(t, s, "up/big.bin"); got != "old" {
+			t.Fatalf("upload visible before Complete (%d bytes)", len(got))
+		}
+	}
+	if got := names(t, s, "up"); !slices.Equal(got, []string{"big.bin"}) {
+		t.Errorf("List during upload = %q", got)
+	}
+	info, err := up.Complete(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if info.Size != int64(want.Len()) {
+		t.Errorf("Complete size = %d", info.Size)
+	}
+	if got := read(t, s, "up/big.bin"); got != want.String() {
+		t.Errorf("uploaded content differs (len %d, want %d)", len(got), want.Len())
+	}
+	// A small upload (one part short of the minimum) works too.
+	up, err = ms.StartUpload(ctx, "up/small")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []string{"ab", "cd"} {
+		if _, err := up.Add(ctx, strings.NewReader(c)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := up.Complete(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if got := read(t, s, "up/small"); got != "abcd" {
+		t.Errorf("small upload = %q", got)
+	}
+	_, err = ms.StartUpload(ctx, "nodir/x")
+	wantKind(t, "StartUpload into a missing directory", err, errkind.NotFound)
+	_, err = ms.StartUpload(ctx, "up")
+	wantKind(t, "StartUpload over a directory", err, errkind.Invalid)
+}
+
+func testMultipartAbort(t *testing.T, s contents.Store) {
+	ms := multipart(t, s)
+	write(t, s, "a.bin", "old")
+	up, err := ms.StartUpload(ctx, "a.bin")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for range 6 {
+		if _, err := up.Add(ctx, bytes.NewReader(make([]byte, 1<<20))); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := up.Abort(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if got := read(t, s, "a.bin"); got != "old" {
+		t.Errorf("after Abort = %d bytes, want old", len(got))
+	}
+	if _, err := up.Complete(ctx); err == nil {
+		t.Error("Complete after Abort succeeded")
+	}
+}
+
+func testCopy(t *testing.T, s contents.Store) {
+	c, ok := s.(contents.Copier)
+	if !ok {
+		t.Skip("store has no copy")
+	}
+	write(t, s, "src", "data")
+	mkdir(t, s, "d")
+	info, err := c.Copy(ctx, "src", "d/dst")
+	if err != nil || info.Size != 4 {
+		t.Fatalf("Copy = %+v, %v", info, err)
+	}
+	if got := read(t, s, "d/dst"); got != "data" {
+		t.Errorf("copy = %q", got)
+	}
+	_, err = c.Copy(ctx, "src", "nodir/dst")
+	wantKind(t, "Copy into a missing directory", err, errkind.NotFound)
+	_, err = c.Copy(ctx, "missing", "d/x")
+	wantKind(t, "Copy of a missing file", err, errkind.NotFound)
 }
