@@ -10,8 +10,8 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"quire/internal/audit"
 
+	"quire/internal/audit"
 	"quire/internal/hub"
 )
 

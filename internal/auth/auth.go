@@ -22,6 +22,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"quire/internal/audit"
 )
 
 // Method says how a request was authenticated.
@@ -156,7 +158,10 @@ type Options struct {
 	ClientIP func(*http.Request) string
 	IsSecure func(*http.Request) bool
 	Log      *slog.Logger
-	Now      func() time.Time
+	// Audit records logins, logouts, session ends and refused requests
+	// (nil: off).
+	Audit *audit.Log
+	Now   func() time.Time
 }
 
 func (o *Options) defaults() {
@@ -342,6 +347,7 @@ func New(o Options) (*Auth, error) {
 	if err != nil {
 		return nil, fmt.Errorf("auth: %w", err)
 	}
+	a.sessions.ended = a.sessionEnded
 	if a.disabled {
 		a.log.Warn("authentication is disabled: no token and no password; every request is allowed")
 	}

@@ -9,9 +9,10 @@ import (
 	"context"
 	"io"
 	"log/slog"
-	"quire/internal/bigbuf"
 	"time"
 
+	"quire/internal/audit"
+	"quire/internal/bigbuf"
 	"quire/internal/nbformat"
 )
 
@@ -63,6 +64,8 @@ type Options struct {
 	// reuse (nil keeps none). The service owns every buffer it takes from
 	// it: one that backs a returned Model goes back at Model.Release.
 	Buffers *bigbuf.Cache
+	// Audit records every change the service makes (nil: off).
+	Audit *audit.Log
 }
 
 // Budget is a server-wide allowance of request memory
