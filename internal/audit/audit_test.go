@@ -345,6 +345,10 @@ func TestMainVerify(t *testing.T) {
 		t.Errorf("code %d: %s %s", c, out.String(), errb.String())
 	}
 	out.Reset()
+	if c := Main(append([]string{"verify"}, files[1:]...), &out, &errb); c != 0 || !strings.Contains(out.String(), "follows one not given") {
+		t.Errorf("without the oldest file: code %d: %s", c, out.String())
+	}
+	out.Reset()
 	os.Remove(files[0])
 	if c := Main(append([]string{"verify"}, files...), &out, &errb); c != 1 || !strings.Contains(out.String(), files[0]+": missing") {
 		t.Errorf("code %d: %s", c, out.String())

@@ -35,6 +35,9 @@ func Main(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stdout, "BROKEN:", err)
 		return 1
 	}
+	if sum.Midway != "" {
+		fmt.Fprintf(stdout, "note: the first record of %s follows one not given (hash %s): give the older files too; if there are none, records before it were removed\n", fs.Arg(0), sum.Midway)
+	}
 	for _, s := range sum.Starts {
 		fmt.Fprintf(stdout, "note: %s begins a new chain (the log was started afresh): its link to the file before it cannot be checked\n", s)
 	}

@@ -35,6 +35,10 @@ type Summary struct {
 	// them cannot be checked.
 	Starts []string
 	Last   string // hex hash of the last record
+	// Midway is set when the first record of the first file links to a
+	// record not given (an older file, or a deleted first line): its hex
+	// hash.
+	Midway string
 }
 
 // Verify checks the chain through files, oldest first: every record is a
@@ -54,6 +58,9 @@ func Verify(files []string) (Summary, error) {
 			}
 			return sum, &Broken{File: name, Reason: err.Error()}
 		}
+		if sum.Files == 0 && sum.Midway == "" {
+			sum.Midway = firstPrev(name)
+		}
 		n, last, starts, err := verifyFile(f, name, prev, prevFile)
 		f.Close()
 		sum.Records += n
@@ -70,6 +77,22 @@ func Verify(files []string) (Summary, error) {
 	}
 	sum.Last = prev
 	return sum, nil
+}
+
+// firstPrev is the prev of the first record of the file at name ("" if
+// none or unreadable).
+func firstPrev(name string) string {
+	f, err := os.Open(name)
+	if err != nil {
+		return ""
+	}
+	defer f.Close()
+	b, _ := bufio.NewReaderSize(f, 64<<10).ReadBytes('\n')
+	var rec struct {
+		Prev string `json:"prev"`
+	}
+	_ = json.Unmarshal(b, &rec)
+	return rec.Prev
 }
 
 func verifyFile(r io.Reader, name, prev, prevFile string) (n int, last string, starts bool, err error) {
