@@ -124,6 +124,7 @@ type Log struct {
 	mu       sync.Mutex
 	w        io.Writer
 	f        *os.File // nil for "-"
+	size     int64    // f's size after the last record written
 	prev     [sha256.Size]byte
 	havePrev bool
 	partial  bool // the last write failed midway: start the next on a new line
@@ -162,7 +163,7 @@ func Open(o Options) (*Log, error) {
 
 // open opens o.Path; with l.mu held or before l is shared.
 func (l *Log) open() error {
-	f, err := os.OpenFile(l.o.Path, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o600)
+	f, err := os.OpenFile(l.o.Path, os.O_RDWR|os.O_APPEND|os.O_CREATE, 0o600)
 	if err != nil {
 		return fmt.Errorf("open audit log: %w", err)
 	}
@@ -171,20 +172,39 @@ func (l *Log) open() error {
 		f.Close()
 		return fmt.Errorf("audit log %s: %w", l.o.Path, err)
 	}
-	last, complete, err := lastLine(l.o.Path)
-	if err != nil {
+	if err := lockFile(f); err != nil {
 		f.Close()
 		return fmt.Errorf("audit log %s: %w", l.o.Path, err)
+	}
+	defer unlockFile(f)
+	if err := l.relink(f); err != nil {
+		f.Close()
+		return fmt.Errorf("audit log %s: %w", l.o.Path, err)
+	}
+	if l.f != nil {
+		l.f.Close()
+	}
+	l.f, l.w = f, f
+	return nil
+}
+
+// relink takes the chain up from the last line of f, as another writer
+// (quire trust, a second server) may have left it.
+func (l *Log) relink(f *os.File) error {
+	st, err := f.Stat()
+	if err != nil {
+		return err
+	}
+	last, complete, err := lastLine(f, st.Size())
+	if err != nil {
+		return err
 	}
 	l.havePrev = last != nil
 	if last != nil {
 		l.prev = sha256.Sum256(last)
 	}
 	l.partial = !complete
-	if l.f != nil {
-		l.f.Close()
-	}
-	l.f, l.w = f, f
+	l.size = st.Size()
 	return nil
 }
 
@@ -354,6 +374,19 @@ func (l *Log) write(body []byte) {
 		// Records lost to write errors since the last one written.
 		body = fmt.Appendf(body, `,"lost":%d`, l.lost)
 	}
+	if l.f != nil {
+		// Another process may append too (quire trust, a second server
+		// on the same log): records go in whole, one writer at a time,
+		// each linked to the line really before it.
+		if err := lockFile(l.f); err == nil {
+			defer unlockFile(l.f)
+		}
+		if st, err := l.f.Stat(); err == nil && st.Size() != l.size {
+			if err := l.relink(l.f); err != nil {
+				l.log.Warn("audit log: could not read the last record another writer left", "err", err)
+			}
+		}
+	}
 	prev := ""
 	if l.havePrev {
 		prev = hex.EncodeToString(l.prev[:])
@@ -367,6 +400,7 @@ func (l *Log) write(body []byte) {
 	}
 	out = append(out, '\n')
 	n, err := l.w.Write(out)
+	l.size += int64(n)
 	if err != nil {
 		l.partial = n > 0
 		l.lost++
@@ -389,19 +423,9 @@ func (l *Log) failed(err error) {
 	}
 }
 
-// lastLine returns the last complete line of the file at path (nil if
-// none) and whether the file ends with a newline (or is empty).
-func lastLine(path string) (line []byte, complete bool, err error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, false, err
-	}
-	defer f.Close()
-	st, err := f.Stat()
-	if err != nil {
-		return nil, false, err
-	}
-	size := st.Size()
+// lastLine returns the last complete line of f, size bytes long (nil if
+// none), and whether f ends with a newline (or is empty).
+func lastLine(f *os.File, size int64) (line []byte, complete bool, err error) {
 	if size == 0 {
 		return nil, true, nil
 	}

@@ -368,3 +368,19 @@ func FuzzVerify(f *testing.F) {
 		}
 	})
 }
+
+// Two writers on one file (a server and quire trust) keep one chain.
+func TestTwoWriters(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "audit.log")
+	a, b := openTest(t, path), openTest(t, path)
+	for i := range 6 {
+		w := a
+		if i%3 == 1 {
+			w = b
+		}
+		w.Record(context.Background(), Event{Name: "e", Fields: F{"i": i}})
+	}
+	if sum, err := Verify([]string{path}); err != nil || sum.Records != 6 {
+		t.Errorf("%+v %v", sum, err)
+	}
+}

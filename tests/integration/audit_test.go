@@ -562,3 +562,30 @@ func TestAuditDiskFull(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// TestAuditTrustCLI: `quire trust --reset` and `quire trust NOTEBOOK`
+// append their records to the log a running server writes, and the
+// chain holds across both writers.
+func TestAuditTrustCLI(t *testing.T) {
+	logPath := filepath.Join(t.TempDir(), "audit.log")
+	trustDir := t.TempDir()
+	in := startQuire(t, opts{args: []string{"--audit-log", logPath, "--trust-data-dir", trustDir}})
+	nb := filepath.Join(in.Root, "n.ipynb")
+	os.WriteFile(nb, []byte(`{"cells":[],"metadata":{},"nbformat":4,"nbformat_minor":5}`), 0o600)
+	for _, args := range [][]string{{"--reset"}, {nb}} {
+		cmd := exec.Command(quireBin(t), append([]string{"trust", "--trust-data-dir", trustDir}, args...)...)
+		cmd.Env = []string{"HOME=" + in.Home, "USER=alice", "QUIRE_AUDIT_LOG=" + logPath}
+		if out, err := cmd.CombinedOutput(); err != nil {
+			t.Fatalf("quire trust %v: %v\n%s", args, err, out)
+		}
+		apiJSON(t, in, "PUT", "api/contents/x.txt", map[string]any{"type": "file", "format": "text", "content": "x"})
+	}
+	oneAudit(t, logPath, "trust.reset", map[string]any{"user": "alice", "client": "cli", "outcome": "ok"})
+	oneAudit(t, logPath, "trust.sign", map[string]any{"user": "alice", "client": "cli", "path": nb})
+	if err := in.stop(); err != nil {
+		t.Fatal(err)
+	}
+	if code, out := verifyAudit(t, logPath); code != 0 {
+		t.Errorf("verify: %d %s", code, out)
+	}
+}
