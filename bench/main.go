@@ -46,6 +46,9 @@ type config struct {
 	quick         bool
 	only          []string // scenario names to run; empty = all
 	profile       string   // -profile: where Quire writes pprof profiles
+	// auditCompare: the second server is Quire with its audit log on
+	// (-audit-compare) instead of jupyter_server.
+	auditCompare bool
 
 	startRuns  int
 	idleWait   time.Duration
@@ -136,6 +139,7 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	soakFor := fs.Duration("soak-duration", 0, "how long the soak scenario's load runs (default 30m; quick 25s)")
 	soakSettle := fs.Duration("soak-settle", 0, "soak: wait after the load before the levels are read (default 40s: idle connections close, the buffer cache drops what is unused for 30s)")
 	profile := fs.String("profile", "", "directory for Quire's CPU and heap profiles (one pair per server start; pprof format)")
+	auditCompare := fs.Bool("audit-compare", false, "compare Quire with its audit log off and on (--audit-log FILE --audit-execute=hash, issue #21) instead of with jupyter_server")
 	only := fs.String("scenarios", "", "comma-separated scenarios to run (default: all of "+strings.Join(scenarioNames(), ",")+")")
 	if err := fs.Parse(args); err != nil {
 		return config{}, err
@@ -146,6 +150,7 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	cfg := defaults(*quick)
 	cfg.quire, cfg.python, cfg.out, cfg.quick = *quire, *python, *out, *quick
 	cfg.quireArg = *quire
+	cfg.auditCompare = *auditCompare
 	// Servers run in their own directories, so relative paths are made absolute.
 	for _, p := range []*string{&cfg.quire, &cfg.python} {
 		if strings.Contains(*p, "/") {
@@ -344,6 +349,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	e := &env{cfg: cfg, tmp: tmp, cleanup: &cl, log: stderr}
 
 	specs := []spec{quireSpec(cfg.quire, cfg.profile), jupyterSpec(cfg.python)}
+	if cfg.auditCompare {
+		specs[1] = auditSpec(quireSpec(cfg.quire, ""))
+	}
 	tb := newTable(specs[0].name, specs[1].name)
 	scs := scenarios(cfg)
 	var failures []string
