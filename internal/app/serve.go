@@ -443,7 +443,7 @@ func (s *server) handler(shutdown func()) (http.Handler, func(), error) {
 	}
 	var hubAuth auth.Hub
 	if s.hubEnv != nil {
-		s.hub = hub.New(hub.Options{Env: *s.hubEnv, Client: s.hubClient, IsSecure: g.IsSecure, Log: s.log}, s.hubVersion)
+		s.hub = hub.New(hub.Options{Env: *s.hubEnv, Client: s.hubClient, IsSecure: g.IsSecure, Log: s.log, Audit: s.audit}, s.hubVersion)
 		hubAuth = s.hub
 	}
 	authn, err := auth.New(auth.Options{
