@@ -343,11 +343,10 @@ func New(o Options) (*Auth, error) {
 	}
 	valid := func(fp string) bool { return fp != "" && (fp == a.fpToken || fp == a.fpPass) }
 	var err error
-	a.sessions, err = openStore(path, o.SessionIdle, o.SessionMax, o.MaxSessions, valid, o.Now(), o.Log)
+	a.sessions, err = openStore(path, o.SessionIdle, o.SessionMax, o.MaxSessions, valid, a.sessionEnded, o.Now(), o.Log)
 	if err != nil {
 		return nil, fmt.Errorf("auth: %w", err)
 	}
-	a.sessions.ended = a.sessionEnded
 	if a.disabled {
 		a.log.Warn("authentication is disabled: no token and no password; every request is allowed")
 	}

@@ -74,8 +74,8 @@ type store struct {
 // openStore loads path, dropping expired sessions and those whose
 // credential fingerprint is not valid. A damaged file is logged and
 // replaced; it never stops the server.
-func openStore(path string, idle, abs time.Duration, max int, valid func(string) bool, now time.Time, log *slog.Logger) (*store, error) {
-	s := &store{path: path, idle: idle, abs: abs, max: max, valid: valid, log: log,
+func openStore(path string, idle, abs time.Duration, max int, valid func(string) bool, ended func(context.Context, *record, string), now time.Time, log *slog.Logger) (*store, error) {
+	s := &store{path: path, idle: idle, abs: abs, max: max, valid: valid, ended: ended, log: log,
 		recs: map[string]*record{}, lastSave: now}
 	if path == "" {
 		return s, nil
@@ -95,7 +95,14 @@ func openStore(path string, idle, abs time.Duration, max int, valid func(string)
 	}
 	dropped := 0
 	for _, r := range f.Sessions {
-		if r == nil || len(r.ID) != 2*sha256.Size || !s.live(r, now) || r.User.Username == "" {
+		if r == nil || len(r.ID) != 2*sha256.Size || r.User.Username == "" {
+			dropped++
+			continue
+		}
+		if why := s.why(r, now); why != "" {
+			// Ended while the server was down: expired, or its token or
+			// password changed (revoked).
+			s.end(context.Background(), r, why)
 			dropped++
 			continue
 		}

@@ -589,3 +589,29 @@ func TestAuditTrustCLI(t *testing.T) {
 		t.Errorf("verify: %d %s", code, out)
 	}
 }
+
+// TestAuditSessionRevokedByNewPassword: a session made with a password
+// that has changed while the server was down is recorded as revoked at
+// the next start.
+func TestAuditSessionRevokedByNewPassword(t *testing.T) {
+	home := t.TempDir()
+	logPath := filepath.Join(t.TempDir(), "audit.log")
+	args := []string{"--audit-log", logPath}
+	pw := "old" + randomHex(6)
+	in := startQuire(t, opts{home: home, args: args, env: []string{"QUIRE_PASSWORD=" + pw}})
+	if !loginWithPassword(t, in, in.client(), pw) {
+		t.Fatal("login failed")
+	}
+	login := oneAudit(t, logPath, "login.success", nil)
+	if err := in.stop(); err != nil {
+		t.Fatal(err)
+	}
+	in2 := startQuire(t, opts{home: home, args: args, env: []string{"QUIRE_PASSWORD=new" + randomHex(6)}})
+	oneAudit(t, logPath, "session.revoked", map[string]any{"reason": "credential", "session": login.str("session"), "user": login.str("user")})
+	if err := in2.stop(); err != nil {
+		t.Fatal(err)
+	}
+	if code, out := verifyAudit(t, logPath); code != 0 {
+		t.Errorf("verify across restarts: %d %s", code, out)
+	}
+}
