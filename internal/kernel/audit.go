@@ -26,6 +26,9 @@ func (m *Manager) Start(ctx context.Context, name string, o StartOptions) (*Kern
 	id := ""
 	if k != nil {
 		id, name = k.id, k.spec.Name
+		k.mu.Lock()
+		k.startedBy = audit.Detach(ctx)
+		k.mu.Unlock()
 	}
 	m.auditAction(ctx, "start", id, name, err)
 	return k, err
@@ -89,7 +92,7 @@ func (m *Manager) auditCulled(k *Kernel, state string, idle time.Duration, err e
 	if err != nil {
 		outcome = audit.Error
 	}
-	m.o.Audit.Record(context.Background(), audit.Event{Name: "kernel.culled", Outcome: outcome, Fields: f})
+	m.o.Audit.Record(k.starter(), audit.Event{Name: "kernel.culled", Outcome: outcome, Fields: f})
 }
 
 // auditDied records a kernel process that exited unasked, with its exit
@@ -112,7 +115,18 @@ func (k *Kernel) auditDied(err error) {
 	default:
 		f["wait_error"] = err.Error()
 	}
-	k.m.o.Audit.Record(context.Background(), audit.Event{Name: "kernel.died", Outcome: audit.Error, Fields: f})
+	k.m.o.Audit.Record(k.starter(), audit.Event{Name: "kernel.died", Outcome: audit.Error, Fields: f})
+}
+
+// starter is the context of the request that started k: its death and
+// culling are recorded under that user, client and request id.
+func (k *Kernel) starter() context.Context {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	if k.startedBy == nil {
+		return context.Background()
+	}
+	return k.startedBy
 }
 
 // auditExecute records an execute_request msg on its way to the kernel:

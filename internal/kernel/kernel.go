@@ -63,6 +63,9 @@ type Kernel struct {
 	reason       string
 	lastActivity time.Time
 	removed      bool
+	// startedBy is the request that started the kernel, for the audit
+	// records of its death or culling.
+	startedBy context.Context
 
 	// fan holds the clients: links, Conns, the offline buffer and the
 	// output budget, under a lock of its own (fanout.mu).

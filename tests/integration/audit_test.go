@@ -325,7 +325,9 @@ func TestAuditEvents(t *testing.T) {
 		if err := syscall.Kill(pid, syscall.SIGKILL); err != nil {
 			t.Fatal(err)
 		}
-		oneAudit(t, logPath, "kernel.died", map[string]any{"kernel_id": k2.ID, "signal": "killed", "outcome": "error"})
+		started := oneAudit(t, logPath, "kernel.start", map[string]any{"kernel_id": k2.ID})
+		oneAudit(t, logPath, "kernel.died", map[string]any{"kernel_id": k2.ID, "signal": "killed", "outcome": "error",
+			"user": started.str("user"), "request_id": started.str("request_id")})
 		apiJSON(t, in, "DELETE", "api/kernels/"+k2.ID, nil)
 	})
 
