@@ -2,17 +2,11 @@ package main
 
 import (
 	"context"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
 	"crypto/sha1"
 	"crypto/tls"
 	"crypto/x509"
-	"crypto/x509/pkix"
 	"encoding/base64"
-	"encoding/pem"
 	"fmt"
-	"math/big"
 	"net"
 	"net/http"
 	"net/url"
@@ -26,6 +20,7 @@ import (
 	"time"
 
 	"quire/internal/deployrecipe"
+	"quire/internal/testca"
 )
 
 // The proxies scenario puts each reverse proxy of docs/deploy in front of
@@ -398,50 +393,18 @@ func runProxy(ctx context.Context, e *env, recipe string, r *deployrecipe.Run, a
 // them as the recipe's files (certificate, key, both in one) into r.Dir,
 // and returns the pool that trusts the CA.
 func issueCert(r *deployrecipe.Run) (*x509.CertPool, error) {
-	caKey, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	ca, err := testca.New("Quire bench proxy CA")
 	if err != nil {
 		return nil, err
 	}
-	now := time.Now()
-	caTmpl := &x509.Certificate{
-		SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "Quire bench proxy CA"},
-		NotBefore: now.Add(-time.Hour), NotAfter: now.Add(24 * time.Hour),
-		IsCA: true, BasicConstraintsValid: true, KeyUsage: x509.KeyUsageCertSign,
-	}
-	caDER, err := x509.CreateCertificate(rand.Reader, caTmpl, caTmpl, &caKey.PublicKey, caKey)
+	is, err := ca.Issue(testca.Leaf{Names: []string{deployrecipe.PublicName}})
 	if err != nil {
 		return nil, err
 	}
-	ca, err := x509.ParseCertificate(caDER)
+	f, err := is.Write(r.Dir, "cert")
 	if err != nil {
 		return nil, err
 	}
-	k, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		return nil, err
-	}
-	tmpl := &x509.Certificate{
-		SerialNumber: big.NewInt(2), Subject: pkix.Name{CommonName: deployrecipe.PublicName}, DNSNames: []string{deployrecipe.PublicName},
-		NotBefore: now.Add(-time.Hour), NotAfter: now.Add(24 * time.Hour),
-		KeyUsage: x509.KeyUsageDigitalSignature, ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
-	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, ca, &k.PublicKey, caKey)
-	if err != nil {
-		return nil, err
-	}
-	kder, err := x509.MarshalECPrivateKey(k)
-	if err != nil {
-		return nil, err
-	}
-	certPEM := pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der})
-	keyPEM := pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: kder})
-	r.Cert, r.Key, r.Combined = filepath.Join(r.Dir, "cert.pem"), filepath.Join(r.Dir, "key.pem"), filepath.Join(r.Dir, "combined.pem")
-	for path, data := range map[string][]byte{r.Cert: certPEM, r.Key: keyPEM, r.Combined: append(append([]byte{}, certPEM...), keyPEM...)} {
-		if err := os.WriteFile(path, data, 0o600); err != nil {
-			return nil, err
-		}
-	}
-	pool := x509.NewCertPool()
-	pool.AddCert(ca)
-	return pool, nil
+	r.Cert, r.Key, r.Combined = f.Cert, f.Key, f.Combined
+	return ca.Pool, nil
 }

@@ -38,6 +38,7 @@ import (
 	"quire/internal/kernelspec"
 	"quire/internal/logx"
 	"quire/internal/membudget"
+	"quire/internal/metrics"
 	"quire/internal/safefile"
 	"quire/internal/session"
 	"quire/internal/terminal"
@@ -100,6 +101,7 @@ type server struct {
 	specs   *kernelspec.Specs
 	kernels *kernel.Manager
 	terms   *terminal.Manager // nil with --terminals=false
+	metrics *metrics.Server   // nil with --metrics=false and no --metrics-addr
 	// outputs are the rich outputs this server may sign: its kernels
 	// record what they produce, the contents service what it finds or
 	// makes trusted, and a save signs only notebooks made of them.
@@ -139,6 +141,7 @@ func (s *server) run(ctx context.Context) error {
 
 	// Kernels: the manager exists before the reaper so that, as PID 1,
 	// Quire never reaps a kernel its manager waits for.
+	s.metrics = s.newMetrics()
 	s.bufs = bigbuf.New(int(min(s.cfg.BufferCache, 1<<40)), bigbuf.Idle)
 	s.outputs = trust.NewOutputs(s.cfg.TrustedOutputs, s.bufs)
 	s.specs = kernelspec.Load(kernelSpecDirs(s.cfg, s.env), s.log)
@@ -163,10 +166,12 @@ func (s *server) run(ctx context.Context) error {
 		OfflineBufferBytes: int(min(s.cfg.OfflineBufferSize, int64(1<<40))),
 		Outputs:            s.outputs,
 		Audit:              s.audit,
+		Meter:              s.kernelMeter(),
 	})
 	if s.cfg.Terminals {
 		s.terms = newTerminals(s.cfg, os.Environ(), s)
 	}
+	s.observeManagers()
 	var wg sync.WaitGroup
 	defer wg.Wait()
 	wg.Go(func() { s.kernels.RunCuller(ctx) })
@@ -233,6 +238,14 @@ func (s *server) run(ctx context.Context) error {
 		wg.Go(func() { s.hub.RunActivity(ctx) })
 	}
 	s.cleanup = append(s.cleanup, closeHandler)
+	if s.cfg.MetricsAddr != "" {
+		stopMetrics, err := s.serveMetrics(ctx)
+		if err != nil {
+			ln.Close()
+			return err
+		}
+		defer stopMetrics()
+	}
 
 	reqCtx, endRequests := context.WithCancel(context.WithoutCancel(ctx))
 	defer endRequests()
@@ -470,6 +483,7 @@ func (s *server) handler(shutdown func()) (http.Handler, func(), error) {
 
 		MaxUnauthBody: s.cfg.MaxUnauthBody,
 		Authenticated: s.conns.Authenticated,
+		Logins:        s.loginMeter(),
 
 		UserHeader:   s.cfg.TrustedUserHeader,
 		AllowedUsers: s.cfg.AllowedUsers,
@@ -513,12 +527,14 @@ func (s *server) handler(shutdown func()) (http.Handler, func(), error) {
 			WriteTimeout:   s.cfg.WSWriteTimeout,
 			Log:            s.log,
 			Protocol:       s.cfg.KernelWSProtocol,
+			Meter:          s.wsMeter(),
 		},
 		TerminalWebSocket: wsbridge.Options{
 			MaxMessageSize: s.cfg.MaxTerminalMessageSize,
 			PingInterval:   s.cfg.WSPingInterval,
 			WriteTimeout:   s.cfg.WSWriteTimeout,
 			Log:            s.log,
+			Meter:          s.wsMeter(),
 		},
 		UI:       web,
 		Identity: identity,
@@ -528,6 +544,14 @@ func (s *server) handler(shutdown func()) (http.Handler, func(), error) {
 	}
 	if budget != nil { // a nil *Budget in the interface would not be nil
 		deps.Memory = budget
+	}
+	if s.metrics != nil {
+		s.metrics.ObserveSessions(authn.Sessions)
+		deps.Contents = meteredContents{svc, s.metrics}
+		deps.Routed = metrics.Routed
+		if s.cfg.Metrics {
+			deps.Metrics = s.metrics.Registry.Handler()
+		}
 	}
 	if s.terms != nil {
 		deps.Terminals = terminals{Manager: s.terms, root: root}
@@ -546,7 +570,10 @@ func (s *server) handler(shutdown func()) (http.Handler, func(), error) {
 	}
 	h = logx.AccessLog(s.log, g.ClientIP)(h)
 	h = audit.Requests(g.ClientIP)(h) // X-Request-Id; who and whence, for the audit log
-	h = s.conns.Handler(h)            // body deadlines; closes unauthenticated headroom connections
+	if s.metrics != nil {
+		h = s.metrics.Middleware(h) // http_request_duration_seconds
+	}
+	h = s.conns.Handler(h) // body deadlines; closes unauthenticated headroom connections
 	closeAll := func() {
 		closeContents()
 		if err := authn.Close(); err != nil {
@@ -676,7 +703,10 @@ func (s *server) contents(budget *membudget.Budget) (*contents.Service, *fsroot.
 	if err != nil {
 		return nil, nil, nil, fmt.Errorf("open root directory: %w", err)
 	}
-	store := fsstore.New(root, fsstore.Options{})
+	var store contents.Store = fsstore.New(root, fsstore.Options{})
+	if s.metrics != nil {
+		store = meteredStore{store, s.metrics} // bytes read and written
+	}
 	// Notebook trust shares notebook_secret and nbsignatures.db with
 	// Jupyter, so a notebook trusted in one is trusted in the other.
 	notary := trust.OpenLazy(trust.Options{DataDir: s.cfg.TrustDataDir, Log: s.log})

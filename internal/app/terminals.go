@@ -29,6 +29,7 @@ func newTerminals(cfg *config.Config, environ []string, s *server) *terminal.Man
 		CullInterval:     cfg.CullInterval,
 		Log:              s.log,
 		Audit:            s.audit,
+		SlowClient:       s.slowTerminalMeter(),
 	})
 }
 

@@ -134,6 +134,9 @@ type Options struct {
 	// body is read: the connection layer then stops treating it as a
 	// stranger's.
 	Authenticated func(*http.Request)
+	// Logins, if set, is told each password form's outcome: LoginSuccess,
+	// LoginFailure or LoginThrottled (for metrics).
+	Logins func(result string)
 
 	// UserHeader names the header a trusted reverse proxy signs users in
 	// with, such as X-Remote-User (--trusted-user-header); "" = none. It is
@@ -198,6 +201,9 @@ func (o *Options) defaults() {
 	}
 	if o.Authenticated == nil {
 		o.Authenticated = func(*http.Request) {}
+	}
+	if o.Logins == nil {
+		o.Logins = func(string) {}
 	}
 	if o.FromProxy == nil {
 		o.FromProxy = func(*http.Request) bool { return false }
@@ -352,6 +358,16 @@ func New(o Options) (*Auth, error) {
 	}
 	return a, nil
 }
+
+// Login outcomes given to Options.Logins.
+const (
+	LoginSuccess   = "success"
+	LoginFailure   = "failure"   // wrong password or token
+	LoginThrottled = "throttled" // refused unchecked: too many failures, or checks busy
+)
+
+// Sessions is the number of live browser sessions (login cookies).
+func (a *Auth) Sessions() int { return a.sessions.count(a.o.Now()) }
 
 // Close writes the session store. It is safe to call more than once.
 func (a *Auth) Close() error {

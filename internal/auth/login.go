@@ -122,6 +122,7 @@ func (a *Auth) loginPost(w http.ResponseWriter, r *http.Request) {
 	gate, wait, msg := a.beginLogin(r, client) // device cookie or throttles: device.go
 	if wait > 0 {
 		a.auditThrottled(r, "failures", int((wait+time.Second-1)/time.Second))
+		a.o.Logins(LoginThrottled)
 		a.tooMany(w, r, next, wait, msg)
 		return
 	}
@@ -131,6 +132,7 @@ func (a *Auth) loginPost(w http.ResponseWriter, r *http.Request) {
 		if errors.Is(err, errBusy) {
 			a.log.Warn("login refused: password checks busy", "client", client)
 			a.auditThrottled(r, "busy", 1)
+			a.o.Logins(LoginThrottled)
 			a.tooMany(w, r, next, time.Second, "The server is busy checking passwords; try again in ")
 		}
 		return // else the client went away
@@ -139,6 +141,7 @@ func (a *Auth) loginPost(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		a.log.Info("login failed", "client", client)
 		a.auditLoginFailed(r)
+		a.o.Logins(LoginFailure)
 		a.renderLogin(w, r, http.StatusUnauthorized, next, "Invalid credentials")
 		return
 	}
@@ -151,6 +154,7 @@ func (a *Auth) loginPost(w http.ResponseWriter, r *http.Request) {
 	}
 	a.setDeviceCookie(w, r, gate)
 	a.log.Info("login", "client", client)
+	a.o.Logins(LoginSuccess)
 	guard.Redirect(w, http.StatusFound, next, a.o.BaseURL)
 }
 

@@ -124,6 +124,19 @@ func openStore(path string, idle, abs time.Duration, max int, valid func(string)
 	return s, nil
 }
 
+// count is the number of sessions live at now.
+func (s *store) count(now time.Time) int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	n := 0
+	for _, r := range s.recs {
+		if s.live(r, now) {
+			n++
+		}
+	}
+	return n
+}
+
 // live reports whether r may still be used at now.
 func (s *store) live(r *record, now time.Time) bool {
 	return s.why(r, now) == ""

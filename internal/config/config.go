@@ -11,6 +11,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"net"
 	"net/netip"
 	"os"
 	"path/filepath"
@@ -167,6 +168,13 @@ type Config struct {
 	// GOMEMLIMIT, if set, applies).
 	MemoryLimit int64
 
+	// Metrics serves Prometheus metrics at {base}metrics, behind the
+	// usual authentication.
+	Metrics bool
+	// MetricsAddr, if set, also serves them without authentication at
+	// /metrics on this host:port (loopback when the host is empty).
+	MetricsAddr string
+
 	// Terminals turns {base}api/terminals and the terminal WebSocket on.
 	Terminals bool
 	// TerminalShell is the command a terminal runs, split on spaces
@@ -225,6 +233,7 @@ func Defaults() Config {
 
 		MaxRequestMemory: 4 << 30,
 
+		Metrics:                true,
 		Terminals:              true,
 		TerminalScrollback:     256 << 10,
 		MaxTerminals:           64,
@@ -404,6 +413,8 @@ func (c *Config) settings() []setting {
 		{name: "login-device-failures", kind: "int", num: &c.LoginDeviceFailures, usage: "failed logins with one device cookie within --login-device-lockout after which that cookie is locked out (its logins are throttled like a stranger's) for --login-device-lockout"},
 		{name: "login-device-lockout", kind: "duration", dur: &c.LoginDeviceLockout, usage: "window in which --login-device-failures failures lock a device cookie out, and how long the lockout lasts"},
 		{name: "max-sessions", kind: "int", num: &c.MaxSessions, usage: "browser sessions kept; past it the least recently used one is logged out"},
+		{name: "metrics", kind: "bool", b: &c.Metrics, usage: "serve Prometheus metrics at {base}metrics, behind the usual authentication (token, Bearer or login)"},
+		{name: "metrics-addr", kind: "string", str: &c.MetricsAddr, usage: "also serve the metrics without authentication at /metrics on this host:port, for a local scraper; an empty host means 127.0.0.1 (e.g. :9464); default: off"},
 		{name: "terminals", kind: "bool", b: &c.Terminals, usage: "serve terminals (api/terminals and their WebSocket); false answers 404, as jupyter_server without terminado"},
 		{name: "terminal-shell", kind: "string", str: &c.TerminalShell, usage: "command a terminal runs, split on spaces (no quoting); default: $SHELL, else /bin/sh, as a login shell (-l)"},
 		{name: "terminal-scrollback", kind: "size0", size: &c.TerminalScrollback, usage: "recent output each terminal keeps for a client that connects later, allocated as output arrives; 0 = none"},
@@ -954,6 +965,18 @@ func (c *Config) normalise(getenv func(string) string) error {
 	}
 	if c.MaxHeaderSize < 4<<10 || c.MaxHeaderSize > 1<<30 {
 		return fmt.Errorf("--max-header-size %d is out of range (4KiB to 1GiB)", c.MaxHeaderSize)
+	}
+	if c.MetricsAddr != "" {
+		host, port, err := net.SplitHostPort(c.MetricsAddr)
+		if err != nil {
+			return fmt.Errorf("--metrics-addr %q: want host:port or :port (%v)", c.MetricsAddr, err)
+		}
+		if p, err := strconv.Atoi(port); err != nil || p < 0 || p > 65535 {
+			return fmt.Errorf("--metrics-addr %q: %q is not a TCP port (0-65535)", c.MetricsAddr, port)
+		}
+		if host == "" {
+			c.MetricsAddr = net.JoinHostPort("127.0.0.1", port)
+		}
 	}
 	if c.MaxTerminals < 0 {
 		return fmt.Errorf("--max-terminals %d must not be negative (0 = no limit)", c.MaxTerminals)

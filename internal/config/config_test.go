@@ -656,6 +656,45 @@ func TestTerminalOptions(t *testing.T) {
 	}
 }
 
+func TestMetricsOptions(t *testing.T) {
+	type want struct {
+		on   bool
+		addr string
+	}
+	for _, tc := range []struct {
+		name string
+		args []string
+		env  map[string]string
+		want want
+	}{
+		{"defaults", nil, nil, want{true, ""}},
+		{"port only is loopback", []string{"--metrics-addr", ":9464"}, nil, want{true, "127.0.0.1:9464"}},
+		{"host and port", []string{"--metrics=false", "--metrics-addr", "[::1]:9464"}, nil, want{false, "[::1]:9464"}},
+		{"env", nil, map[string]string{"QUIRE_METRICS": "false", "QUIRE_METRICS_ADDR": "0.0.0.0:9100"}, want{false, "0.0.0.0:9100"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			c, err := config.Load(tc.args, envOf(tc.env), io.Discard)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := (want{c.Metrics, c.MetricsAddr}); got != tc.want {
+				t.Errorf("got %+v, want %+v", got, tc.want)
+			}
+		})
+	}
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"--metrics-addr", "9464"}, "want host:port"},
+		{[]string{"--metrics-addr", "localhost:http"}, "not a TCP port"},
+		{[]string{"--metrics-addr", ":70000"}, "not a TCP port"},
+	} {
+		if _, err := config.Load(tc.args, envOf(nil), io.Discard); err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%v: %v; want an error about %q", tc.args, err, tc.want)
+		}
+	}
+}
 func TestAuditFlags(t *testing.T) {
 	dir := t.TempDir()
 	file := filepath.Join(dir, "c.json")

@@ -6,9 +6,9 @@ import (
 	"slices"
 	"strconv"
 	"time"
-	"unicode/utf8"
 
 	"quire/internal/isotime"
+	"quire/internal/jsonstr"
 	"quire/internal/nbformat"
 )
 
@@ -195,48 +195,7 @@ func appendNullable(b []byte, s string) []byte {
 	return appendString(b, s)
 }
 
-const hexDigits = "0123456789abcdef"
-
 // appendString appends s as a JSON string, escaping only what JSON
-// requires (quote, backslash, control characters) and replacing invalid
-// UTF-8 (possible in file names) with U+FFFD.
-func appendString(b []byte, s string) []byte {
-	b = append(b, '"')
-	start := 0
-	for i := 0; i < len(s); {
-		c := s[i]
-		if c >= 0x20 && c != '"' && c != '\\' && c < utf8.RuneSelf {
-			i++
-			continue
-		}
-		if c < utf8.RuneSelf {
-			b = append(b, s[start:i]...)
-			switch c {
-			case '"', '\\':
-				b = append(b, '\\', c)
-			case '\n':
-				b = append(b, '\\', 'n')
-			case '\r':
-				b = append(b, '\\', 'r')
-			case '\t':
-				b = append(b, '\\', 't')
-			default:
-				b = append(b, '\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&0xf])
-			}
-			i++
-			start = i
-			continue
-		}
-		r, size := utf8.DecodeRuneInString(s[i:])
-		if r == utf8.RuneError && size == 1 {
-			b = append(b, s[start:i]...)
-			b = append(b, `\ufffd`...)
-			i++
-			start = i
-			continue
-		}
-		i += size
-	}
-	b = append(b, s[start:]...)
-	return append(b, '"')
-}
+// requires and replacing invalid UTF-8 (possible in file names) with
+// U+FFFD.
+func appendString(b []byte, s string) []byte { return jsonstr.Append(b, s, jsonstr.Plain) }

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"quire/internal/doctor"
+	"quire/internal/testca"
 )
 
 // healthy is a setup with nothing wrong, in dir: loopback, a token,
@@ -122,7 +123,7 @@ func TestLocalHealthy(t *testing.T) {
 }
 
 func TestLocalBroken(t *testing.T) {
-	ca := newCA(t)
+	ca := testca.NewT(t, "Doctor Test CA")
 	for _, tc := range []struct {
 		name  string
 		setup func(t *testing.T, dir string, s *doctor.Setup)
@@ -219,33 +220,33 @@ func TestLocalBroken(t *testing.T) {
 			s.TrashCan = func(string) (string, string, error) { return filepath.Join(ro, "Trash", "files"), "", nil }
 		}, want{"trash", doctor.Error, []string{"--delete-to-trash=false"}}},
 		{"expired certificate", func(t *testing.T, dir string, s *doctor.Setup) {
-			_, c, k := ca.issue(t, leaf{names: []string{"127.0.0.1"}, notBefore: time.Now().Add(-100 * 24 * time.Hour), notAfter: time.Now().Add(-3 * 24 * time.Hour)})
-			s.CertFile, s.KeyFile = writePair(t, dir, c, k)
-			s.Roots = ca.pool
+			f := ca.IssueT(t, testca.Leaf{Names: []string{"127.0.0.1"}, NotBefore: time.Now().Add(-100 * 24 * time.Hour), NotAfter: time.Now().Add(-3 * 24 * time.Hour)}).WriteT(t, dir, "server")
+			s.CertFile, s.KeyFile = f.Cert, f.Key
+			s.Roots = ca.Pool
 		}, want{"cert.expiry", doctor.Error, []string{"expired", "Renew"}}},
 		{"certificate expiring soon", func(t *testing.T, dir string, s *doctor.Setup) {
-			_, c, k := ca.issue(t, leaf{names: []string{"127.0.0.1"}, notAfter: time.Now().Add(5 * 24 * time.Hour)})
-			s.CertFile, s.KeyFile = writePair(t, dir, c, k)
-			s.Roots = ca.pool
+			f := ca.IssueT(t, testca.Leaf{Names: []string{"127.0.0.1"}, NotAfter: time.Now().Add(5 * 24 * time.Hour)}).WriteT(t, dir, "server")
+			s.CertFile, s.KeyFile = f.Cert, f.Key
+			s.Roots = ca.Pool
 		}, want{"cert.expiry", doctor.Warn, []string{"expires in 4 days"}}},
 		{"certificate for the wrong name", func(t *testing.T, dir string, s *doctor.Setup) {
-			_, c, k := ca.issue(t, leaf{names: []string{"other.example"}})
-			s.CertFile, s.KeyFile = writePair(t, dir, c, k)
+			f := ca.IssueT(t, testca.Leaf{Names: []string{"other.example"}}).WriteT(t, dir, "server")
+			s.CertFile, s.KeyFile = f.Cert, f.Key
 			s.IP, s.Wildcard, s.Loopback = "0.0.0.0", true, false
-			s.Roots = ca.pool
+			s.Roots = ca.Pool
 		}, want{"cert.names", doctor.Error, []string{"does not cover box.example", "other.example"}}},
 		{"certificate chain from an unknown CA", func(t *testing.T, dir string, s *doctor.Setup) {
-			_, c, k := ca.issue(t, leaf{names: []string{"127.0.0.1"}})
-			s.CertFile, s.KeyFile = writePair(t, dir, c, k) // s.Roots: the system's, which lack the test CA
+			f := ca.IssueT(t, testca.Leaf{Names: []string{"127.0.0.1"}}).WriteT(t, dir, "server")
+			s.CertFile, s.KeyFile = f.Cert, f.Key // s.Roots: the system's, which lack the test CA
 		}, want{"cert.chain", doctor.Error, []string{"intermediate", "fullchain.pem"}}},
 		{"self-signed certificate", func(t *testing.T, dir string, s *doctor.Setup) {
-			_, c, k := ca.issue(t, leaf{names: []string{"127.0.0.1"}, selfSigned: true})
-			s.CertFile, s.KeyFile = writePair(t, dir, c, k)
+			f := ca.IssueT(t, testca.Leaf{Names: []string{"127.0.0.1"}, SelfSigned: true}).WriteT(t, dir, "server")
+			s.CertFile, s.KeyFile = f.Cert, f.Key
 		}, want{"cert.chain", doctor.Warn, []string{"self-signed", "fingerprint"}}},
 		{"key not matching the certificate", func(t *testing.T, dir string, s *doctor.Setup) {
-			_, c, _ := ca.issue(t, leaf{names: []string{"127.0.0.1"}})
-			_, _, k := ca.issue(t, leaf{names: []string{"127.0.0.1"}})
-			s.CertFile, s.KeyFile = writePair(t, dir, c, k)
+			f := ca.IssueT(t, testca.Leaf{Names: []string{"127.0.0.1"}}).WriteT(t, dir, "server")
+			other := ca.IssueT(t, testca.Leaf{Names: []string{"127.0.0.1"}}).WriteT(t, dir, "other")
+			s.CertFile, s.KeyFile = f.Cert, other.Key
 		}, want{"cert.files", doctor.Error, []string{"does not match"}}},
 		{"stale server in the runtime dir", func(t *testing.T, dir string, s *doctor.Setup) {
 			s.Servers = []doctor.Server{{PID: 4242, URL: "http://127.0.0.1:1/", Port: 1}}

@@ -18,6 +18,7 @@ import (
 	"github.com/coder/websocket"
 
 	"quire/internal/doctor"
+	"quire/internal/testca"
 )
 
 const testToken = "t0ps3cret-doctor-token"
@@ -174,10 +175,10 @@ func redirector(t *testing.T, target string) *httptest.Server {
 }
 
 func TestRemote(t *testing.T) {
-	ca := newCA(t)
-	good, _, _ := ca.issue(t, leaf{names: []string{"127.0.0.1"}})
-	expired, _, _ := ca.issue(t, leaf{names: []string{"127.0.0.1"}, notBefore: time.Now().Add(-200 * 24 * time.Hour), notAfter: time.Now().Add(-2 * 24 * time.Hour)})
-	wrongName, _, _ := ca.issue(t, leaf{names: []string{"nb.example.org"}})
+	ca := testca.NewT(t, "Doctor Test CA")
+	good := ca.IssueT(t, testca.Leaf{Names: []string{"127.0.0.1"}}).TLS
+	expired := ca.IssueT(t, testca.Leaf{Names: []string{"127.0.0.1"}, NotBefore: time.Now().Add(-200 * 24 * time.Hour), NotAfter: time.Now().Add(-2 * 24 * time.Hour)}).TLS
+	wrongName := ca.IssueT(t, testca.Leaf{Names: []string{"nb.example.org"}}).TLS
 
 	// tlsServer serves f over TLS with cert; the returned target has the
 	// CA and a plain-HTTP redirect to it.
@@ -187,7 +188,7 @@ func TestRemote(t *testing.T) {
 		srv.Config.ErrorLog = log.New(io.Discard, "", 0) // the handshakes doctor fails on purpose
 		srv.StartTLS()
 		t.Cleanup(srv.Close)
-		return doctor.Target{URL: srv.URL + f.base, Roots: ca.pool, HTTPURL: redirector(t, srv.URL+f.base).URL + f.base}
+		return doctor.Target{URL: srv.URL + f.base, Roots: ca.Pool, HTTPURL: redirector(t, srv.URL+f.base).URL + f.base}
 	}
 	plainServer := func(t *testing.T, f *fakeServer) doctor.Target {
 		srv := httptest.NewServer(f)

@@ -59,6 +59,14 @@ type Deps struct {
 	Login, Logout http.Handler
 	// Shutdown asks the server to stop gracefully (POST {base}api/shutdown).
 	Shutdown func()
+
+	// Metrics serves GET {base}metrics (Prometheus' text format), behind
+	// the usual authentication; nil leaves the route unregistered.
+	Metrics http.Handler
+	// Routed, if set, is called with each request the route table
+	// matched, after its handler, r.Pattern set (metrics label requests
+	// by route pattern).
+	Routed func(r *http.Request)
 }
 
 // MemoryBudget is a server-wide allowance of request memory

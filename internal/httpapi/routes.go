@@ -25,6 +25,9 @@ func (a *API) routes() http.Handler {
 	mux.HandleFunc("GET "+b+"api/status", a.status)
 	mux.HandleFunc("POST "+b+"api/shutdown", a.shutdown)
 	mux.HandleFunc("GET "+b+"api/me", a.api(a.me))
+	if a.d.Metrics != nil {
+		mux.Handle("GET "+b+"metrics", a.d.Metrics) // Prometheus; not public
+	}
 
 	// Contents: the wildcard must be last, so the contents handler splits
 	// off "/checkpoints[/<id>]" and "/trust" itself.

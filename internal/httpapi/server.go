@@ -169,6 +169,9 @@ func (a *API) canonical(mux *http.ServeMux) http.Handler {
 		}
 		if target == "" {
 			mux.ServeHTTP(w, r)
+			if a.d.Routed != nil {
+				a.d.Routed(r)
+			}
 			return
 		}
 		if r.URL.RawQuery != "" {

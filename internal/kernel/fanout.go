@@ -77,6 +77,7 @@ func (f *fanout) pushLocked(l *link, ch string, msg *wire.Message, st *streamTex
 	f.log.Warn("closing kernel connection", "session", l.session, "reason", err.Error(),
 		"max_messages", f.o.MaxConnQueue, "max_bytes", f.o.MaxConnQueueBytes)
 	c.finish(err)
+	f.o.event(EventSlowClient)
 	f.offline.add(l.session, ch, msg, f.log)
 }
 

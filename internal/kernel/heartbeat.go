@@ -101,6 +101,7 @@ func (k *Kernel) heartbeat(g *generation) {
 		case armed || now.After(armAt):
 			armed = true
 			misses++
+			k.m.o.event(EventHeartbeatMiss)
 			if misses >= maxMisses && !lost {
 				lost = k.heartbeatLost(g, now.Sub(lastBeat))
 			}

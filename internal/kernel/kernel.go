@@ -227,6 +227,7 @@ func (k *Kernel) exited(g *generation, err error) {
 	}
 	k.log.Warn("kernel died", "pid", g.pid, "status", exitReason(err), "last_output", g.output.String())
 	k.auditDied(err)
+	k.m.o.event(EventDeath)
 	k.mu.Lock()
 	if k.gen == g {
 		k.fan.mu.Lock()

@@ -130,6 +130,34 @@ type Options struct {
 	// deaths and culls, and (per its ExecuteMode) execute requests; nil:
 	// off.
 	Audit *audit.Log
+	// Meter, if set, counts lifecycle events and held-back output for the
+	// server's metrics (nil: none is counted).
+	Meter Meter
+}
+
+// Meter counts what kernels do, for metrics. Event is called with one of
+// the Event* names; OutputOmitted with the output an execution's budget
+// held back and dropped (bytes, messages). Both must be quick and must not
+// call back into the kernel package.
+type Meter interface {
+	Event(name string)
+	OutputOmitted(bytes int64, messages int)
+}
+
+// Event names given to Meter.Event.
+const (
+	EventStart         = "start"          // a kernel started
+	EventRestart       = "restart"        // a kernel restarted (API or after death)
+	EventDeath         = "death"          // a kernel's process exited unasked
+	EventHeartbeatMiss = "heartbeat_miss" // one heartbeat ping went unanswered
+	EventSlowClient    = "slow_client"    // a client was disconnected: its queue overflowed
+)
+
+// event tells the meter, if any, that name happened.
+func (o *Options) event(name string) {
+	if o.Meter != nil {
+		o.Meter.Event(name)
+	}
 }
 
 // OutputRecorder records the rich outputs kernels produce, so that a
@@ -306,6 +334,9 @@ func (m *Manager) start(ctx context.Context, name string, o StartOptions) (*Kern
 	k.fan.budget = outputbudget.New(m.o.OutputBudget, m.o.OutputTail, func(parent json.RawMessage, text string) (*wire.Message, error) {
 		return wire.NewMessage("stream", k.session, m.o.Username, map[string]string{"name": "stderr", "text": text}, parent)
 	})
+	if m.o.Meter != nil {
+		k.fan.budget.OnOmit = m.o.Meter.OutputOmitted
+	}
 	if err := k.startGen(); err != nil {
 		os.Remove(connFile)
 		release()
@@ -321,6 +352,7 @@ func (m *Manager) start(ctx context.Context, name string, o StartOptions) (*Kern
 		return nil, errkind.New(errkind.Unavailable, "server is shutting down", nil)
 	}
 	k.log.Info("kernel started", "pid", k.PID())
+	m.o.event(EventStart)
 	return k, nil
 }
 
@@ -386,6 +418,7 @@ func (m *Manager) restart(ctx context.Context, id string) (*Kernel, error) {
 	if err := k.restart(ctx); err != nil {
 		return nil, err
 	}
+	m.o.event(EventRestart)
 	return k, nil
 }
 
@@ -423,6 +456,18 @@ func (m *Manager) Counts() (kernels, connections int, lastActivity time.Time) {
 		k.mu.Unlock()
 	}
 	return kernels, connections, lastActivity
+}
+
+// OfflineBytes is the size of the messages every kernel keeps for its
+// disconnected sessions (the offline buffers).
+func (m *Manager) OfflineBytes() int {
+	n := 0
+	for _, k := range m.List() {
+		k.fan.mu.Lock()
+		n += k.fan.offline.size
+		k.fan.mu.Unlock()
+	}
+	return n
 }
 
 // Manages reports whether pid is a kernel process this manager waits for

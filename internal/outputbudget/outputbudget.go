@@ -32,6 +32,9 @@ type Budget struct {
 	max    int64 // bytes per cell; negative = unlimited
 	tail   int   // bytes of output kept once past max
 	notice func(parent json.RawMessage, text string) (*wire.Message, error)
+	// OnOmit, if set, is told what an execution past its budget had
+	// dropped (bytes, messages) when its notice is made (for metrics).
+	OnOmit func(bytes int64, messages int)
 
 	cells map[string]*cellOutput // by parent msg_id
 	clock uint64
@@ -222,6 +225,9 @@ func (c *cellOutput) dropFirst() {
 func (b *Budget) finish(c *cellOutput) []*wire.Message {
 	if !c.over {
 		return nil
+	}
+	if b.OnOmit != nil {
+		b.OnOmit(c.omitBytes, c.omitMsgs)
 	}
 	text := fmt.Sprintf("[Quire: output limit of %s for this cell reached; %s (%s messages) omitted",
 		bytesize.Format(b.max), bytesize.Format(c.omitBytes), formatCount(c.omitMsgs))

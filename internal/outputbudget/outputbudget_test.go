@@ -203,3 +203,26 @@ func TestFormatCount(t *testing.T) {
 		}
 	}
 }
+
+// TestOnOmit: the hook hears what the notice says was omitted, once per
+// execution past its budget, and nothing for one within it.
+func TestOnOmit(t *testing.T) {
+	ten := func(c byte) string { return strings.Repeat(string(c), 10) }
+	size := int64(outputSize(wiretest.Stream("A", "stdout", ten('0'))))
+	b, _ := testBudget(2*size, 15)
+	type omit struct {
+		bytes int64
+		msgs  int
+	}
+	var got []omit
+	b.OnOmit = func(bytes int64, msgs int) { got = append(got, omit{bytes, msgs}) }
+	feed(t, b, []*wire.Message{
+		wiretest.Stream("B", "stdout", ten('0')), wiretest.Status("B", "idle"), // within budget
+		wiretest.Stream("A", "stdout", ten('0')), wiretest.Stream("A", "stdout", ten('1')),
+		wiretest.Stream("A", "stdout", ten('2')), wiretest.Stream("A", "stdout", ten('3')),
+		wiretest.Stream("A", "stdout", ten('4')), wiretest.Status("A", "idle"),
+	})
+	if diff := cmp.Diff([]omit{{15, 1}}, got, cmp.AllowUnexported(omit{})); diff != "" {
+		t.Errorf("OnOmit calls (-want +got):\n%s", diff)
+	}
+}

@@ -53,6 +53,9 @@ type Options struct {
 	Audit *audit.Log
 	// Now is the clock (default time.Now).
 	Now func() time.Time
+	// SlowClient, if set, is told each time a client is disconnected as
+	// too slow (for metrics).
+	SlowClient func()
 }
 
 // Defaults.

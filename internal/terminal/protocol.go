@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"unicode/utf8"
+
+	"quire/internal/jsonstr"
 )
 
 // MaxSize is the largest number of rows or columns a client may ask for
@@ -105,69 +107,13 @@ func dimension(raw json.RawMessage) (int, error) {
 // into a string: one allocation, and plain ASCII, most of a terminal's
 // output, is copied in runs.
 func encodeStdout(out []byte) []byte {
-	const prefix, suffix = `["stdout","`, `"]`
+	const prefix, suffix = `["stdout",`, `]`
 	// Room for a \r\n's escapes every 8 bytes without growing.
 	b := make([]byte, 0, len(prefix)+len(out)+len(out)/4+len(suffix)+8)
 	b = append(b, prefix...)
-	start := 0 // out[start:i] is yet to be copied and needs no escape
-	for i := 0; i < len(out); {
-		c := out[i]
-		if c < utf8.RuneSelf {
-			if plain[c] {
-				i++
-				continue
-			}
-			b = append(b, out[start:i]...)
-			switch c {
-			case '"', '\\':
-				b = append(b, '\\', c)
-			case '\n':
-				b = append(b, '\\', 'n')
-			case '\r':
-				b = append(b, '\\', 'r')
-			case '\t':
-				b = append(b, '\\', 't')
-			case '\b':
-				b = append(b, '\\', 'b')
-			case '\f':
-				b = append(b, '\\', 'f')
-			default:
-				b = append(b, '\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&0xf])
-			}
-			i++
-			start = i
-			continue
-		}
-		r, size := utf8.DecodeRune(out[i:])
-		if r == utf8.RuneError && size == 1 {
-			b = append(b, out[start:i]...)
-			b = append(b, `\ufffd`...)
-			i++
-			start = i
-			continue
-		}
-		if r == '\u2028' || r == '\u2029' {
-			b = append(b, out[start:i]...)
-			b = append(b, '\\', 'u', '2', '0', '2', hexDigits[r&0xf])
-			i += size
-			start = i
-			continue
-		}
-		i += size
-	}
-	b = append(b, out[start:]...)
+	b = jsonstr.Append(b, out, jsonstr.HTMLSafe)
 	return append(b, suffix...)
 }
-
-const hexDigits = "0123456789abcdef"
-
-// plain marks the ASCII bytes encodeStdout copies as they are.
-var plain = func() (t [utf8.RuneSelf]bool) {
-	for c := 0x20; c < utf8.RuneSelf; c++ {
-		t[c] = c != '"' && c != '\\' && c != '<' && c != '>' && c != '&'
-	}
-	return t
-}()
 
 var (
 	setupMessage      = []byte(`["setup",{}]`)

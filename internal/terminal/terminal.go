@@ -211,6 +211,9 @@ func (t *Terminal) output(p []byte) {
 			t.m.o.Log.Warn("closing terminal client: too slow", "terminal", t.name,
 				"queued_bytes", c.queued, "max_bytes", t.m.o.ClientQueueBytes)
 			t.dropLocked(c, ErrTooSlow)
+			if t.m.o.SlowClient != nil {
+				t.m.o.SlowClient()
+			}
 			continue
 		}
 		c.pushLocked(item{out: chunk})

@@ -75,7 +75,31 @@ type Options struct {
 	// Protocol is "" to select the v1 protocol when the client offers it, or "legacy"
 	// to always use the legacy JSON protocol.
 	Protocol string
+	// Meter, if set, counts connections and the messages forwarded (metrics).
+	Meter Meter
 }
+
+// Meter counts what bridges carry. Connected is told +1 when a bridge opens and -1
+// when it ends, with its kind (KindKernel, KindTerminal); Forwarded each message
+// passed on, its direction (FromClient, ToClient), channel (a kernel channel name, or
+// KindTerminal) and size in bytes as framed on the WebSocket. Both must be quick.
+type Meter interface {
+	Connected(kind string, delta int)
+	Forwarded(direction, channel string, bytes int)
+}
+
+// Bridge kinds and directions given to Meter.
+const (
+	KindKernel   = "kernel"
+	KindTerminal = "terminal"
+	FromClient   = "in"  // client → server (kernel or terminal)
+	ToClient     = "out" // server → client
+)
+
+type nopMeter struct{}
+
+func (nopMeter) Connected(string, int)         {}
+func (nopMeter) Forwarded(string, string, int) {}
 
 // Defaults.
 const (
@@ -96,6 +120,9 @@ func (o Options) withDefaults() Options {
 	}
 	if o.Log == nil {
 		o.Log = slog.New(slog.DiscardHandler)
+	}
+	if o.Meter == nil {
+		o.Meter = nopMeter{}
 	}
 	return o
 }
@@ -177,6 +204,12 @@ func (b *bridge) run(ctx context.Context) error {
 	defer cancel()
 	log := b.o.Log.With("protocol", b.protocolName())
 	log.Debug(b.what() + " open")
+	kind := KindKernel
+	if b.text != nil {
+		kind = KindTerminal
+	}
+	b.o.Meter.Connected(kind, 1)
+	defer b.o.Meter.Connected(kind, -1)
 
 	// Every pump reports once; the first report decides how the socket closes.
 	ends := make(chan ending, len(b.pumps))
@@ -349,6 +382,7 @@ func (b *bridge) readClient(ctx context.Context) ending {
 			b.o.Log.Warn("kernel websocket: dropped a client message on iopub", "msg_type", m.Type())
 			continue
 		}
+		b.o.Meter.Forwarded(FromClient, channel, len(data))
 		if err := b.kernel.Send(channel, m); err != nil {
 			b.o.Log.Warn("kernel websocket: dropped a client message", "channel", channel, "msg_type", m.Type(), "err", err)
 		}
@@ -425,6 +459,7 @@ func (b *bridge) writeClient(ctx context.Context) ending {
 		if err != nil {
 			return b.ioEnding(ctx, "write client", err)
 		}
+		b.o.Meter.Forwarded(ToClient, channel, len(data))
 	}
 }
 

@@ -4,9 +4,11 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -485,5 +487,48 @@ func TestServeWriteTimeout(t *testing.T) {
 	<-done
 	if err == nil || !strings.Contains(err.Error(), "write") {
 		t.Errorf("Serve: %v, want a write error", err)
+	}
+}
+
+// meter records what a bridge tells its Meter.
+type meter struct {
+	mu     sync.Mutex
+	events []string
+}
+
+func (m *meter) Connected(kind string, delta int) { m.add(fmt.Sprintf("%s %+d", kind, delta)) }
+func (m *meter) Forwarded(dir, ch string, n int)  { m.add(fmt.Sprintf("%s %s %d", dir, ch, n)) }
+func (m *meter) add(s string) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.events = append(m.events, s)
+}
+
+// TestServeMeter: the bridge counts itself open and closed and each
+// message passed on, with its channel and framed size.
+func TestServeMeter(t *testing.T) {
+	m := &meter{}
+	h := start(t, wsbridge.Options{Meter: m})
+	c := h.dial(t, wsbridge.Subprotocol)
+	ctx := testCtx(t)
+	typ, in := encodeV1("shell", testMessage())
+	if err := c.Write(ctx, typ, in); err != nil {
+		t.Fatal(err)
+	}
+	h.nextToKernel(t)
+	h.fromKernel <- envelope{channel: "iopub", m: testMessage("abc")}
+	_, out, err := c.Read(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.Close(websocket.StatusNormalClosure, "")
+	if err := h.waitClosed(t); err != nil {
+		t.Errorf("Serve: %v", err)
+	}
+	want := []string{"kernel +1", fmt.Sprintf("in shell %d", len(in)), fmt.Sprintf("out iopub %d", len(out)), "kernel -1"}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if diff := cmp.Diff(want, m.events); diff != "" {
+		t.Errorf("meter (-want +got):\n%s", diff)
 	}
 }

@@ -71,6 +71,7 @@ func (b *bridge) readText(ctx context.Context) ending {
 			b.o.Log.Warn("terminal websocket: dropped a binary client message", "bytes", len(data))
 			continue
 		}
+		b.o.Meter.Forwarded(FromClient, KindTerminal, len(data))
 		if err := b.text.Handle(data); err != nil {
 			b.o.Log.Warn("terminal websocket: dropped a client message", "err", err, "bytes", len(data))
 		}
@@ -108,7 +109,11 @@ func (b *bridge) textEnding(ctx context.Context, err error) ending {
 func (b *bridge) writeText1(ctx context.Context, msg []byte) error {
 	wctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), b.o.WriteTimeout)
 	defer cancel()
-	return b.ws.Write(wctx, websocket.MessageText, msg)
+	if err := b.ws.Write(wctx, websocket.MessageText, msg); err != nil {
+		return err
+	}
+	b.o.Meter.Forwarded(ToClient, KindTerminal, len(msg))
+	return nil
 }
 
 // pollText writes b.poll's next message, if it has one, for the handler

@@ -554,6 +554,10 @@ func TestAuditDiskFull(t *testing.T) {
 	if !strings.Contains(in.Stderr.String(), "could not write the audit log") {
 		t.Errorf("no audit write error logged:\n%s", in.Stderr.String())
 	}
+	st, b, _ := apiJSON(t, in, "GET", "metrics", nil)
+	if m := regexp.MustCompile(`(?m)^quire_audit_write_errors_total ([0-9]+)`).FindSubmatch(b); st != 200 || m == nil || string(m[1]) == "0" {
+		t.Errorf("GET metrics: %d; the write errors are not counted:\n%s", st, b)
+	}
 	os.Remove(filepath.Join(dir, "filler"))
 	apiJSON(t, in, "PUT", "api/contents/after.txt", map[string]any{"type": "file", "format": "text", "content": "x"})
 	data, _ := os.ReadFile(logPath)

@@ -5,20 +5,14 @@ package integration
 import (
 	"bytes"
 	"context"
-	"crypto/ecdsa"
-	"crypto/elliptic"
 	"crypto/rand"
 	"crypto/sha1"
 	"crypto/sha256"
 	"crypto/tls"
-	"crypto/x509"
-	"crypto/x509/pkix"
 	"encoding/base64"
 	"encoding/json"
-	"encoding/pem"
 	"fmt"
 	"io"
-	"math/big"
 	"net"
 	"net/http"
 	"net/http/cookiejar"
@@ -36,6 +30,7 @@ import (
 
 	"quire/internal/deployrecipe"
 	"quire/internal/kernel/wire"
+	"quire/internal/testca"
 	"quire/internal/wsbridge"
 	"quire/tests/internal/harness"
 )
@@ -161,7 +156,7 @@ var proxyRecipes = []proxyRecipe{
 // header are not believed. The four run in parallel.
 func TestProxy(t *testing.T) {
 	needIPyKernel(t)
-	ca := newTestCA(t)
+	ca := testca.NewT(t, "Quire proxy test CA")
 	for _, rc := range proxyRecipes {
 		t.Run(rc.name, func(t *testing.T) {
 			t.Parallel()
@@ -173,7 +168,7 @@ func TestProxy(t *testing.T) {
 	}
 }
 
-func testRecipe(t *testing.T, rc proxyRecipe, ca *testCA) {
+func testRecipe(t *testing.T, rc proxyRecipe, ca *testca.CA) {
 	// Quire, as the recipe starts it.
 	port := freePort(t)
 	public := "https://" + publicName + ":" + port + "/jupyter/"
@@ -198,7 +193,8 @@ func testRecipe(t *testing.T, rc proxyRecipe, ca *testCA) {
 	// The proxy, on a port of its own, as unprivileged as this machine
 	// allows.
 	p := &proxyRun{Docs: deployDocs, Dir: proxyDir(t), Port: port, QuirePort: fmt.Sprint(in.Port), Sock: sock, SameUser: rc.unix}
-	p.Cert, p.Key, p.Combined = ca.issue(t, p.Dir, publicName)
+	f := ca.IssueT(t, testca.Leaf{Names: []string{publicName}}).WriteT(t, p.Dir, "cert")
+	p.Cert, p.Key, p.Combined = f.Cert, f.Key, f.Combined
 	if rc.userHeader {
 		p.Htpasswd = filepath.Join(p.Dir, "htpasswd")
 		writeHtpasswd(t, p.Htpasswd, map[string]string{"alice": "alice-pw", "carol": "carol-pw"})
@@ -452,67 +448,6 @@ func writeHtpasswd(t *testing.T, path string, users map[string]string) {
 	writeFile(t, path, b.String())
 }
 
-// --- the certificate ----------------------------------------------------------
-
-type testCA struct {
-	cert *x509.Certificate
-	key  *ecdsa.PrivateKey
-	pool *x509.CertPool
-}
-
-func newTestCA(t *testing.T) *testCA {
-	t.Helper()
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tmpl := &x509.Certificate{
-		SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "Quire proxy test CA"},
-		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(24 * time.Hour),
-		IsCA: true, BasicConstraintsValid: true, KeyUsage: x509.KeyUsageCertSign,
-	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cert, _ := x509.ParseCertificate(der)
-	pool := x509.NewCertPool()
-	pool.AddCert(cert)
-	return &testCA{cert: cert, key: key, pool: pool}
-}
-
-// issue writes a certificate for name, its key, and both in one file.
-func (ca *testCA) issue(t *testing.T, dir, name string) (cert, key, combined string) {
-	t.Helper()
-	k, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	serial, _ := rand.Int(rand.Reader, big.NewInt(1<<62))
-	tmpl := &x509.Certificate{
-		SerialNumber: serial, Subject: pkix.Name{CommonName: name}, DNSNames: []string{name},
-		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(24 * time.Hour),
-		KeyUsage: x509.KeyUsageDigitalSignature, ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
-	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, ca.cert, &k.PublicKey, ca.key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	kder, err := x509.MarshalECPrivateKey(k)
-	if err != nil {
-		t.Fatal(err)
-	}
-	certPEM := pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der})
-	keyPEM := pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: kder})
-	cert, key, combined = filepath.Join(dir, "cert.pem"), filepath.Join(dir, "key.pem"), filepath.Join(dir, "combined.pem")
-	for path, data := range map[string][]byte{cert: certPEM, key: keyPEM, combined: append(append([]byte{}, certPEM...), keyPEM...)} {
-		if err := os.WriteFile(path, data, 0o600); err != nil {
-			t.Fatal(err)
-		}
-	}
-	return cert, key, combined
-}
-
 // --- the browser --------------------------------------------------------------
 
 // browser talks to the proxy as a browser at clientAddr would: HTTPS to
@@ -525,7 +460,7 @@ type browser struct {
 	basic  string // "user:password" for the proxy's basic auth, or ""
 }
 
-func newBrowser(t *testing.T, ca *testCA, port string) *browser {
+func newBrowser(t *testing.T, ca *testca.CA, port string) *browser {
 	t.Helper()
 	d := &net.Dialer{LocalAddr: &net.TCPAddr{IP: net.ParseIP(clientAddr)}, Timeout: 5 * time.Second}
 	jar, _ := cookiejar.New(nil)
@@ -537,7 +472,7 @@ func newBrowser(t *testing.T, ca *testCA, port string) *browser {
 				DialContext: func(ctx context.Context, network, _ string) (net.Conn, error) {
 					return d.DialContext(ctx, network, "127.0.0.1:"+port)
 				},
-				TLSClientConfig: &tls.Config{RootCAs: ca.pool, ServerName: publicName},
+				TLSClientConfig: &tls.Config{RootCAs: ca.Pool, ServerName: publicName},
 			},
 			CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
 		},

@@ -7,13 +7,11 @@ import (
 	"encoding/json"
 	"net/http"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
 	"sync"
-	"syscall"
 	"testing"
 	"time"
 
@@ -469,64 +467,11 @@ func TestTerminalLimitsAndNames(t *testing.T) {
 // background job, re-parented to Quire once the shell is gone and reaped
 // by its reaper. Both ways: DELETE, and the shell exiting on its own.
 func TestTerminalAsPID1LeavesNoZombie(t *testing.T) {
-	if os.Geteuid() != 0 {
-		t.Skip("needs root for a PID namespace")
-	}
-	unshare, err := exec.LookPath("unshare")
-	if err != nil {
-		t.Skip("unshare not installed")
-	}
-	home, root := t.TempDir(), t.TempDir()
-	runtime := filepath.Join(home, "runtime")
+	root := t.TempDir()
 	const token = "pid1token0123456789abcdef"
-	cmd := exec.Command(unshare, "--pid", "--fork", "--kill-child", "--mount-proc", quireBin(t),
-		"--port", "0", "--no-browser", "--root-dir", root, "--data-dir", filepath.Join(home, "data"), "--token", token)
-	cmd.Env = []string{"HOME=" + home, "PATH=" + os.Getenv("PATH"), "JUPYTER_RUNTIME_DIR=" + runtime}
-	var stderr syncBuffer
-	cmd.Stderr = &stderr
-	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
-	cmd.WaitDelay = 5 * time.Second
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	var quirePID int
-	defer func() {
-		if quirePID != 0 {
-			syscall.Kill(quirePID, syscall.SIGTERM)
-		}
-		done := make(chan error, 1)
-		go func() { done <- cmd.Wait() }()
-		select {
-		case <-done:
-		case <-time.After(10 * time.Second):
-			if quirePID != 0 {
-				syscall.Kill(quirePID, syscall.SIGKILL)
-			}
-			cmd.Process.Kill()
-			<-done
-		}
-		if t.Failed() {
-			t.Logf("quire stderr:\n%s", stderr.String())
-		}
-	}()
-	info := filepath.Join(runtime, "quire-1.json")
-	var url string
-	for deadline := time.Now().Add(15 * time.Second); url == "" || quirePID == 0; {
-		if time.Now().After(deadline) {
-			t.Fatalf("quire as PID 1 did not start\n%s", stderr.String())
-		}
-		if kids := childrenOf(cmd.Process.Pid); len(kids) == 1 {
-			quirePID = kids[0]
-		}
-		var ri struct {
-			URL string `json:"url"`
-		}
-		if b, err := os.ReadFile(info); err == nil && json.Unmarshal(b, &ri) == nil {
-			url = ri.URL
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-	in := &instance{t: t, URL: url, Token: token, Root: root}
+	q := startAsPID1(t, t.TempDir(), nil, "--no-browser", "--root-dir", root, "--token", token)
+	quirePID := q.pid
+	in := &instance{t: t, URL: q.url, Token: token, Root: root}
 
 	// noChildren waits until Quire has no child process left at all.
 	noChildren := func(when string) {

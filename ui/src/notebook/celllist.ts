@@ -1,6 +1,7 @@
 // The notebook's cells in order and their place in the page. A large
 // notebook is put into the page in chunks (the first at once, the rest when
-// the browser is idle), and each cell builds its editor and outputs only
+// the browser is idle, or all at once when the reader nears the end of what
+// is attached), and each cell builds its editor and outputs only
 // when it comes near the viewport (hydrate).
 import type { Cell } from "./cell";
 import { cellOfElement } from "./cellrefs";
@@ -8,11 +9,17 @@ import { cloneCell, type CellData } from "./model";
 
 /** Cells put into the page at once on load; the rest follow in chunks of
  *  LATER_CHUNK while the browser is idle, as many as fit its idle time, or
- *  BUSY_CHUNK at a time when it is never idle (a page scrolled without
- *  pause still gets every cell soon). */
+ *  BUSY_CHUNK at a time when it is never idle (a reader heading for the end
+ *  gets the rest at once: see tail). */
 const FIRST_CHUNK = 40;
 const LATER_CHUNK = 25;
-const BUSY_CHUNK = 250;
+const BUSY_CHUNK = 100;
+/** Notebooks of up to ALL_AT_ONCE cells go into the page at once: cells
+ *  build their insides only when near the view and skip layout off screen
+ *  (content-visibility), so a few hundred cost a few milliseconds, less
+ *  than the frames idle chunks would spread them over. */
+const ALL_AT_ONCE = 400;
+const TAIL_MARGIN = "100% 0px";
 
 /** idle runs fn when the browser is idle, or after 400 ms in any case
  *  (timedOut); left is how long fn may take before it should let the page go on. */
@@ -46,6 +53,12 @@ export class CellList {
   /** attached: cells 0…attached-1 are in the page. */
   private attached = 0;
   private attachTimer: number | null = null;
+  /** tail watches the last attached cell: when the reader comes within
+   *  TAIL_MARGIN of it (scrolling to the end, End, a scrollbar drag), the
+   *  rest attach at once instead of waiting for idle time, which a page
+   *  scrolled every frame hardly has. */
+  private tail: IntersectionObserver | null = null;
+  private tailEl: Element | null = null;
 
   /** el holds the cells; make builds a cell's view; blank is the cell an emptied notebook gets. */
   constructor(
@@ -71,6 +84,12 @@ export class CellList {
           if (later.length) this.hydrateLater(later);
         },
         { rootMargin: "600px 0px" },
+      );
+      this.tail = new IntersectionObserver(
+        (entries) => {
+          if (entries.some((e) => e.isIntersecting) && this.attached < this.all.length) this.attachAll();
+        },
+        { rootMargin: TAIL_MARGIN },
       );
     }
   }
@@ -101,11 +120,13 @@ export class CellList {
   load(datas: CellData[]): void {
     for (const c of this.all) c.destroy();
     this.observer?.disconnect();
+    this.tail?.disconnect();
+    this.tailEl = null;
     this.all = datas.map((d) => this.makeCell(d));
     if (this.all.length === 0) this.all.push(this.makeCell(this.blank()));
     this.attached = 0;
     this.el.replaceChildren();
-    this.attachMore(FIRST_CHUNK);
+    this.attachMore(this.all.length <= ALL_AT_ONCE ? ALL_AT_ONCE : FIRST_CHUNK);
     if (this.attached < this.all.length) this.scheduleAttach();
   }
 
@@ -122,6 +143,18 @@ export class CellList {
     this.el.appendChild(frag);
     for (let i = this.attached; i < end; i++) this.observe(this.all[i]);
     this.attached = end;
+    this.watchTail();
+  }
+
+  /** watchTail points the tail observer at the last attached cell while
+   *  some are still to come. */
+  private watchTail(): void {
+    if (!this.tail) return;
+    if (this.tailEl) this.tail.unobserve(this.tailEl);
+    this.tailEl = null;
+    if (this.attached >= this.all.length || this.attached === 0) return;
+    this.tailEl = this.all[this.attached - 1].el;
+    this.tail.observe(this.tailEl);
   }
 
   private scheduleAttach(): void {
