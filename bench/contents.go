@@ -32,7 +32,7 @@ func contentsScenario(cfg config) scenario {
 			"%d small text files created by PUT, then each DELETEd (checked gone from disk); VmHWM at the end",
 			cfg.nbRuns, cfg.nbRuns, cfg.nbRuns, cfg.listRuns, cfg.listFiles, cfg.smallFiles),
 		metrics: []metric{mPut, mGet, mGet0, mList, mCreate, mDelete, mPeak},
-		rounds:  1,
+		rounds:  cfg.contentsRounds,
 		run: func(ctx context.Context, e *env, sp spec) (samples, error) {
 			nb, err := e.notebook()
 			if err != nil {

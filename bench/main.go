@@ -46,6 +46,9 @@ type config struct {
 	quick         bool
 	only          []string // scenario names to run; empty = all
 	profile       string   // -profile: where Quire writes pprof profiles
+	// auditCompare: the second server is Quire with its audit log on
+	// (-audit-compare) instead of jupyter_server.
+	auditCompare bool
 
 	startRuns  int
 	idleWait   time.Duration
@@ -55,19 +58,22 @@ type config struct {
 	listRuns   int
 	smallFiles int
 
-	kernelRuns  int // kernel-start rounds
-	execRounds  int
-	execIters   int
-	execWarm    int
-	iopubRounds int
-	iopubMB     int // 1 MiB writes
-	iopubLines  int
-	concRounds  int
-	concKernels int
-	concFor     time.Duration
-	fanClients  int
-	fanRuns     int
-	rssKernels  []int
+	kernelRuns int // kernel-start rounds
+	execRounds int
+	// contentsRounds: rounds of the contents scenario per server (1;
+	// more alternate the servers, for comparisons on a busy machine).
+	contentsRounds int
+	execIters      int
+	execWarm       int
+	iopubRounds    int
+	iopubMB        int // 1 MiB writes
+	iopubLines     int
+	concRounds     int
+	concKernels    int
+	concFor        time.Duration
+	fanClients     int
+	fanRuns        int
+	rssKernels     []int
 
 	floodAttempts int // wrong-password logins in login-flood
 	floodClients  int
@@ -92,7 +98,7 @@ func defaults(quick bool) config {
 	if quick {
 		return config{startRuns: 2, idleWait: 2 * time.Second, nbBytes: 1_000_000, nbRuns: 1,
 			listFiles: 50, listRuns: 2, smallFiles: 5,
-			kernelRuns: 1, execRounds: 1, execIters: 10, execWarm: 2,
+			contentsRounds: 1, kernelRuns: 1, execRounds: 1, execIters: 10, execWarm: 2,
 			iopubRounds: 1, iopubMB: 5, iopubLines: 10_000,
 			concRounds: 1, concKernels: 2, concFor: time.Second,
 			fanClients: 5, fanRuns: 2, rssKernels: []int{1, 2},
@@ -102,7 +108,7 @@ func defaults(quick bool) config {
 	}
 	return config{startRuns: 7, idleWait: 2 * time.Second, nbBytes: 20_000_000, nbRuns: 5,
 		listFiles: 2000, listRuns: 10, smallFiles: 100,
-		kernelRuns: 5, execRounds: 2, execIters: 200, execWarm: 20,
+		contentsRounds: 1, kernelRuns: 5, execRounds: 2, execIters: 200, execWarm: 20,
 		iopubRounds: 2, iopubMB: 50, iopubLines: 200_000,
 		concRounds: 1, concKernels: 8, concFor: 10 * time.Second,
 		fanClients: 50, fanRuns: 5, rssKernels: []int{1, 8, 32},
@@ -126,6 +132,8 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	listRuns := fs.Int("list-runs", 0, "listings of that directory (default 10; quick 2)")
 	small := fs.Int("small-files", 0, "small files created and deleted (default 100; quick 5)")
 	kernelRuns := fs.Int("kernel-runs", 0, "kernel-start rounds per server (default 5; quick 1)")
+	execRounds := fs.Int("exec-rounds", 0, "rounds of kernel-exec per server, alternating (default 2; quick 1)")
+	contentsRounds := fs.Int("contents-rounds", 0, "rounds of contents per server, alternating (default 1)")
 	execIters := fs.Int("exec-iters", 0, "timed execute_requests per client in kernel-exec (default 200; quick 10)")
 	concFor := fs.Duration("concurrent-for", 0, "how long kernel-concurrent executes (default 10s; quick 1s)")
 	fanClients := fs.Int("fanout-clients", 0, "WebSockets on one kernel in kernel-fanout (default 50; quick 5)")
@@ -136,6 +144,7 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	soakFor := fs.Duration("soak-duration", 0, "how long the soak scenario's load runs (default 30m; quick 25s)")
 	soakSettle := fs.Duration("soak-settle", 0, "soak: wait after the load before the levels are read (default 40s: idle connections close, the buffer cache drops what is unused for 30s)")
 	profile := fs.String("profile", "", "directory for Quire's CPU and heap profiles (one pair per server start; pprof format)")
+	auditCompare := fs.Bool("audit-compare", false, "compare Quire with its audit log off and on (--audit-log FILE --audit-execute=hash, issue #21) instead of with jupyter_server")
 	only := fs.String("scenarios", "", "comma-separated scenarios to run (default: all of "+strings.Join(scenarioNames(), ",")+")")
 	if err := fs.Parse(args); err != nil {
 		return config{}, err
@@ -146,6 +155,7 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	cfg := defaults(*quick)
 	cfg.quire, cfg.python, cfg.out, cfg.quick = *quire, *python, *out, *quick
 	cfg.quireArg = *quire
+	cfg.auditCompare = *auditCompare
 	// Servers run in their own directories, so relative paths are made absolute.
 	for _, p := range []*string{&cfg.quire, &cfg.python} {
 		if strings.Contains(*p, "/") {
@@ -166,7 +176,7 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 		dst *int
 	}{{*startRuns, &cfg.startRuns}, {*nbRuns, &cfg.nbRuns}, {*listFiles, &cfg.listFiles},
 		{*listRuns, &cfg.listRuns}, {*small, &cfg.smallFiles}, {*kernelRuns, &cfg.kernelRuns},
-		{*execIters, &cfg.execIters}, {*fanClients, &cfg.fanClients}, {*floodAttempts, &cfg.floodAttempts}} {
+		{*execIters, &cfg.execIters}, {*execRounds, &cfg.execRounds}, {*contentsRounds, &cfg.contentsRounds}, {*fanClients, &cfg.fanClients}, {*floodAttempts, &cfg.floodAttempts}} {
 		if o.v < 0 {
 			return config{}, errors.New("counts must be positive")
 		}
@@ -344,6 +354,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	e := &env{cfg: cfg, tmp: tmp, cleanup: &cl, log: stderr}
 
 	specs := []spec{quireSpec(cfg.quire, cfg.profile), jupyterSpec(cfg.python)}
+	if cfg.auditCompare {
+		specs[1] = auditSpec(quireSpec(cfg.quire, ""))
+	}
 	tb := newTable(specs[0].name, specs[1].name)
 	scs := scenarios(cfg)
 	var failures []string

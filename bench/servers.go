@@ -99,6 +99,18 @@ func quireSpec(bin, profileDir string) spec {
 		terminal: func(shell string) []string { return []string{"--terminal-shell=" + shell} }}
 }
 
+// auditSpec is sp (Quire) with the audit log on, in the launch's home,
+// recording a hash of every execute_request.
+func auditSpec(sp spec) spec {
+	cmd := sp.command
+	sp.name = "Quire+audit"
+	sp.command = func(l launch) ([]string, []string) {
+		argv, env := cmd(l)
+		return append(argv, "--audit-log", filepath.Join(l.home, "audit.log"), "--audit-execute=hash"), env
+	}
+	return sp
+}
+
 // jupyterSpec starts Debian's jupyter_server with the same settings: no
 // browser, no trash, no port retries, and no config but its own empty dir.
 func jupyterSpec(python string) spec {

@@ -11,6 +11,7 @@ import (
 	"io"
 	"os"
 
+	"quire/internal/audit"
 	"quire/internal/hub"
 )
 
@@ -52,13 +53,15 @@ func run(ctx context.Context, args []string, env envFunc, stdin io.Reader, stdou
 		return runTrust(args, env, stdout, stderr)
 	case "doctor":
 		return runDoctor(ctx, args, env, stdout, stderr)
+	case "audit":
+		return audit.Main(args, stdout, stderr)
 	case "version":
 		fmt.Fprintln(stdout, "quire", Version)
 		return 0
 	case "help":
 		return runServe(ctx, []string{"--help"}, env, stdout, stderr, opts...)
 	default:
-		fmt.Fprintf(stderr, "quire: unknown command %q; commands: serve, singleuser, password, list, stop, trust, doctor, version (quire --help)\n", cmd)
+		fmt.Fprintf(stderr, "quire: unknown command %q; commands: serve, singleuser, password, list, stop, trust, doctor, audit, version (quire --help)\n", cmd)
 		return 2
 	}
 }

@@ -167,6 +167,7 @@ func localSetup(cfg *config.Config, env envFunc, unknown []string) doctor.Setup 
 		KernelTransport: cfg.KernelTransport,
 		TransportErr:    kernel.CheckRuntimeDir(cfg.RuntimeDir, cfg.KernelTransport),
 		DeleteToTrash:   cfg.DeleteToTrash,
+		AuditLog:        cfg.AuditLog,
 		TrashCan:        fsstore.TrashCan,
 		Probe:           probeServer,
 	}

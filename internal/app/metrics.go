@@ -38,8 +38,9 @@ func (s *server) observeManagers() {
 	if s.terms != nil {
 		m.ObserveTerminals(func() int { n, _ := s.terms.Counts(); return n })
 	}
-	// The audit log's write errors (--audit-log) are registered where the
-	// audit log is opened: m.ObserveAuditWriteErrors(log.WriteErrors).
+	if s.audit != nil {
+		m.ObserveAuditWriteErrors(s.audit.WriteErrors) // --audit-log's failed writes
+	}
 }
 
 // specNames lists the installed kernelspecs' names.

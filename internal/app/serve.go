@@ -23,6 +23,7 @@ import (
 	"syscall"
 	"time"
 
+	"quire/internal/audit"
 	"quire/internal/auth"
 	"quire/internal/bigbuf"
 	"quire/internal/config"
@@ -123,6 +124,7 @@ type server struct {
 	hubClient  *hub.Client
 	hubVersion string
 	hub        *hub.Hub
+	audit      *audit.Log // --audit-log; nil when off
 	cleanup    []func()
 }
 
@@ -135,6 +137,9 @@ func (s *server) run(ctx context.Context) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	setMemoryLimit(s.cfg.MemoryLimit)
+	if err := s.openAudit(ctx); err != nil {
+		return err
+	}
 
 	// Kernels: the manager exists before the reaper so that, as PID 1,
 	// Quire never reaps a kernel its manager waits for.
@@ -162,6 +167,7 @@ func (s *server) run(ctx context.Context) error {
 		OutputTail:         int(s.cfg.OutputTail),
 		OfflineBufferBytes: int(min(s.cfg.OfflineBufferSize, int64(1<<40))),
 		Outputs:            s.outputs,
+		Audit:              s.audit,
 		Meter:              s.kernelMeter(),
 	})
 	if s.cfg.Terminals {
@@ -288,12 +294,14 @@ func (s *server) run(ctx context.Context) error {
 	if !s.cfg.NoBrowser {
 		s.openBrowser(info)
 	}
+	s.auditStart(info)
 	if s.ready != nil {
 		s.ready(info)
 	}
 
 	select {
 	case err := <-serveErr:
+		s.auditStop("error")
 		return fmt.Errorf("serve: %w", err)
 	case <-ctx.Done():
 	}
@@ -321,6 +329,7 @@ func (s *server) run(ctx context.Context) error {
 		s.log.Warn("kernels did not all shut down cleanly", "err", err)
 	}
 	stops.Wait()
+	s.auditStop("shutdown")
 	s.log.Info("stopped")
 	return nil
 }
@@ -444,6 +453,7 @@ func (s *server) handler(shutdown func()) (http.Handler, func(), error) {
 		PublicURL:      s.cfg.PublicURL,
 		HSTSMaxAge:     s.cfg.HSTS(),
 		Log:            s.log,
+		Audit:          s.audit,
 	})
 	if err != nil {
 		return nil, nil, err
@@ -454,7 +464,7 @@ func (s *server) handler(shutdown func()) (http.Handler, func(), error) {
 	}
 	var hubAuth auth.Hub
 	if s.hubEnv != nil {
-		s.hub = hub.New(hub.Options{Env: *s.hubEnv, Client: s.hubClient, IsSecure: g.IsSecure, Log: s.log}, s.hubVersion)
+		s.hub = hub.New(hub.Options{Env: *s.hubEnv, Client: s.hubClient, IsSecure: g.IsSecure, Log: s.log, Audit: s.audit}, s.hubVersion)
 		hubAuth = s.hub
 	}
 	authn, err := auth.New(auth.Options{
@@ -490,6 +500,7 @@ func (s *server) handler(shutdown func()) (http.Handler, func(), error) {
 		ClientIP: g.ClientIP,
 		IsSecure: g.IsSecure,
 		Log:      s.log,
+		Audit:    s.audit,
 	})
 	if err != nil {
 		return nil, nil, fmt.Errorf("auth: %w", err)
@@ -566,6 +577,7 @@ func (s *server) handler(shutdown func()) (http.Handler, func(), error) {
 		h = s.hub.Headers(h) // X-JupyterHub-Version on every response
 	}
 	h = logx.AccessLog(s.log, g.ClientIP)(h)
+	h = audit.Requests(g.ClientIP)(h) // X-Request-Id; who and whence, for the audit log
 	if s.metrics != nil {
 		h = s.metrics.Middleware(h) // http_request_duration_seconds
 	}
@@ -720,6 +732,7 @@ func (s *server) contents(budget *membudget.Budget) (*contents.Service, *fsroot.
 		UploadExpiry:  cmp.Or(s.cfg.UploadExpiry, -1), // 0 = never
 		Outputs:       s.outputs,
 		Buffers:       s.bufs,
+		Audit:         s.audit,
 	}
 	if budget != nil {
 		opts.Memory = budget

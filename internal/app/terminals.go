@@ -32,6 +32,7 @@ func newTerminals(cfg *config.Config, environ []string, s *server) *terminal.Man
 		CullTimeout:      cfg.TerminalCullTimeout,
 		CullInterval:     cfg.CullInterval,
 		Log:              s.log,
+		Audit:            s.audit,
 		SlowClient:       s.slowTerminalMeter(),
 	})
 }
@@ -43,12 +44,12 @@ type terminals struct {
 	root *fsroot.Root
 }
 
-func (t terminals) Create(name, cwd string) (terminal.Model, error) {
+func (t terminals) Create(ctx context.Context, name, cwd string) (terminal.Model, error) {
 	dir, err := terminal.DirIn(t.root, cwd)
 	if err != nil {
 		return terminal.Model{}, err
 	}
-	return t.Manager.Create(name, dir)
+	return t.Manager.Create(ctx, name, dir)
 }
 
 func (t terminals) Attach(name string) (wsbridge.TextConn, error) {

@@ -1,6 +1,7 @@
 package app
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -8,6 +9,7 @@ import (
 	"log/slog"
 	"os"
 
+	"quire/internal/audit"
 	"quire/internal/config"
 	"quire/internal/nbformat"
 	"quire/internal/trust"
@@ -21,6 +23,7 @@ func runTrust(args []string, env envFunc, stdout, stderr io.Writer) int {
 	fs := newFlagSet("quire trust", "Usage: quire trust [--trust-data-dir DIR] NOTEBOOK...\n       quire trust [--trust-data-dir DIR] --reset\n\nSigns notebooks so that their output (HTML, JavaScript) is trusted when\nthey are opened, or with --reset forgets every signature, as jupyter trust does.", stderr)
 	reset := fs.Bool("reset", false, "forget every notebook signature and make a new signing key")
 	dataDir := fs.String("trust-data-dir", "", "directory holding notebook_secret and nbsignatures.db (default: Jupyter's data dir)")
+	auditPath := fs.String("audit-log", env.get("QUIRE_AUDIT_LOG"), "append trust.sign and trust.reset records to this audit log, as the server does (default: $QUIRE_AUDIT_LOG)")
 	if code, done := fs.parse(args); done {
 		return code
 	}
@@ -41,11 +44,21 @@ func runTrust(args []string, env envFunc, stdout, stderr io.Writer) int {
 		return 1
 	}
 	defer n.Close()
+	al, err := cliAudit(*auditPath, stdout, log)
+	if err != nil {
+		fmt.Fprintln(stderr, "quire trust:", err)
+		return 1
+	}
+	defer al.Close()
+	ctx := audit.WithRequest(context.Background(), &audit.Request{Client: "cli"})
+	audit.SetUser(ctx, env.get("USER"))
 
 	if *reset {
 		fmt.Fprintf(stdout, "Forgetting all notebook signatures in %s\n", n.DatabasePath())
 		fmt.Fprintf(stdout, "Generating new notebook key: %s\n", n.SecretPath())
-		if err := n.Reset(); err != nil {
+		err := n.Reset()
+		al.Record(ctx, audit.Event{Name: "trust.reset", Outcome: outcomeOf(err)})
+		if err != nil {
 			fmt.Fprintln(stderr, "quire trust:", err)
 			return 1
 		}
@@ -53,7 +66,9 @@ func runTrust(args []string, env envFunc, stdout, stderr io.Writer) int {
 	}
 	code := 0
 	for _, p := range fs.Args() {
-		if err := trustFile(n, p, stdout); err != nil {
+		err := trustFile(n, p, stdout)
+		al.Record(ctx, audit.Event{Name: "trust.sign", Outcome: outcomeOf(err), Fields: audit.F{"path": p}})
+		if err != nil {
 			if errors.Is(err, iofs.ErrNotExist) {
 				fmt.Fprintf(stderr, "Notebook missing: %s\n", p)
 			} else {
@@ -81,4 +96,20 @@ func trustFile(n *trust.Notary, p string, stdout io.Writer) error {
 	}
 	fmt.Fprintf(stdout, "Signing notebook: %s\n", p)
 	return n.Sign(nb)
+}
+
+// cliAudit opens the audit log for a command other than serve ("" or "-":
+// none; standard output holds the command's own messages).
+func cliAudit(path string, stdout io.Writer, log *slog.Logger) (*audit.Log, error) {
+	if path == "" || path == "-" {
+		return nil, nil
+	}
+	return audit.Open(audit.Options{Path: path, Stdout: stdout, Log: log})
+}
+
+func outcomeOf(err error) string {
+	if err != nil {
+		return audit.Error
+	}
+	return audit.OK
 }

@@ -22,6 +22,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"quire/internal/audit"
 )
 
 // Method says how a request was authenticated.
@@ -159,7 +161,10 @@ type Options struct {
 	ClientIP func(*http.Request) string
 	IsSecure func(*http.Request) bool
 	Log      *slog.Logger
-	Now      func() time.Time
+	// Audit records logins, logouts, session ends and refused requests
+	// (nil: off).
+	Audit *audit.Log
+	Now   func() time.Time
 }
 
 func (o *Options) defaults() {
@@ -344,7 +349,7 @@ func New(o Options) (*Auth, error) {
 	}
 	valid := func(fp string) bool { return fp != "" && (fp == a.fpToken || fp == a.fpPass) }
 	var err error
-	a.sessions, err = openStore(path, o.SessionIdle, o.SessionMax, o.MaxSessions, valid, o.Now(), o.Log)
+	a.sessions, err = openStore(path, o.SessionIdle, o.SessionMax, o.MaxSessions, valid, a.sessionEnded, o.Now(), o.Log)
 	if err != nil {
 		return nil, fmt.Errorf("auth: %w", err)
 	}

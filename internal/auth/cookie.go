@@ -62,7 +62,7 @@ func (a *Auth) session(r *http.Request) (user Identity, id []byte, present, ok b
 	if !ok {
 		return Identity{}, nil, true, false
 	}
-	user, ok = a.sessions.lookup(id, a.o.Now())
+	user, ok = a.sessions.lookup(r.Context(), id, a.o.Now())
 	return user, id, true, ok
 }
 
@@ -83,6 +83,7 @@ func (a *Auth) startSession(w http.ResponseWriter, r *http.Request, fp string) e
 	if id == nil {
 		return err
 	}
+	a.auditLogin(r, user, id, fp)
 	http.SetCookie(w, &http.Cookie{
 		Name:     cookieName(r),
 		Value:    a.cookieValue(id),

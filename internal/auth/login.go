@@ -109,9 +109,11 @@ func (a *Auth) loginPost(w http.ResponseWriter, r *http.Request) {
 	arg := xsrfArg(r)
 	switch {
 	case arg == "":
+		a.refused(r, "xsrf")
 		reply.WriteError(w, r, a.log, errkind.New(errkind.Forbidden, "'_xsrf' argument missing from POST", nil))
 		return
 	case !xsrfMatches(r, arg):
+		a.refused(r, "xsrf")
 		reply.WriteError(w, r, a.log, errkind.New(errkind.Forbidden, "XSRF cookie does not match POST argument", nil))
 		return
 	}
@@ -119,6 +121,7 @@ func (a *Auth) loginPost(w http.ResponseWriter, r *http.Request) {
 	client := a.o.ClientIP(r)
 	gate, wait, msg := a.beginLogin(r, client) // device cookie or throttles: device.go
 	if wait > 0 {
+		a.auditThrottled(r, "failures", int((wait+time.Second-1)/time.Second))
 		a.o.Logins(LoginThrottled)
 		a.tooMany(w, r, next, wait, msg)
 		return
@@ -128,6 +131,7 @@ func (a *Auth) loginPost(w http.ResponseWriter, r *http.Request) {
 		gate.abort()
 		if errors.Is(err, errBusy) {
 			a.log.Warn("login refused: password checks busy", "client", client)
+			a.auditThrottled(r, "busy", 1)
 			a.o.Logins(LoginThrottled)
 			a.tooMany(w, r, next, time.Second, "The server is busy checking passwords; try again in ")
 		}
@@ -136,6 +140,7 @@ func (a *Auth) loginPost(w http.ResponseWriter, r *http.Request) {
 	gate.end(ok)
 	if !ok {
 		a.log.Info("login failed", "client", client)
+		a.auditLoginFailed(r)
 		a.o.Logins(LoginFailure)
 		a.renderLogin(w, r, http.StatusUnauthorized, next, "Invalid credentials")
 		return
@@ -232,9 +237,12 @@ func (a *Auth) Logout() http.Handler {
 		if a.disabled {
 			p.Message = "Authentication is disabled on this server; there is nothing to log out of."
 		}
-		if _, id, _, _ := a.session(r); id != nil {
+		if user, id, _, live := a.session(r); id != nil {
 			if err := a.sessions.remove(id, a.o.Now()); err != nil {
 				a.log.Error("logout", "err", err)
+			}
+			if live {
+				a.auditLogout(r, user, id)
 			}
 			a.log.Info("logout", "client", a.o.ClientIP(r))
 		}

@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 
+	"quire/internal/audit"
 	"quire/internal/errkind"
 	"quire/internal/guard"
 	"quire/internal/reply"
@@ -68,6 +69,7 @@ func (a *Auth) Middleware(next http.Handler) http.Handler {
 		}
 		user, ok, tokenInQuery, staleCookie, refused := a.identify(r)
 		if refused != nil {
+			a.refused(r, "user_not_allowed")
 			reply.WriteError(w, r, a.log, refused)
 			return
 		}
@@ -85,6 +87,7 @@ func (a *Auth) Middleware(next http.Handler) http.Handler {
 			return
 		}
 		a.o.Authenticated(r)
+		audit.SetUser(r.Context(), user.Username)
 		if tokenInQuery && r.Method == http.MethodGet && !a.isAPI(r) && isNavigation(r) {
 			a.tokenLogin(w, r)
 			return
@@ -92,6 +95,7 @@ func (a *Auth) Middleware(next http.Handler) http.Handler {
 		if user.Method == MethodCookie || user.Method == MethodProxy {
 			if err := a.checkXSRF(r); err != nil {
 				a.log.Info("request refused", "client", a.o.ClientIP(r), "path", r.URL.Path, "reason", "xsrf")
+				a.refused(r, "xsrf")
 				reply.WriteError(w, r, a.log, err)
 				return
 			}
@@ -207,8 +211,9 @@ func (a *Auth) deny(w http.ResponseWriter, r *http.Request) {
 	}
 	if !a.isAPI(r) && (r.Method == http.MethodGet || r.Method == http.MethodHead) {
 		guard.Redirect(w, http.StatusFound, a.o.BaseURL+"login?next="+url.QueryEscape(pathAndQuery(r)), a.o.BaseURL)
-		return
+		return // a login prompt, not a refusal
 	}
+	a.refused(r, "auth")
 	reply.WriteError(w, r, a.log, errkind.New(errkind.Unauthenticated, "Forbidden", nil))
 }
 
@@ -238,13 +243,16 @@ func (a *Auth) serveHub(next http.Handler, w http.ResponseWriter, r *http.Reques
 			a.o.Hub.Login(w, r)
 			return
 		}
+		a.refused(r, "auth")
 		reply.WriteError(w, r, a.log, errkind.New(errkind.Unauthenticated, "Forbidden", nil))
 		return
 	}
 	a.o.Authenticated(r)
+	audit.SetUser(r.Context(), user.Username)
 	if user.Method == MethodCookie {
 		if err := a.checkXSRF(r); err != nil {
 			a.log.Info("request refused", "client", a.o.ClientIP(r), "path", r.URL.Path, "reason", "xsrf")
+			a.refused(r, "xsrf")
 			reply.WriteError(w, r, a.log, err)
 			return
 		}
@@ -258,8 +266,10 @@ func (a *Auth) serveHub(next http.Handler, w http.ResponseWriter, r *http.Reques
 // serveDisabled serves a request when auth is disabled (see Middleware).
 func (a *Auth) serveDisabled(next http.Handler, w http.ResponseWriter, r *http.Request) {
 	a.o.Authenticated(r)
+	audit.SetUser(r.Context(), a.anonUser.Username)
 	if isSafe(r.Method) || hasBrowserMarks(r) {
 		if err := a.checkXSRF(r); err != nil {
+			a.refused(r, "xsrf")
 			reply.WriteError(w, r, a.log, err)
 			return
 		}

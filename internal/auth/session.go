@@ -1,6 +1,7 @@
 package auth
 
 import (
+	"context"
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/hex"
@@ -57,6 +58,10 @@ type store struct {
 	max       int
 	valid     func(fp string) bool
 	log       *slog.Logger
+	// ended, if set, hears of each session that ends other than by
+	// logout: why (idle, max_age, credential, evicted) and whose it was.
+	// Called with mu held; ctx is the request that found it, if any.
+	ended func(ctx context.Context, r *record, reason string)
 
 	mu       sync.Mutex
 	recs     map[string]*record
@@ -69,8 +74,8 @@ type store struct {
 // openStore loads path, dropping expired sessions and those whose
 // credential fingerprint is not valid. A damaged file is logged and
 // replaced; it never stops the server.
-func openStore(path string, idle, abs time.Duration, max int, valid func(string) bool, now time.Time, log *slog.Logger) (*store, error) {
-	s := &store{path: path, idle: idle, abs: abs, max: max, valid: valid, log: log,
+func openStore(path string, idle, abs time.Duration, max int, valid func(string) bool, ended func(context.Context, *record, string), now time.Time, log *slog.Logger) (*store, error) {
+	s := &store{path: path, idle: idle, abs: abs, max: max, valid: valid, ended: ended, log: log,
 		recs: map[string]*record{}, lastSave: now}
 	if path == "" {
 		return s, nil
@@ -90,7 +95,14 @@ func openStore(path string, idle, abs time.Duration, max int, valid func(string)
 	}
 	dropped := 0
 	for _, r := range f.Sessions {
-		if r == nil || len(r.ID) != 2*sha256.Size || !s.live(r, now) || r.User.Username == "" {
+		if r == nil || len(r.ID) != 2*sha256.Size || r.User.Username == "" {
+			dropped++
+			continue
+		}
+		if why := s.why(r, now); why != "" {
+			// Ended while the server was down: expired, or its token or
+			// password changed (revoked).
+			s.end(context.Background(), r, why)
 			dropped++
 			continue
 		}
@@ -99,7 +111,7 @@ func openStore(path string, idle, abs time.Duration, max int, valid func(string)
 	}
 	if dropped > 0 || len(s.recs) > max {
 		s.dirty = true
-		s.evictLocked(now, 0)
+		s.evictLocked(context.Background(), now, 0)
 	}
 	if fi, err := os.Stat(path); err == nil && fi.Mode().Perm()&0o077 != 0 {
 		s.dirty = true // rewritten as 0600
@@ -127,7 +139,27 @@ func (s *store) count(now time.Time) int {
 
 // live reports whether r may still be used at now.
 func (s *store) live(r *record, now time.Time) bool {
-	return now.Sub(r.LastSeen) < s.idle && now.Sub(r.Created) < s.abs && s.valid(r.FP)
+	return s.why(r, now) == ""
+}
+
+// why says why r may no longer be used at now ("" if it may).
+func (s *store) why(r *record, now time.Time) string {
+	switch {
+	case !s.valid(r.FP):
+		return "credential" // the token or password it was made with changed
+	case now.Sub(r.Created) >= s.abs:
+		return "max_age"
+	case now.Sub(r.LastSeen) >= s.idle:
+		return "idle"
+	}
+	return ""
+}
+
+// end reports the end of r (with mu held).
+func (s *store) end(ctx context.Context, r *record, reason string) {
+	if s.ended != nil {
+		s.ended(ctx, r, reason)
+	}
 }
 
 // create makes a session for user and returns its raw id.
@@ -138,7 +170,7 @@ func (s *store) create(now time.Time, fp string, user Identity) ([]byte, error) 
 	}
 	user.Method = MethodCookie
 	s.mu.Lock()
-	s.evictLocked(now, 1)
+	s.evictLocked(context.Background(), now, 1)
 	s.recs[idHash(id)] = &record{ID: idHash(id), Created: now, LastSeen: now, FP: fp, User: user}
 	s.dirty = true
 	s.mu.Unlock()
@@ -146,11 +178,12 @@ func (s *store) create(now time.Time, fp string, user Identity) ([]byte, error) 
 }
 
 // lookup returns the user of the live session id and marks it seen.
-func (s *store) lookup(id []byte, now time.Time) (Identity, bool) {
+func (s *store) lookup(ctx context.Context, id []byte, now time.Time) (Identity, bool) {
 	h := idHash(id)
 	s.mu.Lock()
 	r, ok := s.recs[h]
 	if ok && !s.live(r, now) {
+		s.end(ctx, r, s.why(r, now))
 		delete(s.recs, h)
 		s.dirty = true
 		ok = false
@@ -192,9 +225,10 @@ func (s *store) remove(id []byte, now time.Time) error {
 
 // evictLocked drops expired sessions and then, while more than max-room
 // remain, the least recently seen ones.
-func (s *store) evictLocked(now time.Time, room int) {
+func (s *store) evictLocked(ctx context.Context, now time.Time, room int) {
 	for h, r := range s.recs {
 		if !s.live(r, now) {
+			s.end(ctx, r, s.why(r, now))
 			delete(s.recs, h)
 			s.dirty = true
 		}
@@ -208,6 +242,7 @@ func (s *store) evictLocked(now time.Time, room int) {
 	}
 	slices.SortFunc(all, func(a, b *record) int { return a.LastSeen.Compare(b.LastSeen) })
 	for _, r := range all[:len(all)+room-s.max] {
+		s.end(ctx, r, "evicted") // --max-sessions
 		delete(s.recs, r.ID)
 	}
 	s.dirty = true

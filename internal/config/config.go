@@ -69,6 +69,12 @@ type Config struct {
 	MaxBodySize int64
 	LogFormat   string
 	LogLevel    string
+	// Audit log (issue #21): the file ("-" for stdout, "" off), what to
+	// record of execute_request (off, hash, full) and the refusal records
+	// one client may cause a minute.
+	AuditLog      string
+	AuditExecute  string
+	AuditRefusals int
 
 	AllowHidden    bool
 	FollowSymlinks bool
@@ -283,6 +289,8 @@ func Defaults() Config {
 		MaxBodySize:   256 << 20,
 		LogFormat:     "text",
 		LogLevel:      "info",
+		AuditExecute:  "off",
+		AuditRefusals: 10,
 		DeleteToTrash: true,
 		SessionIdle:   24 * time.Hour,
 		SessionMax:    30 * 24 * time.Hour,
@@ -437,6 +445,9 @@ func (c *Config) settings() []setting {
 		{name: "max-body-size", kind: "size", size: &c.MaxBodySize, usage: "largest request body accepted, e.g. 256MiB; bigger requests get 413"},
 		{name: "log-format", kind: "string", str: &c.LogFormat, usage: "log format: text or json"},
 		{name: "log-level", kind: "string", str: &c.LogLevel, usage: "log level: debug, info, warn or error"},
+		{name: "audit-log", kind: "string", str: &c.AuditLog, usage: "append the audit log (one JSON record a line, hash-chained; see README) to this file, or - for standard output; reopened on SIGHUP (default: off)"},
+		{name: "audit-execute", kind: "string", str: &c.AuditExecute, usage: "with --audit-log, record each execute_request: off, hash (kernel, cell id, SHA-256 of the code) or full (the code too)"},
+		{name: "audit-refusals", kind: "int", num: &c.AuditRefusals, usage: "most audit records of refused requests (Origin, Host, XSRF, auth) one client causes a minute; the rest are counted"},
 		{name: "allow-hidden", kind: "bool", b: &c.AllowHidden, usage: "show and allow access to hidden files (names starting with a dot)"},
 		{name: "follow-symlinks", kind: "bool", b: &c.FollowSymlinks, usage: "follow symbolic links that point outside the root directory (refused by default)"},
 		{name: "delete-to-trash", kind: "bool", b: &c.DeleteToTrash, usage: "move deleted files to the freedesktop trash instead of removing them"},
@@ -1091,6 +1102,17 @@ func (c *Config) normalise(getenv func(string) string) error {
 	}
 	if c.ClientQueueMessages < 16 {
 		return fmt.Errorf("--client-queue-messages %d is too small (at least 16)", c.ClientQueueMessages)
+	}
+	switch c.AuditExecute {
+	case "off", "hash", "full":
+	default:
+		return fmt.Errorf("--audit-execute %q: use off, hash or full", c.AuditExecute)
+	}
+	if c.AuditExecute != "off" && c.AuditLog == "" {
+		return fmt.Errorf("--audit-execute %s needs --audit-log", c.AuditExecute)
+	}
+	if c.AuditRefusals < 1 {
+		return fmt.Errorf("--audit-refusals %d: at least 1", c.AuditRefusals)
 	}
 	switch c.LogFormat {
 	case "text", "json":

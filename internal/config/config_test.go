@@ -759,3 +759,34 @@ func TestContentsStore(t *testing.T) {
 		}
 	}
 }
+
+func TestAuditFlags(t *testing.T) {
+	dir := t.TempDir()
+	file := filepath.Join(dir, "c.json")
+	if err := os.WriteFile(file, []byte(`{"audit_log": "/from/file", "audit_refusals": 3}`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	c, err := config.Load([]string{"--config", file, "--audit-execute=hash"}, envOf(map[string]string{"QUIRE_AUDIT_LOG": "/var/log/quire/audit.log"}), io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.AuditLog != "/var/log/quire/audit.log" || c.AuditExecute != "hash" || c.AuditRefusals != 3 {
+		t.Errorf("AuditLog %q AuditExecute %q AuditRefusals %d", c.AuditLog, c.AuditExecute, c.AuditRefusals)
+	}
+	d, err := config.Load(nil, envOf(nil), io.Discard)
+	if err != nil || d.AuditLog != "" || d.AuditExecute != "off" || d.AuditRefusals != 10 {
+		t.Errorf("defaults: %+v %v", d, err)
+	}
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"--audit-log", "-", "--audit-execute", "yes"}, "use off, hash or full"},
+		{[]string{"--audit-execute", "full"}, "needs --audit-log"},
+		{[]string{"--audit-log", "-", "--audit-refusals", "0"}, "--audit-refusals"},
+	} {
+		if _, err := config.Load(tc.args, envOf(nil), io.Discard); err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("Load(%q) = %v, want %q", tc.args, err, tc.want)
+		}
+	}
+}

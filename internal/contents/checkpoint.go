@@ -88,8 +88,8 @@ func (s *Service) checkpointFor(ctx context.Context, p, id string) (string, stri
 	return p, cp, nil
 }
 
-// RestoreCheckpoint copies checkpoint id back over p.
-func (s *Service) RestoreCheckpoint(ctx context.Context, p, id string) error {
+// restoreCheckpoint copies checkpoint id back over p.
+func (s *Service) restoreCheckpoint(ctx context.Context, p, id string) error {
 	p, cp, err := s.checkpointFor(ctx, p, id)
 	if err != nil {
 		return err

@@ -9,9 +9,10 @@ import (
 	"context"
 	"io"
 	"log/slog"
-	"quire/internal/bigbuf"
 	"time"
 
+	"quire/internal/audit"
+	"quire/internal/bigbuf"
 	"quire/internal/nbformat"
 )
 
@@ -67,6 +68,8 @@ type Options struct {
 	// the service read from and wrote to the store (metrics), whichever of
 	// the store's ways it used.
 	BytesRead, BytesWritten func(n int)
+	// Audit records every change the service makes (nil: off).
+	Audit *audit.Log
 }
 
 // Budget is a server-wide allowance of request memory

@@ -42,9 +42,9 @@ func (s *Service) Create(ctx context.Context, dir string, req NewRequest) (*Mode
 	return s.NewUntitled(ctx, dir, req.Type, req.Ext)
 }
 
-// NewUntitled creates "Untitled.ipynb", "untitled<ext>" or "Untitled
+// newUntitled creates "Untitled.ipynb", "untitled<ext>" or "Untitled
 // Folder" (numbered on clashes) in dir.
-func (s *Service) NewUntitled(ctx context.Context, dir, typ, ext string) (*Model, error) {
+func (s *Service) newUntitled(ctx context.Context, dir, typ, ext string) (*Model, error) {
 	dir, err := s.cleanPath(dir)
 	if err != nil {
 		return nil, err
@@ -121,10 +121,10 @@ func (s *Service) increment(ctx context.Context, dir, name, insert string) (stri
 	}
 }
 
-// Copy copies from (file or directory) into directory or path to (spec
+// copyEntry copies from (file or directory) into directory or path to (spec
 // §2.3.6): into an existing directory under a "-Copy<n>" name, or to
 // exactly to when it does not exist.
-func (s *Service) Copy(ctx context.Context, from, to string) (*Model, error) {
+func (s *Service) copyEntry(ctx context.Context, from, to string) (*Model, error) {
 	from, err := s.cleanPath(from)
 	if err != nil {
 		return nil, err

@@ -9,9 +9,9 @@ import (
 	"quire/internal/nbformat"
 )
 
-// Rename moves from to to (files and directories) with its checkpoint, and
+// rename moves from to to (files and directories) with its checkpoint, and
 // returns the content-less model at to.
-func (s *Service) Rename(ctx context.Context, from, to string) (*Model, error) {
+func (s *Service) rename(ctx context.Context, from, to string) (*Model, error) {
 	from, err := s.cleanPath(from)
 	if err != nil {
 		return nil, err
@@ -73,10 +73,10 @@ func (s *Service) moveCheckpoint(ctx context.Context, from, to string) {
 	}
 }
 
-// Delete removes p: to the trash when Options.DeleteToTrash, else for good
+// deleteEntry removes p: to the trash when Options.DeleteToTrash, else for good
 // (a non-empty directory is refused unless it holds only checkpoints). A
 // file's checkpoint goes too.
-func (s *Service) Delete(ctx context.Context, p string) error {
+func (s *Service) deleteEntry(ctx context.Context, p string) error {
 	p, err := s.cleanPath(p)
 	if err != nil {
 		return err
@@ -160,9 +160,9 @@ func (s *Service) Open(ctx context.Context, p string) (*Download, error) {
 	return &Download{Name: name, Info: info, Body: f}, nil
 }
 
-// Trust signs notebook p so its outputs render as trusted, and remembers
+// trust signs notebook p so its outputs render as trusted, and remembers
 // its outputs so that later saves of them stay signed (trust.go).
-func (s *Service) Trust(ctx context.Context, p string) error {
+func (s *Service) trust(ctx context.Context, p string) error {
 	if s.notary == nil {
 		return errkind.New(errkind.Unavailable, "notebook trust is not available", nil)
 	}

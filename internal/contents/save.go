@@ -81,10 +81,10 @@ func (s *Service) check(ctx context.Context, p string, c Precondition, info Info
 	return nil
 }
 
-// Save handles a PUT with a non-empty body: it saves over an existing file
+// save handles a PUT with a non-empty body: it saves over an existing file
 // (created false) or creates p (created true), and returns the content-less
 // model.
-func (s *Service) Save(ctx context.Context, p string, req SaveRequest) (m *Model, created bool, err error) {
+func (s *Service) save(ctx context.Context, p string, req SaveRequest) (m *Model, created bool, err error) {
 	if p, err = s.savePath(p, req.Path); err != nil {
 		return nil, false, err
 	}

@@ -57,6 +57,9 @@ type Setup struct {
 	// this runtime dir (an ipc socket path too long), nil if fine.
 	TransportErr error
 
+	// AuditLog is --audit-log ("" = off, "-" = standard output).
+	AuditLog string
+
 	DeleteToTrash bool
 	// TrashCan names the trash can deletions under a root dir go to, and
 	// the mount point it is relative to ("" for the home trash).
@@ -101,6 +104,7 @@ func Local(ctx context.Context, s Setup) *Report {
 	r.add(configFindings(s)...)
 	r.add(bindFindings(s)...)
 	r.add(localTLSFindings(s)...)
+	r.add(auditFindings(s)...)
 	r.add(dirFindings(s)...)
 	r.add(kernelFindings(s)...)
 	r.add(trashFindings(s)...)
@@ -206,6 +210,29 @@ func bindFindings(s Setup) []Finding {
 			Fix:    "Use --port 8888 behind a reverse proxy on 443, or grant the capability: setcap cap_net_bind_service=+ep $(command -v quire)"})
 	}
 	return out
+}
+
+// auditFindings warns of a server reachable from the network that keeps
+// no audit log, and checks that a log file can be created.
+func auditFindings(s Setup) []Finding {
+	public := s.Sock == "" && !s.Loopback
+	switch {
+	case s.AuditLog == "" && public:
+		return []Finding{{ID: "audit.log", Level: Warn,
+			Title:  "listens on the network without an audit log",
+			Detail: "Nothing records who logged in, changed files or ran kernels, nor the requests refused.",
+			Fix:    "Keep one: --audit-log /var/log/quire/audit.log (reopened on SIGHUP, for logrotate); check it with quire audit verify."}}
+	case s.AuditLog == "", s.AuditLog == "-":
+		return nil
+	}
+	dir := filepath.Dir(s.AuditLog)
+	if fi, err := os.Stat(dir); err != nil || !fi.IsDir() {
+		return []Finding{{ID: "audit.log", Level: Error,
+			Title:  "the audit log's directory " + dir + " does not exist",
+			Detail: "quire serve would refuse to start: it cannot create " + s.AuditLog + ".",
+			Fix:    "mkdir -p " + shellQuote(dir) + ", or point --audit-log elsewhere."}}
+	}
+	return []Finding{{ID: "audit.log", Level: OK, Title: "audit log " + s.AuditLog}}
 }
 
 // tlsNames are the names clients are expected to use to reach the server:

@@ -132,6 +132,12 @@ func TestLocalBroken(t *testing.T) {
 		{"public bind without TLS", func(t *testing.T, dir string, s *doctor.Setup) {
 			s.IP, s.Wildcard, s.Loopback = "0.0.0.0", true, false
 		}, want{"bind.tls", doctor.Error, []string{"without TLS", "--tls self-signed", "--ip 127.0.0.1 --trusted-proxy 127.0.0.1"}}},
+		{"public bind without an audit log", func(t *testing.T, dir string, s *doctor.Setup) {
+			s.IP, s.Wildcard, s.Loopback = "0.0.0.0", true, false
+		}, want{"audit.log", doctor.Warn, []string{"without an audit log", "--audit-log"}}},
+		{"audit log in a missing directory", func(t *testing.T, dir string, s *doctor.Setup) {
+			s.AuditLog = filepath.Join(dir, "nope", "audit.log")
+		}, want{"audit.log", doctor.Error, []string{"does not exist", "mkdir -p"}}},
 		{"public bind without authentication", func(t *testing.T, dir string, s *doctor.Setup) {
 			s.IP, s.Wildcard, s.Loopback, s.Token = "0.0.0.0", true, false, false
 		}, want{"bind.auth", doctor.Error, []string{"without authentication", "quire password --write"}}},

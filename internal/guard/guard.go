@@ -9,6 +9,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"quire/internal/audit"
 )
 
 // Options configures a Guard. The zero value (plus a BaseURL) is a server
@@ -45,6 +47,8 @@ type Options struct {
 	HSTSMaxAge time.Duration
 	// Log receives refusals; nil discards them.
 	Log *slog.Logger
+	// Audit records refused requests (nil: off).
+	Audit *audit.Log
 }
 
 // Guard applies Host, Origin and header policy to every request. Build it
@@ -60,6 +64,7 @@ type Guard struct {
 	public    string // origin of Options.PublicURL, "" = none
 	hsts      string // Strict-Transport-Security value, "" = none
 	log       *slog.Logger
+	audit     *audit.Log
 }
 
 // New checks o and returns a Guard.
@@ -71,6 +76,7 @@ func New(o Options) (*Guard, error) {
 		origins:   make(map[string]bool),
 		trustUnix: o.TrustUnix,
 		log:       o.Log,
+		audit:     o.Audit,
 	}
 	g.api = g.base + "api/"
 	if o.HSTSMaxAge < 0 {

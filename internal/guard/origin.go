@@ -1,9 +1,11 @@
 package guard
 
 import (
+	"cmp"
 	"net/http"
 	"strings"
 
+	"quire/internal/audit"
 	"quire/internal/reply"
 )
 
@@ -31,9 +33,9 @@ func (g *Guard) HostOrigin(next http.Handler) http.Handler {
 			host := shorten(r.Host)
 			g.log.Warn("refused host", "host", host, "method", r.Method, "path", shorten(r.URL.Path))
 			if name := hostName(r.Host); name != "" {
-				g.refuse(w, "Host '"+host+"' is not allowed; start Quire with --allow-host "+name+" if you expect it")
+				g.refuse(w, r, "host", "Host '"+host+"' is not allowed; start Quire with --allow-host "+name+" if you expect it")
 			} else {
-				g.refuse(w, "Host '"+host+"' is not a valid host name or address with an optional port from 1 to 65535")
+				g.refuse(w, r, "host", "Host '"+host+"' is not a valid host name or address with an optional port from 1 to 65535")
 			}
 			return
 		}
@@ -64,7 +66,7 @@ func (g *Guard) HostOrigin(next http.Handler) http.Handler {
 				w.WriteHeader(http.StatusNoContent)
 			default:
 				g.log.Warn("refused preflight", "origin", shorten(origin), "path", shorten(r.URL.Path))
-				g.refuse(w, "Origin '"+shorten(origin)+"' is not allowed; start Quire with --allow-origin "+shorten(origin)+" if you expect it")
+				g.refuse(w, r, "origin", "Origin '"+shorten(origin)+"' is not allowed; start Quire with --allow-origin "+shorten(origin)+" if you expect it")
 			}
 			return
 		}
@@ -89,7 +91,7 @@ func (g *Guard) HostOrigin(next http.Handler) http.Handler {
 				if origin != "" {
 					msg = "Origin '" + shorten(origin) + "' is not allowed; start Quire with --allow-origin " + shorten(origin) + " if you expect it"
 				}
-				g.refuse(w, msg)
+				g.refuse(w, r, "origin", msg)
 				return
 			}
 			// Token-carrying: auth decides, on the token alone.
@@ -167,7 +169,9 @@ func isWebSocket(r *http.Request) bool {
 
 // refuse answers 403 with Jupyter's JSON error body {"message", "reason"},
 // written by package reply like every other error.
-func (g *Guard) refuse(w http.ResponseWriter, msg string) {
+func (g *Guard) refuse(w http.ResponseWriter, r *http.Request, reason, msg string) {
+	g.audit.Refused(r.Context(), reason, audit.F{"method": r.Method, "path": shorten(r.URL.Path),
+		"host": shorten(r.Host), "origin": shorten(cmp.Or(r.Header.Get("Origin"), r.Header.Get("Sec-WebSocket-Origin")))})
 	reply.WriteMessage(w, http.StatusForbidden, msg)
 }
 

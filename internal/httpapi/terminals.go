@@ -18,7 +18,7 @@ type Terminals interface {
 	// Create starts a terminal named name ("" = the next free number) in
 	// cwd, a directory inside the root as the contents API names it ("" =
 	// the root).
-	Create(name, cwd string) (terminal.Model, error)
+	Create(ctx context.Context, name, cwd string) (terminal.Model, error)
 	Delete(ctx context.Context, name string) error
 	// Attach connects a client for the terminal WebSocket.
 	Attach(name string) (wsbridge.TextConn, error)
@@ -62,7 +62,7 @@ func (a *API) createTerminal(w http.ResponseWriter, r *http.Request) {
 		reply.WriteError(w, r, a.d.Log, err)
 		return
 	}
-	m, err := a.d.Terminals.Create(name, cwd)
+	m, err := a.d.Terminals.Create(r.Context(), name, cwd)
 	if err != nil {
 		reply.WriteError(w, r, a.d.Log, err)
 		return

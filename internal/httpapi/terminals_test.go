@@ -35,7 +35,7 @@ func (f *fakeTerminals) Get(name string) (terminal.Model, bool) {
 	return terminal.Model{}, false
 }
 
-func (f *fakeTerminals) Create(name, cwd string) (terminal.Model, error) {
+func (f *fakeTerminals) Create(_ context.Context, name, cwd string) (terminal.Model, error) {
 	return f.create(name, cwd)
 }
 

@@ -17,6 +17,7 @@ import (
 	"unicode"
 	"unicode/utf8"
 
+	"quire/internal/audit"
 	"quire/internal/auth"
 	"quire/internal/errkind"
 	"quire/internal/guard"
@@ -36,6 +37,8 @@ type Options struct {
 	CacheTTL time.Duration
 	Log      *slog.Logger
 	Now      func() time.Time
+	// Audit records logins and logouts through the Hub (nil: off).
+	Audit *audit.Log
 }
 
 // Hub signs requests in with JupyterHub. Make one with New.
@@ -412,6 +415,8 @@ func (h *Hub) callback(w http.ResponseWriter, r *http.Request) {
 		reply.WriteError(w, r, h.log, errkind.New(errkind.Forbidden, "The Hub does not know the token it just issued; log in again", nil))
 		return
 	case !Allowed(u.Scopes, h.env.AccessScopes):
+		h.o.Audit.Record(r.Context(), audit.Event{Name: "login.failure", Outcome: audit.Denied, User: u.Name,
+			Fields: audit.F{"method": "hub_oauth", "reason": "not_allowed"}})
 		reply.WriteError(w, r, h.log, errkind.New(errkind.Forbidden, fmt.Sprintf("%s may not access this server (it is %s's)", u.Name, h.env.User), nil))
 		return
 	}
@@ -432,6 +437,7 @@ func (h *Hub) callback(w http.ResponseWriter, r *http.Request) {
 		HttpOnly: true, Secure: h.o.IsSecure(r), SameSite: http.SameSiteLaxMode,
 	})
 	h.log.Info("login", "user", u.Name, "kind", u.Kind, "method", "hub oauth")
+	h.o.Audit.Record(r.Context(), audit.Event{Name: "login.success", User: u.Name, Fields: audit.F{"method": "hub_oauth", "kind": u.Kind}})
 	guard.Redirect(w, http.StatusFound, p.next, h.env.Prefix)
 }
 
@@ -451,6 +457,7 @@ func (h *Hub) logout(w http.ResponseWriter, r *http.Request) {
 		delete(h.sessions, c.Value)
 		h.mu.Unlock()
 	}
+	h.o.Audit.Record(r.Context(), audit.Event{Name: "logout", Fields: audit.F{"method": "hub_oauth"}})
 	http.SetCookie(w, &http.Cookie{Name: h.env.ClientID, Value: "", Path: h.env.Prefix, MaxAge: -1, HttpOnly: true})
 	http.Redirect(w, r, h.env.HubPrefix()+"logout", http.StatusFound)
 }

@@ -7,6 +7,7 @@ import (
 	"sync"
 	"time"
 
+	"quire/internal/audit"
 	"quire/internal/errkind"
 	"quire/internal/kernel/wire"
 )
@@ -124,6 +125,9 @@ type Conn struct {
 	once sync.Once
 	done chan struct{}
 	err  error // set before done is closed
+	// actx names the request that opened the connection, for the audit
+	// records of its execute requests.
+	actx context.Context
 }
 
 // Connect attaches a client with session id sessionID. It first waits (up
@@ -224,7 +228,7 @@ func (k *Kernel) Connect(ctx context.Context, sessionID string) (*Conn, error) {
 	if maxBytes > 0 {
 		maxBytes += replayBytes
 	}
-	c := &Conn{k: k, l: l, session: sessionID, q: newConnQueue(k.m.o.MaxConnQueue+len(replay), maxBytes), done: make(chan struct{})}
+	c := &Conn{k: k, l: l, session: sessionID, q: newConnQueue(k.m.o.MaxConnQueue+len(replay), maxBytes), done: make(chan struct{}), actx: audit.Detach(ctx)}
 	for _, it := range replay {
 		var st *streamText
 		if it.channel == "iopub" && it.msg.Type() == "stream" {
@@ -328,6 +332,9 @@ func (c *Conn) Send(channel string, msg *wire.Message) error {
 	}
 	out := *msg
 	out.Identities = nil
+	if channel == "shell" && c.k.m.o.Audit.Execute() != audit.ExecuteOff {
+		c.auditExecute(msg)
+	}
 	if err := s.Send(c.k.signer.Encode(&out)); err != nil {
 		return fmt.Errorf("send %s: %w", channel, err)
 	}

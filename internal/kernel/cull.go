@@ -50,7 +50,9 @@ func (m *Manager) CullOnce(ctx context.Context) {
 		}
 		if cull {
 			m.log.Info("culling kernel", "kernel_id", k.id, "execution_state", state, "idle", now.Sub(last).Round(time.Second).String())
-			if err := m.Shutdown(ctx, k.id); err != nil {
+			err := m.shutdown(ctx, k.id)
+			m.auditCulled(k, state, now.Sub(last), err)
+			if err != nil {
 				m.log.Warn("cull kernel", "kernel_id", k.id, "err", err)
 			}
 		}

@@ -63,6 +63,9 @@ type Kernel struct {
 	reason       string
 	lastActivity time.Time
 	removed      bool
+	// startedBy is the request that started the kernel, for the audit
+	// records of its death or culling.
+	startedBy context.Context
 
 	// fan holds the clients: links, Conns, the offline buffer and the
 	// output budget, under a lock of its own (fanout.mu).
@@ -223,6 +226,7 @@ func (k *Kernel) exited(g *generation, err error) {
 		return
 	}
 	k.log.Warn("kernel died", "pid", g.pid, "status", exitReason(err), "last_output", g.output.String())
+	k.auditDied(err)
 	k.m.o.event(EventDeath)
 	k.mu.Lock()
 	if k.gen == g {

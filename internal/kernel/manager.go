@@ -16,6 +16,7 @@ import (
 	"sync"
 	"time"
 
+	"quire/internal/audit"
 	"quire/internal/errkind"
 	"quire/internal/kernel/wire"
 	"quire/internal/kernelspec"
@@ -125,6 +126,10 @@ type Options struct {
 	// Outputs, if set, is shown every rich output the kernels produce
 	// (nil: none is recorded).
 	Outputs OutputRecorder
+	// Audit records kernels' starts, restarts, interrupts, shutdowns,
+	// deaths and culls, and (per its ExecuteMode) execute requests; nil:
+	// off.
+	Audit *audit.Log
 	// Meter, if set, counts lifecycle events and held-back output for the
 	// server's metrics (nil: none is counted).
 	Meter Meter
@@ -244,13 +249,13 @@ func NewManager(specs Specs, o Options) *Manager {
 	return &Manager{specs: specs, o: o, log: o.Log, ports: portSet{held: map[int]bool{}}, kernels: map[string]*Kernel{}}
 }
 
-// Start launches a kernel of spec name ("" = the default spec: callers
+// start launches a kernel of spec name ("" = the default spec: callers
 // pass "" on, this is the one place that picks it) as o says: in o.Dir
 // (absolute; StartIn resolves it inside the root), for the notebook at
 // o.Path. It returns once the process runs; Connect waits for the kernel
 // to answer. An unknown spec is errkind.Unavailable; ipc socket paths too
 // long for a Unix socket (a --runtime-dir too long) are errkind.Invalid.
-func (m *Manager) Start(ctx context.Context, name string, o StartOptions) (*Kernel, error) {
+func (m *Manager) start(ctx context.Context, name string, o StartOptions) (*Kernel, error) {
 	if name == "" {
 		name = m.specs.Default()
 	}
@@ -343,7 +348,7 @@ func (m *Manager) Start(ctx context.Context, name string, o StartOptions) (*Kern
 	closed = m.closed
 	m.mu.Unlock()
 	if closed { // Close ran meanwhile and did not see this kernel
-		_ = m.Shutdown(context.WithoutCancel(ctx), id)
+		_ = m.shutdown(context.WithoutCancel(ctx), id)
 		return nil, errkind.New(errkind.Unavailable, "server is shutting down", nil)
 	}
 	k.log.Info("kernel started", "pid", k.PID())
@@ -375,10 +380,10 @@ func (m *Manager) notFound(id string) error {
 	return errkind.New(errkind.NotFound, "Kernel does not exist: "+id, nil)
 }
 
-// Shutdown stops a kernel cleanly (interrupt, shutdown_request, SIGTERM,
+// shutdown stops a kernel cleanly (interrupt, shutdown_request, SIGTERM,
 // SIGKILL to its process group), closes its connections, removes its
 // connection file and forgets it.
-func (m *Manager) Shutdown(ctx context.Context, id string) error {
+func (m *Manager) shutdown(ctx context.Context, id string) error {
 	k, ok := m.Get(id)
 	if !ok {
 		return m.notFound(id)
@@ -390,9 +395,9 @@ func (m *Manager) Shutdown(ctx context.Context, id string) error {
 	return err
 }
 
-// Interrupt interrupts a kernel: SIGINT to its process group, or an
+// interrupt interrupts a kernel: SIGINT to its process group, or an
 // interrupt_request on control for interrupt_mode "message".
-func (m *Manager) Interrupt(ctx context.Context, id string) error {
+func (m *Manager) interrupt(ctx context.Context, id string) error {
 	k, ok := m.Get(id)
 	if !ok {
 		return m.notFound(id)
@@ -400,12 +405,12 @@ func (m *Manager) Interrupt(ctx context.Context, id string) error {
 	return k.interrupt(ctx)
 }
 
-// Restart replaces a kernel's process, keeping its id, connection file and
+// restart replaces a kernel's process, keeping its id, connection file and
 // ports. Connected clients keep their connections and see the new
 // process's statuses (no synthetic "restarting", which clients take for a
 // crash); their sockets are re-dialled before Restart returns.
 // It works on dead kernels too.
-func (m *Manager) Restart(ctx context.Context, id string) (*Kernel, error) {
+func (m *Manager) restart(ctx context.Context, id string) (*Kernel, error) {
 	k, ok := m.Get(id)
 	if !ok {
 		return nil, m.notFound(id)

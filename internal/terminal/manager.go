@@ -16,6 +16,7 @@ import (
 	"sync"
 	"time"
 
+	"quire/internal/audit"
 	"quire/internal/errkind"
 )
 
@@ -48,6 +49,8 @@ type Options struct {
 	// Log receives the manager's logs (default: discarded). It never sees
 	// what a terminal shows or is typed.
 	Log *slog.Logger
+	// Audit records terminals started and ended (nil: off).
+	Audit *audit.Log
 	// Now is the clock (default time.Now).
 	Now func() time.Time
 	// SlowClient, if set, is told each time a client is disconnected as
@@ -141,7 +144,7 @@ func (m *Manager) freeNameLocked() string {
 
 // Create starts a terminal named name ("" = the next free number) in the
 // directory dir (an absolute OS path, already resolved inside the root).
-func (m *Manager) Create(name, dir string) (Model, error) {
+func (m *Manager) Create(ctx context.Context, name, dir string) (Model, error) {
 	if name != "" && !ValidName(name) {
 		return Model{}, errkind.Newf(errkind.Invalid, "invalid terminal name: want 1 to %d letters, digits or underscores", maxNameLen)
 	}
@@ -159,9 +162,11 @@ func (m *Manager) Create(name, dir string) (Model, error) {
 		return Model{}, errkind.Newf(errkind.Conflict, "A terminal named %s already exists", name)
 	}
 	t, err := start(m, name, dir)
+	m.auditStart(ctx, name, err)
 	if err != nil {
 		return Model{}, err
 	}
+	t.startCtx = audit.Detach(ctx)
 	m.terms[name] = t
 	m.watchLocked(t)
 	m.o.Log.Info("terminal started", "terminal", name, "pid", t.pid)
@@ -232,6 +237,7 @@ func (m *Manager) Delete(ctx context.Context, name string) error {
 	if !ok {
 		return notFound(name)
 	}
+	t.endBy(ctx, "deleted")
 	t.stop()
 	select {
 	case <-t.done:
@@ -302,6 +308,7 @@ func (m *Manager) cull(ctx context.Context) {
 	for _, t := range m.all() {
 		if t.lastActivity().Before(cutoff) {
 			m.o.Log.Info("culling idle terminal", "terminal", t.name, "idle_timeout", m.o.CullTimeout.String())
+			t.endBy(context.Background(), "culled")
 			if err := m.Delete(ctx, t.name); err != nil && !errkind.Is(err, errkind.NotFound) {
 				m.o.Log.Warn("could not cull terminal", "terminal", t.name, "err", err)
 			}
@@ -321,6 +328,7 @@ func (m *Manager) Close(ctx context.Context) error {
 	m.mu.Unlock()
 	ts := m.all()
 	for _, t := range ts {
+		t.endBy(context.Background(), "server_stop")
 		t.stop()
 	}
 	var errs []error

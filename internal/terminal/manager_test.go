@@ -46,7 +46,7 @@ func newManager(t *testing.T, o terminal.Options) *terminal.Manager {
 
 func create(t *testing.T, m *terminal.Manager, name string) string {
 	t.Helper()
-	md, err := m.Create(name, t.TempDir())
+	md, err := m.Create(context.Background(), name, t.TempDir())
 	if err != nil {
 		t.Fatalf("Create(%q): %v", name, err)
 	}
@@ -117,7 +117,7 @@ func TestNames(t *testing.T) {
 		{"mine", "mine", 0},
 		{"mine2", "", errkind.TooMany}, // the fourth
 	} {
-		md, err := m.Create(tc.name, t.TempDir())
+		md, err := m.Create(context.Background(), tc.name, t.TempDir())
 		if tc.kind != 0 {
 			if !errkind.Is(err, tc.kind) {
 				t.Errorf("Create(%q) = %+v, %v; want a %v error", tc.name, md, err, tc.kind)
@@ -151,7 +151,7 @@ func TestNames(t *testing.T) {
 		{"../x", errkind.Invalid},
 		{strings.Repeat("n", 65), errkind.Invalid},
 	} {
-		if _, err := m.Create(tc.name, t.TempDir()); !errkind.Is(err, tc.kind) {
+		if _, err := m.Create(context.Background(), tc.name, t.TempDir()); !errkind.Is(err, tc.kind) {
 			t.Errorf("Create(%q): %v; want a %v error", tc.name, err, tc.kind)
 		}
 	}

@@ -1,6 +1,7 @@
 package terminal
 
 import (
+	"context"
 	"fmt"
 	"os"
 	"os/exec"
@@ -50,6 +51,12 @@ type Terminal struct {
 	clients    map[*Client]struct{}
 	rows, cols int // the pty's size
 	ended      bool
+	// For the audit log: the request that started the terminal, and the
+	// one that ended it (or none) and why; endReason "" once the shell
+	// exited of itself.
+	startCtx  context.Context
+	endCtx    context.Context
+	endReason string
 }
 
 // start launches the shell of a new terminal. m.mu is held.
@@ -221,6 +228,7 @@ func (t *Terminal) reaped() {
 	err := t.cmd.Wait()
 	t.m.o.Log.Debug("terminal shell exited", "terminal", t.name, "pid", t.pid, "err", err)
 	close(t.exited)
+	t.auditEnd(err)
 	if len(sessionMembers(t.pid)) > 0 {
 		signalSession(t.pid, syscall.SIGHUP)
 		signalSession(t.pid, syscall.SIGCONT)
