@@ -377,6 +377,14 @@ func (s *server) tlsConfig() (*tls.Config, error) {
 		if err != nil {
 			return nil, fmt.Errorf("TLS: %w", err)
 		}
+		if s.hubEnv != nil && s.hubEnv.InternalSSL() {
+			// JupyterHub's internal SSL: only the proxy and the Hub, with
+			// certificates its CA signed, may connect.
+			if c.ClientCAs, err = s.hubEnv.ClientCAs(); err != nil {
+				return nil, err
+			}
+			c.ClientAuth = tls.RequireAndVerifyClientCert
+		}
 		return c, nil
 	case s.cfg.TLS == "self-signed":
 		hosts := []string{}
@@ -422,7 +430,12 @@ func (s *server) handler(shutdown func()) (http.Handler, func(), error) {
 		TrustUnix:      s.cfg.TrustUnixProxy,
 		PublicURL:      s.cfg.PublicURL,
 		HSTSMaxAge:     s.cfg.HSTS(),
-		Log:            s.log,
+		// Hub mode: no page of this server may be framed by another's on
+		// the Hub's shared origin; with internal SSL the TLS hop is the
+		// proxy's, whose headers say what the browser used.
+		FrameNone:  s.hubEnv != nil,
+		TLSProxies: s.hubEnv != nil && s.hubEnv.InternalSSL(),
+		Log:        s.log,
 	})
 	if err != nil {
 		return nil, nil, err

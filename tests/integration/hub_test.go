@@ -404,6 +404,19 @@ func TestHub(t *testing.T) {
 	if code, b := h.tokenGet("/user/alice/api/contents/hub.ipynb", tok.Token); code != 200 {
 		t.Errorf("alice's API token: %d %s", code, b)
 	}
+	// No page of this server may be framed (the Hub's origin is shared),
+	// except the output sandbox Quire's own pages frame.
+	for path, want := range map[string]string{
+		"/user/alice/tree/":                   "frame-ancestors 'none'",
+		"/user/alice/api/contents":            "frame-ancestors 'none'",
+		"/user/alice/files/hub.ipynb":         "frame-ancestors 'none'",
+		"/user/alice/static/app/sandbox.html": "frame-ancestors 'self'",
+	} {
+		code, _, hdr := h.tokenGetH(path, tok.Token)
+		if csp := hdr.Values("Content-Security-Policy"); code != 200 || len(csp) != 1 || !strings.HasSuffix(csp[0], want) {
+			t.Errorf("%s: %d, CSP %q, want one ending in %s", path, code, csp, want)
+		}
+	}
 	if code, b := h.tokenGet("/user/alice/api/contents", h.noAuth); code != 403 {
 		t.Errorf("token without access scope: %d %s, want 403", code, b)
 	}
