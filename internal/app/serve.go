@@ -157,6 +157,7 @@ func (s *server) run(ctx context.Context) error {
 		OutputTail:         int(s.cfg.OutputTail),
 		OfflineBufferBytes: int(min(s.cfg.OfflineBufferSize, int64(1<<40))),
 		Outputs:            s.outputs,
+		OnActivity:         s.hubActivity(),
 	})
 	if s.cfg.Terminals {
 		s.terms = newTerminals(s.cfg, os.Environ(), s)
@@ -302,6 +303,21 @@ func (s *server) run(ctx context.Context) error {
 	stops.Wait()
 	s.log.Info("stopped")
 	return nil
+}
+
+// hubActivity is what kernels and terminals call when a user works with
+// them, in hub mode (nil otherwise): the Hub's activity reports, and so its
+// idle culler, hear of execution and typing between HTTP requests. s.hub
+// is set before the server accepts the requests that start either.
+func (s *server) hubActivity() func() {
+	if s.hubEnv == nil {
+		return nil
+	}
+	return func() {
+		if s.hub != nil {
+			s.hub.Touch()
+		}
+	}
 }
 
 // manages reports children that their owners wait for themselves: kernels

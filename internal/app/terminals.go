@@ -28,6 +28,7 @@ func newTerminals(cfg *config.Config, environ []string, s *server) *terminal.Man
 		CullTimeout:      cfg.TerminalCullTimeout,
 		CullInterval:     cfg.CullInterval,
 		Log:              s.log,
+		OnActivity:       s.hubActivity(),
 	})
 }
 

@@ -48,6 +48,10 @@ type Options struct {
 	// Log receives the manager's logs (default: discarded). It never sees
 	// what a terminal shows or is typed.
 	Log *slog.Logger
+	// OnActivity, if set, is called on every input a client types
+	// (JupyterHub's idle culling hears of it). It must be quick and must
+	// not call the manager.
+	OnActivity func()
 	// Now is the clock (default time.Now).
 	Now func() time.Time
 }

@@ -360,7 +360,7 @@ func TestHub(t *testing.T) {
 	if json.Unmarshal(tb, &term); code != 200 || term.Name == "" {
 		t.Fatalf("open terminal: %d %s", code, tb)
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
 	tc, _, err := websocket.Dial(ctx, strings.Replace(h.URL, "http", "ws", 1)+"/user/alice/terminals/websocket/"+term.Name,
 		&websocket.DialOptions{HTTPClient: alice.c, HTTPHeader: http.Header{"Origin": {h.URL}}})
@@ -376,7 +376,7 @@ func TestHub(t *testing.T) {
 		}
 		seen.Write(msg)
 	}
-	tc.Close(websocket.StatusNormalClosure, "")
+	defer tc.Close(websocket.StatusNormalClosure, "")
 
 	// Routes around the prefix: the Hub's health check path (Hub 5's) needs
 	// no credentials and names the API; the prefix without its slash
@@ -466,6 +466,53 @@ func TestHub(t *testing.T) {
 		}
 		time.Sleep(500 * time.Millisecond)
 	}
+
+	// What counts as activity (spec §9.5), with the kernel's and the
+	// terminal's WebSockets open and no other request: the UI's background
+	// polls (?no_track_activity, api/status) leave the Hub's last_activity
+	// alone; a cell run and terminal input over the open WebSockets move
+	// it. Each wait spans more than two reports (every 2 s ± 10 %).
+	lastActivity := func() time.Time {
+		la, err := time.Parse(time.RFC3339Nano, h.servers("alice")[""].LastActivity)
+		if err != nil {
+			t.Fatalf("the Hub's last_activity for alice: %v", err)
+		}
+		return la
+	}
+	settle := func() time.Time {
+		time.Sleep(5 * time.Second)
+		return lastActivity()
+	}
+	movesPast := func(what string, base time.Time) {
+		t.Helper()
+		deadline := time.Now().Add(10 * time.Second)
+		for !lastActivity().After(base) {
+			if time.Now().After(deadline) {
+				t.Errorf("%s did not move the Hub's last_activity past %s", what, base.UTC())
+				return
+			}
+			time.Sleep(250 * time.Millisecond)
+		}
+	}
+	base := settle()
+	for end := time.Now().Add(4 * time.Second); time.Now().Before(end); time.Sleep(300 * time.Millisecond) {
+		if code, b := alice.api("GET", "/user/alice/api/contents?no_track_activity=1", nil); code != 200 {
+			t.Fatalf("background poll: %d %s", code, b)
+		}
+		if code, b := alice.api("GET", "/user/alice/api/status", nil); code != 200 {
+			t.Fatalf("status poll: %d %s", code, b)
+		}
+	}
+	if la := settle(); !la.Equal(base) {
+		t.Errorf("background polls moved the Hub's last_activity from %s to %s", base.UTC(), la.UTC())
+	}
+	if r := w.execute("print(7*6)", 60*time.Second); strings.TrimSpace(r.Stdout) != "42" {
+		t.Errorf("cell output %q, want 42", r.Stdout)
+	}
+	movesPast("a cell run over the open WebSocket", base)
+	base = settle()
+	_ = tc.Write(ctx, websocket.MessageText, []byte(`["stdin", "echo typed-$((6*7))\r"]`))
+	movesPast("terminal input over the open WebSocket", base)
 
 	// A named server beside the default one, with its own prefix, OAuth
 	// client and cookie.
