@@ -7,12 +7,14 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/http/cookiejar"
 	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -27,18 +29,42 @@ import (
 // loopback, spawning bin/quire singleuser with SimpleLocalProcessSpawner and
 // letting anyone in with the dummy authenticator.
 type jhub struct {
-	t      *testing.T
-	URL    string // the proxy's public URL, "http://127.0.0.1:port"
-	admin  string // an admin service's API token
-	out    *syncBuffer
-	homes  string
-	proc   *harness.Process
-	noAuth string // a service token without access scopes
+	t    *testing.T
+	URL  string // the Hub's public URL through the proxy, "http://127.0.0.1:port"
+	port string // the proxy's port
+	// subdomain: users' servers are at http://<name>.hub.localhost:port.
+	subdomain bool
+	admin     string // an admin service's API token
+	out       *syncBuffer
+	homes     string
+	proc      *harness.Process
+	noAuth    string // a service token without access scopes
 }
 
 const hubNoScopeToken = "noaccess-0123456789abcdef0123456789abcdef"
 
-func startHub(t *testing.T) *jhub {
+// hubMode picks the Hub's optional setups.
+type hubMode struct {
+	// subdomain: c.JupyterHub.subdomain_host = http://hub.localhost:<port>;
+	// each user's server at http://<name>.hub.localhost:<port>/user/<name>/
+	// (hubTransport dials every *.localhost name on loopback).
+	subdomain bool
+	// internalSSL: c.JupyterHub.internal_ssl = True; the Hub, the proxy
+	// and the servers talk TLS with client certificates of the Hub's CAs.
+	internalSSL bool
+}
+
+// hubTransport reaches every localhost name on 127.0.0.1, as browsers do.
+var hubTransport = &http.Transport{DialContext: func(ctx context.Context, network, addr string) (net.Conn, error) {
+	if host, port, err := net.SplitHostPort(addr); err == nil && (host == "localhost" || strings.HasSuffix(host, ".localhost")) {
+		addr = net.JoinHostPort("127.0.0.1", port)
+	}
+	return (&net.Dialer{Timeout: 10 * time.Second}).DialContext(ctx, network, addr)
+}}
+
+func startHub(t *testing.T) *jhub { return startHubMode(t, hubMode{}) }
+
+func startHubMode(t *testing.T, mode hubMode) *jhub {
 	t.Helper()
 	if _, err := exec.LookPath("/usr/bin/jupyterhub"); err != nil {
 		t.Skip("SKIPPED: JupyterHub is not installed (apt-get install jupyterhub node-configurable-http-proxy, or make deps-apt)")
@@ -58,12 +84,21 @@ func startHub(t *testing.T) *jhub {
 	h := &jhub{t: t, admin: "probe-0123456789abcdef0123456789abcdef", noAuth: hubNoScopeToken, out: &syncBuffer{}, homes: homes}
 	proxyPort, apiPort, hubPort := freePort(t), freePort(t), freePort(t) // as strings
 	h.URL = "http://127.0.0.1:" + proxyPort
+	h.port = proxyPort
+	if mode.subdomain {
+		h.URL = "http://hub.localhost:" + proxyPort
+		h.subdomain = true
+	}
+	apiScheme := "http" // the proxy's API: https with internal SSL
+	if mode.internalSSL {
+		apiScheme = "https"
+	}
 	conf := fmt.Sprintf(`
 c.JupyterHub.ip = '127.0.0.1'
 c.JupyterHub.port = %s
 c.JupyterHub.hub_ip = '127.0.0.1'
 c.JupyterHub.hub_port = %s
-c.ConfigurableHTTPProxy.api_url = 'http://127.0.0.1:%s'
+c.ConfigurableHTTPProxy.api_url = '%s://127.0.0.1:%s'
 c.ConfigurableHTTPProxy.pid_file = %q
 c.JupyterHub.db_url = 'sqlite:///' + %q
 c.JupyterHub.cookie_secret_file = %q
@@ -81,8 +116,14 @@ c.JupyterHub.services = [
     {'name': 'probe', 'api_token': %q, 'admin': True},
     {'name': 'noaccess', 'api_token': %q},
 ]
-`, proxyPort, hubPort, apiPort, filepath.Join(dir, "proxy.pid"), filepath.Join(dir, "hub.sqlite"),
+`, proxyPort, hubPort, apiScheme, apiPort, filepath.Join(dir, "proxy.pid"), filepath.Join(dir, "hub.sqlite"),
 		filepath.Join(dir, "cookie_secret"), filepath.Join(homes, "{username}"), bin, h.admin, h.noAuth)
+	if mode.subdomain {
+		conf += "c.JupyterHub.subdomain_host = " + strconv.Quote(h.URL) + "\n"
+	}
+	if mode.internalSSL {
+		conf += "c.JupyterHub.internal_ssl = True\nc.JupyterHub.internal_certs_location = " + strconv.Quote(filepath.Join(dir, "certs")) + "\n"
+	}
 	cfg := filepath.Join(dir, "jupyterhub_config.py")
 	if err := os.WriteFile(cfg, []byte(conf), 0o600); err != nil {
 		t.Fatal(err)
@@ -105,7 +146,7 @@ c.JupyterHub.services = [
 			t.Logf("JupyterHub's output:\n%s", tail(h.out.String(), 8000))
 		}
 	})
-	c := &http.Client{Timeout: 5 * time.Second}
+	c := &http.Client{Timeout: 5 * time.Second, Transport: hubTransport}
 	h.proc.WaitReady(t, 60*time.Second, 200*time.Millisecond, h.out.String, func() (bool, string) {
 		resp, err := c.Get(h.URL + "/hub/api")
 		if err != nil {
@@ -148,7 +189,7 @@ func (a acceptHTML) RoundTrip(r *http.Request) (*http.Response, error) {
 func (h *jhub) login(user string) *hubBrowser {
 	h.t.Helper()
 	jar, _ := cookiejar.New(nil)
-	b := &hubBrowser{t: h.t, hub: h, user: user, c: &http.Client{Jar: jar, Timeout: 60 * time.Second, Transport: acceptHTML{http.DefaultTransport}}}
+	b := &hubBrowser{t: h.t, hub: h, user: user, c: &http.Client{Jar: jar, Timeout: 60 * time.Second, Transport: acceptHTML{hubTransport}}}
 	resp, err := b.c.PostForm(h.URL+"/hub/login?next=/hub/home", url.Values{"username": {user}, "password": {"pw"}})
 	if err != nil {
 		h.t.Fatalf("login %s: %v", user, err)
@@ -216,7 +257,7 @@ func (h *jhub) hubAPI(method, path, token string, body any) (int, []byte) {
 	}
 	req, _ := http.NewRequest(method, h.URL+"/hub/api"+path, rd)
 	req.Header.Set("Authorization", "token "+token)
-	resp, err := (&http.Client{Timeout: 60 * time.Second}).Do(req)
+	resp, err := (&http.Client{Timeout: 60 * time.Second, Transport: hubTransport}).Do(req)
 	if err != nil {
 		h.t.Fatalf("%s /hub/api%s: %v", method, path, err)
 	}
@@ -238,7 +279,7 @@ func (h *jhub) tokenGetH(path, token string) (int, []byte, http.Header) {
 	if token != "" {
 		req.Header.Set("Authorization", "token "+token)
 	}
-	resp, err := (&http.Client{Timeout: 30 * time.Second, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}).Do(req)
+	resp, err := (&http.Client{Timeout: 30 * time.Second, Transport: hubTransport, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}).Do(req)
 	if err != nil {
 		h.t.Fatalf("GET %s: %v", path, err)
 	}
