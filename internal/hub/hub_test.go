@@ -460,3 +460,27 @@ func TestCookieAttributes(t *testing.T) {
 		})
 	}
 }
+
+// TestHubUnreachable: with the Hub's API not answering at all (connection
+// refused), a look-up is 503 (retry), never anonymous: no redirect loop,
+// no logout.
+func TestHubUnreachable(t *testing.T) {
+	e, err := hub.LoadEnv(lookupOf(hubVars()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.APIURL = "http://127.0.0.1:1/hub/api" // nothing listens on port 1
+	h := hub.New(hub.Options{Env: e, Client: hub.NewClient(e.APIURL, e.APIToken, nil)}, "3.0.0")
+	a, err := auth.New(auth.Options{BaseURL: e.Prefix, Hub: h, DataDir: t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a.Close()
+	chain := h.Headers(a.Middleware(h.Routes(http.NotFoundHandler())))
+	for _, path := range []string{"/user/alice/tree/", "/user/alice/api/contents"} {
+		res := do(chain, "GET", path, map[string]string{"Authorization": "token alice-oauth"})
+		if res.code != 503 || res.h.Get("Location") != "" || res.h.Get("X-JupyterHub-Version") != "3.0.0" {
+			t.Errorf("%s with the Hub unreachable: %d %v, want 503", path, res.code, res.h)
+		}
+	}
+}
