@@ -88,6 +88,9 @@ type config struct {
 
 	proxyRounds int // proxies: rounds, each with a fresh Quire per path
 
+	hubRounds int // hub: rounds, each spawning hubUsers servers per server kind
+	hubUsers  int
+
 	soakFor    time.Duration // soak: how long the load runs
 	soakSettle time.Duration // soak: wait after the load before reading levels
 	soakIdle   time.Duration // soak: the server's --http-idle-timeout
@@ -103,7 +106,7 @@ func defaults(quick bool) config {
 			concRounds: 1, concKernels: 2, concFor: time.Second,
 			fanClients: 5, fanRuns: 2, rssKernels: []int{1, 2},
 			floodAttempts: 40, floodClients: 2, scaleKernels: []int{1, 2}, scaleFor: 2 * time.Second,
-			termRounds: 1, termKeys: 10, termWarm: 2, termSeq: 20_000, termCount: 2, proxyRounds: 1,
+			termRounds: 1, termKeys: 10, termWarm: 2, termSeq: 20_000, termCount: 2, proxyRounds: 1, hubRounds: 1, hubUsers: 2,
 			soakFor: 25 * time.Second, soakSettle: 40 * time.Second, soakIdle: 5 * time.Second}
 	}
 	return config{startRuns: 7, idleWait: 2 * time.Second, nbBytes: 20_000_000, nbRuns: 5,
@@ -113,7 +116,7 @@ func defaults(quick bool) config {
 		concRounds: 1, concKernels: 8, concFor: 10 * time.Second,
 		fanClients: 50, fanRuns: 5, rssKernels: []int{1, 8, 32},
 		floodAttempts: 1000, floodClients: 8, scaleKernels: []int{1, 8, 32, 64}, scaleFor: 10 * time.Second,
-		termRounds: 3, termKeys: 500, termWarm: 20, termSeq: 3_000_000, termCount: 20, proxyRounds: 4,
+		termRounds: 3, termKeys: 500, termWarm: 20, termSeq: 3_000_000, termCount: 20, proxyRounds: 4, hubRounds: 2, hubUsers: 20,
 		soakFor: 30 * time.Minute, soakSettle: 40 * time.Second, soakIdle: 5 * time.Second}
 }
 
@@ -140,6 +143,7 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	rssKernels := fs.String("rss-kernels", "", "kernel counts for kernel-rss, comma-separated (default 1,8,32; quick 1,2)")
 	scaleKernels := fs.String("scale-kernels", "", "kernel counts for kernel-scale, comma-separated (default 1,8,32,64; quick 1,2)")
 	scaleFor := fs.Duration("scale-for", 0, "how long kernel-scale executes at each count (default 10s; quick 2s)")
+	hubUsers := fs.Int("hub-users", 0, "users' servers spawned per round and server kind in the hub scenario (default 20; quick 2)")
 	floodAttempts := fs.Int("flood-attempts", 0, "wrong-password logins in login-flood (default 1000; quick 40)")
 	soakFor := fs.Duration("soak-duration", 0, "how long the soak scenario's load runs (default 30m; quick 25s)")
 	soakSettle := fs.Duration("soak-settle", 0, "soak: wait after the load before the levels are read (default 40s: idle connections close, the buffer cache drops what is unused for 30s)")
@@ -176,7 +180,7 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 		dst *int
 	}{{*startRuns, &cfg.startRuns}, {*nbRuns, &cfg.nbRuns}, {*listFiles, &cfg.listFiles},
 		{*listRuns, &cfg.listRuns}, {*small, &cfg.smallFiles}, {*kernelRuns, &cfg.kernelRuns},
-		{*execIters, &cfg.execIters}, {*execRounds, &cfg.execRounds}, {*contentsRounds, &cfg.contentsRounds}, {*fanClients, &cfg.fanClients}, {*floodAttempts, &cfg.floodAttempts}} {
+		{*execIters, &cfg.execIters}, {*execRounds, &cfg.execRounds}, {*contentsRounds, &cfg.contentsRounds}, {*fanClients, &cfg.fanClients}, {*floodAttempts, &cfg.floodAttempts}, {*hubUsers, &cfg.hubUsers}} {
 		if o.v < 0 {
 			return config{}, errors.New("counts must be positive")
 		}
@@ -308,7 +312,7 @@ func scenarios(cfg config) []scenario {
 		kernelStartScenario(cfg), execScenario(cfg), iopubScenario(cfg),
 		concurrentScenario(cfg), fanoutScenario(cfg), kernelRSSScenario(cfg),
 		loginFloodScenario(cfg), slowBodyScenario(cfg), kernelScaleScenario(cfg), uiScenario(cfg), uiCompareScenario(cfg), hugeScenario(cfg),
-		terminalScenario(cfg), terminalRSSScenario(cfg), proxiesScenario(cfg), soakScenario(cfg)}
+		terminalScenario(cfg), terminalRSSScenario(cfg), proxiesScenario(cfg), hubScenario(cfg), soakScenario(cfg)}
 	if len(cfg.only) == 0 {
 		return all
 	}

@@ -169,6 +169,7 @@ func (s *server) run(ctx context.Context) error {
 		Outputs:            s.outputs,
 		Audit:              s.audit,
 		Meter:              s.kernelMeter(),
+		OnActivity:         s.hubActivity(),
 	})
 	if s.cfg.Terminals {
 		s.terms = newTerminals(s.cfg, os.Environ(), s)
@@ -334,6 +335,21 @@ func (s *server) run(ctx context.Context) error {
 	return nil
 }
 
+// hubActivity is what kernels and terminals call when a user works with
+// them, in hub mode (nil otherwise): the Hub's activity reports, and so its
+// idle culler, hear of execution and typing between HTTP requests. s.hub
+// is set before the server accepts the requests that start either.
+func (s *server) hubActivity() func() {
+	if s.hubEnv == nil {
+		return nil
+	}
+	return func() {
+		if s.hub != nil {
+			s.hub.Touch()
+		}
+	}
+}
+
 // manages reports children that their owners wait for themselves: kernels
 // and terminals' shells (for the PID-1 reaper).
 func (s *server) manages(pid int) bool {
@@ -407,6 +423,14 @@ func (s *server) tlsConfig() (*tls.Config, error) {
 		if err != nil {
 			return nil, fmt.Errorf("TLS: %w", err)
 		}
+		if s.hubEnv != nil && s.hubEnv.InternalSSL() {
+			// JupyterHub's internal SSL: only the proxy and the Hub, with
+			// certificates its CA signed, may connect.
+			if c.ClientCAs, err = s.hubEnv.ClientCAs(); err != nil {
+				return nil, err
+			}
+			c.ClientAuth = tls.RequireAndVerifyClientCert
+		}
 		return c, nil
 	case s.cfg.TLS == "self-signed":
 		hosts := []string{}
@@ -454,6 +478,11 @@ func (s *server) handler(shutdown func()) (http.Handler, func(), error) {
 		HSTSMaxAge:     s.cfg.HSTS(),
 		Log:            s.log,
 		Audit:          s.audit,
+		// Hub mode: no page of this server may be framed by another's on
+		// the Hub's shared origin; with internal SSL the TLS hop is the
+		// proxy's, whose headers say what the browser used.
+		FrameNone:  s.hubEnv != nil,
+		TLSProxies: s.hubEnv != nil && s.hubEnv.InternalSSL(),
 	})
 	if err != nil {
 		return nil, nil, err

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -40,6 +41,14 @@ func runSingleuser(ctx context.Context, args []string, env envFunc, stdout, stde
 	if e.Debug {
 		fromEnv = append(fromEnv, "--log-level=debug")
 	}
+	if e.DisableUserConfig || disableUserConfig(args) {
+		fromEnv = append(fromEnv, "--no-user-config")
+	}
+	if e.InternalSSL() {
+		// The key pair signed by the Hub's CA; tlsConfig adds the client
+		// certificates it requires (JUPYTERHUB_SSL_CLIENT_CA).
+		fromEnv = append(fromEnv, "--certfile="+e.SSLCertFile, "--keyfile="+e.SSLKeyFile)
+	}
 	opts = append(opts, func(s *server) {
 		s.hubEnv = &e
 		s.hubNotes = notes
@@ -50,7 +59,8 @@ func runSingleuser(ctx context.Context, args []string, env envFunc, stdout, stde
 // hubArgs translates the arguments a Hub configured for Jupyter passes
 // (Spawner.args) into Quire's: --notebook-dir and --debug map onto ours;
 // --allow-root, --disable-user-config, -y and --no-browser need nothing
-// (Quire has no root refusal and no user config in hub mode); a
+// (Quire has no root refusal; --disable-user-config is read by
+// disableUserConfig); a
 // --X.default_url sets the landing page; other --Class.trait= options
 // are dropped with a warning, so a cosmetic flag cannot fail a spawn.
 // Unknown plain flags stay, for the flag parser to refuse loudly.
@@ -89,6 +99,21 @@ func hubArgs(args []string) (rest []string, defaultURL string, notes []string) {
 	return rest, defaultURL, notes
 }
 
+// disableUserConfig reports --disable-user-config among the Hub's
+// arguments (hubArgs drops it; the file is skipped by --no-user-config).
+func disableUserConfig(args []string) bool {
+	for _, a := range args {
+		if a == "--" {
+			return false
+		}
+		name, val, hasVal := strings.Cut(strings.TrimLeft(a, "-"), "=")
+		if strings.HasPrefix(a, "-") && strings.EqualFold(name, "disable-user-config") {
+			return !hasVal || !slices.Contains([]string{"0", "false", "no", "off"}, strings.ToLower(val))
+		}
+	}
+	return false
+}
+
 // knownTrait reports a --Class.trait option config maps onto a setting
 // (ServerApp.port, NotebookApp.ip…).
 func knownTrait(lname string) bool {
@@ -106,7 +131,14 @@ func (s *server) hubStart(ctx context.Context) error {
 	for _, n := range s.hubNotes {
 		s.log.Warn("ignored a Jupyter option Quire has no setting for", "option", n)
 	}
-	c := hub.NewClient(s.hubEnv.APIURL, s.hubEnv.APIToken, nil)
+	for _, n := range s.hubEnv.Notes {
+		s.log.Warn("ignored a setting from the Hub", "setting", n)
+	}
+	hc, err := s.hubEnv.HTTPClient()
+	if err != nil {
+		return err
+	}
+	c := hub.NewClient(s.hubEnv.APIURL, s.hubEnv.APIToken, hc)
 	sleeps := s.hubSleeps
 	if sleeps == nil {
 		sleeps = []time.Duration{2 * time.Second, 4 * time.Second, 8 * time.Second, 16 * time.Second, 16 * time.Second}

@@ -34,6 +34,7 @@ func newTerminals(cfg *config.Config, environ []string, s *server) *terminal.Man
 		Log:              s.log,
 		Audit:            s.audit,
 		SlowClient:       s.slowTerminalMeter(),
+		OnActivity:       s.hubActivity(),
 	})
 }
 

@@ -623,6 +623,7 @@ func LoadCommand(args []string, lookupEnv func(string) (string, bool), stderr io
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	configFile := fs.String("config", "", "JSON config file (default: $QUIRE_CONFIG or ~/.config/quire/config.json when present)")
+	noUserConfig := fs.Bool("no-user-config", false, "do not read ~/.config/quire/config.json (--config and $QUIRE_CONFIG still count); JupyterHub's disable_user_config")
 	given := map[string][]string{}
 	for i := range all {
 		s := &all[i]
@@ -668,7 +669,7 @@ func LoadCommand(args []string, lookupEnv func(string) (string, bool), stderr io
 		path = getenv("QUIRE_CONFIG")
 	}
 	explicit := path != ""
-	if path == "" {
+	if path == "" && !*noUserConfig {
 		path = DefaultConfigFile(getenv)
 	}
 	if path != "" {

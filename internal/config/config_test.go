@@ -25,6 +25,14 @@ func TestPrecedence(t *testing.T) {
 	if err := os.WriteFile(file, []byte(`{"port": 1111, "ip": "127.0.0.2", "log_level": "warn", "ServerApp": {"base_url": "file"}, "allow-origin": ["https://f.example"]}`), 0o600); err != nil {
 		t.Fatal(err)
 	}
+	// A user's own config file (~/.config/quire/config.json).
+	home := filepath.Join(dir, "home")
+	if err := os.MkdirAll(filepath.Join(home, ".config", "quire"), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(home, ".config", "quire", "config.json"), []byte(`{"port": 5555}`), 0o600); err != nil {
+		t.Fatal(err)
+	}
 	for _, tc := range []struct {
 		name string
 		args []string
@@ -41,6 +49,9 @@ func TestPrecedence(t *testing.T) {
 		{"flag beats env", []string{"--config", file, "--port", "3333", "--allow-origin", "https://x.example"}, map[string]string{"QUIRE_PORT": "2222"}, 3333, "127.0.0.2", "/file/", "warn", []string{"https://x.example"}},
 		{"config from env", nil, map[string]string{"QUIRE_CONFIG": file}, 1111, "127.0.0.2", "/file/", "warn", []string{"https://f.example"}},
 		{"jupyter alias flag", []string{"--ServerApp.port=4444", "--ServerApp.base_url=/a//b"}, map[string]string{}, 4444, "127.0.0.1", "/a/b/", "info", nil},
+		{"user config", nil, map[string]string{"HOME": home}, 5555, "127.0.0.1", "/", "info", nil},
+		{"user config off", []string{"--no-user-config"}, map[string]string{"HOME": home}, 8888, "127.0.0.1", "/", "info", nil},
+		{"user config off, admin's file read", []string{"--no-user-config"}, map[string]string{"HOME": home, "QUIRE_CONFIG": file}, 1111, "127.0.0.2", "/file/", "warn", []string{"https://f.example"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			c, err := config.Load(tc.args, envOf(tc.env), io.Discard)

@@ -54,7 +54,8 @@ func parseHop(s string) (netip.Addr, bool) {
 // the one test of whether a request's forwarding headers, and a proxy's
 // user header, may be believed.
 func (g *Guard) FromProxy(r *http.Request) bool {
-	return g.trusted(peer(r)) || g.trustUnix && isUnix(r)
+	return g.trusted(peer(r)) || g.trustUnix && isUnix(r) ||
+		g.tlsProxy && r.TLS != nil && len(r.TLS.VerifiedChains) > 0
 }
 
 // ClientIP returns the client's address. The forwarding headers are read
@@ -144,10 +145,12 @@ func (g *Guard) lastForwarded(r *http.Request, param string) string {
 // connection is TLS, or a trusted proxy says X-Forwarded-Proto: https (or
 // Forwarded: proto=https).
 func (g *Guard) IsSecure(r *http.Request) bool {
-	if r.TLS != nil {
+	if r.TLS != nil && !g.tlsProxy {
 		return true
 	}
-	return strings.EqualFold(g.lastForwarded(r, "proto"), "https")
+	// A proxy forwarding a WebSocket may say ws/wss (configurable-http-proxy).
+	p := g.lastForwarded(r, "proto")
+	return strings.EqualFold(p, "https") || strings.EqualFold(p, "wss")
 }
 
 // ownOrigin is the origin the browser used to reach this request: scheme

@@ -37,6 +37,18 @@ type Options struct {
 	// (--trusted-proxy unix). The socket is the server user's alone, so
 	// such a peer is a proxy running as that user.
 	TrustUnix bool
+	// TLSProxies says the listener's TLS is a proxy's hop, not the
+	// browser's (JupyterHub's internal SSL, where every peer must present
+	// a client certificate the CA signed): peers with a verified client
+	// certificate are trusted proxies, and a TLS connection alone does not
+	// make a request https.
+	TLSProxies bool
+	// FrameNone makes every response's Content-Security-Policy say
+	// frame-ancestors 'none' (and X-Frame-Options DENY), whatever policy
+	// the handler set, except the output sandbox page Quire's own pages
+	// frame. Hub mode sets it: every user's server shares the Hub's origin,
+	// and a page of one must not be framed by another's.
+	FrameNone bool
 	// PublicURL is the URL users type when a proxy's headers cannot say it
 	// (--public-url, checked by ParsePublicURL): its origin passes the
 	// Origin check as the server's own, and its host the Host check.
@@ -61,6 +73,8 @@ type Guard struct {
 	origins   map[string]bool
 	proxies   []netip.Prefix
 	trustUnix bool
+	tlsProxy  bool
+	frameNone bool
 	public    string // origin of Options.PublicURL, "" = none
 	hsts      string // Strict-Transport-Security value, "" = none
 	log       *slog.Logger
@@ -75,6 +89,8 @@ func New(o Options) (*Guard, error) {
 		hosts:     make(map[string]bool),
 		origins:   make(map[string]bool),
 		trustUnix: o.TrustUnix,
+		tlsProxy:  o.TLSProxies,
+		frameNone: o.FrameNone,
 		log:       o.Log,
 		audit:     o.Audit,
 	}

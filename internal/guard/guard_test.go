@@ -3,6 +3,7 @@ package guard_test
 import (
 	"context"
 	"crypto/tls"
+	"crypto/x509"
 	"encoding/json"
 	"net"
 	"net/http"
@@ -605,6 +606,81 @@ func TestIsSecure(t *testing.T) {
 		}
 		if got := g.IsSecure(req); got != tc.want {
 			t.Errorf("%s tls=%v proto=%q: IsSecure = %v, want %v", tc.remote, tc.tls, tc.proto, got, tc.want)
+		}
+	}
+}
+
+// TestFrameNone: in hub mode every response says frame-ancestors 'none',
+// merged into the handler's own policy, except the output sandbox page
+// that Quire's pages frame.
+func TestFrameNone(t *testing.T) {
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /u/tree/", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Security-Policy", "default-src 'self'; frame-ancestors 'self'; object-src 'none'")
+		w.Write([]byte("page"))
+	})
+	mux.HandleFunc("GET /u/files/x", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Security-Policy", "sandbox; default-src 'none'; frame-ancestors 'self'")
+		http.ServeContent(w, r, "x", time.Time{}, strings.NewReader("data"))
+	})
+	mux.HandleFunc("GET /u/static/app/sandbox.html", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Security-Policy", "sandbox allow-scripts; frame-ancestors 'self'")
+	})
+	mux.HandleFunc("GET /u/stream", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Security-Policy", "frame-ancestors 'self'")
+		http.NewResponseController(w).Flush()
+	})
+	for _, tc := range []struct {
+		frameNone bool
+		path      string
+		csp, xfo  string
+	}{
+		{true, "/u/tree/", "default-src 'self'; object-src 'none'; frame-ancestors 'none'", "DENY"},
+		{true, "/u/files/x", "sandbox; default-src 'none'; frame-ancestors 'none'", "DENY"},
+		{true, "/u/stream", "frame-ancestors 'none'", "DENY"},
+		{true, "/u/api/nowhere", "default-src 'none'; frame-ancestors 'none'", "DENY"},
+		{true, "/u/nowhere", "base-uri 'self'; form-action 'self'; object-src 'none'; frame-ancestors 'none'", "DENY"},
+		{true, "/u/static/app/sandbox.html", "sandbox allow-scripts; frame-ancestors 'self'", "SAMEORIGIN"},
+		{false, "/u/tree/", "default-src 'self'; frame-ancestors 'self'; object-src 'none'", "SAMEORIGIN"},
+	} {
+		g := mustNew(t, guard.Options{BaseURL: "/u/", FrameNone: tc.frameNone})
+		rec := httptest.NewRecorder()
+		g.Headers(mux).ServeHTTP(rec, httptest.NewRequest("GET", tc.path, nil))
+		if got := rec.Header().Values("Content-Security-Policy"); len(got) != 1 || got[0] != tc.csp {
+			t.Errorf("FrameNone=%v %s: CSP %q, want %q", tc.frameNone, tc.path, got, tc.csp)
+		}
+		if got := rec.Header().Get("X-Frame-Options"); got != tc.xfo {
+			t.Errorf("FrameNone=%v %s: X-Frame-Options %q, want %q", tc.frameNone, tc.path, got, tc.xfo)
+		}
+	}
+}
+
+// TestTLSProxies: with JupyterHub's internal SSL the TLS hop is the
+// proxy's; a peer with a verified client certificate is a trusted proxy
+// whose X-Forwarded-Proto says what the browser used.
+func TestTLSProxies(t *testing.T) {
+	g := mustNew(t, guard.Options{TLSProxies: true})
+	verified := &tls.ConnectionState{VerifiedChains: [][]*x509.Certificate{{{}}}}
+	for _, tc := range []struct {
+		state *tls.ConnectionState
+		proto string
+		want  bool
+	}{
+		{verified, "", false},
+		{verified, "http", false},
+		{verified, "https", true},
+		{verified, "wss", true},
+		{verified, "ws", false},
+		{&tls.ConnectionState{}, "https", false}, // no client certificate: not a proxy
+		{nil, "https", false},
+	} {
+		req := httptest.NewRequest("GET", "/", nil)
+		req.TLS = tc.state
+		if tc.proto != "" {
+			req.Header.Set("X-Forwarded-Proto", tc.proto)
+		}
+		if got := g.IsSecure(req); got != tc.want {
+			t.Errorf("tls=%v proto=%q: IsSecure = %v, want %v", tc.state != nil, tc.proto, got, tc.want)
 		}
 	}
 }

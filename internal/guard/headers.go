@@ -1,6 +1,9 @@
 package guard
 
 import (
+	"bufio"
+	"io"
+	"net"
 	"net/http"
 	"strings"
 )
@@ -34,8 +37,86 @@ func (g *Guard) Headers(next http.Handler) http.Handler {
 		if g.hsts != "" && g.IsSecure(r) {
 			h.Set("Strict-Transport-Security", g.hsts)
 		}
+		if g.frameNone && r.URL.Path != g.base+"static/app/sandbox.html" {
+			h.Set("X-Frame-Options", "DENY")
+			w = &frameNoneWriter{ResponseWriter: w}
+		}
 		next.ServeHTTP(w, r)
 	})
+}
+
+// frameNone rewrites a Content-Security-Policy so that it says
+// frame-ancestors 'none', keeping its other directives.
+func frameNone(policy string) string {
+	var out []string
+	for _, d := range strings.Split(policy, ";") {
+		d = strings.TrimSpace(d)
+		name, _, _ := strings.Cut(d, " ")
+		if d == "" || strings.EqualFold(name, "frame-ancestors") {
+			continue
+		}
+		out = append(out, d)
+	}
+	return strings.Join(append(out, "frame-ancestors 'none'"), "; ")
+}
+
+// frameNoneWriter applies frameNone to the policies a handler set, just
+// before the header is sent (Options.FrameNone).
+type frameNoneWriter struct {
+	http.ResponseWriter
+	done bool
+}
+
+func (f *frameNoneWriter) fix() {
+	if f.done {
+		return
+	}
+	f.done = true
+	h := f.Header()
+	vs := h.Values("Content-Security-Policy")
+	if len(vs) == 0 {
+		h.Set("Content-Security-Policy", "frame-ancestors 'none'")
+		return
+	}
+	fixed := make([]string, len(vs))
+	for i, v := range vs {
+		fixed[i] = frameNone(v)
+	}
+	h["Content-Security-Policy"] = fixed
+	h.Set("X-Frame-Options", "DENY")
+}
+
+func (f *frameNoneWriter) WriteHeader(code int) {
+	f.fix()
+	f.ResponseWriter.WriteHeader(code)
+}
+
+func (f *frameNoneWriter) Write(b []byte) (int, error) {
+	f.fix()
+	return f.ResponseWriter.Write(b)
+}
+
+// ReadFrom keeps the server's sendfile path for file downloads.
+func (f *frameNoneWriter) ReadFrom(r io.Reader) (int64, error) {
+	f.fix()
+	if rf, ok := f.ResponseWriter.(io.ReaderFrom); ok {
+		return rf.ReadFrom(r)
+	}
+	return io.Copy(struct{ io.Writer }{f.ResponseWriter}, r)
+}
+
+// Unwrap lets http.ResponseController reach the server's writer.
+func (f *frameNoneWriter) Unwrap() http.ResponseWriter { return f.ResponseWriter }
+
+// Flush implements http.Flusher for handlers that type-assert it.
+func (f *frameNoneWriter) Flush() {
+	f.fix()
+	_ = http.NewResponseController(f.ResponseWriter).Flush()
+}
+
+// Hijack implements http.Hijacker for WebSocket upgrades.
+func (f *frameNoneWriter) Hijack() (net.Conn, *bufio.ReadWriter, error) {
+	return http.NewResponseController(f.ResponseWriter).Hijack()
 }
 
 // isAPI reports paths under {base}api/ (and {base}api itself).

@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"net/http"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -51,6 +52,99 @@ type Env struct {
 	AllowTokenInURL bool
 	// WebSocketCookie is JUPYTERHUB_ALLOW_WEBSOCKET_COOKIE_AUTH (default on).
 	WebSocketCookie bool
+	// Cookie holds the admin's cookie attributes (JUPYTERHUB_COOKIE_OPTIONS).
+	Cookie CookieOptions
+	// HostPrefix is JUPYTERHUB_COOKIE_HOST_PREFIX_ENABLED (Hub 4.1+): cookie
+	// names get "__Host-", path "/", Secure and no Domain.
+	HostPrefix bool
+	// DisableUserConfig is JUPYTERHUB_DISABLE_USER_CONFIG: the user's own
+	// config file (~/.config/quire/config.json) is not read.
+	DisableUserConfig bool
+	// Internal SSL (JupyterHub's internal_ssl): this server's key pair,
+	// presented to the proxy and the Hub and to the Hub's API as a client
+	// certificate, and the CA bundle that client certificates and the
+	// Hub's API must be signed by. All three or none.
+	SSLKeyFile, SSLCertFile, SSLClientCA string
+	// Notes are things worth a warning at start (options ignored).
+	Notes []string
+}
+
+// InternalSSL reports whether the Hub runs this server with internal SSL.
+func (e Env) InternalSSL() bool { return e.SSLCertFile != "" }
+
+// CookieOptions are the cookie attributes an admin set with
+// JUPYTERHUB_COOKIE_OPTIONS (a JSON object, as tornado's set_cookie takes
+// them). Path and HttpOnly stay Quire's: cookies are scoped to the prefix
+// and never readable by scripts.
+type CookieOptions struct {
+	Secure   bool          // "secure": true
+	SameSite http.SameSite // "samesite"; 0 = Quire's Lax
+	Domain   string        // "domain"
+	// MaxAge caps the login cookie's lifetime ("max_age" seconds or
+	// "expires_days" days); 0 = the token's lifetime.
+	MaxAge time.Duration
+	// Session makes the login cookie a browser-session cookie
+	// ("expires_days": null).
+	Session bool
+}
+
+// parseCookieOptions reads JUPYTERHUB_COOKIE_OPTIONS. Keys are
+// case-insensitive; unknown ones and those Quire keeps for itself are
+// returned as notes; a value of the wrong type is an error.
+func parseCookieOptions(s string) (CookieOptions, []string, error) {
+	var o CookieOptions
+	var raw map[string]json.RawMessage
+	if err := json.Unmarshal([]byte(s), &raw); err != nil {
+		return o, nil, fmt.Errorf("hub mode: JUPYTERHUB_COOKIE_OPTIONS is not a JSON object: %w", err)
+	}
+	bad := func(k, want string) error {
+		return fmt.Errorf("hub mode: JUPYTERHUB_COOKIE_OPTIONS: %q must be %s", k, want)
+	}
+	var notes []string
+	for k, v := range raw {
+		switch strings.ToLower(strings.ReplaceAll(k, "-", "_")) {
+		case "secure":
+			if json.Unmarshal(v, &o.Secure) != nil {
+				return o, nil, bad(k, "true or false")
+			}
+		case "samesite":
+			var ss string
+			if json.Unmarshal(v, &ss) != nil {
+				return o, nil, bad(k, `"Lax", "Strict" or "None"`)
+			}
+			switch strings.ToLower(ss) {
+			case "lax":
+				o.SameSite = http.SameSiteLaxMode
+			case "strict":
+				o.SameSite = http.SameSiteStrictMode
+			case "none":
+				o.SameSite = http.SameSiteNoneMode
+			default:
+				return o, nil, bad(k, `"Lax", "Strict" or "None"`)
+			}
+		case "domain":
+			if json.Unmarshal(v, &o.Domain) != nil || strings.ContainsAny(o.Domain, "; \t\r\n") {
+				return o, nil, bad(k, "a host name")
+			}
+		case "expires_days", "max_age":
+			if string(v) == "null" {
+				o.Session = true
+				continue
+			}
+			var n float64
+			if json.Unmarshal(v, &n) != nil || n <= 0 {
+				return o, nil, bad(k, "a positive number or null")
+			}
+			unit := time.Second
+			if strings.HasPrefix(strings.ToLower(k), "expires") {
+				unit = 24 * time.Hour
+			}
+			o.MaxAge = time.Duration(n * float64(unit))
+		default: // path, httponly, expires and anything else
+			notes = append(notes, "JUPYTERHUB_COOKIE_OPTIONS "+k)
+		}
+	}
+	return o, notes, nil
 }
 
 // Detected reports whether the Hub's variables are present, so that plain
@@ -107,6 +201,18 @@ func LoadEnv(lookup func(string) (string, bool)) (Env, error) {
 	e.PublicHTTPS = strings.HasPrefix(strings.ToLower(get("JUPYTERHUB_PUBLIC_URL")), "https:") ||
 		strings.HasPrefix(strings.ToLower(e.Host), "https:")
 	e.AllowTokenInURL = truthy(get("JUPYTERHUB_ALLOW_TOKEN_IN_URL"))
+	e.HostPrefix = truthy(get("JUPYTERHUB_COOKIE_HOST_PREFIX_ENABLED"))
+	e.DisableUserConfig = truthy(get("JUPYTERHUB_DISABLE_USER_CONFIG"))
+	if v := get("JUPYTERHUB_COOKIE_OPTIONS"); v != "" {
+		var notes []string
+		var err error
+		if e.Cookie, notes, err = parseCookieOptions(v); err != nil {
+			return Env{}, err
+		}
+		for _, n := range notes {
+			e.Notes = append(e.Notes, n+" (Quire keeps its own)")
+		}
+	}
 	e.WebSocketCookie = true
 	if v := get("JUPYTERHUB_ALLOW_WEBSOCKET_COOKIE_AUTH"); v != "" {
 		e.WebSocketCookie = truthy(v)
@@ -133,8 +239,20 @@ func LoadEnv(lookup func(string) (string, bool)) (Env, error) {
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") {
 		return Env{}, fmt.Errorf("hub mode: JUPYTERHUB_SERVICE_URL %q is not an http(s) URL", svc)
 	}
-	if u.Scheme == "https" {
-		return Env{}, errors.New("hub mode: JUPYTERHUB_SERVICE_URL is https (JupyterHub's internal_ssl), which Quire does not support yet")
+	e.SSLKeyFile = get("JUPYTERHUB_SSL_KEYFILE")
+	e.SSLCertFile = get("JUPYTERHUB_SSL_CERTFILE")
+	e.SSLClientCA = get("JUPYTERHUB_SSL_CLIENT_CA")
+	if u.Scheme == "https" || e.SSLKeyFile != "" || e.SSLCertFile != "" || e.SSLClientCA != "" {
+		for _, v := range []struct{ name, val string }{
+			{"JUPYTERHUB_SSL_KEYFILE", e.SSLKeyFile}, {"JUPYTERHUB_SSL_CERTFILE", e.SSLCertFile}, {"JUPYTERHUB_SSL_CLIENT_CA", e.SSLClientCA},
+		} {
+			if v.val == "" {
+				return Env{}, fmt.Errorf("hub mode: internal SSL (JUPYTERHUB_SERVICE_URL %s) needs %s, which is not set", svc, v.name)
+			}
+		}
+		if u.Scheme != "https" {
+			return Env{}, fmt.Errorf("hub mode: JUPYTERHUB_SSL_* are set but JUPYTERHUB_SERVICE_URL %q is not https", svc)
+		}
 	}
 	e.ListenHost = u.Hostname()
 	e.ListenPort = 80

@@ -1,6 +1,7 @@
 package hub_test
 
 import (
+	"net/http"
 	"strings"
 	"testing"
 	"time"
@@ -60,7 +61,27 @@ func TestLoadEnv(t *testing.T) {
 		{"all interfaces", map[string]string{"JUPYTERHUB_SERVICE_URL": "http://:8888"}, "", func(e hub.Env) bool { return e.ListenIP() == "0.0.0.0" && e.ListenPort == 8888 }},
 		{"ipv6", map[string]string{"JUPYTERHUB_SERVICE_URL": "http://[::1]:9"}, "", func(e hub.Env) bool { return e.ListenAddr() == "[::1]:9" }},
 		{"no port", map[string]string{"JUPYTERHUB_SERVICE_URL": "http://0.0.0.0/"}, "", func(e hub.Env) bool { return e.ListenPort == 80 }},
-		{"internal ssl", map[string]string{"JUPYTERHUB_SERVICE_URL": "https://127.0.0.1:1/"}, "internal_ssl", nil},
+		{"internal ssl without files", map[string]string{"JUPYTERHUB_SERVICE_URL": "https://127.0.0.1:1/"}, "JUPYTERHUB_SSL_KEYFILE", nil},
+		{"internal ssl without CA", map[string]string{"JUPYTERHUB_SERVICE_URL": "https://127.0.0.1:1/", "JUPYTERHUB_SSL_KEYFILE": "k", "JUPYTERHUB_SSL_CERTFILE": "c"}, "JUPYTERHUB_SSL_CLIENT_CA", nil},
+		{"ssl files on http", map[string]string{"JUPYTERHUB_SSL_KEYFILE": "k", "JUPYTERHUB_SSL_CERTFILE": "c", "JUPYTERHUB_SSL_CLIENT_CA": "ca"}, "not https", nil},
+		{"internal ssl", map[string]string{"JUPYTERHUB_SERVICE_URL": "https://127.0.0.1:1/", "JUPYTERHUB_SSL_KEYFILE": "k", "JUPYTERHUB_SSL_CERTFILE": "c", "JUPYTERHUB_SSL_CLIENT_CA": "ca"}, "",
+			func(e hub.Env) bool { return e.InternalSSL() && e.ListenPort == 1 && e.SSLClientCA == "ca" }},
+		{"host prefix", map[string]string{"JUPYTERHUB_COOKIE_HOST_PREFIX_ENABLED": "1"}, "", func(e hub.Env) bool { return e.HostPrefix }},
+		{"host prefix off", map[string]string{"JUPYTERHUB_COOKIE_HOST_PREFIX_ENABLED": "0"}, "", func(e hub.Env) bool { return !e.HostPrefix }},
+		{"user config off", map[string]string{"JUPYTERHUB_DISABLE_USER_CONFIG": "1"}, "", func(e hub.Env) bool { return e.DisableUserConfig }},
+		{"token in url", map[string]string{"JUPYTERHUB_ALLOW_TOKEN_IN_URL": "1"}, "", func(e hub.Env) bool { return e.AllowTokenInURL }},
+		{"cookie options", map[string]string{"JUPYTERHUB_COOKIE_OPTIONS": `{"SameSite": "None", "secure": true, "domain": "hub.example.org", "max_age": 3600, "path": "/x"}`}, "",
+			func(e hub.Env) bool {
+				return e.Cookie == hub.CookieOptions{Secure: true, SameSite: http.SameSiteNoneMode, Domain: "hub.example.org", MaxAge: time.Hour} &&
+					len(e.Notes) == 1 && strings.Contains(e.Notes[0], "path")
+			}},
+		{"cookie session", map[string]string{"JUPYTERHUB_COOKIE_OPTIONS": `{"expires_days": null}`}, "", func(e hub.Env) bool { return e.Cookie.Session }},
+		{"cookie days", map[string]string{"JUPYTERHUB_COOKIE_OPTIONS": `{"expires_days": 2}`}, "", func(e hub.Env) bool { return e.Cookie.MaxAge == 48*time.Hour }},
+		{"cookie options not json", map[string]string{"JUPYTERHUB_COOKIE_OPTIONS": `samesite=lax`}, "JUPYTERHUB_COOKIE_OPTIONS", nil},
+		{"cookie samesite bad", map[string]string{"JUPYTERHUB_COOKIE_OPTIONS": `{"samesite": "sometimes"}`}, "samesite", nil},
+		{"cookie secure bad", map[string]string{"JUPYTERHUB_COOKIE_OPTIONS": `{"secure": "yes"}`}, "secure", nil},
+		{"cookie domain bad", map[string]string{"JUPYTERHUB_COOKIE_OPTIONS": `{"domain": "a; b"}`}, "domain", nil},
+		{"cookie max age bad", map[string]string{"JUPYTERHUB_COOKIE_OPTIONS": `{"max_age": -1}`}, "max_age", nil},
 		{"prefix normalised", map[string]string{"JUPYTERHUB_SERVICE_PREFIX": "user/bob/nb2"}, "", func(e hub.Env) bool { return e.Prefix == "/user/bob/nb2/" }},
 		{"subdomains", map[string]string{"JUPYTERHUB_HOST": "https://hub.example.org/", "JUPYTERHUB_BASE_URL": "/jhub"}, "", func(e hub.Env) bool { return e.HubPrefix() == "https://hub.example.org/jhub/hub/" }},
 		{"interval off", map[string]string{"JUPYTERHUB_ACTIVITY_INTERVAL": "0"}, "", func(e hub.Env) bool { return e.ActivityInterval == 0 }},

@@ -318,8 +318,8 @@ func TestActivity(t *testing.T) {
 		if entry == nil || entry["last_activity"] != ts || err != nil || !strings.HasSuffix(ts, "Z") || at.After(time.Now()) {
 			t.Errorf("activity body %v", body)
 		}
-	case <-time.After(5 * time.Second):
-		t.Fatal("no activity report at start")
+	case <-time.After(6 * time.Second):
+		t.Fatal("no activity report shortly after start")
 	}
 }
 
@@ -375,6 +375,112 @@ func TestActivityCounts(t *testing.T) {
 			break
 		} else if got != "2026-01-02T03:04:05.000000Z" {
 			t.Fatalf("report %s, want the request's time 03:06:05", got)
+		}
+	}
+}
+
+func TestTokenInURL(t *testing.T) {
+	f := newFakeHub(t)
+	for _, allow := range []bool{false, true} {
+		h, _ := f.server(t, func(e *hub.Env) { e.AllowTokenInURL = allow })
+		want := 403
+		if allow {
+			want = 200
+		}
+		if res := do(h, "GET", "/user/alice/api/contents?token=alice-oauth", nil); res.code != want {
+			t.Errorf("JUPYTERHUB_ALLOW_TOKEN_IN_URL=%v: ?token= on the API: %d, want %d", allow, res.code, want)
+		}
+		// A URL token never becomes a cookie.
+		if res := do(h, "GET", "/user/alice/tree/?token=alice-oauth", nil); len(res.set) != 0 && res.set["jupyterhub-user-alice"] != nil {
+			t.Errorf("JUPYTERHUB_ALLOW_TOKEN_IN_URL=%v: the URL token was stored in a cookie", allow)
+		}
+	}
+}
+
+// TestCookieAttributes: JUPYTERHUB_COOKIE_OPTIONS and
+// JUPYTERHUB_COOKIE_HOST_PREFIX_ENABLED shape the state and login cookies
+// through the whole flow, logout included.
+func TestCookieAttributes(t *testing.T) {
+	f := newFakeHub(t)
+	for _, tc := range []struct {
+		name       string
+		mod        func(*hub.Env)
+		cookie     string // login cookie name
+		path       string
+		secure     bool
+		sameSite   http.SameSite
+		domain     string
+		loginAge   int // Max-Age of the login cookie
+		stateMaxAg int
+	}{
+		{"defaults", nil, "jupyterhub-user-alice", "/user/alice/", false, http.SameSiteLaxMode, "", 1209600, 600},
+		{"options", func(e *hub.Env) {
+			e.Cookie = hub.CookieOptions{SameSite: http.SameSiteStrictMode, Domain: "alice.hub.example.org", MaxAge: time.Hour}
+		}, "jupyterhub-user-alice", "/user/alice/", false, http.SameSiteStrictMode, "alice.hub.example.org", 3600, 600},
+		{"samesite none is secure", func(e *hub.Env) { e.Cookie = hub.CookieOptions{SameSite: http.SameSiteNoneMode} },
+			"jupyterhub-user-alice", "/user/alice/", true, http.SameSiteNoneMode, "", 1209600, 600},
+		{"session cookie", func(e *hub.Env) { e.Cookie = hub.CookieOptions{Session: true, Secure: true} },
+			"jupyterhub-user-alice", "/user/alice/", true, http.SameSiteLaxMode, "", 0, 600},
+		{"host prefix", func(e *hub.Env) {
+			e.HostPrefix = true
+			e.Cookie = hub.CookieOptions{Domain: "hub.example.org"} // not allowed on __Host- cookies
+		}, "__Host-jupyterhub-user-alice", "/", true, http.SameSiteLaxMode, "", 1209600, 600},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			h, _ := f.server(t, tc.mod)
+			check := func(what string, c *http.Cookie, maxAge int) {
+				t.Helper()
+				if c == nil {
+					t.Fatalf("no %s cookie", what)
+				}
+				if c.Path != tc.path || c.Secure != tc.secure || c.SameSite != tc.sameSite || c.Domain != tc.domain || !c.HttpOnly || c.MaxAge != maxAge {
+					t.Errorf("%s cookie %+v; want path %s secure %v samesite %v domain %q max-age %d", what, c, tc.path, tc.secure, tc.sameSite, tc.domain, maxAge)
+				}
+			}
+			res := do(h, "GET", "/user/alice/tree/", nil)
+			st := res.set[tc.cookie+"-oauth-state"]
+			check("state", st, tc.stateMaxAg)
+			loc, _ := url.Parse(res.h.Get("Location"))
+			f.mu.Lock()
+			f.challenge = loc.Query().Get("code_challenge")
+			f.mu.Unlock()
+			res = do(h, "GET", "/user/alice/oauth_callback?code=code-1&state="+st.Value, nil, st)
+			if res.code != 302 {
+				t.Fatalf("callback: %d %s", res.code, res.body)
+			}
+			login := res.set[tc.cookie]
+			check("login", login, tc.loginAge)
+			if res := do(h, "GET", "/user/alice/api/contents", nil, login); res.code != 200 {
+				t.Errorf("with the login cookie: %d", res.code)
+			}
+			res = do(h, "GET", "/user/alice/logout", nil, login)
+			if c := res.set[tc.cookie]; c == nil || c.MaxAge >= 0 || c.Path != tc.path {
+				t.Errorf("logout does not clear the login cookie: %+v", c)
+			}
+		})
+	}
+}
+
+// TestHubUnreachable: with the Hub's API not answering at all (connection
+// refused), a look-up is 503 (retry), never anonymous: no redirect loop,
+// no logout.
+func TestHubUnreachable(t *testing.T) {
+	e, err := hub.LoadEnv(lookupOf(hubVars()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.APIURL = "http://127.0.0.1:1/hub/api" // nothing listens on port 1
+	h := hub.New(hub.Options{Env: e, Client: hub.NewClient(e.APIURL, e.APIToken, nil)}, "3.0.0")
+	a, err := auth.New(auth.Options{BaseURL: e.Prefix, Hub: h, DataDir: t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a.Close()
+	chain := h.Headers(a.Middleware(h.Routes(http.NotFoundHandler())))
+	for _, path := range []string{"/user/alice/tree/", "/user/alice/api/contents"} {
+		res := do(chain, "GET", path, map[string]string{"Authorization": "token alice-oauth"})
+		if res.code != 503 || res.h.Get("Location") != "" || res.h.Get("X-JupyterHub-Version") != "3.0.0" {
+			t.Errorf("%s with the Hub unreachable: %d %v, want 503", path, res.code, res.h)
 		}
 	}
 }

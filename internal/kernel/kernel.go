@@ -356,6 +356,9 @@ func (k *Kernel) onIOPub(g *generation, msg *wire.Message) {
 	k.reviveLocked(g, "iopub")
 	if !untracked(typ) || !untracked(parentType) || k.state == "busy" {
 		k.lastActivity = k.m.o.Now()
+		if k.m.o.OnActivity != nil {
+			k.m.o.OnActivity()
+		}
 	}
 	if typ == "status" && st.ExecutionState != "" {
 		state := &k.state

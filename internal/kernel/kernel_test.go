@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -614,5 +615,42 @@ func TestCullIdle(t *testing.T) {
 	m.CullOnce(t.Context())
 	if _, ok := m.Get(k.ID()); ok {
 		t.Error("idle kernel not culled")
+	}
+}
+
+// TestOnActivity: executing code is activity (JupyterHub hears of it);
+// kernel_info's status chatter, as UIs send it on every connect, is not.
+func TestOnActivity(t *testing.T) {
+	needIPyKernel(t)
+	var n atomic.Int32
+	m := newManager(t, func(o *kernel.Options) { o.OnActivity = func() { n.Add(1) } })
+	k := start(t, m)
+	c := connect(t, k, "s1")
+	before := n.Load() // the kernel's start-up
+	// Each kernel_info_request, waited for to its idle status.
+	ctx := ctxT(t, 20*time.Second)
+	for range 3 {
+		id := send(t, c, "shell", "kernel_info_request", map[string]any{}, nil)
+		for idle := false; !idle; {
+			ch, msg, err := c.Recv(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var st struct {
+				ExecutionState string `json:"execution_state"`
+			}
+			p, _ := msg.ParseParent()
+			_ = json.Unmarshal(msg.Content, &st)
+			idle = ch == "iopub" && p.MsgID == id && st.ExecutionState == "idle"
+		}
+	}
+	if got := n.Load(); got != before {
+		t.Errorf("activity %d times from kernel_info alone, want 0", got-before)
+	}
+	if r := collect(t, c, execute(t, c, "print(6*7)"), 20*time.Second, nil); r.stdout != "42\n" {
+		t.Fatalf("print(6*7): %+v", r)
+	}
+	if got := n.Load(); got == before {
+		t.Error("no activity from an execution")
 	}
 }

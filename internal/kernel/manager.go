@@ -49,6 +49,11 @@ type Dialer func(ctx context.Context, kind SocketKind, endpoint string, identity
 
 // Options configures a Manager. Zero values get the defaults noted.
 type Options struct {
+	// OnActivity, if set, is called whenever a kernel's last activity
+	// moves on for a user's sake (execution and its output, not the
+	// status chatter of kernel_info and the like): JupyterHub's idle
+	// culling hears of it. It must be quick and must not call the manager.
+	OnActivity func()
 	// RuntimeDir holds connection files; created 0700 if missing. Required.
 	RuntimeDir string
 	// Dial connects sockets. Required.

@@ -51,6 +51,10 @@ type Options struct {
 	Log *slog.Logger
 	// Audit records terminals started and ended (nil: off).
 	Audit *audit.Log
+	// OnActivity, if set, is called on every input a client types
+	// (JupyterHub's idle culling hears of it). It must be quick and must
+	// not call the manager.
+	OnActivity func()
 	// Now is the clock (default time.Now).
 	Now func() time.Time
 	// SlowClient, if set, is told each time a client is disconnected as

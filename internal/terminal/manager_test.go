@@ -9,6 +9,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -438,5 +439,23 @@ func TestSplitCharacterCarried(t *testing.T) {
 	got := c.until(t, `A.*B.*C\r\n`)[0]
 	if got != "A€B\uFFFDC\r\n" {
 		t.Errorf("output %q; want %q", got, "A€B\uFFFDC\r\n")
+	}
+}
+
+// TestOnActivity: typed input is activity (JupyterHub hears of it); the
+// shell's output and a resize are not.
+func TestOnActivity(t *testing.T) {
+	var n atomic.Int32
+	m := newManager(t, terminal.Options{OnActivity: func() { n.Add(1) }})
+	c := attach(t, m, create(t, m, ""))
+	c.send(t, "set_size", 24, 80)
+	c.until(t, `\$ `)
+	if got := n.Load(); got != 0 {
+		t.Fatalf("activity %d times before any input, want 0", got)
+	}
+	c.send(t, "stdin", "echo $((6*7))\r")
+	c.until(t, `42\r\n`)
+	if got := n.Load(); got != 1 {
+		t.Errorf("activity %d times after one input, want 1", got)
 	}
 }

@@ -102,6 +102,9 @@ func (t *Terminal) touch() {
 	t.mu.Lock()
 	t.last = t.m.o.Now()
 	t.mu.Unlock()
+	if t.m.o.OnActivity != nil {
+		t.m.o.OnActivity()
+	}
 }
 
 // stop ends the shell's session, once, in a goroutine of its own: SIGHUP,

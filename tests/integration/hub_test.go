@@ -7,12 +7,14 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/http/cookiejar"
 	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -27,18 +29,42 @@ import (
 // loopback, spawning bin/quire singleuser with SimpleLocalProcessSpawner and
 // letting anyone in with the dummy authenticator.
 type jhub struct {
-	t      *testing.T
-	URL    string // the proxy's public URL, "http://127.0.0.1:port"
-	admin  string // an admin service's API token
-	out    *syncBuffer
-	homes  string
-	proc   *harness.Process
-	noAuth string // a service token without access scopes
+	t    *testing.T
+	URL  string // the Hub's public URL through the proxy, "http://127.0.0.1:port"
+	port string // the proxy's port
+	// subdomain: users' servers are at http://<name>.hub.localhost:port.
+	subdomain bool
+	admin     string // an admin service's API token
+	out       *syncBuffer
+	homes     string
+	proc      *harness.Process
+	noAuth    string // a service token without access scopes
 }
 
 const hubNoScopeToken = "noaccess-0123456789abcdef0123456789abcdef"
 
-func startHub(t *testing.T) *jhub {
+// hubMode picks the Hub's optional setups.
+type hubMode struct {
+	// subdomain: c.JupyterHub.subdomain_host = http://hub.localhost:<port>;
+	// each user's server at http://<name>.hub.localhost:<port>/user/<name>/
+	// (hubTransport dials every *.localhost name on loopback).
+	subdomain bool
+	// internalSSL: c.JupyterHub.internal_ssl = True; the Hub, the proxy
+	// and the servers talk TLS with client certificates of the Hub's CAs.
+	internalSSL bool
+}
+
+// hubTransport reaches every localhost name on 127.0.0.1, as browsers do.
+var hubTransport = &http.Transport{DialContext: func(ctx context.Context, network, addr string) (net.Conn, error) {
+	if host, port, err := net.SplitHostPort(addr); err == nil && (host == "localhost" || strings.HasSuffix(host, ".localhost")) {
+		addr = net.JoinHostPort("127.0.0.1", port)
+	}
+	return (&net.Dialer{Timeout: 10 * time.Second}).DialContext(ctx, network, addr)
+}}
+
+func startHub(t *testing.T) *jhub { return startHubMode(t, hubMode{}) }
+
+func startHubMode(t *testing.T, mode hubMode) *jhub {
 	t.Helper()
 	if _, err := exec.LookPath("/usr/bin/jupyterhub"); err != nil {
 		t.Skip("SKIPPED: JupyterHub is not installed (apt-get install jupyterhub node-configurable-http-proxy, or make deps-apt)")
@@ -58,12 +84,21 @@ func startHub(t *testing.T) *jhub {
 	h := &jhub{t: t, admin: "probe-0123456789abcdef0123456789abcdef", noAuth: hubNoScopeToken, out: &syncBuffer{}, homes: homes}
 	proxyPort, apiPort, hubPort := freePort(t), freePort(t), freePort(t) // as strings
 	h.URL = "http://127.0.0.1:" + proxyPort
+	h.port = proxyPort
+	if mode.subdomain {
+		h.URL = "http://hub.localhost:" + proxyPort
+		h.subdomain = true
+	}
+	apiScheme := "http" // the proxy's API: https with internal SSL
+	if mode.internalSSL {
+		apiScheme = "https"
+	}
 	conf := fmt.Sprintf(`
 c.JupyterHub.ip = '127.0.0.1'
 c.JupyterHub.port = %s
 c.JupyterHub.hub_ip = '127.0.0.1'
 c.JupyterHub.hub_port = %s
-c.ConfigurableHTTPProxy.api_url = 'http://127.0.0.1:%s'
+c.ConfigurableHTTPProxy.api_url = '%s://127.0.0.1:%s'
 c.ConfigurableHTTPProxy.pid_file = %q
 c.JupyterHub.db_url = 'sqlite:///' + %q
 c.JupyterHub.cookie_secret_file = %q
@@ -81,8 +116,14 @@ c.JupyterHub.services = [
     {'name': 'probe', 'api_token': %q, 'admin': True},
     {'name': 'noaccess', 'api_token': %q},
 ]
-`, proxyPort, hubPort, apiPort, filepath.Join(dir, "proxy.pid"), filepath.Join(dir, "hub.sqlite"),
+`, proxyPort, hubPort, apiScheme, apiPort, filepath.Join(dir, "proxy.pid"), filepath.Join(dir, "hub.sqlite"),
 		filepath.Join(dir, "cookie_secret"), filepath.Join(homes, "{username}"), bin, h.admin, h.noAuth)
+	if mode.subdomain {
+		conf += "c.JupyterHub.subdomain_host = " + strconv.Quote(h.URL) + "\n"
+	}
+	if mode.internalSSL {
+		conf += "c.JupyterHub.internal_ssl = True\nc.JupyterHub.internal_certs_location = " + strconv.Quote(filepath.Join(dir, "certs")) + "\n"
+	}
 	cfg := filepath.Join(dir, "jupyterhub_config.py")
 	if err := os.WriteFile(cfg, []byte(conf), 0o600); err != nil {
 		t.Fatal(err)
@@ -105,7 +146,7 @@ c.JupyterHub.services = [
 			t.Logf("JupyterHub's output:\n%s", tail(h.out.String(), 8000))
 		}
 	})
-	c := &http.Client{Timeout: 5 * time.Second}
+	c := &http.Client{Timeout: 5 * time.Second, Transport: hubTransport}
 	h.proc.WaitReady(t, 60*time.Second, 200*time.Millisecond, h.out.String, func() (bool, string) {
 		resp, err := c.Get(h.URL + "/hub/api")
 		if err != nil {
@@ -148,7 +189,7 @@ func (a acceptHTML) RoundTrip(r *http.Request) (*http.Response, error) {
 func (h *jhub) login(user string) *hubBrowser {
 	h.t.Helper()
 	jar, _ := cookiejar.New(nil)
-	b := &hubBrowser{t: h.t, hub: h, user: user, c: &http.Client{Jar: jar, Timeout: 60 * time.Second, Transport: acceptHTML{http.DefaultTransport}}}
+	b := &hubBrowser{t: h.t, hub: h, user: user, c: &http.Client{Jar: jar, Timeout: 60 * time.Second, Transport: acceptHTML{hubTransport}}}
 	resp, err := b.c.PostForm(h.URL+"/hub/login?next=/hub/home", url.Values{"username": {user}, "password": {"pw"}})
 	if err != nil {
 		h.t.Fatalf("login %s: %v", user, err)
@@ -216,7 +257,7 @@ func (h *jhub) hubAPI(method, path, token string, body any) (int, []byte) {
 	}
 	req, _ := http.NewRequest(method, h.URL+"/hub/api"+path, rd)
 	req.Header.Set("Authorization", "token "+token)
-	resp, err := (&http.Client{Timeout: 60 * time.Second}).Do(req)
+	resp, err := (&http.Client{Timeout: 60 * time.Second, Transport: hubTransport}).Do(req)
 	if err != nil {
 		h.t.Fatalf("%s /hub/api%s: %v", method, path, err)
 	}
@@ -238,7 +279,7 @@ func (h *jhub) tokenGetH(path, token string) (int, []byte, http.Header) {
 	if token != "" {
 		req.Header.Set("Authorization", "token "+token)
 	}
-	resp, err := (&http.Client{Timeout: 30 * time.Second, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}).Do(req)
+	resp, err := (&http.Client{Timeout: 30 * time.Second, Transport: hubTransport, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}).Do(req)
 	if err != nil {
 		h.t.Fatalf("GET %s: %v", path, err)
 	}
@@ -360,7 +401,7 @@ func TestHub(t *testing.T) {
 	if json.Unmarshal(tb, &term); code != 200 || term.Name == "" {
 		t.Fatalf("open terminal: %d %s", code, tb)
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
 	tc, _, err := websocket.Dial(ctx, strings.Replace(h.URL, "http", "ws", 1)+"/user/alice/terminals/websocket/"+term.Name,
 		&websocket.DialOptions{HTTPClient: alice.c, HTTPHeader: http.Header{"Origin": {h.URL}}})
@@ -376,7 +417,7 @@ func TestHub(t *testing.T) {
 		}
 		seen.Write(msg)
 	}
-	tc.Close(websocket.StatusNormalClosure, "")
+	defer tc.Close(websocket.StatusNormalClosure, "")
 
 	// Routes around the prefix: the Hub's health check path (Hub 5's) needs
 	// no credentials and names the API; the prefix without its slash
@@ -403,6 +444,19 @@ func TestHub(t *testing.T) {
 	}
 	if code, b := h.tokenGet("/user/alice/api/contents/hub.ipynb", tok.Token); code != 200 {
 		t.Errorf("alice's API token: %d %s", code, b)
+	}
+	// No page of this server may be framed (the Hub's origin is shared),
+	// except the output sandbox Quire's own pages frame.
+	for path, want := range map[string]string{
+		"/user/alice/tree/":                   "frame-ancestors 'none'",
+		"/user/alice/api/contents":            "frame-ancestors 'none'",
+		"/user/alice/files/hub.ipynb":         "frame-ancestors 'none'",
+		"/user/alice/static/app/sandbox.html": "frame-ancestors 'self'",
+	} {
+		code, _, hdr := h.tokenGetH(path, tok.Token)
+		if csp := hdr.Values("Content-Security-Policy"); code != 200 || len(csp) != 1 || !strings.HasSuffix(csp[0], want) {
+			t.Errorf("%s: %d, CSP %q, want one ending in %s", path, code, csp, want)
+		}
 	}
 	if code, b := h.tokenGet("/user/alice/api/contents", h.noAuth); code != 403 {
 		t.Errorf("token without access scope: %d %s, want 403", code, b)
@@ -453,6 +507,53 @@ func TestHub(t *testing.T) {
 		}
 		time.Sleep(500 * time.Millisecond)
 	}
+
+	// What counts as activity (spec §9.5), with the kernel's and the
+	// terminal's WebSockets open and no other request: the UI's background
+	// polls (?no_track_activity, api/status) leave the Hub's last_activity
+	// alone; a cell run and terminal input over the open WebSockets move
+	// it. Each wait spans more than two reports (every 2 s ± 10 %).
+	lastActivity := func() time.Time {
+		la, err := time.Parse(time.RFC3339Nano, h.servers("alice")[""].LastActivity)
+		if err != nil {
+			t.Fatalf("the Hub's last_activity for alice: %v", err)
+		}
+		return la
+	}
+	settle := func() time.Time {
+		time.Sleep(5 * time.Second)
+		return lastActivity()
+	}
+	movesPast := func(what string, base time.Time) {
+		t.Helper()
+		deadline := time.Now().Add(10 * time.Second)
+		for !lastActivity().After(base) {
+			if time.Now().After(deadline) {
+				t.Errorf("%s did not move the Hub's last_activity past %s", what, base.UTC())
+				return
+			}
+			time.Sleep(250 * time.Millisecond)
+		}
+	}
+	base := settle()
+	for end := time.Now().Add(4 * time.Second); time.Now().Before(end); time.Sleep(300 * time.Millisecond) {
+		if code, b := alice.api("GET", "/user/alice/api/contents?no_track_activity=1", nil); code != 200 {
+			t.Fatalf("background poll: %d %s", code, b)
+		}
+		if code, b := alice.api("GET", "/user/alice/api/status", nil); code != 200 {
+			t.Fatalf("status poll: %d %s", code, b)
+		}
+	}
+	if la := settle(); !la.Equal(base) {
+		t.Errorf("background polls moved the Hub's last_activity from %s to %s", base.UTC(), la.UTC())
+	}
+	if r := w.execute("print(7*6)", 60*time.Second); strings.TrimSpace(r.Stdout) != "42" {
+		t.Errorf("cell output %q, want 42", r.Stdout)
+	}
+	movesPast("a cell run over the open WebSocket", base)
+	base = settle()
+	_ = tc.Write(ctx, websocket.MessageText, []byte(`["stdin", "echo typed-$((6*7))\r"]`))
+	movesPast("terminal input over the open WebSocket", base)
 
 	// A named server beside the default one, with its own prefix, OAuth
 	// client and cookie.
