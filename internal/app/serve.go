@@ -483,6 +483,8 @@ func (s *server) handler(shutdown func()) (http.Handler, func(), error) {
 		// proxy's, whose headers say what the browser used.
 		FrameNone:  s.hubEnv != nil,
 		TLSProxies: s.hubEnv != nil && s.hubEnv.InternalSSL(),
+		// Hub mode: the Hub's proxy may end the browser's TLS unsaid.
+		OriginAnyScheme: s.hubEnv != nil,
 	})
 	if err != nil {
 		return nil, nil, err

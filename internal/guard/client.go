@@ -172,6 +172,28 @@ func (g *Guard) ownOrigin(r *http.Request) string {
 	return o
 }
 
+// sameOrigin reports whether lorigin (lower case) is the server's own:
+// the origin the browser used for r, the --public-url's, or with
+// OriginAnyScheme r's host and port under either scheme.
+func (g *Guard) sameOrigin(lorigin string, r *http.Request) bool {
+	if lorigin == g.ownOrigin(r) || (g.public != "" && lorigin == g.public) {
+		return true
+	}
+	if !g.anyScheme {
+		return false
+	}
+	host := g.lastForwarded(r, "host")
+	if host == "" {
+		host = r.Host
+	}
+	for _, scheme := range []string{"http", "https"} {
+		if o, ok := canonOrigin(scheme, host); ok && o == lorigin {
+			return true
+		}
+	}
+	return false
+}
+
 // isUnix reports whether r arrived on a Unix-domain socket listener.
 func isUnix(r *http.Request) bool {
 	a, ok := r.Context().Value(http.LocalAddrContextKey).(net.Addr)

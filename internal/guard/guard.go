@@ -49,6 +49,13 @@ type Options struct {
 	// frame. Hub mode sets it: every user's server shares the Hub's origin,
 	// and a page of one must not be framed by another's.
 	FrameNone bool
+	// OriginAnyScheme lets an Origin with this request's own host and port
+	// but the other scheme pass as the server's own. Hub mode sets it: the
+	// Hub's proxy (or a load balancer before it) may end the browser's TLS
+	// without Quire trusting its headers, so Quire cannot tell http from
+	// https, and JupyterHub's own single-user server compares hosts only.
+	// A cross-site page has another host, so it is still refused.
+	OriginAnyScheme bool
 	// PublicURL is the URL users type when a proxy's headers cannot say it
 	// (--public-url, checked by ParsePublicURL): its origin passes the
 	// Origin check as the server's own, and its host the Host check.
@@ -75,6 +82,7 @@ type Guard struct {
 	trustUnix bool
 	tlsProxy  bool
 	frameNone bool
+	anyScheme bool
 	public    string // origin of Options.PublicURL, "" = none
 	hsts      string // Strict-Transport-Security value, "" = none
 	log       *slog.Logger
@@ -91,6 +99,7 @@ func New(o Options) (*Guard, error) {
 		trustUnix: o.TrustUnix,
 		tlsProxy:  o.TLSProxies,
 		frameNone: o.FrameNone,
+		anyScheme: o.OriginAnyScheme,
 		log:       o.Log,
 		audit:     o.Audit,
 	}

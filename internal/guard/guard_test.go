@@ -684,3 +684,53 @@ func TestTLSProxies(t *testing.T) {
 		}
 	}
 }
+
+// TestOriginAnyScheme: behind JupyterHub's proxy, which may end the
+// browser's TLS without Quire trusting its headers, the page's https
+// origin is the server's own when its host and port are the request's;
+// another host, or another port, is still cross-origin.
+func TestOriginAnyScheme(t *testing.T) {
+	for _, tc := range []struct {
+		name      string
+		anyScheme bool
+		host      string
+		origin    string
+		want      int // 0: handler runs
+	}{
+		{"https page behind the Hub", true, "hub.example.org", "https://hub.example.org", 0},
+		{"https page, explicit default port", true, "hub.example.org:443", "https://hub.example.org", 0},
+		{"http page behind the Hub", true, "hub.example.org", "http://hub.example.org", 0},
+		{"https page on a port", true, "hub.example.org:8443", "https://hub.example.org:8443", 0},
+		{"another port", true, "hub.example.org:8443", "https://hub.example.org", 403},
+		{"another host", true, "hub.example.org", "https://evil.example.org", 403},
+		{"a host under the Hub's", true, "hub.example.org", "https://x.hub.example.org", 403},
+		{"null", true, "hub.example.org", "null", 403},
+		{"off: https page refused", false, "hub.example.org", "https://hub.example.org", 403},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			g := mustNew(t, guard.Options{OriginAnyScheme: tc.anyScheme})
+			for _, ws := range []bool{false, true} {
+				req := httptest.NewRequest("GET", "/api/kernels/k/channels", nil)
+				if !ws {
+					req = httptest.NewRequest("POST", "/api/contents", nil)
+				}
+				req.Host = tc.host
+				req.Header.Set("Origin", tc.origin)
+				req.Header.Set("Cookie", "c=1")
+				if ws {
+					req.Header.Set("Connection", "Upgrade")
+					req.Header.Set("Upgrade", "websocket")
+				}
+				ran := false
+				rec := httptest.NewRecorder()
+				g.HostOrigin(http.HandlerFunc(func(http.ResponseWriter, *http.Request) { ran = true })).ServeHTTP(rec, req)
+				if tc.want == 0 && !ran {
+					t.Errorf("websocket=%v: refused (%d %s), want allowed", ws, rec.Code, rec.Body)
+				}
+				if tc.want != 0 && (ran || rec.Code != tc.want) {
+					t.Errorf("websocket=%v: status %d, handler ran %v; want %d", ws, rec.Code, ran, tc.want)
+				}
+			}
+		})
+	}
+}

@@ -46,7 +46,7 @@ func (g *Guard) HostOrigin(next http.Handler) http.Handler {
 		}
 		lorigin := strings.ToLower(origin)
 		allowed := origin != "" && g.origins[lorigin]
-		same := origin != "" && !allowed && (lorigin == g.ownOrigin(r) || lorigin == g.public)
+		same := origin != "" && !allowed && g.sameOrigin(lorigin, r)
 		if origin != "" || len(g.origins) > 0 {
 			w.Header().Add("Vary", "Origin")
 		}

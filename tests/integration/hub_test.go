@@ -390,6 +390,19 @@ func TestHub(t *testing.T) {
 	}
 	ranAt := time.Now()
 
+	// Behind a Hub whose proxy (or a load balancer before it) ends TLS, the
+	// page's origin is https on the same host: the same user's socket is
+	// let in; a page of another host is not.
+	httpsOrigin := "https://" + strings.TrimPrefix(h.URL, "http://")
+	if w2, resp, err := dialWS(t, in, k.ID, "s-https", dialOpts{client: alice.c, header: http.Header{"Origin": {httpsOrigin}}}); err != nil {
+		t.Errorf("kernel WebSocket from the https page %s: %v %v", httpsOrigin, err, resp)
+	} else {
+		w2.close()
+	}
+	if _, resp, err := dialWS(t, in, k.ID, "s-evil", dialOpts{client: alice.c, header: http.Header{"Origin": {"https://evil.example"}}}); err == nil || resp == nil || resp.StatusCode != 403 {
+		t.Errorf("kernel WebSocket from another site: %v %v, want 403", err, resp)
+	}
+
 	// An anonymous WebSocket is refused (403), never redirected.
 	if _, resp, err := dialWS(t, in, k.ID, "s-anon", dialOpts{}); err == nil || resp == nil || resp.StatusCode != 403 {
 		t.Errorf("anonymous WebSocket: %v %v, want 403", err, resp)
