@@ -186,8 +186,15 @@ func testRecipe(t *testing.T, rc proxyRecipe, ca *testca.CA) {
 	}
 	args := quireArgs(t, rc.doc, rc.quire, subst...)
 	in := startQuire(t, opts{home: home, args: args, env: []string{"QUIRE_PASSWORD=" + proxyPassword}})
-	if rc.publicURL && !strings.Contains(in.Stdout.String(), public) {
-		t.Errorf("the start banner does not name --public-url %s:\n%s", public, in.Stdout)
+	if rc.publicURL {
+		// The banner may reach stdout just after the runtime file that
+		// startQuire waits for.
+		for deadline := time.Now().Add(5 * time.Second); !strings.Contains(in.Stdout.String(), public) && time.Now().Before(deadline); {
+			time.Sleep(20 * time.Millisecond)
+		}
+		if !strings.Contains(in.Stdout.String(), public) {
+			t.Errorf("the start banner does not name --public-url %s:\n%s", public, in.Stdout)
+		}
 	}
 
 	// The proxy, on a port of its own, as unprivileged as this machine
