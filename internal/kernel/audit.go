@@ -5,9 +5,6 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
-	"errors"
-	"os/exec"
-	"syscall"
 	"time"
 
 	"quire/internal/audit"
@@ -102,19 +99,7 @@ func (k *Kernel) auditDied(err error) {
 		return
 	}
 	f := audit.F{"kernel_id": k.id, "kernel_name": k.spec.Name}
-	var ee *exec.ExitError
-	switch {
-	case errors.As(err, &ee):
-		if ws, ok := ee.Sys().(syscall.WaitStatus); ok && ws.Signaled() {
-			f["signal"] = ws.Signal().String()
-		} else {
-			f["exit_code"] = ee.ExitCode()
-		}
-	case err == nil:
-		f["exit_code"] = 0
-	default:
-		f["wait_error"] = err.Error()
-	}
+	audit.AddExit(f, err)
 	k.m.o.Audit.Record(k.starter(), audit.Event{Name: "kernel.died", Outcome: audit.Error, Fields: f})
 }
 

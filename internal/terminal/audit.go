@@ -2,9 +2,6 @@ package terminal
 
 import (
 	"context"
-	"errors"
-	"os/exec"
-	"syscall"
 
 	"quire/internal/audit"
 )
@@ -50,16 +47,6 @@ func (t *Terminal) auditEnd(err error) {
 		ctx = context.Background()
 	}
 	f := audit.F{"terminal": t.name, "reason": reason}
-	var ee *exec.ExitError
-	switch {
-	case errors.As(err, &ee):
-		if ws, ok := ee.Sys().(syscall.WaitStatus); ok && ws.Signaled() {
-			f["signal"] = ws.Signal().String()
-		} else {
-			f["exit_code"] = ee.ExitCode()
-		}
-	case err == nil:
-		f["exit_code"] = 0
-	}
+	audit.AddExit(f, err)
 	t.m.o.Audit.Record(ctx, audit.Event{Name: "terminal.end", Fields: f})
 }
