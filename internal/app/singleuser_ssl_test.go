@@ -2,14 +2,8 @@ package app
 
 import (
 	"context"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
 	"crypto/tls"
 	"crypto/x509"
-	"crypto/x509/pkix"
-	"encoding/pem"
-	"math/big"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -20,72 +14,18 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"quire/internal/testca"
 )
 
-// testCA is a certificate authority made for one test, like the ones
-// JupyterHub's internal_ssl makes.
-type testCA struct {
-	cert *x509.Certificate
-	key  *ecdsa.PrivateKey
-	pem  []byte
-}
-
-func newTestCA(t *testing.T, name string) *testCA {
-	t.Helper()
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tmpl := &x509.Certificate{
-		SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: name},
-		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour),
-		IsCA: true, BasicConstraintsValid: true, KeyUsage: x509.KeyUsageCertSign,
-	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cert, _ := x509.ParseCertificate(der)
-	return &testCA{cert: cert, key: key, pem: pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der})}
-}
-
 // issue signs a certificate for 127.0.0.1/localhost, good for servers
-// and clients, and writes its PEM files into dir.
-func (ca *testCA) issue(t *testing.T, dir, name string) (certFile, keyFile string, pair tls.Certificate) {
+// and clients as JupyterHub's internal_ssl makes them, and writes its PEM
+// files into dir.
+func issue(t *testing.T, ca *testca.CA, dir, name string) (certFile, keyFile string, pair tls.Certificate) {
 	t.Helper()
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tmpl := &x509.Certificate{
-		SerialNumber: big.NewInt(time.Now().UnixNano()), Subject: pkix.Name{CommonName: name},
-		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour),
-		DNSNames: []string{"localhost"}, IPAddresses: []net.IP{net.IPv4(127, 0, 0, 1)},
-		KeyUsage:    x509.KeyUsageDigitalSignature,
-		ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth, x509.ExtKeyUsageClientAuth},
-	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, ca.cert, &key.PublicKey, ca.key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	kder, err := x509.MarshalECPrivateKey(key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	certPEM := pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der})
-	keyPEM := pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: kder})
-	certFile, keyFile = filepath.Join(dir, name+".crt"), filepath.Join(dir, name+".key")
-	if err := os.WriteFile(certFile, certPEM, 0o600); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(keyFile, keyPEM, 0o600); err != nil {
-		t.Fatal(err)
-	}
-	pair, err = tls.X509KeyPair(certPEM, keyPEM)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return certFile, keyFile, pair
+	is := ca.IssueT(t, testca.Leaf{Names: []string{name, "localhost", "127.0.0.1"}, ServerAndClient: true})
+	f := is.WriteT(t, dir, name)
+	return f.Cert, f.Key, is.TLS
 }
 
 func freeTCPPort(t *testing.T) int {
@@ -104,20 +44,20 @@ func freeTCPPort(t *testing.T) int {
 // signed. The browser's scheme then comes from the proxy's headers.
 func TestSingleuserInternalSSL(t *testing.T) {
 	dir := t.TempDir()
-	ca := newTestCA(t, "notebooks-ca")
-	other := newTestCA(t, "someone-else")
+	ca := testca.NewT(t, "notebooks-ca")
+	other := testca.NewT(t, "someone-else")
 	caFile := filepath.Join(dir, "ca.crt")
-	if err := os.WriteFile(caFile, ca.pem, 0o600); err != nil {
+	if err := os.WriteFile(caFile, ca.PEM, 0o600); err != nil {
 		t.Fatal(err)
 	}
-	srvCert, srvKey, _ := ca.issue(t, dir, "alice")
-	_, _, hubPair := ca.issue(t, dir, "hub")
-	_, _, proxyPair := ca.issue(t, dir, "proxy")
-	_, _, strangerPair := other.issue(t, dir, "stranger")
+	srvCert, srvKey, _ := issue(t, ca, dir, "alice")
+	_, _, hubPair := issue(t, ca, dir, "hub")
+	_, _, proxyPair := issue(t, ca, dir, "proxy")
+	_, _, strangerPair := issue(t, other, dir, "stranger")
 
 	// The Hub's API, requiring Quire's client certificate.
 	pool := x509.NewCertPool()
-	pool.AddCert(ca.cert)
+	pool.AddCert(ca.Cert)
 	var versionCalls, withCert atomic.Int32
 	hubAPI := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.URL.Path == "/hub/api" {

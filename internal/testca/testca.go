@@ -80,6 +80,9 @@ type Leaf struct {
 	SelfSigned bool
 	// Client makes a client certificate (mutual TLS) instead of a server's.
 	Client bool
+	// ServerAndClient makes a certificate good for both, as JupyterHub's
+	// internal SSL issues them.
+	ServerAndClient bool
 }
 
 // Issued is a certificate and its key.
@@ -101,13 +104,16 @@ func (ca *CA) Issue(l Leaf) (Issued, error) {
 	if l.NotAfter.IsZero() {
 		l.NotAfter = time.Now().Add(90 * 24 * time.Hour)
 	}
-	usage := x509.ExtKeyUsageServerAuth
-	if l.Client {
-		usage = x509.ExtKeyUsageClientAuth
+	usage := []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth}
+	switch {
+	case l.ServerAndClient:
+		usage = append(usage, x509.ExtKeyUsageClientAuth)
+	case l.Client:
+		usage = []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth}
 	}
 	tmpl := &x509.Certificate{
 		SerialNumber: serial(), NotBefore: l.NotBefore, NotAfter: l.NotAfter,
-		KeyUsage: x509.KeyUsageDigitalSignature, ExtKeyUsage: []x509.ExtKeyUsage{usage},
+		KeyUsage: x509.KeyUsageDigitalSignature, ExtKeyUsage: usage,
 	}
 	for i, n := range l.Names {
 		if i == 0 {

@@ -31,6 +31,8 @@ func TestIssueVerifies(t *testing.T) {
 		{"another CA", testca.Leaf{Names: []string{"a.example"}}, "a.example", x509.ExtKeyUsageServerAuth, other.Pool, "unknown authority"},
 		{"client", testca.Leaf{Names: []string{"hub"}, Client: true}, "", x509.ExtKeyUsageClientAuth, ca.Pool, ""},
 		{"client as server", testca.Leaf{Names: []string{"hub"}, Client: true}, "", x509.ExtKeyUsageServerAuth, ca.Pool, "incompatible key usage"},
+		{"both, as server", testca.Leaf{Names: []string{"127.0.0.1"}, ServerAndClient: true}, "127.0.0.1", x509.ExtKeyUsageServerAuth, ca.Pool, ""},
+		{"both, as client", testca.Leaf{Names: []string{"127.0.0.1"}, ServerAndClient: true}, "", x509.ExtKeyUsageClientAuth, ca.Pool, ""},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			is := ca.IssueT(t, tc.leaf)
