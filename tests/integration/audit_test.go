@@ -207,6 +207,14 @@ func TestAuditEvents(t *testing.T) {
 			t.Fatalf("POST without XSRF: %d", status)
 		}
 		oneAudit(t, logPath, "request.refused", map[string]any{"reason": "xsrf", "method": "POST", "path": "/api/contents"})
+
+		// The login form without its _xsrf field.
+		r = in.req("POST", "login", strings.NewReader(url.Values{"password": {password}}.Encode()))
+		r.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		if status, _, _ := send(t, in.client(), r); status != 403 {
+			t.Fatalf("login form without _xsrf: %d", status)
+		}
+		oneAudit(t, logPath, "request.refused", map[string]any{"reason": "xsrf", "method": "POST", "path": "/login"})
 	})
 
 	t.Run("files", func(t *testing.T) {
@@ -619,5 +627,49 @@ func TestAuditSessionRevokedByNewPassword(t *testing.T) {
 	}
 	if code, out := verifyAudit(t, logPath); code != 0 {
 		t.Errorf("verify across restarts: %d %s", code, out)
+	}
+}
+
+// TestAuditUserNotAllowed: a user the front proxy signed in but
+// --allowed-users does not name is refused, and the refusal recorded.
+func TestAuditUserNotAllowed(t *testing.T) {
+	logPath := filepath.Join(t.TempDir(), "audit.log")
+	in := startQuire(t, opts{args: []string{"--audit-log", logPath, "--trusted-proxy", "127.0.0.1/32",
+		"--trusted-user-header", "X-Remote-User", "--allowed-users", "alice"}})
+	c := &http.Client{Timeout: 30 * time.Second}
+	for _, user := range []string{"alice", "carol"} {
+		r := in.req("GET", "api/contents", nil)
+		r.Header.Set("X-Remote-User", user)
+		status, body, _ := send(t, c, r)
+		if want := map[string]int{"alice": 200, "carol": 403}[user]; status != want {
+			t.Fatalf("%s: %d %s, want %d", user, status, body, want)
+		}
+	}
+	oneAudit(t, logPath, "request.refused", map[string]any{"reason": "user_not_allowed", "path": "/api/contents", "outcome": "denied"})
+}
+
+// TestAuditToStdout: --audit-log - writes the records to standard output,
+// one JSON object a line, still chained.
+func TestAuditToStdout(t *testing.T) {
+	in := startQuire(t, opts{args: []string{"--audit-log", "-"}})
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		var start auditRecord
+		for _, line := range strings.Split(in.Stdout.String(), "\n") {
+			var r auditRecord
+			if json.Unmarshal([]byte(line), &r) == nil && r.str("event") == "server.start" {
+				start = r
+			}
+		}
+		if start != nil {
+			if _, ok := start["prev"]; !ok || start.str("time") == "" {
+				t.Errorf("server.start on stdout lacks prev or time: %v", start)
+			}
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no server.start record on stdout:\n%s", in.Stdout)
+		}
+		time.Sleep(50 * time.Millisecond)
 	}
 }
