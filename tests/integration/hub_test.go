@@ -106,7 +106,7 @@ c.JupyterHub.authenticator_class = 'dummy'
 c.JupyterHub.spawner_class = 'simple'
 c.SimpleLocalProcessSpawner.home_dir_template = %q
 c.Spawner.cmd = [%q, 'singleuser']
-c.Spawner.args = ['--allow-root', '--ServerApp.some_trait=1']
+c.Spawner.args = ['--allow-root', '--ServerApp.some_trait=1', '--audit-log', 'quire-audit.log']
 c.Spawner.default_url = '/lab'
 c.Spawner.environment = {'JUPYTERHUB_ACTIVITY_INTERVAL': '2'}
 c.Spawner.http_timeout = 20
@@ -591,6 +591,21 @@ func TestHub(t *testing.T) {
 	}
 	if code, b := alice.api("GET", "/user/alice/api/me", nil); code != 403 {
 		t.Errorf("after logout: %d %s, want 403", code, b)
+	}
+	// The audit log (relative to the server's directory, alice's home;
+	// her two servers share it) has her sign-ins through the Hub and the
+	// logout.
+	var hubLogins, logouts int
+	for _, r := range readAudit(t, filepath.Join(h.homes, "alice", "quire-audit.log")) {
+		switch {
+		case r.str("event") == "login.success" && r.str("method") == "hub_oauth" && r.str("user") == "alice":
+			hubLogins++
+		case r.str("event") == "logout" && r.str("method") == "hub_oauth" && r.str("user") == "alice":
+			logouts++
+		}
+	}
+	if hubLogins == 0 || logouts != 1 {
+		t.Errorf("audit log: %d Hub sign-ins and %d logouts of alice, want at least 1 and 1", hubLogins, logouts)
 	}
 
 	// Stop from the Hub's API: the Hub sends SIGINT; Quire stops at once.
