@@ -20,6 +20,19 @@ func split(p string) (dir, name string) {
 	return p[:i], p[i+1:]
 }
 
+// Base is the last segment of clean path p ("" for the root), for stores.
+func Base(p string) string {
+	_, name := split(p)
+	return name
+}
+
+// Parent is the directory of clean path p ("" for the root and names in
+// it), for stores.
+func Parent(p string) string {
+	dir, _ := split(p)
+	return dir
+}
+
 // join joins a clean directory and a name.
 func join(dir, name string) string {
 	if dir == "" {

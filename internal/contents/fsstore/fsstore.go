@@ -132,27 +132,13 @@ func sizeOf(fi fs.FileInfo) int64 {
 	return fi.Size()
 }
 
-func base(p string) string {
-	if i := strings.LastIndexByte(p, '/'); i >= 0 {
-		return p[i+1:]
-	}
-	return p
-}
-
-func parent(p string) string {
-	if i := strings.LastIndexByte(p, '/'); i >= 0 {
-		return p[:i]
-	}
-	return ""
-}
-
 // Stat implements contents.Store.
 func (s *Store) Stat(ctx context.Context, p string) (contents.Info, error) {
 	fi, err := s.root.Stat(p)
 	if err != nil {
 		return contents.Info{}, kindErr(p, err)
 	}
-	return s.info(base(p), fi), nil
+	return s.info(contents.Base(p), fi), nil
 }
 
 // List implements contents.Store.
@@ -198,7 +184,7 @@ func (s *Store) Open(ctx context.Context, p string) (io.ReadSeekCloser, contents
 		f.Close()
 		return nil, contents.Info{}, errkind.Newf(errkind.Invalid, "%s is a directory", p)
 	}
-	return f, s.info(base(p), fi), nil
+	return f, s.info(contents.Base(p), fi), nil
 }
 
 // Write implements contents.Store: the bytes go to a temp file beside p,
@@ -226,8 +212,8 @@ func (s *Store) Write(ctx context.Context, p string, r io.Reader) (contents.Info
 	if exists && !old.Mode().IsRegular() { // never replace a FIFO or device
 		return contents.Info{}, kindErr(p, &fs.PathError{Op: "write", Path: p, Err: fsroot.ErrNotRegular})
 	}
-	dir := parent(p)
-	tmp := join(dir, "."+base(p)+tmpMarker+s.instance+rand.Text()[:tmpRandomLen])
+	dir := contents.Parent(p)
+	tmp := join(dir, "."+contents.Base(p)+tmpMarker+s.instance+rand.Text()[:tmpRandomLen])
 	f, err := s.root.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o666)
 	if err != nil {
 		return contents.Info{}, kindErr(p, err)
@@ -256,7 +242,7 @@ func (s *Store) Write(ctx context.Context, p string, r io.Reader) (contents.Info
 		_ = s.root.Remove(tmp)
 		return contents.Info{}, kindErr(p, err)
 	}
-	s.syncDirDropTemps(dir, base(p))
+	s.syncDirDropTemps(dir, contents.Base(p))
 	return s.Stat(ctx, p)
 }
 
@@ -348,7 +334,7 @@ func (s *Store) Rename(ctx context.Context, from, to string) error {
 	if err := s.root.Rename(from, to); err != nil {
 		return kindErr(from, err)
 	}
-	s.syncDir(parent(to))
+	s.syncDir(contents.Parent(to))
 	return nil
 }
 

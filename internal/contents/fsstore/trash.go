@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"quire/internal/contents"
 	"quire/internal/errkind"
 	"quire/internal/percent"
 )
@@ -44,7 +45,7 @@ func (s *Store) Trash(ctx context.Context, p string) error {
 	info := "[Trash Info]\nPath=" + encodeTrashPath(recorded) +
 		"\nDeletionDate=" + time.Now().Format("2006-01-02T15:04:05") + "\n"
 
-	name := base(p)
+	name := contents.Base(p)
 	stem, ext := name, ""
 	if i := strings.LastIndexByte(name, '.'); i > 0 {
 		stem, ext = name[:i], name[i:]

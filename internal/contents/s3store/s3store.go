@@ -306,20 +306,6 @@ func firstLine(s string) string {
 	return s
 }
 
-func base(p string) string {
-	if i := strings.LastIndexByte(p, '/'); i >= 0 {
-		return p[i+1:]
-	}
-	return p
-}
-
-func parent(p string) string {
-	if i := strings.LastIndexByte(p, '/'); i >= 0 {
-		return p[:i]
-	}
-	return ""
-}
-
 func fileInfo(name string, oi minio.ObjectInfo) contents.Info {
 	t := oi.LastModified
 	return contents.Info{Name: name, Size: oi.Size, ModTime: t, Created: t, Writable: true, Mode: 0o644, Version: strings.Trim(oi.ETag, `"`)}
@@ -359,7 +345,7 @@ func (s *Store) Stat(ctx context.Context, p string) (contents.Info, error) {
 	}
 	oi, err := s.c.StatObject(ctx, s.bucket, s.key(p), minio.StatObjectOptions{})
 	if err == nil {
-		return fileInfo(base(p), oi), nil
+		return fileInfo(contents.Base(p), oi), nil
 	}
 	if kerr := s.kindErr(p, err); !errkind.Is(kerr, errkind.NotFound) {
 		return contents.Info{}, kerr
@@ -371,7 +357,7 @@ func (s *Store) Stat(ctx context.Context, p string) (contents.Info, error) {
 	if !ok {
 		return contents.Info{}, errkind.New(errkind.NotFound, "No such file or directory: "+p, nil)
 	}
-	return s.dirInfo(base(p), t), nil
+	return s.dirInfo(contents.Base(p), t), nil
 }
 
 // List implements contents.Store: one paginated listing with "/" as the
@@ -432,7 +418,7 @@ func (s *Store) Open(ctx context.Context, p string) (io.ReadSeekCloser, contents
 		}
 		return nil, contents.Info{}, kerr
 	}
-	return obj, fileInfo(base(p), oi), nil
+	return obj, fileInfo(contents.Base(p), oi), nil
 }
 
 // sseC is the encryption a GET must name (only SSE-C, which Quire does
@@ -450,7 +436,7 @@ func (s *Store) checkTarget(ctx context.Context, p string) error {
 	} else if ok {
 		return errkind.Newf(errkind.Invalid, "%s is a directory", p)
 	}
-	if dir := parent(p); dir != "" {
+	if dir := contents.Parent(p); dir != "" {
 		// Something under dir/ makes it a directory (whether or not a
 		// file named dir exists too, as S3 allows).
 		ok, _, err := s.statDir(ctx, dir)
@@ -663,7 +649,7 @@ func (s *Store) Mkdir(ctx context.Context, p string) error {
 	} else if !errkind.Is(err, errkind.NotFound) {
 		return err
 	}
-	if dir := parent(p); dir != "" {
+	if dir := contents.Parent(p); dir != "" {
 		info, err := s.Stat(ctx, dir)
 		if err != nil {
 			return err
@@ -782,7 +768,7 @@ func (s *Store) Rename(ctx context.Context, from, to string) error {
 	if err != nil {
 		return err
 	}
-	if dir := parent(to); dir != "" {
+	if dir := contents.Parent(to); dir != "" {
 		di, err := s.Stat(ctx, dir)
 		if err != nil {
 			return err
