@@ -430,21 +430,28 @@ func (b *bridge) readEnding(err error) ending {
 	return ending{reason: "client gone"}
 }
 
+// farEnding turns the error of the far side (what: "kernel" or
+// "terminal") into an ending: its *CloseError's code, a restart code when
+// the server shuts down, else a restart code for the lost connection.
+func farEnding(ctx context.Context, what string, err error) ending {
+	var ce *CloseError
+	switch {
+	case errors.As(err, &ce):
+		return ending{code: websocket.StatusCode(ce.Code), reason: shorten(ce.Reason)}
+	case ctx.Err() != nil:
+		return ending{code: CodeServiceRestart, reason: "server shutting down"}
+	default:
+		return ending{code: CodeServiceRestart, reason: what + " connection ended", err: fmt.Errorf("%s: %w", what, err)}
+	}
+}
+
 // writeClient is the only writer of data frames, so kernel messages reach the client
 // in the order Recv returns them.
 func (b *bridge) writeClient(ctx context.Context) ending {
 	for {
 		channel, m, err := b.kernel.Recv(ctx)
 		if err != nil {
-			var ce *CloseError
-			switch {
-			case errors.As(err, &ce):
-				return ending{code: websocket.StatusCode(ce.Code), reason: shorten(ce.Reason)}
-			case ctx.Err() != nil:
-				return ending{code: CodeServiceRestart, reason: "server shutting down"}
-			default:
-				return ending{code: CodeServiceRestart, reason: "kernel connection ended", err: fmt.Errorf("kernel: %w", err)}
-			}
+			return farEnding(ctx, "kernel", err)
 		}
 		typ, data, ok := b.encode(channel, m)
 		if !ok {

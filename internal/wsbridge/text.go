@@ -2,7 +2,6 @@ package wsbridge
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"net/http"
 
@@ -83,24 +82,11 @@ func (b *bridge) writeText(ctx context.Context) ending {
 	for {
 		msg, err := b.text.Next(ctx)
 		if err != nil {
-			return b.textEnding(ctx, err)
+			return farEnding(ctx, "terminal", err)
 		}
 		if err := b.writeText1(ctx, msg); err != nil {
 			return b.ioEnding(ctx, "write client", err)
 		}
-	}
-}
-
-// textEnding turns the far side's error into an ending.
-func (b *bridge) textEnding(ctx context.Context, err error) ending {
-	var ce *CloseError
-	switch {
-	case errors.As(err, &ce):
-		return ending{code: websocket.StatusCode(ce.Code), reason: shorten(ce.Reason)}
-	case ctx.Err() != nil:
-		return ending{code: CodeServiceRestart, reason: "server shutting down"}
-	default:
-		return ending{code: CodeServiceRestart, reason: "terminal connection ended", err: fmt.Errorf("terminal: %w", err)}
 	}
 }
 
@@ -124,7 +110,7 @@ func (b *bridge) writeText1(ctx context.Context, msg []byte) error {
 func (b *bridge) pollText(ctx context.Context) (more bool, e ending, ok bool) {
 	msg, err := b.poll.TryNext()
 	if err != nil {
-		return false, b.textEnding(ctx, err), false
+		return false, farEnding(ctx, "terminal", err), false
 	}
 	if msg == nil {
 		return false, ending{}, true
