@@ -92,19 +92,26 @@ func (a *Auth) Middleware(next http.Handler) http.Handler {
 			a.tokenLogin(w, r)
 			return
 		}
-		if user.Method == MethodCookie || user.Method == MethodProxy {
-			if err := a.checkXSRF(r); err != nil {
-				a.log.Info("request refused", "client", a.o.ClientIP(r), "path", r.URL.Path, "reason", "xsrf")
-				a.refused(r, "xsrf")
-				reply.WriteError(w, r, a.log, err)
-				return
-			}
-		}
-		if isSafe(r.Method) && !a.isAPI(r) {
-			a.ensureXSRF(w, r)
-		}
-		next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), ctxKey{}, user)))
+		a.serveAs(next, w, r, user, user.Method == MethodCookie || user.Method == MethodProxy)
 	})
+}
+
+// serveAs passes an authenticated request on as user's, after the XSRF
+// check when the browser's own credentials (cookie, proxy login) signed it
+// in, and gives pages an _xsrf cookie.
+func (a *Auth) serveAs(next http.Handler, w http.ResponseWriter, r *http.Request, user Identity, checkXSRF bool) {
+	if checkXSRF {
+		if err := a.checkXSRF(r); err != nil {
+			a.log.Info("request refused", "client", a.o.ClientIP(r), "path", r.URL.Path, "reason", "xsrf")
+			a.refused(r, "xsrf")
+			reply.WriteError(w, r, a.log, err)
+			return
+		}
+	}
+	if isSafe(r.Method) && !a.isAPI(r) {
+		a.ensureXSRF(w, r)
+	}
+	next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), ctxKey{}, user)))
 }
 
 // identify returns the request's user: by token, then a trusted proxy's
@@ -249,18 +256,7 @@ func (a *Auth) serveHub(next http.Handler, w http.ResponseWriter, r *http.Reques
 	}
 	a.o.Authenticated(r)
 	audit.SetUser(r.Context(), user.Username)
-	if user.Method == MethodCookie {
-		if err := a.checkXSRF(r); err != nil {
-			a.log.Info("request refused", "client", a.o.ClientIP(r), "path", r.URL.Path, "reason", "xsrf")
-			a.refused(r, "xsrf")
-			reply.WriteError(w, r, a.log, err)
-			return
-		}
-	}
-	if isSafe(r.Method) && !a.isAPI(r) {
-		a.ensureXSRF(w, r)
-	}
-	next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), ctxKey{}, user)))
+	a.serveAs(next, w, r, user, user.Method == MethodCookie)
 }
 
 // serveDisabled serves a request when auth is disabled (see Middleware).
