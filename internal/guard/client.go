@@ -157,10 +157,7 @@ func (g *Guard) IsSecure(r *http.Request) bool {
 // from IsSecure, host from a trusted proxy's X-Forwarded-Host (Forwarded's
 // host=) or the Host header.
 func (g *Guard) ownOrigin(r *http.Request) string {
-	host := g.lastForwarded(r, "host")
-	if host == "" {
-		host = r.Host
-	}
+	host := g.requestHost(r)
 	scheme := "http"
 	if g.IsSecure(r) {
 		scheme = "https"
@@ -170,6 +167,15 @@ func (g *Guard) ownOrigin(r *http.Request) string {
 		return "" // a malformed host matches no Origin
 	}
 	return o
+}
+
+// requestHost is the host the browser asked for: a trusted proxy's
+// X-Forwarded-Host (Forwarded's host=), else the Host header.
+func (g *Guard) requestHost(r *http.Request) string {
+	if host := g.lastForwarded(r, "host"); host != "" {
+		return host
+	}
+	return r.Host
 }
 
 // sameOrigin reports whether lorigin (lower case) is the server's own:
@@ -182,10 +188,7 @@ func (g *Guard) sameOrigin(lorigin string, r *http.Request) bool {
 	if !g.anyScheme {
 		return false
 	}
-	host := g.lastForwarded(r, "host")
-	if host == "" {
-		host = r.Host
-	}
+	host := g.requestHost(r)
 	for _, scheme := range []string{"http", "https"} {
 		if o, ok := canonOrigin(scheme, host); ok && o == lorigin {
 			return true
