@@ -15,6 +15,7 @@ import { extractMath, restoreMath, escapeHtml, slug, type MathItem } from "./out
 import { NAMED_PREFIX, sanitize } from "./outputs/sanitize";
 import { katexNow, loadKatex, katexOptions } from "./outputs/katex";
 import { joinText } from "./outputs/stream";
+import { fastTokenizers, parseFast } from "./outputs/markedfast";
 
 export interface MarkdownOptions {
   /** notebookPath resolves relative links and images to {base}files/…. */
@@ -23,7 +24,7 @@ export interface MarkdownOptions {
   attachments?: Record<string, Record<string, string>>;
 }
 
-const marked = new Marked({ gfm: true, breaks: false, async: false });
+const marked = new Marked({ gfm: true, breaks: false, async: false }, fastTokenizers);
 
 // The latest render request per element: a KaTeX load finishing late must
 // not overwrite a newer render.
@@ -50,7 +51,7 @@ export function renderMarkdown(source: string, el: HTMLElement, opts: MarkdownOp
   }
   let html: string;
   try {
-    html = marked.parse(text, { async: false }) as string;
+    html = parseFast(marked, text);
   } catch {
     html = "<pre>" + escapeHtml(source) + "</pre>";
   }
