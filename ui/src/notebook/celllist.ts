@@ -21,11 +21,19 @@ const BUSY_CHUNK = 100;
 const ALL_AT_ONCE = 400;
 const TAIL_MARGIN = "100% 0px";
 
-/** idle runs fn when the browser is idle, or after 400 ms in any case
+/** ATTACH_WAIT: how long attaching more cells waits for the browser to be
+ *  idle before it attaches BUSY_CHUNK anyway. Opening a big notebook keeps
+ *  the page busy for its first second or so (the cells in view, the
+ *  editor's code, the kernel); cells attached then would cost style and
+ *  layout while the reader's first click and keys wait, and the reader
+ *  heading for the end gets them at once anyway (tail). */
+const ATTACH_WAIT = 1500;
+
+/** idle runs fn when the browser is idle, or after wait ms in any case
  *  (timedOut); left is how long fn may take before it should let the page go on. */
-export function idle(fn: (left: () => number, timedOut: boolean) => void): number {
+export function idle(fn: (left: () => number, timedOut: boolean) => void, wait = 400): number {
   if (typeof window.requestIdleCallback === "function") {
-    return window.requestIdleCallback((d) => fn(() => d.timeRemaining(), d.didTimeout), { timeout: 400 });
+    return window.requestIdleCallback((d) => fn(() => d.timeRemaining(), d.didTimeout), { timeout: wait });
   }
   return setTimeout(() => {
     const end = performance.now() + 8;
@@ -166,7 +174,7 @@ export class CellList {
       do this.attachMore(timedOut ? BUSY_CHUNK : LATER_CHUNK);
       while (this.attached < this.all.length && left() > 4);
       if (this.attached < this.all.length) this.scheduleAttach();
-    });
+    }, ATTACH_WAIT);
   }
 
   /** attachAll finishes attaching before anything changes the cell list. */
