@@ -5,6 +5,7 @@ import type { Extension } from "@codemirror/state";
 import { StreamLanguage } from "@codemirror/language";
 import type { StreamParser } from "@codemirror/language";
 import { tags } from "@lezer/highlight";
+import { languageKey } from "./languagekey";
 
 type Loader = () => Promise<Extension>;
 
@@ -62,10 +63,6 @@ const loaders: Record<string, Loader> = {
   sas: legacy(async () => (await import("@codemirror/legacy-modes/mode/sas")).sas),
 };
 
-/** Other names kernels use for these languages (language_info.name, codemirror_mode). */
-const languageAliases: Record<string, string> = {
-  ipython: "python", bash: "shell", sh: "shell", "c++": "cpp", "c#": "csharp", matlab: "octave",
-};
 
 /** Languages by lower-case file extension (without the dot) or whole file name. */
 const fileLanguages: Record<string, string> = {
@@ -94,8 +91,7 @@ const cache = new Map<string, Promise<Extension | null>>();
  *  codemirror_mode, any case) to its syntax extension; null if unknown or
  *  if the mode failed to load. */
 export function loadLanguage(name: string): Promise<Extension | null> {
-  let key = name.toLowerCase();
-  key = languageAliases[key] ?? key;
+  const key = languageKey(name);
   const loader = loaders[key];
   if (!loader) return Promise.resolve(null);
   let p = cache.get(key);

@@ -42,6 +42,7 @@ import { MenuBar } from "./menubar";
 import { isPaletteKey, registerPageCommands, type PageActions } from "./notebookcommands";
 import { Toolbar } from "./toolbar";
 import { TrustControl, notebookTrusted } from "./trust";
+import { languageKey } from "../languagekey";
 
 /** downloadFormats are the "Download as" entries of the File menu: label and export format ({base}nbconvert). */
 const downloadFormats: [string, string][] = [
@@ -430,8 +431,8 @@ class NotebookView implements CellHost {
     const lang = this.nb.metadata.language_info as Json | undefined;
     const ks = this.nb.metadata.kernelspec as Json | undefined;
     const name = infoLanguage(lang) ?? ks?.language;
-    if (typeof name === "string" && name.toLowerCase() !== this.languageName) {
-      this.languageName = name.toLowerCase();
+    if (typeof name === "string" && languageKey(name) !== this.languageName) {
+      this.languageName = languageKey(name);
       this.languageLoaded = "";
     }
     if (!this.languageLoaded) this.parser = this.languageName === "python" ? V.pythonParser : null;
@@ -496,7 +497,7 @@ class NotebookView implements CellHost {
   }
 
   private async setLanguage(name: string): Promise<void> {
-    const key = name.toLowerCase();
+    const key = languageKey(name);
     if (key !== this.languageName) this.languageLoaded = "";
     this.languageName = key;
     // Before the notebook has loaded, load() calls this again.
