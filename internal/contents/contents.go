@@ -228,6 +228,15 @@ type Copier interface {
 	Copy(ctx context.Context, from, to string) (Info, error)
 }
 
+// StatLister is a Store that can describe p and, when p is a directory,
+// list it in one step: on S3 the listing of a directory is what proves it
+// exists, so a Stat before the List would ask the service twice. The
+// entries are List's; for a file (or a directory it would not list) they
+// are nil and listed is false.
+type StatLister interface {
+	StatList(ctx context.Context, p string) (info Info, entries []Info, listed bool, err error)
+}
+
 // Service implements the contents API over a Store.
 type Service struct {
 	store Store

@@ -363,18 +363,65 @@ func (s *Store) Stat(ctx context.Context, p string) (contents.Info, error) {
 // List implements contents.Store: one paginated listing with "/" as the
 // delimiter (1000 keys a page), sizes and times from the listing itself.
 func (s *Store) List(ctx context.Context, dir string) ([]contents.Info, error) {
+	out, found, _, err := s.list(ctx, dir)
+	if err != nil {
+		return nil, err
+	}
+	if !found {
+		// Nothing under dir/: a file or nothing at all.
+		return nil, errkind.New(errkind.NotFound, "No such file or directory: "+dir, nil)
+	}
+	return out, nil
+}
+
+// StatList implements contents.StatLister: a HEAD finds a file (a file
+// wins over a directory of the same name, as in Stat), else the listing
+// of dir/ both proves the directory exists (any key under it) and gives
+// its entries and its marker's time, so no separate one-key listing is
+// asked for.
+func (s *Store) StatList(ctx context.Context, p string) (contents.Info, []contents.Info, bool, error) {
+	if p != "" {
+		oi, err := s.c.StatObject(ctx, s.bucket, s.key(p), minio.StatObjectOptions{})
+		if err == nil {
+			return fileInfo(contents.Base(p), oi), nil, false, nil
+		}
+		if kerr := s.kindErr(p, err); !errkind.Is(kerr, errkind.NotFound) {
+			return contents.Info{}, nil, false, kerr
+		}
+	}
+	out, found, t, err := s.list(ctx, p)
+	if err != nil {
+		return contents.Info{}, nil, false, err
+	}
+	if !found {
+		return contents.Info{}, nil, false, errkind.New(errkind.NotFound, "No such file or directory: "+p, nil)
+	}
+	if p == "" {
+		t = time.Time{} // the root's time is the epoch, as Stat says
+	}
+	return s.dirInfo(contents.Base(p), t), out, true, nil
+}
+
+// list lists directory dir: its entries, whether any key lies under it
+// (the root always counts), and its marker's time if it has one.
+func (s *Store) list(ctx context.Context, dir string) ([]contents.Info, bool, time.Time, error) {
 	pfx := s.dirKey(dir)
 	var out []contents.Info
+	var marker time.Time
 	seen := map[string]bool{}
 	found := dir == ""
 	for oi := range s.c.Client.ListObjects(ctx, s.bucket, minio.ListObjectsOptions{FetchOwner: noOwner(), Prefix: pfx, MaxKeys: 1000}) {
 		if oi.Err != nil {
-			return nil, s.kindErr(dir, oi.Err)
+			return nil, false, time.Time{}, s.kindErr(dir, oi.Err)
 		}
 		found = true
+		if oi.Key == pfx {
+			marker = oi.LastModified
+			continue
+		}
 		name, isDir := strings.CutSuffix(strings.TrimPrefix(oi.Key, pfx), "/")
 		if !validName(name) || (dir == "" && name == internalDir) || seen[name] {
-			continue // the marker itself, or a key no API path names
+			continue // a key no API path names
 		}
 		seen[name] = true
 		if isDir {
@@ -383,11 +430,7 @@ func (s *Store) List(ctx context.Context, dir string) ([]contents.Info, error) {
 			out = append(out, fileInfo(name, oi))
 		}
 	}
-	if !found {
-		// Nothing under dir/: a file or nothing at all.
-		return nil, errkind.New(errkind.NotFound, "No such file or directory: "+dir, nil)
-	}
-	return out, nil
+	return out, found, marker, nil
 }
 
 // validName reports whether an object name below a directory is an entry
