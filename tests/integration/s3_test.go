@@ -435,3 +435,50 @@ func TestS3TwoServers(t *testing.T) {
 		t.Errorf("after the refused save: %d %s", status, body)
 	}
 }
+
+// TestS3CredentialsKeptFromKernelsAndTerminals: with the S3 store, the
+// AWS variables that gave Quire its bucket credentials are Quire's
+// secrets (config's ChildEnv, the one place that decides): a kernel's
+// os.environ and a terminal's env hold none of them, while AWS_REGION
+// and ordinary variables pass. With the disk store they are the user's
+// own and a kernel keeps them.
+func TestS3CredentialsKeptFromKernelsAndTerminals(t *testing.T) {
+	needIPyKernel(t)
+	const session = "sessiontoken0123456789"
+	forEachStore(t, func(t *testing.T, o opts) {
+		s3 := o.gw != nil
+		access, secret := "AKIADISKSTOREUSER", "disk-store-user-secret"
+		if s3 {
+			access, secret = o.gw.Access, o.gw.Secret
+		}
+		o.env = []string{"AWS_ACCESS_KEY_ID=" + access, "AWS_SECRET_ACCESS_KEY=" + secret, "AWS_REGION=us-east-1", "QUIRE_TEST_PLAIN=kept"}
+		if !s3 {
+			// The gateway checks no session token, but a signed request
+			// carrying one it does not know is refused: only the disk
+			// run has one.
+			o.env = append(o.env, "AWS_SESSION_TOKEN="+session)
+		}
+		in := startQuire(t, o.with("--kernel-root-dir", filepath.Join(t.TempDir(), "kroot")))
+		k := startKernel(t, in)
+		w := mustDial(t, in, k.ID, wire.NewID(), false)
+		defer w.close()
+		r := w.execute("import os; print(sorted(k for k in os.environ if k.startswith('AWS_'))); print(os.environ.get('QUIRE_TEST_PLAIN'))\n"+
+			"print(any(v in ("+pyStr(access)+", "+pyStr(secret)+", "+pyStr(session)+") for v in os.environ.values()))", 60*time.Second)
+		want := "['AWS_REGION']\nkept\nFalse\n"
+		if !s3 {
+			want = "['AWS_ACCESS_KEY_ID', 'AWS_REGION', 'AWS_SECRET_ACCESS_KEY', 'AWS_SESSION_TOKEN']\nkept\nTrue\n"
+		}
+		if r.Stdout != want {
+			t.Errorf("kernel environment: stdout %q, want %q", r.Stdout, want)
+		}
+		if !s3 {
+			return
+		}
+		name := mustCreateTerminal(t, in, nil)
+		tw := mustDialTerminal(t, in, name)
+		tw.send("stdin", "echo N=$(env | grep -cE 'AWS_ACCESS|AWS_SECRET|AWS_SESSION|"+access+"|"+secret+"') R=$AWS_REGION P=$QUIRE_TEST_PLAIN\r")
+		if m := tw.until(`N=(\d+) R=([\w-]*) P=(\w*)`); m[1] != "0" || m[2] != "us-east-1" || m[3] != "kept" {
+			t.Errorf("terminal environment: %s credential lines, AWS_REGION %q, plain %q", m[1], m[2], m[3])
+		}
+	})
+}
