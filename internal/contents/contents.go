@@ -216,8 +216,11 @@ type Upload interface {
 	// Add appends r's bytes and returns the upload's size so far. After a
 	// failed Add the upload can only be aborted.
 	Add(ctx context.Context, r io.Reader) (int64, error)
-	// Complete makes the bytes added so far the content of the file.
-	Complete(ctx context.Context) (Info, error)
+	// Complete makes the bytes added so far the content of the file. A
+	// non-nil version makes it conditional, as ConditionalWriter.WriteIf:
+	// done only if the file is still at *version (still missing when
+	// *version is ""), else errkind.Stale and the file is left as it is.
+	Complete(ctx context.Context, version *string) (Info, error)
 	// Abort discards the upload.
 	Abort(ctx context.Context) error
 }

@@ -482,3 +482,74 @@ func TestS3CredentialsKeptFromKernelsAndTerminals(t *testing.T) {
 		}
 	})
 }
+
+// TestChunkedUploadRecheckedAtCompletion: a chunked upload sent with
+// If-Match on chunk 1 is held to it when its last chunk completes it. A
+// save another client makes in between (on S3, through a second server on
+// the same bucket; on disk, through the same server) is never
+// overwritten: the last chunk answers 412 and the other save stays. Both
+// upload shapes on S3: one PUT at completion (under 5 MiB) and a
+// multipart upload (a conditional CompleteMultipartUpload).
+func TestChunkedUploadRecheckedAtCompletion(t *testing.T) {
+	forEachStore(t, func(t *testing.T, o opts) {
+		a := startQuire(t, o)
+		b := a
+		if o.gw != nil {
+			b = startQuire(t, o)
+		}
+		put := func(in *instance, body map[string]any, ifMatch string) (int, string) {
+			t.Helper()
+			r := in.req("PUT", "api/contents/shared.bin", jsonBody(t, body))
+			if ifMatch != "" {
+				r.Header.Set("If-Match", `"`+ifMatch+`"`)
+			}
+			status, resp, _ := in.do(r)
+			return status, string(resp)
+		}
+		hashOf := func() (string, string) {
+			t.Helper()
+			status, body, _ := a.do(a.req("GET", "api/contents/shared.bin?hash=1&format=text&type=file", nil))
+			var m map[string]any
+			if err := json.Unmarshal(body, &m); err != nil || status != 200 {
+				t.Fatalf("GET: %d %s", status, body)
+			}
+			return m["hash"].(string), m["content"].(string)
+		}
+		for _, size := range []int{10, 3 << 20} {
+			chunk := func(n int) map[string]any {
+				return map[string]any{"type": "file", "format": "base64", "chunk": n,
+					"content": base64.StdEncoding.EncodeToString(bytes.Repeat([]byte{'c'}, size))}
+			}
+			if st, body := put(a, map[string]any{"type": "file", "format": "text", "content": "v1"}, ""); st != 200 && st != 201 {
+				t.Fatalf("seed: %d %s", st, body)
+			}
+			h, _ := hashOf()
+			if st, body := put(a, chunk(1), h); st != 200 && st != 201 {
+				t.Fatalf("size %d: chunk 1 on the current hash: %d %s", size, st, body)
+			}
+			if st, body := put(a, chunk(2), ""); st != 200 && st != 201 {
+				t.Fatalf("size %d: chunk 2: %d %s", size, st, body)
+			}
+			if st, body := put(b, map[string]any{"type": "file", "format": "text", "content": "the other save"}, ""); st != 200 {
+				t.Fatalf("size %d: the other save: %d %s", size, st, body)
+			}
+			st, body := put(a, chunk(-1), "")
+			if st != http.StatusPreconditionFailed || !strings.Contains(body, "changed on the server") {
+				t.Errorf("size %d: last chunk after another save: %d %s, want 412", size, st, body)
+			}
+			if _, got := hashOf(); got != "the other save" {
+				t.Errorf("size %d: after the refused upload: %.40q, want the other save", size, got)
+			}
+			// Nothing in between: the upload completes.
+			h, _ = hashOf()
+			for _, n := range []int{1, 2, -1} {
+				if st, body := put(a, chunk(n), map[bool]string{true: h}[n == 1]); st != 200 && st != 201 {
+					t.Fatalf("size %d: undisturbed chunk %d: %d %s", size, n, st, body)
+				}
+			}
+			if _, got := hashOf(); len(got) != 3*size {
+				t.Errorf("size %d: undisturbed upload left %d bytes, want %d", size, len(got), 3*size)
+			}
+		}
+	})
+}

@@ -536,18 +536,7 @@ func (s *Store) put(ctx context.Context, p string, r io.Reader, version *string)
 	defer done()
 	opts := s.putOptions()
 	if version != nil {
-		cond, known := s.Conditional()
-		if !known && !s.noCond {
-			// S3 was down when the server started: find out now.
-			cond, _ = s.Probe(ctx)
-		}
-		if cond && !s.noCond {
-			if *version == "" {
-				opts.SetMatchETagExcept("*")
-			} else {
-				opts.SetMatchETag(*version)
-			}
-		} else if err := s.compare(ctx, p, *version); err != nil {
+		if err := s.condition(ctx, p, &opts, *version); err != nil {
 			return contents.Info{}, err
 		}
 	}
@@ -555,6 +544,28 @@ func (s *Store) put(ctx context.Context, p string, r io.Reader, version *string)
 		return contents.Info{}, s.kindErr(p, err)
 	}
 	return s.Stat(ctx, p)
+}
+
+// condition makes a write of p (a PUT or a multipart completion) with
+// opts conditional on p's version ("" = p must still be missing): by the
+// If-Match / If-None-Match: * headers where the service honours them,
+// else by comparing the version just before the write (a short race
+// window, which Probe's result and quire doctor report).
+func (s *Store) condition(ctx context.Context, p string, opts *minio.PutObjectOptions, version string) error {
+	cond, known := s.Conditional()
+	if !known && !s.noCond {
+		// S3 was down when the server started: find out now.
+		cond, _ = s.Probe(ctx)
+	}
+	if !cond || s.noCond {
+		return s.compare(ctx, p, version)
+	}
+	if version == "" {
+		opts.SetMatchETagExcept("*")
+	} else {
+		opts.SetMatchETag(version)
+	}
+	return nil
 }
 
 // putOptions are a PUT's options: the encryption asked for, and the body

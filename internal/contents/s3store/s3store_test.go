@@ -314,7 +314,7 @@ func TestAbortStaleUploads(t *testing.T) {
 	if n, err := s.AbortStaleUploads(ctx, time.Second); err != nil || n != 1 {
 		t.Fatalf("AbortStaleUploads(1s) = %d, %v; want 1", n, err)
 	}
-	if _, err := up.Complete(ctx); err == nil {
+	if _, err := up.Complete(ctx, nil); err == nil {
 		t.Error("Complete of an aborted upload succeeded")
 	}
 	if _, err := s.Stat(ctx, "big"); !errkind.Is(err, errkind.NotFound) {
