@@ -50,8 +50,8 @@ type Options struct {
 	// (besides the system's).
 	CAFile string
 	// SSE is the server-side encryption asked for each object: "" (the
-	// bucket's default), "AES256" (SSE-S3) or "aws:kms" (the default KMS
-	// key).
+	// bucket's default), "AES256" (SSE-S3), "aws:kms" (SSE-KMS, the
+	// default key) or "aws:kms:KEY-ID" (SSE-KMS with that key id or ARN).
 	SSE string
 	// Timeout bounds each request (0 = 30 s); Retries is how many times
 	// a failed request is tried again, with back-off (0 = 3, negative =
@@ -171,17 +171,20 @@ func New(opt Options) (*Store, error) {
 		return nil, fmt.Errorf("s3 client: %w", err)
 	}
 	var sse encrypt.ServerSide
-	switch opt.SSE {
-	case "":
-	case "AES256":
+	switch key, kms := strings.CutPrefix(opt.SSE, "aws:kms:"); {
+	case opt.SSE == "":
+	case opt.SSE == "AES256":
 		sse = encrypt.NewSSE()
-	case "aws:kms":
-		sse, err = encrypt.NewSSEKMS("", nil)
+	case opt.SSE == "aws:kms" || (kms && key != ""):
+		if !kms {
+			key = "" // the default key
+		}
+		sse, err = encrypt.NewSSEKMS(key, nil)
 		if err != nil {
 			return nil, fmt.Errorf("--s3-sse: %w", err)
 		}
 	default:
-		return nil, fmt.Errorf("--s3-sse %q: want AES256 or aws:kms", opt.SSE)
+		return nil, fmt.Errorf("--s3-sse %q: want AES256, aws:kms or aws:kms:KEY-ID", opt.SSE)
 	}
 	prefix := strings.Trim(opt.Prefix, "/")
 	if prefix != "" {

@@ -101,7 +101,10 @@ func (u *upload) Complete(ctx context.Context, version *string) (contents.Info, 
 			return contents.Info{}, err
 		}
 	}
-	opts := minio.PutObjectOptions{ServerSideEncryption: s.sse}
+	// The encryption was named when the upload began: S3 refuses the SSE
+	// headers on the completion (minio-go drops them only for AWS's own
+	// endpoints), so none go with it.
+	opts := minio.PutObjectOptions{}
 	if version != nil {
 		if err := s.condition(ctx, u.p, &opts, *version); err != nil {
 			return contents.Info{}, err
