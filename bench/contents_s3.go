@@ -47,7 +47,8 @@ func contentsS3Scenario(cfg config) scenario {
 	floorName := fmt.Sprintf("S3 listing floor (ListObjectsV2 alone, %d keys)", cfg.listFiles)
 	metrics = append(metrics,
 		metric{name: floorName, unit: millis, p90: true, firstOnly: true},
-		metric{name: "S3 listing floor ÷ disk store listing", unit: factor, own: true, firstOnly: true})
+		metric{name: "S3 listing floor ÷ disk store listing", unit: factor, own: true, firstOnly: true},
+		metric{name: "S3 store listing ÷ S3 listing floor (Quire's share)", unit: factor, own: true, firstOnly: true})
 	names := func(prefix string) contentsNames {
 		return contentsNames{put: prefix + rows[0].name, get: prefix + rows[1].name, get0: prefix + rows[2].name,
 			list: prefix + rows[3].name, create: prefix + rows[4].name, del: prefix + rows[5].name}
@@ -114,6 +115,9 @@ func contentsS3Scenario(cfg config) scenario {
 			}
 			if d, f := s["disk store: "+rows[3].name], s[floorName]; len(d) > 0 && len(f) > 0 {
 				s.add("S3 listing floor ÷ disk store listing", median(slices.Clone(f))/median(slices.Clone(d)))
+			}
+			if q, f := s["S3 store: "+rows[3].name], s[floorName]; len(q) > 0 && len(f) > 0 {
+				s.add("S3 store listing ÷ S3 listing floor (Quire's share)", median(slices.Clone(q))/median(slices.Clone(f)))
 			}
 			for _, r := range rows {
 				d, q := s["disk store: "+r.name], s["S3 store: "+r.name]
