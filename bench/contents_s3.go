@@ -134,7 +134,7 @@ func contentsS3Scenario(cfg config) scenario {
 // listFloor times what any S3 client pays for the listing the scenario
 // asks Quire for, with no Quire: the same ListObjectsV2 pages (prefix
 // list/, delimiter "/", 1000 keys a page, no owners) through minio-go's
-// lister, as the store asks for them,
+// iterator, as the store asks for them,
 // against the same gateway, each run timed from the first request to the
 // last page read. It is the floor under the S3 store's listing row: the
 // difference is Quire's share.
@@ -152,7 +152,7 @@ func listFloor(ctx context.Context, g *s3gw.Gateway, bucket string, want, runs i
 		start := time.Now()
 		n := 0
 		f := false
-		for oi := range c.ListObjects(ctx, bucket, minio.ListObjectsOptions{Prefix: "list/", MaxKeys: 1000, FetchOwner: &f}) {
+		for oi := range c.ListObjectsIter(ctx, bucket, minio.ListObjectsOptions{Prefix: "list/", MaxKeys: 1000, FetchOwner: &f}) {
 			if oi.Err != nil {
 				return oi.Err
 			}

@@ -327,9 +327,12 @@ func (s *Store) statDir(ctx context.Context, p string) (bool, time.Time, error) 
 	if p == "" {
 		return true, time.Time{}, nil
 	}
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel() // stops the listing after the first key
-	oi, ok := <-s.c.Client.ListObjects(ctx, s.bucket, minio.ListObjectsOptions{FetchOwner: noOwner(), Prefix: s.dirKey(p), Recursive: true, MaxKeys: 1})
+	var oi minio.ObjectInfo
+	ok := false
+	for o := range s.c.Client.ListObjectsIter(ctx, s.bucket, minio.ListObjectsOptions{FetchOwner: noOwner(), Prefix: s.dirKey(p), Recursive: true, MaxKeys: 1}) {
+		oi, ok = o, true
+		break // the first key says enough
+	}
 	switch {
 	case !ok:
 		return false, time.Time{}, nil
@@ -365,6 +368,8 @@ func (s *Store) Stat(ctx context.Context, p string) (contents.Info, error) {
 
 // List implements contents.Store: one paginated listing with "/" as the
 // delimiter (1000 keys a page), sizes and times from the listing itself.
+// Listings read minio-go's iterator, not its channel: the channel hands
+// each key from a goroutine to the reader, a switch per key.
 func (s *Store) List(ctx context.Context, dir string) ([]contents.Info, error) {
 	out, found, _, err := s.list(ctx, dir)
 	if err != nil {
@@ -413,7 +418,7 @@ func (s *Store) list(ctx context.Context, dir string) ([]contents.Info, bool, ti
 	var marker time.Time
 	seen := map[string]bool{}
 	found := dir == ""
-	for oi := range s.c.Client.ListObjects(ctx, s.bucket, minio.ListObjectsOptions{FetchOwner: noOwner(), Prefix: pfx, MaxKeys: 1000}) {
+	for oi := range s.c.Client.ListObjectsIter(ctx, s.bucket, minio.ListObjectsOptions{FetchOwner: noOwner(), Prefix: pfx, MaxKeys: 1000}) {
 		if oi.Err != nil {
 			return nil, false, time.Time{}, s.kindErr(dir, oi.Err)
 		}
@@ -740,7 +745,7 @@ func (s *Store) copyKey(ctx context.Context, from, to string) error {
 // keysUnder lists every object key at or below directory key pfx.
 func (s *Store) keysUnder(ctx context.Context, pfx string) ([]minio.ObjectInfo, error) {
 	var out []minio.ObjectInfo
-	for oi := range s.c.Client.ListObjects(ctx, s.bucket, minio.ListObjectsOptions{FetchOwner: noOwner(), Prefix: pfx, Recursive: true, MaxKeys: 1000}) {
+	for oi := range s.c.Client.ListObjectsIter(ctx, s.bucket, minio.ListObjectsOptions{FetchOwner: noOwner(), Prefix: pfx, Recursive: true, MaxKeys: 1000}) {
 		if oi.Err != nil {
 			return nil, oi.Err
 		}
