@@ -3,9 +3,14 @@ package main
 import (
 	"context"
 	"fmt"
+	"net/url"
 	"os"
 	"path/filepath"
 	"slices"
+	"time"
+
+	"github.com/minio/minio-go/v7"
+	"github.com/minio/minio-go/v7/pkg/credentials"
 
 	"quire/internal/s3gw"
 )
@@ -39,6 +44,11 @@ func contentsS3Scenario(cfg config) scenario {
 			metric{name: "S3 store: " + r.name, unit: millis, p90: true, firstOnly: true},
 			metric{name: "S3 ÷ disk: " + r.name, unit: factor, goal: r.goal, own: true, firstOnly: true})
 	}
+	floorName := fmt.Sprintf("S3 listing floor (ListObjectsV2 alone, %d keys)", cfg.listFiles)
+	metrics = append(metrics,
+		metric{name: floorName, unit: millis, p90: true, firstOnly: true},
+		metric{name: "S3 listing floor ÷ disk store listing", unit: factor, own: true, firstOnly: true},
+		metric{name: "S3 store listing ÷ S3 listing floor (Quire's share)", unit: factor, own: true, firstOnly: true})
 	names := func(prefix string) contentsNames {
 		return contentsNames{put: prefix + rows[0].name, get: prefix + rows[1].name, get0: prefix + rows[2].name,
 			list: prefix + rows[3].name, create: prefix + rows[4].name, del: prefix + rows[5].name}
@@ -99,6 +109,15 @@ func contentsS3Scenario(cfg config) scenario {
 				if err := runOne(ctx, e, s3sp, broot, nb, add, names("S3 store: ")); err != nil {
 					return s, fmt.Errorf("S3 store: %w", err)
 				}
+				if err := listFloor(ctx, g, bucket, e.cfg.listFiles, e.cfg.listRuns, func(v float64) { add(floorName, v) }); err != nil {
+					return s, fmt.Errorf("S3 listing floor: %w", err)
+				}
+			}
+			if d, f := s["disk store: "+rows[3].name], s[floorName]; len(d) > 0 && len(f) > 0 {
+				s.add("S3 listing floor ÷ disk store listing", median(slices.Clone(f))/median(slices.Clone(d)))
+			}
+			if q, f := s["S3 store: "+rows[3].name], s[floorName]; len(q) > 0 && len(f) > 0 {
+				s.add("S3 store listing ÷ S3 listing floor (Quire's share)", median(slices.Clone(q))/median(slices.Clone(f)))
 			}
 			for _, r := range rows {
 				d, q := s["disk store: "+r.name], s["S3 store: "+r.name]
@@ -110,6 +129,44 @@ func contentsS3Scenario(cfg config) scenario {
 			return s, nil
 		},
 	}
+}
+
+// listFloor times what any S3 client pays for the listing the scenario
+// asks Quire for, with no Quire: the same ListObjectsV2 pages (prefix
+// list/, delimiter "/", 1000 keys a page, no owners) through minio-go's
+// iterator, as the store asks for them,
+// against the same gateway, each run timed from the first request to the
+// last page read. It is the floor under the S3 store's listing row: the
+// difference is Quire's share.
+func listFloor(ctx context.Context, g *s3gw.Gateway, bucket string, want, runs int, add func(float64)) error {
+	u, err := url.Parse(g.Endpoint())
+	if err != nil {
+		return err
+	}
+	c, err := minio.New(u.Host, &minio.Options{Creds: credentials.NewStaticV4(g.Access, g.Secret, ""),
+		Region: "us-east-1", BucketLookup: minio.BucketLookupPath})
+	if err != nil {
+		return err
+	}
+	for range runs {
+		start := time.Now()
+		n := 0
+		f := false
+		for oi := range c.ListObjectsIter(ctx, bucket, minio.ListObjectsOptions{Prefix: "list/", MaxKeys: 1000, FetchOwner: &f}) {
+			if oi.Err != nil {
+				return oi.Err
+			}
+			n++
+		}
+		add(ms(time.Since(start)))
+		if n < want {
+			return fmt.Errorf("listed %d keys under list/, want %d", n, want)
+		}
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // runOne starts sp over root, runs the contents workload and stops it.

@@ -152,7 +152,7 @@ func (s *server) run(ctx context.Context) error {
 		Dial:               dialZMQ,
 		Transport:          s.cfg.KernelTransport,
 		Log:                s.log,
-		Env:                config.ChildEnv(os.Environ()), // kernels never inherit Quire's credentials
+		Env:                s.cfg.ChildEnv(os.Environ()), // kernels never inherit Quire's credentials (nor the S3 store's)
 		ShutdownWait:       s.cfg.KernelShutdownWait,
 		KernelInfoTimeout:  s.cfg.KernelInfoTimeout,
 		HeartbeatInterval:  cmp.Or(s.cfg.KernelHeartbeatInterval, -1), // 0 = off

@@ -13,7 +13,7 @@ import (
 )
 
 // newTerminals builds the terminal manager from the settings: the shell
-// inherits the server's environment less Quire's secrets (config.ChildEnv,
+// inherits the server's environment less Quire's secrets (Config.ChildEnv,
 // as kernels do), and its processes get --kernel-shutdown-wait after
 // SIGHUP before SIGKILL.
 func newTerminals(cfg *config.Config, environ []string, s *server) *terminal.Manager {
@@ -21,7 +21,7 @@ func newTerminals(cfg *config.Config, environ []string, s *server) *terminal.Man
 	if cfg.ContentsStore != "" {
 		root = cfg.KernelRootDir // where terminals start: S3 keys are no directory
 	}
-	env := append(config.ChildEnv(environ), "JUPYTER_SERVER_ROOT="+root)
+	env := append(cfg.ChildEnv(environ), "JUPYTER_SERVER_ROOT="+root)
 	return terminal.NewManager(terminal.Options{
 		Command:          strings.Fields(cfg.TerminalShell),
 		Env:              env,

@@ -45,3 +45,32 @@ func TestSecretEnvNames(t *testing.T) {
 		}
 	}
 }
+
+// With an S3 contents store the store's credential variables are secrets
+// too; with the disk store they are the user's and kernels keep them.
+func TestChildEnvS3Credentials(t *testing.T) {
+	in := []string{
+		"PATH=/usr/bin",
+		"AWS_ACCESS_KEY_ID=AKIAEXAMPLE",
+		"AWS_SECRET_ACCESS_KEY=secret",
+		"AWS_SESSION_TOKEN=session",
+		"AWS_ACCESS_KEY=old-id",
+		"AWS_SECRET_KEY=old-secret",
+		"AWS_PROFILE=team",               // names no secret: kept
+		"AWS_REGION=eu-west-1",           // kept
+		"AWS_SHARED_CREDENTIALS_FILE=/c", // a path: kept
+		"QUIRE_TOKEN=tok",
+	}
+	disk := &config.Config{}
+	if diff := cmp.Diff(in[:len(in)-1], disk.ChildEnv(in)); diff != "" {
+		t.Errorf("disk store: ChildEnv (-want +got):\n%s", diff)
+	}
+	s3 := &config.Config{ContentsStore: "s3://notebooks/team"}
+	want := []string{"PATH=/usr/bin", "AWS_PROFILE=team", "AWS_REGION=eu-west-1", "AWS_SHARED_CREDENTIALS_FILE=/c"}
+	if diff := cmp.Diff(want, s3.ChildEnv(in)); diff != "" {
+		t.Errorf("S3 store: ChildEnv (-want +got):\n%s", diff)
+	}
+	if !slices.Contains(s3.SecretEnvNames(), "AWS_SECRET_ACCESS_KEY") || slices.Contains(disk.SecretEnvNames(), "AWS_SECRET_ACCESS_KEY") {
+		t.Errorf("SecretEnvNames: S3 %v, disk %v", s3.SecretEnvNames(), disk.SecretEnvNames())
+	}
+}

@@ -223,10 +223,11 @@ func (c *Config) normaliseStore() error {
 	if c.S3Retries < 0 {
 		return fmt.Errorf("--s3-retries %d must not be negative", c.S3Retries)
 	}
-	switch c.S3SSE {
-	case "", "AES256", "aws:kms":
+	switch key, kms := strings.CutPrefix(c.S3SSE, "aws:kms:"); {
+	case c.S3SSE == "", c.S3SSE == "AES256", c.S3SSE == "aws:kms":
+	case kms && key != "" && !strings.ContainsFunc(key, func(r rune) bool { return r <= ' ' || r == 0x7f }):
 	default:
-		return fmt.Errorf("--s3-sse %q: use AES256 or aws:kms, or leave it empty", c.S3SSE)
+		return fmt.Errorf("--s3-sse %q: use AES256, aws:kms or aws:kms:KEY-ID, or leave it empty", c.S3SSE)
 	}
 	if c.ContentsStore == "" {
 		return nil
@@ -468,7 +469,7 @@ func (c *Config) settings() []setting {
 		{name: "s3-region", kind: "string", str: &c.S3Region, usage: "the bucket's region (default: found from the service)"},
 		{name: "s3-path-style", kind: "bool", b: &c.S3PathStyle, usage: "address the bucket in the URL path (most non-AWS services), not the host name"},
 		{name: "s3-ca", kind: "string", str: &c.S3CA, usage: "PEM file of CA certificates trusted for --s3-endpoint, besides the system's"},
-		{name: "s3-sse", kind: "string", str: &c.S3SSE, usage: "server-side encryption of each object: empty = the bucket's default, AES256 (SSE-S3) or aws:kms"},
+		{name: "s3-sse", kind: "string", str: &c.S3SSE, usage: "server-side encryption of each object: empty = the bucket's default, AES256 (SSE-S3), aws:kms (SSE-KMS, the default key) or aws:kms:KEY-ID (SSE-KMS with that key id or ARN)"},
 		{name: "s3-timeout", kind: "duration", dur: &c.S3Timeout, usage: "how long one S3 request may take before it fails (and is retried)"},
 		{name: "s3-retries", kind: "int", num: &c.S3Retries, usage: "how many times a failed S3 request is tried again, with exponential back-off, before the client gets 502/503 (0 = never)"},
 		{name: "kernel-root-dir", kind: "string", str: &c.KernelRootDir, usage: "with an S3 --contents-store: the local directory kernels and terminals run in (they cannot open() an S3 key); default: <user cache dir>/quire/kernel-root"},

@@ -760,7 +760,9 @@ func TestContentsStore(t *testing.T) {
 		{[]string{"--contents-store", "s3://bbb/a/../b"}, ".. segments"},
 		{[]string{"--contents-store", "s3://bbb", "--s3-endpoint", "ftp://x"}, "http(s)://host"},
 		{[]string{"--contents-store", "s3://bbb", "--s3-endpoint", "https://key:secret@x"}, "without a path or credentials"},
-		{[]string{"--s3-sse", "yes"}, "AES256 or aws:kms"},
+		{[]string{"--s3-sse", "yes"}, "AES256, aws:kms or aws:kms:KEY-ID"},
+		{[]string{"--s3-sse", "aws:kms:"}, "aws:kms:KEY-ID"},
+		{[]string{"--s3-sse", "aws:kms:a key"}, "aws:kms:KEY-ID"},
 		{[]string{"--s3-retries", "-1"}, "must not be negative"},
 		{[]string{"--s3-timeout", "0"}, "positive duration"},
 	} {

@@ -216,8 +216,11 @@ type Upload interface {
 	// Add appends r's bytes and returns the upload's size so far. After a
 	// failed Add the upload can only be aborted.
 	Add(ctx context.Context, r io.Reader) (int64, error)
-	// Complete makes the bytes added so far the content of the file.
-	Complete(ctx context.Context) (Info, error)
+	// Complete makes the bytes added so far the content of the file. A
+	// non-nil version makes it conditional, as ConditionalWriter.WriteIf:
+	// done only if the file is still at *version (still missing when
+	// *version is ""), else errkind.Stale and the file is left as it is.
+	Complete(ctx context.Context, version *string) (Info, error)
 	// Abort discards the upload.
 	Abort(ctx context.Context) error
 }
@@ -226,6 +229,15 @@ type Upload interface {
 // Quire (an S3 server-side copy). Copy replaces to like Write.
 type Copier interface {
 	Copy(ctx context.Context, from, to string) (Info, error)
+}
+
+// StatLister is a Store that can describe p and, when p is a directory,
+// list it in one step: on S3 the listing of a directory is what proves it
+// exists, so a Stat before the List would ask the service twice. The
+// entries are List's; for a file (or a directory it would not list) they
+// are nil and listed is false.
+type StatLister interface {
+	StatList(ctx context.Context, p string) (info Info, entries []Info, listed bool, err error)
 }
 
 // Service implements the contents API over a Store.

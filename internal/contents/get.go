@@ -51,7 +51,16 @@ func (s *Service) Get(ctx context.Context, p string, opt GetOptions) (*Model, er
 	if s.hidden(p) {
 		return nil, notFound(p, nil)
 	}
-	info, err := s.store.Stat(ctx, p)
+	var (
+		info    Info
+		entries []Info
+		listed  bool
+	)
+	if sl, ok := s.store.(StatLister); ok && opt.Content && (opt.Type == "" || opt.Type == TypeDirectory) {
+		info, entries, listed, err = sl.StatList(ctx, p)
+	} else {
+		info, err = s.store.Stat(ctx, p)
+	}
 	if err != nil {
 		if errkind.Is(err, errkind.NotFound) {
 			return nil, notFound(p, err)
@@ -61,6 +70,9 @@ func (s *Service) Get(ctx context.Context, p string, opt GetOptions) (*Model, er
 	if info.Dir {
 		if opt.Type != "" && opt.Type != TypeDirectory {
 			return nil, errkind.WithReason(errkind.Invalid, fmt.Sprintf("%s is a directory, not a %s", p, opt.Type), "bad type", nil)
+		}
+		if listed {
+			return s.dirModelOf(p, info, entries), nil
 		}
 		return s.dirModel(ctx, p, info, opt.Content)
 	}
@@ -101,6 +113,12 @@ func (s *Service) dirModel(ctx context.Context, p string, info Info, content boo
 	if err != nil {
 		return nil, fmt.Errorf("list %s: %w", p, err)
 	}
+	return s.dirModelOf(p, info, entries), nil
+}
+
+// dirModelOf is the model of directory p with entries as its content.
+func (s *Service) dirModelOf(p string, info Info, entries []Info) *Model {
+	m := baseModel(p, info)
 	children := make([]*Model, 0, len(entries))
 	for _, e := range entries {
 		if s.hideName(e.Name) {
@@ -111,7 +129,7 @@ func (s *Service) dirModel(ctx context.Context, p string, info Info, content boo
 	slices.SortFunc(children, func(a, b *Model) int { return strings.Compare(a.Name, b.Name) })
 	m.Content = children
 	m.Format = "json"
-	return m, nil
+	return m
 }
 
 // readAll reads file p whole into a buffer from the service's cache

@@ -27,7 +27,10 @@ type SaveRequest struct {
 	// Chunk is the upload chunk number: 0 for a whole save, then 1, 2, …
 	// and -1 for the last.
 	Chunk int
-	// Cond guards the save (checked on whole saves and on chunk 1 only).
+	// Cond guards the save: a whole save, or a chunked upload (sent with
+	// chunk 1, and checked again against the file when the last chunk
+	// completes the upload, so a save made by someone else in between is
+	// never overwritten).
 	Cond Precondition
 	// Hash asks for the sha256 of the bytes written (whole saves and the
 	// last chunk), computed under the save's lock, so a client can make its
@@ -417,6 +420,7 @@ func (s *Service) saveChunk(ctx context.Context, p string, req SaveRequest, info
 		if upInfo, err = s.store.Write(ctx, up, bytes.NewReader(data)); err != nil {
 			return nil, false, s.abandonUpload(ctx, p, err)
 		}
+		s.uploads.guard(p, uploadGuard{cond: req.Cond})
 	} else {
 		if _, err := s.store.Stat(ctx, up); err != nil {
 			if errkind.Is(err, errkind.NotFound) {
@@ -432,6 +436,12 @@ func (s *Service) saveChunk(ctx context.Context, p string, req SaveRequest, info
 	}
 	s.uploads.touch(p, s.opt.Now())
 	if req.Chunk == -1 {
+		// Chunk 1's precondition, again: p may have changed since (another
+		// server, or a tool on the same disk). The rename follows under p's
+		// lock, as a whole save's write follows its check.
+		if err := s.recheck(ctx, p, s.uploads.guardOf(p).cond); err != nil {
+			return nil, false, s.abandonUpload(ctx, p, err)
+		}
 		if err := s.store.Rename(ctx, up, p); err != nil {
 			return nil, false, s.writeErr(p, err)
 		}
@@ -440,6 +450,18 @@ func (s *Service) saveChunk(ctx context.Context, p string, req SaveRequest, info
 		return m, false, err
 	}
 	return inProgress(p, name, upInfo), req.Chunk == 1 && !exists, nil
+}
+
+// recheck evaluates an upload's precondition against p as it is now.
+func (s *Service) recheck(ctx context.Context, p string, cond Precondition) error {
+	if cond.empty() {
+		return nil
+	}
+	info, exists, err := s.statTarget(ctx, p)
+	if err != nil {
+		return err
+	}
+	return s.check(ctx, p, cond, info, exists)
 }
 
 // noUpload refuses a chunk after the first with no upload in progress.
@@ -475,6 +497,7 @@ func (s *Service) saveChunkMultipart(ctx context.Context, ms Multipart, p string
 				s.log.Warn("cannot abort a replaced chunked upload", "path", p, "err", err)
 			}
 		}
+		s.uploads.guard(p, uploadGuard{cond: req.Cond, version: s.guard(req.Cond, info, exists)})
 		up = nu
 	} else if up == nil {
 		return nil, false, s.noUpload(p, req.Chunk)
@@ -485,7 +508,16 @@ func (s *Service) saveChunkMultipart(ctx context.Context, ms Multipart, p string
 	}
 	s.uploads.touch(p, s.opt.Now())
 	if req.Chunk == -1 {
-		_, err := up.Complete(ctx)
+		// Chunk 1's precondition holds the completion: as a conditional
+		// write on the version chunk 1 was checked against where the store
+		// can, else checked again just before it.
+		g := s.uploads.guardOf(p)
+		if g.version == nil {
+			if err := s.recheck(ctx, p, g.cond); err != nil {
+				return nil, false, s.abandonUpload(ctx, p, err)
+			}
+		}
+		_, err := up.Complete(ctx, g.version)
 		s.uploads.done(p)
 		if err != nil {
 			if aerr := up.Abort(ctx); aerr != nil {

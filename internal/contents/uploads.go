@@ -21,6 +21,34 @@ type uploads struct {
 	last map[string]time.Time // by target path
 	// parts are the uploads a Multipart store assembles, by target path.
 	parts map[string]Upload
+	// guards are the preconditions chunk 1 was checked against, by
+	// target path, checked again when the upload completes.
+	guards map[string]uploadGuard
+}
+
+// uploadGuard is what an upload's completion must still find: chunk 1's
+// precondition and, on a ConditionalWriter store, the version of the file
+// it was checked against (nil: none to hold the store to).
+type uploadGuard struct {
+	cond    Precondition
+	version *string
+}
+
+// guard records g as p's upload's guard.
+func (u *uploads) guard(p string, g uploadGuard) {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	if u.guards == nil {
+		u.guards = map[string]uploadGuard{}
+	}
+	u.guards[p] = g
+}
+
+// guardOf returns p's upload's guard (empty if none).
+func (u *uploads) guardOf(p string) uploadGuard {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	return u.guards[p]
 }
 
 // start records up as p's upload; it returns the upload it replaces, if
@@ -57,6 +85,7 @@ func (u *uploads) done(p string) Upload {
 	u.mu.Lock()
 	defer u.mu.Unlock()
 	delete(u.last, p)
+	delete(u.guards, p)
 	up := u.parts[p]
 	delete(u.parts, p)
 	return up

@@ -26,7 +26,7 @@ type Options struct {
 	// $SHELL from Env (else /bin/sh) as a login shell ("-l").
 	Command []string
 	// Env is the shell's environment, KEY=value entries, already free of
-	// Quire's secrets (config.ChildEnv). TERM is set to xterm-256color.
+	// Quire's secrets (config.Config.ChildEnv). TERM is set to xterm-256color.
 	Env []string
 	// Scrollback is how many bytes of recent output each terminal keeps
 	// for a client that connects later (0 = none). It is allocated as

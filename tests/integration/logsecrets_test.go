@@ -35,13 +35,16 @@ func randomHex(n int) string {
 	return hex.EncodeToString(b)
 }
 
-func logSecretsSession(t *testing.T, format string) {
+func logSecretsSession(t *testing.T, format string) { logSecretsSessionOn(t, format, opts{}) }
+
+// logSecretsSessionOn runs the session on a quire started from base (the
+// disk store, or the S3 store's options) and returns the stopped instance.
+func logSecretsSessionOn(t *testing.T, format string, base opts) *instance {
 	token := "tok" + randomHex(20)
 	password := "pw" + randomHex(8)
-	in := startQuire(t, opts{
-		args: []string{"--log-format", format, "--max-body-size", "64KiB"},
-		env:  []string{"QUIRE_TOKEN=" + token, "QUIRE_PASSWORD=" + password},
-	})
+	base.args = append(append([]string(nil), base.args...), "--log-format", format, "--max-body-size", "64KiB")
+	base.env = append(append([]string(nil), base.env...), "QUIRE_TOKEN="+token, "QUIRE_PASSWORD="+password)
+	in := startQuire(t, base)
 	q := url.QueryEscape
 	nested := []string{
 		"/tree?token=" + token,                                        // 1 level
@@ -141,6 +144,7 @@ func logSecretsSession(t *testing.T, format string) {
 	if requests < 30 {
 		t.Errorf("only %d access-log lines; the session was not logged at debug level?\n%s", requests, log)
 	}
+	return in
 }
 
 // needKernelOK reports whether ipykernel can run (what needIPyKernel

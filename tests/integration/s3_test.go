@@ -435,3 +435,121 @@ func TestS3TwoServers(t *testing.T) {
 		t.Errorf("after the refused save: %d %s", status, body)
 	}
 }
+
+// TestS3CredentialsKeptFromKernelsAndTerminals: with the S3 store, the
+// AWS variables that gave Quire its bucket credentials are Quire's
+// secrets (config's ChildEnv, the one place that decides): a kernel's
+// os.environ and a terminal's env hold none of them, while AWS_REGION
+// and ordinary variables pass. With the disk store they are the user's
+// own and a kernel keeps them.
+func TestS3CredentialsKeptFromKernelsAndTerminals(t *testing.T) {
+	needIPyKernel(t)
+	const session = "sessiontoken0123456789"
+	forEachStore(t, func(t *testing.T, o opts) {
+		s3 := o.gw != nil
+		access, secret := "AKIADISKSTOREUSER", "disk-store-user-secret"
+		if s3 {
+			access, secret = o.gw.Access, o.gw.Secret
+		}
+		o.env = []string{"AWS_ACCESS_KEY_ID=" + access, "AWS_SECRET_ACCESS_KEY=" + secret, "AWS_REGION=us-east-1", "QUIRE_TEST_PLAIN=kept"}
+		if !s3 {
+			// The gateway checks no session token, but a signed request
+			// carrying one it does not know is refused: only the disk
+			// run has one.
+			o.env = append(o.env, "AWS_SESSION_TOKEN="+session)
+		}
+		in := startQuire(t, o.with("--kernel-root-dir", filepath.Join(t.TempDir(), "kroot")))
+		k := startKernel(t, in)
+		w := mustDial(t, in, k.ID, wire.NewID(), false)
+		defer w.close()
+		r := w.execute("import os; print(sorted(k for k in os.environ if k.startswith('AWS_'))); print(os.environ.get('QUIRE_TEST_PLAIN'))\n"+
+			"print(any(v in ("+pyStr(access)+", "+pyStr(secret)+", "+pyStr(session)+") for v in os.environ.values()))", 60*time.Second)
+		want := "['AWS_REGION']\nkept\nFalse\n"
+		if !s3 {
+			want = "['AWS_ACCESS_KEY_ID', 'AWS_REGION', 'AWS_SECRET_ACCESS_KEY', 'AWS_SESSION_TOKEN']\nkept\nTrue\n"
+		}
+		if r.Stdout != want {
+			t.Errorf("kernel environment: stdout %q, want %q", r.Stdout, want)
+		}
+		if !s3 {
+			return
+		}
+		name := mustCreateTerminal(t, in, nil)
+		tw := mustDialTerminal(t, in, name)
+		tw.send("stdin", "echo N=$(env | grep -cE 'AWS_ACCESS|AWS_SECRET|AWS_SESSION|"+access+"|"+secret+"') R=$AWS_REGION P=$QUIRE_TEST_PLAIN\r")
+		if m := tw.until(`N=(\d+) R=([\w-]*) P=(\w*)`); m[1] != "0" || m[2] != "us-east-1" || m[3] != "kept" {
+			t.Errorf("terminal environment: %s credential lines, AWS_REGION %q, plain %q", m[1], m[2], m[3])
+		}
+	})
+}
+
+// TestChunkedUploadRecheckedAtCompletion: a chunked upload sent with
+// If-Match on chunk 1 is held to it when its last chunk completes it. A
+// save another client makes in between (on S3, through a second server on
+// the same bucket; on disk, through the same server) is never
+// overwritten: the last chunk answers 412 and the other save stays. Both
+// upload shapes on S3: one PUT at completion (under 5 MiB) and a
+// multipart upload (a conditional CompleteMultipartUpload).
+func TestChunkedUploadRecheckedAtCompletion(t *testing.T) {
+	forEachStore(t, func(t *testing.T, o opts) {
+		a := startQuire(t, o)
+		b := a
+		if o.gw != nil {
+			b = startQuire(t, o)
+		}
+		put := func(in *instance, body map[string]any, ifMatch string) (int, string) {
+			t.Helper()
+			r := in.req("PUT", "api/contents/shared.bin", jsonBody(t, body))
+			if ifMatch != "" {
+				r.Header.Set("If-Match", `"`+ifMatch+`"`)
+			}
+			status, resp, _ := in.do(r)
+			return status, string(resp)
+		}
+		hashOf := func() (string, string) {
+			t.Helper()
+			status, body, _ := a.do(a.req("GET", "api/contents/shared.bin?hash=1&format=text&type=file", nil))
+			var m map[string]any
+			if err := json.Unmarshal(body, &m); err != nil || status != 200 {
+				t.Fatalf("GET: %d %s", status, body)
+			}
+			return m["hash"].(string), m["content"].(string)
+		}
+		for _, size := range []int{10, 3 << 20} {
+			chunk := func(n int) map[string]any {
+				return map[string]any{"type": "file", "format": "base64", "chunk": n,
+					"content": base64.StdEncoding.EncodeToString(bytes.Repeat([]byte{'c'}, size))}
+			}
+			if st, body := put(a, map[string]any{"type": "file", "format": "text", "content": "v1"}, ""); st != 200 && st != 201 {
+				t.Fatalf("seed: %d %s", st, body)
+			}
+			h, _ := hashOf()
+			if st, body := put(a, chunk(1), h); st != 200 && st != 201 {
+				t.Fatalf("size %d: chunk 1 on the current hash: %d %s", size, st, body)
+			}
+			if st, body := put(a, chunk(2), ""); st != 200 && st != 201 {
+				t.Fatalf("size %d: chunk 2: %d %s", size, st, body)
+			}
+			if st, body := put(b, map[string]any{"type": "file", "format": "text", "content": "the other save"}, ""); st != 200 {
+				t.Fatalf("size %d: the other save: %d %s", size, st, body)
+			}
+			st, body := put(a, chunk(-1), "")
+			if st != http.StatusPreconditionFailed || !strings.Contains(body, "changed on the server") {
+				t.Errorf("size %d: last chunk after another save: %d %s, want 412", size, st, body)
+			}
+			if _, got := hashOf(); got != "the other save" {
+				t.Errorf("size %d: after the refused upload: %.40q, want the other save", size, got)
+			}
+			// Nothing in between: the upload completes.
+			h, _ = hashOf()
+			for _, n := range []int{1, 2, -1} {
+				if st, body := put(a, chunk(n), map[bool]string{true: h}[n == 1]); st != 200 && st != 201 {
+					t.Fatalf("size %d: undisturbed chunk %d: %d %s", size, n, st, body)
+				}
+			}
+			if _, got := hashOf(); len(got) != 3*size {
+				t.Errorf("size %d: undisturbed upload left %d bytes, want %d", size, len(got), 3*size)
+			}
+		}
+	})
+}

@@ -36,7 +36,7 @@ func (s *Store) move(ctx context.Context, from, to string, dir bool) error {
 	j := journal{From: from, To: to, Dir: dir}
 	jb, _ := json.Marshal(j)
 	jk := s.journalKey(from, to)
-	if _, err := s.c.Client.PutObject(ctx, s.bucket, jk, bytes.NewReader(jb), int64(len(jb)), minio.PutObjectOptions{ContentType: "application/json"}); err != nil {
+	if _, err := s.c.Client.PutObject(ctx, s.bucket, jk, bytes.NewReader(jb), int64(len(jb)), minio.PutObjectOptions{ContentType: "application/json", ServerSideEncryption: s.sse}); err != nil {
 		return s.kindErr(from, err)
 	}
 	if err := s.finishMove(ctx, j); err != nil {

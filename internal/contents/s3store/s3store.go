@@ -50,8 +50,8 @@ type Options struct {
 	// (besides the system's).
 	CAFile string
 	// SSE is the server-side encryption asked for each object: "" (the
-	// bucket's default), "AES256" (SSE-S3) or "aws:kms" (the default KMS
-	// key).
+	// bucket's default), "AES256" (SSE-S3), "aws:kms" (SSE-KMS, the
+	// default key) or "aws:kms:KEY-ID" (SSE-KMS with that key id or ARN).
 	SSE string
 	// Timeout bounds each request (0 = 30 s); Retries is how many times
 	// a failed request is tried again, with back-off (0 = 3, negative =
@@ -171,17 +171,20 @@ func New(opt Options) (*Store, error) {
 		return nil, fmt.Errorf("s3 client: %w", err)
 	}
 	var sse encrypt.ServerSide
-	switch opt.SSE {
-	case "":
-	case "AES256":
+	switch key, kms := strings.CutPrefix(opt.SSE, "aws:kms:"); {
+	case opt.SSE == "":
+	case opt.SSE == "AES256":
 		sse = encrypt.NewSSE()
-	case "aws:kms":
-		sse, err = encrypt.NewSSEKMS("", nil)
+	case opt.SSE == "aws:kms" || (kms && key != ""):
+		if !kms {
+			key = "" // the default key
+		}
+		sse, err = encrypt.NewSSEKMS(key, nil)
 		if err != nil {
 			return nil, fmt.Errorf("--s3-sse: %w", err)
 		}
 	default:
-		return nil, fmt.Errorf("--s3-sse %q: want AES256 or aws:kms", opt.SSE)
+		return nil, fmt.Errorf("--s3-sse %q: want AES256, aws:kms or aws:kms:KEY-ID", opt.SSE)
 	}
 	prefix := strings.Trim(opt.Prefix, "/")
 	if prefix != "" {
@@ -324,9 +327,12 @@ func (s *Store) statDir(ctx context.Context, p string) (bool, time.Time, error) 
 	if p == "" {
 		return true, time.Time{}, nil
 	}
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel() // stops the listing after the first key
-	oi, ok := <-s.c.Client.ListObjects(ctx, s.bucket, minio.ListObjectsOptions{FetchOwner: noOwner(), Prefix: s.dirKey(p), Recursive: true, MaxKeys: 1})
+	var oi minio.ObjectInfo
+	ok := false
+	for o := range s.c.Client.ListObjectsIter(ctx, s.bucket, minio.ListObjectsOptions{FetchOwner: noOwner(), Prefix: s.dirKey(p), Recursive: true, MaxKeys: 1}) {
+		oi, ok = o, true
+		break // the first key says enough
+	}
 	switch {
 	case !ok:
 		return false, time.Time{}, nil
@@ -362,19 +368,68 @@ func (s *Store) Stat(ctx context.Context, p string) (contents.Info, error) {
 
 // List implements contents.Store: one paginated listing with "/" as the
 // delimiter (1000 keys a page), sizes and times from the listing itself.
+// Listings read minio-go's iterator, not its channel: the channel hands
+// each key from a goroutine to the reader, a switch per key.
 func (s *Store) List(ctx context.Context, dir string) ([]contents.Info, error) {
+	out, found, _, err := s.list(ctx, dir)
+	if err != nil {
+		return nil, err
+	}
+	if !found {
+		// Nothing under dir/: a file or nothing at all.
+		return nil, errkind.New(errkind.NotFound, "No such file or directory: "+dir, nil)
+	}
+	return out, nil
+}
+
+// StatList implements contents.StatLister: a HEAD finds a file (a file
+// wins over a directory of the same name, as in Stat), else the listing
+// of dir/ both proves the directory exists (any key under it) and gives
+// its entries and its marker's time, so no separate one-key listing is
+// asked for.
+func (s *Store) StatList(ctx context.Context, p string) (contents.Info, []contents.Info, bool, error) {
+	if p != "" {
+		oi, err := s.c.StatObject(ctx, s.bucket, s.key(p), minio.StatObjectOptions{})
+		if err == nil {
+			return fileInfo(contents.Base(p), oi), nil, false, nil
+		}
+		if kerr := s.kindErr(p, err); !errkind.Is(kerr, errkind.NotFound) {
+			return contents.Info{}, nil, false, kerr
+		}
+	}
+	out, found, t, err := s.list(ctx, p)
+	if err != nil {
+		return contents.Info{}, nil, false, err
+	}
+	if !found {
+		return contents.Info{}, nil, false, errkind.New(errkind.NotFound, "No such file or directory: "+p, nil)
+	}
+	if p == "" {
+		t = time.Time{} // the root's time is the epoch, as Stat says
+	}
+	return s.dirInfo(contents.Base(p), t), out, true, nil
+}
+
+// list lists directory dir: its entries, whether any key lies under it
+// (the root always counts), and its marker's time if it has one.
+func (s *Store) list(ctx context.Context, dir string) ([]contents.Info, bool, time.Time, error) {
 	pfx := s.dirKey(dir)
 	var out []contents.Info
+	var marker time.Time
 	seen := map[string]bool{}
 	found := dir == ""
-	for oi := range s.c.Client.ListObjects(ctx, s.bucket, minio.ListObjectsOptions{FetchOwner: noOwner(), Prefix: pfx, MaxKeys: 1000}) {
+	for oi := range s.c.Client.ListObjectsIter(ctx, s.bucket, minio.ListObjectsOptions{FetchOwner: noOwner(), Prefix: pfx, MaxKeys: 1000}) {
 		if oi.Err != nil {
-			return nil, s.kindErr(dir, oi.Err)
+			return nil, false, time.Time{}, s.kindErr(dir, oi.Err)
 		}
 		found = true
+		if oi.Key == pfx {
+			marker = oi.LastModified
+			continue
+		}
 		name, isDir := strings.CutSuffix(strings.TrimPrefix(oi.Key, pfx), "/")
 		if !validName(name) || (dir == "" && name == internalDir) || seen[name] {
-			continue // the marker itself, or a key no API path names
+			continue // a key no API path names
 		}
 		seen[name] = true
 		if isDir {
@@ -383,11 +438,7 @@ func (s *Store) List(ctx context.Context, dir string) ([]contents.Info, error) {
 			out = append(out, fileInfo(name, oi))
 		}
 	}
-	if !found {
-		// Nothing under dir/: a file or nothing at all.
-		return nil, errkind.New(errkind.NotFound, "No such file or directory: "+dir, nil)
-	}
-	return out, nil
+	return out, found, marker, nil
 }
 
 // validName reports whether an object name below a directory is an entry
@@ -493,18 +544,7 @@ func (s *Store) put(ctx context.Context, p string, r io.Reader, version *string)
 	defer done()
 	opts := s.putOptions()
 	if version != nil {
-		cond, known := s.Conditional()
-		if !known && !s.noCond {
-			// S3 was down when the server started: find out now.
-			cond, _ = s.Probe(ctx)
-		}
-		if cond && !s.noCond {
-			if *version == "" {
-				opts.SetMatchETagExcept("*")
-			} else {
-				opts.SetMatchETag(*version)
-			}
-		} else if err := s.compare(ctx, p, *version); err != nil {
+		if err := s.condition(ctx, p, &opts, *version); err != nil {
 			return contents.Info{}, err
 		}
 	}
@@ -512,6 +552,28 @@ func (s *Store) put(ctx context.Context, p string, r io.Reader, version *string)
 		return contents.Info{}, s.kindErr(p, err)
 	}
 	return s.Stat(ctx, p)
+}
+
+// condition makes a write of p (a PUT or a multipart completion) with
+// opts conditional on p's version ("" = p must still be missing): by the
+// If-Match / If-None-Match: * headers where the service honours them,
+// else by comparing the version just before the write (a short race
+// window, which Probe's result and quire doctor report).
+func (s *Store) condition(ctx context.Context, p string, opts *minio.PutObjectOptions, version string) error {
+	cond, known := s.Conditional()
+	if !known && !s.noCond {
+		// S3 was down when the server started: find out now.
+		cond, _ = s.Probe(ctx)
+	}
+	if !cond || s.noCond {
+		return s.compare(ctx, p, version)
+	}
+	if version == "" {
+		opts.SetMatchETagExcept("*")
+	} else {
+		opts.SetMatchETag(version)
+	}
+	return nil
 }
 
 // putOptions are a PUT's options: the encryption asked for, and the body
@@ -683,7 +745,7 @@ func (s *Store) copyKey(ctx context.Context, from, to string) error {
 // keysUnder lists every object key at or below directory key pfx.
 func (s *Store) keysUnder(ctx context.Context, pfx string) ([]minio.ObjectInfo, error) {
 	var out []minio.ObjectInfo
-	for oi := range s.c.Client.ListObjects(ctx, s.bucket, minio.ListObjectsOptions{FetchOwner: noOwner(), Prefix: pfx, Recursive: true, MaxKeys: 1000}) {
+	for oi := range s.c.Client.ListObjectsIter(ctx, s.bucket, minio.ListObjectsOptions{FetchOwner: noOwner(), Prefix: pfx, Recursive: true, MaxKeys: 1000}) {
 		if oi.Err != nil {
 			return nil, oi.Err
 		}

@@ -314,7 +314,7 @@ func TestAbortStaleUploads(t *testing.T) {
 	if n, err := s.AbortStaleUploads(ctx, time.Second); err != nil || n != 1 {
 		t.Fatalf("AbortStaleUploads(1s) = %d, %v; want 1", n, err)
 	}
-	if _, err := up.Complete(ctx); err == nil {
+	if _, err := up.Complete(ctx, nil); err == nil {
 		t.Error("Complete of an aborted upload succeeded")
 	}
 	if _, err := s.Stat(ctx, "big"); !errkind.Is(err, errkind.NotFound) {
@@ -394,4 +394,73 @@ func selfSigned(t *testing.T, dir string) (cert, key string) {
 		t.Fatal(err)
 	}
 	return cert, key
+}
+
+// TestStatListMatchesStatThenList: the one-step directory read the
+// service uses for listings answers what Stat then List answer, for every
+// kind of path (a file, a directory with and without its marker, the
+// root, a missing path, a path below a file), under a
+// prefix and without one.
+func TestStatListMatchesStatThenList(t *testing.T) {
+	g := gateway(t)
+	ctx := context.Background()
+	for _, prefix := range []string{"", "team/alice"} {
+		t.Run("prefix="+prefix, func(t *testing.T) {
+			s := newStore(t, g, prefix, true)
+			if err := s.Mkdir(ctx, "d"); err != nil {
+				t.Fatal(err)
+			}
+			for _, p := range []string{"f.txt", "d/a.txt", "d/b.ipynb"} {
+				if _, err := s.Write(ctx, p, strings.NewReader("hello "+p)); err != nil {
+					t.Fatal(err)
+				}
+			}
+			// A directory with no marker: a key below it only, as another
+			// S3 client makes (in the posix backend, a plain file).
+			nm := filepath.Join(g.Dir, s.Bucket(), filepath.FromSlash(prefix), "nomarker")
+			if err := os.MkdirAll(nm, 0o755); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.WriteFile(filepath.Join(nm, "x.txt"), []byte("x"), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			if err := s.Mkdir(ctx, "d/sub"); err != nil {
+				t.Fatal(err)
+			}
+			for _, p := range []string{"", "f.txt", "d", "d/sub", "nomarker", "missing", "f.txt/x", "d/missing"} {
+				info, entries, listed, err := s.StatList(ctx, p)
+				want, werr := s.Stat(ctx, p)
+				if (err == nil) != (werr == nil) || (err != nil && errkind.Of(err) != errkind.Of(werr)) {
+					t.Fatalf("StatList(%q) err = %v, Stat err = %v", p, err, werr)
+				}
+				if err != nil {
+					continue
+				}
+				if info != want {
+					t.Errorf("StatList(%q) info = %+v, Stat = %+v", p, info, want)
+				}
+				if listed != want.Dir {
+					t.Errorf("StatList(%q) listed = %v for Dir = %v", p, listed, want.Dir)
+				}
+				if !want.Dir {
+					continue
+				}
+				wantEntries, err := s.List(ctx, p)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if fmt.Sprint(names(entries)) != fmt.Sprint(names(wantEntries)) || len(entries) != len(wantEntries) {
+					t.Errorf("StatList(%q) entries = %v, List = %v", p, names(entries), names(wantEntries))
+				}
+			}
+		})
+	}
+}
+
+func names(es []contents.Info) []string {
+	var out []string
+	for _, e := range es {
+		out = append(out, fmt.Sprintf("%s:%v:%d", e.Name, e.Dir, e.Size))
+	}
+	return out
 }

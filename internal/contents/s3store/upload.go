@@ -79,7 +79,12 @@ func (u *upload) flush(ctx context.Context) error {
 	return nil
 }
 
-func (u *upload) Complete(ctx context.Context) (contents.Info, error) {
+// Complete implements contents.Upload. A guarded completion is as
+// guarded as a whole save: the single PUT of a small upload is WriteIf's,
+// and CompleteMultipartUpload carries If-Match / If-None-Match: * where
+// the service honours them (S3 does since 2024, versitygw too), else the
+// ETag is compared just before it.
+func (u *upload) Complete(ctx context.Context, version *string) (contents.Info, error) {
 	u.mu.Lock()
 	defer u.mu.Unlock()
 	s := u.s
@@ -89,14 +94,23 @@ func (u *upload) Complete(ctx context.Context) (contents.Info, error) {
 	if u.id == "" {
 		data := u.buf.Bytes()
 		u.dead = true
-		return s.put(ctx, u.p, bytes.NewReader(data), nil)
+		return s.put(ctx, u.p, bytes.NewReader(data), version)
 	}
 	if u.buf.Len() > 0 {
 		if err := u.flush(ctx); err != nil {
 			return contents.Info{}, err
 		}
 	}
-	if _, err := s.c.CompleteMultipartUpload(ctx, s.bucket, s.key(u.p), u.id, u.parts, minio.PutObjectOptions{ServerSideEncryption: s.sse}); err != nil {
+	// The encryption was named when the upload began: S3 refuses the SSE
+	// headers on the completion (minio-go drops them only for AWS's own
+	// endpoints), so none go with it.
+	opts := minio.PutObjectOptions{}
+	if version != nil {
+		if err := s.condition(ctx, u.p, &opts, *version); err != nil {
+			return contents.Info{}, err
+		}
+	}
+	if _, err := s.c.CompleteMultipartUpload(ctx, s.bucket, s.key(u.p), u.id, u.parts, opts); err != nil {
 		return contents.Info{}, s.kindErr(u.p, err)
 	}
 	u.dead = true

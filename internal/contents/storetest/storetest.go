@@ -52,6 +52,7 @@ func Run(t *testing.T, newStore func(t *testing.T) contents.Store) {
 		{"ConditionalWrite", testConditionalWrite},
 		{"Multipart", testMultipart},
 		{"MultipartAbort", testMultipartAbort},
+		{"MultipartGuarded", testMultipartGuarded},
 		{"Copy", testCopy},
 	} {
 		t.Run(tc.name, func(t *testing.T) { tc.fn(t, newStore(t)) })
@@ -631,7 +632,7 @@ func testMultipart(t *testing.T, s contents.Store) {
 	if got := names(t, s, "up"); !slices.Equal(got, []string{"big.bin"}) {
 		t.Errorf("List during upload = %q", got)
 	}
-	info, err := up.Complete(ctx)
+	info, err := up.Complete(ctx, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -651,7 +652,7 @@ func testMultipart(t *testing.T, s contents.Store) {
 			t.Fatal(err)
 		}
 	}
-	if _, err := up.Complete(ctx); err != nil {
+	if _, err := up.Complete(ctx, nil); err != nil {
 		t.Fatal(err)
 	}
 	if got := read(t, s, "up/small"); got != "abcd" {
@@ -661,6 +662,65 @@ func testMultipart(t *testing.T, s contents.Store) {
 	wantKind(t, "StartUpload into a missing directory", err, errkind.NotFound)
 	_, err = ms.StartUpload(ctx, "up")
 	wantKind(t, "StartUpload over a directory", err, errkind.Invalid)
+}
+
+// testMultipartGuarded: a completion guarded by the version the upload
+// began against is refused (Stale, the file left as the other writer
+// made it) when the file changed, or appeared, in between; and goes
+// through when it did not. Both sizes: one PUT at Complete (under 5 MiB)
+// and a multipart upload.
+func testMultipartGuarded(t *testing.T, s contents.Store) {
+	ms := multipart(t, s)
+	for _, size := range []int{3, 6 << 20} {
+		t.Run(fmt.Sprint(size), func(t *testing.T) {
+			body := bytes.Repeat([]byte{'u'}, size)
+			upload := func(p string, change func()) (contents.Info, error) {
+				t.Helper()
+				up, err := ms.StartUpload(ctx, p)
+				if err != nil {
+					t.Fatal(err)
+				}
+				before, err := s.Stat(ctx, p)
+				version := before.Version
+				if errkind.Is(err, errkind.NotFound) {
+					version = ""
+				} else if err != nil {
+					t.Fatal(err)
+				}
+				if _, err := up.Add(ctx, bytes.NewReader(body)); err != nil {
+					t.Fatal(err)
+				}
+				change()
+				info, err := up.Complete(ctx, &version)
+				if err != nil {
+					if aerr := up.Abort(ctx); aerr != nil {
+						t.Errorf("Abort after a refused Complete: %v", aerr)
+					}
+				}
+				return info, err
+			}
+			p := fmt.Sprintf("g%d", size)
+			write(t, s, p, "v1")
+			_, err := upload(p, func() { write(t, s, p, "other's save") })
+			wantKind(t, "guarded Complete after another save", err, errkind.Stale)
+			if got := read(t, s, p); got != "other's save" {
+				t.Errorf("after a refused Complete: %d bytes %.20q…, want the other save", len(got), got)
+			}
+			q := p + "-new"
+			_, err = upload(q, func() { write(t, s, q, "created meanwhile") })
+			wantKind(t, "guarded Complete of a new file someone created", err, errkind.Stale)
+			if got := read(t, s, q); got != "created meanwhile" {
+				t.Errorf("after a refused Complete: %d bytes %.20q…, want the file made meanwhile", len(got), got)
+			}
+			info, err := upload(p, func() {})
+			if err != nil || info.Size != int64(size) {
+				t.Fatalf("guarded Complete, nothing changed: %+v, %v", info, err)
+			}
+			if got := read(t, s, p); got != string(body) {
+				t.Errorf("after Complete: %d bytes, want %d", len(got), size)
+			}
+		})
+	}
 }
 
 func testMultipartAbort(t *testing.T, s contents.Store) {
@@ -681,7 +741,7 @@ func testMultipartAbort(t *testing.T, s contents.Store) {
 	if got := read(t, s, "a.bin"); got != "old" {
 		t.Errorf("after Abort = %d bytes, want old", len(got))
 	}
-	if _, err := up.Complete(ctx); err == nil {
+	if _, err := up.Complete(ctx, nil); err == nil {
 		t.Error("Complete after Abort succeeded")
 	}
 }
