@@ -31,7 +31,7 @@ APT_PACKAGES += jupyterhub node-configurable-http-proxy
 APT_PACKAGES += prometheus
 UI_SOURCES   := $(shell find ui/src ui/public -type f 2>/dev/null) ui/index.html ui/vite.config.ts ui/tsconfig.json ui/package.json
 
-.PHONY: all build ui run install test deps deps-apt deps-npm deps-widgets lint unit ui-test integration fuzz npm-test e2e bench bench-go bench-quick clean
+.PHONY: all build ui run install test deps deps-apt deps-npm deps-widgets lint unit ui-test integration fuzz npm-test e2e bench bench-go bench-quick bench-metrics clean
 
 all: build
 
@@ -119,6 +119,8 @@ lint: $(STATICCHECK)
 	$(STATICCHECK) ./...
 	$(STATICCHECK) -tags integration ./tests/...
 	$(GO) vet -tags integration ./tests/...
+	$(GO) vet -tags nometrics ./internal/app/
+	$(STATICCHECK) -tags nometrics ./internal/app/
 
 unit: $(VERSITYGW)
 	QUIRE_TEST_S3_REQUIRED=1 $(GO) test -count=1 ./...
@@ -152,6 +154,13 @@ bench-go:
 # timings, never touches bench/RESULTS.md.
 bench-quick: build deps-apt deps-npm $(VERSITYGW)
 	$(GO) run ./bench -quire bin/quire -quick
+
+# Issue #21's rule: metrics must not move start time or idle RSS beyond
+# their run-to-run spread. Quire beside the same tree built without metrics
+# (-tags nometrics), 20 starts each, alternating; writes a temp file.
+bench-metrics: build
+	$(GO) build -trimpath -tags nometrics -o bin/quire-nometrics ./cmd/quire
+	$(GO) run ./bench -quire bin/quire -compare-quire bin/quire-nometrics -scenarios start -start-runs 20 -out $$(mktemp /tmp/quire-bench-metrics-XXXXXX.md)
 
 clean:
 	rm -rf bin .tools

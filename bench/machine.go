@@ -44,6 +44,11 @@ func probe(ctx context.Context, cfg config) (info, error) {
 		in.quireGo = bi.GoVersion
 	}
 
+	if cfg.compareQuire != "" {
+		if _, err := output(ctx, cfg.compareQuire, "version"); err != nil {
+			return in, fmt.Errorf("the Quire binary %q (-compare-quire) does not run: %v", cfg.compareQuire, err)
+		}
+	}
 	v, err = output(ctx, cfg.python, "-c",
 		"import sys, jupyter_server; print(jupyter_server.__version__, sys.version.split()[0])")
 	if err != nil {
@@ -162,6 +167,9 @@ func header(cfg config, in info, scs []scenario, nb *notebook, seen []string) st
 	fmt.Fprintf(&b, "- Go: %s\n", goLine)
 	fmt.Fprintf(&b, "- Quire: %s (`%s`)\n", in.quireVer, cfg.quireArg)
 	fmt.Fprintf(&b, "- jupyter_server: %s on Python %s (`%s -m jupyter_server`)\n", in.jupyterV, in.pythonVer, cfg.python)
+	if cfg.compareQuire != "" {
+		fmt.Fprintf(&b, "- second server: the Quire binary `%s` (-compare-quire) instead of jupyter_server\n", cfg.compareQuire)
+	}
 	fmt.Fprintf(&b, "- command: `%s`\n", commandLine())
 	b.WriteString("\nBoth servers run one after the other on the same machine, alternating round by round " +
 		"(and which goes first), on loopback, with a token, " +

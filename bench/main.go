@@ -49,6 +49,10 @@ type config struct {
 	// auditCompare: the second server is Quire with its audit log on
 	// (-audit-compare) instead of jupyter_server.
 	auditCompare bool
+	// compareQuire: the second server is this other Quire binary
+	// (-compare-quire, e.g. built with -tags nometrics) instead of
+	// jupyter_server.
+	compareQuire string
 
 	startRuns  int
 	idleWait   time.Duration
@@ -149,6 +153,7 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	soakSettle := fs.Duration("soak-settle", 0, "soak: wait after the load before the levels are read (default 40s: idle connections close, the buffer cache drops what is unused for 30s)")
 	profile := fs.String("profile", "", "directory for Quire's CPU and heap profiles (one pair per server start; pprof format)")
 	auditCompare := fs.Bool("audit-compare", false, "compare Quire with its audit log off and on (--audit-log FILE --audit-execute=hash, issue #21) instead of with jupyter_server")
+	compareQuire := fs.String("compare-quire", "", "compare Quire with this other Quire binary (e.g. go build -tags nometrics: the same tree without metrics, issue #21) instead of with jupyter_server")
 	only := fs.String("scenarios", "", "comma-separated scenarios to run (default: all of "+strings.Join(scenarioNames(), ",")+")")
 	if err := fs.Parse(args); err != nil {
 		return config{}, err
@@ -160,8 +165,12 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	cfg.quire, cfg.python, cfg.out, cfg.quick = *quire, *python, *out, *quick
 	cfg.quireArg = *quire
 	cfg.auditCompare = *auditCompare
+	cfg.compareQuire = *compareQuire
+	if cfg.auditCompare && cfg.compareQuire != "" {
+		return config{}, errors.New("-audit-compare and -compare-quire each choose the second server: give one")
+	}
 	// Servers run in their own directories, so relative paths are made absolute.
-	for _, p := range []*string{&cfg.quire, &cfg.python} {
+	for _, p := range []*string{&cfg.quire, &cfg.python, &cfg.compareQuire} {
 		if strings.Contains(*p, "/") {
 			abs, err := filepath.Abs(*p)
 			if err != nil {
@@ -360,6 +369,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	specs := []spec{quireSpec(cfg.quire, cfg.profile), jupyterSpec(cfg.python)}
 	if cfg.auditCompare {
 		specs[1] = auditSpec(quireSpec(cfg.quire, ""))
+	}
+	if cfg.compareQuire != "" {
+		specs[1] = quireSpec(cfg.compareQuire, "")
+		specs[1].name = "Quire(" + filepath.Base(cfg.compareQuire) + ")"
 	}
 	tb := newTable(specs[0].name, specs[1].name)
 	scs := scenarios(cfg)

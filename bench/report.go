@@ -48,6 +48,9 @@ type metric struct {
 	// firstOnly: only the first server (Quire) has this row; the others'
 	// cells read "not run" (the proxies' rows).
 	firstOnly bool
+	// spread also shows the lowest and highest observation (run-to-run
+	// spread, which issue #21's rule compares a change with).
+	spread bool
 }
 
 // center is the statistic a cell shows for vs: the median, or m.q.
@@ -171,6 +174,9 @@ func cell(m metric, vs []float64) string {
 	}
 	if m.p90 && len(vs) > 2 {
 		s += " (p90 " + num(quantile(vs, 0.9)) + ")"
+	}
+	if m.spread && len(vs) > 1 {
+		s += " (" + num(slices.Min(vs)) + "–" + num(slices.Max(vs)) + ")"
 	}
 	return s
 }

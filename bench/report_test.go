@@ -131,6 +131,20 @@ func TestRow(t *testing.T) {
 			want: "delivered | 100 % | 7.00 % | 14.3 | Quire ≥ 100 % | yes",
 		},
 		{
+			name: "spread: lowest and highest",
+			m:    metric{name: "idle RSS", unit: mebis, spread: true},
+			q:    []float64{13.2, 13.0, 13.5},
+			j:    []float64{12.8, 12.9},
+			want: "idle RSS | 13.2 MiB (13.0–13.5) | 12.9 MiB (12.8–12.9) | 1.03 | – | –",
+		},
+		{
+			name: "spread of one observation is not shown",
+			m:    metric{name: "idle RSS", unit: mebis, spread: true},
+			q:    []float64{13.2},
+			j:    []float64{13.2},
+			want: "idle RSS | 13.2 MiB | 13.2 MiB | 1.00 | – | –",
+		},
+		{
 			name:  "failure shows no number and no ratio",
 			m:     start,
 			q:     []float64{10},

@@ -341,6 +341,51 @@ func (s *server) procStatus(field string) (float64, error) {
 	return 0, fmt.Errorf("no %s in /proc/%d/status", field, s.pid)
 }
 
+// smapsRollup returns the fields of /proc/<pid>/smaps_rollup in bytes
+// (Rss, Anonymous, Pss_File, …): summed over every mapping by walking the
+// page tables, so exact, where /proc/<pid>/status's RssAnon and RssFile
+// may lag by a few pages per thread.
+func (s *server) smapsRollup() (map[string]float64, error) {
+	select {
+	case <-s.exited:
+		return nil, fmt.Errorf("%s has exited (%v)", s.name, s.waitErr)
+	default:
+	}
+	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/smaps_rollup", s.pid))
+	if err != nil {
+		return nil, err
+	}
+	return parseSmapsRollup(data)
+}
+
+// parseSmapsRollup reads smaps_rollup's "Name:   123 kB" lines, after
+// the first (the address range).
+func parseSmapsRollup(data []byte) (map[string]float64, error) {
+	out := map[string]float64{}
+	for line := range strings.Lines(string(data)) {
+		k, v, ok := strings.Cut(line, ":")
+		if !ok || strings.ContainsAny(k, " -") {
+			continue // the first line: addresses, "[rollup]"
+		}
+		fs := strings.Fields(v)
+		if len(fs) != 2 || fs[1] != "kB" {
+			return nil, fmt.Errorf("unexpected smaps_rollup line %q", strings.TrimSpace(line))
+		}
+		kb, err := strconv.ParseFloat(fs[0], 64)
+		if err != nil {
+			return nil, fmt.Errorf("smaps_rollup line %q: %w", strings.TrimSpace(line), err)
+		}
+		out[k] = kb * 1024
+	}
+	if _, ok := out["Rss"]; !ok {
+		return nil, errors.New("no Rss in smaps_rollup")
+	}
+	if _, ok := out["Anonymous"]; !ok {
+		return nil, errors.New("no Anonymous in smaps_rollup")
+	}
+	return out, nil
+}
+
 // cpuSeconds returns the user plus system CPU time the server process
 // (not its kernels) has used so far, from /proc/<pid>/stat.
 func (s *server) cpuSeconds() (float64, error) {

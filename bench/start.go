@@ -16,8 +16,10 @@ const floorGoal = 2.5
 // measures a net/http hello-world server the same way (the floor).
 func startScenario(cfg config) scenario {
 	// Their goals are over the floor (the ÷ rows), not over jupyter_server.
-	mStart := metric{name: "start (process → first 200 from /api/status)", unit: millis, p90: true}
-	mIdle := metric{name: fmt.Sprintf("idle RSS (%v after ready)", cfg.idleWait), unit: mebis}
+	mStart := metric{name: "start (process → first 200 from /api/status)", unit: millis, p90: true, spread: true}
+	mIdle := metric{name: fmt.Sprintf("idle RSS (%v after ready)", cfg.idleWait), unit: mebis, spread: true}
+	mAnon := metric{name: fmt.Sprintf("idle RSS, anonymous (%v after ready; smaps_rollup)", cfg.idleWait), unit: mebis, spread: true}
+	mFile := metric{name: fmt.Sprintf("idle RSS, file-backed (%v after ready; smaps_rollup)", cfg.idleWait), unit: mebis, spread: true}
 	mFloorStart := metric{name: "start, Go net/http hello-world floor (same round)", unit: millis}
 	mStartX := metric{name: "start ÷ hello-world floor", unit: factor, goal: floorGoal, own: true}
 	mFloorIdle := metric{name: fmt.Sprintf("idle RSS (%v after ready), Go net/http hello-world floor", cfg.idleWait), unit: mebis}
@@ -25,11 +27,11 @@ func startScenario(cfg config) scenario {
 	return scenario{
 		name: "start",
 		about: fmt.Sprintf("%d starts per server after one uncounted warm-up start; /api/status polled every %v; "+
-			"VmRSS of the server process %v after ready; each start serves an empty directory; after each start, the floor: "+
+			"VmRSS of the server process %v after ready, and from /proc/PID/smaps_rollup its anonymous and file-backed parts (Rss − Anonymous); each start serves an empty directory; after each start, the floor: "+
 			"a net/http hello-world server built by the same Go toolchain (answers every request with a small JSON body) started "+
 			"and measured the same way; ÷ floor rows are per-round ratios (medians shown), Quire's own goal ≤ %.1f",
 			cfg.startRuns, readyPoll, cfg.idleWait, floorGoal),
-		metrics: []metric{mStart, mIdle, mFloorStart, mStartX, mFloorIdle, mIdleX},
+		metrics: []metric{mStart, mIdle, mAnon, mFile, mFloorStart, mStartX, mFloorIdle, mIdleX},
 		rounds:  cfg.startRuns,
 		warmup:  true, // page cache, Python bytecode
 		run: func(ctx context.Context, e *env, sp spec) (samples, error) {
@@ -41,7 +43,7 @@ func startScenario(cfg config) scenario {
 			if err != nil {
 				return nil, err
 			}
-			s := samples{mStart.name: {ms(got.ready)}, mIdle.name: {got.rss}}
+			s := samples{mStart.name: {ms(got.ready)}, mIdle.name: {got.rss}, mAnon.name: {got.anon}, mFile.name: {got.file}}
 			fsp, err := e.hello.spec(ctx, e)
 			if err != nil {
 				return s, err
@@ -59,10 +61,12 @@ func startScenario(cfg config) scenario {
 	}
 }
 
-// startFigures are one start's time to ready and idle RSS (MiB).
+// startFigures are one start's time to ready and idle RSS (MiB): all of
+// it, its anonymous pages and the rest (pages of files: the binary, the
+// interpreter and its libraries).
 type startFigures struct {
-	ready time.Duration
-	rss   float64
+	ready           time.Duration
+	rss, anon, file float64
 }
 
 // measureStart starts sp once on root and reads its time to ready and its
@@ -80,7 +84,12 @@ func measureStart(ctx context.Context, e *env, sp spec, root string) (startFigur
 	if err != nil {
 		return startFigures{}, fmt.Errorf("idle RSS: %w", err)
 	}
-	return startFigures{ready: srv.ready, rss: rss}, srv.stop()
+	roll, err := srv.smapsRollup()
+	if err != nil {
+		return startFigures{}, fmt.Errorf("idle RSS: %w", err)
+	}
+	return startFigures{ready: srv.ready, rss: rss, anon: roll["Anonymous"] / (1 << 20),
+		file: (roll["Rss"] - roll["Anonymous"]) / (1 << 20)}, srv.stop()
 }
 
 // sleep waits for d or until ctx is done.

@@ -1,3 +1,5 @@
+//go:build !nometrics
+
 package app
 
 import (
@@ -17,9 +19,13 @@ import (
 	"quire/internal/wsbridge"
 )
 
+// meterSet is the server's metrics (the -tags nometrics build, which only
+// the benchmark uses to measure what metrics cost, has none: metrics_off.go).
+type meterSet = metrics.Server
+
 // newMetrics builds the server's metrics unless --metrics=false and no
 // --metrics-addr leave nobody to read them (nil: nothing is counted).
-func (s *server) newMetrics() *metrics.Server {
+func (s *server) newMetrics() *meterSet {
 	if !s.cfg.Metrics && s.cfg.MetricsAddr == "" {
 		return nil
 	}
@@ -93,6 +99,38 @@ func (s *server) loginMeter() func(string) {
 		return nil
 	}
 	return s.metrics.Login
+}
+
+// meterAPI counts saves, labels requests by route and serves
+// {base}metrics (unless --metrics=false), when there are metrics.
+func (s *server) meterAPI(deps *httpapi.Deps, sessions func() int) {
+	if s.metrics == nil {
+		return
+	}
+	s.metrics.ObserveSessions(sessions)
+	deps.Contents = meteredContents{deps.Contents, s.metrics}
+	deps.Routed = metrics.Routed
+	if s.cfg.Metrics {
+		deps.Metrics = s.metrics.Registry.Handler()
+	}
+}
+
+// meterRequests times every request for http_request_duration_seconds,
+// when there are metrics.
+func (s *server) meterRequests(h http.Handler) http.Handler {
+	if s.metrics == nil {
+		return h
+	}
+	return s.metrics.Middleware(h)
+}
+
+// meterContents has the contents service count the file bytes it reads
+// and writes, whatever the store, when there are metrics.
+func (s *server) meterContents(opts *contents.Options) {
+	if s.metrics == nil {
+		return
+	}
+	opts.BytesRead, opts.BytesWritten = s.metrics.ContentsRead.Add, s.metrics.ContentsWritten.Add
 }
 
 // serveMetrics serves the metrics without authentication at /metrics on

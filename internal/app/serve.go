@@ -40,7 +40,6 @@ import (
 	"quire/internal/kernelspec"
 	"quire/internal/logx"
 	"quire/internal/membudget"
-	"quire/internal/metrics"
 	"quire/internal/safefile"
 	"quire/internal/session"
 	"quire/internal/terminal"
@@ -103,7 +102,7 @@ type server struct {
 	specs   *kernelspec.Specs
 	kernels *kernel.Manager
 	terms   *terminal.Manager // nil with --terminals=false
-	metrics *metrics.Server   // nil with --metrics=false and no --metrics-addr
+	metrics *meterSet         // nil with --metrics=false and no --metrics-addr (metrics.go)
 	// outputs are the rich outputs this server may sign: its kernels
 	// record what they produce, the contents service what it finds or
 	// makes trusted, and a save signs only notebooks made of them.
@@ -584,14 +583,7 @@ func (s *server) handler(shutdown func()) (http.Handler, func(), error) {
 	if budget != nil { // a nil *Budget in the interface would not be nil
 		deps.Memory = budget
 	}
-	if s.metrics != nil {
-		s.metrics.ObserveSessions(authn.Sessions)
-		deps.Contents = meteredContents{svc, s.metrics}
-		deps.Routed = metrics.Routed
-		if s.cfg.Metrics {
-			deps.Metrics = s.metrics.Registry.Handler()
-		}
-	}
+	s.meterAPI(&deps, authn.Sessions) // counted saves, route labels, {base}metrics
 	if s.terms != nil {
 		deps.Terminals = terminals{Manager: s.terms, root: root}
 	}
@@ -609,10 +601,8 @@ func (s *server) handler(shutdown func()) (http.Handler, func(), error) {
 	}
 	h = logx.AccessLog(s.log, g.ClientIP)(h)
 	h = audit.Requests(g.ClientIP)(h) // X-Request-Id; who and whence, for the audit log
-	if s.metrics != nil {
-		h = s.metrics.Middleware(h) // http_request_duration_seconds
-	}
-	h = s.conns.Handler(h) // body deadlines; closes unauthenticated headroom connections
+	h = s.meterRequests(h)            // http_request_duration_seconds
+	h = s.conns.Handler(h)            // body deadlines; closes unauthenticated headroom connections
 	closeAll := func() {
 		closeContents()
 		if err := authn.Close(); err != nil {
@@ -768,9 +758,7 @@ func (s *server) contents(budget *membudget.Budget) (*contents.Service, *fsroot.
 	if budget != nil {
 		opts.Memory = budget
 	}
-	if s.metrics != nil { // file bytes read and written, whatever the store
-		opts.BytesRead, opts.BytesWritten = s.metrics.ContentsRead.Add, s.metrics.ContentsWritten.Add
-	}
+	s.meterContents(&opts) // file bytes read and written, whatever the store
 	svc := contents.New(store, notary, opts, s.log)
 	sweepCtx, stopSweeper := context.WithCancel(context.Background())
 	var sweeper sync.WaitGroup

@@ -3,6 +3,7 @@ package metrics
 import (
 	"runtime"
 	"runtime/metrics"
+	"slices"
 )
 
 // goMetrics are the Go runtime's figures exported, by runtime/metrics name.
@@ -20,12 +21,9 @@ var goMetrics = []struct{ name, src, help, typ string }{
 // platform has them, the process's (process_*, as Prometheus' client
 // libraries name them).
 func registerProcess(r *Registry) {
-	have := map[string]bool{}
-	for _, d := range metrics.All() {
-		have[d.Name] = true
-	}
+	all := metrics.All() // the runtime's own table: nothing is built
 	for _, m := range goMetrics {
-		if !have[m.src] {
+		if !slices.ContainsFunc(all, func(d metrics.Description) bool { return d.Name == m.src }) {
 			continue
 		}
 		src := m.src

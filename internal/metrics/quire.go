@@ -7,8 +7,6 @@ import (
 	"strings"
 	"sync/atomic"
 	"time"
-
-	vm "github.com/VictoriaMetrics/metrics"
 )
 
 // Server is Quire's metric families in one registry. Its methods are the
@@ -25,16 +23,16 @@ type Server struct {
 	wsKernel, wsTerminal atomic.Int64
 	wsMessages, wsBytes  *CounterVec
 
-	outputOmittedBytes, outputOmittedMsgs *vm.Counter
+	outputOmittedBytes, outputOmittedMsgs *Count
 	slowClients                           *CounterVec
-	kernelStarts, kernelRestarts          *vm.Counter
-	kernelDeaths, heartbeatMisses         *vm.Counter
+	kernelStarts, kernelRestarts          *Count
+	kernelDeaths, heartbeatMisses         *Count
 
 	// ContentsRead and ContentsWritten count file bytes the contents
 	// service read and wrote; Saves and SaveConflicts count saves
 	// (PUT of a file or notebook) and those refused as stale (412).
-	ContentsRead, ContentsWritten *vm.Counter
-	Saves, SaveConflicts          *vm.Counter
+	ContentsRead, ContentsWritten *Count
+	Saves, SaveConflicts          *Count
 
 	logins *CounterVec
 }
@@ -219,8 +217,15 @@ func (s *Server) handlerLabel(pattern string) string {
 	return pattern
 }
 
-// methods are the label values of method; any other is "other".
-var methods = map[string]bool{"GET": true, "HEAD": true, "POST": true, "PUT": true, "PATCH": true, "DELETE": true, "OPTIONS": true}
+// methodLabel is a request method as its label value: one of the
+// methods routes use, or "other".
+func methodLabel(m string) string {
+	switch m {
+	case "GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS":
+		return m
+	}
+	return "other"
+}
 
 // Middleware times every request for http_request_duration_seconds.
 func (s *Server) Middleware(next http.Handler) http.Handler {
@@ -238,11 +243,7 @@ func (s *Server) Middleware(next http.Handler) http.Handler {
 			case status == 0:
 				status = http.StatusOK
 			}
-			method := r.Method
-			if !methods[method] {
-				method = "other"
-			}
-			s.http.Observe(time.Since(start).Seconds(), method, s.handlerLabel(rt.pattern), strconv.Itoa(status))
+			s.http.Observe(time.Since(start).Seconds(), methodLabel(r.Method), s.handlerLabel(rt.pattern), strconv.Itoa(status))
 			if p != nil {
 				panic(p)
 			}
