@@ -2,13 +2,10 @@ package metrics_test
 
 import (
 	"bytes"
-	"math"
 	"net/http"
 	"net/http/httptest"
 	"slices"
-	"strconv"
 	"strings"
-	"sync"
 	"testing"
 
 	"quire/internal/metrics"
@@ -199,79 +196,5 @@ func TestHandler(t *testing.T) {
 		if body := w.Body.String(); (method == "HEAD") != (body == "") {
 			t.Errorf("%s: body of %d bytes", method, len(body))
 		}
-	}
-}
-
-func TestCounterVecWithoutOther(t *testing.T) {
-	r := metrics.NewRegistry()
-	v := r.NewCounterVec("k_total", "K.", []string{"kind"}, []string{"kernel", "terminal"})
-	v.With("kernel").Inc()
-	v.With("bogus").Add(5) // no "other": counted nowhere
-	v.With().Inc()         // too few values: likewise
-	got := lines(expose(t, r), "k_total")
-	want := []string{`k_total{kind="kernel"} 1`, `k_total{kind="terminal"} 0`}
-	if !slices.Equal(got, want) {
-		t.Errorf("series:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
-	}
-}
-
-func TestHistogramBounds(t *testing.T) {
-	r := metrics.NewRegistry()
-	h := r.NewHistogramVec("d_seconds", "D.", nil, []float64{0.5, 1})
-	for _, v := range []float64{0.5, 1, 1.5, -1, math.NaN(), 0} {
-		h.Observe(v)
-	}
-	got := lines(expose(t, r), "d_seconds")
-	want := []string{ // a bound holds values equal to it; NaN and negatives are not recorded
-		`d_seconds_bucket{le="0.5"} 2`,
-		`d_seconds_bucket{le="1"} 3`,
-		`d_seconds_bucket{le="+Inf"} 4`,
-		`d_seconds_sum 3`,
-		`d_seconds_count 4`,
-	}
-	if !slices.Equal(got, want) {
-		t.Errorf("series:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
-	}
-}
-
-// TestConcurrentUpdates counts from many goroutines while scraping; the
-// totals must come out exact.
-func TestConcurrentUpdates(t *testing.T) {
-	r := metrics.NewRegistry()
-	c := r.NewCounter("c_total", "C.")
-	v := r.NewCounterVec("v_total", "V.", []string{"x"}, []string{"a", "other"})
-	h := r.NewHistogramVec("h_seconds", "H.", []string{"k"}, []float64{1})
-	const workers, each = 8, 1000
-	var wg sync.WaitGroup
-	for w := range workers {
-		wg.Go(func() {
-			for i := range each {
-				c.Inc()
-				v.With("zz").Add(2)
-				h.Observe(0.5, strconv.Itoa((w+i)%3))
-			}
-		})
-	}
-	for range 20 {
-		expose(t, r)
-	}
-	wg.Wait()
-	text := expose(t, r)
-	for _, want := range []string{
-		"c_total 8000",
-		`v_total{x="other"} 16000`,
-		`v_total{x="a"} 0`,
-	} {
-		if !strings.Contains(text, want+"\n") {
-			t.Errorf("exposition lacks %q", want)
-		}
-	}
-	var n int
-	for _, l := range lines(text, "h_seconds_count") {
-		k, _ := strconv.Atoi(l[strings.LastIndexByte(l, ' ')+1:])
-		n += k
-	}
-	if n != workers*each {
-		t.Errorf("histogram counts sum to %d, want %d", n, workers*each)
 	}
 }

@@ -3,7 +3,6 @@ package metrics
 import (
 	"runtime"
 	"runtime/metrics"
-	"slices"
 )
 
 // goMetrics are the Go runtime's figures exported, by runtime/metrics name.
@@ -21,9 +20,12 @@ var goMetrics = []struct{ name, src, help, typ string }{
 // platform has them, the process's (process_*, as Prometheus' client
 // libraries name them).
 func registerProcess(r *Registry) {
-	all := metrics.All() // the runtime's own table: nothing is built
+	have := map[string]bool{}
+	for _, d := range metrics.All() {
+		have[d.Name] = true
+	}
 	for _, m := range goMetrics {
-		if !slices.ContainsFunc(all, func(d metrics.Description) bool { return d.Name == m.src }) {
+		if !have[m.src] {
 			continue
 		}
 		src := m.src

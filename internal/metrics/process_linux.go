@@ -5,7 +5,6 @@ import (
 	"os"
 	"strconv"
 	"strings"
-	"sync"
 	"syscall"
 )
 
@@ -14,8 +13,7 @@ import (
 const clockTicks = 100
 
 // registerOS registers process_* from /proc/self, as Prometheus' client
-// libraries name them, so dashboards made for them work. Nothing is read
-// until a scrape asks.
+// libraries name them, so dashboards made for them work.
 func registerOS(r *Registry) {
 	pageSize := float64(os.Getpagesize())
 	stat := func() []string {
@@ -64,21 +62,12 @@ func registerOS(r *Registry) {
 		}
 		return one(float64(rl.Cur))
 	})
-	// Read at the first scrape, not at start (issue #21): the process's
-	// start time does not change.
-	start := sync.OnceValue(func() float64 {
-		boot := bootTime()
-		if boot <= 0 {
-			return 0
-		}
-		return boot + field(stat(), 22)/clockTicks
-	})
-	r.NewCollected("process_start_time_seconds", "Start time of the process since the Unix epoch, in seconds.", Gauge, func() []Sample {
-		if s := start(); s > 0 {
-			return one(s)
-		}
-		return nil // no btime in /proc/stat
-	})
+	if boot := bootTime(); boot > 0 {
+		start := boot + field(stat(), 22)/clockTicks
+		r.NewCollected("process_start_time_seconds", "Start time of the process since the Unix epoch, in seconds.", Gauge, func() []Sample {
+			return one(start)
+		})
+	}
 }
 
 // bootTime is the system's boot time (btime in /proc/stat), 0 if unknown.

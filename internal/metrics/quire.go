@@ -7,6 +7,8 @@ import (
 	"strings"
 	"sync/atomic"
 	"time"
+
+	vm "github.com/VictoriaMetrics/metrics"
 )
 
 // Server is Quire's metric families in one registry. Its methods are the
@@ -23,16 +25,16 @@ type Server struct {
 	wsKernel, wsTerminal atomic.Int64
 	wsMessages, wsBytes  *CounterVec
 
-	outputOmittedBytes, outputOmittedMsgs *Count
+	outputOmittedBytes, outputOmittedMsgs *vm.Counter
 	slowClients                           *CounterVec
-	kernelStarts, kernelRestarts          *Count
-	kernelDeaths, heartbeatMisses         *Count
+	kernelStarts, kernelRestarts          *vm.Counter
+	kernelDeaths, heartbeatMisses         *vm.Counter
 
 	// ContentsRead and ContentsWritten count file bytes the contents
 	// service read and wrote; Saves and SaveConflicts count saves
 	// (PUT of a file or notebook) and those refused as stale (412).
-	ContentsRead, ContentsWritten *Count
-	Saves, SaveConflicts          *Count
+	ContentsRead, ContentsWritten *vm.Counter
+	Saves, SaveConflicts          *vm.Counter
 
 	logins *CounterVec
 }
@@ -217,15 +219,8 @@ func (s *Server) handlerLabel(pattern string) string {
 	return pattern
 }
 
-// methodLabel is a request method as its label value: one of the
-// methods routes use, or "other".
-func methodLabel(m string) string {
-	switch m {
-	case "GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS":
-		return m
-	}
-	return "other"
-}
+// methods are the label values of method; any other is "other".
+var methods = map[string]bool{"GET": true, "HEAD": true, "POST": true, "PUT": true, "PATCH": true, "DELETE": true, "OPTIONS": true}
 
 // Middleware times every request for http_request_duration_seconds.
 func (s *Server) Middleware(next http.Handler) http.Handler {
@@ -243,7 +238,11 @@ func (s *Server) Middleware(next http.Handler) http.Handler {
 			case status == 0:
 				status = http.StatusOK
 			}
-			s.http.Observe(time.Since(start).Seconds(), methodLabel(r.Method), s.handlerLabel(rt.pattern), strconv.Itoa(status))
+			method := r.Method
+			if !methods[method] {
+				method = "other"
+			}
+			s.http.Observe(time.Since(start).Seconds(), method, s.handlerLabel(rt.pattern), strconv.Itoa(status))
 			if p != nil {
 				panic(p)
 			}
