@@ -19,6 +19,7 @@ import (
 
 	"quire/internal/audit"
 	"quire/internal/auth"
+	"quire/internal/baseurl"
 	"quire/internal/errkind"
 	"quire/internal/guard"
 	"quire/internal/reply"
@@ -45,6 +46,7 @@ type Options struct {
 type Hub struct {
 	o       Options
 	env     Env
+	prefix  baseurl.Path // env.Prefix: requests are matched against it
 	log     *slog.Logger
 	version string // the Hub's version, echoed on every response
 
@@ -101,8 +103,16 @@ func New(o Options, version string) *Hub {
 	if o.Now == nil {
 		o.Now = time.Now
 	}
+	prefix, err := baseurl.Parse(o.Env.Prefix)
+	if err != nil {
+		// LoadEnv refuses such a prefix; an Env built otherwise gets the
+		// one prefix that cannot be wrong about what it matches.
+		o.Log.Error("hub: bad prefix", "err", err)
+		prefix = baseurl.Root
+	}
+	o.Env.Prefix = prefix.String()
 	return &Hub{
-		o: o, env: o.Env, log: o.Log, version: version,
+		o: o, env: o.Env, prefix: prefix, log: o.Log, version: version,
 		sessions: map[string]*session{},
 		pending:  map[string]*pending{},
 		cache:    map[cacheKey]cached{},
@@ -136,12 +146,11 @@ func WaitVersion(ctx context.Context, c *Client, sleeps []time.Duration, log *sl
 // sends the prefix without its slash (/user/alice, which the proxy routes
 // here) to the prefix: a fixed target, for anybody.
 func (h *Hub) Headers(next http.Handler) http.Handler {
-	bare := strings.TrimSuffix(h.env.Prefix, "/")
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if h.version != "" {
 			w.Header().Set("X-JupyterHub-Version", h.version)
 		}
-		if bare != "" && r.URL.EscapedPath() == bare && (r.Method == http.MethodGet || r.Method == http.MethodHead) {
+		if h.prefix.Bare(r) && (r.Method == http.MethodGet || r.Method == http.MethodHead) {
 			http.Redirect(w, r, h.env.Prefix+query(r), http.StatusFound)
 			return
 		}
@@ -292,7 +301,11 @@ func isWebSocket(r *http.Request) bool {
 // cookie, and redirects to the Hub's authorize endpoint. Afterwards the
 // browser returns to the page it asked for.
 func (h *Hub) Login(w http.ResponseWriter, r *http.Request) {
-	h.startOAuth(w, r, r.URL.EscapedPath()+query(r))
+	next := h.env.Prefix
+	if rest, ok := h.prefix.Cut(r.URL.EscapedPath()); ok {
+		next += rest + query(r) // in the prefix's own spelling
+	}
+	h.startOAuth(w, r, next)
 }
 
 func query(r *http.Request) string {
@@ -391,14 +404,19 @@ func (h *Hub) Routes(next http.Handler) http.Handler {
 		h.log.Warn("JUPYTERHUB_DEFAULT_URL names no Quire page; GET {prefix} opens the file browser", "default_url", h.env.DefaultURL)
 	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		switch r.URL.EscapedPath() {
-		case h.env.Prefix + "oauth_callback":
+		rel, ok := h.prefix.Rel(r)
+		if !ok {
+			next.ServeHTTP(w, r)
+			return
+		}
+		switch rel {
+		case "oauth_callback":
 			h.callback(w, r)
-		case h.env.Prefix + "login":
+		case "login":
 			h.startOAuth(w, r, h.env.Prefix)
-		case h.env.Prefix + "logout":
+		case "logout":
 			h.logout(w, r)
-		case h.env.Prefix:
+		case "":
 			if r.Method != http.MethodGet && r.Method != http.MethodHead {
 				next.ServeHTTP(w, r)
 				return
@@ -499,7 +517,7 @@ func (h *Hub) logout(w http.ResponseWriter, r *http.Request) {
 // touch records an authenticated request as activity, except the UI's
 // background polls (?no_track_activity) and {prefix}api/status (spec §9.5).
 func (h *Hub) touch(r *http.Request) {
-	if r.URL.Query().Has("no_track_activity") || r.URL.Path == h.env.Prefix+"api/status" {
+	if r.URL.Query().Has("no_track_activity") || h.prefix.Is(r, "api/status") {
 		return
 	}
 	now := h.o.Now()

@@ -28,14 +28,21 @@ type fakeHub struct {
 	identify  atomic.Int32
 	down      atomic.Bool
 	activity  chan map[string]any
+	// The server's OAuth client (alice's unless a test changes them
+	// before server), the token a code buys, and overrides of the Hub's
+	// variables.
+	clientID, callback, token string
+	vars                      map[string]string
 }
 
 func newFakeHub(t *testing.T) *fakeHub {
-	f := &fakeHub{t: t, activity: make(chan map[string]any, 10), users: map[string]hub.User{
+	f := &fakeHub{t: t, activity: make(chan map[string]any, 10),
+		clientID: "jupyterhub-user-alice", callback: "/user/alice/oauth_callback", token: "alice-oauth"}
+	f.users = map[string]hub.User{
 		"alice-oauth": {Name: "alice", Kind: "user", Scopes: []string{"access:servers!server=alice/", "read:users:name!user=alice"}},
 		"admin-svc":   {Name: "culler", Kind: "service", Scopes: []string{"access:servers"}},
 		"bob-token":   {Name: "bob", Kind: "user", Scopes: []string{"access:servers!server=bob/"}},
-	}}
+	}
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /hub/api", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("X-Jupyterhub-Version", "3.0.0")
@@ -46,14 +53,14 @@ func newFakeHub(t *testing.T) *fakeHub {
 		defer f.mu.Unlock()
 		sum := sha256.Sum256([]byte(r.PostFormValue("code_verifier")))
 		switch {
-		case r.PostFormValue("client_secret") != "server-secret", r.PostFormValue("client_id") != "jupyterhub-user-alice":
+		case r.PostFormValue("client_secret") != "server-secret", r.PostFormValue("client_id") != f.clientID:
 			http.Error(w, `{"error": "invalid_client"}`, http.StatusUnauthorized)
-		case r.PostFormValue("code") != "code-1", r.PostFormValue("redirect_uri") != "/user/alice/oauth_callback":
+		case r.PostFormValue("code") != "code-1", r.PostFormValue("redirect_uri") != f.callback:
 			http.Error(w, `{"error": "invalid_grant"}`, http.StatusBadRequest)
 		case base64.RawURLEncoding.EncodeToString(sum[:]) != f.challenge:
 			http.Error(w, `{"error": "invalid_grant", "error_description": "PKCE"}`, http.StatusBadRequest)
 		default:
-			w.Write([]byte(`{"access_token": "alice-oauth", "expires_in": 1209600, "token_type": "Bearer"}`))
+			json.NewEncoder(w).Encode(map[string]any{"access_token": f.token, "expires_in": 1209600, "token_type": "Bearer"})
 		}
 	})
 	mux.HandleFunc("GET /hub/api/user", func(w http.ResponseWriter, r *http.Request) {
@@ -94,6 +101,9 @@ func (f *fakeHub) server(t *testing.T, mod func(*hub.Env)) (http.Handler, *hub.H
 	m["JUPYTERHUB_ACTIVITY_URL"] = f.srv.URL + "/hub/api/users/alice/activity"
 	m["JUPYTERHUB_API_TOKEN"] = "server-secret"
 	m["JUPYTERHUB_DEFAULT_URL"] = "/lab/tree/x.ipynb"
+	for k, v := range f.vars {
+		m[k] = v
+	}
 	e, err := hub.LoadEnv(lookupOf(m))
 	if err != nil {
 		t.Fatal(err)
@@ -482,5 +492,85 @@ func TestHubUnreachable(t *testing.T) {
 		if res.code != 503 || res.h.Get("Location") != "" || res.h.Get("X-JupyterHub-Version") != "3.0.0" {
 			t.Errorf("%s with the Hub unreachable: %d %v, want 503", path, res.code, res.h)
 		}
+	}
+}
+
+// TestEscapedNames: a user whose name JupyterHub escapes in URLs
+// (quote(name, safe='@~')) signs in and works, whichever way a request
+// spells the prefix; what Quire emits spells it as the Hub does.
+func TestEscapedNames(t *testing.T) {
+	f := newFakeHub(t)
+	const prefix = "/user/zo%C3%AB%2Bw%20x@ex.org/" // zoë+w x@ex.org
+	f.clientID, f.callback, f.token = "jupyterhub-user-zo%C3%AB%2Bw%20x%40ex.org", prefix+"oauth_callback", "zoe-oauth"
+	f.users["zoe-oauth"] = hub.User{Name: "zoë+w x@ex.org", Kind: "user", Scopes: []string{"access:servers!server=zoë+w x@ex.org/"}}
+	f.vars = map[string]string{
+		"JUPYTERHUB_SERVICE_PREFIX":      prefix,
+		"JUPYTERHUB_CLIENT_ID":           f.clientID,
+		"JUPYTERHUB_OAUTH_CALLBACK_URL":  f.callback,
+		"JUPYTERHUB_USER":                "zoë+w x@ex.org",
+		"JUPYTERHUB_OAUTH_ACCESS_SCOPES": `["access:servers!server=zoë+w x@ex.org/", "access:servers!user=zoë+w x@ex.org"]`,
+	}
+	h, _ := f.server(t, nil)
+
+	// An anonymous page in another spelling of the prefix (lower-case hex,
+	// raw "+" and UTF-8): OAuth starts, returning to the page in the
+	// Hub's spelling; the state cookie is scoped to the Hub's spelling.
+	res := do(h, "GET", "/user/zo%c3%ab+w%20x@ex.org/tree/a%20b?x=1", nil)
+	loc, _ := url.Parse(res.h.Get("Location"))
+	q := loc.Query()
+	if res.code != 302 || loc.Path != "/hub/api/oauth2/authorize" || q.Get("redirect_uri") != f.callback || q.Get("client_id") != f.clientID {
+		t.Fatalf("anonymous page: %d %s", res.code, loc)
+	}
+	st := res.set[f.clientID+"-oauth-state"]
+	if st == nil || st.Path != prefix {
+		t.Fatalf("state cookie %+v, want path %s", st, prefix)
+	}
+	f.mu.Lock()
+	f.challenge = q.Get("code_challenge")
+	f.mu.Unlock()
+	res = do(h, "GET", prefix+"oauth_callback?code=code-1&state="+q.Get("state"), nil, st)
+	if res.code != 302 || res.h.Get("Location") != prefix+"tree/a%20b?x=1" {
+		t.Fatalf("callback: %d %s %q", res.code, res.h.Get("Location"), res.body)
+	}
+	c := res.set[f.clientID]
+	if c == nil || c.Path != prefix {
+		t.Fatalf("session cookie %+v, want path %s", c, prefix)
+	}
+
+	for _, tc := range []struct {
+		name, target string
+		cookie       bool
+		code         int
+		location     string // "" = none expected
+	}{
+		{"api, Hub's spelling", prefix + "api/contents", true, 200, ""},
+		{"api, raw UTF-8 and +", "/user/zoë+w%20x@ex.org/api/contents", true, 200, ""},
+		{"api, @ escaped", "/user/zo%C3%AB%2Bw%20x%40ex.org/api/contents", true, 200, ""},
+		{"health check", prefix + "api", false, 200, ""},
+		{"prefix", prefix, true, 302, prefix + "notebooks/x.ipynb"},
+		{"prefix without slash", "/user/zo%C3%AB%2Bw%20x@ex.org?y=2", false, 302, prefix + "?y=2"},
+		{"prefix without slash, raw", "/user/zoë+w%20x@ex.org", false, 302, prefix},
+		{"anonymous api", prefix + "api/contents", false, 403, ""},
+		// An encoded slash is no separator: not this server's login or
+		// logout, just a page outside the prefix.
+		{"encoded slash", "/user/zo%C3%AB%2Bw%20x@ex.org%2Flogout", true, 200, ""},
+		{"another name", "/user/zoe+w%20x@ex.org/logout", true, 200, ""},
+		{"logout", "/user/zoë+w%20x@ex.org/logout", true, 302, "/hub/logout"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var cs []*http.Cookie
+			if tc.cookie {
+				cs = append(cs, c)
+			}
+			res := do(h, "GET", tc.target, nil, cs...)
+			if res.code != tc.code || res.h.Get("Location") != tc.location {
+				t.Errorf("%d %s, want %d %s (%q)", res.code, res.h.Get("Location"), tc.code, tc.location, res.body)
+			}
+			if tc.name == "logout" {
+				if s := res.set[f.clientID]; s == nil || s.Path != prefix || s.MaxAge >= 0 {
+					t.Errorf("logout cookie %+v", s)
+				}
+			}
+		})
 	}
 }
