@@ -55,6 +55,9 @@ type Hub struct {
 	pending  map[string]*pending // OAuth states
 	cache    map[cacheKey]cached
 	lastSeen time.Time // latest request that counts as activity
+	// first is signalled by the first activity, which RunActivity reports
+	// at once (buffered; later signals are dropped).
+	first chan struct{}
 }
 
 type session struct {
@@ -117,6 +120,7 @@ func New(o Options, version string) *Hub {
 		pending:  map[string]*pending{},
 		cache:    map[cacheKey]cached{},
 		lastSeen: o.Now(),
+		first:    make(chan struct{}, 1),
 	}
 }
 
@@ -520,12 +524,7 @@ func (h *Hub) touch(r *http.Request) {
 	if r.URL.Query().Has("no_track_activity") || h.prefix.Is(r, "api/status") {
 		return
 	}
-	now := h.o.Now()
-	h.mu.Lock()
-	if now.After(h.lastSeen) {
-		h.lastSeen = now
-	}
-	h.mu.Unlock()
+	h.Touch()
 }
 
 // Touch records activity that is not a request: kernel output, terminal
@@ -537,19 +536,23 @@ func (h *Hub) Touch() {
 		h.lastSeen = now
 	}
 	h.mu.Unlock()
+	select {
+	case h.first <- struct{}{}:
+	default:
+	}
 }
 
-// firstReport is how long after start the first activity report waits.
-// JupyterHub handles the report on the thread that completes the spawn it
-// is about, so one sent at once holds the spawn up (observed: about 0.1 s
-// of a 0.4 s spawn under JupyterHub 3.0); the Hub dates the server's
-// start itself.
-const firstReport = 2 * time.Second
-
-// RunActivity reports activity to the Hub until ctx ends: shortly after
-// start (firstReport, or the interval if shorter), then every
-// JUPYTERHUB_ACTIVITY_INTERVAL ± 10 %. A failed report is retried after
-// 1 s, doubling to 15 s, for 60 s at most.
+// RunActivity reports activity to the Hub until ctx ends: once at the
+// first request (or kernel or terminal event) that counts as activity, then
+// every JUPYTERHUB_ACTIVITY_INTERVAL ± 10 %; without any activity, first
+// after one interval. Nothing is sent at start: JupyterHub handles a report
+// on the thread that completes the spawn it is about, so one sent while
+// the Hub waits for the health check holds the spawn up (observed: about
+// 0.1 s of a 0.4 s spawn under JupyterHub 3.0), and the Hub dates the
+// server's start itself. The user's first request comes after the spawn
+// (the proxy has no route before), so the first report never meets it,
+// and the Hub's culler hears of real work moments after it happens. A
+// failed report is retried after 1 s, doubling to 15 s, for 60 s at most.
 func (h *Hub) RunActivity(ctx context.Context) {
 	if h.env.ActivityURL == "" || h.env.ActivityInterval <= 0 {
 		h.log.Warn("not reporting activity to the Hub (no JUPYTERHUB_ACTIVITY_URL or interval 0): idle culling sees only the proxy's traffic")
@@ -558,7 +561,8 @@ func (h *Hub) RunActivity(ctx context.Context) {
 	select {
 	case <-ctx.Done():
 		return
-	case <-time.After(min(firstReport, h.env.ActivityInterval)):
+	case <-h.first:
+	case <-time.After(h.env.ActivityInterval):
 	}
 	var sent time.Time
 	for {

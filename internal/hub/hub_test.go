@@ -314,22 +314,34 @@ func TestWebSocketCookieOff(t *testing.T) {
 	}
 }
 
+// TestActivity: nothing is reported at start (a report then would hold
+// up the Hub's spawn); the first request that counts is reported at once,
+// not an interval (here the default 300 s) later.
 func TestActivity(t *testing.T) {
 	f := newFakeHub(t)
-	_, h := f.server(t, nil)
+	srv, h := f.server(t, nil)
 	ctx := t.Context()
 	go h.RunActivity(ctx)
+	select {
+	case body := <-f.activity:
+		t.Fatalf("activity reported at start, before any request: %v", body)
+	case <-time.After(300 * time.Millisecond):
+	}
+	before := time.Now()
+	if res := do(srv, "GET", "/user/alice/api/contents", map[string]string{"Authorization": "token alice-oauth"}); res.code != 200 {
+		t.Fatalf("request: %d %s", res.code, res.body)
+	}
 	select {
 	case body := <-f.activity:
 		servers, _ := body["servers"].(map[string]any)
 		entry, _ := servers[""].(map[string]any)
 		ts, _ := body["last_activity"].(string)
 		at, err := time.Parse(time.RFC3339Nano, ts)
-		if entry == nil || entry["last_activity"] != ts || err != nil || !strings.HasSuffix(ts, "Z") || at.After(time.Now()) {
-			t.Errorf("activity body %v", body)
+		if entry == nil || entry["last_activity"] != ts || err != nil || !strings.HasSuffix(ts, "Z") || at.After(time.Now()) || at.Before(before.Add(-time.Millisecond)) {
+			t.Errorf("activity body %v, want the request's time", body)
 		}
-	case <-time.After(6 * time.Second):
-		t.Fatal("no activity report shortly after start")
+	case <-time.After(5 * time.Second):
+		t.Fatal("no activity report shortly after the first request")
 	}
 }
 

@@ -524,8 +524,8 @@ func TestHub(t *testing.T) {
 	deadline := time.Now().Add(15 * time.Second)
 	for {
 		la, err := time.Parse(time.RFC3339Nano, h.servers("alice")[""].LastActivity)
-		// Quire's reports, as the Hub logs them: the one at start, then
-		// every interval.
+		// Quire's reports, as the Hub logs them: the one at the first
+		// request, then every interval.
 		posts := strings.Count(h.out.String(), "200 POST /hub/api/users/alice/activity")
 		if err == nil && !la.Before(ranAt.Add(-time.Second)) && posts >= 2 {
 			break
