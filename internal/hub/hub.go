@@ -69,6 +69,10 @@ type pending struct {
 	verifier string
 	next     string
 	created  time.Time
+	// retry: this flow restarted a login whose callback came back
+	// without a matching state cookie; if its own does too, the browser
+	// keeps no cookies of ours and another round would loop.
+	retry bool
 }
 
 type cacheKey struct {
@@ -309,7 +313,7 @@ func (h *Hub) Login(w http.ResponseWriter, r *http.Request) {
 	if rest, ok := h.prefix.Cut(r.URL.EscapedPath()); ok {
 		next += rest + query(r) // in the prefix's own spelling
 	}
-	h.startOAuth(w, r, next)
+	h.startOAuth(w, r, next, false)
 }
 
 func query(r *http.Request) string {
@@ -319,7 +323,7 @@ func query(r *http.Request) string {
 	return "?" + r.URL.RawQuery
 }
 
-func (h *Hub) startOAuth(w http.ResponseWriter, r *http.Request, next string) {
+func (h *Hub) startOAuth(w http.ResponseWriter, r *http.Request, next string, retry bool) {
 	if !strings.HasPrefix(next, h.env.Prefix) {
 		next = h.env.Prefix
 	}
@@ -333,7 +337,7 @@ func (h *Hub) startOAuth(w http.ResponseWriter, r *http.Request, next string) {
 	now := h.o.Now()
 	h.mu.Lock()
 	h.prune(now)
-	h.pending[state] = &pending{verifier: verifier, next: next, created: now}
+	h.pending[state] = &pending{verifier: verifier, next: next, created: now, retry: retry}
 	h.mu.Unlock()
 	http.SetCookie(w, h.cookie(r, h.stateCookie(), state, stateTTL, false))
 	q := url.Values{
@@ -417,7 +421,7 @@ func (h *Hub) Routes(next http.Handler) http.Handler {
 		case "oauth_callback":
 			h.callback(w, r)
 		case "login":
-			h.startOAuth(w, r, h.env.Prefix)
+			h.startOAuth(w, r, h.env.Prefix, false)
 		case "logout":
 			h.logout(w, r)
 		case "":
@@ -444,18 +448,21 @@ func (h *Hub) callback(w http.ResponseWriter, r *http.Request) {
 		reply.WriteError(w, r, h.log, errkind.New(errkind.Invalid, "OAuth callback without code or state", nil))
 		return
 	}
+	// A state is accepted only if this process issued it (and it has not
+	// expired or been used) and the browser's state cookie holds it: a
+	// forged or replayed one never gets its code exchanged.
 	c, err := r.Cookie(h.stateCookie())
-	if err != nil || c.Value != state {
-		reply.WriteError(w, r, h.log, errkind.New(errkind.Forbidden, "OAuth state does not match this browser's; log in again", nil))
-		return
-	}
+	matches := err == nil && c.Value == state
 	now := h.o.Now()
 	h.mu.Lock()
 	p := h.pending[state]
-	delete(h.pending, state)
+	delete(h.pending, state) // one use, whatever comes of it
 	h.mu.Unlock()
-	if p == nil || now.Sub(p.created) >= stateTTL {
-		reply.WriteError(w, r, h.log, errkind.New(errkind.Forbidden, "OAuth state expired or unknown; log in again", nil))
+	if p != nil && now.Sub(p.created) >= stateTTL {
+		p = nil
+	}
+	if !matches || p == nil {
+		h.staleCallback(w, r, p)
 		return
 	}
 	http.SetCookie(w, h.cookie(r, h.stateCookie(), "", -1, false))
@@ -495,6 +502,36 @@ func (h *Hub) callback(w http.ResponseWriter, r *http.Request) {
 	h.log.Info("login", "user", u.Name, "kind", u.Kind, "method", "hub oauth")
 	h.o.Audit.Record(r.Context(), audit.Event{Name: "login.success", User: u.Name, Fields: audit.F{"method": "hub_oauth", "kind": u.Kind}})
 	guard.Redirect(w, http.StatusFound, p.next, h.env.Prefix)
+}
+
+// staleCallback answers a callback whose state is not this browser's
+// current one: a second tab's login overwrote the state cookie, a
+// bookmarked or reloaded callback URL, a state cookie that expired, a
+// restart of this server, or a forged state. The code is never exchanged.
+// A browser already signed in goes on to the page the login was for (while
+// this process holds the unused state; else the prefix), as
+// jupyterhub-singleuser does; any other is sent through the Hub's login once more, to the same page. If
+// that second login's callback fails the same way, the browser keeps no
+// cookies of ours: 403 with the likely cause, not another round.
+func (h *Hub) staleCallback(w http.ResponseWriter, r *http.Request, p *pending) {
+	next := h.env.Prefix
+	if p != nil {
+		next = p.next
+	}
+	if id, ok := auth.FromContext(r.Context()); ok {
+		h.log.Info("stale OAuth callback from a signed-in browser; going on to the page", "user", id.Username)
+		http.SetCookie(w, h.cookie(r, h.stateCookie(), "", -1, false))
+		guard.Redirect(w, http.StatusFound, next, h.env.Prefix)
+		return
+	}
+	if p != nil && p.retry {
+		h.log.Warn("OAuth callback without this browser's state cookie, again after a second login: the browser does not keep this server's cookies")
+		reply.WriteError(w, r, h.log, errkind.New(errkind.Forbidden,
+			"OAuth state does not match this browser's even after a second login; check that the browser accepts cookies for this site", nil))
+		return
+	}
+	h.log.Info("stale or replayed OAuth callback; sending the browser through the Hub's login again")
+	h.startOAuth(w, r, next, true)
 }
 
 // logout ends this server's session and sends the browser to the Hub's

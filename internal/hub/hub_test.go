@@ -26,6 +26,7 @@ type fakeHub struct {
 	challenge string // the code_challenge the code was issued for
 	users     map[string]hub.User
 	identify  atomic.Int32
+	exchanges atomic.Int32 // codes the server tried to exchange
 	down      atomic.Bool
 	activity  chan map[string]any
 	// The server's OAuth client (alice's unless a test changes them
@@ -49,6 +50,7 @@ func newFakeHub(t *testing.T) *fakeHub {
 		w.Write([]byte(`{"version": "3.0.0"}`))
 	})
 	mux.HandleFunc("POST /hub/api/oauth2/token", func(w http.ResponseWriter, r *http.Request) {
+		f.exchanges.Add(1)
 		f.mu.Lock()
 		defer f.mu.Unlock()
 		sum := sha256.Sum256([]byte(r.PostFormValue("code_verifier")))
@@ -246,7 +248,7 @@ func TestRequests(t *testing.T) {
 		{"url token on api", "GET", "/user/alice/api/contents?token=alice-oauth", nil, 403, ""},
 		{"url token on websocket", "GET", "/user/alice/api/kernels/k/channels?token=alice-oauth", ws, 200, "alice token"},
 		{"callback without state", "GET", "/user/alice/oauth_callback?code=x", nil, 400, ""},
-		{"callback with foreign state", "GET", "/user/alice/oauth_callback?code=code-1&state=abc", nil, 403, ""},
+		{"callback with foreign state", "GET", "/user/alice/oauth_callback?code=code-1&state=abc", nil, 302, ""}, // a new login, see TestStaleCallback
 		{"callback error", "GET", "/user/alice/oauth_callback?error=access_denied", nil, 400, ""},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -584,5 +586,89 @@ func TestEscapedNames(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestStaleCallback: a callback whose state is not the browser's current
+// one (replayed, bookmarked, another tab's, expired, forged) never has its
+// code exchanged; a signed-in browser goes on to the page, any other is
+// sent through the Hub's login once more, and a browser that keeps no
+// cookies gets 403 after that one retry instead of a loop.
+func TestStaleCallback(t *testing.T) {
+	f := newFakeHub(t)
+	h, _ := f.server(t, nil)
+
+	// authorize starts a login at page and returns the state, the state
+	// cookie and the authorize URL's query.
+	authorize := func(res result) (string, *http.Cookie) {
+		t.Helper()
+		loc, _ := url.Parse(res.h.Get("Location"))
+		if res.code != 302 || loc.Path != "/hub/api/oauth2/authorize" {
+			t.Fatalf("want a redirect to the Hub's authorize, got %d %s %q", res.code, loc, res.body)
+		}
+		f.mu.Lock()
+		f.challenge = loc.Query().Get("code_challenge")
+		f.mu.Unlock()
+		return loc.Query().Get("state"), res.set["jupyterhub-user-alice-oauth-state"]
+	}
+	callback := func(state string, cookies ...*http.Cookie) result {
+		return do(h, "GET", "/user/alice/oauth_callback?code=code-1&state="+url.QueryEscape(state), nil, cookies...)
+	}
+
+	// A signed-in browser replays its callback URL (reload, back button):
+	// on to the prefix (the used state is forgotten), no second exchange.
+	s1, st1 := authorize(do(h, "GET", "/user/alice/tree/sub?x=1", nil))
+	res := callback(s1, st1)
+	login := res.set["jupyterhub-user-alice"]
+	if res.code != 302 || login == nil {
+		t.Fatalf("first callback: %d %s", res.code, res.body)
+	}
+	n := f.exchanges.Load()
+	if res := callback(s1, login); res.code != 302 || res.h.Get("Location") != "/user/alice/" || f.exchanges.Load() != n {
+		t.Errorf("replayed callback, signed in: %d %s (%d exchanges, want %d)", res.code, res.h.Get("Location"), f.exchanges.Load(), n)
+	}
+
+	// Two tabs, neither signed in: tab B's login overwrote tab A's state
+	// cookie. A's callback starts one new login back to A's page.
+	sa, _ := authorize(do(h, "GET", "/user/alice/tree/a", nil))
+	_, stb := authorize(do(h, "GET", "/user/alice/tree/b", nil))
+	res = callback(sa, stb)
+	sa2, sta2 := authorize(res)
+	if f.exchanges.Load() != n || res.set["jupyterhub-user-alice"] != nil || sa2 == sa || sta2 == nil || sta2.Value != sa2 {
+		t.Fatalf("tab A's callback with B's cookie: exchanged or signed in: %+v", res)
+	}
+	if res := callback(sa2, sta2); res.code != 302 || res.h.Get("Location") != "/user/alice/tree/a" || res.set["jupyterhub-user-alice"] == nil {
+		t.Errorf("tab A's second login: %d %s", res.code, res.h.Get("Location"))
+	}
+
+	// A bookmarked callback (state long gone, no cookies): one new login,
+	// to the prefix.
+	n = f.exchanges.Load()
+	s3, st3 := authorize(callback("bookmarked-state"))
+	if f.exchanges.Load() != n {
+		t.Error("a bookmarked callback's code was exchanged")
+	}
+	if res := callback(s3, st3); res.code != 302 || res.h.Get("Location") != "/user/alice/" || res.set["jupyterhub-user-alice"] == nil {
+		t.Errorf("login after a bookmarked callback: %d %s", res.code, res.h.Get("Location"))
+	}
+
+	// A forged state, with a state cookie to match it (another server on
+	// the Hub's shared origin can set one for this path): not issued by
+	// this server, so not accepted; the browser is sent to log in itself.
+	n = f.exchanges.Load()
+	forged := &http.Cookie{Name: "jupyterhub-user-alice-oauth-state", Value: "forged"}
+	res = callback("forged", forged)
+	if s, _ := authorize(res); s == "forged" || f.exchanges.Load() != n || res.set["jupyterhub-user-alice"] != nil {
+		t.Errorf("forged state accepted: %+v", res)
+	}
+
+	// A browser that keeps no cookies: one retry, then 403, no loop.
+	s4, _ := authorize(do(h, "GET", "/user/alice/tree/", nil))
+	s5, _ := authorize(callback(s4))
+	if res := callback(s5); res.code != 403 || !strings.Contains(res.body, "cookies") {
+		t.Errorf("second cookieless callback: %d %s, want 403 naming cookies", res.code, res.body)
+	}
+	if f.exchanges.Load() != n {
+		t.Error("a cookieless callback's code was exchanged")
 	}
 }

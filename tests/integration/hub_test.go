@@ -666,11 +666,13 @@ const (
 )
 
 // setCookies records the Set-Cookie headers of the responses to requests
-// under a path, as a browser's network panel would show them.
+// under the prefix, and the OAuth callback URLs, as a browser's network
+// panel would show them.
 type setCookies struct {
-	rt   http.RoundTripper
-	mu   sync.Mutex
-	seen []*http.Cookie
+	rt        http.RoundTripper
+	mu        sync.Mutex
+	seen      []*http.Cookie
+	callbacks []string
 }
 
 func (s *setCookies) RoundTrip(r *http.Request) (*http.Response, error) {
@@ -678,6 +680,9 @@ func (s *setCookies) RoundTrip(r *http.Request) (*http.Response, error) {
 	if err == nil && strings.HasPrefix(r.URL.EscapedPath(), hubEscapedPrefix) {
 		s.mu.Lock()
 		s.seen = append(s.seen, resp.Cookies()...)
+		if r.URL.EscapedPath() == hubEscapedPrefix+"oauth_callback" {
+			s.callbacks = append(s.callbacks, r.URL.String())
+		}
 		s.mu.Unlock()
 	}
 	return resp, err
@@ -789,6 +794,25 @@ func TestHubEscapedNames(t *testing.T) {
 		if code, b := h.tokenGet(p, tok.Token); code == 200 {
 			t.Errorf("GET %s: %d %s", p, code, b)
 		}
+	}
+
+	// The callback URL again (a reload, a bookmark): the signed-in browser
+	// goes on to its page; a browser signed in to the Hub only is sent
+	// through the login once and lands under the prefix; neither gets an
+	// error or a loop.
+	rec.mu.Lock()
+	cb := rec.callbacks
+	rec.mu.Unlock()
+	if len(cb) != 1 {
+		t.Fatalf("OAuth callbacks seen: %q, want one", cb)
+	}
+	path := strings.TrimPrefix(cb[0], h.URL)
+	if code, body, at := zoe.get(path); code != 200 || !strings.HasPrefix(at.EscapedPath(), hubEscapedPrefix) {
+		t.Errorf("replayed callback, signed in: %d at %s\n%s", code, at, tail(body, 300))
+	}
+	other := h.login(hubEscapedUser) // another browser: the Hub's cookie, none of Quire's
+	if code, body, at := other.get(path); code != 200 || at.EscapedPath() != hubEscapedPrefix+"tree/" {
+		t.Errorf("replayed callback in a browser without the state cookie: %d at %s\n%s", code, at, tail(body, 300))
 	}
 
 	// Logout, in the prefix's spelling: back to the Hub, session gone.
