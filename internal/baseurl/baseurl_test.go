@@ -220,3 +220,34 @@ func FuzzRel(f *testing.F) {
 		}
 	})
 }
+
+// FuzzParse: an accepted base URL has a stable escaped form of printable
+// ASCII, rooted and slash-terminated, that no cookie path, Location header
+// or route pattern can misread, and that matches its own requests.
+func FuzzParse(f *testing.F) {
+	for _, s := range []string{"/user/zo%C3%AB@ex.org/", "a;b", "/zoë/", "%zz", "/../", "/a%2Fb/", "{x}", "/%2e/"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		p, err := baseurl.Parse(s)
+		if err != nil {
+			return
+		}
+		esc := p.String()
+		if !strings.HasPrefix(esc, "/") || !strings.HasSuffix(esc, "/") || strings.Contains(esc, "//") && esc != "/" {
+			t.Fatalf("Parse(%q) = %q: not /…/", s, esc)
+		}
+		for i := 0; i < len(esc); i++ {
+			if c := esc[i]; c <= ' ' || c >= 0x7f || strings.IndexByte(";?#\\{}\"<>`", c) >= 0 {
+				t.Fatalf("Parse(%q) = %q holds %q", s, esc, c)
+			}
+		}
+		again, err := baseurl.Parse(esc)
+		if err != nil || again.String() != esc || again.Decoded() != p.Decoded() {
+			t.Fatalf("Parse(%q) = %q, which parses to %q, %v", s, esc, again, err)
+		}
+		if rest, ok := p.Cut(esc + "api"); !ok || rest != "api" {
+			t.Fatalf("base %q does not match its own %qapi: %q, %v", s, esc, rest, ok)
+		}
+	})
+}
