@@ -135,6 +135,29 @@ func (s *server) run(ctx context.Context) error {
 	}()
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
+
+	// Hub mode: JupyterHub polls the port from the moment it started the
+	// process, and a refused connection costs it a random back-off (up to
+	// 0.2, then 0.4, 0.8 s) before it asks again, while an accepted one
+	// just waits for its answer. So Quire binds first, asks the Hub for
+	// its version while it builds everything else, and serves nothing
+	// before both are done: every response still carries the Hub's
+	// version, and a Hub that never answers still ends the process.
+	var early net.Listener
+	var hubErr error
+	var hubWG sync.WaitGroup
+	if s.hubEnv != nil {
+		ln, err := s.listen() // checkSafety refuses nothing in hub mode
+		if err != nil {
+			return err
+		}
+		early = ln
+		defer ln.Close() // Serve's Shutdown closes it too; a second Close is harmless
+		hctx, hcancel := context.WithCancel(ctx)
+		hubWG.Go(func() { hubErr = s.hubStart(hctx) })
+		defer hubWG.Wait()
+		defer hcancel() // deferred last, runs first
+	}
 	setMemoryLimit(s.cfg.MemoryLimit)
 	if err := s.openAudit(ctx); err != nil {
 		return err
@@ -188,11 +211,6 @@ func (s *server) run(ctx context.Context) error {
 	if err := s.credentials(); err != nil {
 		return err
 	}
-	if s.hubEnv != nil {
-		if err := s.hubStart(ctx); err != nil {
-			return err
-		}
-	}
 	if err := s.checkSafety(); err != nil {
 		return err
 	}
@@ -223,9 +241,16 @@ func (s *server) run(ctx context.Context) error {
 		return err
 	}
 
-	ln, err := s.listen()
-	if err != nil {
-		return err
+	ln := early
+	if ln == nil {
+		if ln, err = s.listen(); err != nil {
+			return err
+		}
+	} else {
+		hubWG.Wait() // the Hub's version, for the handler's headers
+		if hubErr != nil {
+			return hubErr
+		}
 	}
 	port := 0
 	if tcp, ok := ln.Addr().(*net.TCPAddr); ok {

@@ -1,6 +1,7 @@
 package app
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"net"
@@ -80,5 +81,93 @@ func TestSingleuserHubNeverAnswers(t *testing.T) {
 	}
 	if strings.Contains(errb.String()+out.String(), "secret") {
 		t.Error("the Hub's API token was printed")
+	}
+}
+
+// TestSingleuserBindsFirst: in hub mode the port accepts connections
+// before the Hub has answered the version check (the Hub's health check
+// then waits instead of backing off), and nothing is answered before it
+// has: the health check's answer carries the Hub's version.
+func TestSingleuserBindsFirst(t *testing.T) {
+	release := make(chan struct{})
+	hub := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		<-release
+		w.Header().Set("X-JupyterHub-Version", "3.0.0")
+		w.Write([]byte(`{"version": "3.0.0"}`))
+	}))
+	defer hub.Close()
+	defer func() {
+		select {
+		case <-release:
+		default:
+			close(release)
+		}
+	}()
+	home := t.TempDir()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	ln.Close()
+	env := map[string]string{
+		"HOME":                           home,
+		"JUPYTERHUB_API_TOKEN":           "secret",
+		"JUPYTERHUB_API_URL":             hub.URL + "/hub/api",
+		"JUPYTERHUB_CLIENT_ID":           "jupyterhub-user-zo%C3%AB",
+		"JUPYTERHUB_SERVICE_PREFIX":      "/user/zo%C3%AB/",
+		"JUPYTERHUB_SERVICE_URL":         "http://" + addr + "/",
+		"JUPYTERHUB_OAUTH_CALLBACK_URL":  "/user/zo%C3%AB/oauth_callback",
+		"JUPYTERHUB_OAUTH_ACCESS_SCOPES": `["access:servers!server=zoë/"]`,
+		"JUPYTERHUB_USER":                "zoë",
+	}
+	ctx, cancel := context.WithCancel(t.Context())
+	defer cancel()
+	done := make(chan int, 1)
+	go func() {
+		var out, errb bytes.Buffer
+		done <- run(ctx, []string{"singleuser", "--root-dir", home, "--data-dir", home + "/d", "--runtime-dir", home + "/r"},
+			func(k string) (string, bool) { v, ok := env[k]; return v, ok }, strings.NewReader(""), &out, &errb)
+	}()
+	var conn net.Conn
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(5 * time.Millisecond) {
+		if conn, err = net.Dial("tcp", addr); err == nil {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the port never accepted a connection while the Hub kept its answer: %v", err)
+		}
+	}
+	defer conn.Close()
+	if _, err := conn.Write([]byte("GET /user/zo%C3%AB/api HTTP/1.1\r\nHost: " + addr + "\r\n\r\n")); err != nil {
+		t.Fatal(err)
+	}
+	answered := make(chan *http.Response, 1)
+	go func() {
+		resp, err := http.ReadResponse(bufio.NewReader(conn), nil)
+		if err != nil {
+			answered <- nil
+			return
+		}
+		resp.Body.Close()
+		answered <- resp
+	}()
+	select {
+	case resp := <-answered:
+		t.Fatalf("answered before the Hub told its version: %v", resp)
+	case <-time.After(300 * time.Millisecond):
+	}
+	close(release)
+	select {
+	case resp := <-answered:
+		if resp == nil || resp.StatusCode != 200 || resp.Header.Get("X-JupyterHub-Version") != "3.0.0" {
+			t.Fatalf("health check answer %v, want 200 with the Hub's version", resp)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("no answer after the Hub told its version")
+	}
+	cancel()
+	if code := <-done; code != 0 {
+		t.Errorf("exit %d, want 0", code)
 	}
 }

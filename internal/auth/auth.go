@@ -24,6 +24,7 @@ import (
 	"time"
 
 	"quire/internal/audit"
+	"quire/internal/baseurl"
 )
 
 // Method says how a request was authenticated.
@@ -233,6 +234,7 @@ func remoteHost(r *http.Request) string {
 // Auth authenticates requests. Make one with New; Close it when done.
 type Auth struct {
 	o        Options
+	base     baseurl.Path // Options.BaseURL: requests are matched against it
 	log      *slog.Logger
 	disabled bool
 	allowed  map[string]bool // Options.AllowedUsers; nil = anyone
@@ -277,13 +279,18 @@ func New(o Options) (*Auth, error) {
 	if !strings.HasPrefix(o.BaseURL, "/") || !strings.HasSuffix(o.BaseURL, "/") {
 		return nil, fmt.Errorf("auth: base URL %q must start and end with /", o.BaseURL)
 	}
+	base, berr := baseurl.Parse(o.BaseURL)
+	if berr != nil {
+		return nil, fmt.Errorf("auth: base URL %w", berr)
+	}
+	o.BaseURL = base.String()
 	if o.PasswordHash != "" {
 		if err := ValidateHash(o.PasswordHash); err != nil {
 			return nil, fmt.Errorf("auth: password hash: %w", err)
 		}
 	}
 	a := &Auth{
-		o: o, log: o.Log,
+		o: o, base: base, log: o.Log,
 		disabled: o.Token == "" && o.PasswordHash == "" && o.UserHeader == "" && o.Hub == nil,
 		tokenSum: sha256.Sum256([]byte(o.Token)),
 		sem:      make(chan struct{}, o.MaxConcurrentChecks),

@@ -41,7 +41,7 @@ type page struct {
 // serveAsset serves the login page's stylesheet, a public route, so the
 // page needs no inline style under a strict CSP.
 func (a *Auth) serveAsset(w http.ResponseWriter, r *http.Request) bool {
-	if r.URL.Path != a.o.BaseURL+"static/login/login.css" ||
+	if !a.base.Is(r, "static/login/login.css") ||
 		(r.Method != http.MethodGet && r.Method != http.MethodHead) {
 		return false
 	}

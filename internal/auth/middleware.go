@@ -352,8 +352,8 @@ func isSafe(method string) bool {
 
 // isAPI reports whether r gets API answers (JSON, never a redirect).
 func (a *Auth) isAPI(r *http.Request) bool {
-	p := r.URL.Path
-	return p == a.o.BaseURL+"api" || strings.HasPrefix(p, a.o.BaseURL+"api/") || isWebSocket(r)
+	rel, ok := a.base.Rel(r)
+	return ok && (rel == "api" || strings.HasPrefix(rel, "api/")) || isWebSocket(r)
 }
 
 func isWebSocket(r *http.Request) bool {
@@ -363,22 +363,22 @@ func isWebSocket(r *http.Request) bool {
 // isUserFile reports whether r reads a user file that other sites must not
 // embed.
 func (a *Auth) isUserFile(r *http.Request) bool {
-	p := r.URL.Path
-	return strings.HasPrefix(p, a.o.BaseURL+"files/") || strings.HasPrefix(p, a.o.BaseURL+"nbconvert/")
+	rel, ok := a.base.Rel(r)
+	return ok && (strings.HasPrefix(rel, "files/") || strings.HasPrefix(rel, "nbconvert/"))
 }
 
 // isPublic reports whether r needs no credentials. This is the whole list.
 func (a *Auth) isPublic(r *http.Request) bool {
-	p, b := r.URL.Path, a.o.BaseURL
+	rel, under := a.base.Rel(r)
 	read := r.Method == http.MethodGet || r.Method == http.MethodHead
 	switch {
-	case p == b+"login", p == b+"logout":
+	case under && (rel == "login" || rel == "logout"):
 		return true
-	case a.o.Hub != nil && p == b+"oauth_callback":
+	case under && a.o.Hub != nil && rel == "oauth_callback":
 		return true
-	case read && (p == b+"api" || p == "/health"):
+	case read && (under && rel == "api" || r.URL.Path == "/health"):
 		return true
-	case guard.IsPublicAsset(r, b):
+	case guard.IsPublicAsset(r, a.base):
 		return true
 	}
 	return false

@@ -20,6 +20,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"quire/internal/baseurl"
 )
 
 // Config is every setting of `quire serve`.
@@ -987,10 +989,13 @@ func NormaliseBaseURL(b string) string {
 }
 
 func (c *Config) normalise(getenv func(string) string) error {
-	c.BaseURL = NormaliseBaseURL(c.BaseURL)
-	if strings.ContainsAny(c.BaseURL, "?#\\ \t\r\n%") {
-		return fmt.Errorf("--base-url %q may only contain plain path characters", c.BaseURL)
+	// The one rule for base URLs (baseurl.Parse): plain path characters
+	// and proper percent-escapes, as JupyterHub's escaped user names need.
+	base, err := baseurl.Parse(c.BaseURL)
+	if err != nil {
+		return fmt.Errorf("--base-url %w", err)
 	}
+	c.BaseURL = base.String()
 	if c.RootDir == "" {
 		wd, err := os.Getwd()
 		if err != nil {

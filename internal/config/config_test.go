@@ -803,3 +803,22 @@ func TestAuditFlags(t *testing.T) {
 		}
 	}
 }
+
+func TestBaseURLEscapes(t *testing.T) {
+	for _, tc := range []struct{ in, want, err string }{
+		{"/user/zo%C3%AB@ex.org", "/user/zo%C3%AB@ex.org/", ""},
+		{"user/alice%2Bwork@x/", "/user/alice%2Bwork@x/", ""},
+		{"/a b/", "", "whitespace"},
+		{"/a%zz/", "", `--base-url "/a%zz/" has a malformed percent-escape "%zz"`},
+		{"/a?x/", "", "may not contain ?"},
+		{"/x/../", "", "resolve away"},
+	} {
+		c, err := config.Load([]string{"--base-url", tc.in}, envOf(nil), io.Discard)
+		switch {
+		case tc.err == "" && (err != nil || c.BaseURL != tc.want):
+			t.Errorf("--base-url %q: %v, %v; want %q", tc.in, c, err, tc.want)
+		case tc.err != "" && (err == nil || !strings.Contains(err.Error(), tc.err)):
+			t.Errorf("--base-url %q: %v; want an error with %q", tc.in, err, tc.err)
+		}
+	}
+}

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"quire/internal/audit"
+	"quire/internal/baseurl"
 )
 
 // Options configures a Guard. The zero value (plus a BaseURL) is a server
@@ -73,8 +74,7 @@ type Options struct {
 // Guard applies Host, Origin and header policy to every request. Build it
 // with New; its methods are safe for concurrent use.
 type Guard struct {
-	base      string
-	api       string // base + "api/"
+	base      baseurl.Path
 	hostCheck bool
 	hosts     map[string]bool
 	origins   map[string]bool
@@ -91,8 +91,12 @@ type Guard struct {
 
 // New checks o and returns a Guard.
 func New(o Options) (*Guard, error) {
+	base, err := baseurl.Parse(o.BaseURL)
+	if err != nil {
+		return nil, fmt.Errorf("base URL %w", err)
+	}
 	g := &Guard{
-		base:      normBase(o.BaseURL),
+		base:      base,
 		hostCheck: o.HostCheck,
 		hosts:     make(map[string]bool),
 		origins:   make(map[string]bool),
@@ -103,7 +107,6 @@ func New(o Options) (*Guard, error) {
 		log:       o.Log,
 		audit:     o.Audit,
 	}
-	g.api = g.base + "api/"
 	if o.HSTSMaxAge < 0 {
 		return nil, errors.New("HSTS max-age must not be negative")
 	}

@@ -27,7 +27,8 @@ func (g *Guard) Headers(next http.Handler) http.Handler {
 		h.Set("Referrer-Policy", "same-origin")
 		h.Set("X-Frame-Options", "SAMEORIGIN")
 		h.Set("Cross-Origin-Opener-Policy", "same-origin")
-		if g.isAPI(r.URL.Path) {
+		rel, under := g.base.Rel(r)
+		if under && (rel == "api" || strings.HasPrefix(rel, "api/")) {
 			h.Set("Content-Security-Policy", cspAPI)
 		} else {
 			h.Set("Content-Security-Policy", cspPage)
@@ -37,7 +38,7 @@ func (g *Guard) Headers(next http.Handler) http.Handler {
 		if g.hsts != "" && g.IsSecure(r) {
 			h.Set("Strict-Transport-Security", g.hsts)
 		}
-		if g.frameNone && r.URL.Path != g.base+"static/app/sandbox.html" {
+		if g.frameNone && !(under && rel == "static/app/sandbox.html") {
 			h.Set("X-Frame-Options", "DENY")
 			w = &frameNoneWriter{ResponseWriter: w}
 		}
@@ -117,9 +118,4 @@ func (f *frameNoneWriter) Flush() {
 // Hijack implements http.Hijacker for WebSocket upgrades.
 func (f *frameNoneWriter) Hijack() (net.Conn, *bufio.ReadWriter, error) {
 	return http.NewResponseController(f.ResponseWriter).Hijack()
-}
-
-// isAPI reports paths under {base}api/ (and {base}api itself).
-func (g *Guard) isAPI(p string) bool {
-	return strings.HasPrefix(p, g.api) || p+"/" == g.api
 }

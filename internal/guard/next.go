@@ -13,6 +13,7 @@ import (
 	"unicode"
 	"unicode/utf8"
 
+	"quire/internal/baseurl"
 	"quire/internal/percent"
 )
 
@@ -57,22 +58,29 @@ func SafeNext(next, base string) string {
 	if loc, ok := Location(next, base); ok {
 		return loc
 	}
-	return normBase(base)
+	if b, err := baseurl.Parse(base); err == nil {
+		return b.String()
+	}
+	return "/"
 }
 
 // Location judges target and, if it is a same-site path under base, builds
 // the Location header value for it; ok is false when target is refused.
 //
-// base is the server's base URL path ("/" or "/prefix/"); it is normalised to
-// start and end with "/". target must be an absolute path with an optional
+// base is the server's base URL path in its escaped form ("/", "/prefix/",
+// "/user/zo%C3%AB@ex.org/"); it is normalised to start and end with "/". A
+// target is under it when its first segments decode to the base's
+// (baseurl.Path's rule), however they are spelled; the value returned
+// spells the base as base does, so that cookie paths and links agree.
+// target must be an absolute path with an optional
 // query; its fragment is dropped. Everything that a browser could read as
 // another origin is refused: scheme-relative and backslash forms, schemes,
 // control characters and whitespace browsers strip, encoded variants of
 // those (every layer of percent-encoding is checked), and ".." segments
 // leaving base.
 //
-// The value returned is built from parts, never copied: "/", then each path
-// segment decoded once and percent-encoded again (so "%2F" and "%5C" inside a
+// The value returned is built from parts, never copied: the base, then each
+// further path segment decoded once and percent-encoded again (so "%2F" and "%5C" inside a
 // segment stay encoded and "/" and "\" never appear in one), with "." and
 // ".." segments, plain or percent-encoded, resolved here as a browser would
 // and empty segments dropped; then "?" and the query with every byte a
@@ -80,22 +88,25 @@ func SafeNext(next, base string) string {
 // starts with base and with exactly one "/", holds only printable ASCII, and
 // a browser resolves it to the same path on the same origin.
 func Location(target, base string) (string, bool) {
-	base = normBase(base)
-	out, ok := location(target, base)
+	b, err := baseurl.Parse(base)
+	if err != nil {
+		return "", false
+	}
+	out, ok := location(target, b)
 	if !ok {
 		return "", false
 	}
 	// The result must be a target this function accepts as it is: resolving
 	// dot segments can bring an encoded slash to the front ("/./%2F" →
 	// "/%2F"), a form refused when it comes first.
-	if again, ok := location(out, base); !ok || again != out {
+	if again, ok := location(out, b); !ok || again != out {
 		return "", false
 	}
 	return out, true
 }
 
-// location is Location without the fixed-point check; base is normalised.
-func location(target, base string) (string, bool) {
+// location is Location without the fixed-point check.
+func location(target string, b baseurl.Path) (string, bool) {
 	if target == "" || len(target) > 4096 {
 		return "", false
 	}
@@ -108,8 +119,20 @@ func location(target, base string) (string, bool) {
 		strings.TrimFunc(target, unicode.IsSpace) != target {
 		return "", false
 	}
-	// Every decoding layer's path must stay a plain path under base.
-	layer := target
+	// A target that names the base in another spelling (other hex case,
+	// raw UTF-8, "%40" for "@") is judged, and sent, in the base's own.
+	if p, q, hasQ := strings.Cut(target, "?"); !strings.Contains(p, "#") {
+		if rest, ok := b.Cut(p); ok {
+			target = b.String() + rest
+			if hasQ {
+				target += "?" + q
+			}
+		}
+	}
+	// Every decoding layer's path must stay a plain path under base, each
+	// compared with the base decoded as many times ("/user/100%2525/" is
+	// "/user/100%25/" one layer down).
+	layer, base := target, b.String()
 	for i := 0; ; i++ {
 		if !pathLayerOK(layer, base) {
 			return "", false
@@ -125,6 +148,9 @@ func location(target, base string) (string, bool) {
 			return "", false
 		}
 		layer = dec
+		if d, err := url.PathUnescape(base); err == nil {
+			base = d
+		}
 	}
 
 	rawPath, query, _ := strings.Cut(target, "?")
@@ -134,12 +160,13 @@ func location(target, base string) (string, bool) {
 	if !ok {
 		return "", false
 	}
-	if !under(p, base) {
-		return "", false
+	rest, ok := b.Cut(p)
+	if !ok {
+		if rest, ok = b.Cut(p + "/"); !ok || rest != "" {
+			return "", false
+		}
 	}
-	if p+"/" == base {
-		p = base
-	}
+	p = b.String() + rest
 	if strings.Contains(target, "?") && query != "" {
 		p += "?" + escapeQuery(query)
 	}
@@ -185,17 +212,6 @@ func resolveSegments(rawPath string) (string, bool) {
 // controls and non-ASCII bytes are always encoded.
 func escapeSegment(s string) string {
 	return percent.Encode(s, "-._~!$&'()*+,;=:@")
-}
-
-// normBase makes base start and end with "/".
-func normBase(base string) string {
-	if !strings.HasPrefix(base, "/") {
-		base = "/" + base
-	}
-	if !strings.HasSuffix(base, "/") {
-		base += "/"
-	}
-	return base
 }
 
 // pathLayerOK checks one decoding layer of a redirect target: its path part

@@ -118,6 +118,21 @@ func TestSafeNext(t *testing.T) {
 		{"/quire//evil.example", "/quire/", "/quire/evil.example"},
 		{"/%" + strings.Repeat("25", 20) + "2F", "/", "/"},
 		{"/" + strings.Repeat("a", 5000), "/", "/"},
+		// JupyterHub's escaped prefixes: the base keeps the Hub's spelling,
+		// whatever spelling the target uses for it.
+		{"/user/zo%C3%AB@ex.org/tree/a b", "/user/zo%C3%AB@ex.org/", "/user/zo%C3%AB@ex.org/tree/a%20b"},
+		{"/user/zo%c3%ab%40ex.org/tree/", "/user/zo%C3%AB@ex.org/", "/user/zo%C3%AB@ex.org/tree/"},
+		{"/user/zoë@ex.org/tree/?x=1", "/user/zo%C3%AB@ex.org/", "/user/zo%C3%AB@ex.org/tree/?x=1"},
+		{"/user/zo%C3%AB@ex.org", "/user/zo%C3%AB@ex.org/", "/user/zo%C3%AB@ex.org/"},
+		{"/user/zo%C3%AB@ex.org/../bob/", "/user/zo%C3%AB@ex.org/", "/user/zo%C3%AB@ex.org/"},
+		{"/user/zo%C3%AB@ex.org/%2E%2E/bob/", "/user/zo%C3%AB@ex.org/", "/user/zo%C3%AB@ex.org/"},
+		{"/user/zo%C3%AB@ex.org/%252E%252E/%252E%252E/x", "/user/zo%C3%AB@ex.org/", "/user/zo%C3%AB@ex.org/"},
+		{"/user/zo%C3%AB@ex.org%2F..%2F..%2Fx", "/user/zo%C3%AB@ex.org/", "/user/zo%C3%AB@ex.org/"},
+		{"/user/zoe@ex.org/tree/", "/user/zo%C3%AB@ex.org/", "/user/zo%C3%AB@ex.org/"},
+		{"/user/alice%2Bwork@x/tree/a+b", "/user/alice%2Bwork@x/", "/user/alice%2Bwork@x/tree/a+b"},
+		{"/user/alice+work@x/tree/", "/user/alice%2Bwork@x/", "/user/alice%2Bwork@x/tree/"},
+		{"/user/100%2525/tree/", "/user/100%2525/", "/user/100%2525/tree/"},
+		{"/user/a%20b/lab", "/user/a%20b/", "/user/a%20b/lab"},
 	} {
 		if got := guard.SafeNext(tc.next, tc.base); got != tc.want {
 			t.Errorf("SafeNext(%q, %q) = %q, want %q", tc.next, tc.base, got, tc.want)
@@ -127,7 +142,7 @@ func TestSafeNext(t *testing.T) {
 
 // redirectBases are the base URLs redirect tests run under, with the
 // server origin they judge against.
-var redirectBases = []string{"/", "/x/", "/quire/"}
+var redirectBases = []string{"/", "/x/", "/quire/", "/user/zo%C3%AB@ex.org/", "/user/alice%2Bwork@x/"}
 
 const testOrigin = "http://127.0.0.1:8888"
 
@@ -196,6 +211,7 @@ func FuzzRedirect(f *testing.F) {
 	for _, s := range guardtest.Payloads() {
 		f.Add(s, uint8(0), "/a/b")
 		f.Add(s, uint8(1), "/x/a/")
+		f.Add(s, uint8(3), "/user/zo%C3%AB@ex.org/a/")
 	}
 	f.Fuzz(func(t *testing.T, target string, b uint8, reqPath string) {
 		base := redirectBases[int(b)%len(redirectBases)]
@@ -236,11 +252,12 @@ func FuzzSafeNext(f *testing.F) {
 	} {
 		f.Add(s, "/")
 		f.Add(s, "/quire/")
+		f.Add(s, "/user/zo%C3%AB@ex.org/")
 	}
 	site, _ := url.Parse("https://quire.example/")
 	f.Fuzz(func(t *testing.T, next, base string) {
 		switch base {
-		case "/", "/quire/", "/a/b/":
+		case "/", "/quire/", "/a/b/", "/user/zo%C3%AB@ex.org/", "/user/alice%2Bwork@x/":
 		default:
 			base = "/quire/"
 		}

@@ -4,13 +4,15 @@ import (
 	"net/http"
 	"path"
 	"strings"
+
+	"quire/internal/baseurl"
 )
 
 // IsPublicAsset is the one rule for which requests are for public static
 // assets: a GET or HEAD of a clean path under {base}static/app/, the web
 // UI's files (no "..", "//" or "." segments, which path.Clean would
 // change), or of {base}favicon.ico, the icon browsers ask for on their own.
-// base is the normalised base URL ("/" or "/x/").
+// The path is matched against base as every route is (baseurl.Path.Rel).
 //
 // Both checks that treat such requests specially ask it, so they can never
 // disagree: the auth middleware lets them through without credentials (its
@@ -18,14 +20,18 @@ import (
 // through cross-origin with cookies removed (the sandboxed output frame has
 // an opaque origin). The login page's stylesheet is the auth middleware's
 // own route, not one of these.
-func IsPublicAsset(r *http.Request, base string) bool {
+func IsPublicAsset(r *http.Request, base baseurl.Path) bool {
 	if !safeMethod(r.Method) {
 		return false
 	}
-	p := r.URL.Path
-	if p == base+"favicon.ico" {
+	rel, ok := base.Rel(r)
+	if !ok {
+		return false
+	}
+	if rel == "favicon.ico" {
 		return true
 	}
-	prefix := base + "static/app/"
-	return strings.HasPrefix(p, prefix) && len(p) > len(prefix) && path.Clean(p) == p
+	const prefix = "static/app/"
+	p := "/" + rel
+	return strings.HasPrefix(rel, prefix) && len(rel) > len(prefix) && path.Clean(p) == p
 }

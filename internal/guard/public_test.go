@@ -2,8 +2,10 @@ package guard_test
 
 import (
 	"net/http/httptest"
+	"strings"
 	"testing"
 
+	"quire/internal/baseurl"
 	"quire/internal/guard"
 )
 
@@ -36,10 +38,19 @@ func TestIsPublicAsset(t *testing.T) {
 		{"GET", "/", "/favicon.ico/", false},
 		{"GET", "/", "/api/favicon.ico", false},
 		{"GET", "/", "/favicon.svg", false},
+		// A JupyterHub prefix, however the request spells it.
+		{"GET", "/user/zo%C3%AB@ex.org/", "/user/zo%C3%AB@ex.org/static/app/a.js", true},
+		{"GET", "/user/zo%C3%AB@ex.org/", "/user/zo%c3%ab@ex.org/favicon.ico", true},
+		{"GET", "/user/zo%C3%AB@ex.org/", "/user/zoë@ex.org/static/app/a.js", true},
+		{"GET", "/user/zo%C3%AB@ex.org/", "/user/zo%C3%AB@ex.org/static/app/%2E%2E/x", false},
+		{"GET", "/user/zo%C3%AB@ex.org/", "/user/zo%C3%AB@ex.org%2Fstatic/app/a.js", false},
+		{"GET", "/user/alice%2Bwork@x/", "/user/alice+work@x/static/app/a.js", true},
 	} {
 		r := httptest.NewRequest(tc.method, "http://localhost"+tc.target, nil)
-		r.URL.Path = tc.target // keep dot segments as sent
-		if got := guard.IsPublicAsset(r, tc.base); got != tc.want {
+		if !strings.Contains(tc.target, "%") {
+			r.URL.Path = tc.target // keep dot segments as sent
+		}
+		if got := guard.IsPublicAsset(r, baseurl.MustParse(tc.base)); got != tc.want {
 			t.Errorf("IsPublicAsset(%s %s, base %s) = %v, want %v", tc.method, tc.target, tc.base, got, tc.want)
 		}
 	}

@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"time"
 
+	"quire/internal/baseurl"
 	"quire/internal/bigbuf"
 	"quire/internal/wsbridge"
 )
@@ -98,6 +99,7 @@ type StatusSource interface {
 type API struct {
 	d        Deps
 	activity *activity
+	base     baseurl.Path // d.BaseURL, for matching requests
 }
 
 // New returns the handler for every route under d.BaseURL.
@@ -108,6 +110,10 @@ func New(d Deps) http.Handler {
 	if d.Started.IsZero() {
 		d.Started = time.Now()
 	}
-	a := &API{d: d, activity: newActivity(d.Started)}
+	// The base URL was checked by config (baseurl.Parse); a bad one here
+	// is a programming error.
+	base := baseurl.MustParse(d.BaseURL)
+	d.BaseURL = base.String()
+	a := &API{d: d, base: base, activity: newActivity(d.Started)}
 	return a.routes()
 }

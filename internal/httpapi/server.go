@@ -8,6 +8,7 @@ import (
 	"sync"
 	"time"
 
+	"quire/internal/baseurl"
 	"quire/internal/guard"
 	"quire/internal/isotime"
 	"quire/internal/reply"
@@ -159,7 +160,7 @@ func (a *API) canonical(mux *http.ServeMux) http.Handler {
 		switch {
 		case cleanPath(esc) != esc:
 			target = cleanPath(esc)
-		case len(esc) > 1 && strings.HasSuffix(esc, "/") && esc != b && !strings.HasPrefix(esc, b+"api/contents/"):
+		case len(esc) > 1 && strings.HasSuffix(esc, "/") && !underContents(a.base, esc):
 			if _, pattern := mux.Handler(r); pattern == "" || strings.HasSuffix(pattern, "api/") {
 				target = strings.TrimRight(esc, "/")
 				code = http.StatusFound
@@ -205,6 +206,13 @@ func cleanPath(p string) string {
 // no route takes the path as it is, and one ending in "/", "{x...}" or
 // "{$}" takes it with a slash appended. Such a pattern has exactly one
 // more "/" than the path, and cannot match the path itself.
+// underContents reports the base itself, or a path under
+// {base}api/contents/, where a trailing slash is part of the API.
+func underContents(base baseurl.Path, esc string) bool {
+	rest, ok := base.Cut(esc)
+	return ok && (rest == "" || strings.HasPrefix(rest, "api/contents/"))
+}
+
 func addsSlash(mux *http.ServeMux, r *http.Request, esc string) bool {
 	if strings.HasSuffix(esc, "/") {
 		return false

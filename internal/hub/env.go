@@ -17,16 +17,20 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"quire/internal/baseurl"
 )
 
 // Env is what the Hub tells its single-user server through environment
 // variables (spec 80-jupyterhub.md §2).
 type Env struct {
-	APIToken     string // JUPYTERHUB_API_TOKEN (or JPY_API_TOKEN): a secret
-	APIURL       string // JUPYTERHUB_API_URL, without a trailing slash
-	ActivityURL  string // JUPYTERHUB_ACTIVITY_URL; "" = no activity reports
-	BaseURL      string // JUPYTERHUB_BASE_URL, "/…/"
-	Prefix       string // JUPYTERHUB_SERVICE_PREFIX, "/…/": Quire's base URL
+	APIToken    string // JUPYTERHUB_API_TOKEN (or JPY_API_TOKEN): a secret
+	APIURL      string // JUPYTERHUB_API_URL, without a trailing slash
+	ActivityURL string // JUPYTERHUB_ACTIVITY_URL; "" = no activity reports
+	BaseURL     string // JUPYTERHUB_BASE_URL, "/…/"
+	// Prefix is JUPYTERHUB_SERVICE_PREFIX, "/…/": Quire's base URL, as
+	// the Hub escapes it ("/user/zo%C3%AB@ex.org/"; baseurl.Parse).
+	Prefix       string
 	ClientID     string // JUPYTERHUB_CLIENT_ID: OAuth client and cookie name
 	CallbackURL  string // JUPYTERHUB_OAUTH_CALLBACK_URL, sent verbatim
 	AccessScopes []string
@@ -191,7 +195,11 @@ func LoadEnv(lookup func(string) (string, bool)) (Env, error) {
 	if u, err := url.Parse(e.APIURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 		return Env{}, fmt.Errorf("hub mode: JUPYTERHUB_API_URL %q is not an http(s) URL", e.APIURL)
 	}
-	e.Prefix = slashed(e.Prefix)
+	prefix, err := baseurl.Parse(e.Prefix)
+	if err != nil {
+		return Env{}, fmt.Errorf("hub mode: JUPYTERHUB_SERVICE_PREFIX %w", err)
+	}
+	e.Prefix = prefix.String()
 	e.BaseURL = slashed(get("JUPYTERHUB_BASE_URL"))
 	e.ActivityURL = get("JUPYTERHUB_ACTIVITY_URL")
 	e.ServerName = get("JUPYTERHUB_SERVER_NAME")

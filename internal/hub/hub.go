@@ -19,6 +19,7 @@ import (
 
 	"quire/internal/audit"
 	"quire/internal/auth"
+	"quire/internal/baseurl"
 	"quire/internal/errkind"
 	"quire/internal/guard"
 	"quire/internal/reply"
@@ -45,6 +46,7 @@ type Options struct {
 type Hub struct {
 	o       Options
 	env     Env
+	prefix  baseurl.Path // env.Prefix: requests are matched against it
 	log     *slog.Logger
 	version string // the Hub's version, echoed on every response
 
@@ -53,6 +55,9 @@ type Hub struct {
 	pending  map[string]*pending // OAuth states
 	cache    map[cacheKey]cached
 	lastSeen time.Time // latest request that counts as activity
+	// first is signalled by the first activity, which RunActivity reports
+	// at once (buffered; later signals are dropped).
+	first chan struct{}
 }
 
 type session struct {
@@ -64,6 +69,10 @@ type pending struct {
 	verifier string
 	next     string
 	created  time.Time
+	// retry: this flow restarted a login whose callback came back
+	// without a matching state cookie; if its own does too, the browser
+	// keeps no cookies of ours and another round would loop.
+	retry bool
 }
 
 type cacheKey struct {
@@ -101,12 +110,21 @@ func New(o Options, version string) *Hub {
 	if o.Now == nil {
 		o.Now = time.Now
 	}
+	prefix, err := baseurl.Parse(o.Env.Prefix)
+	if err != nil {
+		// LoadEnv refuses such a prefix; an Env built otherwise gets the
+		// one prefix that cannot be wrong about what it matches.
+		o.Log.Error("hub: bad prefix", "err", err)
+		prefix = baseurl.Root
+	}
+	o.Env.Prefix = prefix.String()
 	return &Hub{
-		o: o, env: o.Env, log: o.Log, version: version,
+		o: o, env: o.Env, prefix: prefix, log: o.Log, version: version,
 		sessions: map[string]*session{},
 		pending:  map[string]*pending{},
 		cache:    map[cacheKey]cached{},
 		lastSeen: o.Now(),
+		first:    make(chan struct{}, 1),
 	}
 }
 
@@ -136,12 +154,11 @@ func WaitVersion(ctx context.Context, c *Client, sleeps []time.Duration, log *sl
 // sends the prefix without its slash (/user/alice, which the proxy routes
 // here) to the prefix: a fixed target, for anybody.
 func (h *Hub) Headers(next http.Handler) http.Handler {
-	bare := strings.TrimSuffix(h.env.Prefix, "/")
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if h.version != "" {
 			w.Header().Set("X-JupyterHub-Version", h.version)
 		}
-		if bare != "" && r.URL.EscapedPath() == bare && (r.Method == http.MethodGet || r.Method == http.MethodHead) {
+		if h.prefix.Bare(r) && (r.Method == http.MethodGet || r.Method == http.MethodHead) {
 			http.Redirect(w, r, h.env.Prefix+query(r), http.StatusFound)
 			return
 		}
@@ -292,7 +309,11 @@ func isWebSocket(r *http.Request) bool {
 // cookie, and redirects to the Hub's authorize endpoint. Afterwards the
 // browser returns to the page it asked for.
 func (h *Hub) Login(w http.ResponseWriter, r *http.Request) {
-	h.startOAuth(w, r, r.URL.EscapedPath()+query(r))
+	next := h.env.Prefix
+	if rest, ok := h.prefix.Cut(r.URL.EscapedPath()); ok {
+		next += rest + query(r) // in the prefix's own spelling
+	}
+	h.startOAuth(w, r, next, false)
 }
 
 func query(r *http.Request) string {
@@ -302,7 +323,7 @@ func query(r *http.Request) string {
 	return "?" + r.URL.RawQuery
 }
 
-func (h *Hub) startOAuth(w http.ResponseWriter, r *http.Request, next string) {
+func (h *Hub) startOAuth(w http.ResponseWriter, r *http.Request, next string, retry bool) {
 	if !strings.HasPrefix(next, h.env.Prefix) {
 		next = h.env.Prefix
 	}
@@ -316,7 +337,7 @@ func (h *Hub) startOAuth(w http.ResponseWriter, r *http.Request, next string) {
 	now := h.o.Now()
 	h.mu.Lock()
 	h.prune(now)
-	h.pending[state] = &pending{verifier: verifier, next: next, created: now}
+	h.pending[state] = &pending{verifier: verifier, next: next, created: now, retry: retry}
 	h.mu.Unlock()
 	http.SetCookie(w, h.cookie(r, h.stateCookie(), state, stateTTL, false))
 	q := url.Values{
@@ -391,14 +412,19 @@ func (h *Hub) Routes(next http.Handler) http.Handler {
 		h.log.Warn("JUPYTERHUB_DEFAULT_URL names no Quire page; GET {prefix} opens the file browser", "default_url", h.env.DefaultURL)
 	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		switch r.URL.EscapedPath() {
-		case h.env.Prefix + "oauth_callback":
+		rel, ok := h.prefix.Rel(r)
+		if !ok {
+			next.ServeHTTP(w, r)
+			return
+		}
+		switch rel {
+		case "oauth_callback":
 			h.callback(w, r)
-		case h.env.Prefix + "login":
-			h.startOAuth(w, r, h.env.Prefix)
-		case h.env.Prefix + "logout":
+		case "login":
+			h.startOAuth(w, r, h.env.Prefix, false)
+		case "logout":
 			h.logout(w, r)
-		case h.env.Prefix:
+		case "":
 			if r.Method != http.MethodGet && r.Method != http.MethodHead {
 				next.ServeHTTP(w, r)
 				return
@@ -422,18 +448,21 @@ func (h *Hub) callback(w http.ResponseWriter, r *http.Request) {
 		reply.WriteError(w, r, h.log, errkind.New(errkind.Invalid, "OAuth callback without code or state", nil))
 		return
 	}
+	// A state is accepted only if this process issued it (and it has not
+	// expired or been used) and the browser's state cookie holds it: a
+	// forged or replayed one never gets its code exchanged.
 	c, err := r.Cookie(h.stateCookie())
-	if err != nil || c.Value != state {
-		reply.WriteError(w, r, h.log, errkind.New(errkind.Forbidden, "OAuth state does not match this browser's; log in again", nil))
-		return
-	}
+	matches := err == nil && c.Value == state
 	now := h.o.Now()
 	h.mu.Lock()
 	p := h.pending[state]
-	delete(h.pending, state)
+	delete(h.pending, state) // one use, whatever comes of it
 	h.mu.Unlock()
-	if p == nil || now.Sub(p.created) >= stateTTL {
-		reply.WriteError(w, r, h.log, errkind.New(errkind.Forbidden, "OAuth state expired or unknown; log in again", nil))
+	if p != nil && now.Sub(p.created) >= stateTTL {
+		p = nil
+	}
+	if !matches || p == nil {
+		h.staleCallback(w, r, p)
 		return
 	}
 	http.SetCookie(w, h.cookie(r, h.stateCookie(), "", -1, false))
@@ -475,6 +504,36 @@ func (h *Hub) callback(w http.ResponseWriter, r *http.Request) {
 	guard.Redirect(w, http.StatusFound, p.next, h.env.Prefix)
 }
 
+// staleCallback answers a callback whose state is not this browser's
+// current one: a second tab's login overwrote the state cookie, a
+// bookmarked or reloaded callback URL, a state cookie that expired, a
+// restart of this server, or a forged state. The code is never exchanged.
+// A browser already signed in goes on to the page the login was for (while
+// this process holds the unused state; else the prefix), as
+// jupyterhub-singleuser does; any other is sent through the Hub's login once more, to the same page. If
+// that second login's callback fails the same way, the browser keeps no
+// cookies of ours: 403 with the likely cause, not another round.
+func (h *Hub) staleCallback(w http.ResponseWriter, r *http.Request, p *pending) {
+	next := h.env.Prefix
+	if p != nil {
+		next = p.next
+	}
+	if id, ok := auth.FromContext(r.Context()); ok {
+		h.log.Info("stale OAuth callback from a signed-in browser; going on to the page", "user", id.Username)
+		http.SetCookie(w, h.cookie(r, h.stateCookie(), "", -1, false))
+		guard.Redirect(w, http.StatusFound, next, h.env.Prefix)
+		return
+	}
+	if p != nil && p.retry {
+		h.log.Warn("OAuth callback without this browser's state cookie, again after a second login: the browser does not keep this server's cookies")
+		reply.WriteError(w, r, h.log, errkind.New(errkind.Forbidden,
+			"OAuth state does not match this browser's even after a second login; check that the browser accepts cookies for this site", nil))
+		return
+	}
+	h.log.Info("stale or replayed OAuth callback; sending the browser through the Hub's login again")
+	h.startOAuth(w, r, next, true)
+}
+
 // logout ends this server's session and sends the browser to the Hub's
 // logout, which ends the Hub's (spec §10).
 func (h *Hub) logout(w http.ResponseWriter, r *http.Request) {
@@ -499,15 +558,10 @@ func (h *Hub) logout(w http.ResponseWriter, r *http.Request) {
 // touch records an authenticated request as activity, except the UI's
 // background polls (?no_track_activity) and {prefix}api/status (spec §9.5).
 func (h *Hub) touch(r *http.Request) {
-	if r.URL.Query().Has("no_track_activity") || r.URL.Path == h.env.Prefix+"api/status" {
+	if r.URL.Query().Has("no_track_activity") || h.prefix.Is(r, "api/status") {
 		return
 	}
-	now := h.o.Now()
-	h.mu.Lock()
-	if now.After(h.lastSeen) {
-		h.lastSeen = now
-	}
-	h.mu.Unlock()
+	h.Touch()
 }
 
 // Touch records activity that is not a request: kernel output, terminal
@@ -519,19 +573,23 @@ func (h *Hub) Touch() {
 		h.lastSeen = now
 	}
 	h.mu.Unlock()
+	select {
+	case h.first <- struct{}{}:
+	default:
+	}
 }
 
-// firstReport is how long after start the first activity report waits.
-// JupyterHub handles the report on the thread that completes the spawn it
-// is about, so one sent at once holds the spawn up (observed: about 0.1 s
-// of a 0.4 s spawn under JupyterHub 3.0); the Hub dates the server's
-// start itself.
-const firstReport = 2 * time.Second
-
-// RunActivity reports activity to the Hub until ctx ends: shortly after
-// start (firstReport, or the interval if shorter), then every
-// JUPYTERHUB_ACTIVITY_INTERVAL ± 10 %. A failed report is retried after
-// 1 s, doubling to 15 s, for 60 s at most.
+// RunActivity reports activity to the Hub until ctx ends: once at the
+// first request (or kernel or terminal event) that counts as activity, then
+// every JUPYTERHUB_ACTIVITY_INTERVAL ± 10 %; without any activity, first
+// after one interval. Nothing is sent at start: JupyterHub handles a report
+// on the thread that completes the spawn it is about, so one sent while
+// the Hub waits for the health check holds the spawn up (observed: about
+// 0.1 s of a 0.4 s spawn under JupyterHub 3.0), and the Hub dates the
+// server's start itself. The user's first request comes after the spawn
+// (the proxy has no route before), so the first report never meets it,
+// and the Hub's culler hears of real work moments after it happens. A
+// failed report is retried after 1 s, doubling to 15 s, for 60 s at most.
 func (h *Hub) RunActivity(ctx context.Context) {
 	if h.env.ActivityURL == "" || h.env.ActivityInterval <= 0 {
 		h.log.Warn("not reporting activity to the Hub (no JUPYTERHUB_ACTIVITY_URL or interval 0): idle culling sees only the proxy's traffic")
@@ -540,7 +598,8 @@ func (h *Hub) RunActivity(ctx context.Context) {
 	select {
 	case <-ctx.Done():
 		return
-	case <-time.After(min(firstReport, h.env.ActivityInterval)):
+	case <-h.first:
+	case <-time.After(h.env.ActivityInterval):
 	}
 	var sent time.Time
 	for {

@@ -26,34 +26,43 @@ type fakeHub struct {
 	challenge string // the code_challenge the code was issued for
 	users     map[string]hub.User
 	identify  atomic.Int32
+	exchanges atomic.Int32 // codes the server tried to exchange
 	down      atomic.Bool
 	activity  chan map[string]any
+	// The server's OAuth client (alice's unless a test changes them
+	// before server), the token a code buys, and overrides of the Hub's
+	// variables.
+	clientID, callback, token string
+	vars                      map[string]string
 }
 
 func newFakeHub(t *testing.T) *fakeHub {
-	f := &fakeHub{t: t, activity: make(chan map[string]any, 10), users: map[string]hub.User{
+	f := &fakeHub{t: t, activity: make(chan map[string]any, 10),
+		clientID: "jupyterhub-user-alice", callback: "/user/alice/oauth_callback", token: "alice-oauth"}
+	f.users = map[string]hub.User{
 		"alice-oauth": {Name: "alice", Kind: "user", Scopes: []string{"access:servers!server=alice/", "read:users:name!user=alice"}},
 		"admin-svc":   {Name: "culler", Kind: "service", Scopes: []string{"access:servers"}},
 		"bob-token":   {Name: "bob", Kind: "user", Scopes: []string{"access:servers!server=bob/"}},
-	}}
+	}
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /hub/api", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("X-Jupyterhub-Version", "3.0.0")
 		w.Write([]byte(`{"version": "3.0.0"}`))
 	})
 	mux.HandleFunc("POST /hub/api/oauth2/token", func(w http.ResponseWriter, r *http.Request) {
+		f.exchanges.Add(1)
 		f.mu.Lock()
 		defer f.mu.Unlock()
 		sum := sha256.Sum256([]byte(r.PostFormValue("code_verifier")))
 		switch {
-		case r.PostFormValue("client_secret") != "server-secret", r.PostFormValue("client_id") != "jupyterhub-user-alice":
+		case r.PostFormValue("client_secret") != "server-secret", r.PostFormValue("client_id") != f.clientID:
 			http.Error(w, `{"error": "invalid_client"}`, http.StatusUnauthorized)
-		case r.PostFormValue("code") != "code-1", r.PostFormValue("redirect_uri") != "/user/alice/oauth_callback":
+		case r.PostFormValue("code") != "code-1", r.PostFormValue("redirect_uri") != f.callback:
 			http.Error(w, `{"error": "invalid_grant"}`, http.StatusBadRequest)
 		case base64.RawURLEncoding.EncodeToString(sum[:]) != f.challenge:
 			http.Error(w, `{"error": "invalid_grant", "error_description": "PKCE"}`, http.StatusBadRequest)
 		default:
-			w.Write([]byte(`{"access_token": "alice-oauth", "expires_in": 1209600, "token_type": "Bearer"}`))
+			json.NewEncoder(w).Encode(map[string]any{"access_token": f.token, "expires_in": 1209600, "token_type": "Bearer"})
 		}
 	})
 	mux.HandleFunc("GET /hub/api/user", func(w http.ResponseWriter, r *http.Request) {
@@ -94,6 +103,9 @@ func (f *fakeHub) server(t *testing.T, mod func(*hub.Env)) (http.Handler, *hub.H
 	m["JUPYTERHUB_ACTIVITY_URL"] = f.srv.URL + "/hub/api/users/alice/activity"
 	m["JUPYTERHUB_API_TOKEN"] = "server-secret"
 	m["JUPYTERHUB_DEFAULT_URL"] = "/lab/tree/x.ipynb"
+	for k, v := range f.vars {
+		m[k] = v
+	}
 	e, err := hub.LoadEnv(lookupOf(m))
 	if err != nil {
 		t.Fatal(err)
@@ -236,7 +248,7 @@ func TestRequests(t *testing.T) {
 		{"url token on api", "GET", "/user/alice/api/contents?token=alice-oauth", nil, 403, ""},
 		{"url token on websocket", "GET", "/user/alice/api/kernels/k/channels?token=alice-oauth", ws, 200, "alice token"},
 		{"callback without state", "GET", "/user/alice/oauth_callback?code=x", nil, 400, ""},
-		{"callback with foreign state", "GET", "/user/alice/oauth_callback?code=code-1&state=abc", nil, 403, ""},
+		{"callback with foreign state", "GET", "/user/alice/oauth_callback?code=code-1&state=abc", nil, 302, ""}, // a new login, see TestStaleCallback
 		{"callback error", "GET", "/user/alice/oauth_callback?error=access_denied", nil, 400, ""},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -304,22 +316,34 @@ func TestWebSocketCookieOff(t *testing.T) {
 	}
 }
 
+// TestActivity: nothing is reported at start (a report then would hold
+// up the Hub's spawn); the first request that counts is reported at once,
+// not an interval (here the default 300 s) later.
 func TestActivity(t *testing.T) {
 	f := newFakeHub(t)
-	_, h := f.server(t, nil)
+	srv, h := f.server(t, nil)
 	ctx := t.Context()
 	go h.RunActivity(ctx)
+	select {
+	case body := <-f.activity:
+		t.Fatalf("activity reported at start, before any request: %v", body)
+	case <-time.After(300 * time.Millisecond):
+	}
+	before := time.Now()
+	if res := do(srv, "GET", "/user/alice/api/contents", map[string]string{"Authorization": "token alice-oauth"}); res.code != 200 {
+		t.Fatalf("request: %d %s", res.code, res.body)
+	}
 	select {
 	case body := <-f.activity:
 		servers, _ := body["servers"].(map[string]any)
 		entry, _ := servers[""].(map[string]any)
 		ts, _ := body["last_activity"].(string)
 		at, err := time.Parse(time.RFC3339Nano, ts)
-		if entry == nil || entry["last_activity"] != ts || err != nil || !strings.HasSuffix(ts, "Z") || at.After(time.Now()) {
-			t.Errorf("activity body %v", body)
+		if entry == nil || entry["last_activity"] != ts || err != nil || !strings.HasSuffix(ts, "Z") || at.After(time.Now()) || at.Before(before.Add(-time.Millisecond)) {
+			t.Errorf("activity body %v, want the request's time", body)
 		}
-	case <-time.After(6 * time.Second):
-		t.Fatal("no activity report shortly after start")
+	case <-time.After(5 * time.Second):
+		t.Fatal("no activity report shortly after the first request")
 	}
 }
 
@@ -482,5 +506,169 @@ func TestHubUnreachable(t *testing.T) {
 		if res.code != 503 || res.h.Get("Location") != "" || res.h.Get("X-JupyterHub-Version") != "3.0.0" {
 			t.Errorf("%s with the Hub unreachable: %d %v, want 503", path, res.code, res.h)
 		}
+	}
+}
+
+// TestEscapedNames: a user whose name JupyterHub escapes in URLs
+// (quote(name, safe='@~')) signs in and works, whichever way a request
+// spells the prefix; what Quire emits spells it as the Hub does.
+func TestEscapedNames(t *testing.T) {
+	f := newFakeHub(t)
+	const prefix = "/user/zo%C3%AB%2Bw%20x@ex.org/" // zoë+w x@ex.org
+	f.clientID, f.callback, f.token = "jupyterhub-user-zo%C3%AB%2Bw%20x%40ex.org", prefix+"oauth_callback", "zoe-oauth"
+	f.users["zoe-oauth"] = hub.User{Name: "zoë+w x@ex.org", Kind: "user", Scopes: []string{"access:servers!server=zoë+w x@ex.org/"}}
+	f.vars = map[string]string{
+		"JUPYTERHUB_SERVICE_PREFIX":      prefix,
+		"JUPYTERHUB_CLIENT_ID":           f.clientID,
+		"JUPYTERHUB_OAUTH_CALLBACK_URL":  f.callback,
+		"JUPYTERHUB_USER":                "zoë+w x@ex.org",
+		"JUPYTERHUB_OAUTH_ACCESS_SCOPES": `["access:servers!server=zoë+w x@ex.org/", "access:servers!user=zoë+w x@ex.org"]`,
+	}
+	h, _ := f.server(t, nil)
+
+	// An anonymous page in another spelling of the prefix (lower-case hex,
+	// raw "+" and UTF-8): OAuth starts, returning to the page in the
+	// Hub's spelling; the state cookie is scoped to the Hub's spelling.
+	res := do(h, "GET", "/user/zo%c3%ab+w%20x@ex.org/tree/a%20b?x=1", nil)
+	loc, _ := url.Parse(res.h.Get("Location"))
+	q := loc.Query()
+	if res.code != 302 || loc.Path != "/hub/api/oauth2/authorize" || q.Get("redirect_uri") != f.callback || q.Get("client_id") != f.clientID {
+		t.Fatalf("anonymous page: %d %s", res.code, loc)
+	}
+	st := res.set[f.clientID+"-oauth-state"]
+	if st == nil || st.Path != prefix {
+		t.Fatalf("state cookie %+v, want path %s", st, prefix)
+	}
+	f.mu.Lock()
+	f.challenge = q.Get("code_challenge")
+	f.mu.Unlock()
+	res = do(h, "GET", prefix+"oauth_callback?code=code-1&state="+q.Get("state"), nil, st)
+	if res.code != 302 || res.h.Get("Location") != prefix+"tree/a%20b?x=1" {
+		t.Fatalf("callback: %d %s %q", res.code, res.h.Get("Location"), res.body)
+	}
+	c := res.set[f.clientID]
+	if c == nil || c.Path != prefix {
+		t.Fatalf("session cookie %+v, want path %s", c, prefix)
+	}
+
+	for _, tc := range []struct {
+		name, target string
+		cookie       bool
+		code         int
+		location     string // "" = none expected
+	}{
+		{"api, Hub's spelling", prefix + "api/contents", true, 200, ""},
+		{"api, raw UTF-8 and +", "/user/zoë+w%20x@ex.org/api/contents", true, 200, ""},
+		{"api, @ escaped", "/user/zo%C3%AB%2Bw%20x%40ex.org/api/contents", true, 200, ""},
+		{"health check", prefix + "api", false, 200, ""},
+		{"prefix", prefix, true, 302, prefix + "notebooks/x.ipynb"},
+		{"prefix without slash", "/user/zo%C3%AB%2Bw%20x@ex.org?y=2", false, 302, prefix + "?y=2"},
+		{"prefix without slash, raw", "/user/zoë+w%20x@ex.org", false, 302, prefix},
+		{"anonymous api", prefix + "api/contents", false, 403, ""},
+		// An encoded slash is no separator: not this server's login or
+		// logout, just a page outside the prefix.
+		{"encoded slash", "/user/zo%C3%AB%2Bw%20x@ex.org%2Flogout", true, 200, ""},
+		{"another name", "/user/zoe+w%20x@ex.org/logout", true, 200, ""},
+		{"logout", "/user/zoë+w%20x@ex.org/logout", true, 302, "/hub/logout"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var cs []*http.Cookie
+			if tc.cookie {
+				cs = append(cs, c)
+			}
+			res := do(h, "GET", tc.target, nil, cs...)
+			if res.code != tc.code || res.h.Get("Location") != tc.location {
+				t.Errorf("%d %s, want %d %s (%q)", res.code, res.h.Get("Location"), tc.code, tc.location, res.body)
+			}
+			if tc.name == "logout" {
+				if s := res.set[f.clientID]; s == nil || s.Path != prefix || s.MaxAge >= 0 {
+					t.Errorf("logout cookie %+v", s)
+				}
+			}
+		})
+	}
+}
+
+// TestStaleCallback: a callback whose state is not the browser's current
+// one (replayed, bookmarked, another tab's, expired, forged) never has its
+// code exchanged; a signed-in browser goes on to the page, any other is
+// sent through the Hub's login once more, and a browser that keeps no
+// cookies gets 403 after that one retry instead of a loop.
+func TestStaleCallback(t *testing.T) {
+	f := newFakeHub(t)
+	h, _ := f.server(t, nil)
+
+	// authorize starts a login at page and returns the state, the state
+	// cookie and the authorize URL's query.
+	authorize := func(res result) (string, *http.Cookie) {
+		t.Helper()
+		loc, _ := url.Parse(res.h.Get("Location"))
+		if res.code != 302 || loc.Path != "/hub/api/oauth2/authorize" {
+			t.Fatalf("want a redirect to the Hub's authorize, got %d %s %q", res.code, loc, res.body)
+		}
+		f.mu.Lock()
+		f.challenge = loc.Query().Get("code_challenge")
+		f.mu.Unlock()
+		return loc.Query().Get("state"), res.set["jupyterhub-user-alice-oauth-state"]
+	}
+	callback := func(state string, cookies ...*http.Cookie) result {
+		return do(h, "GET", "/user/alice/oauth_callback?code=code-1&state="+url.QueryEscape(state), nil, cookies...)
+	}
+
+	// A signed-in browser replays its callback URL (reload, back button):
+	// on to the prefix (the used state is forgotten), no second exchange.
+	s1, st1 := authorize(do(h, "GET", "/user/alice/tree/sub?x=1", nil))
+	res := callback(s1, st1)
+	login := res.set["jupyterhub-user-alice"]
+	if res.code != 302 || login == nil {
+		t.Fatalf("first callback: %d %s", res.code, res.body)
+	}
+	n := f.exchanges.Load()
+	if res := callback(s1, login); res.code != 302 || res.h.Get("Location") != "/user/alice/" || f.exchanges.Load() != n {
+		t.Errorf("replayed callback, signed in: %d %s (%d exchanges, want %d)", res.code, res.h.Get("Location"), f.exchanges.Load(), n)
+	}
+
+	// Two tabs, neither signed in: tab B's login overwrote tab A's state
+	// cookie. A's callback starts one new login back to A's page.
+	sa, _ := authorize(do(h, "GET", "/user/alice/tree/a", nil))
+	_, stb := authorize(do(h, "GET", "/user/alice/tree/b", nil))
+	res = callback(sa, stb)
+	sa2, sta2 := authorize(res)
+	if f.exchanges.Load() != n || res.set["jupyterhub-user-alice"] != nil || sa2 == sa || sta2 == nil || sta2.Value != sa2 {
+		t.Fatalf("tab A's callback with B's cookie: exchanged or signed in: %+v", res)
+	}
+	if res := callback(sa2, sta2); res.code != 302 || res.h.Get("Location") != "/user/alice/tree/a" || res.set["jupyterhub-user-alice"] == nil {
+		t.Errorf("tab A's second login: %d %s", res.code, res.h.Get("Location"))
+	}
+
+	// A bookmarked callback (state long gone, no cookies): one new login,
+	// to the prefix.
+	n = f.exchanges.Load()
+	s3, st3 := authorize(callback("bookmarked-state"))
+	if f.exchanges.Load() != n {
+		t.Error("a bookmarked callback's code was exchanged")
+	}
+	if res := callback(s3, st3); res.code != 302 || res.h.Get("Location") != "/user/alice/" || res.set["jupyterhub-user-alice"] == nil {
+		t.Errorf("login after a bookmarked callback: %d %s", res.code, res.h.Get("Location"))
+	}
+
+	// A forged state, with a state cookie to match it (another server on
+	// the Hub's shared origin can set one for this path): not issued by
+	// this server, so not accepted; the browser is sent to log in itself.
+	n = f.exchanges.Load()
+	forged := &http.Cookie{Name: "jupyterhub-user-alice-oauth-state", Value: "forged"}
+	res = callback("forged", forged)
+	if s, _ := authorize(res); s == "forged" || f.exchanges.Load() != n || res.set["jupyterhub-user-alice"] != nil {
+		t.Errorf("forged state accepted: %+v", res)
+	}
+
+	// A browser that keeps no cookies: one retry, then 403, no loop.
+	s4, _ := authorize(do(h, "GET", "/user/alice/tree/", nil))
+	s5, _ := authorize(callback(s4))
+	if res := callback(s5); res.code != 403 || !strings.Contains(res.body, "cookies") {
+		t.Errorf("second cookieless callback: %d %s, want 403 naming cookies", res.code, res.body)
+	}
+	if f.exchanges.Load() != n {
+		t.Error("a cookieless callback's code was exchanged")
 	}
 }

@@ -18,6 +18,7 @@ import (
 	"strings"
 	"sync"
 
+	"quire/internal/baseurl"
 	"quire/internal/reply"
 )
 
@@ -44,19 +45,25 @@ The REST API lives under <code>%s</code>.</p></body></html>`
 
 // UI serves the files of one Vite build.
 type UI struct {
-	base   string
+	base   baseurl.Path
 	files  fs.FS // the build output (index.html, sandbox.html, assets/…)
 	index  []byte
 	built  bool
 	gzMu   sync.Mutex
 	gzip   map[string][]byte
-	static string // {base}static/app/
+	static string // {base}static/app/, escaped: the page's asset URLs
 }
 
 // New returns the UI for dist, the Vite output directory (it holds
-// app/index.html when built), served under base ("/" or "/x/").
+// app/index.html when built), served under base ("/", "/x/", or an
+// escaped "/user/zo%C3%AB@ex.org/", which the page is given as it is).
 func New(base string, dist fs.FS) (*UI, error) {
-	u := &UI{base: base, gzip: map[string][]byte{}, static: base + "static/app/"}
+	b, err := baseurl.Parse(base)
+	if err != nil {
+		return nil, fmt.Errorf("webui: base URL %w", err)
+	}
+	base = b.String()
+	u := &UI{base: b, gzip: map[string][]byte{}, static: base + "static/app/"}
 	app, err := fs.Sub(dist, "app")
 	if err != nil {
 		return nil, fmt.Errorf("webui: %w", err)
@@ -119,11 +126,12 @@ func (u *UI) ServeStatic(w http.ResponseWriter, r *http.Request) {
 		reply.NotAllowed(w, "GET, HEAD")
 		return
 	}
-	name := strings.TrimPrefix(r.URL.Path, u.static)
-	if r.URL.Path == u.base+"favicon.ico" {
-		name = "favicon.ico"
+	rel, _ := u.base.Rel(r)
+	name, ok := strings.CutPrefix(rel, "static/app/")
+	if rel == "favicon.ico" {
+		name, ok = "favicon.ico", true
 	}
-	if name == r.URL.Path || name == "" || name == "index.html" || !fs.ValidPath(name) {
+	if !ok || name == "" || name == "index.html" || !fs.ValidPath(name) {
 		http.NotFound(w, r)
 		return
 	}

@@ -50,12 +50,16 @@ function freePort() {
 }
 
 let browser, hub, hubURL, homes, hubLog = "";
+// A user name the Hub escapes in URLs (quote(name, safe='@~')).
+const ZOE = "zoë+test@ex.org";
+const ZOE_PREFIX = "/user/zo%C3%AB%2Btest@ex.org/";
 
 async function startHub() {
   const dir = mkdtempSync(join(tmpdir(), "quire-e2e-hub-"));
   homes = join(dir, "home");
-  for (const u of ["alice", "bob"]) mkdirSync(join(homes, u), { recursive: true, mode: 0o700 });
+  for (const u of ["alice", "bob", ZOE]) mkdirSync(join(homes, u), { recursive: true, mode: 0o700 });
   writeNotebook(join(homes, "alice"), "mine.ipynb", notebook([code("")]));
+  writeNotebook(join(homes, ZOE), "zö.ipynb", notebook([code("")]));
   writeNotebook(join(homes, "bob"), "evil.ipynb", notebook([code("HTML(...)", [display({ "text/html": PROBE, "text/plain": "probe" })], 1)]));
   // Bob trusts his notebook (his Jupyter data dir, under his HOME).
   execFileSync(QUIRE_BIN, ["trust", join(homes, "bob", "evil.ipynb")], {
@@ -128,6 +132,33 @@ describe("hub", { skip: HAVE_HUB ? false : "SKIPPED: jupyterhub / configurable-h
       await waitKernel(page);
       await runCell(page, 0, "print(6*7)");
       await expectText(cell(page, 0).locator('[data-testid="output"]'), /42/, T.kernel);
+      assert.deepEqual(scriptDialogs(log), []);
+    } catch (e) {
+      console.error(hubLog.slice(-6000));
+      throw e;
+    }
+  });
+
+  test("a user whose name the Hub escapes: file browser, notebook, cell, cookies on the escaped path", async (t) => {
+    const { page, context, log } = await newPage(browser);
+    t.after(() => context.close());
+    try {
+      await hubLogin(page, ZOE);
+      await page.goto(hubURL + "/hub/spawn/" + encodeURIComponent(ZOE));
+      const esc = ZOE_PREFIX.replace(/[.+%]/g, "\\$&");
+      await page.waitForURL(new RegExp(esc + "tree/$"), { timeout: T.kernel });
+      await row(page, "zö.ipynb").waitFor({ timeout: T.short });
+      await row(page, "zö.ipynb").dblclick();
+      await page.waitForURL(new RegExp(esc + "notebooks/z%C3%B6\\.ipynb$"), { timeout: T.short });
+      await waitKernel(page);
+      await runCell(page, 0, "import os; print(os.environ['JUPYTERHUB_USER'])");
+      await expectText(cell(page, 0).locator('[data-testid="output"]'), /zoë\+test@ex\.org/, T.kernel);
+      // The browser holds the server's cookies for the path as the Hub
+      // spells it, and sends them there.
+      const cookies = await context.cookies(hubURL + ZOE_PREFIX + "api/contents");
+      const login = cookies.find((c) => c.name === "jupyterhub-user-zo%C3%AB%2Btest%40ex.org");
+      assert.equal(login?.path, ZOE_PREFIX, JSON.stringify(cookies));
+      assert.equal(cookies.find((c) => c.name === "_xsrf")?.path, ZOE_PREFIX, JSON.stringify(cookies));
       assert.deepEqual(scriptDialogs(log), []);
     } catch (e) {
       console.error(hubLog.slice(-6000));

@@ -14,8 +14,10 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -76,7 +78,7 @@ func startHubMode(t *testing.T, mode hubMode) *jhub {
 	bin := quireBin(t)
 	dir := t.TempDir()
 	homes := filepath.Join(dir, "home")
-	for _, u := range []string{"alice", "bob"} {
+	for _, u := range []string{"alice", "bob", hubEscapedUser} {
 		if err := os.MkdirAll(filepath.Join(homes, u), 0o700); err != nil {
 			t.Fatal(err)
 		}
@@ -184,12 +186,27 @@ func (a acceptHTML) RoundTrip(r *http.Request) (*http.Response, error) {
 	return a.rt.RoundTrip(r)
 }
 
+// rawPathJar matches cookie paths as browsers do, against the request's
+// path as sent (escaped: "/user/zo%C3%AB@ex.org/"); Go's cookiejar
+// compares the decoded path, so a cookie scoped to an escaped prefix would
+// never be sent.
+type rawPathJar struct{ jar *cookiejar.Jar }
+
+func raw(u *url.URL) *url.URL {
+	v := *u
+	v.Path, v.RawPath = u.EscapedPath(), ""
+	return &v
+}
+
+func (j rawPathJar) SetCookies(u *url.URL, cs []*http.Cookie) { j.jar.SetCookies(raw(u), cs) }
+func (j rawPathJar) Cookies(u *url.URL) []*http.Cookie        { return j.jar.Cookies(raw(u)) }
+
 // login signs user in at the Hub's login page (the dummy authenticator
 // takes any password).
 func (h *jhub) login(user string) *hubBrowser {
 	h.t.Helper()
 	jar, _ := cookiejar.New(nil)
-	b := &hubBrowser{t: h.t, hub: h, user: user, c: &http.Client{Jar: jar, Timeout: 60 * time.Second, Transport: acceptHTML{hubTransport}}}
+	b := &hubBrowser{t: h.t, hub: h, user: user, c: &http.Client{Jar: rawPathJar{jar}, Timeout: 60 * time.Second, Transport: acceptHTML{hubTransport}}}
 	resp, err := b.c.PostForm(h.URL+"/hub/login?next=/hub/home", url.Values{"username": {user}, "password": {"pw"}})
 	if err != nil {
 		h.t.Fatalf("login %s: %v", user, err)
@@ -507,8 +524,8 @@ func TestHub(t *testing.T) {
 	deadline := time.Now().Add(15 * time.Second)
 	for {
 		la, err := time.Parse(time.RFC3339Nano, h.servers("alice")[""].LastActivity)
-		// Quire's reports, as the Hub logs them: the one at start, then
-		// every interval.
+		// Quire's reports, as the Hub logs them: the one at the first
+		// request, then every interval.
 		posts := strings.Count(h.out.String(), "200 POST /hub/api/users/alice/activity")
 		if err == nil && !la.Before(ranAt.Add(-time.Second)) && posts >= 2 {
 			break
@@ -638,5 +655,171 @@ func TestHub(t *testing.T) {
 	}
 	if code, _ := h.tokenGet("/user/alice/api/contents", tok.Token); code == 200 {
 		t.Error("the stopped server still answers")
+	}
+}
+
+// hubEscapedUser is a name JupyterHub escapes in URLs (quote(name,
+// safe='@~')): its server lives at hubEscapedPrefix.
+const (
+	hubEscapedUser   = "zoë+test@ex.org"
+	hubEscapedPrefix = "/user/zo%C3%AB%2Btest@ex.org/"
+)
+
+// setCookies records the Set-Cookie headers of the responses to requests
+// under the prefix, and the OAuth callback URLs, as a browser's network
+// panel would show them.
+type setCookies struct {
+	rt        http.RoundTripper
+	mu        sync.Mutex
+	seen      []*http.Cookie
+	callbacks []string
+}
+
+func (s *setCookies) RoundTrip(r *http.Request) (*http.Response, error) {
+	resp, err := s.rt.RoundTrip(r)
+	if err == nil && strings.HasPrefix(r.URL.EscapedPath(), hubEscapedPrefix) {
+		s.mu.Lock()
+		s.seen = append(s.seen, resp.Cookies()...)
+		if r.URL.EscapedPath() == hubEscapedPrefix+"oauth_callback" {
+			s.callbacks = append(s.callbacks, r.URL.String())
+		}
+		s.mu.Unlock()
+	}
+	return resp, err
+}
+
+// TestHubEscapedNames: a user whose name the Hub escapes in URLs spawns
+// through the real Hub, goes through the OAuth dance, loads the UI, saves
+// a notebook and runs a cell over the WebSocket; the cookies Quire sets
+// are scoped to the prefix as the Hub spells it (browsers compare it with
+// the raw request path), and so are the links the UI gets.
+func TestHubEscapedNames(t *testing.T) {
+	h := startHub(t)
+	zoe := h.login(hubEscapedUser)
+	rec := &setCookies{rt: zoe.c.Transport}
+	zoe.c.Transport = rec
+	name := url.PathEscape(hubEscapedUser)
+
+	code, body, at := zoe.get("/hub/spawn/" + name)
+	if at.Path == "/hub/spawn-pending/"+hubEscapedUser { // not ready within the Hub's wait
+		h.waitReady(name, "")
+		code, body, at = zoe.get("/hub/user/" + name + "/")
+	}
+	if code != 200 || at.EscapedPath() != hubEscapedPrefix+"tree/" {
+		t.Fatalf("spawn: %d at %s, want %stree/\n%s", code, at.EscapedPath(), hubEscapedPrefix, tail(body, 500))
+	}
+	// The UI's base and its asset links, in the Hub's spelling.
+	if !strings.Contains(body, `<meta name="quire-base" content="`+hubEscapedPrefix+`"`) {
+		t.Errorf("the page does not give the UI its base %s:\n%s", hubEscapedPrefix, tail(body, 800))
+	}
+	asset := regexp.MustCompile(`src="([^"]+\.js)"`).FindStringSubmatch(body)
+	if asset == nil || !strings.HasPrefix(asset[1], hubEscapedPrefix+"static/app/") {
+		t.Errorf("script link %v, want one under %sstatic/app/", asset, hubEscapedPrefix)
+	} else if code, _, _ := zoe.get(asset[1]); code != 200 {
+		t.Errorf("GET %s: %d", asset[1], code)
+	}
+	// Every cookie the server set is scoped to the escaped prefix.
+	rec.mu.Lock()
+	names := map[string]string{}
+	for _, c := range rec.seen {
+		names[c.Name] = c.Path
+	}
+	rec.mu.Unlock()
+	for _, want := range []string{"jupyterhub-user-zo%C3%AB%2Btest%40ex.org", "jupyterhub-user-zo%C3%AB%2Btest%40ex.org-oauth-state", "_xsrf"} {
+		if p, ok := names[want]; !ok || p != hubEscapedPrefix {
+			t.Errorf("cookie %s: path %q (set: %v), want %s", want, p, names, hubEscapedPrefix)
+		}
+	}
+
+	// /api/me names the user, unescaped.
+	code, me := zoe.api("GET", hubEscapedPrefix+"api/me", nil)
+	var id struct {
+		Identity struct{ Username string } `json:"identity"`
+	}
+	if json.Unmarshal(me, &id); code != 200 || id.Identity.Username != hubEscapedUser {
+		t.Errorf("/api/me: %d %s", code, me)
+	}
+
+	// A notebook saved (cookie + XSRF) lands in the user's home.
+	nb := map[string]any{"type": "notebook", "content": map[string]any{
+		"nbformat": 4, "nbformat_minor": 5, "metadata": map[string]any{},
+		"cells": []any{map[string]any{"cell_type": "code", "source": "print(6*7)", "metadata": map[string]any{}, "outputs": []any{}, "execution_count": nil}},
+	}}
+	if code, b := zoe.api("PUT", hubEscapedPrefix+"api/contents/z%C3%B6.ipynb", nb); code != 201 && code != 200 {
+		t.Fatalf("save notebook: %d %s", code, b)
+	}
+	if _, err := os.Stat(filepath.Join(h.homes, hubEscapedUser, "zö.ipynb")); err != nil {
+		t.Errorf("the notebook is not in the user's home: %v", err)
+	}
+
+	// A cell over the kernel WebSocket, through the proxy.
+	code, kb := zoe.api("POST", hubEscapedPrefix+"api/kernels", map[string]any{"name": "python3"})
+	var k struct{ ID string }
+	if json.Unmarshal(kb, &k); code != 201 || k.ID == "" {
+		t.Fatalf("start kernel: %d %s", code, kb)
+	}
+	in := &instance{URL: h.URL + hubEscapedPrefix}
+	w, resp, err := dialWS(t, in, k.ID, "s-zoe", dialOpts{client: zoe.c, header: http.Header{"Origin": {h.URL}}})
+	if err != nil {
+		t.Fatalf("kernel WebSocket: %v %v", err, resp)
+	}
+	if r := w.execute("import os; print(os.environ['JUPYTERHUB_USER'])", 60*time.Second); strings.TrimSpace(r.Stdout) != hubEscapedUser {
+		t.Errorf("cell output %q, want %s", r.Stdout, hubEscapedUser)
+	}
+	w.close()
+
+	// Around the prefix: without its slash → the prefix; the health check
+	// path; the decoded spelling reaches the same server; an encoded slash
+	// or a dot segment never leaves the prefix for another route.
+	if code, _, hdr := h.tokenGetH(strings.TrimSuffix(hubEscapedPrefix, "/"), ""); code/100 != 3 || hdr.Get("Location") != hubEscapedPrefix {
+		t.Errorf("GET prefix without slash: %d %v", code, hdr)
+	}
+	if code, b, _ := h.tokenGetH(hubEscapedPrefix+"api", ""); code != 200 || !strings.Contains(string(b), `"version"`) {
+		t.Errorf("GET {prefix}api: %d %s", code, b)
+	}
+	// Other spellings of the prefix reach the same server (a browser would
+	// not send the cookie there, so with a token of the user's).
+	code, tokb := h.hubAPI("POST", "/users/"+name+"/tokens", h.admin, map[string]any{"note": "quire test"})
+	var tok struct{ Token string }
+	if json.Unmarshal(tokb, &tok); code != 201 || tok.Token == "" {
+		t.Fatalf("create the user's token: %d %s", code, tokb)
+	}
+	for _, p := range []string{"/user/zo%c3%ab%2btest@ex.org/", "/user/zo%C3%AB%2Btest%40ex.org/"} {
+		if code, b := h.tokenGet(p+"api/contents/z%C3%B6.ipynb", tok.Token); code != 200 {
+			t.Errorf("the prefix spelt %s: %d %s", p, code, b)
+		}
+	}
+	// An encoded ../ after the prefix reaches nothing of this server's.
+	for _, p := range []string{hubEscapedPrefix[:len(hubEscapedPrefix)-1] + "%2F..%2Fapi/contents", hubEscapedPrefix + "%2E%2E/%2E%2E/user/alice/api/contents"} {
+		if code, b := h.tokenGet(p, tok.Token); code == 200 {
+			t.Errorf("GET %s: %d %s", p, code, b)
+		}
+	}
+
+	// The callback URL again (a reload, a bookmark): the signed-in browser
+	// goes on to its page; a browser signed in to the Hub only is sent
+	// through the login once and lands under the prefix; neither gets an
+	// error or a loop.
+	rec.mu.Lock()
+	cb := rec.callbacks
+	rec.mu.Unlock()
+	if len(cb) != 1 {
+		t.Fatalf("OAuth callbacks seen: %q, want one", cb)
+	}
+	path := strings.TrimPrefix(cb[0], h.URL)
+	if code, body, at := zoe.get(path); code != 200 || !strings.HasPrefix(at.EscapedPath(), hubEscapedPrefix) {
+		t.Errorf("replayed callback, signed in: %d at %s\n%s", code, at, tail(body, 300))
+	}
+	other := h.login(hubEscapedUser) // another browser: the Hub's cookie, none of Quire's
+	if code, body, at := other.get(path); code != 200 || at.EscapedPath() != hubEscapedPrefix+"tree/" {
+		t.Errorf("replayed callback in a browser without the state cookie: %d at %s\n%s", code, at, tail(body, 300))
+	}
+
+	// Logout, in the prefix's spelling: back to the Hub, session gone.
+	if code, _, at := zoe.get(hubEscapedPrefix + "logout"); at.Path != "/hub/login" {
+		t.Errorf("logout ended at %d %s, want the Hub's login page", code, at)
+	}
+	if code, b := zoe.api("GET", hubEscapedPrefix+"api/me", nil); code != 403 {
+		t.Errorf("after logout: %d %s, want 403", code, b)
 	}
 }
