@@ -31,11 +31,11 @@ async function neverIdle(fn: () => Promise<void>): Promise<void> {
   }
 }
 
-function longList(n: number): CellList {
+function longList(n: number, source = (i: number) => `x = ${i}\nprint(x)`): CellList {
   const el = document.createElement("div");
   document.body.append(el);
   const list = new CellList(el, (d) => new Cell(d, host), () => newCell("code", "", true));
-  list.load(Array.from({ length: n }, (_, i) => newCell("code", `x = ${i}\nprint(x)`, true)));
+  list.load(Array.from({ length: n }, (_, i) => newCell("code", source(i), true)));
   return list;
 }
 
@@ -81,6 +81,57 @@ domTest("scrolling to the end attaches the rest without idle time", async () => 
     } finally {
       list.el.remove();
       window.scrollTo(0, 0);
+    }
+  });
+});
+
+domTest("first cells shorter than guessed attach another chunk, not the whole notebook", async () => {
+  await neverIdle(async () => {
+    // One-line cells: the first chunk ends within a screen of the view, where
+    // the tail observer watches for a reader heading for the end. Nobody
+    // scrolled, so only enough cells to put the tail out of reach go in.
+    window.scrollTo(0, 0);
+    const style = document.createElement("style");
+    style.textContent = ".short-cells > * { height: 20px; overflow: hidden; }";
+    document.head.append(style);
+    const list = longList(2000, (i) => `${i}`);
+    list.el.classList.add("short-cells");
+    try {
+      for (let i = 0; i < 10; i++) await nextFrame();
+      const n = list.el.children.length;
+      assert(n < 2000, `all ${n} cells went into the page before any scroll`);
+      const last = list.el.children[n - 1].getBoundingClientRect();
+      assert(last.top > 2 * innerHeight, `the last attached cell is at ${last.top}px, within reach of a ${innerHeight}px view`);
+    } finally {
+      list.el.remove();
+      style.remove();
+    }
+  });
+});
+
+domTest("cells in view hydrate at once, those in the margin below only in idle time", async () => {
+  await neverIdle(async () => {
+    window.scrollTo(0, 0);
+    const list = longList(600);
+    try {
+      for (let i = 0; i < 30 && !list.cells[1].hydrated; i++) await nextFrame();
+      await nextFrame();
+      let inView = 0, below = 0;
+      for (let i = 0; i < list.length && list.isAttached(i); i++) {
+        const c = list.cells[i];
+        const top = c.el.getBoundingClientRect().top;
+        if (top < innerHeight) {
+          assert(c.hydrated, `cell ${c.index} at ${top}px is in a ${innerHeight}px view but not hydrated`);
+          inView++;
+        } else if (top > innerHeight + 50 && top < innerHeight + 500) {
+          // Within the observer's margin: hydrating it may wait for idle time (none here).
+          assert(!c.hydrated, `cell ${c.index} at ${top}px, below the view, was hydrated without idle time`);
+          below++;
+        }
+      }
+      assert(inView > 0 && below > 0, `the test saw ${inView} cells in view and ${below} below it`);
+    } finally {
+      list.el.remove();
     }
   });
 });

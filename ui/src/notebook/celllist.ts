@@ -22,12 +22,10 @@ const ALL_AT_ONCE = 400;
 const TAIL_MARGIN = "100% 0px";
 
 /** ATTACH_WAIT: how long attaching more cells waits for the browser to be
- *  idle before it attaches BUSY_CHUNK anyway. Opening a big notebook keeps
- *  the page busy for its first second or so (the cells in view, the
- *  editor's code, the kernel); cells attached then would cost style and
- *  layout while the reader's first click and keys wait, and the reader
- *  heading for the end gets them at once anyway (tail). */
-const ATTACH_WAIT = 1500;
+ *  idle before it attaches BUSY_CHUNK anyway. (1.5 s was tried, to keep the
+ *  first second of a big notebook free: the reader's first click came no
+ *  sooner, and a reader heading for the end met more cells left to attach.) */
+const ATTACH_WAIT = 400;
 
 /** idle runs fn when the browser is idle, or after wait ms in any case
  *  (timedOut); left is how long fn may take before it should let the page go on. */
@@ -84,9 +82,10 @@ export class CellList {
             const c = cellOfElement(e.target);
             this.observer?.unobserve(e.target);
             if (!c) continue;
+            // In view now (rootBounds would include the margin); the rest
+            // of the margin when the page is idle.
             const r = e.boundingClientRect;
-            const h = e.rootBounds?.height ?? window.innerHeight;
-            if (r.bottom >= 0 && r.top <= h) c.hydrate();
+            if (r.bottom >= 0 && r.top <= window.innerHeight) c.hydrate();
             else later.push(c);
           }
           if (later.length) this.hydrateLater(later);
@@ -95,7 +94,14 @@ export class CellList {
       );
       this.tail = new IntersectionObserver(
         (entries) => {
-          if (entries.some((e) => e.isIntersecting) && this.attached < this.all.length) this.attachAll();
+          const e = entries.find((x) => x.isIntersecting);
+          if (!e || this.attached >= this.all.length) return;
+          // The end of what is attached is in view: the reader got there (End,
+          // a scrollbar drag, a fast scroll), so all of it, now. Within a
+          // screen below the view (first cells shorter than guessed, or a
+          // reader scrolling on): another chunk keeps a screen ahead.
+          if (e.boundingClientRect.top < window.innerHeight) this.attachAll();
+          else this.attachMore(FIRST_CHUNK);
         },
         { rootMargin: TAIL_MARGIN },
       );
