@@ -73,6 +73,10 @@ function afterPaint(): Promise<void> {
 }
 /** TOOLBAR_KEY remembers (in this browser) whether the toolbar is hidden. */
 const TOOLBAR_KEY = "quire-notebook-toolbar";
+/** MATH_LOOKAHEAD: the cells whose markdown decides whether KaTeX loads before any is shown. */
+const MATH_LOOKAHEAD = 40;
+/** MATH_HINT: markdown that may hold math ($…$, $$…$$, \(…\), \[…\], environments): a cheap test, no parse. */
+const MATH_HINT = /\$|\\[([]|\\begin\{/;
 let V: ViewModule | null = null;
 
 class NotebookView implements CellHost {
@@ -422,6 +426,10 @@ class NotebookView implements CellHost {
     this.saves.setHash(m.hash ?? undefined);
     this.nb = parseNotebook(m.content);
     performance.mark("quire:nb-parsed");
+    // Math on the first screen: KaTeX and its fonts load alongside the view's code.
+    if (this.nb.cells.slice(0, MATH_LOOKAHEAD).some((c) => c.cell_type === "markdown" && MATH_HINT.test(c.source))) {
+      void import("../outputs/katex").then((k) => k.preloadKatex(), () => {});
+    }
     if (!V) {
       renderPreview(this.list.el, this.nb.cells);
       performance.mark("quire:nb-preview");

@@ -23,6 +23,18 @@ export function loadKatex(): Promise<Katex> {
   return loading;
 }
 
+/** preloadKatex starts loading KaTeX and its two most used fonts before the
+ *  first math is rendered, so that math is laid out once, in its own fonts,
+ *  instead of as pending source, then in fallback fonts, then again when the
+ *  fonts arrive (each a layout of everything on the page). Failures are
+ *  reported where math is rendered. */
+export function preloadKatex(): void {
+  void loadKatex().catch(() => {});
+  const fonts = typeof document !== "undefined" ? document.fonts : undefined;
+  if (!fonts) return;
+  for (const f of ["1em KaTeX_Main", "italic 1em KaTeX_Math"]) void fonts.load(f).catch(() => {});
+}
+
 /** katexOptions are the only options Quire renders math with: never trust input. */
 export function katexOptions(display: boolean) {
   return {
