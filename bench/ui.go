@@ -21,6 +21,7 @@ type uiResult struct {
 	Cells       int        `json:"cells"`
 	Chromium    string     `json:"chromium"`
 	Interactive []*float64 `json:"interactive_ms"`
+	Polled      []*float64 `json:"interactive_polled_ms"`
 	LastDOM     []*float64 `json:"last_dom_ms"`
 	LastView    []*float64 `json:"last_view_ms"`
 	Scroll      []*float64 `json:"scroll_to_last_ms"`
@@ -35,6 +36,7 @@ func uiScenario(cfg config) scenario {
 		cells, runs = 50, 1
 	}
 	interactive := metric{name: fmt.Sprintf("UI: %d-cell notebook, navigation → interactive", cells), unit: millis, goal: 1000, own: true}
+	polled := metric{name: "UI: … the same, ended when Playwright's waitForFunction sees it (measured so until 2026-12-07)", unit: millis}
 	lastDOM := metric{name: "UI: navigation → last cell's output in the DOM", unit: millis}
 	lastView := metric{name: "UI: navigation → last cell's output painted in view", unit: millis}
 	scroll := metric{name: "UI: scroll to the last cell → its output painted", unit: millis}
@@ -45,7 +47,9 @@ func uiScenario(cfg config) scenario {
 		about: fmt.Sprintf("Quire's web UI only (`node %s`, playwright-core driving headless chromium): a %d-cell notebook "+
 			"(code cells with short text results, some streams, a PNG every 50th, markdown with headings and math) opened %d time(s), "+
 			"each in a fresh browser context after a password login; interactive = navigation start until the first cell is visible, "+
-			"a click puts it in edit mode and typed text is in the editor's DOM (goal: 1 s, issue #16); right after, the page scrolls to the last cell: "+
+			"a click puts it in edit mode and typed text is in the editor's DOM, timed in the page by a MutationObserver at the mutation that completes it "+
+			"(goal: 1 s, issue #16; the row after it ends instead when Playwright's raf-polling waitForFunction reports it, which adds Playwright "+
+			"installing its injected script in the page's main world, as this row was measured before 2026-12-07); right after, the page scrolls to the last cell: "+
 			"navigation start until its output is in the DOM, until it is in view with a frame painted, and that scroll's own duration; "+
 			"then 50 keys typed one by one into a middle cell, each timed in the page from keydown's timestamp to the character in the DOM. "+
 			"There is no jupyter_server comparison: it has no UI of its own. For scale, JupyterLab users have reported a 2000-cell notebook "+
@@ -53,7 +57,7 @@ func uiScenario(cfg config) scenario {
 			"jupyterlab/benchmarks#75 proposes \"interactive within 10 s\" as a goal for 2k cells); JupyterLab has virtualised "+
 			"notebook rendering since, so those figures are history, not a measured comparison",
 			uiScript, cells, runs),
-		metrics: []metric{interactive, lastDOM, lastView, scroll, keyP50, keyP99},
+		metrics: []metric{interactive, polled, lastDOM, lastView, scroll, keyP50, keyP99},
 		rounds:  1,
 		solo:    true,
 		run: func(ctx context.Context, e *env, sp spec) (samples, error) {
@@ -86,6 +90,7 @@ func uiScenario(cfg config) scenario {
 				}
 			}
 			add(interactive.name, r.Interactive)
+			add(polled.name, r.Polled)
 			add(lastDOM.name, r.LastDOM)
 			add(lastView.name, r.LastView)
 			add(scroll.name, r.Scroll)
