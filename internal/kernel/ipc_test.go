@@ -175,7 +175,7 @@ func TestIPCTransport(t *testing.T) {
 	t.Run("interrupt", func(t *testing.T) {
 		// stop_on_error false: else ipykernel aborts the next request too.
 		id := send(t, c, "shell", "execute_request", map[string]any{
-			"code": "import time; print('sleeping', flush=True); time.sleep(30)", "silent": false,
+			"code": sleepCode(30), "silent": false,
 			"store_history": true, "user_expressions": map[string]any{}, "allow_stdin": false, "stop_on_error": false,
 		}, nil)
 		waitOutput(t, c, id, "sleeping\n")

@@ -176,12 +176,22 @@ func TestExecuteAndStdin(t *testing.T) {
 	}
 }
 
+// sleepCode is a cell that prints "sleeping" and then sleeps for about
+// seconds in steps of 50 ms. One long time.sleep is not interruptible for
+// sure: the kernel's SIGINT may land on any of ipykernel's threads, and
+// Python then raises KeyboardInterrupt only when the main thread next runs
+// bytecode, which a single sleep postpones to its end (a test that failed
+// under load for that, not for anything Quire does).
+func sleepCode(seconds int) string {
+	return fmt.Sprintf("import time\nprint('sleeping', flush=True)\nfor _ in range(%d): time.sleep(0.05)", seconds*20)
+}
+
 func TestInterrupt(t *testing.T) {
 	needIPyKernel(t)
 	m := newManager(t, nil)
 	k := start(t, m)
 	c := connect(t, k, "s1")
-	id := execute(t, c, "import time; print('sleeping', flush=True); time.sleep(30)")
+	id := execute(t, c, sleepCode(30))
 	waitState(t, k, "busy")
 	waitStdout(t, c, id, "sleeping\n", 20*time.Second) // the cell runs: the interrupt raises in it
 	began := time.Now()
@@ -271,7 +281,7 @@ func TestInterruptMode(t *testing.T) {
 				t.Fatalf("kernel pid, pgid = %q, want %q (launcher pid %d)", r.stdout, want, k.PID())
 			}
 
-			id := execute(t, c, "import time; print('sleeping', flush=True); time.sleep(60)")
+			id := execute(t, c, sleepCode(60))
 			waitOutput(t, c, id, "sleeping\n")
 			began := time.Now()
 			if err := m.Interrupt(ctxT(t, 10*time.Second), k.ID()); err != nil {

@@ -479,8 +479,9 @@ func TestChannelMessages(t *testing.T) {
 				t.Errorf("after input_reply: stdout %q", r.Stdout)
 			}
 
-			// interrupt over REST
-			id = w.send("shell", "execute_request", executeContent("import time; print('sleeping', flush=True); time.sleep(30)", false))
+			// interrupt over REST (short sleeps: a SIGINT that lands on another of
+			// ipykernel's threads waits for the main thread's next bytecode)
+			id = w.send("shell", "execute_request", executeContent("import time\nprint('sleeping', flush=True)\nfor _ in range(600): time.sleep(0.05)", false))
 			w.waitFor(30*time.Second, "busy for the sleep", func(m kmsg) bool {
 				return m.Parent.MsgID == id && m.Header.MsgType == "status" && m.str("execution_state") == "busy"
 			})
