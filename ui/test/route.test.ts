@@ -14,6 +14,13 @@ test("route picks the view and decodes the path", () => {
     ["/terminals/a%20b", "/", { view: "terminals", path: "a b" }],
     ["/x/treex/a", "/x/", { view: "tree", path: "" }],
     ["/elsewhere/tree/a", "/x/", { view: "tree", path: "" }],
+    // the base as JupyterHub escapes a user name, and the address in other spellings
+    ["/user/zo%C3%AB%2Btest@ex.org/notebooks/a%20b.ipynb", "/user/zo%C3%AB%2Btest@ex.org/", { view: "notebooks", path: "a b.ipynb" }],
+    ["/user/zo%C3%AB+test@ex.org/notebooks/n.ipynb", "/user/zo%C3%AB%2Btest@ex.org/", { view: "notebooks", path: "n.ipynb" }],
+    ["/user/zo%c3%ab%2btest@ex.org/tree/d", "/user/zo%C3%AB%2Btest@ex.org/", { view: "tree", path: "d" }],
+    ["/user/zo%C3%AB+test@ex.org", "/user/zo%C3%AB%2Btest@ex.org/", { view: "tree", path: "" }],
+    ["/user/other/notebooks/n.ipynb", "/user/zo%C3%AB%2Btest@ex.org/", { view: "tree", path: "" }],
+    ["/user/zo%C3%AB%2Ftest@ex.org/notebooks/n.ipynb", "/user/zo%C3%AB%2Btest@ex.org/", { view: "tree", path: "" }],
   ];
   for (const [pathname, base, want] of cases) assert.deepEqual(route(pathname, base), want, pathname);
 });
