@@ -349,12 +349,8 @@ func (s *Store) Stat(ctx context.Context, p string) (contents.Info, error) {
 	if p == "" {
 		return s.dirInfo("", time.Time{}), nil
 	}
-	oi, err := s.c.StatObject(ctx, s.bucket, s.key(p), minio.StatObjectOptions{})
-	if err == nil {
-		return fileInfo(contents.Base(p), oi), nil
-	}
-	if kerr := s.kindErr(p, err); !errkind.Is(kerr, errkind.NotFound) {
-		return contents.Info{}, kerr
+	if fi, ok, err := s.statFile(ctx, p); ok || err != nil {
+		return fi, err
 	}
 	ok, t, err := s.statDir(ctx, p)
 	if err != nil {
@@ -364,6 +360,19 @@ func (s *Store) Stat(ctx context.Context, p string) (contents.Info, error) {
 		return contents.Info{}, errkind.New(errkind.NotFound, "No such file or directory: "+p, nil)
 	}
 	return s.dirInfo(contents.Base(p), t), nil
+}
+
+// statFile is the file at p (ok), or ok false when no object has its key
+// (a file wins over a directory of the same name, so callers ask this first).
+func (s *Store) statFile(ctx context.Context, p string) (fi contents.Info, ok bool, err error) {
+	oi, err := s.c.StatObject(ctx, s.bucket, s.key(p), minio.StatObjectOptions{})
+	if err == nil {
+		return fileInfo(contents.Base(p), oi), true, nil
+	}
+	if kerr := s.kindErr(p, err); !errkind.Is(kerr, errkind.NotFound) {
+		return contents.Info{}, false, kerr
+	}
+	return contents.Info{}, false, nil
 }
 
 // List implements contents.Store: one paginated listing with "/" as the
@@ -389,12 +398,8 @@ func (s *Store) List(ctx context.Context, dir string) ([]contents.Info, error) {
 // asked for.
 func (s *Store) StatList(ctx context.Context, p string) (contents.Info, []contents.Info, bool, error) {
 	if p != "" {
-		oi, err := s.c.StatObject(ctx, s.bucket, s.key(p), minio.StatObjectOptions{})
-		if err == nil {
-			return fileInfo(contents.Base(p), oi), nil, false, nil
-		}
-		if kerr := s.kindErr(p, err); !errkind.Is(kerr, errkind.NotFound) {
-			return contents.Info{}, nil, false, kerr
+		if fi, ok, err := s.statFile(ctx, p); ok || err != nil {
+			return fi, nil, false, err
 		}
 	}
 	out, found, t, err := s.list(ctx, p)
