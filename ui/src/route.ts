@@ -14,13 +14,7 @@ export function splitAddress(pathname: string, base: string): { head: string; pa
   const path = tail
     .split("/")
     .filter((s) => s !== "")
-    .map((s) => {
-      try {
-        return decodeURIComponent(s);
-      } catch {
-        return s;
-      }
-    })
+    .map(decodeSegment)
     .join("/");
   return { head, path };
 }

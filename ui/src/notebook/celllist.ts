@@ -21,17 +21,11 @@ const BUSY_CHUNK = 100;
 const ALL_AT_ONCE = 400;
 const TAIL_MARGIN = "100% 0px";
 
-/** ATTACH_WAIT: how long attaching more cells waits for the browser to be
- *  idle before it attaches BUSY_CHUNK anyway. (1.5 s was tried, to keep the
- *  first second of a big notebook free: the reader's first click came no
- *  sooner, and a reader heading for the end met more cells left to attach.) */
-const ATTACH_WAIT = 400;
-
-/** idle runs fn when the browser is idle, or after wait ms in any case
+/** idle runs fn when the browser is idle, or after 400 ms in any case
  *  (timedOut); left is how long fn may take before it should let the page go on. */
-export function idle(fn: (left: () => number, timedOut: boolean) => void, wait = 400): number {
+export function idle(fn: (left: () => number, timedOut: boolean) => void): number {
   if (typeof window.requestIdleCallback === "function") {
-    return window.requestIdleCallback((d) => fn(() => d.timeRemaining(), d.didTimeout), { timeout: wait });
+    return window.requestIdleCallback((d) => fn(() => d.timeRemaining(), d.didTimeout), { timeout: 400 });
   }
   return setTimeout(() => {
     const end = performance.now() + 8;
@@ -173,14 +167,16 @@ export class CellList {
 
   private scheduleAttach(): void {
     if (this.attachTimer !== null) return;
-    // When the page is idle, so clicks and typing go first.
+    // When the page is idle, so clicks and typing go first. (A longer wait
+    // than idle's 400 ms, 1.5 s, was tried: the first click of a big
+    // notebook came no sooner and a scroll to its end met more cells to attach.)
     this.attachTimer = idle((left, timedOut) => {
       this.attachTimer = null;
       // At least one chunk, then more while the idle time lasts.
       do this.attachMore(timedOut ? BUSY_CHUNK : LATER_CHUNK);
       while (this.attached < this.all.length && left() > 4);
       if (this.attached < this.all.length) this.scheduleAttach();
-    }, ATTACH_WAIT);
+    });
   }
 
   /** attachAll finishes attaching before anything changes the cell list. */
