@@ -22,7 +22,7 @@ import type { Cell, CellHost } from "./cell";
 import type { Pager } from "./pager";
 import { CellDrag } from "./celldrag";
 import { CellEdits } from "./celledits";
-import { CellList } from "./celllist";
+import { CellList, idle } from "./celllist";
 import { CELL_VIEW_KEYS, CellView } from "./cellview";
 import { restoreClipboard } from "./clipboard";
 import { renderPreview } from "./preview";
@@ -285,6 +285,11 @@ class NotebookView implements CellHost {
       this.status.noKernel();
       return;
     }
+    // The kernel starts once the page is first idle (within 400 ms): where
+    // the kernel runs on the reader's own machine, a Python starting up
+    // takes a core from the page while it paints its first cells and
+    // answers the first click.
+    await new Promise<void>((r) => idle(() => r()));
     await this.kernel.start();
   }
 
