@@ -483,6 +483,15 @@ func TestHeaders(t *testing.T) {
 			if got := hd.Get("Strict-Transport-Security"); got != hc.want {
 				t.Errorf("%+v %s: HSTS %q, want %q", hc, tc.path, got, hc.want)
 			}
+			// API answers are never stored (nor redirects, guard.Redirect's
+			// own rule); pages and files keep their own rules.
+			wantCache := ""
+			if tc.csp == api || tc.status == 302 {
+				wantCache = "no-store"
+			}
+			if got := hd.Get("Cache-Control"); got != wantCache {
+				t.Errorf("%+v %s: Cache-Control %q, want %q", hc, tc.path, got, wantCache)
+			}
 		}
 	}
 	// Refusals by HostOrigin carry the headers too.

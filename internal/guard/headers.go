@@ -16,7 +16,7 @@ const (
 )
 
 // Headers sets Quire's default security headers on every response,
-// including errors and redirects, and Strict-Transport-Security
+// including errors and redirects (and Cache-Control: no-store on the API's), and Strict-Transport-Security
 // (Options.HSTSMaxAge) on those to HTTPS requests. They are set before
 // next runs, so a handler may replace one (the /files handler sets its
 // own sandbox CSP).
@@ -30,6 +30,10 @@ func (g *Guard) Headers(next http.Handler) http.Handler {
 		rel, under := g.base.Rel(r)
 		if under && (rel == "api" || strings.HasPrefix(rel, "api/")) {
 			h.Set("Content-Security-Policy", cspAPI)
+			// API answers are a user's data: no cache keeps them (the
+			// browser's heuristics would keep a GET answer with a
+			// Last-Modified, such as a file's contents, for a while).
+			h.Set("Cache-Control", "no-store")
 		} else {
 			h.Set("Content-Security-Policy", cspPage)
 		}

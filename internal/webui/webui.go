@@ -6,6 +6,7 @@ package webui
 import (
 	"bytes"
 	"compress/gzip"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"html"
@@ -13,10 +14,12 @@ import (
 	"io/fs"
 	"mime"
 	"net/http"
+	"net/url"
 	"path"
 	"strconv"
 	"strings"
 	"sync"
+	"unicode/utf8"
 
 	"quire/internal/baseurl"
 	"quire/internal/reply"
@@ -45,9 +48,13 @@ The REST API lives under <code>%s</code>.</p></body></html>`
 
 // UI serves the files of one Vite build.
 type UI struct {
-	base   baseurl.Path
-	files  fs.FS // the build output (index.html, sandbox.html, assets/…)
-	index  []byte
+	base  baseurl.Path
+	files fs.FS // the build output (index.html, sandbox.html, assets/…)
+	index []byte
+	// pages holds each view's page ("notebooks", "edit", "terminals",
+	// "tree"): the index with the view's chunks listed for preloading,
+	// cut where the notebook page adds its contents' address.
+	pages  map[string]page
 	built  bool
 	gzMu   sync.Mutex
 	gzip   map[string][]byte
@@ -79,7 +86,148 @@ func New(base string, dist fs.FS) (*UI, error) {
 	}
 	u.index = rewriteIndex(idx, base, u.static)
 	u.built = true
+	pre, err := readPreloads(app)
+	if err != nil {
+		return nil, err
+	}
+	u.pages = make(map[string]page, len(pre))
+	for view, p := range pre {
+		u.pages[view] = makePage(u.index, u.static, p)
+	}
 	return u, nil
+}
+
+// preloads is one view's entry of the build's preload.json (written by
+// ui/vite.config.ts): the chunks main.ts imports for that view, and their
+// style sheets, beyond what the page's entry script loads itself.
+type preloads struct {
+	JS  []string `json:"js"`
+	CSS []string `json:"css"`
+}
+
+// readPreloads reads preload.json; a build without it preloads nothing.
+func readPreloads(app fs.FS) (map[string]preloads, error) {
+	b, err := fs.ReadFile(app, "preload.json")
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("webui: read preload.json: %w", err)
+	}
+	var m map[string]preloads
+	if err := json.Unmarshal(b, &m); err != nil {
+		return nil, fmt.Errorf("webui: preload.json: %w", err)
+	}
+	for view, p := range m {
+		for _, f := range append(append([]string{}, p.JS...), p.CSS...) {
+			if !strings.HasPrefix(f, "assets/") || !fs.ValidPath(f) {
+				return nil, fmt.Errorf("webui: preload.json: view %q lists %q, not a file under assets/", view, f)
+			}
+			if _, err := fs.Stat(app, f); err != nil {
+				return nil, fmt.Errorf("webui: preload.json: view %q: %w", view, err)
+			}
+		}
+	}
+	return m, nil
+}
+
+// page is a view's page in two halves: the notebook page puts a preload
+// of the notebook's contents between them.
+type page struct{ full, head, tail []byte }
+
+// makePage lists p's chunks at the end of the index's <head>, so the
+// browser fetches and compiles them while the entry script still runs
+// (modulepreload; style sheets as preloads, which the entry's own
+// <link rel=stylesheet> then finds).
+func makePage(index []byte, static string, p preloads) page {
+	var links bytes.Buffer
+	esc := html.EscapeString(static)
+	for _, f := range p.JS {
+		fmt.Fprintf(&links, "    <link rel=\"modulepreload\" crossorigin href=\"%s%s\">\n", esc, html.EscapeString(f))
+	}
+	for _, f := range p.CSS {
+		fmt.Fprintf(&links, "    <link rel=\"preload\" as=\"style\" crossorigin href=\"%s%s\">\n", esc, html.EscapeString(f))
+	}
+	i := bytes.Index(index, []byte("</head>"))
+	if i < 0 {
+		return page{full: index}
+	}
+	for i > 0 && (index[i-1] == ' ' || index[i-1] == '\t') {
+		i--
+	}
+	head := append(append([]byte{}, index[:i]...), links.Bytes()...)
+	tail := index[i:]
+	return page{full: append(head[:len(head):len(head)], tail...), head: head, tail: tail}
+}
+
+// viewOf is the view the app shows at rel (the address under the base),
+// as ui/src/route.ts picks it, and for a notebook its contents path as
+// route.ts decodes it ("" otherwise).
+func viewOf(escapedRel string) (view, path string) {
+	head, rest, _ := strings.Cut(strings.TrimLeft(escapedRel, "/"), "/")
+	switch head {
+	case "notebooks", "edit", "terminals":
+	default:
+		return "tree", ""
+	}
+	if head != "notebooks" {
+		return head, ""
+	}
+	var segs []string
+	for _, s := range strings.Split(rest, "/") {
+		if s == "" {
+			continue
+		}
+		// decodeURIComponent keeps a segment that is not valid UTF-8 as it is.
+		if d, err := url.PathUnescape(s); err == nil && utf8.ValidString(d) {
+			s = d
+		}
+		segs = append(segs, s)
+	}
+	return head, strings.Join(segs, "/")
+}
+
+// contentsHint is the address the notebook page's first request reads
+// (ui/src/api.ts contents.get with hash and type "notebook"), spelled as
+// the page spells it: every segment as JavaScript's encodeURIComponent
+// writes it. The page uses the preloaded answer only when the two match.
+func contentsHint(base, p string) string {
+	var b strings.Builder
+	b.WriteString(base)
+	b.WriteString("api/contents/")
+	first := true
+	for _, s := range strings.Split(p, "/") {
+		if s == "" {
+			continue
+		}
+		if !first {
+			b.WriteByte('/')
+		}
+		first = false
+		b.WriteString(encodeURIComponent(s))
+	}
+	b.WriteString("?hash=1&type=notebook")
+	return b.String()
+}
+
+// encodeURIComponent escapes s as JavaScript's encodeURIComponent does:
+// UTF-8 bytes as %XX except A–Z a–z 0–9 - _ . ! ~ * ' ( ).
+func encodeURIComponent(s string) string {
+	const hex = "0123456789ABCDEF"
+	var b strings.Builder
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case 'A' <= c && c <= 'Z', 'a' <= c && c <= 'z', '0' <= c && c <= '9',
+			strings.IndexByte("-_.!~*'()", c) >= 0:
+			b.WriteByte(c)
+		default:
+			b.WriteByte('%')
+			b.WriteByte(hex[c>>4])
+			b.WriteByte(hex[c&15])
+		}
+	}
+	return b.String()
 }
 
 // Built reports whether the binary carries the UI.
@@ -110,11 +258,34 @@ func (u *UI) ServePage(w http.ResponseWriter, r *http.Request) {
 	h.Set("Content-Security-Policy", cspApp)
 	h.Set("Content-Type", "text/html; charset=utf-8")
 	h.Set("Cache-Control", "no-cache")
-	h.Set("Content-Length", strconv.Itoa(len(u.index)))
+	body := u.page(r)
+	h.Set("Content-Length", strconv.Itoa(len(body)))
 	w.WriteHeader(http.StatusOK)
 	if r.Method == http.MethodGet {
-		w.Write(u.index)
+		w.Write(body)
 	}
+}
+
+// page is the app page for r's address: the index with the view's chunks
+// to preload and, for a notebook, its contents.
+func (u *UI) page(r *http.Request) []byte {
+	if len(u.pages) == 0 {
+		return u.index
+	}
+	rest, _ := u.base.Cut(r.URL.EscapedPath())
+	view, nb := viewOf(rest)
+	p, ok := u.pages[view]
+	if !ok {
+		return u.index
+	}
+	if nb == "" || p.head == nil {
+		return p.full
+	}
+	// The page's first request, started by the browser as it reads the
+	// page instead of once the scripts run: same address, same cookies.
+	link := "    <link rel=\"preload\" as=\"fetch\" crossorigin href=\"" + html.EscapeString(contentsHint(u.base.String(), nb)) + "\">\n"
+	out := make([]byte, 0, len(p.head)+len(link)+len(p.tail))
+	return append(append(append(out, p.head...), link...), p.tail...)
 }
 
 // ServeStatic answers GET/HEAD {base}static/app/<file>, and {base}favicon.ico
@@ -131,7 +302,7 @@ func (u *UI) ServeStatic(w http.ResponseWriter, r *http.Request) {
 	if rel == "favicon.ico" {
 		name, ok = "favicon.ico", true
 	}
-	if !ok || name == "" || name == "index.html" || !fs.ValidPath(name) {
+	if !ok || name == "" || name == "index.html" || name == "preload.json" || !fs.ValidPath(name) {
 		http.NotFound(w, r)
 		return
 	}

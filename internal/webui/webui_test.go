@@ -6,6 +6,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"strconv"
 	"strings"
 	"testing"
 	"testing/fstest"
@@ -196,6 +197,116 @@ func TestStatic(t *testing.T) {
 		want := built()["app/"+name].Data
 		if !bytes.Equal(body, want) {
 			t.Errorf("%s: body differs", c.path)
+		}
+	}
+}
+
+// withPreloads is a build with preload.json listing each view's chunks.
+func withPreloads() fstest.MapFS {
+	fs := built()
+	for _, f := range []string{"assets/nb-1.js", "assets/view-2.js", "assets/nb-3.css", "assets/files-4.js", "assets/ed-5.js"} {
+		fs["app/"+f] = &fstest.MapFile{Data: []byte("x")}
+	}
+	fs["app/preload.json"] = &fstest.MapFile{Data: []byte(`{
+		"notebooks": {"js": ["assets/nb-1.js", "assets/view-2.js"], "css": ["assets/nb-3.css"]},
+		"tree": {"js": ["assets/files-4.js"], "css": []},
+		"edit": {"js": ["assets/ed-5.js"], "css": []}
+	}`)}
+	return fs
+}
+
+func TestPagePreloads(t *testing.T) {
+	for _, base := range []string{"/", "/user/zo%C3%AB/"} {
+		u := newUI(t, base, withPreloads())
+		st := base + "static/app/"
+		mod := func(f string) string { return `<link rel="modulepreload" crossorigin href="` + st + f + `">` }
+		contents := func(p string) string {
+			return `<link rel="preload" as="fetch" crossorigin href="` + base + `api/contents/` + p + `?hash=1&amp;type=notebook">`
+		}
+		for _, tc := range []struct {
+			path      string
+			want, not []string
+		}{
+			{"", []string{mod("assets/files-4.js")}, []string{"nb-1", "as=\"fetch\""}},
+			{"tree/a/b", []string{mod("assets/files-4.js")}, []string{"nb-1", "as=\"fetch\""}},
+			{"somewhere/else", []string{mod("assets/files-4.js")}, []string{"nb-1"}},
+			{"notebooks/a.ipynb", []string{
+				mod("assets/nb-1.js"), mod("assets/view-2.js"),
+				`<link rel="preload" as="style" crossorigin href="` + st + `assets/nb-3.css">`,
+				contents("a.ipynb"),
+			}, []string{"files-4"}},
+			// Each segment as encodeURIComponent writes it (what ui/src/api.ts asks for).
+			{"notebooks/dir%20x//sub/%C3%A9t%C3%A9%27%22%3C%26+(1).ipynb", []string{
+				contents("dir%20x/sub/%C3%A9t%C3%A9&#39;%22%3C%26%2B(1).ipynb"),
+			}, []string{`"<`}},
+			{"notebooks/a%2Fb.ipynb", []string{contents("a/b.ipynb")}, nil},
+			// Not UTF-8 once decoded: route.ts keeps the segment as it is.
+			// (A malformed escape never gets here: net/http refuses the request.)
+			{"notebooks/x%FF.ipynb", []string{contents("x%25FF.ipynb")}, nil},
+			// A notebooks address without a path, an editor, a terminal.
+			{"notebooks/", []string{mod("assets/nb-1.js")}, []string{`as="fetch"`}},
+			{"edit/a.py", []string{mod("assets/ed-5.js")}, []string{"nb-1", `as="fetch"`}},
+			{"terminals/1", nil, []string{"modulepreload", `as="fetch"`}},
+		} {
+			w := httptest.NewRecorder()
+			u.ServePage(w, httptest.NewRequest("GET", base+tc.path, nil))
+			body := w.Body.String()
+			if w.Code != 200 || w.Header().Get("Content-Length") != strconv.Itoa(len(body)) {
+				t.Errorf("%s: %d, Content-Length %s for %d bytes", tc.path, w.Code, w.Header().Get("Content-Length"), len(body))
+			}
+			for _, s := range tc.want {
+				if !strings.Contains(body, s) {
+					t.Errorf("%s%s: page lacks %s:\n%s", base, tc.path, s, body)
+				}
+			}
+			for _, s := range tc.not {
+				if strings.Contains(body, s) {
+					t.Errorf("%s%s: page has %s:\n%s", base, tc.path, s, body)
+				}
+			}
+			// The preloads sit in the head, after the entry script.
+			head, _, _ := strings.Cut(body, "</head>")
+			if strings.Count(head, "<link rel=\"modulepreload\"")+strings.Count(head, "rel=\"preload\"") != strings.Count(body, "preload\"") {
+				t.Errorf("%s: a preload outside <head>", tc.path)
+			}
+		}
+	}
+}
+
+func TestPreloadsRefused(t *testing.T) {
+	for name, js := range map[string]string{
+		"outside assets": `{"tree": {"js": ["index.html"], "css": []}}`,
+		"climbing":       `{"tree": {"js": ["assets/../index.html"], "css": []}}`,
+		"missing":        `{"tree": {"js": ["assets/gone.js"], "css": []}}`,
+		"not JSON":       `{"tree": `,
+	} {
+		fs := built()
+		fs["app/preload.json"] = &fstest.MapFile{Data: []byte(js)}
+		if _, err := New("/", fs); err == nil {
+			t.Errorf("%s: accepted", name)
+		}
+	}
+	// The list itself is not served.
+	u := newUI(t, "/", withPreloads())
+	w := httptest.NewRecorder()
+	u.ServeStatic(w, httptest.NewRequest("GET", "/static/app/preload.json", nil))
+	if w.Code != 404 {
+		t.Errorf("preload.json served: %d", w.Code)
+	}
+}
+
+func TestEncodeURIComponent(t *testing.T) {
+	// Expected values from JavaScript's encodeURIComponent.
+	for in, want := range map[string]string{
+		"abc-_.!~*'()XYZ019": "abc-_.!~*'()XYZ019",
+		" ":                  "%20",
+		"a+b&c=d;e,f/g?h#i":  "a%2Bb%26c%3Dd%3Be%2Cf%2Fg%3Fh%23i",
+		"$@:[]\"<>%`{}|\\^":  "%24%40%3A%5B%5D%22%3C%3E%25%60%7B%7D%7C%5C%5E",
+		"été 日本":             "%C3%A9t%C3%A9%20%E6%97%A5%E6%9C%AC",
+		"😀":                  "%F0%9F%98%80",
+	} {
+		if got := encodeURIComponent(in); got != want {
+			t.Errorf("encodeURIComponent(%q) = %q, want %q", in, got, want)
 		}
 	}
 }

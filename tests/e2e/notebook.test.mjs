@@ -3,7 +3,7 @@
 // page is closed, the 412 conflict dialog; no CSP violations meanwhile.
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
-import { readFileSync } from "node:fs";
+import { mkdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import {
   PNG_16PX, T, answerDialog, dumpOnFail, cell, cells, code, display, error, expectText, launchBrowser, loggedIn, makePng, markdown,
@@ -12,6 +12,7 @@ import {
 } from "./harness.mjs";
 
 let browser, server;
+const PRELOADED = "pre load/été's \"(1)\"+x.ipynb";
 const OFFLINE_SRC = "import time\nfor i in range(3): time.sleep(1); print(i)";
 
 before(async () => {
@@ -23,6 +24,8 @@ before(async () => {
       writeNotebook(root, "offline.ipynb", notebook([code(OFFLINE_SRC)]));
       writeNotebook(root, "conflict.ipynb", notebook([code("a = 1")]));
       writeNotebook(root, "early.ipynb", notebook([code("x = 1"), markdown("# Notes")]));
+      mkdirSync(join(root, "pre load"), { recursive: true });
+      writeNotebook(root, PRELOADED, notebook([code("y = 'preloaded'")]));
       const grad = makePng(240, 90, (x, y) => [Math.round((255 * x) / 240), Math.round((255 * y) / 90), 190]);
       writeNotebook(root, "showcase.ipynb", notebook([
         markdown("# A showcase\n\nSome *text*, a list:\n\n- one\n- two\n\nand math: $e^{i\\pi} + 1 = 0$ and\n\n$$\\int_0^1 x^2\\,dx = \\frac{1}{3}$$"),
@@ -216,6 +219,35 @@ test("screenshot of a notebook with text, image, error and math", async () => {
 
 // The editor's code (CodeMirror) loads after the first cells show. A user
 // who clicks into a cell and types before it has arrived loses nothing.
+test("the page asks for a notebook's contents once: its preload answers the view's request", async () => {
+  const { page, context, log } = await loggedIn(browser, server);
+  try {
+    await dumpOnFail(page, "notebook-preload", async () => {
+      const asked = [];
+      page.on("request", (q) => {
+        if (q.method() === "GET" && q.url().includes("/api/contents/")) asked.push(`${q.resourceType()} ${q.url()}`);
+      });
+      let contentsUrl = "";
+      for (let load = 0; load < 2; load++) {
+        asked.length = 0;
+        await openNotebook(page, server, PRELOADED, { kernel: false });
+        await expectText(cell(page, 0).locator('[data-testid="cell-input"]'), "y = 'preloaded'");
+        const mine = asked.filter((a) => a.includes("?hash=1&type=notebook"));
+        assert.equal(mine.length, 1, `load ${load}: the contents were asked for ${mine.length} times: ${asked.join(", ")}`);
+        assert.match(mine[0], /^other /, `load ${load}: asked for by the page's preload, not by a script: ${mine[0]}`);
+        contentsUrl = mine[0].slice("other ".length);
+      }
+      assert.ok(contentsUrl.includes("/api/contents/pre%20load/%C3%A9t%C3%A9's%20%22(1)%22%2Bx.ipynb?"), contentsUrl);
+      // The answer was not kept by the browser's cache (API answers are no-store).
+      const r = await page.evaluate((u) => fetch(u, { cache: "only-if-cached", mode: "same-origin" }).then((x) => x.status, () => "not cached"), contentsUrl);
+      assert.equal(r, "not cached");
+      assert.deepEqual(log.pageErrors, []);
+    });
+  } finally {
+    await context.close();
+  }
+});
+
 describe("editing before the editor's code has arrived", () => {
   let page, context, log;
   before(async () => {

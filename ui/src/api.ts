@@ -140,6 +140,7 @@ export async function request(
   body?: unknown,
   headers: Record<string, string> = {},
   signal?: AbortSignal,
+  cache: RequestCache = "no-store",
 ): Promise<Response> {
   const h: Record<string, string> = { "X-XSRFToken": xsrfToken(), ...headers };
   let payload: BodyInit | undefined;
@@ -154,7 +155,7 @@ export async function request(
       headers: h,
       body: payload,
       credentials: "same-origin",
-      cache: "no-store",
+      cache,
       signal,
     });
   } catch (e) {
@@ -175,13 +176,35 @@ export async function request(
   return resp;
 }
 
-export async function json<T>(method: string, sitePath: string, body?: unknown, headers?: Record<string, string>): Promise<T> {
-  const r = await request(method, sitePath, body, headers);
+export async function json<T>(
+  method: string,
+  sitePath: string,
+  body?: unknown,
+  headers?: Record<string, string>,
+  cache?: RequestCache,
+): Promise<T> {
+  const r = await request(method, sitePath, body, headers, undefined, cache);
   if (r.status === 204) return undefined as T;
   return (await r.json()) as T;
 }
 
 // ---- contents -----------------------------------------------------------
+
+/** takePreload: the page lists sitePath as a fetch preload (the server does
+ *  so for a notebook's contents, so that the browser asks for them while it
+ *  reads the page), not taken yet. Only a request in the default cache mode
+ *  is answered by a preload; the server marks API answers no-store, so the
+ *  browser's cache keeps nothing either way. */
+export function takePreload(sitePath: string): boolean {
+  const want = new URL(url(sitePath), location.href).href;
+  for (const l of document.querySelectorAll<HTMLLinkElement>('link[rel="preload"][as="fetch"]')) {
+    if (l.href === want && !l.dataset.taken) {
+      l.dataset.taken = "1";
+      return true;
+    }
+  }
+  return false;
+}
 
 const C = (path: string) => "api/contents/" + encodePath(path);
 
@@ -206,7 +229,8 @@ export const contents = {
     if (opts.type) q.set("type", opts.type);
     if (opts.format) q.set("format", opts.format);
     const qs = q.toString();
-    return json<ContentsModel>("GET", C(path) + (qs ? "?" + qs : ""));
+    const site = C(path) + (qs ? "?" + qs : "");
+    return json<ContentsModel>("GET", site, undefined, undefined, takePreload(site) ? "default" : undefined);
   },
   /** save PUTs a model. ifMatch (the hash last read) makes a file changed
    *  on disk since then answer 412 (ApiError.status). The returned model's
