@@ -101,15 +101,19 @@ const MID = (() => {
 
 /** seen waits for the page's own watch of the first cell (the init script's
  *  __quireVisible) and returns where to click; a call that meets the
- *  document being replaced (the navigation commits) asks the new one. */
+ *  document being replaced (the navigation commits), or one before the
+ *  script ran, asks again. */
 async function seen(page) {
   for (let tries = 0; ; tries++) {
+    let at = null;
     try {
-      const at = await page.evaluate(() => window.__quireVisible);
-      return { x: at.x, y: at.y };
+      at = await page.evaluate(() => window.__quireVisible ?? null);
     } catch (e) {
-      if (tries >= 5 || !/context was destroyed|navigat/i.test(String(e && e.message))) throw e;
+      if (tries >= 50 || !/context was destroyed|navigat/i.test(String(e && e.message))) throw e;
     }
+    if (at) return { x: at.x, y: at.y };
+    if (tries >= 50) throw new Error("the page never installed its watch of the first cell");
+    await new Promise((r) => setTimeout(r, 20));
   }
 }
 
