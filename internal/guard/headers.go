@@ -16,10 +16,10 @@ const (
 )
 
 // Headers sets Quire's default security headers on every response,
-// including errors and redirects (and Cache-Control: no-store on the API's), and Strict-Transport-Security
-// (Options.HSTSMaxAge) on those to HTTPS requests. They are set before
-// next runs, so a handler may replace one (the /files handler sets its
-// own sandbox CSP).
+// including errors and redirects, Cache-Control: no-store on the API's,
+// and Strict-Transport-Security (Options.HSTSMaxAge) on those to HTTPS
+// requests. They are set before next runs, so a handler may replace one
+// (the /files handler sets its own sandbox CSP).
 func (g *Guard) Headers(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		h := w.Header()

@@ -22,6 +22,7 @@ import (
 	"unicode/utf8"
 
 	"quire/internal/baseurl"
+	"quire/internal/percent"
 	"quire/internal/reply"
 )
 
@@ -213,21 +214,7 @@ func contentsHint(base, p string) string {
 // encodeURIComponent escapes s as JavaScript's encodeURIComponent does:
 // UTF-8 bytes as %XX except A–Z a–z 0–9 - _ . ! ~ * ' ( ).
 func encodeURIComponent(s string) string {
-	const hex = "0123456789ABCDEF"
-	var b strings.Builder
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		switch {
-		case 'A' <= c && c <= 'Z', 'a' <= c && c <= 'z', '0' <= c && c <= '9',
-			strings.IndexByte("-_.!~*'()", c) >= 0:
-			b.WriteByte(c)
-		default:
-			b.WriteByte('%')
-			b.WriteByte(hex[c>>4])
-			b.WriteByte(hex[c&15])
-		}
-	}
-	return b.String()
+	return percent.Encode(s, "-_.!~*'()")
 }
 
 // Built reports whether the binary carries the UI.
