@@ -153,7 +153,8 @@ async function oneRun(browser, server, withKeys, userClick) {
   // (a) interactive: first cell visible, click → edit mode, typed text in the editor.
   const first = page.locator('[data-testid="cell"]').first().locator('[data-testid="cell-input"]');
   if (userClick) {
-    await page.mouse.click(...Object.values(await seen(page)));
+    const at = await seen(page);
+    await page.mouse.click(at.x, at.y);
   } else {
     await first.waitFor({ state: "visible", timeout: TIMEOUT });
     await first.click();
