@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"syscall"
 	"time"
 )
 
@@ -150,6 +151,14 @@ const stdinWait = 200 * time.Millisecond
 // the client is closed, so a WebSocket never waits on the shell to close.
 func (c *Client) write(p []byte) error {
 	t := c.t
+	// Typing fits the pty's input queue: one write, with no deadline to
+	// arm (a timer set per keystroke wakes the runtime's poller each
+	// time). Only what does not fit waits, under stdinWait.
+	n, err := writeNow(t.pty, p)
+	if err != nil {
+		return err
+	}
+	p = p[n:]
 	for len(p) > 0 {
 		_ = t.pty.SetWriteDeadline(time.Now().Add(stdinWait))
 		n, err := t.pty.Write(p)
@@ -176,4 +185,31 @@ func (c *Client) Close() {
 	t.mu.Lock()
 	t.dropLocked(c, ErrClosed)
 	t.mu.Unlock()
+}
+
+// writeNow writes what the pty takes at once, without waiting: n may be
+// short (EAGAIN: the shell's input queue is full), err is another failure.
+func writeNow(f *os.File, p []byte) (n int, err error) {
+	rc, err := f.SyscallConn()
+	if err != nil {
+		return 0, err
+	}
+	var werr error
+	if err := rc.Control(func(fd uintptr) {
+		for {
+			n, werr = syscall.Write(int(fd), p)
+			if werr != syscall.EINTR {
+				return
+			}
+		}
+	}); err != nil {
+		return 0, err
+	}
+	if n < 0 {
+		n = 0
+	}
+	if werr == syscall.EAGAIN {
+		werr = nil
+	}
+	return n, werr
 }

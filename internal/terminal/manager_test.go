@@ -429,6 +429,23 @@ func TestStdinToStoppedShellGivesUpOnClose(t *testing.T) {
 	}
 }
 
+// A paste larger than the pty's input queue arrives whole: what the
+// first write cannot place waits for the shell to read, in order.
+func TestLargeStdinArrivesWhole(t *testing.T) {
+	m := newManager(t, terminal.Options{})
+	name := create(t, m, "")
+	c := attach(t, m, name)
+	const n = 300000
+	// head returns only once all n bytes came; none of them may be other
+	// than x.
+	c.send(t, "stdin", "stty raw -echo; echo \"[$(head -c "+strconv.Itoa(n)+" | tr -d x | wc -c)]\"; stty sane\r")
+	time.Sleep(200 * time.Millisecond) // the shell reads its line before the paste
+	c.send(t, "stdin", strings.Repeat("x", n))
+	if got := c.until(t, `\[ *(\d+)\]`)[1]; got != "0" {
+		t.Errorf("%s bytes of the paste were not what was sent", got)
+	}
+}
+
 // A character whose bytes arrive in two reads reaches the client whole;
 // bytes that are not UTF-8 at all become U+FFFD, not something else.
 func TestSplitCharacterCarried(t *testing.T) {
