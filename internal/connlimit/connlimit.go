@@ -341,6 +341,10 @@ func (c *conn) Close() error {
 	return c.Conn.Close()
 }
 
+// NetConn returns the connection c wraps, as tls.Conn's NetConn does, for
+// code that asks the socket itself (wsbridge's send-queue check).
+func (c *conn) NetConn() net.Conn { return c.Conn }
+
 func (c *conn) onProbation() bool {
 	c.l.mu.Lock()
 	defer c.l.mu.Unlock()

@@ -42,6 +42,9 @@ type Client struct {
 	queued     int // bytes of output in queue
 	rows, cols int // the size this client asked for (0: none yet)
 	err        error
+	// offer, if set, writes a message straight to the client when it can do
+	// so without waiting (SetOffer).
+	offer func(msg []byte) bool
 }
 
 func (c *Client) wake() {
@@ -80,6 +83,17 @@ func (c *Client) Next(ctx context.Context) ([]byte, error) {
 // other things too (the WebSocket's handler), where Next would need a
 // goroutine of its own.
 func (c *Client) Ready() <-chan struct{} { return c.notify }
+
+// SetOffer lets the terminal's reader give output straight to the client's
+// connection, skipping the queue and the wake-up of the goroutine that
+// drains it, whenever nothing is queued before it: offer writes the message
+// and reports true, or reports false without waiting, and the output is then
+// queued as usual. nil takes it back.
+func (c *Client) SetOffer(offer func(msg []byte) bool) {
+	c.t.mu.Lock()
+	c.offer = offer
+	c.t.mu.Unlock()
+}
 
 // TryNext is Next without the wait: nil and nil when nothing is queued.
 func (c *Client) TryNext() ([]byte, error) { return c.take() }

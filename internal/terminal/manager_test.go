@@ -9,6 +9,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"syscall"
 	"testing"
@@ -474,5 +475,100 @@ func TestOnActivity(t *testing.T) {
 	c.until(t, `42\r\n`)
 	if got := n.Load(); got != 1 {
 		t.Errorf("activity %d times after one input, want 1", got)
+	}
+}
+
+// Output offered to a client's connection (SetOffer) and output queued for
+// it make one stream, in the order the shell wrote it, whichever each chunk
+// took: offers are made only when nothing is queued before them, and a
+// refused one is queued. The consumer here keeps the contract the WebSocket
+// bridge keeps: a message is taken and recorded under one lock, which an
+// offer only tries.
+func TestOfferedOutputKeepsOrder(t *testing.T) {
+	m := newManager(t, terminal.Options{})
+	name := create(t, m, "")
+	c := attach(t, m, name)
+	c.send(t, "stdin", "stty -echo; echo RE''ADY\r")
+	c.until(t, `READY\r\n\$ $`)
+
+	var (
+		wmu              sync.Mutex // held to take and record a message
+		stream           strings.Builder
+		offered, refused atomic.Int64
+		n                atomic.Int64
+		ended            = make(chan struct{}) // closed once END is recorded
+	)
+	record := func(msg []byte) {
+		var parts []string
+		if err := json.Unmarshal(msg, &parts); err != nil {
+			t.Errorf("message %q: %v", msg, err)
+			return
+		}
+		if len(parts) == 2 && parts[0] == "stdout" {
+			stream.WriteString(parts[1])
+			if strings.Contains(parts[1], "END\r\n") {
+				close(ended)
+			}
+		}
+	}
+	c.SetOffer(func(msg []byte) bool {
+		if n.Add(1)%3 == 0 || !wmu.TryLock() { // refuse every third, as a busy connection would
+			refused.Add(1)
+			return false
+		}
+		defer wmu.Unlock()
+		offered.Add(1)
+		record(msg)
+		return true
+	})
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+		defer cancel()
+		for {
+			select {
+			case <-c.Ready():
+			case <-ended:
+				return
+			case <-ctx.Done():
+				t.Error("the last line did not come")
+				return
+			}
+			for {
+				wmu.Lock()
+				msg, err := c.TryNext()
+				if msg != nil {
+					record(msg)
+				}
+				wmu.Unlock()
+				if err != nil || msg == nil {
+					if err != nil {
+						t.Errorf("TryNext: %v", err)
+					}
+					break
+				}
+			}
+		}
+	}()
+	// Small writes with pauses, so that most chunks are small enough to offer,
+	// then a burst.
+	c.send(t, "stdin", `for i in $(seq 1 200); do echo $i; [ $((i % 20)) = 0 ] && sleep 0.01; done; seq 201 3000; echo EN''D`+"\r")
+	<-done
+	c.SetOffer(nil)
+
+	var want strings.Builder
+	for i := 1; i <= 3000; i++ {
+		want.WriteString(strconv.Itoa(i) + "\r\n")
+	}
+	want.WriteString("END\r\n")
+	wmu.Lock()
+	got, _, _ := strings.Cut(stream.String(), "END\r\n")
+	wmu.Unlock()
+	if got += "END\r\n"; got != want.String() {
+		t.Errorf("the stream differs from the shell's output (%d bytes, want %d); starts %q", len(got), want.Len(), got[:min(len(got), 80)])
+	}
+	if offered.Load() == 0 || refused.Load() == 0 {
+		t.Errorf("offered %d and refused %d chunks; the test needs both", offered.Load(), refused.Load())
 	}
 }

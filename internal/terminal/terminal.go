@@ -202,11 +202,14 @@ func (t *Terminal) read() {
 }
 
 // output records p in the scrollback and queues it for every client;
-// a client too far behind is dropped, never waited for.
+// a client too far behind is dropped, never waited for. A small chunk for
+// a client with nothing queued is first offered to its connection
+// (Client.SetOffer), and queued only if the offer is refused.
 func (t *Terminal) output(p []byte) {
 	chunk := append([]byte(nil), p...) // shared, read-only, by every client
+	var buf [4]offered
+	offers := buf[:0]
 	t.mu.Lock()
-	defer t.mu.Unlock()
 	t.last = t.m.o.Now()
 	t.sb.write(chunk)
 	for c := range t.clients {
@@ -219,8 +222,40 @@ func (t *Terminal) output(p []byte) {
 			}
 			continue
 		}
+		if c.offer != nil && len(c.queue) == 0 && len(chunk) <= offerSize {
+			offers = append(offers, offered{c, c.offer})
+			continue
+		}
 		c.pushLocked(item{out: chunk})
 	}
+	t.mu.Unlock()
+	if len(offers) == 0 {
+		return
+	}
+	// Only this goroutine queues output, so a refused chunk queued now
+	// still comes before the next.
+	msg := encodeStdout(chunk)
+	for _, o := range offers {
+		if o.offer(msg) {
+			continue
+		}
+		t.mu.Lock()
+		if _, attached := t.clients[o.c]; attached {
+			o.c.pushLocked(item{out: chunk})
+		}
+		t.mu.Unlock()
+	}
+}
+
+// offerSize bounds the output offered to a connection (Client.SetOffer):
+// interactive output, a keystroke's echo or a prompt. Larger chunks are
+// output in bulk, which the client's queue merges into fewer frames.
+const offerSize = 512
+
+// offered is a client whose connection takes output directly, and how.
+type offered struct {
+	c     *Client
+	offer func([]byte) bool
 }
 
 // reaped runs once the shell has exited (the manager saw it): it reaps

@@ -184,8 +184,13 @@ type bridge struct {
 	kernel KernelConn // the kernel bridge's far side
 	text   TextConn   // or a text bridge's (ServeText)
 	poll   TextPoller // text, when run writes its messages itself
-	o      Options
-	v1     bool
+	// wmu is held while a text bridge's message is taken and written, by the
+	// handler (pollText) or the producer (offer); offerErr is an offer's
+	// failed write, for the handler to end the bridge with.
+	wmu      sync.Mutex
+	offerErr error
+	o        Options
+	v1       bool
 	// pumps run until one ends (run itself pings). closeConn closes the far side.
 	pumps     []func(context.Context) ending
 	closeConn func()

@@ -1,8 +1,10 @@
 package wsbridge
 
 import (
+	"bufio"
 	"context"
 	"fmt"
+	"net"
 	"net/http"
 
 	"github.com/coder/websocket"
@@ -34,6 +36,21 @@ type TextPoller interface {
 	TryNext() ([]byte, error)
 }
 
+// TextOfferer, implemented beside TextPoller, lets the producer give a message
+// straight to the WebSocket from its own goroutine when that cannot block: a
+// keystroke's echo then goes out without first waking the handler goroutine, a
+// thread wake-up that is a good part of the round trip on a machine with few cores.
+type TextOfferer interface {
+	// SetOffer hands the producer offer, or takes it back (nil; ServeText does
+	// before it returns). offer(msg) writes msg to the client and reports true, or
+	// does nothing and reports false: when another write is under way, when the
+	// connection's send queue is not empty (so the write could block), or when msg
+	// is larger than offerMax. The producer offers a message only when none of its
+	// messages is queued before it, and queues it as usual (waking Ready) when
+	// offer reports false. offer never waits for the client.
+	SetOffer(offer func(msg []byte) bool)
+}
+
 // ServeText upgrades r to a WebSocket and relays text messages between the client and
 // conn until either side ends, as Serve does for kernels: the same Options (largest
 // client message, pings, write timeout), the same close codes, and when r's context
@@ -41,7 +58,8 @@ type TextPoller interface {
 // conn.Close once before returning.
 func ServeText(w http.ResponseWriter, r *http.Request, conn TextConn, o Options) error {
 	o = o.withDefaults()
-	c, err := accept(w, r, nil, o)
+	hj := &hijackRecorder{ResponseWriter: w}
+	c, err := accept(hj, r, nil, o)
 	if err != nil {
 		conn.Close()
 		return fmt.Errorf("terminal websocket: %w", err)
@@ -50,6 +68,13 @@ func ServeText(w http.ResponseWriter, r *http.Request, conn TextConn, o Options)
 	if p, ok := conn.(TextPoller); ok {
 		b.poll = p
 		b.pumps = []func(context.Context) ending{b.readText}
+		if of, ok := conn.(TextOfferer); ok {
+			if idle := sendQueueEmpty(hj.conn); idle != nil {
+				ctx := r.Context()
+				of.SetOffer(func(msg []byte) bool { return b.offer(ctx, idle, msg) })
+				defer of.SetOffer(nil)
+			}
+		}
 	} else {
 		b.pumps = []func(context.Context) ending{b.readText, b.writeText}
 	}
@@ -108,6 +133,11 @@ func (b *bridge) writeText1(ctx context.Context, msg []byte) error {
 // timer. more reports that there may be another; ok is false when the
 // bridge ends, and e says how.
 func (b *bridge) pollText(ctx context.Context) (more bool, e ending, ok bool) {
+	b.wmu.Lock() // a message is taken and written under it, so offers keep the order
+	defer b.wmu.Unlock()
+	if b.offerErr != nil {
+		return false, b.ioEnding(ctx, "write client", b.offerErr), false
+	}
 	msg, err := b.poll.TryNext()
 	if err != nil {
 		return false, farEnding(ctx, "terminal", err), false
@@ -120,3 +150,42 @@ func (b *bridge) pollText(ctx context.Context) (more bool, e ending, ok bool) {
 	}
 	return true, ending{}, true
 }
+
+// offerMax is the largest message offer writes. With the connection's send queue
+// empty, a write of it cannot block: the first buffer of a send is always accepted,
+// and the kernel's smallest send buffer (4.5 KiB) holds it with the frame's header and
+// a TLS record's overhead.
+const offerMax = 2 << 10
+
+// offer is TextOfferer's offer. It writes under the writers' lock, taken only if
+// free, so the producer never waits for the handler; and only when idle reports
+// the connection's send queue empty. A failed write is kept for the handler, which
+// ends the bridge with it: offer then reports false, so the producer wakes it.
+func (b *bridge) offer(ctx context.Context, idle func() bool, msg []byte) bool {
+	if len(msg) > offerMax || !b.wmu.TryLock() {
+		return false
+	}
+	defer b.wmu.Unlock()
+	if b.offerErr != nil || !idle() {
+		return false
+	}
+	if err := b.writeText1(ctx, msg); err != nil {
+		b.offerErr = err
+		return false
+	}
+	return true
+}
+
+// hijackRecorder keeps the connection coder/websocket hijacks, for sendQueueEmpty.
+type hijackRecorder struct {
+	http.ResponseWriter
+	conn net.Conn
+}
+
+func (h *hijackRecorder) Hijack() (net.Conn, *bufio.ReadWriter, error) {
+	c, brw, err := http.NewResponseController(h.ResponseWriter).Hijack()
+	h.conn = c
+	return c, brw, err
+}
+
+func (h *hijackRecorder) Unwrap() http.ResponseWriter { return h.ResponseWriter }

@@ -3,10 +3,12 @@ package wsbridge_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -248,5 +250,147 @@ func TestServeTextPingsWhileStreaming(t *testing.T) {
 		case <-ctx.Done():
 			t.Fatalf("%d pings in 10 s of streaming; the interval is 10 ms", i)
 		}
+	}
+}
+
+// offerText is a TextPoller that takes the bridge's offer (TextOfferer) and
+// produces as a terminal does: a message is offered when nothing is queued,
+// and queued, with Ready signalled, when the offer is refused.
+type offerText struct {
+	ready chan struct{}
+	set   chan bool // one value per SetOffer: whether it gave an offer
+	offer atomic.Pointer[func([]byte) bool]
+	mu    sync.Mutex
+	queue [][]byte
+}
+
+func (*offerText) Handle([]byte) error                  { return nil }
+func (*offerText) Next(context.Context) ([]byte, error) { panic("Next on a TextPoller") }
+func (*offerText) Close()                               {}
+func (p *offerText) Ready() <-chan struct{}             { return p.ready }
+
+func (p *offerText) TryNext() ([]byte, error) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if len(p.queue) == 0 {
+		return nil, nil
+	}
+	m := p.queue[0]
+	p.queue = p.queue[1:]
+	return m, nil
+}
+
+func (p *offerText) SetOffer(f func([]byte) bool) {
+	if f == nil {
+		p.offer.Store(nil)
+	} else {
+		p.offer.Store(&f)
+	}
+	p.set <- f != nil
+}
+
+// produce offers msg, or queues it; it reports whether msg was offered.
+func (p *offerText) produce(msg []byte) bool {
+	p.mu.Lock()
+	empty := len(p.queue) == 0
+	p.mu.Unlock()
+	if f := p.offer.Load(); f != nil && empty && (*f)(msg) {
+		return true
+	}
+	p.mu.Lock()
+	p.queue = append(p.queue, msg)
+	p.mu.Unlock()
+	select {
+	case p.ready <- struct{}{}:
+	default:
+	}
+	return false
+}
+
+// A producer offering output to a client that has stopped reading is never
+// held up: once the connection's send queue is not empty the offers are
+// refused, and everything, offered or queued, reaches the client in order
+// when it reads again. Messages over the offer limit go the queued way.
+func TestServeTextOffer(t *testing.T) {
+	p := &offerText{ready: make(chan struct{}, 1), set: make(chan bool, 2)}
+	served := make(chan error, 1)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		served <- wsbridge.ServeText(w, r, p, wsbridge.Options{PingInterval: time.Hour})
+	}))
+	defer srv.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	c, _, err := websocket.Dial(ctx, "ws"+strings.TrimPrefix(srv.URL, "http"), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.CloseNow()
+	c.SetReadLimit(-1)
+	if !<-p.set {
+		t.Fatal("ServeText's first SetOffer gave no offer")
+	}
+
+	// The client reads nothing yet.
+	msg := func(i int) []byte {
+		return fmt.Appendf(nil, `["stdout","%06d%s"]`, i, strings.Repeat("x", 1000))
+	}
+	var sent, offered, refusedInARow int
+	produced := make(chan struct{})
+	go func() {
+		defer close(produced)
+		for ; sent < 20000 && refusedInARow < 100; sent++ {
+			if p.produce(msg(sent)) {
+				offered++
+				refusedInARow = 0
+			} else {
+				refusedInARow++
+			}
+		}
+	}()
+	select {
+	case <-produced:
+	case <-ctx.Done():
+		t.Fatal("the producer was held up by a client that does not read")
+	}
+	if offered == 0 || refusedInARow < 100 {
+		t.Fatalf("%d of %d messages offered, the last %d refused; want some offered and offers refused once the client stopped reading", offered, sent, refusedInARow)
+	}
+	t.Logf("%d of %d messages offered before the offers were refused", offered, sent)
+
+	read := func(want []byte) {
+		t.Helper()
+		typ, data, err := c.Read(ctx)
+		if err != nil || typ != websocket.MessageText || string(data) != string(want) {
+			t.Fatalf("read %v %.40q %v; want %.40q", typ, data, err, want)
+		}
+	}
+	for i := range sent {
+		read(msg(i))
+	}
+	// Nothing is queued now and the send queue has drained: a small message is
+	// offered again, one over the limit is not.
+	small := []byte(`["stdout","a"]`)
+	deadline := time.Now().Add(10 * time.Second)
+	for !p.produce(small) { // the client's acknowledgements may still be on their way
+		read(small)
+		if time.Now().After(deadline) {
+			t.Fatal("offers still refused after the client read everything")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	read(small)
+	big := fmt.Appendf(nil, `["stdout","%s"]`, strings.Repeat("b", 4<<10))
+	if p.produce(big) {
+		t.Error("a 4 KiB message was offered")
+	}
+	read(big)
+
+	c.CloseNow()
+	<-served
+	if <-p.set {
+		t.Error("ServeText returned without taking its offer back")
+	}
+	if f := p.offer.Load(); f != nil && (*f)(small) {
+		t.Error("an offer after the connection closed wrote")
 	}
 }
