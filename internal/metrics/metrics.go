@@ -128,14 +128,20 @@ func (r *Registry) NewCounterVec(name, help string, labels []string, values ...[
 // With returns the counter for these label values, each one outside its
 // list replaced by "other" (a counter in no set if that is not listed).
 func (v *CounterVec) With(values ...string) *vm.Counter {
-	key := make([]string, len(v.allowed))
-	for i := range key {
-		key[i] = "other"
-		if i < len(values) && v.allowed[i][values[i]] {
-			key[i] = values[i]
+	// The key is built in place: With runs for every WebSocket message.
+	var buf [128]byte
+	key := buf[:0]
+	for i, allowed := range v.allowed {
+		if i > 0 {
+			key = append(key, 0)
+		}
+		if i < len(values) && allowed[values[i]] {
+			key = append(key, values[i]...)
+		} else {
+			key = append(key, "other"...)
 		}
 	}
-	if c, ok := v.series[strings.Join(key, "\x00")]; ok {
+	if c, ok := v.series[string(key)]; ok {
 		return c
 	}
 	return v.discard
