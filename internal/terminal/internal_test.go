@@ -81,3 +81,24 @@ func TestSplitIncomplete(t *testing.T) {
 		}
 	}
 }
+
+// FuzzStdinFast: whatever the keystroke fast path accepts, the JSON decoder
+// reads as the same stdin message.
+func FuzzStdinFast(f *testing.F) {
+	for _, s := range []string{
+		`["stdin","a"]`, `["stdin",""]`, `["stdin","ls -la"]`, `["stdin","\r"]`, `["stdin","a"] `,
+		`["stdin","a","b"]`, `["stdin","a\"]`, `["stdin","é"]`, `["stdin","a"]]`, `["stdin",""]"]`,
+	} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		text, ok := stdinFast(data)
+		if !ok {
+			return
+		}
+		m, err := parseJSON(data)
+		if err != nil || m.Kind != Stdin || m.Text != text {
+			t.Fatalf("fast path read %q as %q; the decoder: %+v, %v", data, text, m, err)
+		}
+	})
+}

@@ -39,6 +39,32 @@ type Message struct {
 // else, invalid UTF-8 included (JSON would quietly turn it into U+FFFD),
 // is an error that says why; the caller drops the message.
 func ParseMessage(data []byte) (Message, error) {
+	if text, ok := stdinFast(data); ok {
+		return Message{Kind: Stdin, Text: text}, nil
+	}
+	return parseJSON(data)
+}
+
+// stdinFast decodes the usual shape of a keystroke, ["stdin","text"] as
+// JSON.stringify writes it with printable ASCII text and nothing escaped,
+// without the JSON decoder; ok is false for anything else, which parseJSON
+// then decodes. FuzzStdinFast checks that both agree.
+func stdinFast(data []byte) (text string, ok bool) {
+	const prefix, suffix = `["stdin","`, `"]`
+	if len(data) < len(prefix)+len(suffix) || string(data[:len(prefix)]) != prefix || string(data[len(data)-len(suffix):]) != suffix {
+		return "", false
+	}
+	body := data[len(prefix) : len(data)-len(suffix)]
+	for _, c := range body {
+		if c < 0x20 || c > 0x7e || c == '"' || c == '\\' {
+			return "", false
+		}
+	}
+	return string(body), true
+}
+
+// parseJSON is ParseMessage for any message.
+func parseJSON(data []byte) (Message, error) {
 	if !utf8.Valid(data) {
 		return Message{}, errors.New("message is not valid UTF-8")
 	}
