@@ -231,7 +231,9 @@ func (t *ptyTerm) write(_ context.Context, text string) error {
 	return err
 }
 
-// close ends the shell and the reader; idempotent.
+// close ends the shell and the reader; idempotent. A shell that ignores
+// SIGHUP (the harness run under nohup passes the ignore on) is killed
+// after a few seconds: only its end unblocks the reader.
 func (t *ptyTerm) close() {
 	t.once.Do(func() {
 		_ = t.cmd.Process.Signal(syscall.SIGHUP)
@@ -240,7 +242,12 @@ func (t *ptyTerm) close() {
 			for range t.ch { // unblock the reader if it is sending
 			}
 		}()
-		<-t.done
+		select {
+		case <-t.done:
+		case <-time.After(5 * time.Second):
+			_ = t.cmd.Process.Kill()
+			<-t.done
+		}
 		_ = t.cmd.Wait()
 	})
 }

@@ -113,6 +113,7 @@ type Manager struct {
 
 // NewManager returns a Manager with no terminals.
 func NewManager(o Options) *Manager {
+	restoreHangup()
 	m := &Manager{o: o.withDefaults(), terms: make(map[string]*Terminal),
 		wake: make(chan struct{}, 1), quit: make(chan struct{})}
 	m.bufs.New = func() any { b := make([]byte, readSize); return &b }

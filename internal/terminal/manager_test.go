@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"os"
+	"os/signal"
 	"path/filepath"
 	"regexp"
 	"strconv"
@@ -570,5 +571,38 @@ func TestOfferedOutputKeepsOrder(t *testing.T) {
 	}
 	if offered.Load() == 0 || refused.Load() == 0 {
 		t.Errorf("offered %d and refused %d chunks; the test needs both", offered.Load(), refused.Load())
+	}
+}
+
+// A server started with SIGHUP ignored (nohup) still starts shells that a
+// hangup ends: the ignore is not passed on.
+func TestShellHangupNotIgnored(t *testing.T) {
+	if !signal.Ignored(syscall.SIGHUP) {
+		signal.Ignore(syscall.SIGHUP)
+		t.Cleanup(func() { signal.Reset(syscall.SIGHUP) })
+	}
+	m := newManager(t, terminal.Options{ShutdownWait: 10 * time.Second})
+	name := create(t, m, "")
+	c := attach(t, m, name)
+	c.send(t, "stdin", "echo PID=$$\r")
+	pid := c.until(t, `PID=(\d+)`)[1]
+	status, err := os.ReadFile("/proc/" + pid + "/status")
+	if err != nil {
+		t.Fatal(err)
+	}
+	m2 := regexp.MustCompile(`(?m)^SigIgn:\s*([0-9a-f]+)$`).FindSubmatch(status)
+	if m2 == nil {
+		t.Fatalf("no SigIgn in %s", status)
+	}
+	ign, _ := strconv.ParseUint(string(m2[1]), 16, 64)
+	if ign&(1<<(syscall.SIGHUP-1)) != 0 {
+		t.Errorf("the shell ignores SIGHUP (SigIgn %s)", m2[1])
+	}
+	start := time.Now()
+	if err := m.Delete(context.Background(), name); err != nil {
+		t.Fatal(err)
+	}
+	if d := time.Since(start); d > 5*time.Second {
+		t.Errorf("Delete took %v: SIGHUP did not end the shell", d)
 	}
 }
