@@ -498,6 +498,7 @@ func TestOfferedOutputKeepsOrder(t *testing.T) {
 		offered, refused atomic.Int64
 		n                atomic.Int64
 		ended            = make(chan struct{}) // closed once END is recorded
+		sawEnd           bool
 	)
 	record := func(msg []byte) {
 		var parts []string
@@ -507,7 +508,9 @@ func TestOfferedOutputKeepsOrder(t *testing.T) {
 		}
 		if len(parts) == 2 && parts[0] == "stdout" {
 			stream.WriteString(parts[1])
-			if strings.Contains(parts[1], "END\r\n") {
+			// END may come split across two chunks: look at the stream.
+			if !sawEnd && strings.Contains(stream.String(), "END\r\n") {
+				sawEnd = true
 				close(ended)
 			}
 		}
