@@ -19,9 +19,6 @@
 //                       waitForFunction (raf polling), as measured until
 //                       2026-12-07 06:00: it adds Playwright installing its
 //                       injected script into the page's main world, ~100 ms
-//
-// Runs alternate between the two clicks (a user's first), so each row has
-// half of them.
 //   last_dom_ms         navigation start → the last cell's output is in
 //                       the DOM (the page scrolls to it as soon as (a) is
 //                       done: the UI may render outputs only near the view)
@@ -30,6 +27,9 @@
 //   scroll_to_last_ms   from the start of that scroll to the same moment
 //   keystroke_ms        one entry per key: keydown's timestamp → the
 //                       character in the editor's DOM (50 keys, mid cell)
+//
+// Runs alternate between the two clicks (a user's first), so each of the
+// three interactive rows has half of them; the other rows have all runs.
 //
 // Usage: node bench-notebook.mjs [--cells 2000] [--runs 6] [--keys 50]
 // Needs QUIRE_BIN (default ../../bin/quire) and CHROMIUM (/usr/bin/chromium).
